@@ -1,0 +1,322 @@
+#include "CliCommands.h"
+
+#include "common/EtaEstimator.h"
+#include "common/Progress.h"
+#include "corpus/CorpusExporter.h"
+#include "corpus/CorpusFormat.h"
+#include "corpus/CorpusImporter.h"
+#include "corpus/DemoCorpus.h"
+#include "store/CorpusRepository.h"
+#include "store/Database.h"
+#include "store/LabelRepository.h"
+
+#include <QCommandLineParser>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+namespace emolens::cli {
+
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+
+// Prints progress on one refreshed stderr line when stderr is a terminal; Ctrl+C cancels.
+class TerminalProgress final : public ProgressSink
+{
+public:
+    TerminalProgress() : m_tty(isatty(fileno(stderr)) != 0)
+    {
+        std::signal(SIGINT, [](int) { g_interrupted = 1; });
+    }
+    ~TerminalProgress() override
+    {
+        if (m_tty && m_printed)
+            std::fputs("\r\033[K", stderr);
+        std::signal(SIGINT, SIG_DFL);
+    }
+    void setProgress(double fraction, const QString &message) override
+    {
+        if (!m_tty)
+            return;
+        const QString eta = EtaEstimator::describe(m_eta.remainingSeconds(fraction));
+        std::fprintf(stderr, "\r\033[K[%3d%%] %s%s%s", int(fraction * 100 + 0.5),
+                     qPrintable(message), eta.isEmpty() ? "" : "  ", qPrintable(eta));
+        std::fflush(stderr);
+        m_printed = true;
+    }
+    bool isCancelled() const override { return g_interrupted != 0; }
+
+private:
+    bool m_tty;
+    bool m_printed = false;
+    EtaEstimator m_eta;
+};
+
+void printJson(const QJsonObject &o)
+{
+    std::fputs(QJsonDocument(o).toJson(QJsonDocument::Indented).constData(), stdout);
+}
+
+int fail(const QString &message)
+{
+    std::fprintf(stderr, "emolens-cli: %s\n", qPrintable(message));
+    return 1;
+}
+
+// Parses, handling --help; returns -1 to go on, else the exit code.
+int parse(QCommandLineParser &parser, const QStringList &arguments, const QString &description)
+{
+    parser.setApplicationDescription(description);
+    parser.addHelpOption();
+    if (!parser.parse(arguments)) {
+        std::fprintf(stderr, "%s: %s\n\n%s", qPrintable(arguments.value(0)),
+                     qPrintable(parser.errorText()), qPrintable(parser.helpText()));
+        return 2;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(parser.helpText()), stdout);
+        return 0;
+    }
+    return -1;
+}
+
+Status openWorkspace(Database &db, bool mustExist)
+{
+    if (db.filePath().isEmpty())
+        return Status::failure(QStringLiteral("--db FILE is required"));
+    if (mustExist && !QFileInfo::exists(db.filePath()))
+        return Status::failure(QStringLiteral("%1: no such workspace file").arg(db.filePath()));
+    return db.open();
+}
+
+const QCommandLineOption kDbOption(QStringList{QStringLiteral("db")},
+                                   QStringLiteral("The workspace (SQLite file)."),
+                                   QStringLiteral("FILE"));
+const QCommandLineOption kJsonOption(QStringList{QStringLiteral("json")},
+                                     QStringLiteral("Print one JSON object instead of text."));
+
+} // namespace
+
+int importCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    QStringList formatNames;
+    for (const auto &f : corpusFormats())
+        formatNames << f->name();
+    parser.addOption(kDbOption);
+    parser.addOption({QStringLiteral("format"),
+                      QStringLiteral("Corpus layout (default: detected): %1.")
+                          .arg(formatNames.join(QStringLiteral(", "))),
+                      QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("mapping"),
+                      QStringLiteral("Label mapping, e.g. 4class or original (default: the "
+                                     "format's first)."),
+                      QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("name"),
+                      QStringLiteral("Corpus name in the workspace (default: the folder name)."),
+                      QStringLiteral("NAME")});
+    parser.addOption(kJsonOption);
+    parser.addPositionalArgument(QStringLiteral("PATH"), QStringLiteral("The corpus folder."));
+    if (int code = parse(parser, arguments,
+                         QStringLiteral("Import a corpus folder into a workspace. Files that "
+                                        "cannot be read are reported and skipped; the rest is "
+                                        "imported in one transaction. Re-importing adds nothing "
+                                        "twice."));
+        code >= 0)
+        return code;
+    if (parser.positionalArguments().size() != 1)
+        return fail(QStringLiteral("import needs exactly one corpus folder (see --help)"));
+
+    ImportRequest request;
+    request.rootPath = parser.positionalArguments().first();
+    request.databasePath = parser.value(kDbOption);
+    request.format = parser.value(QStringLiteral("format"));
+    request.labelMapping = parser.value(QStringLiteral("mapping"));
+    request.corpusName = parser.value(QStringLiteral("name"));
+    if (request.databasePath.isEmpty())
+        return fail(QStringLiteral("--db FILE is required"));
+
+    TerminalProgress progress;
+    ImportReport report;
+    if (auto st = CorpusImporter::run(request, progress, &report); !st)
+        return fail(st.error());
+    if (report.cancelled)
+        return fail(QStringLiteral("import cancelled; the workspace is unchanged"));
+
+    if (parser.isSet(kJsonOption)) {
+        QJsonArray skipped;
+        for (const ImportProblem &p : report.skipped) {
+            QJsonObject o{{QStringLiteral("path"), p.path}, {QStringLiteral("reason"), p.reason}};
+            if (p.line > 0)
+                o.insert(QStringLiteral("line"), p.line);
+            skipped.append(o);
+        }
+        QJsonObject labels;
+        for (auto it = report.labelCounts.begin(); it != report.labelCounts.end(); ++it)
+            labels.insert(it.key(), it.value());
+        printJson({{QStringLiteral("corpus"), report.corpusName},
+                   {QStringLiteral("format"), report.format},
+                   {QStringLiteral("imported"), report.imported()},
+                   {QStringLiteral("added"), report.outcome.added},
+                   {QStringLiteral("updated"), report.outcome.updated},
+                   {QStringLiteral("moved"), report.outcome.moved},
+                   {QStringLiteral("unchanged"), report.outcome.unchanged},
+                   {QStringLiteral("skipped"), skipped},
+                   {QStringLiteral("speakers"), report.speakers},
+                   {QStringLiteral("labels"), labels},
+                   {QStringLiteral("seconds"), report.seconds}});
+        return 0;
+    }
+    std::printf("Imported %d utterances of %s (%s) in %.1f s: %d new, %d updated, %d moved, "
+                "%d unchanged; %d speakers.\n",
+                report.imported(), qPrintable(report.corpusName), qPrintable(report.format),
+                report.seconds, report.outcome.added, report.outcome.updated,
+                report.outcome.moved, report.outcome.unchanged, report.speakers);
+    if (!report.labelCounts.isEmpty()) {
+        std::printf("Labels:");
+        for (auto it = report.labelCounts.begin(); it != report.labelCounts.end(); ++it)
+            std::printf(" %s %d", qPrintable(it.key()), it.value());
+        std::printf("\n");
+    }
+    if (!report.skipped.isEmpty()) {
+        std::printf("Skipped %d:\n", int(report.skipped.size()));
+        for (const ImportProblem &p : report.skipped)
+            std::printf("  %s%s: %s\n", qPrintable(p.path),
+                        p.line > 0 ? qPrintable(QStringLiteral(":%1").arg(p.line)) : "",
+                        qPrintable(p.reason));
+    }
+    return 0;
+}
+
+int exportCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addOption(kDbOption);
+    parser.addOption({QStringLiteral("format"),
+                      QStringLiteral("One of: %1.").arg(CorpusExporter::formats().join(
+                          QStringLiteral(", "))),
+                      QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("out"),
+                      QStringLiteral("Output file (csv, jsonl) or folder (textgrid, eaf, "
+                                     "audacity: one file per utterance)."),
+                      QStringLiteral("PATH")});
+    parser.addOption({QStringLiteral("corpus"),
+                      QStringLiteral("Only this corpus (default: all)."), QStringLiteral("NAME")});
+    if (int code = parse(parser, arguments,
+                         QStringLiteral("Export utterances with their current labels."));
+        code >= 0)
+        return code;
+    Database db(parser.value(kDbOption));
+    if (auto st = openWorkspace(db, true); !st)
+        return fail(st.error());
+    ExportRequest request;
+    request.format = parser.value(QStringLiteral("format")).toLower();
+    request.outPath = parser.value(QStringLiteral("out"));
+    if (request.format.isEmpty() || request.outPath.isEmpty())
+        return fail(QStringLiteral("export needs --format and --out (see --help)"));
+    if (parser.isSet(QStringLiteral("corpus"))) {
+        const QString name = parser.value(QStringLiteral("corpus"));
+        for (const CorpusRecord &c : CorpusRepository(db).corpora())
+            if (c.name == name)
+                request.corpusId = c.id;
+        if (request.corpusId == 0)
+            return fail(QStringLiteral("%1: no corpus named \"%2\"").arg(db.filePath(), name));
+    }
+    TerminalProgress progress;
+    int count = 0;
+    if (auto st = CorpusExporter::run(db, request, progress, &count); !st)
+        return fail(st.error());
+    std::printf("Exported %d utterances as %s to %s\n", count, qPrintable(request.format),
+                qPrintable(request.outPath));
+    return 0;
+}
+
+int infoCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addOption(kDbOption);
+    parser.addOption(kJsonOption);
+    if (int code = parse(parser, arguments,
+                         QStringLiteral("Show the corpora of a workspace with utterance and label "
+                                        "counts, and its annotators."));
+        code >= 0)
+        return code;
+    Database db(parser.value(kDbOption));
+    if (auto st = openWorkspace(db, true); !st)
+        return fail(st.error());
+    CorpusRepository corpora(db);
+    LabelRepository labels(db);
+
+    QJsonArray corpusArray;
+    for (const CorpusRecord &c : corpora.corpora()) {
+        QJsonObject counts;
+        const auto perLabel = labels.labelCounts(c.id);
+        int labeled = 0;
+        for (auto it = perLabel.begin(); it != perLabel.end(); ++it) {
+            counts.insert(it.key(), it.value());
+            labeled += it.value();
+        }
+        corpusArray.append(QJsonObject{{QStringLiteral("name"), c.name},
+                                       {QStringLiteral("format"), c.format},
+                                       {QStringLiteral("mapping"), c.labelMapping},
+                                       {QStringLiteral("root"), c.rootPath},
+                                       {QStringLiteral("utterances"), corpora.utteranceCount(c.id)},
+                                       {QStringLiteral("speakers"), int(corpora.speakers(c.id).size())},
+                                       {QStringLiteral("labeled"), labeled},
+                                       {QStringLiteral("labels"), counts}});
+    }
+    const QStringList annotators = labels.annotators();
+    if (parser.isSet(kJsonOption)) {
+        printJson({{QStringLiteral("workspace"), db.filePath()},
+                   {QStringLiteral("schema_version"), db.schemaVersion()},
+                   {QStringLiteral("utterances"), corpora.utteranceCount()},
+                   {QStringLiteral("corpora"), corpusArray},
+                   {QStringLiteral("annotators"), QJsonArray::fromStringList(annotators)}});
+        return 0;
+    }
+    std::printf("Workspace %s (schema %d): %d utterances in %d corpora\n", qPrintable(db.filePath()),
+                db.schemaVersion(), corpora.utteranceCount(), int(corpusArray.size()));
+    for (const QJsonValue &v : corpusArray) {
+        const QJsonObject o = v.toObject();
+        std::printf("  %s [%s, %s]: %d utterances, %d speakers, %d labeled\n",
+                    qPrintable(o[QStringLiteral("name")].toString()),
+                    qPrintable(o[QStringLiteral("format")].toString()),
+                    qPrintable(o[QStringLiteral("mapping")].toString()),
+                    o[QStringLiteral("utterances")].toInt(), o[QStringLiteral("speakers")].toInt(),
+                    o[QStringLiteral("labeled")].toInt());
+        const QJsonObject counts = o[QStringLiteral("labels")].toObject();
+        for (auto it = counts.begin(); it != counts.end(); ++it)
+            std::printf("      %-12s %d\n", qPrintable(it.key()), it.value().toInt());
+    }
+    std::printf("Annotators: %s\n",
+                annotators.isEmpty() ? "none" : qPrintable(annotators.join(QStringLiteral(", "))));
+    return 0;
+}
+
+int demoCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addOption({QStringLiteral("out"), QStringLiteral("Folder for the demo corpus."),
+                      QStringLiteral("DIR")});
+    if (int code = parse(parser, arguments,
+                         QStringLiteral("Generate the demo corpus (synthetic speech in four "
+                                        "emotions, made with espeak-ng and sox) as a generic "
+                                        "corpus with a manifest.csv."));
+        code >= 0)
+        return code;
+    const QString out = parser.value(QStringLiteral("out"));
+    if (out.isEmpty())
+        return fail(QStringLiteral("demo needs --out DIR (see --help)"));
+    TerminalProgress progress;
+    if (auto st = generateDemoCorpus(out, progress); !st)
+        return fail(st.error());
+    std::printf("Demo corpus in %s\n", qPrintable(out));
+    return 0;
+}
+
+} // namespace emolens::cli

@@ -1,0 +1,60 @@
+// emolens-cli: the headless front end. Same jobs as the GUI, for scripts and servers.
+
+#include "CliCommands.h"
+
+#include <QCoreApplication>
+#include <QTextStream>
+#include <cstdio>
+#include <functional>
+#include <map>
+
+namespace {
+
+const char *const kUsage =
+    "Usage: emolens-cli <command> [options]\n"
+    "\n"
+    "Speech emotion recognition workspace, headless.\n"
+    "\n"
+    "Commands:\n"
+    "  import PATH --db FILE     import a corpus folder into a workspace\n"
+    "  export --db FILE          write labels as csv, jsonl, textgrid, eaf or audacity\n"
+    "  info --db FILE            corpora, utterance and label counts, annotators\n"
+    "  demo --out DIR            generate the demo corpus (espeak-ng + sox)\n"
+    "\n"
+    "Run 'emolens-cli <command> --help' for the options of a command.\n";
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("emolens-cli"));
+    QCoreApplication::setOrganizationName(QStringLiteral("EmoLens"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(EMOLENS_VERSION));
+
+    QStringList args = QCoreApplication::arguments();
+    if (args.size() < 2 || args[1] == u"--help" || args[1] == u"-h" || args[1] == u"help") {
+        std::fputs(kUsage, stdout);
+        return args.size() < 2 ? 2 : 0;
+    }
+    if (args[1] == u"--version") {
+        std::printf("emolens-cli %s\n", EMOLENS_VERSION);
+        return 0;
+    }
+    const std::map<QString, std::function<int(const QStringList &)>> commands = {
+        {QStringLiteral("import"), emolens::cli::importCommand},
+        {QStringLiteral("export"), emolens::cli::exportCommand},
+        {QStringLiteral("info"), emolens::cli::infoCommand},
+        {QStringLiteral("demo"), emolens::cli::demoCommand},
+    };
+    const QString name = args[1];
+    const auto it = commands.find(name);
+    if (it == commands.end()) {
+        std::fprintf(stderr, "emolens-cli: unknown command '%s'\n\n%s", qPrintable(name), kUsage);
+        return 2;
+    }
+    // The subcommand's parser sees "emolens-cli <command> ..." as its program name + options.
+    args.removeAt(1);
+    args[0] = QStringLiteral("emolens-cli %1").arg(name);
+    return it->second(args);
+}

@@ -1,0 +1,42 @@
+#pragma once
+// Reading audio files: probing (header + validity + content hash, fast, no full decode
+// beyond what validation needs) and decoding to mono float at a target rate.
+// All functions are reentrant and may be called from any thread.
+
+#include "common/Status.h"
+
+#include <QString>
+#include <vector>
+
+namespace emolens {
+
+struct AudioInfo
+{
+    int sampleRate = 0;
+    int channels = 0;
+    qint64 frames = 0;
+    double durationSeconds = 0;
+    QString formatName;  // e.g. "WAV PCM 16", "FLAC PCM 24"
+};
+
+struct AudioProbe
+{
+    AudioInfo info;
+    QString contentHash;  // hex digest of the file bytes (XXH3-128)
+    qint64 fileSizeBytes = 0;
+};
+
+// Opens the file with libsndfile, rejects what is not usable audio (unreadable, not audio,
+// empty, truncated), and hashes its bytes. On failure the Status says why, in words a user
+// understands (the caller adds the path).
+Status probeAudioFile(const QString &path, AudioProbe *probe);
+
+// Hex XXH3-128 digest of a file's bytes.
+Status hashFile(const QString &path, QString *hexDigest);
+
+// Decodes the whole file, averages channels to mono and resamples to targetSampleRate with
+// libsoxr (high quality). 0 keeps the file's own rate.
+Status decodeMono(const QString &path, std::vector<float> *samples, int targetSampleRate = 16000,
+                  AudioInfo *originalInfo = nullptr);
+
+} // namespace emolens

@@ -1,0 +1,28 @@
+#pragma once
+// ProgressSink: how a long job reports progress and learns that the user cancelled.
+// A job calls setProgress() from its worker thread and polls isCancelled() at least once
+// per batch. Implementations must be safe to call from the worker thread: the GUI one
+// forwards through queued signals, the CLI one prints.
+
+#include <QString>
+
+namespace emolens {
+
+class ProgressSink
+{
+public:
+    virtual ~ProgressSink() = default;
+    // fraction in [0, 1]; message says what is being done, in the user's words.
+    virtual void setProgress(double fraction, const QString &message) = 0;
+    virtual bool isCancelled() const = 0;
+};
+
+// A sink that ignores progress and never cancels, for callers that do not care.
+class SilentProgress final : public ProgressSink
+{
+public:
+    void setProgress(double, const QString &) override {}
+    bool isCancelled() const override { return false; }
+};
+
+} // namespace emolens

@@ -1,0 +1,105 @@
+#include "store/Migrations.h"
+
+namespace emolens {
+
+namespace {
+
+// Version 1: corpora, speakers, utterances, label schemas, annotators, label history.
+QStringList version1()
+{
+    return {
+        QStringLiteral(R"(CREATE TABLE label_schemas(
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            classes TEXT NOT NULL,   -- JSON array of class names, key 1..9 order
+            scales TEXT NOT NULL     -- JSON array of {name, min, max}
+        ))"),
+        QStringLiteral(R"(CREATE TABLE corpora(
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            root_path TEXT NOT NULL,
+            format TEXT NOT NULL,
+            label_mapping TEXT NOT NULL DEFAULT '',
+            label_schema_id INTEGER REFERENCES label_schemas(id),
+            imported_at TEXT NOT NULL
+        ))"),
+        QStringLiteral(R"(CREATE TABLE speakers(
+            id INTEGER PRIMARY KEY,
+            corpus_id INTEGER NOT NULL REFERENCES corpora(id) ON DELETE CASCADE,
+            code TEXT NOT NULL,
+            gender TEXT NOT NULL DEFAULT '',
+            UNIQUE(corpus_id, code)
+        ))"),
+        QStringLiteral(R"(CREATE TABLE utterances(
+            id INTEGER PRIMARY KEY,
+            corpus_id INTEGER NOT NULL REFERENCES corpora(id) ON DELETE CASCADE,
+            speaker_id INTEGER NOT NULL REFERENCES speakers(id),
+            key TEXT NOT NULL,
+            path TEXT NOT NULL,
+            duration_seconds REAL NOT NULL DEFAULT 0,
+            sample_rate INTEGER NOT NULL DEFAULT 0,
+            channels INTEGER NOT NULL DEFAULT 0,
+            frames INTEGER NOT NULL DEFAULT 0,
+            session_key TEXT NOT NULL DEFAULT '',
+            style TEXT NOT NULL DEFAULT '',
+            transcript TEXT NOT NULL DEFAULT '',
+            content_hash TEXT NOT NULL,
+            original_label TEXT NOT NULL DEFAULT '',
+            UNIQUE(corpus_id, key)
+        ))"),
+        QStringLiteral("CREATE INDEX utterances_by_hash ON utterances(corpus_id, content_hash)"),
+        QStringLiteral("CREATE INDEX utterances_by_speaker ON utterances(speaker_id)"),
+        QStringLiteral(R"(CREATE TABLE annotators(
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        ))"),
+        QStringLiteral(R"(CREATE TABLE labels(
+            id INTEGER PRIMARY KEY,
+            utterance_id INTEGER NOT NULL REFERENCES utterances(id) ON DELETE CASCADE,
+            schema_id INTEGER NOT NULL REFERENCES label_schemas(id),
+            annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+            created_at TEXT NOT NULL,
+            category TEXT NOT NULL DEFAULT '',
+            dimensions TEXT NOT NULL DEFAULT '{}',  -- JSON object scale -> value
+            confidence REAL,                        -- 0..1, NULL when not given
+            notes TEXT NOT NULL DEFAULT ''
+        ))"),
+        QStringLiteral(
+            "CREATE INDEX labels_by_owner ON labels(utterance_id, schema_id, annotator_id, id)"),
+    };
+}
+
+// Version 2: free-form utterance metadata, file sizes, and an append-only guard on labels.
+QStringList version2()
+{
+    return {
+        QStringLiteral(R"(CREATE TABLE utterance_metadata(
+            utterance_id INTEGER NOT NULL REFERENCES utterances(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY(utterance_id, name)
+        ) WITHOUT ROWID)"),
+        QStringLiteral(
+            "ALTER TABLE utterances ADD COLUMN file_size_bytes INTEGER NOT NULL DEFAULT 0"),
+        // Label history is never rewritten: a change is a new row.
+        QStringLiteral(R"(CREATE TRIGGER labels_append_only BEFORE UPDATE ON labels
+            BEGIN SELECT RAISE(ABORT, 'label history is append-only'); END)"),
+    };
+}
+
+} // namespace
+
+QStringList migrationStatements(int version)
+{
+    switch (version) {
+    case 1:
+        return version1();
+    case 2:
+        return version2();
+    default:
+        return {};
+    }
+}
+
+} // namespace emolens

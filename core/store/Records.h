@@ -1,0 +1,118 @@
+#pragma once
+// Plain value types that the store reads and writes. No behaviour, no Qt SQL.
+
+#include <QDateTime>
+#include <QList>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+#include <cmath>
+
+namespace emolens {
+
+enum class Gender { Unknown, Female, Male };
+enum class SpeakingStyle { Unknown, Scripted, Improvised };
+
+QString genderName(Gender gender);           // "female", "male", ""
+Gender genderFromName(const QString &name);  // accepts f/female/w/woman/m/male/man, any case
+QString styleName(SpeakingStyle style);      // "scripted", "improvised", ""
+SpeakingStyle styleFromName(const QString &name);
+
+struct DimensionScale
+{
+    QString name;        // e.g. "arousal"
+    double minimum = 1;  // e.g. 1
+    double maximum = 5;  // e.g. 5
+};
+
+// What a label schema offers the annotator: categorical classes (keys 1..9 in this order)
+// and optional dimensional scales.
+struct LabelSchema
+{
+    qint64 id = 0;
+    QString name;  // e.g. "iemocap-4class"
+    QStringList classes;
+    QList<DimensionScale> scales;
+};
+
+struct CorpusRecord
+{
+    qint64 id = 0;
+    QString name;
+    QString rootPath;  // absolute
+    QString format;    // importer name, e.g. "iemocap"
+    QString labelMapping;
+    qint64 labelSchemaId = 0;
+    QDateTime importedAt;
+};
+
+struct SpeakerRecord
+{
+    qint64 id = 0;
+    qint64 corpusId = 0;
+    QString code;  // the corpus's own speaker id
+    Gender gender = Gender::Unknown;
+};
+
+struct UtteranceRecord
+{
+    qint64 id = 0;
+    qint64 corpusId = 0;
+    qint64 speakerId = 0;
+    QString key;   // corpus-unique utterance id, e.g. "Ses01F_impro01_F000"
+    QString path;  // absolute path of the audio file
+    double durationSeconds = 0;
+    int sampleRate = 0;
+    int channels = 0;
+    qint64 frames = 0;
+    qint64 fileSizeBytes = 0;
+    QString sessionKey;  // fold key for speaker-independent evaluation
+    SpeakingStyle style = SpeakingStyle::Unknown;
+    QString transcript;
+    QString contentHash;    // hex digest of the file bytes
+    QString originalLabel;  // the corpus's own label, before any mapping
+    QMap<QString, QString> metadata;  // any extra fields the corpus has
+};
+
+// One label value. A missing dimension is absent from the map; confidence is NaN when unset.
+struct LabelValue
+{
+    QString category;  // empty = no category (e.g. cleared)
+    QMap<QString, double> dimensions;
+    double confidence = std::nan("");
+    QString notes;
+
+    bool isEmpty() const { return category.isEmpty() && dimensions.isEmpty(); }
+    bool operator==(const LabelValue &o) const;
+    bool operator!=(const LabelValue &o) const { return !(*this == o); }
+};
+
+// One row of label history. Rows are never updated or deleted: a change is a new row,
+// and the newest row per (utterance, schema, annotator) is the current value.
+struct LabelRecord
+{
+    qint64 id = 0;
+    qint64 utteranceId = 0;
+    qint64 schemaId = 0;
+    qint64 annotatorId = 0;
+    QString annotatorName;
+    QDateTime createdAt;  // UTC
+    LabelValue value;
+};
+
+// One line of the utterance table: an utterance with its speaker and current label.
+struct UtteranceRow
+{
+    qint64 id = 0;
+    qint64 corpusId = 0;
+    QString corpusName;
+    QString key;
+    QString path;
+    QString speakerCode;
+    Gender gender = Gender::Unknown;
+    double durationSeconds = 0;
+    QString label;      // current category: newest label row of any annotator
+    QString labeledBy;  // who gave it
+};
+
+} // namespace emolens

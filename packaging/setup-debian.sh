@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian package EmoLens needs to build, test and run.
+# Idempotent: packages already present are left alone. Run as root (or via sudo).
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  # Qt 6: Widgets, Multimedia, Charts, Sql (SQLite driver), Test
+  qt6-base-dev qt6-base-dev-tools qt6-multimedia-dev qt6-charts-dev
+  libqt6sql6-sqlite libqt6opengl6-dev libxkbcommon-dev libgl-dev
+  qt6-qpa-plugins
+  # playback backend for QMediaPlayer
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  # LibTorch (CPU) with a fast BLAS
+  libtorch-dev libopenblas0-pthread
+  # audio
+  libsndfile1-dev libsoxr-dev libxxhash-dev
+  # demo and test corpus generation
+  espeak-ng sox
+  # fixtures for encoder parity
+  python3 python3-numpy
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup-debian: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "setup-debian: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
