@@ -175,8 +175,8 @@ int importCommand(const QStringList &arguments)
     std::printf("Imported %d utterances of %s (%s) in %.1f s: %d new, %d updated, %d moved, "
                 "%d unchanged; %d speakers.\n",
                 report.imported(), qPrintable(report.corpusName), qPrintable(report.format),
-                report.seconds, report.outcome.added, report.outcome.updated,
-                report.outcome.moved, report.outcome.unchanged, report.speakers);
+                report.seconds, report.outcome.added, report.outcome.updated, report.outcome.moved,
+                report.outcome.unchanged, report.speakers);
     if (!report.labelCounts.isEmpty()) {
         std::printf("Labels:");
         for (auto it = report.labelCounts.begin(); it != report.labelCounts.end(); ++it)
@@ -197,16 +197,16 @@ int exportCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
     parser.addOption(kDbOption);
-    parser.addOption({QStringLiteral("format"),
-                      QStringLiteral("One of: %1.").arg(CorpusExporter::formats().join(
-                          QStringLiteral(", "))),
-                      QStringLiteral("NAME")});
+    parser.addOption(
+        {QStringLiteral("format"),
+         QStringLiteral("One of: %1.").arg(CorpusExporter::formats().join(QStringLiteral(", "))),
+         QStringLiteral("NAME")});
     parser.addOption({QStringLiteral("out"),
                       QStringLiteral("Output file (csv, jsonl) or folder (textgrid, eaf, "
                                      "audacity: one file per utterance)."),
                       QStringLiteral("PATH")});
-    parser.addOption({QStringLiteral("corpus"),
-                      QStringLiteral("Only this corpus (default: all)."), QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("corpus"), QStringLiteral("Only this corpus (default: all)."),
+                      QStringLiteral("NAME")});
     if (int code = parse(parser, arguments,
                          QStringLiteral("Export utterances with their current labels."));
         code >= 0)
@@ -261,14 +261,15 @@ int infoCommand(const QStringList &arguments)
             counts.insert(it.key(), it.value());
             labeled += it.value();
         }
-        corpusArray.append(QJsonObject{{QStringLiteral("name"), c.name},
-                                       {QStringLiteral("format"), c.format},
-                                       {QStringLiteral("mapping"), c.labelMapping},
-                                       {QStringLiteral("root"), c.rootPath},
-                                       {QStringLiteral("utterances"), corpora.utteranceCount(c.id)},
-                                       {QStringLiteral("speakers"), int(corpora.speakers(c.id).size())},
-                                       {QStringLiteral("labeled"), labeled},
-                                       {QStringLiteral("labels"), counts}});
+        corpusArray.append(
+            QJsonObject{{QStringLiteral("name"), c.name},
+                        {QStringLiteral("format"), c.format},
+                        {QStringLiteral("mapping"), c.labelMapping},
+                        {QStringLiteral("root"), c.rootPath},
+                        {QStringLiteral("utterances"), corpora.utteranceCount(c.id)},
+                        {QStringLiteral("speakers"), int(corpora.speakers(c.id).size())},
+                        {QStringLiteral("labeled"), labeled},
+                        {QStringLiteral("labels"), counts}});
     }
     const QStringList annotators = labels.annotators();
     if (parser.isSet(kJsonOption)) {
@@ -279,8 +280,9 @@ int infoCommand(const QStringList &arguments)
                    {QStringLiteral("annotators"), QJsonArray::fromStringList(annotators)}});
         return 0;
     }
-    std::printf("Workspace %s (schema %d): %d utterances in %d corpora\n", qPrintable(db.filePath()),
-                db.schemaVersion(), corpora.utteranceCount(), int(corpusArray.size()));
+    std::printf("Workspace %s (schema %d): %d utterances in %d corpora\n",
+                qPrintable(db.filePath()), db.schemaVersion(), corpora.utteranceCount(),
+                int(corpusArray.size()));
     for (const QJsonValue &v : corpusArray) {
         const QJsonObject o = v.toObject();
         std::printf("  %s [%s, %s]: %d utterances, %d speakers, %d labeled\n",
@@ -313,7 +315,7 @@ int demoCommand(const QStringList &arguments)
     if (out.isEmpty())
         return fail(QStringLiteral("demo needs --out DIR (see --help)"));
     TerminalProgress progress;
-    if (auto st = generateDemoCorpus(out, progress); !st)
+    if (auto st = DemoCorpus::generate(out, progress); !st)
         return fail(st.error());
     std::printf("Demo corpus in %s\n", qPrintable(out));
     return 0;

@@ -25,4 +25,25 @@ public:
     bool isCancelled() const override { return false; }
 };
 
+// Maps a sub-step's 0..1 onto [from, to] of an outer sink, so a job made of steps reports
+// one bar that only moves forward.
+class ScaledProgress final : public ProgressSink
+{
+public:
+    ScaledProgress(ProgressSink &outer, double from, double to)
+        : m_outer(outer), m_from(from), m_to(to)
+    {
+    }
+    void setProgress(double fraction, const QString &message) override
+    {
+        m_outer.setProgress(m_from + (m_to - m_from) * fraction, message);
+    }
+    bool isCancelled() const override { return m_outer.isCancelled(); }
+
+private:
+    ProgressSink &m_outer;
+    double m_from;
+    double m_to;
+};
+
 } // namespace emolens

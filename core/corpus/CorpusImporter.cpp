@@ -103,14 +103,17 @@ Status CorpusImporter::run(const ImportRequest &request, ProgressSink &progress,
         }
     }
     const QStringList mappings = format->labelMappings();
-    const QString mapping = request.labelMapping.isEmpty() ? mappings.value(0) : request.labelMapping;
+    const QString mapping =
+        request.labelMapping.isEmpty() ? mappings.value(0) : request.labelMapping;
     if (!mappings.contains(mapping))
-        return Status::failure(QStringLiteral("format %1 has no label mapping \"%2\" (it has: %3)")
-                                   .arg(format->name(), mapping, mappings.join(QStringLiteral(", "))));
+        return Status::failure(
+            QStringLiteral("format %1 has no label mapping \"%2\" (it has: %3)")
+                .arg(format->name(), mapping, mappings.join(QStringLiteral(", "))));
     out.format = format->name();
 
     progress.setProgress(0, QStringLiteral("Scanning %1").arg(rootPath));
-    CorpusScan scan = format->scan(rootPath, mapping, progress);
+    ScaledProgress scanProgress(progress, 0.0, 0.1);
+    CorpusScan scan = format->scan(rootPath, mapping, scanProgress);
     if (progress.isCancelled()) {
         out.cancelled = true;
         out.seconds = clock.elapsed() / 1000.0;
@@ -152,8 +155,8 @@ Status CorpusImporter::run(const ImportRequest &request, ProgressSink &progress,
     }
     out.speakers = int(speakers.size());
 
-    progress.setProgress(0.9, QStringLiteral("Writing %1 utterances to the workspace")
-                                  .arg(batch.items.size()));
+    progress.setProgress(
+        0.9, QStringLiteral("Writing %1 utterances to the workspace").arg(batch.items.size()));
     if (progress.isCancelled()) {
         out.cancelled = true;
         out.seconds = clock.elapsed() / 1000.0;

@@ -53,8 +53,8 @@ CorpusRecord corpusFrom(const QSqlQuery &q)
     return c;
 }
 
-const QString kCorpusColumns = QStringLiteral(
-    "id, name, root_path, format, label_mapping, label_schema_id, imported_at");
+const QString kCorpusColumns =
+    QStringLiteral("id, name, root_path, format, label_mapping, label_schema_id, imported_at");
 
 // The state of the corpus's utterances before the import, for matching.
 struct Existing
@@ -103,8 +103,8 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
 
     // The corpus, by name: a re-import updates where it lives and how it is labeled.
     qint64 corpusId = 0;
-    if (auto st = sql::run(q, QStringLiteral("SELECT id FROM corpora WHERE name=?"),
-                           {batch.corpusName});
+    if (auto st =
+            sql::run(q, QStringLiteral("SELECT id FROM corpora WHERE name=?"), {batch.corpusName});
         !st)
         return fail(QStringLiteral("reading corpora"), st);
     if (q.next()) {
@@ -132,8 +132,9 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
 
     // Speakers already known.
     QHash<QString, QPair<qint64, Gender>> speakers;
-    if (auto st = sql::run(q, QStringLiteral("SELECT id, code, gender FROM speakers WHERE corpus_id=?"),
-                           {corpusId});
+    if (auto st =
+            sql::run(q, QStringLiteral("SELECT id, code, gender FROM speakers WHERE corpus_id=?"),
+                     {corpusId});
         !st)
         return fail(QStringLiteral("reading speakers"), st);
     while (q.next())
@@ -160,7 +161,8 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
     const QString corpusAnnotator = QStringLiteral("corpus:%1").arg(batch.corpusName);
     const qint64 annotatorId = labels.ensureAnnotator(corpusAnnotator);
     if (annotatorId == 0)
-        return Status::failure(QStringLiteral("cannot record the annotator %1").arg(corpusAnnotator));
+        return Status::failure(
+            QStringLiteral("cannot record the annotator %1").arg(corpusAnnotator));
     QHash<qint64, LabelValue> corpusLabels;
     if (auto st = sql::run(q,
                            QStringLiteral("SELECT l.utterance_id, l.category, l.dimensions, "
@@ -182,7 +184,8 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
     QSqlQuery insertSpeaker(m_db.connection()), updateSpeaker(m_db.connection()),
         insertUtterance(m_db.connection()), updateUtterance(m_db.connection()),
         insertMetadata(m_db.connection()), insertLabel(m_db.connection());
-    insertSpeaker.prepare(QStringLiteral("INSERT INTO speakers(corpus_id, code, gender) VALUES(?,?,?)"));
+    insertSpeaker.prepare(
+        QStringLiteral("INSERT INTO speakers(corpus_id, code, gender) VALUES(?,?,?)"));
     updateSpeaker.prepare(QStringLiteral("UPDATE speakers SET gender=? WHERE id=?"));
     insertUtterance.prepare(QStringLiteral(
         "INSERT INTO utterances(corpus_id, speaker_id, key, path, duration_seconds, sample_rate, "
@@ -199,17 +202,19 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
         "dimensions, confidence, notes) VALUES(?,?,?,?,?,?,?,?)"));
 
     const QString now = sql::nowUtc();
-    QSet<QString> claimedKeys;  // existing keys matched by an item of this batch
+    QSet<QString> claimedKeys; // existing keys matched by an item of this batch
     for (const ImportItem &item : batch.items) {
         const UtteranceRecord &u = item.utterance;
         const QString speakerCode =
             item.speakerCode.isEmpty() ? QStringLiteral("unknown") : item.speakerCode;
         auto sp = speakers.find(speakerCode);
         if (sp == speakers.end()) {
-            if (auto st = sql::rerun(insertSpeaker, {corpusId, speakerCode, genderName(item.gender)});
+            if (auto st =
+                    sql::rerun(insertSpeaker, {corpusId, speakerCode, genderName(item.gender)});
                 !st)
                 return fail(QStringLiteral("adding speaker %1").arg(speakerCode), st);
-            sp = speakers.insert(speakerCode, {insertSpeaker.lastInsertId().toLongLong(), item.gender});
+            sp = speakers.insert(speakerCode,
+                                 {insertSpeaker.lastInsertId().toLongLong(), item.gender});
         } else if (sp->second == Gender::Unknown && item.gender != Gender::Unknown) {
             if (auto st = sql::rerun(updateSpeaker, {genderName(item.gender), sp->first}); !st)
                 return fail(QStringLiteral("updating speaker %1").arg(speakerCode), st);
@@ -237,16 +242,25 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
         } else {
             ++result.updated;
         }
-        const QVariantList fields = {speakerId, u.key, u.path, u.durationSeconds, u.sampleRate,
-                                     u.channels, qlonglong(u.frames), qlonglong(u.fileSizeBytes),
-                                     u.sessionKey, styleName(u.style), u.transcript,
-                                     u.contentHash, u.originalLabel};
+        const QVariantList fields = {speakerId,
+                                     u.key,
+                                     u.path,
+                                     u.durationSeconds,
+                                     u.sampleRate,
+                                     u.channels,
+                                     qlonglong(u.frames),
+                                     qlonglong(u.fileSizeBytes),
+                                     u.sessionKey,
+                                     styleName(u.style),
+                                     u.transcript,
+                                     u.contentHash,
+                                     u.originalLabel};
         if (known != byKey.end()) {
             claimedKeys.insert(known.key());
             utteranceId = known->id;
             int i = 0;
             for (const QVariant &v : fields)
-                updateUtterance.bindValue(i++, v);
+                updateUtterance.bindValue(i++, sql::bindable(v));
             updateUtterance.bindValue(i, utteranceId);
             if (!updateUtterance.exec())
                 return Status::failure(QStringLiteral("updating %1: %2")
@@ -255,7 +269,7 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
             insertUtterance.bindValue(0, corpusId);
             int i = 1;
             for (const QVariant &v : fields)
-                insertUtterance.bindValue(i++, v);
+                insertUtterance.bindValue(i++, sql::bindable(v));
             if (!insertUtterance.exec())
                 return Status::failure(QStringLiteral("adding %1: %2")
                                            .arg(u.path, insertUtterance.lastError().text()));
@@ -276,10 +290,9 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
                 const QVariant confidence = std::isnan(v.confidence)
                                                 ? QVariant(QMetaType(QMetaType::Double))
                                                 : QVariant(v.confidence);
-                if (auto st = sql::rerun(insertLabel, {utteranceId, schemaId, annotatorId, now,
-                                                       v.category,
-                                                       sql::dimensionsToJson(v.dimensions),
-                                                       confidence, v.notes});
+                if (auto st = sql::rerun(
+                        insertLabel, {utteranceId, schemaId, annotatorId, now, v.category,
+                                      sql::dimensionsToJson(v.dimensions), confidence, v.notes});
                     !st)
                     return fail(QStringLiteral("storing the label of %1").arg(u.path), st);
                 corpusLabels.insert(utteranceId, v);
@@ -332,12 +345,14 @@ QList<SpeakerRecord> CorpusRepository::speakers(qint64 corpusId) const
 std::optional<UtteranceRecord> CorpusRepository::utterance(qint64 utteranceId) const
 {
     QSqlQuery q(m_db.connection());
-    if (!sql::run(q, QStringLiteral("SELECT %1 FROM utterances u WHERE u.id=?").arg(kUtteranceColumns),
+    if (!sql::run(q,
+                  QStringLiteral("SELECT %1 FROM utterances u WHERE u.id=?").arg(kUtteranceColumns),
                   {utteranceId}) ||
         !q.next())
         return std::nullopt;
     UtteranceRecord u = utteranceFrom(q);
-    if (sql::run(q, QStringLiteral("SELECT name, value FROM utterance_metadata WHERE utterance_id=?"),
+    if (sql::run(q,
+                 QStringLiteral("SELECT name, value FROM utterance_metadata WHERE utterance_id=?"),
                  {utteranceId}))
         while (q.next())
             u.metadata.insert(q.value(0).toString(), q.value(1).toString());
@@ -360,10 +375,11 @@ QList<UtteranceRecord> CorpusRepository::utterances(qint64 corpusId) const
         out.append(utteranceFrom(q));
         index.insert(out.last().id, out.size() - 1);
     }
-    if (sql::run(q,
-                 QStringLiteral("SELECT m.utterance_id, m.name, m.value FROM utterance_metadata m "
-                                "JOIN utterances u ON u.id=m.utterance_id WHERE (?=0 OR u.corpus_id=?)"),
-                 {corpusId, corpusId}))
+    if (sql::run(
+            q,
+            QStringLiteral("SELECT m.utterance_id, m.name, m.value FROM utterance_metadata m "
+                           "JOIN utterances u ON u.id=m.utterance_id WHERE (?=0 OR u.corpus_id=?)"),
+            {corpusId, corpusId}))
         while (q.next()) {
             const auto it = index.constFind(q.value(0).toLongLong());
             if (it != index.constEnd())
@@ -378,13 +394,14 @@ QList<UtteranceRow> CorpusRepository::utteranceRows(qint64 corpusId) const
     const auto shown = LabelRepository(m_db).shownLabels(corpusId);
     QSqlQuery q(m_db.connection());
     q.setForwardOnly(true);
-    if (!sql::run(q,
-                  QStringLiteral("SELECT u.id, u.corpus_id, c.name, u.key, u.path, s.code, s.gender, "
-                                 "u.duration_seconds FROM utterances u "
-                                 "JOIN corpora c ON c.id=u.corpus_id "
-                                 "JOIN speakers s ON s.id=u.speaker_id "
-                                 "WHERE (?=0 OR u.corpus_id=?) ORDER BY c.name, u.key"),
-                  {corpusId, corpusId}))
+    if (!sql::run(
+            q,
+            QStringLiteral("SELECT u.id, u.corpus_id, c.name, u.key, u.path, s.code, s.gender, "
+                           "u.duration_seconds FROM utterances u "
+                           "JOIN corpora c ON c.id=u.corpus_id "
+                           "JOIN speakers s ON s.id=u.speaker_id "
+                           "WHERE (?=0 OR u.corpus_id=?) ORDER BY c.name, u.key"),
+            {corpusId, corpusId}))
         return out;
     while (q.next()) {
         UtteranceRow r;

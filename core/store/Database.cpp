@@ -3,8 +3,8 @@
 #include "store/Migrations.h"
 
 #include <QAtomicInteger>
-#include <QFileInfo>
 #include <QDir>
+#include <QFileInfo>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QVariant>
@@ -44,8 +44,8 @@ Status Database::open(int targetVersion)
     close();
     const QFileInfo info(m_filePath);
     if (!info.absoluteDir().exists())
-        return Status::failure(
-            QStringLiteral("%1: the folder %2 does not exist").arg(m_filePath, info.absolutePath()));
+        return Status::failure(QStringLiteral("%1: the folder %2 does not exist")
+                                   .arg(m_filePath, info.absolutePath()));
     if (info.exists() && !info.isFile())
         return Status::failure(QStringLiteral("%1: not a file").arg(m_filePath));
 
@@ -55,7 +55,8 @@ Status Database::open(int targetVersion)
     if (!m_db.open()) {
         const QString why = m_db.lastError().text();
         close();
-        return Status::failure(QStringLiteral("%1: cannot open the workspace: %2").arg(m_filePath, why));
+        return Status::failure(
+            QStringLiteral("%1: cannot open the workspace: %2").arg(m_filePath, why));
     }
     // WAL lets one writer and many readers share the file across threads; FULL sync makes a
     // committed label survive a crash or kill at any moment.
@@ -113,8 +114,9 @@ Status Database::migrate(int targetVersion)
             return st;
         for (const QString &sql : migrationStatements(version)) {
             if (auto st = exec(m_db, sql); !st)
-                return Status::failure(
-                    QStringLiteral("migration to schema %1 failed: %2").arg(version).arg(st.error()));
+                return Status::failure(QStringLiteral("migration to schema %1 failed: %2")
+                                           .arg(version)
+                                           .arg(st.error()));
         }
         if (auto st = exec(m_db, QStringLiteral("PRAGMA user_version=%1").arg(version)); !st)
             return st;

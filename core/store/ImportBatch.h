@@ -13,10 +13,10 @@ namespace emolens {
 // One audio file the importer found and the probe accepted.
 struct ImportItem
 {
-    UtteranceRecord utterance;  // id/corpusId/speakerId are filled by the store
-    QString speakerCode;        // empty: the store uses "unknown"
+    UtteranceRecord utterance; // id/corpusId/speakerId are filled by the store
+    QString speakerCode;       // empty: the store uses "unknown"
     Gender gender = Gender::Unknown;
-    LabelValue label;           // the corpus's label after mapping; empty = unlabeled
+    LabelValue label; // the corpus's label after mapping; empty = unlabeled
 };
 
 // A file or line that was skipped, and why. line is 0 when the problem is not in a text file.
@@ -30,10 +30,10 @@ struct ImportProblem
 struct ImportBatch
 {
     QString corpusName;
-    QString rootPath;  // absolute
+    QString rootPath; // absolute
     QString format;
     QString labelMapping;
-    LabelSchema schema;  // classes/scales of the mapped labels (id ignored)
+    LabelSchema schema; // classes/scales of the mapped labels (id ignored)
     QList<ImportItem> items;
 };
 
@@ -41,10 +41,10 @@ struct ImportBatch
 struct ImportOutcome
 {
     qint64 corpusId = 0;
-    int added = 0;      // new utterances
-    int unchanged = 0;  // same key, same content
-    int updated = 0;    // same key, content changed
-    int moved = 0;      // new path, content matched an utterance whose file is gone
+    int added = 0;     // new utterances
+    int unchanged = 0; // same key, same content
+    int updated = 0;   // same key, content changed
+    int moved = 0;     // new path, content matched an utterance whose file is gone
     int labelsAdded = 0;
 };
 

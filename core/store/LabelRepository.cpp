@@ -37,7 +37,8 @@ LabelRepository::LabelRepository(Database &db) : m_db(db) {}
 std::optional<LabelSchema> LabelRepository::schema(qint64 schemaId) const
 {
     QSqlQuery q(m_db.connection());
-    if (!sql::run(q, QStringLiteral("SELECT id, name, classes, scales FROM label_schemas WHERE id=?"),
+    if (!sql::run(q,
+                  QStringLiteral("SELECT id, name, classes, scales FROM label_schemas WHERE id=?"),
                   {schemaId}) ||
         !q.next())
         return std::nullopt;
@@ -98,12 +99,13 @@ Status LabelRepository::setLabel(qint64 utteranceId, qint64 schemaId, const QStr
     QSqlQuery q(m_db.connection());
     const QVariant confidence =
         std::isnan(value.confidence) ? QVariant(QMetaType(QMetaType::Double)) : value.confidence;
-    if (auto st = sql::run(q,
-                           QStringLiteral("INSERT INTO labels(utterance_id, schema_id, annotator_id, "
-                                          "created_at, category, dimensions, confidence, notes) "
-                                          "VALUES(?,?,?,?,?,?,?,?)"),
-                           {utteranceId, schemaId, annotatorId, sql::nowUtc(), value.category,
-                            sql::dimensionsToJson(value.dimensions), confidence, value.notes});
+    if (auto st =
+            sql::run(q,
+                     QStringLiteral("INSERT INTO labels(utterance_id, schema_id, annotator_id, "
+                                    "created_at, category, dimensions, confidence, notes) "
+                                    "VALUES(?,?,?,?,?,?,?,?)"),
+                     {utteranceId, schemaId, annotatorId, sql::nowUtc(), value.category,
+                      sql::dimensionsToJson(value.dimensions), confidence, value.notes});
         !st)
         return Status::failure(QStringLiteral("cannot store the label: %1").arg(st.error()));
     const qint64 id = q.lastInsertId().toLongLong();

@@ -13,16 +13,16 @@ namespace emolens {
 enum class Gender { Unknown, Female, Male };
 enum class SpeakingStyle { Unknown, Scripted, Improvised };
 
-QString genderName(Gender gender);           // "female", "male", ""
-Gender genderFromName(const QString &name);  // accepts f/female/w/woman/m/male/man, any case
-QString styleName(SpeakingStyle style);      // "scripted", "improvised", ""
+QString genderName(Gender gender);          // "female", "male", ""
+Gender genderFromName(const QString &name); // accepts f/female/w/woman/m/male/man, any case
+QString styleName(SpeakingStyle style);     // "scripted", "improvised", ""
 SpeakingStyle styleFromName(const QString &name);
 
 struct DimensionScale
 {
-    QString name;        // e.g. "arousal"
-    double minimum = 1;  // e.g. 1
-    double maximum = 5;  // e.g. 5
+    QString name;       // e.g. "arousal"
+    double minimum = 1; // e.g. 1
+    double maximum = 5; // e.g. 5
 };
 
 // What a label schema offers the annotator: categorical classes (keys 1..9 in this order)
@@ -30,7 +30,7 @@ struct DimensionScale
 struct LabelSchema
 {
     qint64 id = 0;
-    QString name;  // e.g. "iemocap-4class"
+    QString name; // e.g. "iemocap-4class"
     QStringList classes;
     QList<DimensionScale> scales;
 };
@@ -39,8 +39,8 @@ struct CorpusRecord
 {
     qint64 id = 0;
     QString name;
-    QString rootPath;  // absolute
-    QString format;    // importer name, e.g. "iemocap"
+    QString rootPath; // absolute
+    QString format;   // importer name, e.g. "iemocap"
     QString labelMapping;
     qint64 labelSchemaId = 0;
     QDateTime importedAt;
@@ -50,7 +50,7 @@ struct SpeakerRecord
 {
     qint64 id = 0;
     qint64 corpusId = 0;
-    QString code;  // the corpus's own speaker id
+    QString code; // the corpus's own speaker id
     Gender gender = Gender::Unknown;
 };
 
@@ -59,29 +59,35 @@ struct UtteranceRecord
     qint64 id = 0;
     qint64 corpusId = 0;
     qint64 speakerId = 0;
-    QString key;   // corpus-unique utterance id, e.g. "Ses01F_impro01_F000"
-    QString path;  // absolute path of the audio file
+    QString key;  // corpus-unique utterance id, e.g. "Ses01F_impro01_F000"
+    QString path; // absolute path of the audio file
     double durationSeconds = 0;
     int sampleRate = 0;
     int channels = 0;
     qint64 frames = 0;
     qint64 fileSizeBytes = 0;
-    QString sessionKey;  // fold key for speaker-independent evaluation
+    QString sessionKey; // fold key for speaker-independent evaluation
     SpeakingStyle style = SpeakingStyle::Unknown;
     QString transcript;
-    QString contentHash;    // hex digest of the file bytes
-    QString originalLabel;  // the corpus's own label, before any mapping
-    QMap<QString, QString> metadata;  // any extra fields the corpus has
+    QString contentHash;             // hex digest of the file bytes
+    QString originalLabel;           // the corpus's own label, before any mapping
+    QMap<QString, QString> metadata; // any extra fields the corpus has
 };
 
 // One label value. A missing dimension is absent from the map; confidence is NaN when unset.
 struct LabelValue
 {
-    QString category;  // empty = no category (e.g. cleared)
+    QString category; // empty = no category (e.g. cleared)
     QMap<QString, double> dimensions;
     double confidence = std::nan("");
     QString notes;
 
+    static LabelValue ofCategory(const QString &name)
+    {
+        LabelValue v;
+        v.category = name;
+        return v;
+    }
     bool isEmpty() const { return category.isEmpty() && dimensions.isEmpty(); }
     bool operator==(const LabelValue &o) const;
     bool operator!=(const LabelValue &o) const { return !(*this == o); }
@@ -96,7 +102,7 @@ struct LabelRecord
     qint64 schemaId = 0;
     qint64 annotatorId = 0;
     QString annotatorName;
-    QDateTime createdAt;  // UTC
+    QDateTime createdAt; // UTC
     LabelValue value;
 };
 
@@ -111,8 +117,8 @@ struct UtteranceRow
     QString speakerCode;
     Gender gender = Gender::Unknown;
     double durationSeconds = 0;
-    QString label;      // current category: newest label row of any annotator
-    QString labeledBy;  // who gave it
+    QString label;     // current category: newest label row of any annotator
+    QString labeledBy; // who gave it
 };
 
 } // namespace emolens

@@ -14,13 +14,22 @@
 
 namespace emolens::sql {
 
+// A null QString binds as SQL NULL, which the NOT NULL DEFAULT '' text columns reject:
+// bind it as the empty string it means.
+inline QVariant bindable(const QVariant &v)
+{
+    if (v.typeId() == QMetaType::QString && v.toString().isNull())
+        return QVariant(QStringLiteral(""));
+    return v;
+}
+
 // Prepares and runs `text` with positional bindings.
 inline Status run(QSqlQuery &q, const QString &text, std::initializer_list<QVariant> values = {})
 {
     if (!q.prepare(text))
         return Status::failure(q.lastError().text());
     for (const QVariant &v : values)
-        q.addBindValue(v);
+        q.addBindValue(bindable(v));
     if (!q.exec())
         return Status::failure(q.lastError().text());
     return Status::success();
@@ -31,7 +40,7 @@ inline Status rerun(QSqlQuery &q, std::initializer_list<QVariant> values)
 {
     int i = 0;
     for (const QVariant &v : values)
-        q.bindValue(i++, v);
+        q.bindValue(i++, bindable(v));
     if (!q.exec())
         return Status::failure(q.lastError().text());
     return Status::success();

@@ -48,7 +48,8 @@ int main(int argc, char **argv)
                                : QDir::tempPath() + QStringLiteral("/bench-XXXXXX"));
 
     QList<QByteArray> bases;
-    QDirIterator it(baseFolder, {QStringLiteral("*.wav")}, QDir::Files, QDirIterator::Subdirectories);
+    QDirIterator it(baseFolder, {QStringLiteral("*.wav")}, QDir::Files,
+                    QDirIterator::Subdirectories);
     while (it.hasNext()) {
         QFile f(it.next());
         if (f.open(QIODevice::ReadOnly))
@@ -78,7 +79,8 @@ int main(int argc, char **argv)
         bytes[at + 1] = char((i >> 8) & 0x7f);
         const QString dir = QStringLiteral("spk%1").arg(i % 40, 2, 10, QLatin1Char('0'));
         QDir(root).mkpath(dir);
-        const QString rel = QStringLiteral("%1/clip%2.wav").arg(dir).arg(i, 5, 10, QLatin1Char('0'));
+        const QString rel =
+            QStringLiteral("%1/clip%2.wav").arg(dir).arg(i, 5, 10, QLatin1Char('0'));
         QFile out(root + QLatin1Char('/') + rel);
         out.open(QIODevice::WriteOnly);
         out.write(bytes);
@@ -122,12 +124,13 @@ int main(int argc, char **argv)
 
     std::printf("\n%-34s %10s %12s\n", "", "seconds", "clips/s");
     std::printf("%-34s %10.2f %12.0f   (%d imported, %d skipped)\n", "import into a new workspace",
-                importSeconds, clipCount / importSeconds, first.imported(), int(first.skipped.size()));
+                importSeconds, clipCount / importSeconds, first.imported(),
+                int(first.skipped.size()));
     std::printf("%-34s %10.2f %12.0f   (%d added, %d unchanged)\n", "re-import (nothing new)",
                 reimportSeconds, clipCount / reimportSeconds, second.outcome.added,
                 second.outcome.unchanged);
-    std::printf("%-34s %10.2f %12.0f   (%.1f MB)\n", "reference: read every byte once",
-                readSeconds, clipCount / readSeconds, readBytes / 1e6);
+    std::printf("%-34s %10.2f %12.0f   (%.1f MB)\n", "reference: read every byte once", readSeconds,
+                clipCount / readSeconds, readBytes / 1e6);
     std::printf("target: import of %d clips under 10 s: %s\n", clipCount,
                 importSeconds < 10 ? "met" : "NOT met");
     return first.imported() == clipCount ? 0 : 1;

@@ -35,7 +35,8 @@ QStringList violations(const QString &folder, const QSet<QString> &forbidden,
                        const QStringList &modules)
 {
     QStringList found;
-    static const QRegularExpression include(QStringLiteral(R"(^\s*#\s*include\s*[<"]([^>"]+)[>"])"));
+    static const QRegularExpression include(
+        QStringLiteral("^\\s*#\\s*include\\s*[<\"]([^>\"]+)[>\"]"));
     QDirIterator it(QDir(emolens::test::sourceRoot()).filePath(folder),
                     {QStringLiteral("*.h"), QStringLiteral("*.cpp"), QStringLiteral("*.hpp")},
                     QDir::Files, QDirIterator::Subdirectories);
@@ -53,7 +54,8 @@ QStringList violations(const QString &folder, const QSet<QString> &forbidden,
                 continue;
             const QString header = m.captured(1);
             const QString module = header.section(QLatin1Char('/'), 0, 0);
-            if (forbidden.contains(header) || (header.contains(QLatin1Char('/')) && modules.contains(module)))
+            if (forbidden.contains(header) ||
+                (header.contains(QLatin1Char('/')) && modules.contains(module)))
                 found << QStringLiteral("%1:%2: %3").arg(path).arg(lineNumber).arg(line.trimmed());
         }
     }
@@ -89,27 +91,28 @@ private Q_SLOTS:
     void modelsHaveNoQtHeaders()
     {
         QStringList modules;
-        for (const QString &d : QDir(QStringLiteral(EMOLENS_QT_HEADERS)).entryList(
-                 {QStringLiteral("Qt*")}, QDir::Dirs | QDir::NoDotAndDotDot))
+        for (const QString &d :
+             QDir(QStringLiteral(EMOLENS_QT_HEADERS))
+                 .entryList({QStringLiteral("Qt*")}, QDir::Dirs | QDir::NoDotAndDotDot))
             modules << d;
         QVERIFY(modules.contains(QStringLiteral("QtCore")));
-        const QStringList found =
-            violations(QStringLiteral("models"), headersOf(modules), modules);
+        const QStringList found = violations(QStringLiteral("models"), headersOf(modules), modules);
         QVERIFY2(found.isEmpty(), qPrintable(found.join(QLatin1Char('\n'))));
     }
 
     void layersLinkOnlyDownwards()
     {
         auto cmake = [](const QString &folder) {
-            QFile f(QDir(emolens::test::sourceRoot()).filePath(folder + QStringLiteral("/CMakeLists.txt")));
+            QFile f(QDir(emolens::test::sourceRoot())
+                        .filePath(folder + QStringLiteral("/CMakeLists.txt")));
             return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
         };
         const QString models = cmake(QStringLiteral("models"));
         const QString core = cmake(QStringLiteral("core"));
         QVERIFY(!models.isEmpty() && !core.isEmpty());
         QVERIFY2(!models.contains(QStringLiteral("Qt6::")), "models/ links Qt");
-        for (const char *banned : {"Qt6::Gui", "Qt6::Widgets", "Qt6::Multimedia", "Qt6::Charts",
-                                   "emolens::ui"})
+        for (const char *banned :
+             {"Qt6::Gui", "Qt6::Widgets", "Qt6::Multimedia", "Qt6::Charts", "emolens::ui"})
             QVERIFY2(!core.contains(QLatin1String(banned)), banned);
     }
 };

@@ -122,7 +122,8 @@ void StoreTest::newWorkspaceHasCurrentSchemaWalAndForeignKeys()
     QVERIFY(scalar(db, QStringLiteral("PRAGMA busy_timeout")).toInt() >= 1000);
     // A label for an utterance that does not exist violates a foreign key.
     LabelRepository labels(db);
-    QVERIFY(!labels.setLabel(12345, 1, QStringLiteral("ann"), LabelValue{QStringLiteral("sad")}));
+    QVERIFY(!labels.setLabel(12345, 1, QStringLiteral("ann"),
+                             LabelValue::ofCategory(QStringLiteral("sad"))));
 }
 
 void StoreTest::migratesVersion1WorkspaceKeepingData()
@@ -135,9 +136,10 @@ void StoreTest::migratesVersion1WorkspaceKeepingData()
         QSqlQuery q(v1.connection());
         QVERIFY(q.exec(QStringLiteral("INSERT INTO label_schemas(id,name,classes,scales) "
                                       "VALUES(1,'s','[\"sad\",\"happy\"]','[]')")));
-        QVERIFY(q.exec(QStringLiteral("INSERT INTO corpora(id,name,root_path,format,"
-                                      "label_schema_id,imported_at) VALUES(1,'old','/x','generic',1,"
-                                      "'2026-01-01T00:00:00.000Z')")));
+        QVERIFY(
+            q.exec(QStringLiteral("INSERT INTO corpora(id,name,root_path,format,"
+                                  "label_schema_id,imported_at) VALUES(1,'old','/x','generic',1,"
+                                  "'2026-01-01T00:00:00.000Z')")));
         QVERIFY(q.exec(QStringLiteral("INSERT INTO speakers(id,corpus_id,code,gender) "
                                       "VALUES(1,1,'spk','female')")));
         QVERIFY(q.exec(QStringLiteral("INSERT INTO utterances(id,corpus_id,speaker_id,key,path,"
@@ -155,7 +157,7 @@ void StoreTest::migratesVersion1WorkspaceKeepingData()
     const auto u = corpora.utterance(1);
     QVERIFY(u.has_value());
     QCOMPARE(u->key, QStringLiteral("u1"));
-    QCOMPARE(u->fileSizeBytes, qint64(0));  // the column version 2 added
+    QCOMPARE(u->fileSizeBytes, qint64(0)); // the column version 2 added
     QCOMPARE(LabelRepository(db).labelCounts().value(QStringLiteral("sad")), 1);
     QCOMPARE(corpora.speakers(1).first().gender, Gender::Female);
 }
@@ -186,7 +188,7 @@ void StoreTest::refusesNewerSchemaAndNonDatabaseFiles()
     QVERIFY2(st2.error().contains(text), qPrintable(st2.error()));
     QFile check(text);
     QVERIFY(check.open(QIODevice::ReadOnly));
-    QCOMPARE(check.readAll(), QByteArray("these are my notes, not a database\n"));  // untouched
+    QCOMPARE(check.readAll(), QByteArray("these are my notes, not a database\n")); // untouched
 }
 
 void StoreTest::reimportIsIdempotent()
@@ -240,7 +242,8 @@ void StoreTest::detectsChangedAndMovedFiles()
     const qint64 idOfA = corpora.utteranceRows().first().id;
     LabelRepository labels(db);
     QVERIFY(labels.setLabel(idOfA, corpora.corpus(outcome.corpusId)->labelSchemaId,
-                            QStringLiteral("ann"), LabelValue{QStringLiteral("angry")}));
+                            QStringLiteral("ann"),
+                            LabelValue::ofCategory(QStringLiteral("angry"))));
 
     // a.wav moves to a sub-folder (new key), b.wav's content changes.
     QVERIFY(QDir(root.path()).mkdir(QStringLiteral("moved")));
@@ -258,7 +261,7 @@ void StoreTest::detectsChangedAndMovedFiles()
     QCOMPARE(outcome.added, 0);
     QCOMPARE(corpora.utteranceCount(), 2);
     const auto moved = corpora.utterance(idOfA);
-    QCOMPARE(moved->path, movedA);  // same utterance, so its labels stay with it
+    QCOMPARE(moved->path, movedA); // same utterance, so its labels stay with it
     QCOMPARE(labels.history(idOfA).size(), 2);
     const auto rows = corpora.utteranceRows();
     for (const UtteranceRow &r : rows)
@@ -274,27 +277,29 @@ void StoreTest::labelHistoryIsAppendOnly()
     CorpusRepository corpora(db);
     ImportOutcome outcome;
     QVERIFY(corpora.applyImport(
-        batchFor(root.path(), {itemFor(writeClip(root.filePath(QStringLiteral("x.wav")), 3),
-                                       QStringLiteral("x"), QStringLiteral("s"), Gender::Female,
-                                       QString())}),
+        batchFor(root.path(),
+                 {itemFor(writeClip(root.filePath(QStringLiteral("x.wav")), 3), QStringLiteral("x"),
+                          QStringLiteral("s"), Gender::Female, QString())}),
         &outcome));
     const qint64 id = corpora.utteranceRows().first().id;
     const qint64 schemaId = corpora.corpus(outcome.corpusId)->labelSchemaId;
     LabelRepository labels(db);
-    LabelValue v1{QStringLiteral("happy")};
+    LabelValue v1 = LabelValue::ofCategory(QStringLiteral("happy"));
     v1.dimensions.insert(QStringLiteral("arousal"), 4.5);
     v1.confidence = 0.66;
     v1.notes = QStringLiteral("laughs at the end");
     QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"), v1));
-    QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"), LabelValue{QStringLiteral("sad")}));
+    QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"),
+                            LabelValue::ofCategory(QStringLiteral("sad"))));
     QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"), v1));
     const auto history = labels.history(id);
     QCOMPARE(history.size(), 3);
     QCOMPARE(history[1].value.category, QStringLiteral("sad"));
     QCOMPARE(history[2].value, v1);
     QCOMPARE(labels.currentLabel(id, schemaId, QStringLiteral("ann"))->value, v1);
-    QVERIFY(!labels.setLabel(id, schemaId, QStringLiteral("ann"),
-                             LabelValue{QStringLiteral("sad"), {}, 1.5}));  // bad confidence
+    LabelValue overconfident = LabelValue::ofCategory(QStringLiteral("sad"));
+    overconfident.confidence = 1.5;
+    QVERIFY(!labels.setLabel(id, schemaId, QStringLiteral("ann"), overconfident));
     // The store itself refuses to rewrite history.
     QSqlQuery q(db.connection());
     QVERIFY(!q.exec(QStringLiteral("UPDATE labels SET category='angry'")));
@@ -310,18 +315,19 @@ void StoreTest::shownLabelPrefersNewestAnnotatorAndFallsBackWhenCleared()
     CorpusRepository corpora(db);
     ImportOutcome outcome;
     QVERIFY(corpora.applyImport(
-        batchFor(root.path(), {itemFor(writeClip(root.filePath(QStringLiteral("y.wav")), 4),
-                                       QStringLiteral("y"), QStringLiteral("s"), Gender::Female,
-                                       QStringLiteral("neutral"))}),
+        batchFor(root.path(),
+                 {itemFor(writeClip(root.filePath(QStringLiteral("y.wav")), 4), QStringLiteral("y"),
+                          QStringLiteral("s"), Gender::Female, QStringLiteral("neutral"))}),
         &outcome));
     const qint64 id = corpora.utteranceRows().first().id;
     const qint64 schemaId = corpora.corpus(outcome.corpusId)->labelSchemaId;
     LabelRepository labels(db);
-    QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"), LabelValue{QStringLiteral("sad")}));
+    QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"),
+                            LabelValue::ofCategory(QStringLiteral("sad"))));
     QCOMPARE(corpora.utteranceRows().first().label, QStringLiteral("sad"));
     QCOMPARE(corpora.utteranceRows().first().labeledBy, QStringLiteral("ann"));
     QCOMPARE(labels.latestLabel(id, schemaId)->value.category, QStringLiteral("sad"));
-    QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"), LabelValue{}));  // cleared
+    QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"), LabelValue{})); // cleared
     QCOMPARE(corpora.utteranceRows().first().label, QStringLiteral("neutral"));
     QCOMPARE(labels.labelCounts(), (QMap<QString, int>{{QStringLiteral("neutral"), 1}}));
 }
@@ -338,8 +344,8 @@ void StoreTest::committedLabelSurvivesKill()
         ImportOutcome outcome;
         QVERIFY(corpora.applyImport(
             batchFor(root.path(), {itemFor(writeClip(root.filePath(QStringLiteral("k.wav")), 5),
-                                           QStringLiteral("k"), QStringLiteral("s"),
-                                           Gender::Female, QString())}),
+                                           QStringLiteral("k"), QStringLiteral("s"), Gender::Female,
+                                           QString())}),
             &outcome));
         id = corpora.utteranceRows().first().id;
         schemaId = corpora.corpus(outcome.corpusId)->labelSchemaId;
@@ -350,8 +356,8 @@ void StoreTest::committedLabelSurvivesKill()
         Database db(path);
         if (db.open() &&
             LabelRepository(db).setLabel(id, schemaId, QStringLiteral("ann"),
-                                         LabelValue{QStringLiteral("angry")}))
-            ::kill(getpid(), SIGKILL);  // no close, no checkpoint: the WAL must hold it
+                                         LabelValue::ofCategory(QStringLiteral("angry"))))
+            ::kill(getpid(), SIGKILL); // no close, no checkpoint: the WAL must hold it
         _exit(3);
     }
     int status = 0;
@@ -386,7 +392,7 @@ void StoreTest::uncommittedWorkIsDiscardedOnKill()
                 q.exec(QStringLiteral("INSERT INTO labels(utterance_id, schema_id, annotator_id, "
                                       "created_at, category) SELECT utterance_id, schema_id, "
                                       "annotator_id, created_at, 'sad' FROM labels")))
-                ::kill(getpid(), SIGKILL);  // killed inside the transaction
+                ::kill(getpid(), SIGKILL); // killed inside the transaction
         }
         _exit(3);
     }

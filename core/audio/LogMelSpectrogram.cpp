@@ -1,0 +1,197 @@
+#include "audio/LogMelSpectrogram.h"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+
+namespace emolens {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+// Radix-2 FFT of a real signal of length N (a power of two) through one complex FFT of
+// length N/2: the even samples go into the real parts, the odd ones into the imaginary parts,
+// and a final split pass separates the two spectra. Tables are built once per plan.
+class RealFft
+{
+public:
+    explicit RealFft(int size) : m_size(size), m_half(size / 2)
+    {
+        m_bitReversed.resize(size_t(m_half));
+        int bits = 0;
+        while ((1 << bits) < m_half)
+            ++bits;
+        for (int i = 0; i < m_half; ++i) {
+            int reversed = 0;
+            for (int b = 0; b < bits; ++b)
+                reversed |= ((i >> b) & 1) << (bits - 1 - b);
+            m_bitReversed[size_t(i)] = reversed;
+        }
+        m_halfTwiddles.resize(size_t(m_half / 2));
+        for (int j = 0; j < m_half / 2; ++j)
+            m_halfTwiddles[size_t(j)] = std::polar(1.0, -2 * kPi * j / m_half);
+        m_splitTwiddles.resize(size_t(m_half + 1));
+        for (int k = 0; k <= m_half; ++k)
+            m_splitTwiddles[size_t(k)] = std::polar(1.0, -2 * kPi * k / m_size);
+        m_work.resize(size_t(m_half));
+    }
+
+    // |X[k]|^2 for k = 0 .. N/2 from N real samples.
+    void powerSpectrum(const double *input, double *power)
+    {
+        for (int i = 0; i < m_half; ++i)
+            m_work[size_t(m_bitReversed[size_t(i)])] = {input[2 * i], input[2 * i + 1]};
+        for (int length = 2; length <= m_half; length <<= 1) {
+            const int halfLength = length / 2;
+            const int step = m_half / length;
+            for (int start = 0; start < m_half; start += length) {
+                for (int j = 0; j < halfLength; ++j) {
+                    const std::complex<double> odd =
+                        m_halfTwiddles[size_t(j * step)] * m_work[size_t(start + j + halfLength)];
+                    const std::complex<double> even = m_work[size_t(start + j)];
+                    m_work[size_t(start + j)] = even + odd;
+                    m_work[size_t(start + j + halfLength)] = even - odd;
+                }
+            }
+        }
+        const std::complex<double> minusHalfI(0, -0.5);
+        for (int k = 0; k <= m_half; ++k) {
+            const std::complex<double> z = m_work[size_t(k % m_half)];
+            const std::complex<double> zMirror = std::conj(m_work[size_t((m_half - k) % m_half)]);
+            const std::complex<double> even = 0.5 * (z + zMirror);
+            const std::complex<double> odd = minusHalfI * (z - zMirror);
+            power[k] = std::norm(even + m_splitTwiddles[size_t(k)] * odd);
+        }
+    }
+
+private:
+    int m_size;
+    int m_half;
+    std::vector<int> m_bitReversed;
+    std::vector<std::complex<double>> m_halfTwiddles;
+    std::vector<std::complex<double>> m_splitTwiddles;
+    std::vector<std::complex<double>> m_work;
+};
+
+double hzToMel(double hz)
+{
+    return 2595.0 * std::log10(1.0 + hz / 700.0);
+}
+
+double melToHz(double mel)
+{
+    return 700.0 * (std::pow(10.0, mel / 2595.0) - 1.0);
+}
+
+// melCount + 2 edge frequencies: band m rises from edge m, peaks at m + 1, falls to m + 2.
+std::vector<double> melEdgesHz(int sampleRate, const LogMelSpectrogram::Options &options)
+{
+    const double highest =
+        options.highestHz > 0 ? std::min(options.highestHz, sampleRate / 2.0) : sampleRate / 2.0;
+    const double lowMel = hzToMel(std::max(0.0, options.lowestHz));
+    const double highMel = hzToMel(highest);
+    std::vector<double> edges(static_cast<size_t>(options.melCount + 2));
+    for (size_t i = 0; i < edges.size(); ++i)
+        edges[i] = melToHz(lowMel + (highMel - lowMel) * double(i) / (options.melCount + 1));
+    return edges;
+}
+
+} // namespace
+
+std::vector<double> LogMelSpectrogram::melBandCentresHz(int sampleRate, const Options &options)
+{
+    const std::vector<double> edges = melEdgesHz(sampleRate, options);
+    return std::vector<double>(edges.begin() + 1, edges.end() - 1);
+}
+
+LogMelSpectrogram LogMelSpectrogram::compute(const std::vector<float> &samples, int sampleRate,
+                                             qint64 startSample, qint64 endSample,
+                                             const Options &options)
+{
+    LogMelSpectrogram result;
+    if (sampleRate <= 0 || options.melCount <= 0)
+        return result;
+    result.melCount = options.melCount;
+    result.hopSamples = std::max(1, int(std::lround(options.hopSeconds * sampleRate)));
+    result.windowSamples =
+        std::clamp(int(std::lround(options.windowSeconds * sampleRate)), 1, kFftSize);
+    const qint64 sampleCount = qint64(samples.size());
+    if (endSample < 0 || endSample > sampleCount)
+        endSample = sampleCount;
+    startSample = std::clamp<qint64>(startSample, 0, endSample);
+    const qint64 hop = result.hopSamples;
+    result.firstFrame = (startSample + hop - 1) / hop;
+    const qint64 endFrame = (endSample + hop - 1) / hop;
+    result.frameCount = int(std::max<qint64>(0, endFrame - result.firstFrame));
+    if (result.frameCount == 0)
+        return result;
+
+    const int window = result.windowSamples;
+    std::vector<double> hann(static_cast<size_t>(window));
+    double windowSum = 0;
+    for (int i = 0; i < window; ++i) {
+        hann[size_t(i)] = 0.5 - 0.5 * std::cos(2 * kPi * i / window);
+        windowSum += hann[size_t(i)];
+    }
+    // A full-scale sine then reads about 0 dB in its band.
+    const double powerScale = 4.0 / (windowSum * windowSum);
+
+    constexpr int kBins = kFftSize / 2 + 1;
+    const std::vector<double> edges = melEdgesHz(sampleRate, options);
+    std::vector<std::vector<double>> weights(size_t(options.melCount),
+                                             std::vector<double>(kBins, 0.0));
+    for (int m = 0; m < options.melCount; ++m) {
+        const double low = edges[size_t(m)];
+        const double centre = edges[size_t(m + 1)];
+        const double high = edges[size_t(m + 2)];
+        for (int k = 0; k < kBins; ++k) {
+            const double hz = double(k) * sampleRate / kFftSize;
+            double w = 0;
+            if (hz > low && hz <= centre)
+                w = (hz - low) / (centre - low);
+            else if (hz > centre && hz < high)
+                w = (high - hz) / (high - centre);
+            weights[size_t(m)][size_t(k)] = w;
+        }
+    }
+
+    RealFft fft(kFftSize);
+    std::vector<double> frame(kFftSize);
+    std::vector<double> power(kBins);
+    result.valuesDb.resize(size_t(result.frameCount) * size_t(options.melCount));
+    float loudest = -std::numeric_limits<float>::infinity();
+    for (int f = 0; f < result.frameCount; ++f) {
+        const qint64 first = (result.firstFrame + f) * hop;
+        std::fill(frame.begin(), frame.end(), 0.0);
+        for (int i = 0; i < window; ++i) {
+            const qint64 index = first + i;
+            if (index >= sampleCount)
+                break;
+            frame[size_t(i)] = double(samples[size_t(index)]) * hann[size_t(i)];
+        }
+        fft.powerSpectrum(frame.data(), power.data());
+        float *row = result.valuesDb.data() + size_t(f) * options.melCount;
+        for (int m = 0; m < options.melCount; ++m) {
+            double energy = 0;
+            const std::vector<double> &w = weights[size_t(m)];
+            for (int k = 0; k < kBins; ++k)
+                energy += w[size_t(k)] * power[size_t(k)];
+            row[m] = float(10.0 * std::log10(std::max(energy * powerScale, 1e-12)));
+            loudest = std::max(loudest, row[m]);
+        }
+    }
+
+    const float top = std::isnan(options.topDb) ? loudest : float(options.topDb);
+    const float floor = top - float(options.dynamicRangeDb);
+    result.minimumDb = std::numeric_limits<float>::infinity();
+    result.maximumDb = -std::numeric_limits<float>::infinity();
+    for (float &value : result.valuesDb) {
+        value = std::clamp(value, floor, top);
+        result.minimumDb = std::min(result.minimumDb, value);
+        result.maximumDb = std::max(result.maximumDb, value);
+    }
+    return result;
+}
+
+} // namespace emolens

@@ -1,0 +1,38 @@
+#pragma once
+// DemoCorpus: the small corpus the app opens on first run, so there is something to look at,
+// label and train on before the user has a corpus of their own. Six synthetic speakers
+// (three female, three male voices) say four sentences in four emotions (neutral, happy,
+// sad, angry): 96 clips of 16 kHz mono WAV, rendered with espeak-ng and sox.
+// Layout (the generic one): audio/<speaker>/<speaker>_<emotion>_<n>.wav and manifest.csv
+// with the columns path,label,speaker,gender,sentence.
+//
+// Thread-safety: generate() blocks for a few seconds; call it from a worker thread. Two
+// generations into the same folder at once are not supported.
+
+#include "common/Progress.h"
+#include "common/Status.h"
+
+#include <QString>
+
+namespace emolens {
+
+class DemoCorpus
+{
+public:
+    // Bumped whenever the speakers, sentences or recipes change: an older corpus is redone.
+    static constexpr int kVersion = 1;
+    static constexpr int kClipCount = 96;
+
+    static QString manifestFileName() { return QStringLiteral("manifest.csv"); }
+
+    // True when folder holds a complete demo corpus of this version (its marker file, which
+    // generation writes last, is there).
+    static bool isComplete(const QString &folder);
+
+    // Renders the corpus into folder (created if needed) unless it is already complete.
+    // Clips left by an interrupted run of this version are kept, so a rerun resumes.
+    // Reports progress per clip and stops with a "cancelled" failure when cancelled.
+    static Status generate(const QString &folder, ProgressSink &progress);
+};
+
+} // namespace emolens

@@ -1,0 +1,128 @@
+// The demo corpus the app opens on first run: generated completely, in the generic layout,
+// not redone when complete, redone when an earlier generation was interrupted, and stopped
+// promptly when the user cancels.
+
+#include "audio/AudioFile.h"
+#include "corpus/DemoCorpus.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QSet>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace emolens;
+
+namespace {
+
+class RecordingProgress final : public ProgressSink
+{
+public:
+    explicit RecordingProgress(int cancelAfter = -1) : m_cancelAfter(cancelAfter) {}
+    void setProgress(double fraction, const QString &message) override
+    {
+        ++calls;
+        lastFraction = fraction;
+        lastMessage = message;
+    }
+    bool isCancelled() const override { return m_cancelAfter >= 0 && calls >= m_cancelAfter; }
+
+    int calls = 0;
+    double lastFraction = 0;
+    QString lastMessage;
+
+private:
+    int m_cancelAfter;
+};
+
+QStringList manifestLines(const QString &folder)
+{
+    QFile file(QDir(folder).filePath(DemoCorpus::manifestFileName()));
+    if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
+        return {};
+    return QString::fromUtf8(file.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+}
+
+} // namespace
+
+class TestDemoCorpus : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void generatesACompleteCorpusOnce()
+    {
+        QTemporaryDir dir;
+        const QString folder = dir.filePath(QStringLiteral("demo"));
+        QVERIFY(!DemoCorpus::isComplete(folder));
+        RecordingProgress progress;
+        const Status status = DemoCorpus::generate(folder, progress);
+        QVERIFY2(status.ok(), qPrintable(status.error()));
+        QVERIFY(DemoCorpus::isComplete(folder));
+        QCOMPARE(progress.lastFraction, 1.0);
+        QVERIFY(progress.calls >= DemoCorpus::kClipCount);
+
+        const QStringList lines = manifestLines(folder);
+        QCOMPARE(lines.size(), DemoCorpus::kClipCount + 1);
+        QCOMPARE(lines.first(), QStringLiteral("path,label,speaker,gender,sentence"));
+        QSet<QString> speakers, labels, genders, hashes;
+        QMap<QString, QString> genderOf;
+        for (int i = 1; i < lines.size(); ++i) {
+            // The sentence is the last, quoted field; the first four never hold commas.
+            const QStringList fields = lines[i].split(QLatin1Char(','));
+            QVERIFY2(fields.size() >= 5, qPrintable(lines[i]));
+            QVERIFY(lines[i].endsWith(QLatin1Char('"')));
+            AudioProbe probe;
+            const QString clip = QDir(folder).filePath(fields[0]);
+            const Status probed = probeAudioFile(clip, &probe);
+            QVERIFY2(probed.ok(), qPrintable(clip + QStringLiteral(": ") + probed.error()));
+            QCOMPARE(probe.info.sampleRate, 16000);
+            QCOMPARE(probe.info.channels, 1);
+            labels << fields[1];
+            speakers << fields[2];
+            genders << fields[3];
+            hashes << probe.contentHash;
+            QVERIFY(genderOf.value(fields[2], fields[3]) == fields[3]);
+            genderOf[fields[2]] = fields[3];
+        }
+        QCOMPARE(labels, (QSet<QString>{QStringLiteral("neutral"), QStringLiteral("happy"),
+                                        QStringLiteral("sad"), QStringLiteral("angry")}));
+        QCOMPARE(speakers.size(), 6);
+        QCOMPARE(genderOf.keys(QStringLiteral("female")).size(), 3);
+        QCOMPARE(genderOf.keys(QStringLiteral("male")).size(), 3);
+        QCOMPARE(hashes.size(), DemoCorpus::kClipCount); // no two clips alike
+
+        // Complete: a second call does nothing and returns at once.
+        QElapsedTimer clock;
+        clock.start();
+        RecordingProgress again;
+        QVERIFY(DemoCorpus::generate(folder, again).ok());
+        QVERIFY(clock.elapsed() < 500);
+        QCOMPARE(again.calls, 1);
+    }
+
+    void redoesAnInterruptedGenerationAndHonoursCancel()
+    {
+        QTemporaryDir dir;
+        const QString folder = dir.filePath(QStringLiteral("demo"));
+        RecordingProgress cancelling(/*cancelAfter=*/5);
+        const Status cancelled = DemoCorpus::generate(folder, cancelling);
+        QVERIFY(!cancelled.ok());
+        QVERIFY2(cancelled.error().contains(QStringLiteral("cancelled")),
+                 qPrintable(cancelled.error()));
+        QVERIFY(!DemoCorpus::isComplete(folder));
+        QVERIFY(cancelling.calls < 12); // stopped within a clip or two per process
+        QVERIFY(!QFile::exists(QDir(folder).filePath(DemoCorpus::manifestFileName())));
+
+        RecordingProgress progress;
+        QVERIFY(DemoCorpus::generate(folder, progress).ok());
+        QVERIFY(DemoCorpus::isComplete(folder));
+        QCOMPARE(manifestLines(folder).size(), DemoCorpus::kClipCount + 1);
+        // The clips the cancelled run finished were kept, not rendered again.
+        QVERIFY(progress.calls < DemoCorpus::kClipCount);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDemoCorpus)
+#include "test_demo_corpus.moc"
