@@ -18,6 +18,8 @@ PACKAGES=(
   libsndfile1-dev libsoxr-dev libxxhash-dev
   # demo and test corpus generation
   espeak-ng sox
+  # packaging: icons, validators, man page
+  librsvg2-bin desktop-file-utils appstream dpkg-dev
   # fixtures for encoder parity
   python3 python3-numpy
 )

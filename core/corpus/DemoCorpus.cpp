@@ -1,5 +1,7 @@
 #include "corpus/DemoCorpus.h"
 
+#include "corpus/DelimitedText.h"
+
 #include "corpus/SpeechSynthesizer.h"
 
 #include <QDir>
@@ -38,33 +40,6 @@ const char *const kSentences[] = {
     "Please put the boxes next to the door.",
 };
 
-QString csvField(const QString &value)
-{
-    QString quoted = value;
-    quoted.replace(QLatin1Char('"'), QStringLiteral("\"\""));
-    return QLatin1Char('"') + quoted + QLatin1Char('"');
-}
-
-// Scales a sub-task's progress into a slice of the caller's bar.
-class ProgressSlice final : public ProgressSink
-{
-public:
-    ProgressSlice(ProgressSink &outer, double from, double to)
-        : m_outer(outer), m_from(from), m_to(to)
-    {
-    }
-    void setProgress(double fraction, const QString &message) override
-    {
-        m_outer.setProgress(m_from + (m_to - m_from) * fraction, message);
-    }
-    bool isCancelled() const override { return m_outer.isCancelled(); }
-
-private:
-    ProgressSink &m_outer;
-    double m_from;
-    double m_to;
-};
-
 } // namespace
 
 bool DemoCorpus::isComplete(const QString &folder)
@@ -100,9 +75,9 @@ Status DemoCorpus::generate(const QString &folder, ProgressSink &progress)
             for (int s = 0; s < int(std::size(kSentences)); ++s) {
                 const QString relative =
                     QStringLiteral("audio/%1/%1_%2_%3.wav").arg(name, label).arg(s + 1);
-                manifest << QStringLiteral("%1,%2,%3,%4,%5")
-                                .arg(relative, label, name, QLatin1String(speaker.gender),
-                                     csvField(QLatin1String(kSentences[s])));
+                manifest << delimitedLine({relative, label, name, QLatin1String(speaker.gender),
+                                           QLatin1String(kSentences[s])})
+                                .chopped(1);
                 if (QFile::exists(root.filePath(relative)))
                     continue;
                 SpeechJob job;
@@ -117,7 +92,7 @@ Status DemoCorpus::generate(const QString &folder, ProgressSink &progress)
         }
     }
 
-    ProgressSlice rendering(progress, 0.0, 0.98);
+    ScaledProgress rendering(progress, 0.0, 0.98);
     Status rendered = SpeechSynthesizer::renderAll(jobs, rendering, 2);
     if (!rendered)
         return rendered;

@@ -3,6 +3,7 @@
 // promptly when the user cancels.
 
 #include "audio/AudioFile.h"
+#include "corpus/DelimitedText.h"
 #include "corpus/DemoCorpus.h"
 
 #include <QDir>
@@ -69,10 +70,15 @@ private Q_SLOTS:
         QSet<QString> speakers, labels, genders, hashes;
         QMap<QString, QString> genderOf;
         for (int i = 1; i < lines.size(); ++i) {
-            // The sentence is the last, quoted field; the first four never hold commas.
-            const QStringList fields = lines[i].split(QLatin1Char(','));
-            QVERIFY2(fields.size() >= 5, qPrintable(lines[i]));
-            QVERIFY(lines[i].endsWith(QLatin1Char('"')));
+            // Read as the importer reads it: five fields, the sentence intact (commas and all).
+            const QList<DelimitedRecord> records = parseDelimitedText(lines[i], QLatin1Char(','));
+            QCOMPARE(records.size(), 1);
+            QVERIFY2(records[0].error.isEmpty(), qPrintable(records[0].error));
+            const QStringList fields = records[0].fields;
+            QCOMPARE(fields.size(), 5);
+            QVERIFY2(fields[4].endsWith(QLatin1Char('.')) || fields[4].endsWith(QLatin1Char('?')) ||
+                         fields[4].endsWith(QLatin1Char('!')),
+                     qPrintable(fields[4]));
             AudioProbe probe;
             const QString clip = QDir(folder).filePath(fields[0]);
             const Status probed = probeAudioFile(clip, &probe);
