@@ -1,0 +1,464 @@
+// The main window end to end, offscreen: create a workspace, import a generated corpus
+// through the real import job, browse it (tree, table, filter), label with the number keys,
+// undo/redo (the store's history only grows), move to the next clip, see the waveform drawn,
+// and read the import report of a corpus with broken files. Models are checked with
+// QAbstractItemModelTester. Settings go to a test-only organisation, never the user's.
+
+#include "ClipView.h"
+#include "CorpusTreeModel.h"
+#include "EmptyStatePanel.h"
+#include "ImportReportDialog.h"
+#include "JobRunner.h"
+#include "LabelingPanel.h"
+#include "MainWindow.h"
+#include "ShortcutsDialog.h"
+#include "SpectrogramView.h"
+#include "TestPaths.h"
+#include "UtteranceFilterModel.h"
+#include "UtteranceTableModel.h"
+#include "WaveformView.h"
+#include "common/Progress.h"
+#include "store/CorpusRepository.h"
+#include "store/Database.h"
+#include "store/LabelRepository.h"
+
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QComboBox>
+#include <QDir>
+#include <QFile>
+#include <QLineEdit>
+#include <QProcess>
+#include <QPushButton>
+#include <QSet>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStackedWidget>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+#include <QTreeView>
+#include <QTreeWidget>
+#include <QUndoStack>
+
+using namespace emolens;
+
+namespace {
+
+const QString kAnnotator = QStringLiteral("ui-tester");
+
+// A small generic corpus made with sox, for when the generated corpora are not there.
+QString makeFallbackCorpus(const QString &root, bool withBadFiles)
+{
+    QDir().mkpath(root);
+    QFile manifest(QDir(root).filePath(QStringLiteral("manifest.csv")));
+    if (!manifest.open(QIODevice::WriteOnly))
+        return QString();
+    manifest.write("path,label,speaker,gender\n");
+    const QStringList labels{QStringLiteral("neutral"), QStringLiteral("happy"),
+                             QStringLiteral("sad"), QStringLiteral("angry")};
+    for (int i = 0; i < 8; ++i) {
+        const QString name = QStringLiteral("clip_%1.wav").arg(i);
+        const int rc =
+            QProcess::execute(QStringLiteral("sox"),
+                              {QStringLiteral("-n"), QStringLiteral("-r"), QStringLiteral("16000"),
+                               QStringLiteral("-c"), QStringLiteral("1"), QDir(root).filePath(name),
+                               QStringLiteral("synth"), QStringLiteral("1"), QStringLiteral("sine"),
+                               QString::number(200 + 50 * i)});
+        if (rc != 0)
+            return QString();
+        manifest.write(QStringLiteral("%1,%2,%3,%4\n")
+                           .arg(name, labels[i % 4],
+                                i < 4 ? QStringLiteral("spk1") : QStringLiteral("spk2"),
+                                i < 4 ? QStringLiteral("female") : QStringLiteral("male"))
+                           .toUtf8());
+    }
+    if (withBadFiles) {
+        QFile notAudio(QDir(root).filePath(QStringLiteral("not-audio.wav")));
+        notAudio.open(QIODevice::WriteOnly);
+        notAudio.write("this is not audio");
+        manifest.write("not-audio.wav,sad,spk1,female\nmissing.wav,sad,spk1,female\n");
+    }
+    return root;
+}
+
+QString corpusFolder(const QString &layout, QTemporaryDir &scratch)
+{
+    const QString generated = test::corpus(layout);
+    if (!test::corporaRoot().isEmpty() && QFileInfo(generated).isDir())
+        return generated;
+    return makeFallbackCorpus(scratch.filePath(layout), layout == QLatin1String("bad"));
+}
+
+// Imports through the window and waits for the job without blocking the event loop.
+bool importInto(MainWindow &window, const QString &folder)
+{
+    QSignalSpy finished(&window, &MainWindow::importFinished);
+    ImportRequest request;
+    request.rootPath = folder;
+    if (!window.startImport(request))
+        return false;
+    if (!window.isImporting())
+        return false;
+    if (!finished.wait(120000) && finished.isEmpty())
+        return false;
+    return finished.first().first().value<Status>().ok();
+}
+
+int distinctColours(const QImage &image)
+{
+    QSet<QRgb> colours;
+    for (int y = 0; y < image.height(); y += 2)
+        for (int x = 0; x < image.width(); x += 2)
+            colours.insert(image.pixel(x, y));
+    return int(colours.size());
+}
+
+} // namespace
+
+class TestMainWindow : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void emptyStateIsNeverBlank();
+    void jobRunnerReportsProgressAndCancels();
+    void importBrowseLabelUndoRedo();
+    void modelsPassModelTester();
+    void importReportListsBadFiles();
+    void longClipDecodesOffTheGuiThread();
+    void shortcutsAreListed();
+
+private:
+    QTemporaryDir m_scratch;
+};
+
+void TestMainWindow::initTestCase()
+{
+    QCoreApplication::setOrganizationName(QStringLiteral("EmoLensTests"));
+    QCoreApplication::setApplicationName(QStringLiteral("test_main_window"));
+    QSettings settings;
+    settings.clear();
+    settings.setValue(QStringLiteral("annotator/name"), kAnnotator);
+    settings.setValue(QStringLiteral("labeling/autoAdvance"), false);
+    QVERIFY(m_scratch.isValid());
+}
+
+void TestMainWindow::emptyStateIsNeverBlank()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QCOMPARE(window.windowTitle(), QStringLiteral("EmoLens"));
+    auto *pages = qobject_cast<QStackedWidget *>(window.centralWidget());
+    QVERIFY(pages);
+    auto *empty = qobject_cast<EmptyStatePanel *>(pages->currentWidget());
+    QVERIFY2(empty, "without a workspace the window shows the empty-state panel");
+    QStringList buttons;
+    for (QPushButton *b : empty->findChildren<QPushButton *>())
+        if (b->isVisible())
+            buttons << b->text();
+    QVERIFY(buttons.contains(QStringLiteral("New Workspace...")));
+    QVERIFY(buttons.contains(QStringLiteral("Open Workspace...")));
+    QVERIFY(buttons.contains(QStringLiteral("Import Corpus...")));
+}
+
+void TestMainWindow::jobRunnerReportsProgressAndCancels()
+{
+    JobRunner runner;
+    QSignalSpy progress(&runner, &JobRunner::progress);
+    QSignalSpy finished(&runner, &JobRunner::finished);
+    const Qt::HANDLE guiThread = QThread::currentThreadId();
+    std::atomic<bool> ranElsewhere{false};
+    QVERIFY(runner.start([&](ProgressSink &sink) {
+        ranElsewhere = QThread::currentThreadId() != guiThread;
+        for (int i = 0; i < 1000 && !sink.isCancelled(); ++i) {
+            sink.setProgress(i / 1000.0, QStringLiteral("Step %1").arg(i));
+            QThread::msleep(5);
+        }
+        return sink.isCancelled() ? Status::failure(QStringLiteral("cancelled"))
+                                  : Status::success();
+    }));
+    QVERIFY(runner.isRunning());
+    QVERIFY(!runner.start([](ProgressSink &) { return Status::success(); })); // one at a time
+    QTRY_VERIFY(!progress.isEmpty());
+    runner.cancel();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+    QVERIFY(ranElsewhere.load());
+    QCOMPARE(finished.first().first().value<Status>().error(), QStringLiteral("cancelled"));
+    QVERIFY(!runner.isRunning());
+    // Throttled: a thousand steps in about a second never arrive one by one.
+    QVERIFY(progress.count() < 200);
+}
+
+void TestMainWindow::importBrowseLabelUndoRedo()
+{
+    const QString folder = corpusFolder(QStringLiteral("generic-csv"), m_scratch);
+    QVERIFY(!folder.isEmpty());
+    QTemporaryDir workspaceDir;
+    const QString workspace = workspaceDir.filePath(QStringLiteral("study.emolens"));
+
+    MainWindow window;
+    window.show();
+    QApplication::setActiveWindow(&window);
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    QVERIFY2(window.openWorkspace(workspace).ok(), "a new workspace is created on open");
+    QCOMPARE(window.windowTitle(), QStringLiteral("EmoLens - study.emolens"));
+    QVERIFY(importInto(window, folder));
+
+    // The store, read on its own connection like a second process would.
+    Database db(workspace);
+    QVERIFY(db.open().ok());
+    CorpusRepository corpora(db);
+    LabelRepository labels(db);
+    const int utterances = corpora.utteranceCount();
+    QVERIFY(utterances >= 8);
+
+    // Table and tree show every utterance.
+    QCOMPARE(window.utteranceModel()->rowCount(), utterances);
+    QCOMPARE(window.utteranceTable()->model()->rowCount(), utterances);
+    CorpusTreeModel *tree = window.corpusModel();
+    QCOMPARE(tree->rowCount(), 1);
+    const QModelIndex corpusNode = tree->index(0, 0);
+    QVERIFY(tree->rowCount(corpusNode) >= 2);
+    int leaves = 0;
+    for (int s = 0; s < tree->rowCount(corpusNode); ++s) {
+        const QModelIndex speaker = tree->index(s, 0, corpusNode);
+        QVERIFY(!speaker.data().toString().isEmpty());
+        leaves += tree->rowCount(speaker);
+    }
+    QCOMPARE(leaves, utterances);
+    QVERIFY2(tree->index(0, 0, corpusNode).data().toString().contains(QLatin1String("(")),
+             "speakers show their gender");
+
+    // Select the first clip in the table.
+    QTableView *table = window.utteranceTable();
+    table->setFocus();
+    table->setCurrentIndex(table->model()->index(0, 0));
+    const qint64 first =
+        table->model()->index(0, 0).data(UtteranceTableModel::UtteranceIdRole).toLongLong();
+    QCOMPARE(window.currentUtteranceId(), first);
+    const auto firstUtterance = corpora.utterance(first);
+    QVERIFY(firstUtterance);
+    const auto schema = labels.schemaForUtterance(first);
+    QVERIFY(schema && schema->classes.size() >= 2);
+    const QString shownBefore = labels.latestLabel(first, schema->id)
+                                    ? labels.latestLabel(first, schema->id)->value.category
+                                    : QString();
+    const int historyBefore = int(labels.history(first).size());
+    QVERIFY(!labels.currentLabel(first, schema->id, kAnnotator));
+
+    // The clip view has drawn a waveform (not a blank rectangle).
+    QTRY_VERIFY(window.clipView()->clip() != nullptr);
+    const QImage waveform = window.clipView()->waveformView()->grab().toImage();
+    QVERIFY2(distinctColours(waveform) > 4, "the waveform view shows more than a flat fill");
+
+    // Key "2" labels the clip with the schema's second class, by this annotator.
+    QTest::keyClick(&window, Qt::Key_2);
+    auto mine = labels.currentLabel(first, schema->id, kAnnotator);
+    QVERIFY(mine);
+    QCOMPARE(mine->value.category, schema->classes[1]);
+    QCOMPARE(labels.history(first).size(), historyBefore + 1);
+    const int row = window.utteranceModel()->rowOf(first);
+    QCOMPARE(
+        window.utteranceModel()->index(row, UtteranceTableModel::LabelColumn).data().toString(),
+        schema->classes[1]);
+    QCOMPARE(
+        window.utteranceModel()->index(row, UtteranceTableModel::LabeledByColumn).data().toString(),
+        kAnnotator);
+    QCOMPARE(window.undoStack()->count(), 1);
+    QVERIFY(window.undoStack()->undoText().contains(schema->classes[1]));
+
+    // Ctrl+Z restores the previous label by ADDING a row: history is append-only.
+    QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier);
+    mine = labels.currentLabel(first, schema->id, kAnnotator);
+    QVERIFY(mine);
+    QVERIFY2(mine->value.isEmpty(),
+             "the annotator had no label before, so undo stores an empty one");
+    const auto shownAfterUndo = labels.latestLabel(first, schema->id);
+    QCOMPARE(shownAfterUndo ? shownAfterUndo->value.category : QString(), shownBefore);
+    QCOMPARE(labels.history(first).size(), historyBefore + 2);
+    QCOMPARE(
+        window.utteranceModel()->index(row, UtteranceTableModel::LabelColumn).data().toString(),
+        shownBefore);
+
+    // Ctrl+Shift+Z redoes, again as a new row.
+    QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+    mine = labels.currentLabel(first, schema->id, kAnnotator);
+    QVERIFY(mine);
+    QCOMPARE(mine->value.category, schema->classes[1]);
+    QCOMPARE(labels.history(first).size(), historyBefore + 3);
+
+    // Next clip (Down) moves the selection, and the panel follows.
+    QTest::keyClick(&window, Qt::Key_Down);
+    const qint64 second =
+        table->model()->index(1, 0).data(UtteranceTableModel::UtteranceIdRole).toLongLong();
+    QCOMPARE(table->currentIndex().row(), 1);
+    QCOMPARE(window.currentUtteranceId(), second);
+    QCOMPARE(window.labelingPanel()->utteranceId(), second);
+    QTest::keyClick(&window, Qt::Key_PageUp);
+    QCOMPARE(window.currentUtteranceId(), first);
+
+    // The filter narrows the table to matching keys, labels or speakers.
+    const QString key = firstUtterance->key;
+    window.filterEdit()->setText(key);
+    QVERIFY(table->model()->rowCount() >= 1);
+    QVERIFY(table->model()->rowCount() < utterances);
+    for (int r = 0; r < table->model()->rowCount(); ++r) {
+        const QModelIndex keyIndex = table->model()->index(r, UtteranceTableModel::KeyColumn);
+        QVERIFY(keyIndex.data().toString().contains(key, Qt::CaseInsensitive) ||
+                table->model()
+                    ->index(r, UtteranceTableModel::LabelColumn)
+                    .data()
+                    .toString()
+                    .contains(key, Qt::CaseInsensitive) ||
+                table->model()
+                    ->index(r, UtteranceTableModel::SpeakerColumn)
+                    .data()
+                    .toString()
+                    .contains(key, Qt::CaseInsensitive));
+    }
+    window.filterEdit()->clear();
+    QCOMPARE(table->model()->rowCount(), utterances);
+
+    // The label filter: one class shows only that class.
+    QComboBox *labelFilter = window.labelFilterCombo();
+    const int classIndex = labelFilter->findData(schema->classes[1]);
+    QVERIFY(classIndex > 0);
+    labelFilter->setCurrentIndex(classIndex);
+    QVERIFY(table->model()->rowCount() >= 1);
+    QVERIFY(table->model()->rowCount() < utterances);
+    for (int r = 0; r < table->model()->rowCount(); ++r)
+        QCOMPARE(table->model()->index(r, UtteranceTableModel::LabelColumn).data().toString(),
+                 schema->classes[1]);
+    labelFilter->setCurrentIndex(labelFilter->findText(QStringLiteral("All")));
+    QCOMPARE(table->model()->rowCount(), utterances);
+
+    // Settings: the workspace is remembered for the next start.
+    QCOMPARE(QSettings().value(QStringLiteral("workspace/last")).toString(),
+             QFileInfo(workspace).absoluteFilePath());
+}
+
+void TestMainWindow::modelsPassModelTester()
+{
+    const QString folder = corpusFolder(QStringLiteral("generic-csv"), m_scratch);
+    QTemporaryDir workspaceDir;
+    MainWindow window;
+    // Attached before anything is loaded, so every reset and change is checked as it happens.
+    QAbstractItemModelTester tableTester(window.utteranceModel(),
+                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester proxyTester(window.filterModel(),
+                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester treeTester(window.corpusModel(),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+    window.show();
+    QVERIFY(window.openWorkspace(workspaceDir.filePath(QStringLiteral("m.emolens"))).ok());
+    QVERIFY(importInto(window, folder));
+    QVERIFY(window.utteranceModel()->rowCount() > 0);
+    // A label edit replaces one row in place.
+    window.utteranceTable()->setCurrentIndex(window.utteranceTable()->model()->index(2, 0));
+    window.labelingPanel()->chooseCategory(0);
+    window.undoStack()->undo();
+    window.filterEdit()->setText(QStringLiteral("e"));
+    window.filterEdit()->clear();
+    window.closeWorkspace();
+    QCOMPARE(window.utteranceModel()->rowCount(), 0);
+    QCOMPARE(window.corpusModel()->rowCount(), 0);
+}
+
+void TestMainWindow::importReportListsBadFiles()
+{
+    const QString folder = corpusFolder(QStringLiteral("bad"), m_scratch);
+    QVERIFY(!folder.isEmpty());
+    QTemporaryDir workspaceDir;
+    MainWindow window;
+    window.show();
+    QVERIFY(window.openWorkspace(workspaceDir.filePath(QStringLiteral("bad.emolens"))).ok());
+    QVERIFY(importInto(window, folder));
+    QVERIFY(window.utteranceModel()->rowCount() > 0); // the good files are in
+    ImportReportDialog *report = window.importReportDialog();
+    QVERIFY2(report, "skipped files open the import report");
+    QVERIFY(report->isVisible());
+    QTableWidget *skipped = report->skippedTable();
+    QVERIFY(skipped->rowCount() >= 2);
+    QCOMPARE(skipped->rowCount(), window.lastImportReport().skipped.size());
+    QStringList files;
+    for (int r = 0; r < skipped->rowCount(); ++r) {
+        // A file named by a manifest line that is missing is reported on that line.
+        files << skipped->item(r, 0)->text() + QLatin1Char(' ') + skipped->item(r, 2)->text();
+        QVERIFY2(!skipped->item(r, 2)->text().isEmpty(), "every skipped file says why");
+    }
+    const QString all = files.join(QLatin1Char('\n'));
+    QVERIFY2(all.contains(QLatin1String("not-audio.wav")), qPrintable(all));
+    QVERIFY2(all.contains(QLatin1String("missing.wav")), qPrintable(all));
+    if (folder == test::corpus(QStringLiteral("bad"))) {
+        for (const char *name : {"empty.wav", "header-only.wav", "truncated.wav", "random.wav"})
+            QVERIFY2(all.contains(QLatin1String(name)), name);
+    }
+}
+
+void TestMainWindow::longClipDecodesOffTheGuiThread()
+{
+    const QString path = m_scratch.filePath(QStringLiteral("long.wav"));
+    // 40 s: over ClipView's synchronous limit, so the decode runs on a worker thread.
+    QCOMPARE(
+        QProcess::execute(QStringLiteral("sox"),
+                          {QStringLiteral("-n"), QStringLiteral("-r"), QStringLiteral("16000"),
+                           QStringLiteral("-c"), QStringLiteral("1"), path, QStringLiteral("synth"),
+                           QStringLiteral("40"), QStringLiteral("sine"), QStringLiteral("220")}),
+        0);
+    ClipView view;
+    view.resize(900, 300);
+    view.show();
+    QSignalSpy loaded(&view, &ClipView::clipLoaded);
+    view.loadClip(7, path, QStringLiteral("long"), 40.0);
+    QVERIFY2(view.isLoading(), "a long clip does not block the GUI thread while it decodes");
+    QVERIFY(view.clip() == nullptr);
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 30000);
+    QVERIFY(!view.isLoading());
+    QVERIFY(view.clip());
+    QVERIFY(qAbs(view.durationSeconds() - 40.0) < 0.05);
+    // Zoom keeps both views on one range, and zoom-to-fit shows the whole clip again.
+    view.zoomIn();
+    QVERIFY(view.visibleSeconds() < 40.0);
+    QCOMPARE(view.waveformView()->visibleStartSeconds(),
+             view.spectrogramView()->visibleStartSeconds());
+    QCOMPARE(view.waveformView()->visibleEndSeconds(), view.spectrogramView()->visibleEndSeconds());
+    view.zoomToFit();
+    QVERIFY(qAbs(view.visibleSeconds() - view.durationSeconds()) < 1e-6);
+    QVERIFY(distinctColours(view.spectrogramView()->grab().toImage()) > 4);
+
+    // Switching clips while one decodes drops the stale result.
+    view.loadClip(8, path, QStringLiteral("again"), 40.0);
+    view.clearClip();
+    QTest::qWait(50);
+    QCOMPARE(view.utteranceId(), qint64(0));
+}
+
+void TestMainWindow::shortcutsAreListed()
+{
+    MainWindow window;
+    window.show();
+    QApplication::setActiveWindow(&window);
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    QTest::keyClick(&window, Qt::Key_F1);
+    ShortcutsDialog *dialog = window.findChild<ShortcutsDialog *>();
+    QVERIFY2(dialog, "F1 opens the keyboard shortcuts");
+    auto *tree = dialog->findChild<QTreeWidget *>();
+    QVERIFY(tree);
+    QStringList rows;
+    for (int g = 0; g < tree->topLevelItemCount(); ++g)
+        for (int i = 0; i < tree->topLevelItem(g)->childCount(); ++i)
+            rows << tree->topLevelItem(g)->child(i)->text(0) + QLatin1Char('=') +
+                        tree->topLevelItem(g)->child(i)->text(1);
+    const QString all = rows.join(QLatin1Char('\n'));
+    for (const char *expected :
+         {"Next Clip=Down", "Undo=Ctrl+Z", "Play=Space", "Import Corpus=Ctrl+I"})
+        QVERIFY2(all.contains(QLatin1String(expected)), qPrintable(all));
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"

@@ -1,0 +1,92 @@
+#pragma once
+// ClipView: the clip under study - waveform over spectrogram, both always showing the same
+// time range - with a horizontal scroll bar, zoom (Ctrl+wheel on either view, zoomIn/zoomOut/
+// zoomToFit for the menu's +/-/0), a playback cursor and a selected region.
+//
+// Loading: a clip up to kSynchronousSeconds long is decoded on the spot (a few ms); a longer
+// one is decoded on a JobRunner thread while the views say "Decoding..."; switching clips
+// while a decode runs cancels it and ignores its result. GUI thread only.
+
+#include "ClipAudio.h"
+
+#include <QWidget>
+#include <memory>
+
+class QLabel;
+class QScrollBar;
+class QToolButton;
+
+namespace emolens {
+
+class JobRunner;
+class SpectrogramView;
+class TimeRangeView;
+class WaveformView;
+
+class ClipView : public QWidget
+{
+    Q_OBJECT
+
+public:
+    static constexpr double kSynchronousSeconds = 30;
+
+    explicit ClipView(QWidget *parent = nullptr);
+
+    // durationSeconds is the store's figure, used to choose how to decode.
+    void loadClip(qint64 utteranceId, const QString &path, const QString &title,
+                  double durationSeconds);
+    void clearClip();
+
+    qint64 utteranceId() const { return m_utteranceId; }
+    bool isLoading() const { return m_loading; }
+    const std::shared_ptr<const ClipAudio> &clip() const { return m_clip; }
+    double durationSeconds() const { return m_clip ? m_clip->durationSeconds() : 0; }
+    double visibleStartSeconds() const { return m_viewStart; }
+    double visibleSeconds() const { return m_viewSpan; }
+    double selectionStartSeconds() const { return m_selectionStart; }
+    double selectionEndSeconds() const { return m_selectionEnd; }
+    bool hasSelection() const { return m_selectionEnd > m_selectionStart; }
+
+    WaveformView *waveformView() const { return m_waveform; }
+    SpectrogramView *spectrogramView() const { return m_spectrogram; }
+
+public Q_SLOTS:
+    void zoomIn();
+    void zoomOut();
+    void zoomToFit();
+    void setCursorSeconds(double seconds);
+    void setSelection(double startSeconds, double endSeconds);
+
+Q_SIGNALS:
+    void seekRequested(double seconds);
+    void selectionChanged(double startSeconds, double endSeconds);
+    void clipLoaded(qint64 utteranceId);
+    void loadFailed(const QString &message);
+
+private:
+    void zoomBy(double factor, double anchorSeconds);
+    void setView(double startSeconds, double spanSeconds);
+    void scrollBy(double deltaSeconds);
+    void showClip(std::shared_ptr<const ClipAudio> clip);
+    void syncScrollBar();
+    void connectView(TimeRangeView *view);
+
+    WaveformView *m_waveform = nullptr;
+    SpectrogramView *m_spectrogram = nullptr;
+    QScrollBar *m_scrollBar = nullptr;
+    QLabel *m_title = nullptr;
+    QLabel *m_zoomLabel = nullptr;
+
+    std::shared_ptr<const ClipAudio> m_clip;
+    qint64 m_utteranceId = 0;
+    quint64 m_loadGeneration = 0;
+    bool m_loading = false;
+    JobRunner *m_loader = nullptr; // the decode in flight, if any
+    double m_viewStart = 0;
+    double m_viewSpan = 1;
+    double m_selectionStart = 0;
+    double m_selectionEnd = 0;
+    bool m_updatingScrollBar = false;
+};
+
+} // namespace emolens

@@ -1,0 +1,118 @@
+#pragma once
+// LabelingPanel: the annotator's side panel for the current clip. Shows the utterance
+// (key, speaker, transcript, the corpus's own label, the label it shows now) and edits this
+// annotator's value: one button per class of the corpus's LabelSchema (keys 1..9 in schema
+// order, the number shown on the button), a slider per dimensional scale in 0.5 steps with a
+// "not set" state, a confidence choice and notes. Every edit is emitted as the complete new
+// value (labelEdited); the panel never writes to the store - the main window turns the edit
+// into an undoable command and calls showUtterance() again with what the store then holds.
+// GUI thread only.
+
+#include "store/Records.h"
+
+#include <QList>
+#include <QWidget>
+
+class QAbstractButton;
+class QButtonGroup;
+class QCheckBox;
+class QComboBox;
+class QGridLayout;
+class QGroupBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSlider;
+class QTreeWidget;
+class QVBoxLayout;
+
+namespace emolens {
+
+class LabelingPanel : public QWidget
+{
+    Q_OBJECT
+
+public:
+    static constexpr int kMaxNumberKeys = 9;
+
+    explicit LabelingPanel(QWidget *parent = nullptr);
+
+    struct Shown
+    {
+        UtteranceRecord utterance;
+        QString speakerText; // e.g. "Ses01F (female)"
+        QString corpusName;
+        LabelSchema schema;
+        QString corpusLabel;        // the corpus's own (mapped) label, may be empty
+        QString shownLabel;         // what the table shows
+        QString shownBy;            // who gave it
+        LabelValue myValue;         // this annotator's current value (empty when none)
+        QList<LabelRecord> history; // every label row of the utterance, oldest first
+    };
+    void showUtterance(const Shown &shown);
+    void clearUtterance();
+    void setAnnotatorName(const QString &name);
+    void setAutoAdvance(bool enabled);
+
+    bool hasUtterance() const { return m_shown.utterance.id != 0; }
+    qint64 utteranceId() const { return m_shown.utterance.id; }
+    const LabelSchema &schema() const { return m_shown.schema; }
+    const LabelValue &myValue() const { return m_shown.myValue; }
+    bool autoAdvance() const;
+
+public Q_SLOTS:
+    // index into schema().classes; out of range does nothing.
+    void chooseCategory(int index);
+    void clearCategory();
+
+Q_SIGNALS:
+    void labelEdited(const emolens::LabelValue &value);
+    void previousRequested();
+    void nextRequested();
+    void autoAdvanceChanged(bool enabled);
+    void changeAnnotatorRequested();
+
+private:
+    void rebuildSchemaControls(const LabelSchema &schema);
+    void refreshValueControls();
+    void refreshHistory();
+    void emitEdit(const LabelValue &value);
+    void commitDimension(int scaleIndex, bool sliderMoved);
+    void commitConfidence();
+    void commitNotes();
+
+    Shown m_shown;
+    QString m_schemaSignature; // classes + scales the controls were built for
+    bool m_updating = false;
+
+    QLabel *m_keyLabel = nullptr;
+    QLabel *m_detailsLabel = nullptr;
+    QLabel *m_transcriptLabel = nullptr;
+    QLabel *m_corpusLabel = nullptr;
+    QLabel *m_shownLabel = nullptr;
+    QLabel *m_annotatorLabel = nullptr;
+    QGroupBox *m_categoryBox = nullptr;
+    QGridLayout *m_categoryGrid = nullptr;
+    QList<QPushButton *> m_categoryButtons;
+    QPushButton *m_clearButton = nullptr;
+    QGroupBox *m_dimensionBox = nullptr;
+    QGridLayout *m_dimensionGrid = nullptr;
+    struct ScaleRow
+    {
+        DimensionScale scale;
+        QCheckBox *set = nullptr;
+        QSlider *slider = nullptr;
+        QLabel *value = nullptr;
+    };
+    QList<ScaleRow> m_scaleRows;
+    QComboBox *m_confidence = nullptr;
+    QLineEdit *m_notes = nullptr;
+    QPushButton *m_previous = nullptr;
+    QPushButton *m_next = nullptr;
+    QCheckBox *m_autoAdvance = nullptr;
+    QTreeWidget *m_history = nullptr;
+    QWidget *m_editor = nullptr;
+    QLabel *m_emptyLabel = nullptr;
+};
+
+} // namespace emolens

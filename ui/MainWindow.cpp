@@ -1,0 +1,1142 @@
+#include "MainWindow.h"
+
+#include "ClipView.h"
+#include "CorpusTreeModel.h"
+#include "EmptyStatePanel.h"
+#include "ImportCorpusDialog.h"
+#include "ImportReportDialog.h"
+#include "JobRunner.h"
+#include "LabelingPanel.h"
+#include "PlayerBar.h"
+#include "SetLabelCommand.h"
+#include "ShortcutsDialog.h"
+#include "UtteranceFilterModel.h"
+#include "UtteranceTableModel.h"
+#include "store/CorpusRepository.h"
+#include "store/Database.h"
+#include "store/LabelRepository.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QInputDialog>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QTableView>
+#include <QToolButton>
+#include <QTreeView>
+#include <QUndoStack>
+#include <QVBoxLayout>
+
+namespace emolens {
+
+namespace {
+
+constexpr int kMaxRecent = 8;
+const QString kWorkspaceSuffix = QStringLiteral("emolens");
+
+QString corpusAnnotator(const QString &corpusName)
+{
+    return QStringLiteral("corpus:") + corpusName;
+}
+
+QString speakerText(const QString &code, Gender gender)
+{
+    const QString g = genderName(gender);
+    return g.isEmpty() ? code : QStringLiteral("%1 (%2)").arg(code, g);
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
+{
+    setObjectName(QStringLiteral("EmoLensMainWindow"));
+    setAcceptDrops(true);
+    setDockNestingEnabled(true);
+    m_undoStack = new QUndoStack(this);
+    m_importRunner = new JobRunner(this);
+    connect(m_importRunner, &JobRunner::progress, this, &MainWindow::onImportProgress);
+    connect(m_importRunner, &JobRunner::finished, this, &MainWindow::onImportFinished);
+
+    createActions();
+    createCentralArea();
+    createDocks();
+    createMenus();
+    createStatusBar();
+    restoreSettings();
+    updatePage();
+    updateTitle();
+    updateCounts();
+    updateCategoryActions();
+}
+
+MainWindow::~MainWindow()
+{
+    // The undo commands refer to the Database: they go first.
+    m_undoStack->clear();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Construction
+
+void MainWindow::createActions()
+{
+    m_newAction = new QAction(tr("&New Workspace..."), this);
+    m_newAction->setShortcut(QKeySequence::New);
+    m_newAction->setToolTip(tr("Create a workspace file that will hold corpora and labels"));
+    connect(m_newAction, &QAction::triggered, this, &MainWindow::newWorkspace);
+    m_openAction = new QAction(tr("&Open Workspace..."), this);
+    m_openAction->setShortcut(QKeySequence::Open);
+    m_openAction->setToolTip(tr("Open an existing .emolens workspace"));
+    connect(m_openAction, &QAction::triggered, this, &MainWindow::chooseWorkspace);
+    m_importAction = new QAction(tr("&Import Corpus..."), this);
+    m_importAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
+    m_importAction->setToolTip(tr("Import a corpus folder into this workspace"));
+    connect(m_importAction, &QAction::triggered, this, [this] { showImportDialog(); });
+    m_closeAction = new QAction(tr("&Close Workspace"), this);
+    m_closeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_W));
+    connect(m_closeAction, &QAction::triggered, this, &MainWindow::closeWorkspace);
+    m_quitAction = new QAction(tr("&Quit"), this);
+    m_quitAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
+    m_quitAction->setMenuRole(QAction::QuitRole);
+    connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+
+    m_undoAction = m_undoStack->createUndoAction(this, tr("&Undo"));
+    m_undoAction->setShortcut(QKeySequence::Undo);
+    m_redoAction = m_undoStack->createRedoAction(this, tr("&Redo"));
+    m_redoAction->setShortcuts(
+        {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
+    m_findAction = new QAction(tr("&Find Utterances"), this);
+    m_findAction->setShortcut(QKeySequence::Find);
+    connect(m_findAction, &QAction::triggered, this, &MainWindow::focusFilter);
+
+    m_zoomInAction = new QAction(tr("Zoom &In"), this);
+    m_zoomInAction->setShortcuts(
+        {QKeySequence(Qt::Key_Plus), QKeySequence(Qt::Key_Equal), QKeySequence::ZoomIn});
+    m_zoomOutAction = new QAction(tr("Zoom &Out"), this);
+    m_zoomOutAction->setShortcuts({QKeySequence(Qt::Key_Minus), QKeySequence::ZoomOut});
+    m_zoomFitAction = new QAction(tr("Zoom to &Fit"), this);
+    m_zoomFitAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+
+    for (int i = 0; i < LabelingPanel::kMaxNumberKeys; ++i) {
+        auto *action = new QAction(this);
+        action->setShortcut(QKeySequence(Qt::Key(Qt::Key_1 + i)));
+        connect(action, &QAction::triggered, this, [this, i] { onCategoryKey(i); });
+        m_categoryActions.append(action);
+    }
+    m_clearCategoryAction = new QAction(tr("&Clear Category"), this);
+    m_clearCategoryAction->setShortcut(QKeySequence(Qt::Key_0));
+    m_previousAction = new QAction(tr("&Previous Clip"), this);
+    m_previousAction->setShortcuts({QKeySequence(Qt::Key_Up), QKeySequence(Qt::Key_PageUp)});
+    connect(m_previousAction, &QAction::triggered, this, [this] { moveCurrent(-1); });
+    m_nextAction = new QAction(tr("&Next Clip"), this);
+    m_nextAction->setShortcuts({QKeySequence(Qt::Key_Down), QKeySequence(Qt::Key_PageDown)});
+    connect(m_nextAction, &QAction::triggered, this, [this] { moveCurrent(+1); });
+    m_autoAdvanceAction = new QAction(tr("&Advance After Number Key"), this);
+    m_autoAdvanceAction->setCheckable(true);
+    m_autoAdvanceAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    m_autoAdvanceAction->setToolTip(
+        tr("After a number key sets the category, go to the next clip"));
+
+    m_annotatorAction = new QAction(tr("&Annotator Name..."), this);
+    m_annotatorAction->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_A));
+    connect(m_annotatorAction, &QAction::triggered, this, &MainWindow::changeAnnotatorName);
+    m_shortcutsAction = new QAction(tr("&Keyboard Shortcuts"), this);
+    m_shortcutsAction->setShortcuts(
+        {QKeySequence(Qt::Key_F1), QKeySequence(Qt::CTRL | Qt::Key_Slash)});
+    connect(m_shortcutsAction, &QAction::triggered, this, &MainWindow::showShortcuts);
+    m_aboutAction = new QAction(tr("&About EmoLens"), this);
+    m_aboutAction->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F1));
+    m_aboutAction->setMenuRole(QAction::AboutRole);
+    connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
+}
+
+void MainWindow::createCentralArea()
+{
+    m_tableModel = new UtteranceTableModel(this);
+    m_filterModel = new UtteranceFilterModel(this);
+    m_filterModel->setSourceModel(m_tableModel);
+    m_treeModel = new CorpusTreeModel(this);
+
+    // Filter row above the table.
+    m_filterEdit = new QLineEdit;
+    m_filterEdit->setPlaceholderText(tr("Filter by key, label or speaker  (Ctrl+F)"));
+    m_filterEdit->setClearButtonEnabled(true);
+    connect(m_filterEdit, &QLineEdit::textChanged, this, [this](const QString &text) {
+        m_filterModel->setText(text);
+        updateCounts();
+    });
+    m_labelFilter = new QComboBox;
+    m_labelFilter->setToolTip(tr("Show all utterances, the unlabeled ones, or one class"));
+    m_labelFilter->setMinimumContentsLength(12);
+    m_labelFilter->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    connect(m_labelFilter, &QComboBox::currentIndexChanged, this, &MainWindow::applyLabelFilter);
+    m_scopeButton = new QToolButton;
+    m_scopeButton->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_scopeButton->setIcon(style()->standardIcon(QStyle::SP_DialogCloseButton));
+    m_scopeButton->setToolTip(tr("Only this corpus or speaker is shown; click to show everything"));
+    m_scopeButton->setAutoRaise(true);
+    m_scopeButton->hide();
+    connect(m_scopeButton, &QToolButton::clicked, this, &MainWindow::clearScope);
+    m_shownCountLabel = new QLabel;
+    m_shownCountLabel->setForegroundRole(QPalette::PlaceholderText);
+
+    auto *filterRow = new QHBoxLayout;
+    filterRow->setContentsMargins(0, 0, 0, 0);
+    filterRow->addWidget(new QLabel(tr("Filter:")));
+    filterRow->addWidget(m_filterEdit, 1);
+    filterRow->addWidget(new QLabel(tr("Label:")));
+    filterRow->addWidget(m_labelFilter);
+    filterRow->addWidget(m_scopeButton);
+    filterRow->addWidget(m_shownCountLabel);
+
+    m_table = new QTableView;
+    m_table->setModel(m_filterModel);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setSortingEnabled(true);
+    m_table->sortByColumn(UtteranceTableModel::KeyColumn, Qt::AscendingOrder);
+    m_table->setAlternatingRowColors(true);
+    m_table->setWordWrap(false);
+    m_table->setTextElideMode(Qt::ElideMiddle);
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
+    m_table->setShowGrid(false);
+    QHeaderView *header = m_table->horizontalHeader();
+    header->setHighlightSections(false);
+    header->setStretchLastSection(true);
+    header->setSectionResizeMode(QHeaderView::Interactive);
+    // Widths from the font, so the columns fit a 1400 px window without a horizontal scroll.
+    const QFontMetrics metrics = m_table->fontMetrics();
+    auto widthFor = [&metrics](const char *sample) {
+        return metrics.horizontalAdvance(QLatin1String(sample)) + 24;
+    };
+    header->resizeSection(UtteranceTableModel::KeyColumn, widthFor("Ses01F_impro01_F000__"));
+    header->resizeSection(UtteranceTableModel::LabelColumn, widthFor("frustrated"));
+    header->resizeSection(UtteranceTableModel::SpeakerColumn, widthFor("Ses01F_"));
+    header->resizeSection(UtteranceTableModel::GenderColumn, widthFor("female"));
+    header->resizeSection(UtteranceTableModel::DurationColumn, widthFor("Duration (s)"));
+    header->resizeSection(UtteranceTableModel::LabeledByColumn, widthFor("corpus:iemocap"));
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex &current) { onCurrentRowChanged(current); });
+
+    auto *tablePane = new QWidget;
+    auto *tableLayout = new QVBoxLayout(tablePane);
+    tableLayout->setContentsMargins(6, 6, 6, 0);
+    tableLayout->addLayout(filterRow);
+    tableLayout->addWidget(m_table, 1);
+
+    // Clip view with its player below.
+    m_clipView = new ClipView;
+    m_player = new PlayerBar;
+    connect(m_clipView, &ClipView::seekRequested, m_player, &PlayerBar::seek);
+    connect(m_clipView, &ClipView::selectionChanged, m_player, &PlayerBar::setSelection);
+    connect(m_player, &PlayerBar::cursorMoved, m_clipView, &ClipView::setCursorSeconds);
+    connect(m_clipView, &ClipView::loadFailed, this,
+            [this](const QString &message) { statusBar()->showMessage(message, 8000); });
+    connect(m_zoomInAction, &QAction::triggered, m_clipView, &ClipView::zoomIn);
+    connect(m_zoomOutAction, &QAction::triggered, m_clipView, &ClipView::zoomOut);
+    connect(m_zoomFitAction, &QAction::triggered, m_clipView, &ClipView::zoomToFit);
+    auto *clipPane = new QWidget;
+    auto *clipLayout = new QVBoxLayout(clipPane);
+    clipLayout->setContentsMargins(6, 4, 6, 2);
+    clipLayout->setSpacing(2);
+    clipLayout->addWidget(m_clipView, 1);
+    clipLayout->addWidget(m_player);
+
+    m_centreSplitter = new QSplitter(Qt::Vertical);
+    m_centreSplitter->setObjectName(QStringLiteral("centreSplitter"));
+    m_centreSplitter->addWidget(tablePane);
+    m_centreSplitter->addWidget(clipPane);
+    m_centreSplitter->setStretchFactor(0, 1);
+    m_centreSplitter->setStretchFactor(1, 1);
+    m_centreSplitter->setSizes({380, 420});
+    m_centreSplitter->setChildrenCollapsible(false);
+
+    m_emptyState = new EmptyStatePanel(m_newAction, m_openAction, m_importAction);
+    m_pages = new QStackedWidget;
+    m_pages->addWidget(m_emptyState);
+    m_pages->addWidget(m_centreSplitter);
+    setCentralWidget(m_pages);
+}
+
+void MainWindow::createDocks()
+{
+    m_tree = new QTreeView;
+    m_tree->setModel(m_treeModel);
+    m_tree->setUniformRowHeights(true);
+    m_tree->setAlternatingRowColors(false);
+    m_tree->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_tree->header()->setStretchLastSection(false);
+    m_tree->header()->setSectionResizeMode(CorpusTreeModel::NameColumn, QHeaderView::Stretch);
+    m_tree->header()->setSectionResizeMode(CorpusTreeModel::CountColumn,
+                                           QHeaderView::ResizeToContents);
+    connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            &MainWindow::onTreeSelection);
+
+    m_treeDock = new QDockWidget(tr("Corpora"), this);
+    m_treeDock->setObjectName(QStringLiteral("corpusDock"));
+    m_treeDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable);
+    m_treeDock->setWidget(m_tree);
+    addDockWidget(Qt::LeftDockWidgetArea, m_treeDock);
+
+    m_labelingPanel = new LabelingPanel;
+    connect(m_labelingPanel, &LabelingPanel::labelEdited, this, &MainWindow::onLabelEdited);
+    connect(m_labelingPanel, &LabelingPanel::previousRequested, this, [this] { moveCurrent(-1); });
+    connect(m_labelingPanel, &LabelingPanel::nextRequested, this, [this] { moveCurrent(+1); });
+    connect(m_labelingPanel, &LabelingPanel::changeAnnotatorRequested, this,
+            &MainWindow::changeAnnotatorName);
+    connect(m_labelingPanel, &LabelingPanel::autoAdvanceChanged, m_autoAdvanceAction,
+            &QAction::setChecked);
+    connect(m_autoAdvanceAction, &QAction::toggled, this, [this](bool on) {
+        m_labelingPanel->setAutoAdvance(on);
+        QSettings().setValue(QStringLiteral("labeling/autoAdvance"), on);
+    });
+    connect(m_clearCategoryAction, &QAction::triggered, m_labelingPanel,
+            &LabelingPanel::clearCategory);
+    auto *scroll = new QScrollArea;
+    scroll->setWidget(m_labelingPanel);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+
+    m_labelDock = new QDockWidget(tr("Labeling"), this);
+    m_labelDock->setObjectName(QStringLiteral("labelingDock"));
+    m_labelDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable);
+    m_labelDock->setWidget(scroll);
+    addDockWidget(Qt::RightDockWidgetArea, m_labelDock);
+    resizeDocks({m_treeDock, m_labelDock}, {260, 340}, Qt::Horizontal);
+}
+
+void MainWindow::createMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_newAction);
+    file->addAction(m_openAction);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    file->addSeparator();
+    file->addAction(m_importAction);
+    file->addSeparator();
+    file->addAction(m_closeAction);
+    file->addAction(m_quitAction);
+
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(m_undoAction);
+    edit->addAction(m_redoAction);
+    edit->addSeparator();
+    edit->addAction(m_findAction);
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->addAction(m_zoomInAction);
+    view->addAction(m_zoomOutAction);
+    view->addAction(m_zoomFitAction);
+    view->addSeparator();
+    QAction *treeToggle = m_treeDock->toggleViewAction();
+    treeToggle->setText(tr("&Corpus Browser"));
+    treeToggle->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B));
+    QAction *labelToggle = m_labelDock->toggleViewAction();
+    labelToggle->setText(tr("&Labeling Panel"));
+    labelToggle->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L));
+    view->addAction(treeToggle);
+    view->addAction(labelToggle);
+
+    QMenu *playback = menuBar()->addMenu(tr("&Playback"));
+    playback->addAction(m_player->playPauseAction());
+    playback->addAction(m_player->stopAction());
+    playback->addAction(m_player->loopAction());
+    playback->addSeparator();
+    playback->addAction(m_player->slowerAction());
+    playback->addAction(m_player->fasterAction());
+
+    QMenu *label = menuBar()->addMenu(tr("&Label"));
+    for (QAction *action : m_categoryActions)
+        label->addAction(action);
+    label->addAction(m_clearCategoryAction);
+    label->addSeparator();
+    label->addAction(m_previousAction);
+    label->addAction(m_nextAction);
+    label->addAction(m_autoAdvanceAction);
+
+    QMenu *settings = menuBar()->addMenu(tr("&Settings"));
+    settings->addAction(m_annotatorAction);
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(m_shortcutsAction);
+    help->addAction(m_aboutAction);
+    rebuildRecentMenu();
+}
+
+void MainWindow::createStatusBar()
+{
+    m_pathLabel = new QLabel;
+    m_pathLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_countLabel = new QLabel;
+    m_importLabel = new QLabel;
+    m_importProgress = new QProgressBar;
+    m_importProgress->setRange(0, 1000);
+    m_importProgress->setMaximumWidth(220);
+    m_importProgress->setTextVisible(true);
+    m_importCancel = new QToolButton;
+    m_importCancel->setText(tr("Cancel"));
+    m_importCancel->setToolTip(tr("Stop the import; nothing is written to the workspace"));
+    connect(m_importCancel, &QToolButton::clicked, m_importRunner, &JobRunner::cancel);
+    for (QWidget *w :
+         {static_cast<QWidget *>(m_importLabel), static_cast<QWidget *>(m_importProgress),
+          static_cast<QWidget *>(m_importCancel)}) {
+        statusBar()->addWidget(w);
+        w->hide();
+    }
+    statusBar()->addPermanentWidget(m_countLabel);
+    statusBar()->addPermanentWidget(m_pathLabel);
+}
+
+void MainWindow::restoreSettings()
+{
+    QSettings settings;
+    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
+        resize(1400, 900);
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    m_centreSplitter->restoreState(
+        settings.value(QStringLiteral("window/centreSplitter")).toByteArray());
+    m_table->horizontalHeader()->restoreState(
+        settings.value(QStringLiteral("window/tableHeader")).toByteArray());
+    const bool autoAdvance = settings.value(QStringLiteral("labeling/autoAdvance"), false).toBool();
+    m_autoAdvanceAction->setChecked(autoAdvance);
+    m_labelingPanel->setAutoAdvance(autoAdvance);
+    m_labelingPanel->setAnnotatorName(settings.value(QStringLiteral("annotator/name")).toString());
+}
+
+void MainWindow::saveSettings()
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("window/centreSplitter"), m_centreSplitter->saveState());
+    settings.setValue(QStringLiteral("window/tableHeader"),
+                      m_table->horizontalHeader()->saveState());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workspace
+
+Status MainWindow::openWorkspace(const QString &path)
+{
+    if (path.trimmed().isEmpty())
+        return Status::failure(tr("No workspace file given"));
+    if (isImporting())
+        return Status::failure(tr("An import is running; wait for it or cancel it first"));
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    closeWorkspace();
+    if (!QFileInfo(absolute).dir().exists())
+        return Status::failure(tr("%1: the folder does not exist").arg(absolute));
+    auto db = std::make_unique<Database>(absolute);
+    if (auto st = db->open(); !st)
+        return Status::failure(tr("%1: cannot open the workspace: %2").arg(absolute, st.error()));
+    m_db = std::move(db);
+    m_workspacePath = absolute;
+    rememberRecent(absolute);
+    reloadFromStore();
+    updateTitle();
+    updatePage();
+    m_pathLabel->setText(QDir::toNativeSeparators(absolute));
+    m_pathLabel->setToolTip(tr("The open workspace file"));
+    // Land on the first clip so the window shows something to listen to straight away.
+    if (m_filterModel->rowCount() > 0 && m_currentUtteranceId == 0)
+        m_table->setCurrentIndex(m_filterModel->index(0, 0));
+    Q_EMIT workspaceOpened(absolute);
+    return Status::success();
+}
+
+void MainWindow::closeWorkspace()
+{
+    if (isImporting())
+        return;
+    m_undoStack->clear();
+    m_player->clear();
+    m_clipView->clearClip();
+    m_labelingPanel->clearUtterance();
+    m_currentUtteranceId = 0;
+    m_tableModel->clear();
+    m_treeModel->clear();
+    m_corpora.clear();
+    m_schemas.clear();
+    m_speakers.clear();
+    m_db.reset();
+    m_workspacePath.clear();
+    m_pathLabel->clear();
+    rebuildLabelFilter();
+    updateTitle();
+    updatePage();
+    updateCounts();
+    updateCategoryActions();
+}
+
+void MainWindow::newWorkspace()
+{
+    QString path = QFileDialog::getSaveFileName(
+        this, tr("New Workspace"), QDir::home().filePath(QStringLiteral("workspace.emolens")),
+        tr("EmoLens workspaces (*.emolens)"));
+    if (path.isEmpty())
+        return;
+    if (QFileInfo(path).suffix() != kWorkspaceSuffix)
+        path += QLatin1Char('.') + kWorkspaceSuffix;
+    if (QFileInfo::exists(path) && !QFile::remove(path)) {
+        QMessageBox::warning(this, tr("New Workspace"),
+                             tr("%1 exists and cannot be replaced.").arg(path));
+        return;
+    }
+    if (auto st = openWorkspace(path); !st)
+        QMessageBox::warning(this, tr("New Workspace"), st.error());
+}
+
+void MainWindow::chooseWorkspace()
+{
+    const QString start =
+        m_workspacePath.isEmpty() ? QDir::homePath() : QFileInfo(m_workspacePath).path();
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open Workspace"), start, tr("EmoLens workspaces (*.emolens);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    if (auto st = openWorkspace(path); !st)
+        QMessageBox::warning(this, tr("Open Workspace"), st.error());
+}
+
+void MainWindow::rememberRecent(const QString &path)
+{
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("workspace/recent")).toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > kMaxRecent)
+        recent.removeLast();
+    settings.setValue(QStringLiteral("workspace/recent"), recent);
+    settings.setValue(QStringLiteral("workspace/last"), path);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    if (!m_recentMenu)
+        return;
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("workspace/recent")).toStringList();
+    int n = 0;
+    for (const QString &path : recent) {
+        if (!QFileInfo::exists(path))
+            continue;
+        ++n;
+        QAction *action = m_recentMenu->addAction(
+            QStringLiteral("&%1  %2").arg(n).arg(QDir::toNativeSeparators(path)));
+        if (n <= 9)
+            action->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key(Qt::Key_0 + n)));
+        connect(action, &QAction::triggered, this, [this, path] {
+            if (auto st = openWorkspace(path); !st)
+                QMessageBox::warning(this, tr("Open Workspace"), st.error());
+        });
+    }
+    m_recentMenu->setEnabled(n > 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import
+
+ImportReportDialog *MainWindow::importReportDialog() const
+{
+    return m_reportDialog.data();
+}
+
+bool MainWindow::isImporting() const
+{
+    return m_importRunner->isRunning();
+}
+
+void MainWindow::showImportDialog(const QString &folder)
+{
+    if (!m_db) {
+        QMessageBox::information(
+            this, tr("Import Corpus"),
+            tr("Create or open a workspace first: the corpus is imported into it."));
+        return;
+    }
+    if (isImporting()) {
+        statusBar()->showMessage(tr("An import is already running"), 4000);
+        return;
+    }
+    ImportCorpusDialog dialog(this);
+    if (!folder.isEmpty())
+        dialog.setFolder(folder);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    startImport(dialog.request());
+}
+
+bool MainWindow::startImport(const ImportRequest &request)
+{
+    if (!m_db || isImporting())
+        return false;
+    ImportRequest job = request;
+    job.databasePath = m_workspacePath;
+    m_pendingRequest = job;
+    m_pendingReport = std::make_shared<ImportReport>();
+    auto report = m_pendingReport;
+    const bool started = m_importRunner->start([job, report](ProgressSink &progress) {
+        return CorpusImporter::run(job, progress, report.get());
+    });
+    if (!started)
+        return false;
+    m_importAction->setEnabled(false);
+    m_newAction->setEnabled(false);
+    m_openAction->setEnabled(false);
+    m_closeAction->setEnabled(false);
+    m_recentMenu->setEnabled(false);
+    m_importLabel->setText(tr("Importing %1...").arg(QFileInfo(job.rootPath).fileName()));
+    m_importProgress->setValue(0);
+    m_importProgress->setFormat(QStringLiteral("%p%"));
+    m_importLabel->show();
+    m_importProgress->show();
+    m_importCancel->show();
+    m_importCancel->setEnabled(true);
+    return true;
+}
+
+void MainWindow::onImportProgress(double fraction, const QString &message, const QString &etaText)
+{
+    m_importProgress->setValue(int(fraction * 1000));
+    m_importProgress->setFormat(etaText.isEmpty() ? QStringLiteral("%p%")
+                                                  : QStringLiteral("%p%  ") + etaText);
+    m_importLabel->setText(message);
+    m_importLabel->setToolTip(message);
+}
+
+void MainWindow::onImportFinished(const Status &status)
+{
+    for (QWidget *w :
+         {static_cast<QWidget *>(m_importLabel), static_cast<QWidget *>(m_importProgress),
+          static_cast<QWidget *>(m_importCancel)})
+        w->hide();
+    m_importAction->setEnabled(true);
+    m_newAction->setEnabled(true);
+    m_openAction->setEnabled(true);
+    m_closeAction->setEnabled(true);
+    rebuildRecentMenu();
+    m_lastImportReport = m_pendingReport ? *m_pendingReport : ImportReport();
+    m_pendingReport.reset();
+    const ImportReport &report = m_lastImportReport;
+
+    if (!status) {
+        auto *box = new QMessageBox(QMessageBox::Warning, tr("Import Failed"), status.error(),
+                                    QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+        statusBar()->showMessage(tr("Import failed: %1").arg(status.error()), 10000);
+    } else if (report.cancelled) {
+        statusBar()->showMessage(tr("Import cancelled; the workspace is unchanged"), 8000);
+    } else {
+        const qint64 keep = m_currentUtteranceId;
+        reloadFromStore();
+        updatePage();
+        if (keep == 0 || !selectUtterance(keep)) {
+            if (m_filterModel->rowCount() > 0)
+                m_table->setCurrentIndex(m_filterModel->index(0, 0));
+        }
+        statusBar()->showMessage(tr("Imported %1: %2 utterances (%3 new), %4 skipped, in %5 s")
+                                     .arg(report.corpusName)
+                                     .arg(report.imported())
+                                     .arg(report.outcome.added)
+                                     .arg(report.skipped.size())
+                                     .arg(report.seconds, 0, 'f', 1),
+                                 10000);
+        if (!report.skipped.isEmpty()) {
+            if (m_reportDialog)
+                m_reportDialog->close();
+            m_reportDialog = new ImportReportDialog(report, m_pendingRequest.rootPath, this);
+            m_reportDialog->show();
+        }
+    }
+    Q_EMIT importFinished(status);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browsing
+
+void MainWindow::reloadFromStore()
+{
+    if (!m_db)
+        return;
+    CorpusRepository corpora(*m_db);
+    LabelRepository labels(*m_db);
+    m_corpora.clear();
+    m_schemas.clear();
+    m_speakers.clear();
+    const QList<CorpusRecord> corpusList = corpora.corpora();
+    for (const CorpusRecord &c : corpusList) {
+        m_corpora.insert(c.id, c);
+        if (auto schema = labels.schema(c.labelSchemaId))
+            m_schemas.insert(c.id, *schema);
+        m_speakers.insert(c.id, corpora.speakers(c.id));
+    }
+    const QList<UtteranceRow> rows = corpora.utteranceRows();
+    const qint64 keep = m_currentUtteranceId;
+    m_tableModel->setRows(rows);
+    m_treeModel->reload(corpusList, m_speakers, rows);
+    m_tree->expandToDepth(0);
+    rebuildLabelFilter();
+    if (keep != 0 && !selectUtterance(keep)) {
+        m_currentUtteranceId = 0;
+        m_clipView->clearClip();
+        m_player->clear();
+        m_labelingPanel->clearUtterance();
+    }
+    updateCounts();
+}
+
+void MainWindow::rebuildLabelFilter()
+{
+    const QString previous = m_labelFilter->currentData().toString();
+    QStringList classes;
+    for (const LabelSchema &schema : std::as_const(m_schemas))
+        for (const QString &c : schema.classes)
+            if (!classes.contains(c))
+                classes << c;
+    for (const UtteranceRow &row : m_tableModel->rows())
+        if (!row.label.isEmpty() && !classes.contains(row.label))
+            classes << row.label;
+    const QSignalBlocker block(m_labelFilter);
+    m_labelFilter->clear();
+    m_labelFilter->addItem(tr("All"), QStringLiteral("\x01all"));
+    m_labelFilter->addItem(tr("Unlabeled"), QStringLiteral("\x01unlabeled"));
+    if (!classes.isEmpty())
+        m_labelFilter->insertSeparator(m_labelFilter->count());
+    for (const QString &c : classes)
+        m_labelFilter->addItem(c, c);
+    const int keep = m_labelFilter->findData(previous);
+    m_labelFilter->setCurrentIndex(keep >= 0 ? keep : 0);
+    applyLabelFilter();
+}
+
+void MainWindow::applyLabelFilter()
+{
+    const QString data = m_labelFilter->currentData().toString();
+    if (data == QLatin1String("\x01unlabeled"))
+        m_filterModel->setLabelFilter(UtteranceFilterModel::LabelFilter::Unlabeled);
+    else if (data.isEmpty() || data == QLatin1String("\x01all"))
+        m_filterModel->setLabelFilter(UtteranceFilterModel::LabelFilter::All);
+    else
+        m_filterModel->setLabelFilter(UtteranceFilterModel::LabelFilter::Category, data);
+    updateCounts();
+}
+
+void MainWindow::onTreeSelection()
+{
+    const QModelIndex index = m_tree->currentIndex();
+    if (!index.isValid()) {
+        clearScope();
+        return;
+    }
+    const auto kind = CorpusTreeModel::Kind(index.data(CorpusTreeModel::KindRole).toInt());
+    const qint64 corpusId = index.data(CorpusTreeModel::CorpusIdRole).toLongLong();
+    const QString corpusName = m_corpora.value(corpusId).name;
+    const QString speaker = index.data(CorpusTreeModel::SpeakerCodeRole).toString();
+    if (kind == CorpusTreeModel::Kind::Corpus) {
+        m_filterModel->setScope(corpusId);
+        m_scopeButton->setText(corpusName);
+    } else {
+        m_filterModel->setScope(corpusId, speaker);
+        m_scopeButton->setText(QStringLiteral("%1 \u203A %2").arg(corpusName, speaker));
+    }
+    m_scopeButton->show();
+    if (kind == CorpusTreeModel::Kind::Utterance)
+        selectUtterance(index.data(CorpusTreeModel::UtteranceIdRole).toLongLong());
+    else if (m_filterModel->rowCount() > 0 && m_table->currentIndex().row() < 0)
+        m_table->setCurrentIndex(m_filterModel->index(0, 0));
+    updateCounts();
+}
+
+void MainWindow::clearScope()
+{
+    m_filterModel->setScope(0);
+    m_scopeButton->hide();
+    {
+        const QSignalBlocker block(m_tree->selectionModel());
+        m_tree->selectionModel()->clear();
+    }
+    if (m_currentUtteranceId != 0)
+        selectUtterance(m_currentUtteranceId);
+    updateCounts();
+}
+
+bool MainWindow::selectUtterance(qint64 utteranceId)
+{
+    const int sourceRow = m_tableModel->rowOf(utteranceId);
+    if (sourceRow < 0)
+        return false;
+    const QModelIndex proxy = m_filterModel->mapFromSource(m_tableModel->index(sourceRow, 0));
+    if (!proxy.isValid())
+        return false;
+    m_table->setCurrentIndex(proxy);
+    m_table->scrollTo(proxy);
+    if (m_currentUtteranceId != utteranceId)
+        showUtterance(utteranceId);
+    return true;
+}
+
+void MainWindow::onCurrentRowChanged(const QModelIndex &current)
+{
+    if (!current.isValid())
+        return; // filtered away: keep showing the clip until another row is chosen
+    const qint64 id = current.data(UtteranceTableModel::UtteranceIdRole).toLongLong();
+    if (id != m_currentUtteranceId)
+        showUtterance(id);
+}
+
+void MainWindow::showUtterance(qint64 utteranceId)
+{
+    if (!m_db)
+        return;
+    CorpusRepository corpora(*m_db);
+    const auto utterance = corpora.utterance(utteranceId);
+    if (!utterance) {
+        statusBar()->showMessage(tr("The utterance is no longer in the workspace"), 5000);
+        return;
+    }
+    m_currentUtteranceId = utteranceId;
+    m_clipView->loadClip(utteranceId, utterance->path, utterance->key, utterance->durationSeconds);
+    m_player->setClip(utterance->path, utterance->durationSeconds);
+    refreshLabelingPanel();
+    updateCategoryActions();
+    Q_EMIT currentUtteranceChanged(utteranceId);
+}
+
+void MainWindow::refreshLabelingPanel()
+{
+    if (!m_db || m_currentUtteranceId == 0) {
+        m_labelingPanel->clearUtterance();
+        return;
+    }
+    CorpusRepository corpora(*m_db);
+    LabelRepository labels(*m_db);
+    const auto utterance = corpora.utterance(m_currentUtteranceId);
+    if (!utterance) {
+        m_labelingPanel->clearUtterance();
+        return;
+    }
+    LabelingPanel::Shown shown;
+    shown.utterance = *utterance;
+    const CorpusRecord corpus = m_corpora.value(utterance->corpusId);
+    shown.corpusName = corpus.name;
+    shown.schema = m_schemas.value(utterance->corpusId);
+    for (const SpeakerRecord &s : m_speakers.value(utterance->corpusId))
+        if (s.id == utterance->speakerId)
+            shown.speakerText = speakerText(s.code, s.gender);
+    const qint64 schemaId = shown.schema.id;
+    if (auto corpusLabel =
+            labels.currentLabel(utterance->id, schemaId, corpusAnnotator(corpus.name)))
+        shown.corpusLabel = corpusLabel->value.category;
+    if (auto latest = labels.latestLabel(utterance->id, schemaId)) {
+        shown.shownLabel = latest->value.category;
+        shown.shownBy = latest->annotatorName;
+    }
+    shown.history = labels.history(utterance->id);
+    const QString annotator = annotatorName(false);
+    if (!annotator.isEmpty())
+        if (auto mine = labels.currentLabel(utterance->id, schemaId, annotator))
+            shown.myValue = mine->value;
+    m_labelingPanel->showUtterance(shown);
+}
+
+void MainWindow::refreshUtteranceRow(qint64 utteranceId)
+{
+    const int row = m_tableModel->rowOf(utteranceId);
+    if (!m_db || row < 0)
+        return;
+    UtteranceRow updated = m_tableModel->rowAt(row);
+    LabelRepository labels(*m_db);
+    const qint64 schemaId = m_schemas.value(updated.corpusId).id;
+    if (auto latest = labels.latestLabel(utteranceId, schemaId)) {
+        updated.label = latest->value.category;
+        updated.labeledBy = latest->annotatorName;
+    } else {
+        updated.label.clear();
+        updated.labeledBy.clear();
+    }
+    m_tableModel->updateRow(updated);
+    if (!updated.label.isEmpty() && m_labelFilter->findData(updated.label) < 0)
+        m_labelFilter->addItem(updated.label, updated.label);
+}
+
+void MainWindow::updateCategoryActions()
+{
+    const LabelSchema schema = m_currentUtteranceId ? m_labelingPanel->schema() : LabelSchema();
+    for (int i = 0; i < m_categoryActions.size(); ++i) {
+        QAction *action = m_categoryActions[i];
+        if (i < schema.classes.size()) {
+            action->setText(tr("Set Category: %1").arg(schema.classes[i]));
+            action->setEnabled(true);
+        } else {
+            action->setText(tr("Set Category %1").arg(i + 1));
+            action->setEnabled(false);
+        }
+        // Unused keys stay out of the menu but keep their shortcut slot.
+        action->setVisible(i < schema.classes.size() || (schema.classes.isEmpty() && i < 4));
+    }
+    const bool haveClip = m_currentUtteranceId != 0;
+    m_clearCategoryAction->setEnabled(haveClip);
+    m_previousAction->setEnabled(m_filterModel->rowCount() > 0);
+    m_nextAction->setEnabled(m_filterModel->rowCount() > 0);
+    m_zoomInAction->setEnabled(haveClip);
+    m_zoomOutAction->setEnabled(haveClip);
+    m_zoomFitAction->setEnabled(haveClip);
+    m_importAction->setEnabled(m_db != nullptr && !isImporting());
+    m_closeAction->setEnabled(m_db != nullptr && !isImporting());
+}
+
+void MainWindow::updateCounts()
+{
+    const int total = m_tableModel->rowCount();
+    const int labeled = m_tableModel->labeledCount();
+    const QLocale locale;
+    if (!m_db) {
+        m_countLabel->setText(tr("No workspace open"));
+    } else {
+        m_countLabel->setText(tr("%1 utterances  \u00B7  %2 labeled  ")
+                                  .arg(locale.toString(total), locale.toString(labeled)));
+    }
+    const int shown = m_filterModel->rowCount();
+    m_shownCountLabel->setText(
+        shown == total ? tr("%1 utterances").arg(locale.toString(total))
+                       : tr("%1 of %2 shown").arg(locale.toString(shown), locale.toString(total)));
+    if (m_previousAction) {
+        m_previousAction->setEnabled(shown > 0);
+        m_nextAction->setEnabled(shown > 0);
+    }
+}
+
+void MainWindow::updateTitle()
+{
+    setWindowTitle(m_workspacePath.isEmpty()
+                       ? tr("EmoLens")
+                       : tr("EmoLens - %1").arg(QFileInfo(m_workspacePath).fileName()));
+}
+
+void MainWindow::updatePage()
+{
+    const bool browsing = m_db && m_tableModel->rowCount() > 0;
+    m_pages->setCurrentWidget(browsing ? static_cast<QWidget *>(m_centreSplitter) : m_emptyState);
+    m_emptyState->setWorkspaceOpen(m_db != nullptr, QFileInfo(m_workspacePath).fileName());
+    m_treeDock->setVisible(browsing);
+    m_labelDock->setVisible(browsing);
+    updateCategoryActions();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Labeling
+
+QString MainWindow::annotatorName(bool askIfMissing)
+{
+    QSettings settings;
+    QString name = settings.value(QStringLiteral("annotator/name")).toString().trimmed();
+    if (!name.isEmpty() || !askIfMissing)
+        return name;
+    bool ok = false;
+    name = QInputDialog::getText(this, tr("Annotator Name"),
+                                 tr("Your labels are recorded under your name, so several people "
+                                    "can label the same corpus.\nYour name:"),
+                                 QLineEdit::Normal, qEnvironmentVariable("USER"), &ok)
+               .trimmed();
+    if (!ok || name.isEmpty())
+        return QString();
+    if (name.startsWith(QLatin1String("corpus:"))) {
+        QMessageBox::warning(this, tr("Annotator Name"),
+                             tr("Names starting with \"corpus:\" are reserved for corpus labels."));
+        return QString();
+    }
+    settings.setValue(QStringLiteral("annotator/name"), name);
+    m_labelingPanel->setAnnotatorName(name);
+    return name;
+}
+
+void MainWindow::changeAnnotatorName()
+{
+    QSettings settings;
+    bool ok = false;
+    const QString current = settings.value(QStringLiteral("annotator/name")).toString();
+    const QString name =
+        QInputDialog::getText(this, tr("Annotator Name"), tr("Record new labels under this name:"),
+                              QLineEdit::Normal, current, &ok)
+            .trimmed();
+    if (!ok || name.isEmpty() || name == current || name.startsWith(QLatin1String("corpus:")))
+        return;
+    settings.setValue(QStringLiteral("annotator/name"), name);
+    m_labelingPanel->setAnnotatorName(name);
+    refreshLabelingPanel();
+    statusBar()->showMessage(tr("New labels are recorded as %1").arg(name), 5000);
+}
+
+void MainWindow::onLabelEdited(const LabelValue &value)
+{
+    if (!m_db || m_currentUtteranceId == 0)
+        return;
+    const QString annotator = annotatorName(true);
+    if (annotator.isEmpty()) {
+        refreshLabelingPanel(); // put the controls back to what the store holds
+        statusBar()->showMessage(tr("A label needs an annotator name (Settings > Annotator Name)"),
+                                 6000);
+        return;
+    }
+    CorpusRepository corpora(*m_db);
+    LabelRepository labels(*m_db);
+    const auto utterance = corpora.utterance(m_currentUtteranceId);
+    if (!utterance)
+        return;
+    const qint64 schemaId = m_schemas.value(utterance->corpusId).id;
+    LabelValue previous;
+    if (auto mine = labels.currentLabel(utterance->id, schemaId, annotator))
+        previous = mine->value;
+    if (previous == value) {
+        refreshLabelingPanel();
+        return;
+    }
+    m_undoStack->push(new SetLabelCommand(
+        *m_db, utterance->id, schemaId, annotator, previous, value, utterance->key,
+        [this](qint64 id, const Status &status) { onLabelStored(id, status); }));
+}
+
+void MainWindow::onLabelStored(qint64 utteranceId, const Status &status)
+{
+    if (!status) {
+        statusBar()->showMessage(tr("The label was not saved: %1").arg(status.error()), 10000);
+        refreshLabelingPanel();
+        return;
+    }
+    refreshUtteranceRow(utteranceId);
+    // An undo of an edit on another clip brings that clip back into view.
+    if (utteranceId != m_currentUtteranceId)
+        selectUtterance(utteranceId);
+    if (utteranceId == m_currentUtteranceId)
+        refreshLabelingPanel();
+    updateCounts();
+}
+
+void MainWindow::onCategoryKey(int index)
+{
+    if (m_currentUtteranceId == 0 || index >= m_labelingPanel->schema().classes.size())
+        return;
+    // Pick the next clip before labeling: with the "Unlabeled" filter the labeled row leaves
+    // the table and "next" would otherwise be computed from a moved selection.
+    const qint64 next = m_autoAdvanceAction->isChecked() ? utteranceAtOffset(+1) : 0;
+    const int before = m_undoStack->count();
+    const int beforeIndex = m_undoStack->index();
+    m_labelingPanel->chooseCategory(index);
+    const bool stored = m_undoStack->count() != before || m_undoStack->index() != beforeIndex;
+    if (next != 0 && (stored || m_labelingPanel->myValue().category ==
+                                    m_labelingPanel->schema().classes.value(index)))
+        selectUtterance(next);
+}
+
+qint64 MainWindow::utteranceAtOffset(int offset) const
+{
+    const int rows = m_filterModel->rowCount();
+    if (rows == 0)
+        return 0;
+    const int currentRow = m_table->currentIndex().isValid() ? m_table->currentIndex().row() : -1;
+    const int target = currentRow < 0 ? 0 : currentRow + offset;
+    if (target < 0 || target >= rows)
+        return 0;
+    return m_filterModel->index(target, 0).data(UtteranceTableModel::UtteranceIdRole).toLongLong();
+}
+
+void MainWindow::moveCurrent(int offset)
+{
+    const qint64 id = utteranceAtOffset(offset);
+    if (id != 0)
+        selectUtterance(id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Misc
+
+void MainWindow::focusFilter()
+{
+    m_filterEdit->setFocus(Qt::ShortcutFocusReason);
+    m_filterEdit->selectAll();
+}
+
+void MainWindow::showShortcuts()
+{
+    auto *dialog = new ShortcutsDialog(menuBar(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+}
+
+void MainWindow::showAbout()
+{
+    QMessageBox::about(
+        this, tr("About EmoLens"),
+        tr("<h3>EmoLens %1</h3><p>Speech emotion recognition research and annotation.</p>"
+           "<p>Workspaces are SQLite files; label history is append-only, so every "
+           "decision and every undo is kept.</p>")
+            .arg(QApplication::applicationVersion()));
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    if (isImporting()) {
+        // The job stops at its next check and writes nothing; ~JobRunner waits that moment.
+        m_importRunner->cancel();
+    }
+    saveSettings();
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.size() == 1 && urls.first().isLocalFile()) {
+        const QFileInfo info(urls.first().toLocalFile());
+        if (info.isDir() || info.suffix() == kWorkspaceSuffix) {
+            event->acceptProposedAction();
+            return;
+        }
+    }
+    event->ignore();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.isEmpty())
+        return;
+    const QFileInfo info(urls.first().toLocalFile());
+    event->acceptProposedAction();
+    if (info.isDir()) {
+        // Queued: a modal dialog inside a drop handler blocks the drag source.
+        const QString folder = info.absoluteFilePath();
+        QMetaObject::invokeMethod(
+            this, [this, folder] { showImportDialog(folder); }, Qt::QueuedConnection);
+    } else if (auto st = openWorkspace(info.absoluteFilePath()); !st) {
+        QMessageBox::warning(this, tr("Open Workspace"), st.error());
+    }
+}
+
+} // namespace emolens

@@ -1,0 +1,206 @@
+#pragma once
+// MainWindow: the EmoLens workspace window. Left: the corpus tree; centre: the utterance
+// table (filterable) over the clip view and player; right: the labeling panel. Owns the
+// workspace's GUI-thread Database connection, the models, the undo stack of label edits and
+// the import job runner. Imports run on a JobRunner thread with their own connection; the
+// window only reloads from the store when the job has finished, and never waits for it.
+//
+// Public entry points for main() and the first-run code: openWorkspace() (creates the file
+// when missing) and startImport(). Settings live in the QSettings of the application's
+// organisation/name ("EmoLens"/"EmoLens" in the app; tests use their own names).
+// GUI thread only.
+
+#include "common/Status.h"
+#include "corpus/CorpusImporter.h"
+#include "store/Records.h"
+
+#include <QHash>
+#include <QMainWindow>
+#include <QPointer>
+#include <memory>
+
+class QAction;
+class QComboBox;
+class QDockWidget;
+class QLabel;
+class QLineEdit;
+class QMenu;
+class QProgressBar;
+class QSplitter;
+class QStackedWidget;
+class QTableView;
+class QToolButton;
+class QTreeView;
+class QUndoStack;
+
+namespace emolens {
+
+class ClipView;
+class CorpusTreeModel;
+class Database;
+class EmptyStatePanel;
+class ImportReportDialog;
+class JobRunner;
+class LabelingPanel;
+class PlayerBar;
+class UtteranceFilterModel;
+class UtteranceTableModel;
+
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+
+public:
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens (creating it when the file does not exist) the workspace at path, replacing the
+    // open one. On failure the previous workspace stays closed and the Status says why.
+    Status openWorkspace(const QString &path);
+    void closeWorkspace();
+    QString workspacePath() const { return m_workspacePath; }
+    bool hasWorkspace() const { return m_db != nullptr; }
+
+    // Starts an import into the open workspace (request.databasePath is filled in).
+    // Returns false when no workspace is open or an import is already running.
+    bool startImport(const ImportRequest &request);
+    bool isImporting() const;
+    const ImportReport &lastImportReport() const { return m_lastImportReport; }
+    // The report of the last import, while it is open (it only opens when files were skipped).
+    ImportReportDialog *importReportDialog() const;
+
+    // The utterance the clip view and labeling panel show (0: none).
+    qint64 currentUtteranceId() const { return m_currentUtteranceId; }
+    bool selectUtterance(qint64 utteranceId);
+
+    // The parts, for tests and the screenshot tool.
+    QTableView *utteranceTable() const { return m_table; }
+    QTreeView *corpusTree() const { return m_tree; }
+    UtteranceTableModel *utteranceModel() const { return m_tableModel; }
+    UtteranceFilterModel *filterModel() const { return m_filterModel; }
+    CorpusTreeModel *corpusModel() const { return m_treeModel; }
+    ClipView *clipView() const { return m_clipView; }
+    PlayerBar *playerBar() const { return m_player; }
+    LabelingPanel *labelingPanel() const { return m_labelingPanel; }
+    QLineEdit *filterEdit() const { return m_filterEdit; }
+    QComboBox *labelFilterCombo() const { return m_labelFilter; }
+    QUndoStack *undoStack() const { return m_undoStack; }
+
+Q_SIGNALS:
+    void workspaceOpened(const QString &path);
+    void importFinished(const emolens::Status &status);
+    void currentUtteranceChanged(qint64 utteranceId);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+
+private:
+    void createActions();
+    void createMenus();
+    void createCentralArea();
+    void createDocks();
+    void createStatusBar();
+    void restoreSettings();
+    void saveSettings();
+
+    void newWorkspace();
+    void chooseWorkspace();
+    void showImportDialog(const QString &folder = QString());
+    void onImportProgress(double fraction, const QString &message, const QString &etaText);
+    void onImportFinished(const Status &status);
+    void rememberRecent(const QString &path);
+    void rebuildRecentMenu();
+
+    void reloadFromStore();
+    void rebuildLabelFilter();
+    void applyLabelFilter();
+    void onTreeSelection();
+    void clearScope();
+    void onCurrentRowChanged(const QModelIndex &current);
+    void showUtterance(qint64 utteranceId);
+    void refreshLabelingPanel();
+    void refreshUtteranceRow(qint64 utteranceId);
+    void updateCategoryActions();
+    void updateCounts();
+    void updateTitle();
+    void updatePage();
+
+    void onLabelEdited(const LabelValue &value);
+    void onLabelStored(qint64 utteranceId, const Status &status);
+    void onCategoryKey(int index);
+    qint64 utteranceAtOffset(int offset) const;
+    void moveCurrent(int offset);
+    QString annotatorName(bool askIfMissing);
+    void changeAnnotatorName();
+    void showShortcuts();
+    void showAbout();
+    void focusFilter();
+
+    // Store
+    std::unique_ptr<Database> m_db;
+    QString m_workspacePath;
+    QHash<qint64, CorpusRecord> m_corpora;
+    QHash<qint64, LabelSchema> m_schemas; // by corpus id
+    QHash<qint64, QList<SpeakerRecord>> m_speakers;
+    qint64 m_currentUtteranceId = 0;
+
+    // Import
+    JobRunner *m_importRunner = nullptr;
+    std::shared_ptr<ImportReport> m_pendingReport;
+    ImportRequest m_pendingRequest;
+    ImportReport m_lastImportReport;
+    QPointer<ImportReportDialog> m_reportDialog;
+
+    // Models and views
+    QUndoStack *m_undoStack = nullptr;
+    UtteranceTableModel *m_tableModel = nullptr;
+    UtteranceFilterModel *m_filterModel = nullptr;
+    CorpusTreeModel *m_treeModel = nullptr;
+    QStackedWidget *m_pages = nullptr;
+    EmptyStatePanel *m_emptyState = nullptr;
+    QSplitter *m_centreSplitter = nullptr;
+    QTableView *m_table = nullptr;
+    QLineEdit *m_filterEdit = nullptr;
+    QComboBox *m_labelFilter = nullptr;
+    QToolButton *m_scopeButton = nullptr;
+    QLabel *m_shownCountLabel = nullptr;
+    QTreeView *m_tree = nullptr;
+    ClipView *m_clipView = nullptr;
+    PlayerBar *m_player = nullptr;
+    LabelingPanel *m_labelingPanel = nullptr;
+    QDockWidget *m_treeDock = nullptr;
+    QDockWidget *m_labelDock = nullptr;
+
+    // Status bar
+    QLabel *m_pathLabel = nullptr;
+    QLabel *m_countLabel = nullptr;
+    QLabel *m_importLabel = nullptr;
+    QProgressBar *m_importProgress = nullptr;
+    QToolButton *m_importCancel = nullptr;
+
+    // Actions
+    QAction *m_newAction = nullptr;
+    QAction *m_openAction = nullptr;
+    QAction *m_importAction = nullptr;
+    QAction *m_closeAction = nullptr;
+    QAction *m_quitAction = nullptr;
+    QAction *m_undoAction = nullptr;
+    QAction *m_redoAction = nullptr;
+    QAction *m_findAction = nullptr;
+    QAction *m_zoomInAction = nullptr;
+    QAction *m_zoomOutAction = nullptr;
+    QAction *m_zoomFitAction = nullptr;
+    QList<QAction *> m_categoryActions;
+    QAction *m_clearCategoryAction = nullptr;
+    QAction *m_previousAction = nullptr;
+    QAction *m_nextAction = nullptr;
+    QAction *m_autoAdvanceAction = nullptr;
+    QAction *m_annotatorAction = nullptr;
+    QAction *m_shortcutsAction = nullptr;
+    QAction *m_aboutAction = nullptr;
+    QMenu *m_recentMenu = nullptr;
+};
+
+} // namespace emolens

@@ -1,0 +1,65 @@
+#include "UtteranceFilterModel.h"
+
+#include "UtteranceTableModel.h"
+
+namespace emolens {
+
+UtteranceFilterModel::UtteranceFilterModel(QObject *parent) : QSortFilterProxyModel(parent)
+{
+    setSortRole(UtteranceTableModel::SortRole);
+    setDynamicSortFilter(true);
+}
+
+void UtteranceFilterModel::setText(const QString &text)
+{
+    const QString trimmed = text.trimmed();
+    if (trimmed == m_text)
+        return;
+    m_text = trimmed;
+    invalidateFilter();
+}
+
+void UtteranceFilterModel::setLabelFilter(LabelFilter filter, const QString &category)
+{
+    m_labelFilter = filter;
+    m_category = filter == LabelFilter::Category ? category : QString();
+    invalidateFilter();
+}
+
+void UtteranceFilterModel::setScope(qint64 corpusId, const QString &speakerCode)
+{
+    m_corpusId = corpusId;
+    m_speakerCode = corpusId == 0 ? QString() : speakerCode;
+    invalidateFilter();
+}
+
+bool UtteranceFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
+{
+    const auto *table = qobject_cast<const UtteranceTableModel *>(sourceModel());
+    if (!table || sourceParent.isValid())
+        return true;
+    const UtteranceRow &row = table->rowAt(sourceRow);
+    if (m_corpusId != 0 && row.corpusId != m_corpusId)
+        return false;
+    if (!m_speakerCode.isEmpty() && row.speakerCode != m_speakerCode)
+        return false;
+    switch (m_labelFilter) {
+    case LabelFilter::All:
+        break;
+    case LabelFilter::Unlabeled:
+        if (!row.label.isEmpty())
+            return false;
+        break;
+    case LabelFilter::Category:
+        if (row.label != m_category)
+            return false;
+        break;
+    }
+    if (m_text.isEmpty())
+        return true;
+    return row.key.contains(m_text, Qt::CaseInsensitive) ||
+           row.label.contains(m_text, Qt::CaseInsensitive) ||
+           row.speakerCode.contains(m_text, Qt::CaseInsensitive);
+}
+
+} // namespace emolens

@@ -1,0 +1,151 @@
+#include "UtteranceTableModel.h"
+
+#include <QFont>
+#include <QPalette>
+
+namespace emolens {
+
+UtteranceTableModel::UtteranceTableModel(QObject *parent) : QAbstractTableModel(parent) {}
+
+void UtteranceTableModel::setRows(QList<UtteranceRow> rows)
+{
+    beginResetModel();
+    m_rows = std::move(rows);
+    rebuildIndex();
+    endResetModel();
+}
+
+void UtteranceTableModel::clear()
+{
+    setRows({});
+}
+
+bool UtteranceTableModel::updateRow(const UtteranceRow &row)
+{
+    const int r = rowOf(row.id);
+    if (r < 0)
+        return false;
+    m_rows[r] = row;
+    Q_EMIT dataChanged(index(r, 0), index(r, ColumnCount - 1));
+    return true;
+}
+
+int UtteranceTableModel::rowOf(qint64 utteranceId) const
+{
+    return m_rowById.value(utteranceId, -1);
+}
+
+int UtteranceTableModel::labeledCount() const
+{
+    int count = 0;
+    for (const UtteranceRow &row : m_rows)
+        count += row.label.isEmpty() ? 0 : 1;
+    return count;
+}
+
+void UtteranceTableModel::rebuildIndex()
+{
+    m_rowById.clear();
+    m_rowById.reserve(m_rows.size());
+    for (int i = 0; i < m_rows.size(); ++i)
+        m_rowById.insert(m_rows[i].id, i);
+}
+
+int UtteranceTableModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
+
+int UtteranceTableModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant UtteranceTableModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const UtteranceRow &row = m_rows[index.row()];
+    switch (role) {
+    case Qt::DisplayRole:
+        switch (Column(index.column())) {
+        case KeyColumn:
+            return row.key;
+        case LabelColumn:
+            return row.label;
+        case SpeakerColumn:
+            return row.speakerCode;
+        case GenderColumn:
+            return genderName(row.gender);
+        case DurationColumn:
+            return QString::number(row.durationSeconds, 'f', 2);
+        case LabeledByColumn:
+            return row.labeledBy;
+        case CorpusColumn:
+            return row.corpusName;
+        case ColumnCount:
+            break;
+        }
+        return {};
+    case SortRole:
+        if (index.column() == DurationColumn)
+            return row.durationSeconds;
+        return data(index, Qt::DisplayRole).toString().toCaseFolded();
+    case Qt::TextAlignmentRole:
+        if (index.column() == DurationColumn)
+            return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+        return QVariant(Qt::AlignLeft | Qt::AlignVCenter);
+    case Qt::ToolTipRole:
+        if (index.column() == KeyColumn)
+            return row.path;
+        if (index.column() == LabeledByColumn && row.labeledBy.startsWith(QLatin1String("corpus:")))
+            return tr("The label the corpus itself gives");
+        return {};
+    case Qt::ForegroundRole:
+        // Unlabeled rows and corpus-given labels read quieter than a human's decision.
+        if (index.column() == LabeledByColumn && row.labeledBy.startsWith(QLatin1String("corpus:")))
+            return QPalette().color(QPalette::Disabled, QPalette::Text);
+        return {};
+    case Qt::FontRole:
+        if (index.column() == LabelColumn && !row.label.isEmpty() &&
+            !row.labeledBy.startsWith(QLatin1String("corpus:"))) {
+            QFont font;
+            font.setBold(true);
+            return font;
+        }
+        return {};
+    case UtteranceIdRole:
+        return row.id;
+    case CorpusIdRole:
+        return row.corpusId;
+    default:
+        return {};
+    }
+}
+
+QVariant UtteranceTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return QAbstractTableModel::headerData(section, orientation, role);
+    switch (Column(section)) {
+    case KeyColumn:
+        return tr("Key");
+    case LabelColumn:
+        return tr("Label");
+    case SpeakerColumn:
+        return tr("Speaker");
+    case GenderColumn:
+        return tr("Gender");
+    case DurationColumn:
+        return tr("Duration (s)");
+    case LabeledByColumn:
+        return tr("Labeled by");
+    case CorpusColumn:
+        return tr("Corpus");
+    case ColumnCount:
+        break;
+    }
+    return {};
+}
+
+} // namespace emolens
