@@ -67,7 +67,7 @@ Status DemoCorpus::generate(const QString &folder, ProgressSink &progress)
     }
 
     QList<SpeechJob> jobs;
-    QStringList manifest{QStringLiteral("path,label,speaker,gender,sentence")};
+    QStringList manifest{QStringLiteral("path,label,speaker,gender,transcript")};
     for (const DemoSpeaker &speaker : kSpeakers) {
         const QString name = QLatin1String(speaker.name);
         for (SpeechEmotion emotion : SpeechSynthesizer::emotions()) {

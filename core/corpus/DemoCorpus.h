@@ -4,7 +4,7 @@
 // (three female, three male voices) say four sentences in four emotions (neutral, happy,
 // sad, angry): 96 clips of 16 kHz mono WAV, rendered with espeak-ng and sox.
 // Layout (the generic one): audio/<speaker>/<speaker>_<emotion>_<n>.wav and manifest.csv
-// with the columns path,label,speaker,gender,sentence.
+// with the columns path,label,speaker,gender,transcript.
 //
 // Thread-safety: generate() blocks for a few seconds; call it from a worker thread. Two
 // generations into the same folder at once are not supported.
@@ -20,7 +20,7 @@ class DemoCorpus
 {
 public:
     // Bumped whenever the speakers, sentences or recipes change: an older corpus is redone.
-    static constexpr int kVersion = 1;
+    static constexpr int kVersion = 2;
     static constexpr int kClipCount = 96;
 
     static QString manifestFileName() { return QStringLiteral("manifest.csv"); }

@@ -66,7 +66,7 @@ private Q_SLOTS:
 
         const QStringList lines = manifestLines(folder);
         QCOMPARE(lines.size(), DemoCorpus::kClipCount + 1);
-        QCOMPARE(lines.first(), QStringLiteral("path,label,speaker,gender,sentence"));
+        QCOMPARE(lines.first(), QStringLiteral("path,label,speaker,gender,transcript"));
         QSet<QString> speakers, labels, genders, hashes;
         QMap<QString, QString> genderOf;
         for (int i = 1; i < lines.size(); ++i) {
