@@ -1,0 +1,56 @@
+#pragma once
+// SelfSupervisedEncoder: wav2vec 2.0, HuBERT and WavLM (any size a config.json describes) as
+// one network: the convolutional feature extractor (group- or layer-norm), the feature
+// projection, the weight-normed convolutional positional embedding and a post-LN (base) or
+// pre-LN (large) Transformer stack, with WavLM's gated relative position bias. It follows
+// Hugging Face's transformers numerically (checked against torchaudio's reference models in
+// tests/models) with one deliberate difference: in a padded batch the group norm of the first
+// conv layer uses each clip's valid frames only, so a padded clip gets exactly the features it
+// gets alone (Hugging Face normalises over the padding too).
+//
+// Loading checks every expected tensor for presence and shape (both weight-norm spellings:
+// weight_g/weight_v and parametrizations.weight.original0/1; optional "wav2vec2.", "hubert.",
+// "wavlm." prefixes) and ignores extra tensors (quantizer, project_q, masked_spec_embed,
+// heads). Threads: see SpeechEncoder.
+
+#include "EncoderConfig.h"
+#include "SpeechEncoder.h"
+
+namespace emolens {
+
+class SelfSupervisedEncoder final : public SpeechEncoder
+{
+public:
+    ~SelfSupervisedEncoder() override;
+
+    static ModelStatus load(const std::string &folder, const EncoderOptions &options,
+                            std::unique_ptr<SpeechEncoder> &out);
+
+    ModelStatus encode(const at::Tensor &waveforms, const std::vector<std::int64_t> &sampleLengths,
+                       HiddenStates &out) const override;
+    int layerCount() const override { return m_config.layerCount + 1; }
+    int hiddenSize() const override { return m_config.hiddenSize; }
+    double framesPerSecond() const override;
+    std::int64_t frameCount(std::int64_t sampleCount) const override;
+    std::string identity() const override { return m_identity; }
+    c10::Device device() const override { return m_device; }
+    const EncoderConfig &config() const { return m_config; }
+
+    // WavLM's relative position bucket of every (query, key) frame pair: [frames, frames],
+    // int64 on `device`. Exact up to a quarter of `bucketCount` frames apart, log-spaced up
+    // to `maxDistance`, with separate halves for keys after and before the query.
+    static at::Tensor relativePositionBuckets(std::int64_t frames, int bucketCount, int maxDistance,
+                                              c10::Device device);
+
+private:
+    struct Network;
+    SelfSupervisedEncoder(EncoderConfig config, std::unique_ptr<Network> network,
+                          std::string identity, c10::Device device);
+
+    EncoderConfig m_config;
+    std::unique_ptr<Network> m_network;
+    std::string m_identity;
+    c10::Device m_device;
+};
+
+} // namespace emolens

@@ -1,0 +1,90 @@
+#pragma once
+// SpeechEncoder: a frozen speech model that turns 16 kHz mono audio into frame features, with
+// every hidden layer exposed. Two kinds sit behind it: the built-in fbank (80 log-mel bands,
+// no weights) and the self-supervised Transformers (wav2vec 2.0, HuBERT, WavLM) loaded from a
+// Hugging Face model folder (config.json + model.safetensors).
+//
+// Threads: create and destroy on one thread; encode() is const and only reads the weights, so
+// any thread may call it, also concurrently. It runs in inference mode (no autograd).
+// Errors come back as ModelStatus; no exception leaves these calls.
+//
+//     std::unique_ptr<SpeechEncoder> encoder;
+//     if (ModelStatus s = SpeechEncoder::loadFolder("/models/hubert-base-ls960", {}, encoder);
+//         !s) return report(s.error());
+//     HiddenStates states;
+//     ModelStatus s = encoder->encode(waveforms, sampleLengths, states);
+//     // states.layers: [13, batch, frames, 768] for a base model, 50 frames per second
+
+#include "ModelStatus.h"
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace emolens {
+
+struct HiddenStates
+{
+    // [layerCount, batch, frames, hiddenSize], float32, on the encoder's device. For the
+    // Transformers, layer 0 is the Transformer's input (projected CNN features after the
+    // positional convolution), then one per Transformer layer: Hugging Face's hidden_states.
+    // Frames past a clip's frameLengths entry are zero.
+    at::Tensor layers;
+    std::vector<std::int64_t> frameLengths;
+};
+
+struct EncoderOptions
+{
+    c10::Device device = c10::Device(c10::kCPU);
+    // CPU threads for Torch's intra-op pool (a process-wide setting): 0 uses one per core,
+    // a negative value leaves the current setting alone.
+    int threadCount = 0;
+};
+
+class SpeechEncoder
+{
+public:
+    static constexpr int kSampleRate = 16000;
+
+    virtual ~SpeechEncoder() = default;
+
+    // waveforms: [batch, samples] float, 16 kHz mono, any device (moved to the encoder's).
+    // sampleLengths: the valid samples of each clip (the rest is padding, ignored); empty
+    // means every clip fills the row. A padded clip gets the same features as the clip alone.
+    virtual ModelStatus encode(const at::Tensor &waveforms,
+                               const std::vector<std::int64_t> &sampleLengths,
+                               HiddenStates &out) const = 0;
+
+    virtual int layerCount() const = 0;
+    virtual int hiddenSize() const = 0;
+    virtual double framesPerSecond() const = 0;
+    // Frames encode() yields for a clip of `sampleCount` samples.
+    virtual std::int64_t frameCount(std::int64_t sampleCount) const = 0;
+    // Changes whenever the weights or the configuration change ("fbank-v1" for fbank, else
+    // the model type and a hash of config.json and the weight files): the feature cache key.
+    virtual std::string identity() const = 0;
+    virtual c10::Device device() const = 0;
+
+    // Loads wav2vec 2.0 / HuBERT / WavLM from a Hugging Face folder. On failure `out` stays
+    // empty and the message names the file and the tensor.
+    static ModelStatus loadFolder(const std::string &folder, const EncoderOptions &options,
+                                  std::unique_ptr<SpeechEncoder> &out);
+    // The built-in fbank encoder (the default: needs no weights).
+    static ModelStatus createFbank(const EncoderOptions &options,
+                                   std::unique_ptr<SpeechEncoder> &out);
+
+protected:
+    SpeechEncoder() = default;
+    // Shared by both kinds: applies EncoderOptions::threadCount.
+    static void applyThreadCount(const EncoderOptions &options);
+    // Checks encode()'s arguments; fills `lengths` (all samples when sampleLengths is empty).
+    static ModelStatus checkInput(const at::Tensor &waveforms,
+                                  const std::vector<std::int64_t> &sampleLengths,
+                                  std::vector<std::int64_t> &lengths);
+};
+
+} // namespace emolens
