@@ -156,6 +156,20 @@ LogMelSpectrogram LogMelSpectrogram::compute(const std::vector<float> &samples, 
         }
     }
 
+    // Each triangle covers a few bins: summing only those makes the mel projection about 40
+    // times cheaper than the dense product (it dominated a one-hour clip's spectrogram).
+    std::vector<int> bandFirst(size_t(options.melCount), 0), bandEnd(size_t(options.melCount), 0);
+    for (int m = 0; m < options.melCount; ++m) {
+        const std::vector<double> &w = weights[size_t(m)];
+        int first = 0, end = kBins;
+        while (first < kBins && w[size_t(first)] == 0.0)
+            ++first;
+        while (end > first && w[size_t(end - 1)] == 0.0)
+            --end;
+        bandFirst[size_t(m)] = first;
+        bandEnd[size_t(m)] = end;
+    }
+
     RealFft fft(kFftSize);
     std::vector<double> frame(kFftSize);
     std::vector<double> power(kBins);
@@ -175,7 +189,7 @@ LogMelSpectrogram LogMelSpectrogram::compute(const std::vector<float> &samples, 
         for (int m = 0; m < options.melCount; ++m) {
             double energy = 0;
             const std::vector<double> &w = weights[size_t(m)];
-            for (int k = 0; k < kBins; ++k)
+            for (int k = bandFirst[size_t(m)]; k < bandEnd[size_t(m)]; ++k)
                 energy += w[size_t(k)] * power[size_t(k)];
             row[m] = float(10.0 * std::log10(std::max(energy * powerScale, 1e-12)));
             loudest = std::max(loudest, row[m]);
