@@ -34,7 +34,7 @@ QRgb rampColour(double t)
 
 } // namespace
 
-Status loadClipAudio(const QString &path, ClipAudio *clip, ProgressSink &progress)
+Status loadClipWaveform(const QString &path, ClipAudio *clip, ProgressSink &progress)
 {
     progress.setProgress(0, QStringLiteral("Decoding %1").arg(path));
     clip->path = path;
@@ -43,22 +43,27 @@ Status loadClipAudio(const QString &path, ClipAudio *clip, ProgressSink &progres
         return Status::failure(QStringLiteral("%1: %2").arg(path, st.error()));
     if (progress.isCancelled())
         return Status::success();
-
-    progress.setProgress(0.5, QStringLiteral("Computing the waveform overview"));
+    progress.setProgress(0.9, QStringLiteral("Computing the waveform overview"));
     clip->peaks = PeakPyramid::build(clip->samples, clip->sampleRate);
-    if (progress.isCancelled())
-        return Status::success();
+    progress.setProgress(1.0, QStringLiteral("Waveform ready"));
+    return Status::success();
+}
 
-    progress.setProgress(0.6, QStringLiteral("Computing the spectrogram"));
+Status renderClipSpectrogram(const ClipAudio &clip, ClipSpectrogram *spectrogram,
+                             ProgressSink &progress)
+{
+    progress.setProgress(0, QStringLiteral("Computing the spectrogram"));
     LogMelSpectrogram::Options options;
     const LogMelSpectrogram spec =
-        LogMelSpectrogram::compute(clip->samples, clip->sampleRate, 0, -1, options);
-    clip->spectrogramHopSeconds = double(spec.hopSamples) / clip->sampleRate;
-    clip->spectrogramTopHz = clip->sampleRate / 2.0;
+        LogMelSpectrogram::compute(clip.samples, clip.sampleRate, 0, -1, options);
+    spectrogram->hopSeconds = double(spec.hopSamples) / clip.sampleRate;
+    spectrogram->topHz = clip.sampleRate / 2.0;
     if (spec.frameCount <= 0 || spec.melCount <= 0) {
-        clip->spectrogram = QImage();
+        spectrogram->image = QImage();
         return Status::success();
     }
+    if (progress.isCancelled())
+        return Status::success();
     QImage image(spec.frameCount, spec.melCount, QImage::Format_RGB32);
     const double range = std::max(1e-3f, spec.maximumDb - spec.minimumDb);
     // Colours precomputed per 1/256 of the range: a long clip has millions of cells.
@@ -72,8 +77,23 @@ Status loadClipAudio(const QString &path, ClipAudio *clip, ProgressSink &progres
             line[f] = lut[size_t(std::clamp(int(t * 255.0 + 0.5), 0, 255))];
         }
     }
-    clip->spectrogram = std::move(image);
-    progress.setProgress(1.0, QStringLiteral("Clip ready"));
+    spectrogram->image = std::move(image);
+    progress.setProgress(1.0, QStringLiteral("Spectrogram ready"));
+    return Status::success();
+}
+
+Status loadClipAudio(const QString &path, ClipAudio *clip, ProgressSink &progress)
+{
+    ScaledProgress decoding(progress, 0.0, 0.6);
+    if (auto st = loadClipWaveform(path, clip, decoding); !st)
+        return st;
+    if (progress.isCancelled())
+        return Status::success();
+    auto spectrogram = std::make_shared<ClipSpectrogram>();
+    ScaledProgress rendering(progress, 0.6, 1.0);
+    if (auto st = renderClipSpectrogram(*clip, spectrogram.get(), rendering); !st)
+        return st;
+    clip->spectrogram = std::move(spectrogram);
     return Status::success();
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // ClipAudio: one decoded clip ready to draw: mono 16 kHz samples, their peak pyramid and the
 // log-mel spectrogram rendered to an image (one column per 10 ms frame, low bands at the
-// bottom). Built by loadClipAudio() on any thread, then shared read-only with the views
-// (std::shared_ptr<const ClipAudio>), so nothing is copied when the GUI takes it over.
+// bottom). Built on any thread, then shared read-only with the views (shared_ptr<const>), so
+// nothing is copied when the GUI takes it over. A long clip is built in two steps, so its
+// waveform shows as soon as it is decoded: loadClipWaveform(), then renderClipSpectrogram(),
+// whose result the view receives separately (ClipSpectrogram).
 
 #include "audio/PeakPyramid.h"
 #include "common/Progress.h"
@@ -10,9 +12,17 @@
 
 #include <QImage>
 #include <QString>
+#include <memory>
 #include <vector>
 
 namespace emolens {
+
+struct ClipSpectrogram
+{
+    QImage image; // width = frames, height = mel bands; null when the clip is too short
+    double hopSeconds = 0.010;
+    double topHz = 8000;
+};
 
 struct ClipAudio
 {
@@ -22,9 +32,7 @@ struct ClipAudio
     std::vector<float> samples;
     int sampleRate = kSampleRate;
     PeakPyramid peaks;
-    QImage spectrogram; // width = frames, height = mel bands
-    double spectrogramHopSeconds = 0.010;
-    double spectrogramTopHz = 8000;
+    std::shared_ptr<const ClipSpectrogram> spectrogram; // null until rendered
 
     double durationSeconds() const
     {
@@ -32,9 +40,13 @@ struct ClipAudio
     }
 };
 
-// Decodes `path` to mono 16 kHz and builds peaks and spectrogram. Reentrant. Checks
-// progress.isCancelled() between the steps; a cancelled load returns success with *clip
-// left incomplete (the caller throws it away).
+// Decodes `path` to mono 16 kHz and builds the peak pyramid (no spectrogram). Reentrant.
+Status loadClipWaveform(const QString &path, ClipAudio *clip, ProgressSink &progress);
+// Renders the spectrogram image of a decoded clip. Reentrant; reads clip only.
+Status renderClipSpectrogram(const ClipAudio &clip, ClipSpectrogram *spectrogram,
+                             ProgressSink &progress);
+// Both steps. Checks progress.isCancelled() between the steps; a cancelled load returns
+// success with *clip left incomplete (the caller throws it away).
 Status loadClipAudio(const QString &path, ClipAudio *clip, ProgressSink &progress);
 
 } // namespace emolens

@@ -133,9 +133,35 @@ void ClipView::loadClip(qint64 utteranceId, const QString &path, const QString &
                 }
                 showClip(result);
                 Q_EMIT clipLoaded(utteranceId);
+                renderSpectrogram(result, generation);
             });
     runner->start([path, result](ProgressSink &progress) {
-        return loadClipAudio(path, result.get(), progress);
+        return loadClipWaveform(path, result.get(), progress);
+    });
+}
+
+void ClipView::renderSpectrogram(std::shared_ptr<const ClipAudio> clip, quint64 generation)
+{
+    // The waveform is up; the spectrogram of a long clip follows on its own worker, so
+    // the user can already listen, zoom and label.
+    m_spectrogram->setPlaceholderText(tr("Computing the spectrogram..."));
+    auto spectrogram = std::make_shared<ClipSpectrogram>();
+    auto *runner = new JobRunner(this);
+    m_loader = runner;
+    connect(runner, &JobRunner::finished, this,
+            [this, runner, spectrogram, generation](const Status &status) {
+                runner->deleteLater();
+                if (generation != m_loadGeneration)
+                    return;
+                m_loader = nullptr;
+                m_spectrogram->setPlaceholderText(
+                    status ? QString() : tr("No spectrogram: %1").arg(status.error()));
+                if (status)
+                    m_spectrogram->setSpectrogram(spectrogram);
+                Q_EMIT spectrogramReady();
+            });
+    runner->start([clip, spectrogram](ProgressSink &progress) {
+        return renderClipSpectrogram(*clip, spectrogram.get(), progress);
     });
 }
 
@@ -161,6 +187,7 @@ void ClipView::showClip(std::shared_ptr<const ClipAudio> clip)
     m_selectionStart = m_selectionEnd = 0;
     m_waveform->setClip(m_clip);
     m_spectrogram->setClip(m_clip);
+    m_spectrogram->setSpectrogram(m_clip ? m_clip->spectrogram : nullptr);
     m_waveform->setPlaceholderText(QString());
     m_spectrogram->setPlaceholderText(QString());
     m_viewSpan = 0; // force the views to take the new range

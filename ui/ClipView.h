@@ -62,12 +62,15 @@ Q_SIGNALS:
     void selectionChanged(double startSeconds, double endSeconds);
     void clipLoaded(qint64 utteranceId);
     void loadFailed(const QString &message);
+    // A long clip's spectrogram arrived (short clips have theirs with clipLoaded()).
+    void spectrogramReady();
 
 private:
     void zoomBy(double factor, double anchorSeconds);
     void setView(double startSeconds, double spanSeconds);
     void scrollBy(double deltaSeconds);
     void showClip(std::shared_ptr<const ClipAudio> clip);
+    void renderSpectrogram(std::shared_ptr<const ClipAudio> clip, quint64 generation);
     void syncScrollBar();
     void connectView(TimeRangeView *view);
 

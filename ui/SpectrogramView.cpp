@@ -17,17 +17,26 @@ SpectrogramView::SpectrogramView(QWidget *parent) : TimeRangeView(parent)
     setToolTip(tr("Log-mel spectrogram (80 bands, 0-8 kHz): click to seek, drag to select"));
 }
 
+void SpectrogramView::setSpectrogram(std::shared_ptr<const ClipSpectrogram> spectrogram)
+{
+    m_spectrogram = std::move(spectrogram);
+    update();
+}
+
 void SpectrogramView::paintContent(QPainter &painter, const QRect &area)
 {
     painter.fillRect(area, QColor(0, 0, 4));
     const auto &audio = clip();
-    if (!audio || audio->spectrogram.isNull()) {
+    if (!audio || !m_spectrogram || m_spectrogram->image.isNull()) {
         painter.setPen(QColor(150, 150, 160));
-        painter.drawText(area, Qt::AlignCenter, audio ? tr("No spectrogram") : placeholderText());
+        const QString text = !placeholderText().isEmpty() ? placeholderText()
+                             : audio                      ? tr("No spectrogram")
+                                                          : QString();
+        painter.drawText(area, Qt::AlignCenter, text);
         return;
     }
-    const QImage &image = audio->spectrogram;
-    const double hop = audio->spectrogramHopSeconds;
+    const QImage &image = m_spectrogram->image;
+    const double hop = m_spectrogram->hopSeconds;
     // Frames are laid out at their start times; the source rect is in frame units.
     const double firstFrame = visibleStartSeconds() / hop;
     const double lastFrame = visibleEndSeconds() / hop;
@@ -42,12 +51,12 @@ void SpectrogramView::paintContent(QPainter &painter, const QRect &area)
     }
 
     // Frequency marks, placed on the mel scale the image uses.
-    const double topMel = hzToMel(audio->spectrogramTopHz);
+    const double topMel = hzToMel(m_spectrogram->topHz);
     QFont font = painter.font();
     font.setPointSizeF(std::max(7.0, font.pointSizeF() - 1.5));
     painter.setFont(font);
     for (double hz : {500.0, 1000.0, 2000.0, 4000.0}) {
-        if (hz >= audio->spectrogramTopHz)
+        if (hz >= m_spectrogram->topHz)
             continue;
         const double y = area.bottom() - hzToMel(hz) / topMel * area.height();
         painter.setPen(QPen(QColor(255, 255, 255, 70), 1, Qt::DotLine));

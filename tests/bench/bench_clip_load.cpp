@@ -5,6 +5,7 @@
 // what a view without the pyramid would do on every repaint.
 //
 // Usage: bench_clip_load [MINUTES]   (default 60)
+// The waveform shows after decode + overview; the spectrogram follows (see ClipView).
 
 #include "ClipAudio.h"
 #include "audio/PeakPyramid.h"
@@ -135,6 +136,6 @@ int main(int argc, char **argv)
     std::printf(
         "\nmemory held for the view: samples %.0f MB, pyramid levels %d, spectrogram %.0f MB\n",
         clip.samples.size() * 4 / 1e6, clip.peaks.levelCount(),
-        clip.spectrogram.sizeInBytes() / 1e6);
+        clip.spectrogram ? clip.spectrogram->image.sizeInBytes() / 1e6 : 0.0);
     return 0;
 }

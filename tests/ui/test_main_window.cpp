@@ -429,6 +429,12 @@ void TestMainWindow::longClipDecodesOffTheGuiThread()
     QCOMPARE(view.waveformView()->visibleEndSeconds(), view.spectrogramView()->visibleEndSeconds());
     view.zoomToFit();
     QVERIFY(qAbs(view.visibleSeconds() - view.durationSeconds()) < 1e-6);
+    // The waveform shows first; the spectrogram follows from its own worker.
+    QSignalSpy spectrogramReady(&view, &ClipView::spectrogramReady);
+    QTRY_VERIFY_WITH_TIMEOUT(view.spectrogramView()->spectrogram() != nullptr, 30000);
+    QVERIFY(!view.spectrogramView()->spectrogram()->image.isNull());
+    const auto &spectrogram = *view.spectrogramView()->spectrogram();
+    QVERIFY(qAbs(spectrogram.image.width() * spectrogram.hopSeconds - 40.0) < 0.05);
     QVERIFY(distinctColours(view.spectrogramView()->grab().toImage()) > 4);
 
     // Switching clips while one decodes drops the stale result.
