@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the guide's screenshots from the real application, offscreen:
 #   docs/make-screenshots.sh [BUILD_DIR]      (default: build)
-# Generates the demo corpus, imports it into a scratch workspace, labels a few clips as an
-# annotator would, and renders the main window into docs/images/.
+# Generates the demo corpus and imports it into a scratch workspace, makes a copy of the
+# corpus with broken files for the import report, and renders each scene of
+# emolens-screenshot into docs/images/. Needs a build with emolens-cli and emolens-screenshot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -14,9 +15,31 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export QT_QPA_PLATFORM=offscreen
+images=docs/images
+mkdir -p "$images"
 
 "$cli" demo --out "$work/demo" >/dev/null
 "$cli" import "$work/demo" --db "$work/demo.emolens" --name "Demo corpus" >/dev/null
-mkdir -p docs/images
-"$shot" "$work/demo.emolens" docs/images/main-window.png 1400x900 5
-echo "wrote docs/images/main-window.png"
+
+# The demo corpus with three files an import must skip: a manifest line naming a file that
+# does not exist, an empty .wav and a text file named .wav.
+bad=$work/demo-with-problems
+cp -r "$work/demo" "$bad"
+: >"$bad/audio/alice/alice_empty.wav"
+echo "These are meeting notes, not a recording." >"$bad/audio/beth/beth_notes.wav"
+cat >>"$bad/manifest.csv" <<'EOF'
+audio/carol/carol_happy_9.wav,happy,carol,female,This file was never recorded.
+audio/alice/alice_empty.wav,sad,alice,female,The recorder stopped before it started.
+audio/beth/beth_notes.wav,angry,beth,female,Someone saved the notes under the wrong name.
+EOF
+
+"$shot" --scene main "$work/demo.emolens" "$images/main-window.png" 1400x900 5
+"$shot" --scene empty "$images/empty-state.png" 1100x700
+"$shot" --scene import-report --import "$bad" "$work/report.emolens" "$images/import-report.png"
+# Labeling writes to the workspace: use a copy, so the other scenes stay unlabeled.
+cp "$work/demo.emolens" "$work/labeling.emolens"
+"$shot" --scene labeling "$work/labeling.emolens" "$images/labeling.png" 1400x900 5
+"$shot" --scene shortcuts "$images/shortcuts.png"
+for name in main-window empty-state import-report labeling shortcuts; do
+  echo "wrote $images/$name.png"
+done

@@ -8,13 +8,21 @@
 
 namespace emolens {
 
+namespace {
+// The card has a fixed width so the wrapped text's height can be known: a centred item in a
+// box layout gets its size hint, which does not follow the label's height-for-width, and the
+// last line of text was cut off.
+constexpr int kCardWidth = 460;
+constexpr int kCardMarginX = 36;
+} // namespace
+
 EmptyStatePanel::EmptyStatePanel(QAction *newWorkspace, QAction *openWorkspace,
                                  QAction *importCorpus, QWidget *parent)
     : QWidget(parent)
 {
     auto *card = new QFrame(this);
     card->setFrameShape(QFrame::StyledPanel);
-    card->setMaximumWidth(520);
+    card->setFixedWidth(kCardWidth);
     card->setAutoFillBackground(true);
     card->setBackgroundRole(QPalette::Base);
 
@@ -42,7 +50,7 @@ EmptyStatePanel::EmptyStatePanel(QAction *newWorkspace, QAction *openWorkspace,
     m_import = button(importCorpus, tr("Import Corpus..."));
 
     auto *cardLayout = new QVBoxLayout(card);
-    cardLayout->setContentsMargins(36, 30, 36, 30);
+    cardLayout->setContentsMargins(kCardMarginX, 30, kCardMarginX, 30);
     cardLayout->setSpacing(12);
     cardLayout->addWidget(m_title);
     cardLayout->addWidget(m_text);
@@ -72,6 +80,9 @@ void EmptyStatePanel::setWorkspaceOpen(bool open, const QString &workspaceName)
                            "Create one, or open an existing .emolens file."));
         m_new->setDefault(true);
     }
+    const auto *card = qobject_cast<const QFrame *>(m_text->parentWidget());
+    const int textWidth = kCardWidth - 2 * (kCardMarginX + (card ? card->frameWidth() : 0));
+    m_text->setMinimumHeight(m_text->heightForWidth(textWidth));
 }
 
 } // namespace emolens

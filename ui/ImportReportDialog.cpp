@@ -29,7 +29,7 @@ ImportReportDialog::ImportReportDialog(const ImportReport &report, const QString
                           .arg(report.corpusName.toHtmlEscaped(), report.format)
                           .arg(report.imported())
                           .arg(report.speakers)
-                          .arg(report.seconds, 0, 'f', 1)
+                          .arg(report.seconds, 0, 'f', report.seconds < 1 ? 2 : 1)
                           .arg(o.added)
                           .arg(o.unchanged)
                           .arg(o.updated)

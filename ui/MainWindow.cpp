@@ -237,7 +237,7 @@ void MainWindow::createCentralArea()
     header->resizeSection(UtteranceTableModel::SpeakerColumn, widthFor("Ses01F_"));
     header->resizeSection(UtteranceTableModel::GenderColumn, widthFor("female"));
     header->resizeSection(UtteranceTableModel::DurationColumn, widthFor("Duration (s)"));
-    header->resizeSection(UtteranceTableModel::LabeledByColumn, widthFor("corpus:iemocap"));
+    header->resizeSection(UtteranceTableModel::LabeledByColumn, widthFor("corpus:Demo corpus_"));
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) { onCurrentRowChanged(current); });
 

@@ -1,59 +1,277 @@
-// emolens-screenshot WORKSPACE.emolens OUT.png [WIDTHxHEIGHT]: renders the main window on a
-// workspace with its first utterance selected and saves it as a PNG. For checking the look
-// (and for documentation) on machines without a display: run with QT_QPA_PLATFORM=offscreen.
+// emolens-screenshot: renders the real windows and dialogs of EmoLens to PNG files, for the
+// user guide and for checking the look on machines without a display (run it with
+// QT_QPA_PLATFORM=offscreen). Each scene drives the app the way a user would - opening a
+// workspace, importing a folder, pressing number keys - and then grabs the widget.
+//
+//   emolens-screenshot [--scene main] WORKSPACE OUT.png [WIDTHxHEIGHT] [ROW]
+//       the main window on WORKSPACE with row ROW (default 0) selected
+//   emolens-screenshot --scene empty OUT.png [WIDTHxHEIGHT]
+//       the window with no workspace open: the empty-state panel
+//   emolens-screenshot --scene import-report --import DIR WORKSPACE OUT.png
+//       imports DIR into WORKSPACE (created when missing) and grabs the import report dialog
+//   emolens-screenshot --scene labeling WORKSPACE OUT.png [WIDTHxHEIGHT] [ROW]
+//       annotator "Ada" labels row ROW with key 2 and then changes it with key 3
+//   emolens-screenshot --scene shortcuts OUT.png
+//       the Help > Keyboard Shortcuts dialog
+//
+// The labeling scene writes two labels into WORKSPACE: give it a scratch copy.
 
 #include "ClipView.h"
+#include "ImportReportDialog.h"
 #include "MainWindow.h"
+#include "ShortcutsDialog.h"
 
 #include <QApplication>
-#include <QDir>
+#include <QCommandLineParser>
 #include <QElapsedTimer>
+#include <QMenuBar>
+#include <QScrollBar>
+#include <QSettings>
 #include <QTableView>
-#include <QTemporaryDir>
+#include <QTableWidget>
+#include <QTest>
 #include <QTextStream>
 #include <QThread>
+#include <QTreeView>
+#include <QUndoStack>
 
-int main(int argc, char *argv[])
+#include <functional>
+
+namespace {
+
+using emolens::MainWindow;
+
+constexpr int kSettleMilliseconds = 500;
+constexpr int kTimeoutMilliseconds = 60000;
+
+QTextStream &err()
 {
-    QApplication app(argc, argv);
-    // Own settings, so a screenshot neither reads nor changes the user's window layout.
-    QApplication::setOrganizationName(QStringLiteral("EmoLensScreenshot"));
-    QApplication::setApplicationName(QStringLiteral("EmoLensScreenshot"));
-    QTextStream err(stderr);
-    const QStringList args = QApplication::arguments();
-    if (args.size() < 3) {
-        err << "usage: emolens-screenshot WORKSPACE.emolens OUT.png [WIDTHxHEIGHT] [ROW]\n";
-        return 2;
-    }
-    QSize size(1400, 900);
-    if (args.size() > 3) {
-        const QStringList parts = args[3].split(QLatin1Char('x'));
-        if (parts.size() == 2)
-            size = QSize(parts[0].toInt(), parts[1].toInt());
-    }
-    const int row = args.size() > 4 ? args[4].toInt() : 0;
+    static QTextStream stream(stderr);
+    return stream;
+}
 
-    emolens::MainWindow window;
+// Processes events until done() holds (and at least the settle time has passed, so layouts
+// and repaints catch up). False when it timed out.
+bool settle(const std::function<bool()> &done)
+{
+    QElapsedTimer clock;
+    clock.start();
+    while (!(done() && clock.elapsed() >= kSettleMilliseconds)) {
+        if (clock.elapsed() > kTimeoutMilliseconds)
+            return false;
+        QApplication::processEvents(QEventLoop::AllEvents, 50);
+        QThread::msleep(20);
+    }
+    return true;
+}
+
+bool save(QWidget *widget, const QString &path)
+{
+    if (!widget->grab().save(path)) {
+        err() << path << ": cannot write the PNG\n";
+        return false;
+    }
+    return true;
+}
+
+QSize parseSize(const QString &text, QSize fallback)
+{
+    const QStringList parts = text.split(QLatin1Char('x'));
+    if (parts.size() != 2)
+        return fallback;
+    const QSize size(parts[0].toInt(), parts[1].toInt());
+    return size.isValid() && !size.isEmpty() ? size : fallback;
+}
+
+// Shows the window at its size, made active so its keyboard shortcuts work as on a desktop.
+void showWindow(MainWindow &window, QSize size)
+{
     window.resize(size);
     window.show();
-    if (auto st = window.openWorkspace(args[1]); !st) {
-        err << st.error() << "\n";
-        return 1;
+    window.activateWindow();
+    if (!QTest::qWaitForWindowActive(&window))
+        err() << "warning: the window did not become active; shortcuts may not fire\n";
+}
+
+bool openAndSelect(MainWindow &window, const QString &workspace, int row)
+{
+    if (auto st = window.openWorkspace(workspace); !st) {
+        err() << st.error() << "\n";
+        return false;
     }
     QTableView *table = window.utteranceTable();
     if (table->model()->rowCount() > row)
         table->setCurrentIndex(table->model()->index(row, 0));
+    return true;
+}
+
+bool waitForClip(MainWindow &window)
+{
+    // A long clip may take a while to decode; the picture is still useful without it.
+    if (!settle([&] { return !window.clipView()->isLoading(); }))
+        err() << "warning: the clip was still loading\n";
+    return true;
+}
+
+int sceneMain(const QStringList &args)
+{
+    if (args.size() < 2) {
+        err() << "main: needs WORKSPACE OUT.png\n";
+        return 2;
+    }
+    const QSize size = parseSize(args.value(2), QSize(1400, 900));
+    MainWindow window;
+    showWindow(window, size);
+    if (!openAndSelect(window, args[0], args.value(3).toInt()))
+        return 1;
     window.resize(size);
-    // Let layouts settle and a long clip finish decoding (at most 20 s).
-    QElapsedTimer clock;
-    clock.start();
-    do {
-        QApplication::processEvents(QEventLoop::AllEvents, 50);
-        QThread::msleep(20);
-    } while ((window.clipView()->isLoading() || clock.elapsed() < 500) && clock.elapsed() < 20000);
-    if (!window.grab().save(args[2])) {
-        err << args[2] << ": cannot write the PNG\n";
+    waitForClip(window);
+    return save(&window, args[1]) ? 0 : 1;
+}
+
+int sceneEmpty(const QStringList &args)
+{
+    if (args.size() < 1) {
+        err() << "empty: needs OUT.png\n";
+        return 2;
+    }
+    MainWindow window;
+    showWindow(window, parseSize(args.value(1), QSize(1100, 700)));
+    settle([] { return true; });
+    return save(&window, args[0]) ? 0 : 1;
+}
+
+int sceneImportReport(const QStringList &args, const QString &importFolder)
+{
+    if (args.size() < 2 || importFolder.isEmpty()) {
+        err() << "import-report: needs --import DIR WORKSPACE OUT.png\n";
+        return 2;
+    }
+    MainWindow window;
+    showWindow(window, QSize(1400, 900));
+    if (auto st = window.openWorkspace(args[0]); !st) {
+        err() << st.error() << "\n";
         return 1;
     }
-    return 0;
+    emolens::ImportRequest request;
+    request.rootPath = importFolder;
+    if (!window.startImport(request)) {
+        err() << "import-report: the import did not start\n";
+        return 1;
+    }
+    if (!settle([&] { return !window.isImporting(); })) {
+        err() << "import-report: the import did not finish in time\n";
+        return 1;
+    }
+    emolens::ImportReportDialog *dialog = window.importReportDialog();
+    if (!dialog) {
+        err() << importFolder << ": the import skipped no file, so there is no report to show\n";
+        return 1;
+    }
+    dialog->skippedTable()->setCurrentIndex(QModelIndex()); // no focus frame on the first cell
+    settle([] { return true; });
+    return save(dialog, args[1]) ? 0 : 1;
+}
+
+int sceneLabeling(const QStringList &args)
+{
+    if (args.size() < 2) {
+        err() << "labeling: needs WORKSPACE OUT.png\n";
+        return 2;
+    }
+    // The annotator name goes into this tool's own settings (see main), never the user's.
+    QSettings().setValue(QStringLiteral("annotator/name"), QStringLiteral("Ada"));
+    const QSize size = parseSize(args.value(2), QSize(1400, 900));
+    MainWindow window;
+    showWindow(window, size);
+    if (!openAndSelect(window, args[0], args.value(3).toInt()))
+        return 1;
+    waitForClip(window);
+    // Keys go to the table, as after clicking a row; the window's shortcuts take them.
+    window.utteranceTable()->setFocus(Qt::MouseFocusReason);
+    const int editsBefore = window.undoStack()->count();
+    for (Qt::Key key : {Qt::Key_2, Qt::Key_3}) {
+        QTest::keyClick(&window, key);
+        settle([] { return true; });
+    }
+    if (window.undoStack()->count() != editsBefore + 2) {
+        err() << "labeling: the key presses did not store two labels\n";
+        return 1;
+    }
+    window.resize(size);
+    settle([] { return true; });
+    return save(&window, args[1]) ? 0 : 1;
+}
+
+int sceneShortcuts(const QStringList &args)
+{
+    if (args.size() < 1) {
+        err() << "shortcuts: needs OUT.png\n";
+        return 2;
+    }
+    MainWindow window;
+    showWindow(window, QSize(1400, 900));
+    // The same dialog Help > Keyboard Shortcuts opens, read from the window's menu bar.
+    emolens::ShortcutsDialog dialog(window.menuBar(), &window);
+    dialog.show();
+    settle([] { return true; });
+    // Tall enough to show every shortcut without scrolling, for the guide.
+    if (auto *list = dialog.findChild<QTreeView *>()) {
+        list->setCurrentIndex(QModelIndex()); // no focus frame on the first row
+        const int rowHeight = qMax(1, list->visualRect(list->model()->index(0, 0)).height());
+        for (int attempt = 0; attempt < 5 && list->verticalScrollBar()->maximum() > 0; ++attempt) {
+            // The list scrolls per item: the maximum counts the rows that do not fit.
+            const int hiddenRows = list->verticalScrollBar()->maximum();
+            dialog.resize(dialog.width(), dialog.height() + hiddenRows * rowHeight + 4);
+            settle([] { return true; });
+        }
+    }
+    return save(&dialog, args[0]) ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QApplication app(argc, argv);
+    // Own settings, so a screenshot neither reads nor changes the user's window layout or
+    // annotator name; cleared so every run starts from the app's defaults.
+    QApplication::setOrganizationName(QStringLiteral("EmoLensScreenshot"));
+    QApplication::setApplicationName(QStringLiteral("EmoLensScreenshot"));
+    QSettings().clear();
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Renders EmoLens windows to PNG files."));
+    parser.addHelpOption();
+    const QCommandLineOption sceneOption(
+        QStringLiteral("scene"),
+        QStringLiteral("What to render: main, empty, import-report, labeling or shortcuts."),
+        QStringLiteral("NAME"), QStringLiteral("main"));
+    const QCommandLineOption importOption(
+        QStringLiteral("import"), QStringLiteral("import-report: the corpus folder to import."),
+        QStringLiteral("DIR"));
+    parser.addOption(sceneOption);
+    parser.addOption(importOption);
+    parser.addPositionalArgument(QStringLiteral("ARGS"),
+                                 QStringLiteral("[WORKSPACE] OUT.png [WIDTHxHEIGHT] [ROW]"));
+    parser.process(app);
+
+    const QString scene = parser.value(sceneOption);
+    const QStringList args = parser.positionalArguments();
+    int rc = 2;
+    if (scene == QLatin1String("main"))
+        rc = sceneMain(args);
+    else if (scene == QLatin1String("empty"))
+        rc = sceneEmpty(args);
+    else if (scene == QLatin1String("import-report"))
+        rc = sceneImportReport(args, parser.value(importOption));
+    else if (scene == QLatin1String("labeling"))
+        rc = sceneLabeling(args);
+    else if (scene == QLatin1String("shortcuts"))
+        rc = sceneShortcuts(args);
+    else
+        err() << "unknown scene " << scene
+              << " (main, empty, import-report, labeling, shortcuts)\n";
+    QSettings().clear();
+    return rc;
 }
