@@ -11,5 +11,6 @@ int importCommand(const QStringList &arguments);
 int exportCommand(const QStringList &arguments);
 int infoCommand(const QStringList &arguments);
 int demoCommand(const QStringList &arguments);
+int featuresCommand(const QStringList &arguments);
 
 } // namespace emolens::cli

@@ -20,6 +20,7 @@ const char *const kUsage =
     "  export --db FILE          write labels as csv, jsonl, textgrid, eaf or audacity\n"
     "  info --db FILE            corpora, utterance and label counts, annotators\n"
     "  demo --out DIR            generate the demo corpus (espeak-ng + sox)\n"
+    "  features --in AUDIO      every hidden layer of one file, as safetensors\n"
     "\n"
     "Run 'emolens-cli <command> --help' for the options of a command.\n";
 
@@ -46,6 +47,7 @@ int main(int argc, char **argv)
         {QStringLiteral("export"), emolens::cli::exportCommand},
         {QStringLiteral("info"), emolens::cli::infoCommand},
         {QStringLiteral("demo"), emolens::cli::demoCommand},
+        {QStringLiteral("features"), emolens::cli::featuresCommand},
     };
     const QString name = args[1];
     const auto it = commands.find(name);

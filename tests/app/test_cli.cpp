@@ -4,12 +4,14 @@
 #include "TestPaths.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+#include <cstring>
 
 namespace {
 
@@ -47,7 +49,7 @@ class CliTest : public QObject
 private Q_SLOTS:
     void helpOnEveryCommand()
     {
-        for (const char *command : {"import", "export", "info", "demo"}) {
+        for (const char *command : {"import", "export", "info", "demo", "features"}) {
             const CliResult r = runCli({QString::fromLatin1(command), QStringLiteral("--help")});
             QCOMPARE(r.exitCode, 0);
             QVERIFY2(r.out.contains("--help") && r.out.contains("Usage"), r.out.constData());
@@ -168,6 +170,67 @@ private Q_SLOTS:
                      .exitCode,
                  0);
         QCOMPARE(QDir(tg).entryList({QStringLiteral("*.TextGrid")}, QDir::Files).size(), lines - 1);
+    }
+
+    void featuresWritesEveryHiddenLayer()
+    {
+        // Read back independently of the project's own reader: 8-byte little-endian header
+        // length, JSON header, raw float32 data.
+        auto header = [](const QString &path) {
+            QFile f(path);
+            if (!f.open(QIODevice::ReadOnly))
+                return QJsonObject();
+            const QByteArray bytes = f.readAll();
+            quint64 length = 0;
+            memcpy(&length, bytes.constData(), 8);
+            const QJsonObject o = QJsonDocument::fromJson(bytes.mid(8, qsizetype(length))).object();
+            const QJsonArray range = o[QStringLiteral("hidden_states")]
+                                         .toObject()[QStringLiteral("data_offsets")]
+                                         .toArray();
+            return range.size() == 2 &&
+                           quint64(bytes.size()) == 8 + length + quint64(range[1].toInteger())
+                       ? o
+                       : QJsonObject();
+        };
+        const QString clip = QDir(emolens::test::corpus(QStringLiteral("ravdess")))
+                                 .filePath(QStringLiteral("Actor_01/03-01-05-01-01-01-01.wav"));
+        QVERIFY(QFileInfo::exists(clip));
+        const QString fbank = m_dir.filePath(QStringLiteral("fbank.safetensors"));
+        const CliResult r = runCli({QStringLiteral("features"), QStringLiteral("--in"), clip,
+                                    QStringLiteral("--out"), fbank});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const QJsonObject f = header(fbank)[QStringLiteral("hidden_states")].toObject();
+        QCOMPARE(f[QStringLiteral("dtype")].toString(), QStringLiteral("F32"));
+        const QJsonArray shape = f[QStringLiteral("shape")].toArray();
+        QCOMPARE(shape.size(), 3);
+        QCOMPARE(shape[0].toInt(), 1);  // fbank: one layer
+        QCOMPARE(shape[2].toInt(), 80); // 80 mel bands
+        QVERIFY(shape[1].toInt() > 40); // about 50 frames per second of audio
+
+        // A Hugging Face folder: the tiny HuBERT fixture has 2 Transformer layers of width 32.
+        const QString hubert = m_dir.filePath(QStringLiteral("hubert.safetensors"));
+        const CliResult h =
+            runCli({QStringLiteral("features"), QStringLiteral("--encoder"),
+                    QDir(emolens::test::sourceRoot())
+                        .filePath(QStringLiteral("tests/models/fixtures/hubert-tiny-base")),
+                    QStringLiteral("--in"), clip, QStringLiteral("--out"), hubert,
+                    QStringLiteral("--device"), QStringLiteral("cpu")});
+        QVERIFY2(h.exitCode == 0, h.err.constData());
+        const QJsonArray hs = header(hubert)[QStringLiteral("hidden_states")]
+                                  .toObject()[QStringLiteral("shape")]
+                                  .toArray();
+        QCOMPARE(hs[0].toInt(), 3);
+        QCOMPARE(hs[2].toInt(), 32);
+        QVERIFY(qAbs(hs[1].toInt() - shape[1].toInt()) <= 1);
+
+        // Unusable input: one line naming the problem, non-zero status, nothing written.
+        const QString none = m_dir.filePath(QStringLiteral("none.safetensors"));
+        const CliResult bad = runCli({QStringLiteral("features"), QStringLiteral("--encoder"),
+                                      m_dir.filePath(QStringLiteral("no-model")),
+                                      QStringLiteral("--in"), clip, QStringLiteral("--out"), none});
+        QCOMPARE(bad.exitCode, 1);
+        QVERIFY(bad.err.contains("config.json"));
+        QVERIFY(!QFileInfo::exists(none));
     }
 
 private:

@@ -1,0 +1,141 @@
+// emolens-cli features: all hidden layers of one audio file, for scripts and for checking the
+// encoders against other implementations. The only CLI translation unit that sees Torch.
+
+#include "CliCommands.h"
+
+#include "SafeTensorsWriter.h"
+#include "SpeechEncoder.h"
+#include "audio/AudioFile.h"
+
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <cstdio>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+namespace emolens::cli {
+
+namespace {
+
+int fail(const QString &message)
+{
+    std::fprintf(stderr, "emolens-cli: %s\n", qPrintable(message));
+    return 1;
+}
+
+// "auto" picks the first GPU when this LibTorch has CUDA and one is present.
+bool parseDevice(const QString &name, c10::Device *device)
+{
+    if (name == u"auto") {
+        *device = torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+        return true;
+    }
+    if (name == u"cpu") {
+        *device = c10::Device(c10::kCPU);
+        return true;
+    }
+    if (name == u"cuda" || name.startsWith(QLatin1String("cuda:"))) {
+        if (!torch::cuda::is_available())
+            return false;
+        const int index =
+            name.contains(QLatin1Char(':')) ? name.section(QLatin1Char(':'), 1).toInt() : 0;
+        *device = c10::Device(c10::kCUDA, c10::DeviceIndex(index));
+        return true;
+    }
+    return false;
+}
+
+} // namespace
+
+int featuresCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Run a speech encoder over one audio file and write every hidden layer as the tensor "
+        "hidden_states [layers, frames, dim] (float32) to a safetensors file."));
+    parser.addHelpOption();
+    parser.addOption({QStringLiteral("encoder"),
+                      QStringLiteral("fbank (built in, the default) or a Hugging Face model folder "
+                                     "(config.json + model.safetensors) of wav2vec 2.0, HuBERT "
+                                     "or WavLM."),
+                      QStringLiteral("fbank|FOLDER"), QStringLiteral("fbank")});
+    parser.addOption({QStringLiteral("in"),
+                      QStringLiteral("The audio file (any rate, any channels)."),
+                      QStringLiteral("AUDIO")});
+    parser.addOption({QStringLiteral("out"), QStringLiteral("The safetensors file to write."),
+                      QStringLiteral("OUT.safetensors")});
+    parser.addOption({QStringLiteral("device"),
+                      QStringLiteral("auto (a GPU when there is one), cpu, cuda or cuda:N."),
+                      QStringLiteral("DEVICE"), QStringLiteral("auto")});
+    if (!parser.parse(arguments)) {
+        std::fprintf(stderr, "%s: %s\n\n%s", qPrintable(arguments.value(0)),
+                     qPrintable(parser.errorText()), qPrintable(parser.helpText()));
+        return 2;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(parser.helpText()), stdout);
+        return 0;
+    }
+    const QString in = parser.value(QStringLiteral("in"));
+    const QString out = parser.value(QStringLiteral("out"));
+    if (in.isEmpty() || out.isEmpty())
+        return fail(
+            QStringLiteral("features needs --in AUDIO and --out OUT.safetensors (see --help)"));
+    EncoderOptions options;
+    if (!parseDevice(parser.value(QStringLiteral("device")), &options.device))
+        return fail(QStringLiteral("device \"%1\" is not available here (use auto or cpu)")
+                        .arg(parser.value(QStringLiteral("device"))));
+
+    std::vector<float> samples;
+    if (auto st = decodeMono(in, &samples, SpeechEncoder::kSampleRate); !st)
+        return fail(QStringLiteral("%1: %2").arg(in, st.error()));
+
+    const QString encoderName = parser.value(QStringLiteral("encoder"));
+    std::unique_ptr<SpeechEncoder> encoder;
+    const ModelStatus loaded =
+        encoderName == u"fbank"
+            ? SpeechEncoder::createFbank(options, encoder)
+            : SpeechEncoder::loadFolder(encoderName.toStdString(), options, encoder);
+    if (!loaded)
+        return fail(QString::fromStdString(loaded.error()));
+
+    QElapsedTimer clock;
+    clock.start();
+    HiddenStates states;
+    try {
+        const at::Tensor waveform =
+            torch::from_blob(samples.data(), {1, std::int64_t(samples.size())}, torch::kFloat32);
+        if (ModelStatus st = encoder->encode(waveform, {}, states); !st)
+            return fail(QStringLiteral("%1: %2").arg(in, QString::fromStdString(st.error())));
+        const std::int64_t frames = states.frameLengths.at(0);
+        const at::Tensor layers = states.layers.select(1, 0)
+                                      .slice(1, 0, frames)
+                                      .to(torch::kCPU, torch::kFloat32)
+                                      .contiguous();
+        const double seconds = clock.elapsed() / 1000.0;
+
+        SafeTensorsWriter writer;
+        writer.setMetadata("encoder", encoder->identity());
+        writer.setMetadata("source", in.toStdString());
+        writer.setMetadata("frames_per_second", std::to_string(encoder->framesPerSecond()));
+        if (ModelStatus st = writer.add("hidden_states", TensorDtype::F32,
+                                        {layers.size(0), layers.size(1), layers.size(2)},
+                                        layers.data_ptr<float>(), std::uint64_t(layers.nbytes()));
+            !st)
+            return fail(QString::fromStdString(st.error()));
+        if (ModelStatus st = writer.write(out.toStdString()); !st)
+            return fail(QString::fromStdString(st.error()));
+        const double audioSeconds = double(samples.size()) / SpeechEncoder::kSampleRate;
+        std::printf("Wrote %s: hidden_states [%lld layers, %lld frames, %lld dims] from %.2f s of "
+                    "audio in %.2f s (%s, %s)\n",
+                    qPrintable(out), static_cast<long long>(layers.size(0)),
+                    static_cast<long long>(layers.size(1)), static_cast<long long>(layers.size(2)),
+                    audioSeconds, seconds, encoder->identity().c_str(),
+                    encoder->device().str().c_str());
+    } catch (const std::exception &e) {
+        return fail(QStringLiteral("%1: %2").arg(in, QString::fromUtf8(e.what())));
+    }
+    return 0;
+}
+
+} // namespace emolens::cli
