@@ -62,29 +62,6 @@ void printJson(const QJsonObject &o)
     std::fputs(QJsonDocument(o).toJson(QJsonDocument::Indented).constData(), stdout);
 }
 
-int fail(const QString &message)
-{
-    std::fprintf(stderr, "emolens-cli: %s\n", qPrintable(message));
-    return 1;
-}
-
-// Parses, handling --help; returns -1 to go on, else the exit code.
-int parse(QCommandLineParser &parser, const QStringList &arguments, const QString &description)
-{
-    parser.setApplicationDescription(description);
-    parser.addHelpOption();
-    if (!parser.parse(arguments)) {
-        std::fprintf(stderr, "%s: %s\n\n%s", qPrintable(arguments.value(0)),
-                     qPrintable(parser.errorText()), qPrintable(parser.helpText()));
-        return 2;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(parser.helpText()), stdout);
-        return 0;
-    }
-    return -1;
-}
-
 Status openWorkspace(Database &db, bool mustExist)
 {
     if (db.filePath().isEmpty())
@@ -101,6 +78,28 @@ const QCommandLineOption kJsonOption(QStringList{QStringLiteral("json")},
                                      QStringLiteral("Print one JSON object instead of text."));
 
 } // namespace
+
+int fail(const QString &message)
+{
+    std::fprintf(stderr, "emolens-cli: %s\n", qPrintable(message));
+    return 1;
+}
+
+int parse(QCommandLineParser &parser, const QStringList &arguments, const QString &description)
+{
+    parser.setApplicationDescription(description);
+    parser.addHelpOption();
+    if (!parser.parse(arguments)) {
+        std::fprintf(stderr, "%s: %s\n\n%s", qPrintable(arguments.value(0)),
+                     qPrintable(parser.errorText()), qPrintable(parser.helpText()));
+        return 2;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(parser.helpText()), stdout);
+        return 0;
+    }
+    return -1;
+}
 
 int importCommand(const QStringList &arguments)
 {

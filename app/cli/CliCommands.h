@@ -3,6 +3,8 @@
 // core job classes the GUI runs, prints to stdout/stderr and returns the process exit code:
 // 0 on success (also when some files were skipped), 1 on unusable input, 2 on bad usage.
 
+#include <QCommandLineParser>
+#include <QString>
 #include <QStringList>
 
 namespace emolens::cli {
@@ -12,5 +14,11 @@ int exportCommand(const QStringList &arguments);
 int infoCommand(const QStringList &arguments);
 int demoCommand(const QStringList &arguments);
 int featuresCommand(const QStringList &arguments);
+
+// Shared by the commands: prints "emolens-cli: <message>" on stderr and returns 1.
+int fail(const QString &message);
+// Parses with a --help option; returns -1 to go on, else the exit code (0 after --help,
+// 2 on a usage error, with the help text).
+int parse(QCommandLineParser &parser, const QStringList &arguments, const QString &description);
 
 } // namespace emolens::cli

@@ -17,12 +17,6 @@ namespace emolens::cli {
 
 namespace {
 
-int fail(const QString &message)
-{
-    std::fprintf(stderr, "emolens-cli: %s\n", qPrintable(message));
-    return 1;
-}
-
 // "auto" picks the first GPU when this LibTorch has CUDA and one is present.
 bool parseDevice(const QString &name, c10::Device *device)
 {
@@ -50,10 +44,6 @@ bool parseDevice(const QString &name, c10::Device *device)
 int featuresCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Run a speech encoder over one audio file and write every hidden layer as the tensor "
-        "hidden_states [layers, frames, dim] (float32) to a safetensors file."));
-    parser.addHelpOption();
     parser.addOption({QStringLiteral("encoder"),
                       QStringLiteral("fbank (built in, the default) or a Hugging Face model folder "
                                      "(config.json + model.safetensors) of wav2vec 2.0, HuBERT "
@@ -67,15 +57,12 @@ int featuresCommand(const QStringList &arguments)
     parser.addOption({QStringLiteral("device"),
                       QStringLiteral("auto (a GPU when there is one), cpu, cuda or cuda:N."),
                       QStringLiteral("DEVICE"), QStringLiteral("auto")});
-    if (!parser.parse(arguments)) {
-        std::fprintf(stderr, "%s: %s\n\n%s", qPrintable(arguments.value(0)),
-                     qPrintable(parser.errorText()), qPrintable(parser.helpText()));
-        return 2;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(parser.helpText()), stdout);
-        return 0;
-    }
+    if (int code = parse(parser, arguments,
+                         QStringLiteral("Run a speech encoder over one audio file and write every "
+                                        "hidden layer as the tensor hidden_states [layers, frames, "
+                                        "dim] (float32) to a safetensors file."));
+        code >= 0)
+        return code;
     const QString in = parser.value(QStringLiteral("in"));
     const QString out = parser.value(QStringLiteral("out"));
     if (in.isEmpty() || out.isEmpty())
