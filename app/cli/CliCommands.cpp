@@ -11,6 +11,7 @@
 #include "store/LabelRepository.h"
 
 #include <QCommandLineParser>
+#include <QCoreApplication>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -89,13 +90,22 @@ int parse(QCommandLineParser &parser, const QStringList &arguments, const QStrin
 {
     parser.setApplicationDescription(description);
     parser.addHelpOption();
+    // Qt's usage line names the executable's path; ours names the command, e.g.
+    // "emolens-cli import", so help texts (and the man page made from them) carry no path.
+    auto help = [&] {
+        QString text = parser.helpText();
+        const QString program = QCoreApplication::arguments().value(0);
+        if (const qsizetype at = text.indexOf(program); at >= 0 && !program.isEmpty())
+            text.replace(at, program.size(), arguments.value(0));
+        return text;
+    };
     if (!parser.parse(arguments)) {
         std::fprintf(stderr, "%s: %s\n\n%s", qPrintable(arguments.value(0)),
-                     qPrintable(parser.errorText()), qPrintable(parser.helpText()));
+                     qPrintable(parser.errorText()), qPrintable(help()));
         return 2;
     }
     if (parser.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(parser.helpText()), stdout);
+        std::fputs(qPrintable(help()), stdout);
         return 0;
     }
     return -1;

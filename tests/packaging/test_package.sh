@@ -45,6 +45,8 @@ appstreamcli validate --no-net --pedantic "$out/root/usr/share/metainfo/io.githu
   > "$out/appstream.log" 2>&1 && pass "appstreamcli validate" || { cat "$out/appstream.log"; fail "appstreamcli validate"; }
 zcat "$out/root/usr/share/man/man1/emolens-cli.1.gz" | grep -q "^\.SS import" \
   && pass "man page documents import" || fail "man page lacks the import command"
+zcat "$out/root/usr/share/man/man1/emolens-cli.1.gz" | grep -q "^Usage: /" \
+  && fail "man page shows a build path in a usage line" || pass "usage lines name the command"
 man -l "$out/root/usr/share/man/man1/emolens-cli.1.gz" > /dev/null 2>&1 \
   && pass "man page renders" || fail "man page does not render"
 
