@@ -101,6 +101,16 @@ QString perFilePath(const QDir &outDir, const ExportRow &row, bool folderPerCorp
     return QDir::cleanPath(outDir.filePath(relative));
 }
 
+// Reports progress every 256 rows; false when the user cancelled.
+bool reportRow(qsizetype row, qsizetype rowCount, ProgressSink &progress)
+{
+    if ((row & 255) != 0)
+        return true;
+    progress.setProgress(double(row) / rowCount,
+                         QStringLiteral("Writing %1 of %2").arg(row + 1).arg(rowCount));
+    return !progress.isCancelled();
+}
+
 Status writeCsv(const QList<ExportRow> &rows, QSaveFile &file, ProgressSink &progress)
 {
     bool hasOriginal = false, hasSession = false, hasStyle = false, hasTranscript = false;
@@ -130,12 +140,8 @@ Status writeCsv(const QList<ExportRow> &rows, QSaveFile &file, ProgressSink &pro
             header << dimensionNames().at(d);
     file.write(delimitedLine(header).toUtf8());
     for (qsizetype i = 0; i < rows.size(); ++i) {
-        if ((i & 255) == 0) {
-            progress.setProgress(double(i) / rows.size(),
-                                 QStringLiteral("Writing %1 of %2").arg(i + 1).arg(rows.size()));
-            if (progress.isCancelled())
-                return Status::failure(QStringLiteral("export cancelled; nothing was written"));
-        }
+        if (!reportRow(i, rows.size(), progress))
+            return Status::failure(QStringLiteral("export cancelled; nothing was written"));
         const ExportRow &r = rows.at(i);
         const UtteranceRecord &u = r.utterance;
         QStringList fields = {u.key,
@@ -166,12 +172,8 @@ Status writeCsv(const QList<ExportRow> &rows, QSaveFile &file, ProgressSink &pro
 Status writeJsonl(const QList<ExportRow> &rows, QSaveFile &file, ProgressSink &progress)
 {
     for (qsizetype i = 0; i < rows.size(); ++i) {
-        if ((i & 255) == 0) {
-            progress.setProgress(double(i) / rows.size(),
-                                 QStringLiteral("Writing %1 of %2").arg(i + 1).arg(rows.size()));
-            if (progress.isCancelled())
-                return Status::failure(QStringLiteral("export cancelled; nothing was written"));
-        }
+        if (!reportRow(i, rows.size(), progress))
+            return Status::failure(QStringLiteral("export cancelled; nothing was written"));
         const ExportRow &r = rows.at(i);
         const UtteranceRecord &u = r.utterance;
         QJsonObject o;
