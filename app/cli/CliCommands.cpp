@@ -6,6 +6,7 @@
 #include "corpus/CorpusFormat.h"
 #include "corpus/CorpusImporter.h"
 #include "corpus/DemoCorpus.h"
+#include "jobs/ExtractFeaturesJob.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/LabelRepository.h"
@@ -328,6 +329,108 @@ int demoCommand(const QStringList &arguments)
         return fail(st.error());
     std::printf("Demo corpus in %s\n", qPrintable(out));
     return 0;
+}
+
+int extractCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addOption(kDbOption);
+    parser.addOption({QStringLiteral("encoder"),
+                      QStringLiteral("fbank (built in, the default) or a Hugging Face model folder "
+                                     "(config.json + model.safetensors) of wav2vec 2.0, HuBERT "
+                                     "or WavLM."),
+                      QStringLiteral("fbank|FOLDER"), QStringLiteral("fbank")});
+    parser.addOption({QStringLiteral("device"),
+                      QStringLiteral("auto (a GPU when there is one), cpu, cuda or cuda:N."),
+                      QStringLiteral("DEVICE"), QStringLiteral("auto")});
+    parser.addOption({QStringLiteral("batch-seconds"),
+                      QStringLiteral("Padded audio per batch, in seconds (default 160). Smaller "
+                                     "uses less memory; a batch that does not fit is split."),
+                      QStringLiteral("N"), QStringLiteral("160")});
+    parser.addOption({QStringLiteral("cache"),
+                      QStringLiteral("The feature cache folder (default: NAME.features beside "
+                                     "the workspace NAME.emolens)."),
+                      QStringLiteral("DIR")});
+    parser.addOption({QStringLiteral("threads"),
+                      QStringLiteral("CPU threads (default: one per core)."), QStringLiteral("N"),
+                      QStringLiteral("0")});
+    parser.addOption({QStringLiteral("utterance"),
+                      QStringLiteral("Only this utterance id (repeatable; default: all)."),
+                      QStringLiteral("ID")});
+    parser.addOption(kJsonOption);
+    if (int code = parse(parser, arguments,
+                         QStringLiteral("Run a speech encoder over the utterances of a workspace: "
+                                        "every layer of every frame goes to the feature cache "
+                                        "(float16), each layer's mean per utterance to the "
+                                        "workspace. Clips already in the cache are skipped, so "
+                                        "an interrupted run continues where it stopped."));
+        code >= 0)
+        return code;
+
+    ExtractFeaturesRequest request;
+    request.databasePath = parser.value(kDbOption);
+    request.encoder = parser.value(QStringLiteral("encoder"));
+    request.device = parser.value(QStringLiteral("device"));
+    request.cacheDirectory = parser.value(QStringLiteral("cache"));
+    bool ok = false;
+    request.batchSeconds = parser.value(QStringLiteral("batch-seconds")).toDouble(&ok);
+    if (!ok || request.batchSeconds <= 0)
+        return fail(QStringLiteral("--batch-seconds needs a positive number of seconds"));
+    request.threadCount = parser.value(QStringLiteral("threads")).toInt(&ok);
+    if (!ok || request.threadCount < 0)
+        return fail(QStringLiteral("--threads needs a whole number (0: one per core)"));
+    for (const QString &id : parser.values(QStringLiteral("utterance"))) {
+        const qint64 value = id.toLongLong(&ok);
+        if (!ok || value <= 0)
+            return fail(QStringLiteral("--utterance needs an utterance id, not \"%1\"").arg(id));
+        request.utteranceIds.append(value);
+    }
+    if (request.databasePath.isEmpty())
+        return fail(QStringLiteral("--db FILE is required"));
+
+    TerminalProgress progress;
+    ExtractFeaturesReport report;
+    if (auto st = ExtractFeaturesJob::run(request, progress, &report); !st)
+        return fail(st.error());
+
+    const double realTime =
+        report.encodeSeconds > 0 ? report.audioSeconds / report.encodeSeconds : 0;
+    if (parser.isSet(kJsonOption)) {
+        QJsonArray failed;
+        for (const ExtractionProblem &p : report.failed)
+            failed.append(QJsonObject{{QStringLiteral("utterance"), p.utteranceId},
+                                      {QStringLiteral("path"), p.path},
+                                      {QStringLiteral("reason"), p.reason}});
+        printJson({{QStringLiteral("encoder"), report.encoderName},
+                   {QStringLiteral("identity"), report.encoderIdentity},
+                   {QStringLiteral("device"), report.device},
+                   {QStringLiteral("cache"), report.cacheDirectory},
+                   {QStringLiteral("requested"), report.requested},
+                   {QStringLiteral("extracted"), report.extracted},
+                   {QStringLiteral("already_done"), report.alreadyDone},
+                   {QStringLiteral("failed"), failed},
+                   {QStringLiteral("audio_seconds"), report.audioSeconds},
+                   {QStringLiteral("encode_seconds"), report.encodeSeconds},
+                   {QStringLiteral("seconds"), report.seconds},
+                   {QStringLiteral("batches"), report.batches},
+                   {QStringLiteral("memory_retries"), report.memoryRetries},
+                   {QStringLiteral("cache_bytes"), report.cacheBytes},
+                   {QStringLiteral("cancelled"), report.cancelled}});
+    } else {
+        std::printf("%s %s on %s: %d of %d utterances extracted (%.1f s of audio, %.1fx real "
+                    "time in the encoder), %d already done, %d failed; %d batches in %.1f s.\n",
+                    report.cancelled ? "Cancelled" : "Extracted", qPrintable(report.encoderName),
+                    qPrintable(report.device), report.extracted, report.requested,
+                    report.audioSeconds, realTime, report.alreadyDone, int(report.failed.size()),
+                    report.batches, report.seconds);
+        std::printf("Feature cache: %s (%.1f MB for this encoder)\n",
+                    qPrintable(report.cacheDirectory), report.cacheBytes / 1e6);
+        for (const ExtractionProblem &p : report.failed)
+            std::printf("  failed: %s: %s\n", qPrintable(p.path), qPrintable(p.reason));
+    }
+    // An interrupted run is not an error for the data (what finished is stored) but a script
+    // must know it did not finish.
+    return report.cancelled ? 130 : 0;
 }
 
 } // namespace emolens::cli

@@ -14,6 +14,7 @@ int exportCommand(const QStringList &arguments);
 int infoCommand(const QStringList &arguments);
 int demoCommand(const QStringList &arguments);
 int featuresCommand(const QStringList &arguments);
+int extractCommand(const QStringList &arguments);
 
 // Shared by the commands: prints "emolens-cli: <message>" on stderr and returns 1.
 int fail(const QString &message);

@@ -6,40 +6,14 @@
 #include "SafeTensorsWriter.h"
 #include "SpeechEncoder.h"
 #include "audio/AudioFile.h"
+#include "features/EncoderCatalog.h"
 
 #include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <cstdio>
-#include <torch/cuda.h>
 #include <torch/torch.h>
 
 namespace emolens::cli {
-
-namespace {
-
-// "auto" picks the first GPU when this LibTorch has CUDA and one is present.
-bool parseDevice(const QString &name, c10::Device *device)
-{
-    if (name == u"auto") {
-        *device = torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
-        return true;
-    }
-    if (name == u"cpu") {
-        *device = c10::Device(c10::kCPU);
-        return true;
-    }
-    if (name == u"cuda" || name.startsWith(QLatin1String("cuda:"))) {
-        if (!torch::cuda::is_available())
-            return false;
-        const int index =
-            name.contains(QLatin1Char(':')) ? name.section(QLatin1Char(':'), 1).toInt() : 0;
-        *device = c10::Device(c10::kCUDA, c10::DeviceIndex(index));
-        return true;
-    }
-    return false;
-}
-
-} // namespace
 
 int featuresCommand(const QStringList &arguments)
 {
@@ -68,23 +42,20 @@ int featuresCommand(const QStringList &arguments)
     if (in.isEmpty() || out.isEmpty())
         return fail(
             QStringLiteral("features needs --in AUDIO and --out OUT.safetensors (see --help)"));
-    EncoderOptions options;
-    if (!parseDevice(parser.value(QStringLiteral("device")), &options.device))
-        return fail(QStringLiteral("device \"%1\" is not available here (use auto or cpu)")
-                        .arg(parser.value(QStringLiteral("device"))));
+    QString device;
+    if (auto st = EncoderCatalog::resolveDevice(parser.value(QStringLiteral("device")), &device);
+        !st)
+        return fail(st.error());
 
     std::vector<float> samples;
     if (auto st = decodeMono(in, &samples, SpeechEncoder::kSampleRate); !st)
         return fail(QStringLiteral("%1: %2").arg(in, st.error()));
 
-    const QString encoderName = parser.value(QStringLiteral("encoder"));
     std::unique_ptr<SpeechEncoder> encoder;
-    const ModelStatus loaded =
-        encoderName == u"fbank"
-            ? SpeechEncoder::createFbank(options, encoder)
-            : SpeechEncoder::loadFolder(encoderName.toStdString(), options, encoder);
-    if (!loaded)
-        return fail(QString::fromStdString(loaded.error()));
+    if (auto st = EncoderCatalog::loadEncoder(parser.value(QStringLiteral("encoder")), device, 0,
+                                              &encoder, nullptr);
+        !st)
+        return fail(st.error());
 
     QElapsedTimer clock;
     clock.start();

@@ -20,7 +20,8 @@ const char *const kUsage =
     "  export --db FILE          write labels as csv, jsonl, textgrid, eaf or audacity\n"
     "  info --db FILE            corpora, utterance and label counts, annotators\n"
     "  demo --out DIR            generate the demo corpus (espeak-ng + sox)\n"
-    "  features --in AUDIO      every hidden layer of one file, as safetensors\n"
+    "  extract --db FILE         run an encoder over a workspace into the feature cache\n"
+    "  features --in AUDIO       every hidden layer of one file, as safetensors\n"
     "\n"
     "Run 'emolens-cli <command> --help' for the options of a command.\n";
 
@@ -48,6 +49,7 @@ int main(int argc, char **argv)
         {QStringLiteral("info"), emolens::cli::infoCommand},
         {QStringLiteral("demo"), emolens::cli::demoCommand},
         {QStringLiteral("features"), emolens::cli::featuresCommand},
+        {QStringLiteral("extract"), emolens::cli::extractCommand},
     };
     const QString name = args[1];
     const auto it = commands.find(name);

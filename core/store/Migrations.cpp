@@ -88,6 +88,35 @@ QStringList version2()
     };
 }
 
+// Version 3: the speech encoders a workspace knows, and per-utterance embeddings (each
+// layer's mean over the clip's frames) of every extraction, for ranking and t-SNE. The
+// frame-level features live in the on-disk feature cache, not here.
+QStringList version3()
+{
+    return {
+        QStringLiteral(R"(CREATE TABLE encoders(
+            id INTEGER PRIMARY KEY,
+            identity TEXT NOT NULL UNIQUE,  -- SpeechEncoder::identity(): changes with the weights
+            name TEXT NOT NULL,             -- what the user sees, e.g. "hubert-base-ls960"
+            source TEXT NOT NULL,           -- "fbank" or the model folder's absolute path
+            model_type TEXT NOT NULL,       -- fbank, wav2vec2, hubert, wavlm
+            layer_count INTEGER NOT NULL,
+            hidden_size INTEGER NOT NULL,
+            frames_per_second REAL NOT NULL,
+            added_at TEXT NOT NULL
+        ))"),
+        QStringLiteral(R"(CREATE TABLE utterance_embeddings(
+            utterance_id INTEGER NOT NULL REFERENCES utterances(id) ON DELETE CASCADE,
+            encoder_id INTEGER NOT NULL REFERENCES encoders(id) ON DELETE CASCADE,
+            content_hash TEXT NOT NULL,     -- of the audio it came from: stale when it differs
+            frame_count INTEGER NOT NULL,
+            embedding BLOB NOT NULL,        -- float32 little-endian [layer_count, hidden_size]
+            created_at TEXT NOT NULL,
+            PRIMARY KEY(utterance_id, encoder_id)
+        ) WITHOUT ROWID)"),
+    };
+}
+
 } // namespace
 
 QStringList migrationStatements(int version)
@@ -97,6 +126,8 @@ QStringList migrationStatements(int version)
         return version1();
     case 2:
         return version2();
+    case 3:
+        return version3();
     default:
         return {};
     }

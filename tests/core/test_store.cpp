@@ -152,7 +152,7 @@ void StoreTest::migratesVersion1WorkspaceKeepingData()
     }
     Database db(path);
     QVERIFY(db.open());
-    QCOMPARE(db.schemaVersion(), 2);
+    QCOMPARE(db.schemaVersion(), Database::kCurrentSchemaVersion);
     CorpusRepository corpora(db);
     const auto u = corpora.utterance(1);
     QVERIFY(u.has_value());

@@ -1,0 +1,344 @@
+#include "jobs/ExtractFeaturesJob.h"
+
+#include "audio/AudioFile.h"
+#include "features/EncoderCatalog.h"
+#include "features/FeatureCache.h"
+#include "store/CorpusRepository.h"
+#include "store/Database.h"
+#include "store/FeatureRepository.h"
+
+#include "SpeechEncoder.h"
+
+#include <ATen/ATen.h>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QHash>
+#include <QSet>
+#include <algorithm>
+#include <c10/core/InferenceMode.h>
+
+namespace emolens {
+
+namespace {
+
+constexpr int kMaxClipsPerBatch = 64;
+
+struct Clip
+{
+    qint64 utteranceId = 0;
+    QString path;
+    QString contentHash;
+    double durationSeconds = 0;
+    // Utterances with the same audio (same content hash) share one computation.
+    QList<qint64> sameAudio;
+};
+
+struct DecodedClip
+{
+    const Clip *clip = nullptr;
+    std::vector<float> samples;
+};
+
+bool isOutOfMemory(const std::string &message)
+{
+    return message.find("out of memory") != std::string::npos ||
+           message.find("can't allocate memory") != std::string::npos ||
+           message.find("not enough memory") != std::string::npos;
+}
+
+// Runs the encoder, splitting the batch in halves while the device runs out of memory.
+// Each finished sub-batch goes to `consume`; clips that do not fit alone go to `tooBig`.
+class BatchRunner
+{
+public:
+    BatchRunner(const SpeechEncoder &encoder, ExtractFeaturesReport &report)
+        : m_encoder(encoder), m_report(report)
+    {
+    }
+
+    template <typename Consume, typename TooBig>
+    Status run(const std::vector<DecodedClip *> &clips, Consume &&consume, TooBig &&tooBig)
+    {
+        std::int64_t longest = 0;
+        std::vector<std::int64_t> lengths;
+        for (const DecodedClip *c : clips) {
+            lengths.push_back(std::int64_t(c->samples.size()));
+            longest = std::max(longest, lengths.back());
+        }
+        at::Tensor waveforms = at::zeros({std::int64_t(clips.size()), longest}, at::kFloat);
+        for (std::size_t i = 0; i < clips.size(); ++i)
+            waveforms[std::int64_t(i)]
+                .narrow(0, 0, lengths[i])
+                .copy_(at::from_blob(clips[i]->samples.data(), {lengths[i]}, at::kFloat));
+
+        HiddenStates states;
+        QElapsedTimer clock;
+        clock.start();
+        const ModelStatus st = m_encoder.encode(waveforms, lengths, states);
+        m_report.encodeSeconds += clock.elapsed() / 1000.0;
+        if (st) {
+            consume(clips, states);
+            return Status::success();
+        }
+        if (!isOutOfMemory(st.error()))
+            return Status::failure(QString::fromStdString(st.error()));
+        states = HiddenStates();
+        waveforms = at::Tensor();
+        if (clips.size() == 1) {
+            tooBig(clips.front());
+            return Status::success();
+        }
+        ++m_report.memoryRetries;
+        m_shrunk = true;
+        const auto middle = clips.begin() + std::ptrdiff_t(clips.size() / 2);
+        if (auto s = run(std::vector<DecodedClip *>(clips.begin(), middle), consume, tooBig); !s)
+            return s;
+        return run(std::vector<DecodedClip *>(middle, clips.end()), consume, tooBig);
+    }
+
+    // True once a batch had to be split: the caller makes later batches smaller.
+    bool takeShrunk() { return std::exchange(m_shrunk, false); }
+
+private:
+    const SpeechEncoder &m_encoder;
+    ExtractFeaturesReport &m_report;
+    bool m_shrunk = false;
+};
+
+QString rateText(double clipsPerSecond, double realTime)
+{
+    return QStringLiteral("%1 clips/s, %2x real time")
+        .arg(clipsPerSecond, 0, 'f', clipsPerSecond < 10 ? 1 : 0)
+        .arg(realTime, 0, 'f', realTime < 10 ? 1 : 0);
+}
+
+} // namespace
+
+Status ExtractFeaturesJob::run(const ExtractFeaturesRequest &request, ProgressSink &progress,
+                               ExtractFeaturesReport *report)
+{
+    *report = ExtractFeaturesReport();
+    QElapsedTimer jobClock;
+    jobClock.start();
+
+    if (!QFileInfo::exists(request.databasePath))
+        return Status::failure(
+            QStringLiteral("%1: no such workspace file").arg(request.databasePath));
+    Database db(request.databasePath);
+    if (auto st = db.open(); !st)
+        return Status::failure(QStringLiteral("%1: %2").arg(request.databasePath, st.error()));
+
+    QString device;
+    if (auto st = EncoderCatalog::resolveDevice(request.device, &device); !st)
+        return st;
+    progress.setProgress(0,
+                         QStringLiteral("Loading encoder %1 on %2").arg(request.encoder, device));
+    std::unique_ptr<SpeechEncoder> encoder;
+    EncoderDescription described;
+    if (auto st = EncoderCatalog::loadEncoder(request.encoder, device, request.threadCount,
+                                              &encoder, &described);
+        !st)
+        return st;
+    report->encoderName = described.name;
+    report->encoderIdentity = described.identity;
+    report->device = device;
+
+    FeatureRepository features(db);
+    EncoderRecord record;
+    record.identity = described.identity;
+    record.name = described.name;
+    record.source = described.source;
+    record.modelType = described.modelType;
+    record.layerCount = described.layerCount;
+    record.hiddenSize = described.hiddenSize;
+    record.framesPerSecond = described.framesPerSecond;
+    if (auto st = features.addEncoder(&record); !st)
+        return Status::failure(QStringLiteral("%1: %2").arg(request.databasePath, st.error()));
+    report->encoderId = record.id;
+
+    const FeatureCache cache(request.cacheDirectory.isEmpty()
+                                 ? FeatureCache::defaultRootFor(request.databasePath)
+                                 : request.cacheDirectory);
+    report->cacheDirectory = cache.rootDirectory();
+
+    // What to do: the requested utterances, minus those already stored and cached.
+    CorpusRepository corpora(db);
+    const QSet<qint64> wanted(request.utteranceIds.begin(), request.utteranceIds.end());
+    const QSet<qint64> stored = features.utterancesWithEmbedding(record.id);
+    QList<UtteranceEmbedding> restored;
+    QHash<QString, Clip> byHash;
+    QList<QString> order;
+    for (const UtteranceRecord &u : corpora.utterances()) {
+        if (!wanted.isEmpty() && !wanted.contains(u.id))
+            continue;
+        ++report->requested;
+        const bool cached = cache.contains(described.identity, u.contentHash);
+        if (cached && stored.contains(u.id)) {
+            ++report->alreadyDone;
+            continue;
+        }
+        if (cached) { // killed between the cache write and the commit: take it from the file
+            std::unique_ptr<CachedFeatures> file;
+            if (cache.open(described.identity, u.contentHash, &file)) {
+                restored.append({u.id, u.contentHash, file->frameCount(), file->embedding()});
+                ++report->alreadyDone;
+                continue;
+            }
+        }
+        auto it = byHash.find(u.contentHash);
+        if (it == byHash.end()) {
+            Clip clip;
+            clip.utteranceId = u.id;
+            clip.path = u.path;
+            clip.contentHash = u.contentHash;
+            clip.durationSeconds = u.durationSeconds;
+            it = byHash.insert(u.contentHash, clip);
+            order.append(u.contentHash);
+        }
+        it->sameAudio.append(u.id);
+    }
+    if (!restored.isEmpty())
+        if (auto st = features.storeEmbeddings(record.id, restored); !st)
+            return Status::failure(QStringLiteral("%1: %2").arg(request.databasePath, st.error()));
+
+    std::vector<Clip> todo;
+    todo.reserve(std::size_t(order.size()));
+    double totalSeconds = 0;
+    for (const QString &hash : order) {
+        todo.push_back(byHash.value(hash));
+        totalSeconds += todo.back().durationSeconds;
+    }
+    // Longest first: the biggest batch meets the device first, so running out of memory shows
+    // at once, and the ETA errs on the safe side.
+    std::stable_sort(todo.begin(), todo.end(), [](const Clip &a, const Clip &b) {
+        return a.durationSeconds > b.durationSeconds;
+    });
+
+    c10::InferenceMode inferenceMode;
+    BatchRunner runner(*encoder, *report);
+    double batchSeconds = std::max(1.0, request.batchSeconds);
+    double doneSeconds = 0;
+    int doneClips = 0;
+    std::size_t next = 0;
+    const QString what =
+        QStringLiteral("Extracting features with %1 on %2").arg(described.name, device);
+    progress.setProgress(0, QStringLiteral("%1: %2 clips to do, %3 already cached")
+                                .arg(what)
+                                .arg(todo.size())
+                                .arg(report->alreadyDone));
+
+    while (next < todo.size()) {
+        if (progress.isCancelled()) {
+            report->cancelled = true;
+            break;
+        }
+        // Length bucketing: clips are sorted longest first, so the first one sets the padded
+        // length, and the batch grows while clips x that length fits.
+        const double longest = std::max(todo[next].durationSeconds, 1e-3);
+        std::size_t end = next + 1;
+        while (end < todo.size() && int(end - next) < kMaxClipsPerBatch &&
+               double(end - next + 1) * longest <= batchSeconds)
+            ++end;
+
+        std::vector<DecodedClip> decoded;
+        decoded.reserve(end - next);
+        for (std::size_t i = next; i < end; ++i) {
+            if (progress.isCancelled())
+                break;
+            DecodedClip d;
+            d.clip = &todo[i];
+            const Status st = decodeMono(todo[i].path, &d.samples, SpeechEncoder::kSampleRate);
+            if (!st) {
+                report->failed.append({todo[i].utteranceId, todo[i].path, st.error()});
+                continue;
+            }
+            if (encoder->frameCount(std::int64_t(d.samples.size())) < 1) {
+                report->failed.append(
+                    {todo[i].utteranceId, todo[i].path,
+                     QStringLiteral("too short for %1 (%2 ms of audio)")
+                         .arg(described.name)
+                         .arg(qRound(1000.0 * d.samples.size() / SpeechEncoder::kSampleRate))});
+                continue;
+            }
+            decoded.push_back(std::move(d));
+        }
+        if (progress.isCancelled()) {
+            report->cancelled = true;
+            break;
+        }
+
+        QList<UtteranceEmbedding> embeddings;
+        Status storeStatus;
+        const auto consume = [&](const std::vector<DecodedClip *> &clips,
+                                 const HiddenStates &states) {
+            for (std::size_t i = 0; i < clips.size() && storeStatus; ++i) {
+                const Clip &clip = *clips[i]->clip;
+                const std::int64_t frames = states.frameLengths[i];
+                const at::Tensor layers =
+                    states.layers.select(1, std::int64_t(i)).narrow(1, 0, frames);
+                const at::Tensor mean = layers.mean(1).to(at::kCPU, at::kFloat).contiguous();
+                const at::Tensor half = layers.to(at::kHalf).to(at::kCPU).contiguous();
+                FeatureBlock block;
+                block.layerCount = int(layers.size(0));
+                block.hiddenSize = int(layers.size(2));
+                block.frameCount = frames;
+                block.framesPerSecond = encoder->framesPerSecond();
+                block.hiddenStatesF16 = reinterpret_cast<const std::uint16_t *>(half.data_ptr());
+                block.embedding = mean.data_ptr<float>();
+                storeStatus = cache.store(described.identity, clip.contentHash, block);
+                if (!storeStatus)
+                    break;
+                const float *values = mean.data_ptr<float>();
+                for (qint64 id : clip.sameAudio)
+                    embeddings.append({id, clip.contentHash, frames,
+                                       std::vector<float>(values, values + mean.numel())});
+                ++report->extracted;
+                report->audioSeconds +=
+                    double(clips[i]->samples.size()) / SpeechEncoder::kSampleRate;
+            }
+        };
+        const auto tooBig = [&](const DecodedClip *d) {
+            report->failed.append(
+                {d->clip->utteranceId, d->clip->path,
+                 QStringLiteral("%1 ran out of memory on %2 even for this clip alone (%3 s)")
+                     .arg(described.name, device)
+                     .arg(d->clip->durationSeconds, 0, 'f', 1)});
+        };
+        std::vector<DecodedClip *> batch;
+        for (DecodedClip &d : decoded)
+            batch.push_back(&d);
+        if (!batch.empty()) {
+            ++report->batches;
+            if (auto st = runner.run(batch, consume, tooBig); !st)
+                return Status::failure(
+                    QStringLiteral("%1 failed on %2: %3")
+                        .arg(described.name, batch.front()->clip->path, st.error()));
+            if (runner.takeShrunk())
+                batchSeconds = std::max(1.0, batchSeconds / 2);
+        }
+        if (!storeStatus)
+            return storeStatus;
+        if (auto st = features.storeEmbeddings(record.id, embeddings); !st)
+            return Status::failure(QStringLiteral("%1: %2").arg(request.databasePath, st.error()));
+
+        for (std::size_t i = next; i < end; ++i)
+            doneSeconds += todo[i].durationSeconds;
+        doneClips += int(end - next);
+        next = end;
+        const double elapsed = std::max(1e-3, jobClock.elapsed() / 1000.0);
+        progress.setProgress(totalSeconds > 0 ? doneSeconds / totalSeconds : 1.0,
+                             QStringLiteral("%1: %2 of %3 clips (%4)")
+                                 .arg(what)
+                                 .arg(doneClips)
+                                 .arg(todo.size())
+                                 .arg(rateText(doneClips / elapsed, doneSeconds / elapsed)));
+    }
+
+    report->cacheBytes = cache.bytesOnDisk(described.identity);
+    report->seconds = jobClock.elapsed() / 1000.0;
+    if (!report->cancelled)
+        progress.setProgress(1.0, QStringLiteral("%1: done").arg(what));
+    return Status::success();
+}
+
+} // namespace emolens
