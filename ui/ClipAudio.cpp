@@ -82,6 +82,16 @@ Status renderClipSpectrogram(const ClipAudio &clip, ClipSpectrogram *spectrogram
     return Status::success();
 }
 
+Status computeClipCurves(const ClipAudio &clip, AcousticCurves *curves, ProgressSink &progress)
+{
+    const Status st =
+        computeAcousticCurves(clip.samples.data(), qint64(clip.samples.size()), clip.sampleRate,
+                              AcousticCurveOptions(), curves, progress);
+    if (!st)
+        return Status::failure(QStringLiteral("%1: %2").arg(clip.path, st.error()));
+    return st;
+}
+
 Status loadClipAudio(const QString &path, ClipAudio *clip, ProgressSink &progress)
 {
     ScaledProgress decoding(progress, 0.0, 0.6);
@@ -90,10 +100,18 @@ Status loadClipAudio(const QString &path, ClipAudio *clip, ProgressSink &progres
     if (progress.isCancelled())
         return Status::success();
     auto spectrogram = std::make_shared<ClipSpectrogram>();
-    ScaledProgress rendering(progress, 0.6, 1.0);
+    ScaledProgress rendering(progress, 0.6, 0.8);
     if (auto st = renderClipSpectrogram(*clip, spectrogram.get(), rendering); !st)
         return st;
     clip->spectrogram = std::move(spectrogram);
+    if (progress.isCancelled())
+        return Status::success();
+    auto curves = std::make_shared<AcousticCurves>();
+    ScaledProgress tracking(progress, 0.8, 1.0);
+    // A clip without curves is still worth showing and hearing: the curve view then says
+    // there is no pitch curve, so a failure here does not fail the load.
+    if (computeClipCurves(*clip, curves.get(), tracking))
+        clip->curves = std::move(curves);
     return Status::success();
 }
 

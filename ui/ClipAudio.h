@@ -6,6 +6,7 @@
 // waveform shows as soon as it is decoded: loadClipWaveform(), then renderClipSpectrogram(),
 // whose result the view receives separately (ClipSpectrogram).
 
+#include "audio/AcousticCurves.h"
 #include "audio/PeakPyramid.h"
 #include "common/Progress.h"
 #include "common/Status.h"
@@ -33,6 +34,7 @@ struct ClipAudio
     int sampleRate = kSampleRate;
     PeakPyramid peaks;
     std::shared_ptr<const ClipSpectrogram> spectrogram; // null until rendered
+    std::shared_ptr<const AcousticCurves> curves;       // null until computed
 
     double durationSeconds() const
     {
@@ -45,8 +47,11 @@ Status loadClipWaveform(const QString &path, ClipAudio *clip, ProgressSink &prog
 // Renders the spectrogram image of a decoded clip. Reentrant; reads clip only.
 Status renderClipSpectrogram(const ClipAudio &clip, ClipSpectrogram *spectrogram,
                              ProgressSink &progress);
-// Both steps. Checks progress.isCancelled() between the steps; a cancelled load returns
-// success with *clip left incomplete (the caller throws it away).
+// Computes the pitch and energy curves of a decoded clip (default AcousticCurveOptions).
+// Reentrant; reads clip only. A cancelled run fails (see computeAcousticCurves).
+Status computeClipCurves(const ClipAudio &clip, AcousticCurves *curves, ProgressSink &progress);
+// Both steps (the second: spectrogram and curves). Checks progress.isCancelled() between the steps;
+// a cancelled load returns success with *clip left incomplete (the caller throws it away).
 Status loadClipAudio(const QString &path, ClipAudio *clip, ProgressSink &progress);
 
 } // namespace emolens

@@ -1,5 +1,6 @@
 #include "ClipView.h"
 
+#include "CurveView.h"
 #include "JobRunner.h"
 #include "SpectrogramView.h"
 #include "WaveformView.h"
@@ -54,9 +55,11 @@ ClipView::ClipView(QWidget *parent) : QWidget(parent)
 
     m_waveform = new WaveformView(this);
     m_spectrogram = new SpectrogramView(this);
+    m_curves = new CurveView(this);
     m_scrollBar = new QScrollBar(Qt::Horizontal, this);
     connectView(m_waveform);
     connectView(m_spectrogram);
+    connectView(m_curves);
     connect(m_scrollBar, &QScrollBar::valueChanged, this, [this](int ms) {
         if (!m_updatingScrollBar)
             setView(ms / 1000.0, m_viewSpan);
@@ -68,6 +71,7 @@ ClipView::ClipView(QWidget *parent) : QWidget(parent)
     layout->addLayout(header);
     layout->addWidget(m_waveform, 5);
     layout->addWidget(m_spectrogram, 4);
+    layout->addWidget(m_curves); // fixed height: the waveform and spectrogram take the rest
     layout->addWidget(m_scrollBar);
     clearClip();
 }
@@ -113,6 +117,7 @@ void ClipView::loadClip(qint64 utteranceId, const QString &path, const QString &
         tr("Decoding %1 (%2 s)...").arg(QFileInfo(path).fileName()).arg(durationSeconds, 0, 'f', 0);
     m_waveform->setPlaceholderText(waiting);
     m_spectrogram->setPlaceholderText(waiting);
+    m_curves->setPlaceholderText(waiting);
     auto result = std::make_shared<ClipAudio>();
     auto *runner = new JobRunner(this);
     m_loader = runner;
@@ -128,6 +133,7 @@ void ClipView::loadClip(qint64 utteranceId, const QString &path, const QString &
                     m_waveform->setPlaceholderText(
                         tr("Cannot read this clip: %1").arg(status.error()));
                     m_spectrogram->setPlaceholderText(QString());
+                    m_curves->setPlaceholderText(QString());
                     Q_EMIT loadFailed(status.error());
                     return;
                 }
@@ -142,14 +148,17 @@ void ClipView::loadClip(qint64 utteranceId, const QString &path, const QString &
 
 void ClipView::renderSpectrogram(std::shared_ptr<const ClipAudio> clip, quint64 generation)
 {
-    // The waveform is up; the spectrogram of a long clip follows on its own worker, so
-    // the user can already listen, zoom and label.
+    // The waveform is up; the spectrogram and the curves of a long clip follow on their own
+    // worker, so the user can already listen, zoom and label.
     m_spectrogram->setPlaceholderText(tr("Computing the spectrogram..."));
+    m_curves->setPlaceholderText(tr("Computing pitch..."));
     auto spectrogram = std::make_shared<ClipSpectrogram>();
+    auto curves = std::make_shared<AcousticCurves>();
+    auto curvesStatus = std::make_shared<Status>();
     auto *runner = new JobRunner(this);
     m_loader = runner;
     connect(runner, &JobRunner::finished, this,
-            [this, runner, spectrogram, generation](const Status &status) {
+            [this, runner, spectrogram, curves, curvesStatus, generation](const Status &status) {
                 runner->deleteLater();
                 if (generation != m_loadGeneration)
                     return;
@@ -158,10 +167,22 @@ void ClipView::renderSpectrogram(std::shared_ptr<const ClipAudio> clip, quint64 
                     status ? QString() : tr("No spectrogram: %1").arg(status.error()));
                 if (status)
                     m_spectrogram->setSpectrogram(spectrogram);
+                m_curves->setPlaceholderText(
+                    *curvesStatus ? QString()
+                                  : tr("No pitch curve: %1").arg(curvesStatus->error()));
+                if (*curvesStatus)
+                    m_curves->setCurves(curves);
                 Q_EMIT spectrogramReady();
             });
-    runner->start([clip, spectrogram](ProgressSink &progress) {
-        return renderClipSpectrogram(*clip, spectrogram.get(), progress);
+    runner->start([clip, spectrogram, curves, curvesStatus](ProgressSink &progress) {
+        // One failing does not stop the other: each view reports its own.
+        ScaledProgress drawing(progress, 0.0, 0.5);
+        const Status drawn = renderClipSpectrogram(*clip, spectrogram.get(), drawing);
+        if (progress.isCancelled())
+            return drawn;
+        ScaledProgress tracking(progress, 0.5, 1.0);
+        *curvesStatus = computeClipCurves(*clip, curves.get(), tracking);
+        return drawn;
     });
 }
 
@@ -178,6 +199,7 @@ void ClipView::clearClip()
     showClip(nullptr);
     m_waveform->setPlaceholderText(tr("Select an utterance in the table to see and hear it"));
     m_spectrogram->setPlaceholderText(QString());
+    m_curves->setPlaceholderText(QString());
 }
 
 void ClipView::showClip(std::shared_ptr<const ClipAudio> clip)
@@ -188,8 +210,11 @@ void ClipView::showClip(std::shared_ptr<const ClipAudio> clip)
     m_waveform->setClip(m_clip);
     m_spectrogram->setClip(m_clip);
     m_spectrogram->setSpectrogram(m_clip ? m_clip->spectrogram : nullptr);
+    m_curves->setClip(m_clip);
+    m_curves->setCurves(m_clip ? m_clip->curves : nullptr);
     m_waveform->setPlaceholderText(QString());
     m_spectrogram->setPlaceholderText(QString());
+    m_curves->setPlaceholderText(QString());
     m_viewSpan = 0; // force the views to take the new range
     zoomToFit();
     setCursorSeconds(0);
@@ -235,6 +260,7 @@ void ClipView::setView(double startSeconds, double spanSeconds)
     m_viewSpan = spanSeconds;
     m_waveform->setVisibleRange(startSeconds, startSeconds + spanSeconds);
     m_spectrogram->setVisibleRange(startSeconds, startSeconds + spanSeconds);
+    m_curves->setVisibleRange(startSeconds, startSeconds + spanSeconds);
     syncScrollBar();
     if (m_clip) {
         const double zoom = duration / spanSeconds;
@@ -265,6 +291,7 @@ void ClipView::setCursorSeconds(double seconds)
 {
     m_waveform->setCursorSeconds(seconds);
     m_spectrogram->setCursorSeconds(seconds);
+    m_curves->setCursorSeconds(seconds);
     // Keep the cursor in view while playing a zoomed-in clip: page along with it.
     if (m_clip && m_viewSpan < durationSeconds() &&
         (seconds > m_viewStart + m_viewSpan || seconds < m_viewStart))
@@ -281,6 +308,7 @@ void ClipView::setSelection(double startSeconds, double endSeconds)
     m_selectionEnd = endSeconds;
     m_waveform->setSelection(startSeconds, endSeconds);
     m_spectrogram->setSelection(startSeconds, endSeconds);
+    m_curves->setSelection(startSeconds, endSeconds);
     Q_EMIT selectionChanged(startSeconds, endSeconds);
 }
 

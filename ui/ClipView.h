@@ -1,11 +1,12 @@
 #pragma once
-// ClipView: the clip under study - waveform over spectrogram, both always showing the same
-// time range - with a horizontal scroll bar, zoom (Ctrl+wheel on either view, zoomIn/zoomOut/
-// zoomToFit for the menu's +/-/0), a playback cursor and a selected region.
+// ClipView: the clip under study - waveform over spectrogram over pitch and energy curves, all
+// always showing the same time range - with a horizontal scroll bar, zoom (Ctrl+wheel on either
+// view, zoomIn/zoomOut/ zoomToFit for the menu's +/-/0), a playback cursor and a selected region.
 //
 // Loading: a clip up to kSynchronousSeconds long is decoded on the spot (a few ms); a longer
-// one is decoded on a JobRunner thread while the views say "Decoding..."; switching clips
-// while a decode runs cancels it and ignores its result. GUI thread only.
+// one is decoded on a JobRunner thread while the views say "Decoding...", and its spectrogram
+// and curves follow from a second background step once the waveform shows; switching clips
+// while either runs cancels it and ignores its result. GUI thread only.
 
 #include "ClipAudio.h"
 
@@ -18,6 +19,7 @@ class QToolButton;
 
 namespace emolens {
 
+class CurveView;
 class JobRunner;
 class SpectrogramView;
 class TimeRangeView;
@@ -49,6 +51,7 @@ public:
 
     WaveformView *waveformView() const { return m_waveform; }
     SpectrogramView *spectrogramView() const { return m_spectrogram; }
+    CurveView *curveView() const { return m_curves; }
 
 public Q_SLOTS:
     void zoomIn();
@@ -62,7 +65,8 @@ Q_SIGNALS:
     void selectionChanged(double startSeconds, double endSeconds);
     void clipLoaded(qint64 utteranceId);
     void loadFailed(const QString &message);
-    // A long clip's spectrogram arrived (short clips have theirs with clipLoaded()).
+    // A long clip's spectrogram and pitch/energy curves arrived (short clips have theirs with
+    // clipLoaded()).
     void spectrogramReady();
 
 private:
@@ -70,12 +74,14 @@ private:
     void setView(double startSeconds, double spanSeconds);
     void scrollBy(double deltaSeconds);
     void showClip(std::shared_ptr<const ClipAudio> clip);
+    // The spectrogram and the curves of a long clip, in one background step.
     void renderSpectrogram(std::shared_ptr<const ClipAudio> clip, quint64 generation);
     void syncScrollBar();
     void connectView(TimeRangeView *view);
 
     WaveformView *m_waveform = nullptr;
     SpectrogramView *m_spectrogram = nullptr;
+    CurveView *m_curves = nullptr;
     QScrollBar *m_scrollBar = nullptr;
     QLabel *m_title = nullptr;
     QLabel *m_zoomLabel = nullptr;

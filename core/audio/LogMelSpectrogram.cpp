@@ -1,78 +1,15 @@
 #include "audio/LogMelSpectrogram.h"
 
+#include "audio/Fft.h"
+
 #include <algorithm>
 #include <cmath>
-#include <complex>
 
 namespace emolens {
 
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
-
-// Radix-2 FFT of a real signal of length N (a power of two) through one complex FFT of
-// length N/2: the even samples go into the real parts, the odd ones into the imaginary parts,
-// and a final split pass separates the two spectra. Tables are built once per plan.
-class RealFft
-{
-public:
-    explicit RealFft(int size) : m_size(size), m_half(size / 2)
-    {
-        m_bitReversed.resize(size_t(m_half));
-        int bits = 0;
-        while ((1 << bits) < m_half)
-            ++bits;
-        for (int i = 0; i < m_half; ++i) {
-            int reversed = 0;
-            for (int b = 0; b < bits; ++b)
-                reversed |= ((i >> b) & 1) << (bits - 1 - b);
-            m_bitReversed[size_t(i)] = reversed;
-        }
-        m_halfTwiddles.resize(size_t(m_half / 2));
-        for (int j = 0; j < m_half / 2; ++j)
-            m_halfTwiddles[size_t(j)] = std::polar(1.0, -2 * kPi * j / m_half);
-        m_splitTwiddles.resize(size_t(m_half + 1));
-        for (int k = 0; k <= m_half; ++k)
-            m_splitTwiddles[size_t(k)] = std::polar(1.0, -2 * kPi * k / m_size);
-        m_work.resize(size_t(m_half));
-    }
-
-    // |X[k]|^2 for k = 0 .. N/2 from N real samples.
-    void powerSpectrum(const double *input, double *power)
-    {
-        for (int i = 0; i < m_half; ++i)
-            m_work[size_t(m_bitReversed[size_t(i)])] = {input[2 * i], input[2 * i + 1]};
-        for (int length = 2; length <= m_half; length <<= 1) {
-            const int halfLength = length / 2;
-            const int step = m_half / length;
-            for (int start = 0; start < m_half; start += length) {
-                for (int j = 0; j < halfLength; ++j) {
-                    const std::complex<double> odd =
-                        m_halfTwiddles[size_t(j * step)] * m_work[size_t(start + j + halfLength)];
-                    const std::complex<double> even = m_work[size_t(start + j)];
-                    m_work[size_t(start + j)] = even + odd;
-                    m_work[size_t(start + j + halfLength)] = even - odd;
-                }
-            }
-        }
-        const std::complex<double> minusHalfI(0, -0.5);
-        for (int k = 0; k <= m_half; ++k) {
-            const std::complex<double> z = m_work[size_t(k % m_half)];
-            const std::complex<double> zMirror = std::conj(m_work[size_t((m_half - k) % m_half)]);
-            const std::complex<double> even = 0.5 * (z + zMirror);
-            const std::complex<double> odd = minusHalfI * (z - zMirror);
-            power[k] = std::norm(even + m_splitTwiddles[size_t(k)] * odd);
-        }
-    }
-
-private:
-    int m_size;
-    int m_half;
-    std::vector<int> m_bitReversed;
-    std::vector<std::complex<double>> m_halfTwiddles;
-    std::vector<std::complex<double>> m_splitTwiddles;
-    std::vector<std::complex<double>> m_work;
-};
 
 double hzToMel(double hz)
 {

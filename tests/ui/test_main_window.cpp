@@ -1,11 +1,13 @@
 // The main window end to end, offscreen: create a workspace, import a generated corpus
 // through the real import job, browse it (tree, table, filter), label with the number keys,
-// undo/redo (the store's history only grows), move to the next clip, see the waveform drawn,
-// and read the import report of a corpus with broken files. Models are checked with
-// QAbstractItemModelTester. Settings go to a test-only organisation, never the user's.
+// undo/redo (the store's history only grows), move to the next clip, see the waveform and the
+// pitch and energy curves drawn, and read the import report of a corpus with broken files. Models
+// are checked with QAbstractItemModelTester. Settings go to a test-only organisation, never the
+// user's.
 
 #include "ClipView.h"
 #include "CorpusTreeModel.h"
+#include "CurveView.h"
 #include "EmptyStatePanel.h"
 #include "ImportReportDialog.h"
 #include "JobRunner.h"
@@ -256,6 +258,28 @@ void TestMainWindow::importBrowseLabelUndoRedo()
     const QImage waveform = window.clipView()->waveformView()->grab().toImage();
     QVERIFY2(distinctColours(waveform) > 4, "the waveform view shows more than a flat fill");
 
+    // Under it, the clip's pitch and energy curves, on the same time range.
+    CurveView *curveView = window.clipView()->curveView();
+    QTRY_VERIFY(curveView->curves() != nullptr);
+    const AcousticCurves &curves = *curveView->curves();
+    QVERIFY(qAbs(curves.frameCount() / curves.framesPerSecond -
+                 window.clipView()->durationSeconds()) < 0.02);
+    int voicedFrames = 0;
+    for (int i = 0; i < curves.frameCount(); ++i)
+        voicedFrames += curves.isVoiced(i) ? 1 : 0;
+    QVERIFY2(voicedFrames > curves.frameCount() / 10, "a clip of speech or tone has voiced frames");
+    QVERIFY(curveView->energyTopDb() > curveView->energyBottomDb());
+    QCOMPARE(curveView->visibleStartSeconds(),
+             window.clipView()->waveformView()->visibleStartSeconds());
+    QCOMPARE(curveView->visibleEndSeconds(),
+             window.clipView()->waveformView()->visibleEndSeconds());
+    QVERIFY2(distinctColours(curveView->grab().toImage()) > 4, "the curves are drawn");
+    const QString hover =
+        curveView->frameDescriptionAt(QPoint(curveView->width() / 2, curveView->height() / 2));
+    QVERIFY2(hover.contains(QLatin1String(" s\n")) && hover.contains(QLatin1String("F0: ")) &&
+                 hover.contains(QLatin1String("Energy: ")),
+             qPrintable(hover));
+
     // Key "2" labels the clip with the schema's second class, by this annotator.
     QTest::keyClick(&window, Qt::Key_2);
     auto mine = labels.currentLabel(first, schema->id, kAnnotator);
@@ -429,9 +453,21 @@ void TestMainWindow::longClipDecodesOffTheGuiThread()
     QCOMPARE(view.waveformView()->visibleEndSeconds(), view.spectrogramView()->visibleEndSeconds());
     view.zoomToFit();
     QVERIFY(qAbs(view.visibleSeconds() - view.durationSeconds()) < 1e-6);
-    // The waveform shows first; the spectrogram follows from its own worker.
+    // The waveform shows first; the spectrogram and the curves follow from their own worker.
     QSignalSpy spectrogramReady(&view, &ClipView::spectrogramReady);
     QTRY_VERIFY_WITH_TIMEOUT(view.spectrogramView()->spectrogram() != nullptr, 30000);
+    QVERIFY(view.curveView()->curves() != nullptr);
+    const AcousticCurves &curves = *view.curveView()->curves();
+    QCOMPARE(curves.frameCount(), 4000);
+    int at220 = 0;
+    for (int i = 0; i < curves.frameCount(); ++i)
+        at220 += curves.isVoiced(i) && qAbs(curves.f0Hz[size_t(i)] - 220) < 2.2 ? 1 : 0;
+    QVERIFY2(at220 > 3900, qPrintable(QString::number(at220)));
+    view.zoomIn();
+    QCOMPARE(view.curveView()->visibleStartSeconds(), view.waveformView()->visibleStartSeconds());
+    QCOMPARE(view.curveView()->visibleEndSeconds(), view.waveformView()->visibleEndSeconds());
+    QVERIFY(distinctColours(view.curveView()->grab().toImage()) > 4);
+    view.zoomToFit();
     QVERIFY(!view.spectrogramView()->spectrogram()->image.isNull());
     const auto &spectrogram = *view.spectrogramView()->spectrogram();
     QVERIFY(qAbs(spectrogram.image.width() * spectrogram.hopSeconds - 40.0) < 0.05);
