@@ -1,5 +1,6 @@
 #include "jobs/ExtractFeaturesJob.h"
 
+#include "audio/AcousticCurves.h"
 #include "audio/AudioFile.h"
 #include "features/EncoderCatalog.h"
 #include "features/FeatureCache.h"
@@ -285,6 +286,21 @@ Status ExtractFeaturesJob::run(const ExtractFeaturesRequest &request, ProgressSi
                 block.framesPerSecond = encoder->framesPerSecond();
                 block.hiddenStatesF16 = reinterpret_cast<const std::uint16_t *>(half.data_ptr());
                 block.embedding = mean.data_ptr<float>();
+                AcousticCurves curves;
+                if (request.acousticCurves) {
+                    // Cheap next to the encoder (about 1 ms per audio second), and stored with
+                    // the features so training and analysis read them from the same place.
+                    SilentProgress quiet;
+                    if (computeAcousticCurves(
+                            clips[i]->samples.data(), qint64(clips[i]->samples.size()),
+                            SpeechEncoder::kSampleRate, AcousticCurveOptions(), &curves, quiet)) {
+                        block.curveFrameCount = curves.frameCount();
+                        block.curveFramesPerSecond = curves.framesPerSecond;
+                        block.f0Hz = curves.f0Hz.data();
+                        block.voicing = curves.voicing.data();
+                        block.energyDb = curves.energyDb.data();
+                    }
+                }
                 storeStatus = cache.store(described.identity, clip.contentHash, block);
                 if (!storeStatus)
                     break;

@@ -4,6 +4,7 @@
 #include "TestPaths.h"
 
 #include <QDir>
+#include <QDirIterator>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -49,7 +50,7 @@ class CliTest : public QObject
 private Q_SLOTS:
     void helpOnEveryCommand()
     {
-        for (const char *command : {"import", "export", "info", "demo", "features"}) {
+        for (const char *command : {"import", "export", "info", "demo", "features", "extract"}) {
             const CliResult r = runCli({QString::fromLatin1(command), QStringLiteral("--help")});
             QCOMPARE(r.exitCode, 0);
             QVERIFY2(r.out.contains("--help") && r.out.contains("Usage"), r.out.constData());
@@ -231,6 +232,71 @@ private Q_SLOTS:
         QCOMPARE(bad.exitCode, 1);
         QVERIFY(bad.err.contains("config.json"));
         QVERIFY(!QFileInfo::exists(none));
+    }
+
+    void extractResumesAfterKill()
+    {
+        const QString db = m_dir.filePath(QStringLiteral("extract.emolens"));
+        QCOMPARE(runCli({QStringLiteral("import"), emolens::test::corpus(QStringLiteral("ravdess")),
+                         QStringLiteral("--db"), db})
+                     .exitCode,
+                 0);
+        const QString model =
+            QDir(emolens::test::sourceRoot())
+                .filePath(QStringLiteral("tests/models/fixtures/hubert-tiny-base"));
+        const QStringList args{QStringLiteral("extract"),
+                               QStringLiteral("--db"),
+                               db,
+                               QStringLiteral("--encoder"),
+                               model,
+                               QStringLiteral("--device"),
+                               QStringLiteral("cpu"),
+                               QStringLiteral("--batch-seconds"),
+                               QStringLiteral("4"),
+                               QStringLiteral("--json")};
+        const QString cache = m_dir.filePath(QStringLiteral("extract.features"));
+        const auto cachedFiles = [&cache] {
+            int n = 0;
+            QDirIterator it(cache, {QStringLiteral("*.safetensors")}, QDir::Files,
+                            QDirIterator::Subdirectories);
+            while (it.hasNext()) {
+                it.next();
+                ++n;
+            }
+            return n;
+        };
+
+        // Kill the job (SIGKILL, no chance to clean up) once it has written a few clips.
+        QProcess job;
+        job.start(QStringLiteral(EMOLENS_CLI_PATH), args);
+        QVERIFY(job.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(cachedFiles() >= 3 || job.state() == QProcess::NotRunning, 120000);
+        QVERIFY2(job.state() == QProcess::Running, "the job finished before it could be killed");
+        job.kill();
+        QVERIFY(job.waitForFinished());
+        const int survived = cachedFiles();
+        QVERIFY(survived >= 3);
+
+        // The rerun keeps every finished clip and does only the rest.
+        const CliResult rest = runCli(args);
+        QVERIFY2(rest.exitCode == 0, rest.err.constData());
+        const QJsonObject r = json(rest);
+        const int requested = r[QStringLiteral("requested")].toInt();
+        QVERIFY(requested > survived);
+        QVERIFY2(r[QStringLiteral("already_done")].toInt() >= survived, rest.out.constData());
+        QCOMPARE(r[QStringLiteral("already_done")].toInt() + r[QStringLiteral("extracted")].toInt(),
+                 requested);
+        QVERIFY(r[QStringLiteral("failed")].toArray().isEmpty());
+        QCOMPARE(cachedFiles(), requested);
+
+        const QJsonObject again = json(runCli(args));
+        QCOMPARE(again[QStringLiteral("extracted")].toInt(), 0);
+        QCOMPARE(again[QStringLiteral("already_done")].toInt(), requested);
+
+        // The workspace was not damaged by the kill: it still opens with every utterance.
+        const CliResult info =
+            runCli({QStringLiteral("info"), QStringLiteral("--db"), db, QStringLiteral("--json")});
+        QCOMPARE(info.exitCode, 0);
     }
 
 private:

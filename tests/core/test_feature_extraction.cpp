@@ -166,6 +166,15 @@ private Q_SLOTS:
             QVERIFY2(std::abs(sum / cached->frameCount() - stored->values[std::size_t(d)]) < 2e-3,
                      qPrintable(QStringLiteral("band %1").arg(d)));
         }
+        // The acoustic curves come along at 100 frames/s, with voiced speech in them.
+        QVERIFY(cached->hasCurves());
+        QCOMPARE(cached->curveFramesPerSecond(), 100.0);
+        const std::vector<float> f0 = cached->f0Hz();
+        QVERIFY(std::abs(double(f0.size()) - clip.durationSeconds * 100) <= 2);
+        const auto voiced = std::count_if(f0.begin(), f0.end(), [](float hz) { return hz > 0; });
+        QVERIFY2(voiced > qint64(f0.size()) / 5, qPrintable(QString::number(voiced)));
+        QCOMPARE(cached->energyDb().size(), f0.size());
+
         // fbank is normalised per utterance: the band means are near zero, the frames are not.
         QVERIFY(std::abs(stored->values[10]) < 0.05f);
 
