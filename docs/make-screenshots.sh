@@ -40,6 +40,12 @@ EOF
 cp "$work/demo.emolens" "$work/labeling.emolens"
 "$shot" --scene labeling "$work/labeling.emolens" "$images/labeling.png" 1400x900 5
 "$shot" --scene shortcuts "$images/shortcuts.png"
-for name in main-window empty-state import-report labeling shortcuts; do
+# Encoders: fbank extracted from the command line, then the tiny HuBERT test model added
+# through the dialog and made active (its 3 x 32 shape is the fixture's, not a real model's).
+cp "$work/demo.emolens" "$work/features.emolens"
+"$cli" extract --db "$work/features.emolens" --encoder fbank >/dev/null
+"$shot" --scene encoders --model tests/models/fixtures/hubert-tiny-base \
+  "$work/features.emolens" "$images/encoders.png"
+for name in main-window empty-state import-report labeling shortcuts encoders; do
   echo "wrote $images/$name.png"
 done

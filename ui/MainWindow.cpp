@@ -3,6 +3,8 @@
 #include "ClipView.h"
 #include "CorpusTreeModel.h"
 #include "EmptyStatePanel.h"
+#include "EncodersDialog.h"
+#include "FeatureExtractionController.h"
 #include "ImportCorpusDialog.h"
 #include "ImportReportDialog.h"
 #include "JobRunner.h"
@@ -75,10 +77,15 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     setDockNestingEnabled(true);
     m_undoStack = new QUndoStack(this);
     m_importRunner = new JobRunner(this);
-    connect(m_importRunner, &JobRunner::progress, this, &MainWindow::onImportProgress);
+    connect(m_importRunner, &JobRunner::progress, this, &MainWindow::onJobProgress);
     connect(m_importRunner, &JobRunner::finished, this, &MainWindow::onImportFinished);
+    m_extraction = new FeatureExtractionController(this);
+    connect(m_extraction, &FeatureExtractionController::progress, this, &MainWindow::onJobProgress);
+    connect(m_extraction, &FeatureExtractionController::finished, this,
+            &MainWindow::onExtractionFinished);
 
     createActions();
+    createFeatureActions();
     createCentralArea();
     createDocks();
     createMenus();
@@ -378,6 +385,10 @@ void MainWindow::createMenus()
     label->addAction(m_nextAction);
     label->addAction(m_autoAdvanceAction);
 
+    QMenu *features = menuBar()->addMenu(tr("Fea&tures"));
+    features->addAction(m_extractAction);
+    features->addAction(m_encodersAction);
+
     QMenu *settings = menuBar()->addMenu(tr("&Settings"));
     settings->addAction(m_annotatorAction);
 
@@ -392,18 +403,25 @@ void MainWindow::createStatusBar()
     m_pathLabel = new QLabel;
     m_pathLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_countLabel = new QLabel;
-    m_importLabel = new QLabel;
-    m_importProgress = new QProgressBar;
-    m_importProgress->setRange(0, 1000);
-    m_importProgress->setMaximumWidth(220);
-    m_importProgress->setTextVisible(true);
-    m_importCancel = new QToolButton;
-    m_importCancel->setText(tr("Cancel"));
-    m_importCancel->setToolTip(tr("Stop the import; nothing is written to the workspace"));
-    connect(m_importCancel, &QToolButton::clicked, m_importRunner, &JobRunner::cancel);
-    for (QWidget *w :
-         {static_cast<QWidget *>(m_importLabel), static_cast<QWidget *>(m_importProgress),
-          static_cast<QWidget *>(m_importCancel)}) {
+    // The job area: whichever job runs (an import or an extraction) shows here.
+    m_jobLabel = new QLabel;
+    m_jobLabel->setObjectName(QStringLiteral("jobLabel"));
+    m_jobProgress = new QProgressBar;
+    m_jobProgress->setObjectName(QStringLiteral("jobProgress"));
+    m_jobProgress->setRange(0, 1000);
+    m_jobProgress->setMinimumWidth(200);
+    m_jobProgress->setMaximumWidth(260);
+    m_jobProgress->setTextVisible(true);
+    m_jobCancel = new QToolButton;
+    m_jobCancel->setObjectName(QStringLiteral("jobCancel"));
+    m_jobCancel->setText(tr("Cancel"));
+    connect(m_jobCancel, &QToolButton::clicked, this, [this] {
+        m_importRunner->cancel();
+        m_extraction->cancel();
+        m_jobCancel->setEnabled(false); // one click is enough; the job stops at its next check
+    });
+    for (QWidget *w : {static_cast<QWidget *>(m_jobLabel), static_cast<QWidget *>(m_jobProgress),
+                       static_cast<QWidget *>(m_jobCancel)}) {
         statusBar()->addWidget(w);
         w->hide();
     }
@@ -444,8 +462,9 @@ Status MainWindow::openWorkspace(const QString &path)
 {
     if (path.trimmed().isEmpty())
         return Status::failure(tr("No workspace file given"));
-    if (isImporting())
-        return Status::failure(tr("An import is running; wait for it or cancel it first"));
+    if (isBusy())
+        return Status::failure(tr("%1 is running; wait for it or cancel it first")
+                                   .arg(isImporting() ? tr("An import") : tr("An extraction")));
     const QString absolute = QFileInfo(path).absoluteFilePath();
     closeWorkspace();
     if (!QFileInfo(absolute).dir().exists())
@@ -470,8 +489,9 @@ Status MainWindow::openWorkspace(const QString &path)
 
 void MainWindow::closeWorkspace()
 {
-    if (isImporting())
+    if (isBusy())
         return;
+    delete m_encodersDialog; // it reads the workspace's connection
     m_undoStack->clear();
     m_player->clear();
     m_clipView->clearClip();
@@ -593,7 +613,7 @@ void MainWindow::showImportDialog(const QString &folder)
 
 bool MainWindow::startImport(const ImportRequest &request)
 {
-    if (!m_db || isImporting())
+    if (!m_db || isBusy())
         return false;
     ImportRequest job = request;
     job.databasePath = m_workspacePath;
@@ -605,41 +625,64 @@ bool MainWindow::startImport(const ImportRequest &request)
     });
     if (!started)
         return false;
-    m_importAction->setEnabled(false);
-    m_newAction->setEnabled(false);
-    m_openAction->setEnabled(false);
-    m_closeAction->setEnabled(false);
-    m_recentMenu->setEnabled(false);
-    m_importLabel->setText(tr("Importing %1...").arg(QFileInfo(job.rootPath).fileName()));
-    m_importProgress->setValue(0);
-    m_importProgress->setFormat(QStringLiteral("%p%"));
-    m_importLabel->show();
-    m_importProgress->show();
-    m_importCancel->show();
-    m_importCancel->setEnabled(true);
+    updateJobActions();
+    showJobArea(tr("Importing %1...").arg(QFileInfo(job.rootPath).fileName()),
+                tr("Stop the import; nothing is written to the workspace"));
     return true;
 }
 
-void MainWindow::onImportProgress(double fraction, const QString &message, const QString &etaText)
+void MainWindow::showJobArea(const QString &message, const QString &cancelToolTip)
 {
-    m_importProgress->setValue(int(fraction * 1000));
-    m_importProgress->setFormat(etaText.isEmpty() ? QStringLiteral("%p%")
-                                                  : QStringLiteral("%p%  ") + etaText);
-    m_importLabel->setText(message);
-    m_importLabel->setToolTip(message);
+    m_jobLabel->setText(message);
+    m_jobLabel->setToolTip(message);
+    m_jobProgress->setValue(0);
+    m_jobProgress->setFormat(QStringLiteral("%p%"));
+    m_jobCancel->setToolTip(cancelToolTip);
+    m_jobCancel->setEnabled(true);
+    statusBar()->clearMessage();
+    for (QWidget *w : {static_cast<QWidget *>(m_jobLabel), static_cast<QWidget *>(m_jobProgress),
+                       static_cast<QWidget *>(m_jobCancel)})
+        w->show();
+}
+
+void MainWindow::onJobProgress(double fraction, const QString &message, const QString &etaText)
+{
+    m_jobProgress->setValue(int(fraction * 1000));
+    m_jobProgress->setFormat(etaText.isEmpty() ? QStringLiteral("%p%")
+                                               : QStringLiteral("%p%  ") + etaText);
+    m_jobLabel->setText(message);
+    m_jobLabel->setToolTip(message);
+}
+
+void MainWindow::hideJobArea()
+{
+    for (QWidget *w : {static_cast<QWidget *>(m_jobLabel), static_cast<QWidget *>(m_jobProgress),
+                       static_cast<QWidget *>(m_jobCancel)})
+        w->hide();
+}
+
+// Workspace changes and a second job wait while a job runs: one job at a time, and the
+// workspace it writes stays open until it is done. Labeling goes on meanwhile.
+void MainWindow::updateJobActions()
+{
+    const bool busy = isBusy();
+    const bool open = m_db != nullptr;
+    m_importAction->setEnabled(open && !busy);
+    m_newAction->setEnabled(!busy);
+    m_openAction->setEnabled(!busy);
+    m_closeAction->setEnabled(open && !busy);
+    m_extractAction->setEnabled(open && !busy);
+    m_encodersAction->setEnabled(open);
+    if (busy)
+        m_recentMenu->setEnabled(false);
+    else
+        rebuildRecentMenu();
 }
 
 void MainWindow::onImportFinished(const Status &status)
 {
-    for (QWidget *w :
-         {static_cast<QWidget *>(m_importLabel), static_cast<QWidget *>(m_importProgress),
-          static_cast<QWidget *>(m_importCancel)})
-        w->hide();
-    m_importAction->setEnabled(true);
-    m_newAction->setEnabled(true);
-    m_openAction->setEnabled(true);
-    m_closeAction->setEnabled(true);
-    rebuildRecentMenu();
+    hideJobArea();
+    updateJobActions();
     m_lastImportReport = m_pendingReport ? *m_pendingReport : ImportReport();
     m_pendingReport.reset();
     const ImportReport &report = m_lastImportReport;
@@ -675,6 +718,88 @@ void MainWindow::onImportFinished(const Status &status)
         }
     }
     Q_EMIT importFinished(status);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Features
+
+void MainWindow::createFeatureActions()
+{
+    m_extractAction = new QAction(tr("&Extract Features"), this);
+    m_extractAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    m_extractAction->setToolTip(
+        tr("Run the active encoder over every clip of the workspace (clips already extracted "
+           "are skipped)"));
+    connect(m_extractAction, &QAction::triggered, this, [this] {
+        if (!startExtraction() && m_db)
+            statusBar()->showMessage(tr("A job is already running"), 4000);
+    });
+    m_encodersAction = new QAction(tr("E&ncoders..."), this);
+    m_encodersAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    m_encodersAction->setToolTip(
+        tr("Choose the encoder, device and batch size for feature extraction"));
+    connect(m_encodersAction, &QAction::triggered, this, [this] { showEncodersDialog(); });
+}
+
+bool MainWindow::isExtracting() const
+{
+    return m_extraction->isRunning();
+}
+
+EncodersDialog *MainWindow::encodersDialog() const
+{
+    return m_encodersDialog.data();
+}
+
+EncodersDialog *MainWindow::showEncodersDialog()
+{
+    if (!m_db)
+        return nullptr;
+    if (!m_encodersDialog) {
+        m_encodersDialog =
+            new EncodersDialog(*m_db, m_workspacePath, m_extraction, m_extractAction, this);
+        m_encodersDialog->setAttribute(Qt::WA_DeleteOnClose);
+    }
+    m_encodersDialog->show();
+    m_encodersDialog->raise();
+    m_encodersDialog->activateWindow();
+    return m_encodersDialog;
+}
+
+bool MainWindow::startExtraction()
+{
+    if (!m_db || isBusy())
+        return false;
+    if (!m_extraction->start(m_workspacePath, FeatureExtractionController::activeChoiceFor(*m_db)))
+        return false;
+    updateJobActions();
+    showJobArea(tr("Extracting features with %1...").arg(m_extraction->runningEncoderName()),
+                tr("Stop after the current batch; what is done stays, and the next run goes on "
+                   "from there"));
+    return true;
+}
+
+void MainWindow::onExtractionFinished(const Status &status)
+{
+    hideJobArea();
+    updateJobActions();
+    statusBar()->showMessage(m_extraction->lastSummary(), 30000);
+    if (!status) {
+        auto *box = new QMessageBox(QMessageBox::Warning, tr("Extract Features"), status.error(),
+                                    QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+    } else if (const int failed = int(m_extraction->lastReport().failed.size()); failed > 0) {
+        auto *box = new QMessageBox(
+            QMessageBox::Warning, tr("Extract Features"),
+            tr("%n clip(s) could not be extracted; the others were.", nullptr, failed),
+            QMessageBox::Ok, this);
+        box->setInformativeText(tr("Show Details lists each file and the reason."));
+        box->setDetailedText(m_extraction->failureDetails());
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+    }
+    Q_EMIT extractionFinished(status);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -907,8 +1032,10 @@ void MainWindow::updateCategoryActions()
     m_zoomInAction->setEnabled(haveClip);
     m_zoomOutAction->setEnabled(haveClip);
     m_zoomFitAction->setEnabled(haveClip);
-    m_importAction->setEnabled(m_db != nullptr && !isImporting());
-    m_closeAction->setEnabled(m_db != nullptr && !isImporting());
+    m_importAction->setEnabled(m_db != nullptr && !isBusy());
+    m_closeAction->setEnabled(m_db != nullptr && !isBusy());
+    m_extractAction->setEnabled(m_db != nullptr && !isBusy());
+    m_encodersAction->setEnabled(m_db != nullptr);
 }
 
 void MainWindow::updateCounts()
@@ -1105,6 +1232,8 @@ void MainWindow::closeEvent(QCloseEvent *event)
         // The job stops at its next check and writes nothing; ~JobRunner waits that moment.
         m_importRunner->cancel();
     }
+    // An extraction stops after its batch; what it stored is kept and the next run resumes.
+    m_extraction->cancel();
     saveSettings();
     QMainWindow::closeEvent(event);
 }

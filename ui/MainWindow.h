@@ -4,6 +4,9 @@
 // workspace's GUI-thread Database connection, the models, the undo stack of label edits and
 // the import job runner. Imports run on a JobRunner thread with their own connection; the
 // window only reloads from the store when the job has finished, and never waits for it.
+// Features > Extract Features runs through a FeatureExtractionController; imports and
+// extractions share the status bar's job area (message, progress with ETA, Cancel), and one
+// job runs at a time.
 //
 // Public entry points for main() and the first-run code: openWorkspace() (creates the file
 // when missing) and startImport(). Settings live in the QSettings of the application's
@@ -39,6 +42,8 @@ class ClipView;
 class CorpusTreeModel;
 class Database;
 class EmptyStatePanel;
+class EncodersDialog;
+class FeatureExtractionController;
 class ImportReportDialog;
 class JobRunner;
 class LabelingPanel;
@@ -65,6 +70,20 @@ public:
     // Returns false when no workspace is open or an import is already running.
     bool startImport(const ImportRequest &request);
     bool isImporting() const;
+    // Runs the active encoder (Features > Encoders) over the whole workspace. False when no
+    // workspace is open or a job already runs.
+    bool startExtraction();
+    bool isExtracting() const;
+    // Opens (or raises) the Encoders dialog; null without a workspace.
+    EncodersDialog *showEncodersDialog();
+    EncodersDialog *encodersDialog() const;
+    FeatureExtractionController *featureExtraction() const { return m_extraction; }
+    QAction *extractFeaturesAction() const { return m_extractAction; }
+    QAction *encodersAction() const { return m_encodersAction; }
+    // The status bar's job area, shared by imports and extractions.
+    QToolButton *jobCancelButton() const { return m_jobCancel; }
+    QProgressBar *jobProgressBar() const { return m_jobProgress; }
+    QLabel *jobLabel() const { return m_jobLabel; }
     const ImportReport &lastImportReport() const { return m_lastImportReport; }
     // The report of the last import, while it is open (it only opens when files were skipped).
     ImportReportDialog *importReportDialog() const;
@@ -89,6 +108,7 @@ public:
 Q_SIGNALS:
     void workspaceOpened(const QString &path);
     void importFinished(const emolens::Status &status);
+    void extractionFinished(const emolens::Status &status);
     void currentUtteranceChanged(qint64 utteranceId);
 
 protected:
@@ -108,8 +128,14 @@ private:
     void newWorkspace();
     void chooseWorkspace();
     void showImportDialog(const QString &folder = QString());
-    void onImportProgress(double fraction, const QString &message, const QString &etaText);
     void onImportFinished(const Status &status);
+    void showJobArea(const QString &message, const QString &cancelToolTip);
+    void onJobProgress(double fraction, const QString &message, const QString &etaText);
+    void hideJobArea();
+    bool isBusy() const { return isImporting() || isExtracting(); }
+    void updateJobActions();
+    void createFeatureActions();
+    void onExtractionFinished(const Status &status);
     void rememberRecent(const QString &path);
     void rebuildRecentMenu();
 
@@ -153,6 +179,10 @@ private:
     ImportReport m_lastImportReport;
     QPointer<ImportReportDialog> m_reportDialog;
 
+    // Features
+    FeatureExtractionController *m_extraction = nullptr;
+    QPointer<EncodersDialog> m_encodersDialog;
+
     // Models and views
     QUndoStack *m_undoStack = nullptr;
     UtteranceTableModel *m_tableModel = nullptr;
@@ -176,15 +206,17 @@ private:
     // Status bar
     QLabel *m_pathLabel = nullptr;
     QLabel *m_countLabel = nullptr;
-    QLabel *m_importLabel = nullptr;
-    QProgressBar *m_importProgress = nullptr;
-    QToolButton *m_importCancel = nullptr;
+    QLabel *m_jobLabel = nullptr;
+    QProgressBar *m_jobProgress = nullptr;
+    QToolButton *m_jobCancel = nullptr;
 
     // Actions
     QAction *m_newAction = nullptr;
     QAction *m_openAction = nullptr;
     QAction *m_importAction = nullptr;
     QAction *m_closeAction = nullptr;
+    QAction *m_extractAction = nullptr;
+    QAction *m_encodersAction = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_undoAction = nullptr;
     QAction *m_redoAction = nullptr;

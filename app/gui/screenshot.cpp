@@ -13,10 +13,17 @@
 //       annotator "Ada" labels row ROW with key 2 and then changes it with key 3
 //   emolens-screenshot --scene shortcuts OUT.png
 //       the Help > Keyboard Shortcuts dialog
+//   emolens-screenshot --scene encoders [--model DIR] WORKSPACE OUT.png
+//       Features > Encoders; DIR (a model folder) is added through the dialog and made active
+//   emolens-screenshot --scene extracting [--model DIR] WORKSPACE OUT.png [WIDTHxHEIGHT]
+//       the main window while Extract Features runs (fbank, or DIR), with the status bar's
+//       progress; waits for the job to end before it exits
 //
-// The labeling scene writes two labels into WORKSPACE: give it a scratch copy.
+// The labeling, encoders and extracting scenes write into WORKSPACE: give them a scratch copy.
 
 #include "ClipView.h"
+#include "EncodersDialog.h"
+#include "FeatureExtractionController.h"
 #include "ImportReportDialog.h"
 #include "MainWindow.h"
 #include "ShortcutsDialog.h"
@@ -24,9 +31,13 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QMenuBar>
+#include <QPixmap>
+#include <QProgressBar>
 #include <QScrollBar>
 #include <QSettings>
+#include <QSpinBox>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTest>
@@ -229,6 +240,98 @@ int sceneShortcuts(const QStringList &args)
     return save(&dialog, args[0]) ? 0 : 1;
 }
 
+// Adds the model folder through the dialog (the way the Add button does, without the file
+// chooser) and makes it the active encoder.
+bool addModel(emolens::EncodersDialog &dialog, const QString &model)
+{
+    if (model.isEmpty())
+        return true;
+    if (!dialog.addEncoderFolder(model) || !settle([&] { return !dialog.isValidating(); })) {
+        err() << model << ": the folder check did not finish\n";
+        return false;
+    }
+    if (!dialog.lastError().isEmpty()) {
+        err() << dialog.lastError() << "\n";
+        return false;
+    }
+    return dialog.useEncoder(QFileInfo(model).absoluteFilePath());
+}
+
+int sceneEncoders(const QStringList &args, const QString &model)
+{
+    if (args.size() < 2) {
+        err() << "encoders: needs WORKSPACE OUT.png\n";
+        return 2;
+    }
+    MainWindow window;
+    showWindow(window, QSize(1400, 900));
+    if (auto st = window.openWorkspace(args[0]); !st) {
+        err() << st.error() << "\n";
+        return 1;
+    }
+    window.encodersAction()->trigger();
+    emolens::EncodersDialog *dialog = window.encodersDialog();
+    if (!dialog || !addModel(*dialog, model))
+        return 1;
+    dialog->encoderTable()->clearSelection();
+    dialog->encoderTable()->setCurrentIndex(QModelIndex()); // no focus frame on a cell
+    settle([] { return true; });
+    return save(dialog, args[1]) ? 0 : 1;
+}
+
+int sceneExtracting(const QStringList &args, const QString &model)
+{
+    if (args.size() < 2) {
+        err() << "extracting: needs WORKSPACE OUT.png\n";
+        return 2;
+    }
+    const QSize size = parseSize(args.value(2), QSize(1400, 900));
+    MainWindow window;
+    showWindow(window, size);
+    if (!openAndSelect(window, args[0], 0))
+        return 1;
+    waitForClip(window);
+    if (!model.isEmpty()) {
+        emolens::EncodersDialog *dialog = window.showEncodersDialog();
+        if (!dialog || !addModel(*dialog, model))
+            return 1;
+        dialog->batchSpinBox()->setValue(10); // many small batches: progress to look at
+        dialog->close();
+    }
+    // Grabbed from inside the progress signal, after the window has updated its status bar:
+    // a small job may be over before a timer would fire. One with an ETA is preferred.
+    QPixmap shot;
+    bool haveEta = false;
+    QObject::connect(window.featureExtraction(), &emolens::FeatureExtractionController::progress,
+                     &window, [&](double fraction, const QString &, const QString &eta) {
+                         if (fraction <= 0 || fraction >= 1 || haveEta)
+                             return;
+                         if (shot.isNull() || !eta.isEmpty()) {
+                             // The label's new text has only asked for a relayout so far.
+                             QApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest);
+                             shot = window.grab();
+                             haveEta = !eta.isEmpty();
+                         }
+                     });
+    if (!window.startExtraction()) {
+        err() << "extracting: the extraction did not start\n";
+        return 1;
+    }
+    if (!settle([&] { return !window.isExtracting(); })) {
+        err() << "extracting: the extraction did not finish in time\n";
+        return 1;
+    }
+    if (shot.isNull()) {
+        err() << "extracting: the job reported no progress before it ended\n";
+        return 1;
+    }
+    if (!shot.save(args[1])) {
+        err() << args[1] << ": cannot write the PNG\n";
+        return 1;
+    }
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -245,13 +348,19 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     const QCommandLineOption sceneOption(
         QStringLiteral("scene"),
-        QStringLiteral("What to render: main, empty, import-report, labeling or shortcuts."),
+        QStringLiteral("What to render: main, empty, import-report, labeling, shortcuts, encoders "
+                       "or extracting."),
         QStringLiteral("NAME"), QStringLiteral("main"));
     const QCommandLineOption importOption(
         QStringLiteral("import"), QStringLiteral("import-report: the corpus folder to import."),
         QStringLiteral("DIR"));
+    const QCommandLineOption modelOption(
+        QStringLiteral("model"),
+        QStringLiteral("encoders, extracting: a model folder to add and make active."),
+        QStringLiteral("DIR"));
     parser.addOption(sceneOption);
     parser.addOption(importOption);
+    parser.addOption(modelOption);
     parser.addPositionalArgument(QStringLiteral("ARGS"),
                                  QStringLiteral("[WORKSPACE] OUT.png [WIDTHxHEIGHT] [ROW]"));
     parser.process(app);
@@ -269,9 +378,13 @@ int main(int argc, char *argv[])
         rc = sceneLabeling(args);
     else if (scene == QLatin1String("shortcuts"))
         rc = sceneShortcuts(args);
+    else if (scene == QLatin1String("encoders"))
+        rc = sceneEncoders(args, parser.value(modelOption));
+    else if (scene == QLatin1String("extracting"))
+        rc = sceneExtracting(args, parser.value(modelOption));
     else
         err() << "unknown scene " << scene
-              << " (main, empty, import-report, labeling, shortcuts)\n";
+              << " (main, empty, import-report, labeling, shortcuts, encoders, extracting)\n";
     QSettings().clear();
     return rc;
 }

@@ -1,0 +1,450 @@
+// Feature extraction from the window, offscreen, end to end: import the generated corpus, add
+// the tiny HuBERT model folder in Features > Encoders (checked on a worker thread), make it
+// active, run Extract Features and find its embeddings in the store through a second
+// connection; a folder that is not a model is refused by name; an extraction cancelled from
+// the status bar keeps what it did and the next run finishes the rest; a clip that cannot be
+// decoded is listed with its reason; a restarted window lists the added model and keeps the
+// choice; Remove forgets a model after asking. Settings go to a test-only organisation.
+
+#include "EncodersDialog.h"
+#include "FeatureExtractionController.h"
+#include "MainWindow.h"
+#include "TestPaths.h"
+#include "features/FeatureCache.h"
+#include "store/CorpusRepository.h"
+#include "store/Database.h"
+#include "store/FeatureRepository.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QComboBox>
+#include <QDir>
+#include <QFile>
+#include <QLabel>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+#include <QToolButton>
+
+using namespace emolens;
+
+namespace {
+
+constexpr int kJobTimeoutMs = 180000;
+
+QString hubertFolder()
+{
+    return QDir(test::sourceRoot())
+        .filePath(QStringLiteral("tests/models/fixtures/hubert-tiny-base"));
+}
+
+bool importInto(MainWindow &window, const QString &folder)
+{
+    QSignalSpy finished(&window, &MainWindow::importFinished);
+    ImportRequest request;
+    request.rootPath = folder;
+    if (!window.startImport(request))
+        return false;
+    if (!finished.wait(120000) && finished.isEmpty())
+        return false;
+    return finished.first().first().value<Status>().ok();
+}
+
+// The encoder the workspace stores for this source, read on its own connection.
+std::optional<EncoderRecord> storedEncoder(const QString &workspace, const QString &source)
+{
+    Database db(workspace);
+    if (!db.open())
+        return std::nullopt;
+    for (const EncoderRecord &e : FeatureRepository(db).encoders())
+        if (e.source == source)
+            return e;
+    return std::nullopt;
+}
+
+int embeddingCount(const QString &workspace, const QString &source)
+{
+    Database db(workspace);
+    if (!db.open())
+        return -1;
+    const auto encoder = storedEncoder(workspace, source);
+    return encoder ? int(FeatureRepository(db).utterancesWithEmbedding(encoder->id).size()) : 0;
+}
+
+int utteranceCount(const QString &workspace)
+{
+    Database db(workspace);
+    return db.open() ? CorpusRepository(db).utteranceCount() : -1;
+}
+
+QMessageBox *visibleMessageBox(QWidget *parent)
+{
+    for (QMessageBox *box : parent->findChildren<QMessageBox *>())
+        if (box->isVisible())
+            return box;
+    return nullptr;
+}
+
+bool runExtraction(MainWindow &window)
+{
+    QSignalSpy finished(&window, &MainWindow::extractionFinished);
+    window.extractFeaturesAction()->trigger();
+    if (!window.isExtracting())
+        return false;
+    if (!finished.wait(kJobTimeoutMs) && finished.isEmpty())
+        return false;
+    return finished.first().first().value<Status>().ok();
+}
+
+} // namespace
+
+class TestFeaturesUi : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void addModelFolderAndExtract();
+    void folderThatIsNotAModelIsRefused();
+    void cancelKeepsWhatIsDoneAndResumes();
+    void restartKeepsEncodersAndChoice();
+    void removeForgetsAModelAfterAsking();
+    void clipsThatFailAreListed();
+
+private:
+    QTemporaryDir m_scratch;
+    QString m_workspace;
+    QString m_model;
+    int m_clips = 0;
+};
+
+void TestFeaturesUi::initTestCase()
+{
+    QCoreApplication::setOrganizationName(QStringLiteral("EmoLensTests"));
+    QCoreApplication::setApplicationName(QStringLiteral("test_features_ui"));
+    QSettings().clear();
+    QVERIFY(m_scratch.isValid());
+    const QString corpus = test::corpus(QStringLiteral("generic-csv"));
+    if (test::corporaRoot().isEmpty() || !QFileInfo(corpus).isDir())
+        QSKIP("EMOLENS_TEST_CORPORA is not set or has no generic-csv (run ctest)");
+    m_model = QFileInfo(hubertFolder()).absoluteFilePath();
+    QVERIFY2(QFileInfo::exists(QDir(m_model).filePath(QStringLiteral("model.safetensors"))),
+             qPrintable(m_model + ": the tiny HuBERT fixture is missing"));
+
+    m_workspace = m_scratch.filePath(QStringLiteral("study.emolens"));
+    MainWindow window;
+    window.show();
+    QVERIFY(window.openWorkspace(m_workspace).ok());
+    QVERIFY(importInto(window, corpus));
+    m_clips = utteranceCount(m_workspace);
+    QCOMPARE(m_clips, 48);
+}
+
+void TestFeaturesUi::addModelFolderAndExtract()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(window.openWorkspace(m_workspace).ok());
+    QVERIFY(window.encodersAction()->isEnabled());
+    QCOMPARE(window.encodersAction()->shortcut(), QKeySequence(QStringLiteral("Ctrl+Shift+E")));
+    QCOMPARE(window.extractFeaturesAction()->shortcut(), QKeySequence(QStringLiteral("Ctrl+E")));
+
+    window.encodersAction()->trigger();
+    EncodersDialog *dialog = window.encodersDialog();
+    QVERIFY(dialog);
+    QVERIFY(QTest::qWaitForWindowExposed(dialog));
+    QTableWidget *table = dialog->encoderTable();
+    QCOMPARE(table->rowCount(), 1);
+    QCOMPARE(table->item(0, EncodersDialog::NameColumn)->text(), QStringLiteral("fbank"));
+    QCOMPARE(table->item(0, EncodersDialog::LayersColumn)->text(), QStringLiteral("1 x 80"));
+    QCOMPARE(table->item(0, EncodersDialog::ExtractedColumn)->text(),
+             QStringLiteral("0 / 48 clips"));
+    QCOMPARE(dialog->activeEncoder(), QStringLiteral("fbank"));
+    QVERIFY2(!dialog->removeButton()->isEnabled(), "the built-in fbank cannot be removed");
+    QCOMPARE(dialog->batchSpinBox()->value(), 160);
+    QCOMPARE(dialog->deviceCombo()->currentText(), QStringLiteral("Automatic"));
+    QVERIFY(dialog->deviceCombo()->findData(QStringLiteral("cpu")) >= 0);
+
+    // The folder is loaded on a worker thread: the dialog answers meanwhile.
+    QSignalSpy added(dialog, &EncodersDialog::encoderAdded);
+    QVERIFY(dialog->addEncoderFolder(m_model));
+    QVERIFY(dialog->isValidating());
+    QVERIFY2(!dialog->addButton()->isEnabled(), "one folder is checked at a time");
+    QVERIFY(!dialog->addEncoderFolder(m_model));
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog->isValidating(), 60000);
+    QCOMPARE(added.count(), 1);
+    QVERIFY2(dialog->lastError().isEmpty(), qPrintable(dialog->lastError()));
+    QVERIFY(dialog->addButton()->isEnabled());
+
+    QCOMPARE(table->rowCount(), 2);
+    const int row = dialog->rowOf(m_model);
+    QCOMPARE(row, 1);
+    QCOMPARE(table->item(row, EncodersDialog::NameColumn)->text(),
+             QStringLiteral("hubert-tiny-base"));
+    QCOMPARE(table->item(row, EncodersDialog::TypeColumn)->text(), QStringLiteral("HuBERT"));
+    QCOMPARE(table->item(row, EncodersDialog::LayersColumn)->text(), QStringLiteral("3 x 32"));
+    QCOMPARE(table->item(row, EncodersDialog::ExtractedColumn)->text(),
+             QStringLiteral("0 / 48 clips"));
+    QCOMPARE(table->item(row, EncodersDialog::FolderColumn)->text(),
+             QDir::toNativeSeparators(m_model));
+    QVERIFY2(storedEncoder(m_workspace, m_model), "the folder is stored in the workspace");
+
+    // Make it active and extract with it.
+    table->selectRow(row);
+    QVERIFY(dialog->useButton()->isEnabled());
+    dialog->useButton()->click();
+    QCOMPARE(dialog->activeEncoder(), m_model);
+    QVERIFY(!dialog->useButton()->isEnabled());
+    QVERIFY(table->item(row, EncodersDialog::NameColumn)->font().bold());
+
+    QSignalSpy finished(&window, &MainWindow::extractionFinished);
+    window.extractFeaturesAction()->trigger();
+    QVERIFY(window.isExtracting());
+    QVERIFY(window.jobProgressBar()->isVisible());
+    QVERIFY(window.jobCancelButton()->isVisible());
+    QVERIFY(window.jobLabel()->text().contains(QLatin1String("hubert-tiny-base")));
+    QVERIFY2(!window.extractFeaturesAction()->isEnabled(), "one job at a time");
+    QCOMPARE(table->currentRow(), row);
+    QVERIFY2(!dialog->removeButton()->isEnabled(), "no encoder is removed while extracting");
+    QVERIFY(!window.startExtraction());
+    ImportRequest again;
+    again.rootPath = test::corpus(QStringLiteral("generic-csv"));
+    QVERIFY2(!window.startImport(again), "no import while extracting");
+    QVERIFY(!window.openWorkspace(m_workspace).ok());
+
+    QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), kJobTimeoutMs);
+    const Status status = finished.first().first().value<Status>();
+    QVERIFY2(status.ok(), qPrintable(status.error()));
+    QVERIFY(!window.jobProgressBar()->isVisible());
+    QVERIFY(window.extractFeaturesAction()->isEnabled());
+
+    QCOMPARE(embeddingCount(m_workspace, m_model), m_clips);
+    const QString message = window.statusBar()->currentMessage();
+    QVERIFY2(message.startsWith(QLatin1String("Extracted 48 clips with hubert-tiny-base")),
+             qPrintable(message));
+    QVERIFY2(message.endsWith(QLatin1String("0 failed")), qPrintable(message));
+    QVERIFY2(!visibleMessageBox(&window), "no failure dialog when every clip worked");
+
+    // The dialog shows what was done and what the cache holds.
+    QCOMPARE(table->item(row, EncodersDialog::ExtractedColumn)->text(),
+             QStringLiteral("48 / 48 clips"));
+    QVERIFY(table->item(row, EncodersDialog::CacheColumn)->text().toDouble() > 0);
+    const auto encoder = storedEncoder(m_workspace, m_model);
+    QVERIFY(encoder);
+    QVERIFY(FeatureCache(FeatureCache::defaultRootFor(m_workspace)).bytesOnDisk(encoder->identity) >
+            0);
+
+    // Running it again finds everything done.
+    QVERIFY(runExtraction(window));
+    QVERIFY2(window.statusBar()->currentMessage().startsWith(QLatin1String("Nothing to extract")),
+             qPrintable(window.statusBar()->currentMessage()));
+}
+
+void TestFeaturesUi::folderThatIsNotAModelIsRefused()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(window.openWorkspace(m_workspace).ok());
+    EncodersDialog *dialog = window.showEncodersDialog();
+    QVERIFY(dialog);
+    const int rowsBefore = dialog->encoderTable()->rowCount();
+    QCOMPARE(rowsBefore, 2);
+
+    const QString notAModel = test::corpus(QStringLiteral("generic-csv"));
+    QSignalSpy failed(dialog, &EncodersDialog::addFailed);
+    QVERIFY(dialog->addEncoderFolder(notAModel));
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog->isValidating(), 60000);
+    QCOMPARE(failed.count(), 1);
+    const QString error = dialog->lastError();
+    QVERIFY2(error.contains(QDir::toNativeSeparators(QFileInfo(notAModel).absoluteFilePath())),
+             qPrintable(error));
+    QVERIFY2(error.contains(QLatin1String("config.json")), qPrintable(error));
+
+    // The user sees it in a message box, which the test closes like a user would.
+    QMessageBox *box = visibleMessageBox(dialog);
+    QVERIFY(box);
+    QCOMPARE(box->text(), error);
+    box->button(QMessageBox::Ok)->click();
+    QTRY_VERIFY(!visibleMessageBox(dialog));
+
+    QCOMPARE(dialog->encoderTable()->rowCount(), rowsBefore);
+    Database db(m_workspace);
+    QVERIFY(db.open().ok());
+    // Only the HuBERT folder is stored: fbank is listed from the code until it extracts.
+    QCOMPARE(FeatureRepository(db).encoders().size(), 1);
+}
+
+void TestFeaturesUi::cancelKeepsWhatIsDoneAndResumes()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(window.openWorkspace(m_workspace).ok());
+    EncodersDialog *dialog = window.showEncodersDialog();
+    QVERIFY(dialog);
+    // fbank, in small batches, so there is a batch boundary to stop at.
+    QVERIFY(dialog->useEncoder(QStringLiteral("fbank")));
+    dialog->batchSpinBox()->setValue(10);
+    dialog->close();
+
+    // Cancel from the status bar as soon as the first batch is reported done.
+    bool clicked = false;
+    connect(window.featureExtraction(), &FeatureExtractionController::progress, &window,
+            [&](double fraction, const QString &, const QString &) {
+                if (!clicked && fraction > 0) {
+                    clicked = true;
+                    QTest::mouseClick(window.jobCancelButton(), Qt::LeftButton);
+                }
+            });
+    QVERIFY(runExtraction(window));
+    QVERIFY(clicked);
+    QVERIFY(window.featureExtraction()->lastReport().cancelled);
+    const int done = embeddingCount(m_workspace, QStringLiteral("fbank"));
+    qInfo("cancelled after %d of %d clips", done, m_clips);
+    QVERIFY2(done > 0 && done < m_clips, qPrintable(QString::number(done)));
+    QCOMPARE(window.statusBar()->currentMessage(),
+             QStringLiteral("Extraction cancelled; %1 of 48 clips done - run it again to continue")
+                 .arg(done));
+
+    // The second run does only the rest.
+    clicked = true;
+    QVERIFY(runExtraction(window));
+    QCOMPARE(embeddingCount(m_workspace, QStringLiteral("fbank")), m_clips);
+    const ExtractFeaturesReport &report = window.featureExtraction()->lastReport();
+    QVERIFY(!report.cancelled);
+    QCOMPARE(report.alreadyDone, done);
+    QCOMPARE(report.extracted, m_clips - done);
+    const QString message = window.statusBar()->currentMessage();
+    QVERIFY2(
+        message.startsWith(QStringLiteral("Extracted %1 clips with fbank").arg(m_clips - done)),
+        qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("%1 already done").arg(done)), qPrintable(message));
+}
+
+void TestFeaturesUi::restartKeepsEncodersAndChoice()
+{
+    {
+        MainWindow window;
+        window.show();
+        QVERIFY(window.openWorkspace(m_workspace).ok());
+        EncodersDialog *dialog = window.showEncodersDialog();
+        QCOMPARE(dialog->activeEncoder(), QStringLiteral("fbank"));
+        QCOMPARE(dialog->batchSpinBox()->value(), 10);
+        QVERIFY(dialog->useEncoder(m_model));
+        dialog->deviceCombo()->setCurrentIndex(dialog->deviceCombo()->findData("cpu"));
+        dialog->batchSpinBox()->setValue(80);
+    }
+    MainWindow window;
+    window.show();
+    QVERIFY(window.openWorkspace(m_workspace).ok());
+    EncodersDialog *dialog = window.showEncodersDialog();
+    QVERIFY(dialog);
+    QCOMPARE(dialog->encoderTable()->rowCount(), 2);
+    const int row = dialog->rowOf(m_model);
+    QCOMPARE(row, 1);
+    QCOMPARE(dialog->encoderTable()->item(row, EncodersDialog::ExtractedColumn)->text(),
+             QStringLiteral("48 / 48 clips"));
+    QCOMPARE(dialog->encoderTable()->item(0, EncodersDialog::ExtractedColumn)->text(),
+             QStringLiteral("48 / 48 clips"));
+    QCOMPARE(dialog->activeEncoder(), m_model);
+    QVERIFY(dialog->encoderTable()->item(row, EncodersDialog::NameColumn)->font().bold());
+    QCOMPARE(dialog->deviceCombo()->currentData().toString(), QStringLiteral("cpu"));
+    QCOMPARE(dialog->batchSpinBox()->value(), 80);
+    // The action runs what the dialog shows.
+    QVERIFY(runExtraction(window));
+    QCOMPARE(window.featureExtraction()->lastReport().encoderName,
+             QStringLiteral("hubert-tiny-base"));
+    QCOMPARE(window.featureExtraction()->lastReport().device, QStringLiteral("cpu"));
+}
+
+void TestFeaturesUi::removeForgetsAModelAfterAsking()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(window.openWorkspace(m_workspace).ok());
+    EncodersDialog *dialog = window.showEncodersDialog();
+    QVERIFY(dialog);
+    const int row = dialog->rowOf(m_model);
+    QVERIFY(row > 0);
+    dialog->encoderTable()->selectRow(row);
+    QVERIFY(dialog->removeButton()->isEnabled());
+
+    // First the user says Cancel: nothing changes.
+    QString question;
+    auto answer = [&question](QMessageBox::StandardButton button) {
+        QTimer::singleShot(0, [&question, button] {
+            auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+            if (!box)
+                return;
+            question = box->text();
+            box->button(button)->click();
+        });
+    };
+    answer(QMessageBox::Cancel);
+    dialog->removeButton()->click();
+    QVERIFY2(question.contains(QLatin1String("hubert-tiny-base")), qPrintable(question));
+    QCOMPARE(dialog->rowOf(m_model), row);
+    QVERIFY(storedEncoder(m_workspace, m_model));
+
+    answer(QMessageBox::Yes);
+    dialog->removeButton()->click();
+    QCOMPARE(dialog->rowOf(m_model), -1);
+    QCOMPARE(dialog->encoderTable()->rowCount(), 1);
+    QVERIFY2(!storedEncoder(m_workspace, m_model), "the workspace forgot the folder");
+    QCOMPARE(dialog->activeEncoder(), QStringLiteral("fbank"));
+    Database db(m_workspace);
+    QVERIFY(db.open().ok());
+    QCOMPARE(FeatureExtractionController::activeChoiceFor(db).encoder, QStringLiteral("fbank"));
+}
+
+void TestFeaturesUi::clipsThatFailAreListed()
+{
+    // A copy of the corpus in which one clip is damaged after the import.
+    const QString corpus = m_scratch.filePath(QStringLiteral("damaged"));
+    QVERIFY(QDir().mkpath(corpus));
+    QFile manifest(QDir(corpus).filePath(QStringLiteral("manifest.csv")));
+    QVERIFY(manifest.open(QIODevice::WriteOnly));
+    manifest.write("path,label,speaker,gender\n");
+    const QDir audio(
+        QDir(test::corpus(QStringLiteral("generic-csv"))).filePath(QStringLiteral("audio")));
+    const QString speaker = audio.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name).value(0);
+    const QDir speakerDir(audio.filePath(speaker));
+    const QStringList clips =
+        speakerDir.entryList({QStringLiteral("*.wav")}, QDir::Files, QDir::Name);
+    QVERIFY(clips.size() >= 4);
+    for (int i = 0; i < 4; ++i) {
+        QVERIFY(QFile::copy(speakerDir.filePath(clips[i]), QDir(corpus).filePath(clips[i])));
+        manifest.write(QStringLiteral("%1,neutral,spk1,female\n").arg(clips[i]).toUtf8());
+    }
+    manifest.close();
+
+    const QString workspace = m_scratch.filePath(QStringLiteral("damaged.emolens"));
+    MainWindow window;
+    window.show();
+    QVERIFY(window.openWorkspace(workspace).ok());
+    QVERIFY(importInto(window, corpus));
+    const QString damaged = QDir(corpus).filePath(clips[2]);
+    {
+        QFile file(damaged);
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        file.write("no longer audio");
+    }
+    QVERIFY(runExtraction(window)); // the run itself succeeds; the clip is reported
+    const QString message = window.statusBar()->currentMessage();
+    QVERIFY2(message.endsWith(QLatin1String("1 failed")), qPrintable(message));
+    QCOMPARE(embeddingCount(workspace, QStringLiteral("fbank")), 3);
+    QMessageBox *box = visibleMessageBox(&window);
+    QVERIFY2(box, "the failed clip is listed in a dialog");
+    QVERIFY2(box->detailedText().contains(damaged), qPrintable(box->detailedText()));
+    box->button(QMessageBox::Ok)->click();
+}
+
+QTEST_MAIN(TestFeaturesUi)
+#include "test_features_ui.moc"
