@@ -4,13 +4,20 @@
 #include "ModelWeights.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
+#if defined(__linux__)
+#include <dlfcn.h>
+#endif
+
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <limits>
 #include <sstream>
 
 namespace emolens {
@@ -19,16 +26,20 @@ namespace {
 
 struct ConvLayer
 {
+    // The kernel as one GEMM operand: [kernel * inChannels, outChannels], row (tap, inChannel),
+    // so a window of `kernel` channels-last frames times it gives one output frame.
     at::Tensor weight;
     at::Tensor bias; // undefined without conv_bias
     at::Tensor normWeight;
     at::Tensor normBias; // undefined when the layer has no norm
-    int stride = 1;
+    std::int64_t kernel = 1;
+    std::int64_t stride = 1;
 };
 
 struct TransformerLayer
 {
-    at::Tensor queryWeight, queryBias, keyWeight, keyBias, valueWeight, valueBias;
+    // Query, key and value projections stacked ([3 * hidden, hidden]): one GEMM for all three.
+    at::Tensor projectionWeight, projectionBias;
     at::Tensor outWeight, outBias;
     at::Tensor attentionNormWeight, attentionNormBias;
     at::Tensor feedForwardInWeight, feedForwardInBias, feedForwardOutWeight, feedForwardOutBias;
@@ -36,19 +47,6 @@ struct TransformerLayer
     // WavLM's gate on the relative position bias.
     at::Tensor gateConstant, gateWeight, gateBias;
 };
-
-at::Tensor activate(const at::Tensor &x, EncoderConfig::Activation activation)
-{
-    switch (activation) {
-    case EncoderConfig::Activation::GeluTanh:
-        return at::gelu(x, "tanh");
-    case EncoderConfig::Activation::Relu:
-        return at::relu(x);
-    case EncoderConfig::Activation::Gelu:
-        break;
-    }
-    return at::gelu(x);
-}
 
 // Fetches the expected tensors one by one; the first problem is kept and later calls do
 // nothing, so the loader reads as a list and still stops at the first bad tensor.
@@ -87,22 +85,6 @@ std::string readWholeFile(const std::string &path, bool &ok)
     return text.str();
 }
 
-// The largest negative value of the dtype: added to the scores of padded keys. Finite (not
-// -inf) so a clip with no valid frame gives uniform weights instead of NaN.
-double maskedScore(at::ScalarType type)
-{
-    switch (type) {
-    case at::kHalf:
-        return -65504.0;
-    case at::kBFloat16:
-        return -3.38e38;
-    case at::kDouble:
-        return std::numeric_limits<double>::lowest();
-    default:
-        return std::numeric_limits<float>::lowest();
-    }
-}
-
 } // namespace
 
 struct SelfSupervisedEncoder::Network
@@ -129,11 +111,11 @@ struct SelfSupervisedEncoder::Network
               &positionWeight, &positionBias, &encoderNormWeight, &encoderNormBias,
               &relativeEmbedding});
         for (TransformerLayer &l : layers)
-            each({&l.queryWeight, &l.queryBias, &l.keyWeight, &l.keyBias, &l.valueWeight,
-                  &l.valueBias, &l.outWeight, &l.outBias, &l.attentionNormWeight,
-                  &l.attentionNormBias, &l.feedForwardInWeight, &l.feedForwardInBias,
-                  &l.feedForwardOutWeight, &l.feedForwardOutBias, &l.finalNormWeight,
-                  &l.finalNormBias, &l.gateConstant, &l.gateWeight, &l.gateBias});
+            each({&l.projectionWeight, &l.projectionBias, &l.outWeight, &l.outBias,
+                  &l.attentionNormWeight, &l.attentionNormBias, &l.feedForwardInWeight,
+                  &l.feedForwardInBias, &l.feedForwardOutWeight, &l.feedForwardOutBias,
+                  &l.finalNormWeight, &l.finalNormBias, &l.gateConstant, &l.gateWeight,
+                  &l.gateBias});
     }
 };
 
@@ -202,12 +184,15 @@ ModelStatus SelfSupervisedEncoder::load(const std::string &folder, const Encoder
         ConvLayer layer;
         const std::int64_t channels = c.convDim[i];
         layer.weight = reader.get(base + "conv.weight", {channels, inChannels, c.convKernel[i]});
+        if (layer.weight.defined())
+            layer.weight = layer.weight.permute({2, 1, 0}).reshape({-1, channels});
         if (c.convBias)
             layer.bias = reader.get(base + "conv.bias", {channels});
         if (c.featureNorm == EncoderConfig::FeatureNorm::Layer || i == 0) {
             layer.normWeight = reader.get(base + "layer_norm.weight", {channels});
             layer.normBias = reader.get(base + "layer_norm.bias", {channels});
         }
+        layer.kernel = c.convKernel[i];
         layer.stride = c.convStride[i];
         network->conv.push_back(std::move(layer));
         inChannels = channels;
@@ -253,12 +238,18 @@ ModelStatus SelfSupervisedEncoder::load(const std::string &folder, const Encoder
     for (int i = 0; i < c.layerCount; ++i) {
         const std::string base = "encoder.layers." + std::to_string(i) + ".";
         TransformerLayer l;
-        l.queryWeight = reader.get(base + "attention.q_proj.weight", {hidden, hidden});
-        l.queryBias = reader.get(base + "attention.q_proj.bias", {hidden});
-        l.keyWeight = reader.get(base + "attention.k_proj.weight", {hidden, hidden});
-        l.keyBias = reader.get(base + "attention.k_proj.bias", {hidden});
-        l.valueWeight = reader.get(base + "attention.v_proj.weight", {hidden, hidden});
-        l.valueBias = reader.get(base + "attention.v_proj.bias", {hidden});
+        const at::Tensor queryWeight =
+            reader.get(base + "attention.q_proj.weight", {hidden, hidden});
+        const at::Tensor queryBias = reader.get(base + "attention.q_proj.bias", {hidden});
+        const at::Tensor keyWeight = reader.get(base + "attention.k_proj.weight", {hidden, hidden});
+        const at::Tensor keyBias = reader.get(base + "attention.k_proj.bias", {hidden});
+        const at::Tensor valueWeight =
+            reader.get(base + "attention.v_proj.weight", {hidden, hidden});
+        const at::Tensor valueBias = reader.get(base + "attention.v_proj.bias", {hidden});
+        if (reader.status()) {
+            l.projectionWeight = at::cat({queryWeight, keyWeight, valueWeight});
+            l.projectionBias = at::cat({queryBias, keyBias, valueBias});
+        }
         l.outWeight = reader.get(base + "attention.out_proj.weight", {hidden, hidden});
         l.outBias = reader.get(base + "attention.out_proj.bias", {hidden});
         l.attentionNormWeight = reader.get(base + "layer_norm.weight", {hidden});
@@ -336,9 +327,242 @@ at::Tensor relativePositionBias(const at::Tensor &embedding, std::int64_t frames
 
 } // namespace
 
+namespace {
+
+// Books the time between marks to named stages when a profile is asked for; otherwise every
+// call returns at once (no clock read, no string built).
+class StageClock
+{
+public:
+    explicit StageClock(std::vector<SelfSupervisedEncoder::StageSeconds> *stages) : m_stages(stages)
+    {
+    }
+
+    // `layer` >= 0 prefixes the stage with "cnn LAYER " (the per-layer CNN stages).
+    void mark(const char *stage, int layer = -1, double flops = 0.0)
+    {
+        if (m_stages == nullptr)
+            return;
+        const auto now = std::chrono::steady_clock::now();
+        const double seconds = std::chrono::duration<double>(now - m_last).count();
+        m_last = now;
+        const std::string name =
+            layer < 0 ? std::string(stage) : "cnn " + std::to_string(layer) + " " + stage;
+        for (SelfSupervisedEncoder::StageSeconds &entry : *m_stages) {
+            if (entry.stage == name) {
+                entry.seconds += seconds;
+                entry.flops += flops;
+                return;
+            }
+        }
+        m_stages->push_back({name, seconds, flops});
+    }
+
+    void addFlops(const char *stage, double flops)
+    {
+        if (m_stages == nullptr)
+            return;
+        for (SelfSupervisedEncoder::StageSeconds &entry : *m_stages) {
+            if (entry.stage == stage)
+                entry.flops += flops;
+        }
+    }
+
+private:
+    std::vector<SelfSupervisedEncoder::StageSeconds> *m_stages;
+    std::chrono::steady_clock::time_point m_last = std::chrono::steady_clock::now();
+};
+
+// Output frames per CNN chunk on the CPU: the first layer's output for a chunk is then about
+// 16 MB (512 channels), reused from chunk to chunk instead of ~300 MB of fresh memory per
+// 10 s clip (first touches of fresh pages cost as much as the arithmetic on some machines),
+// the last layers' GEMMs still have 128+ rows, and the overlap recomputed between chunks (the
+// receptive field less the hop) costs under 1%.
+constexpr std::int64_t kCpuChunkFrames = 128;
+
+// Rows per feed-forward block: as many as one 10 s clip has, so a batch runs GEMMs of the
+// shape a single clip does.
+constexpr std::int64_t kRowBlock = 512;
+
+// True when the GEMMs run on OpenBLAS's pthread pool (Debian's default BLAS), a pool separate
+// from ATen's OpenMP workers. Looked up at run time so any BLAS build links alike.
+bool blasHasOwnThreadPool()
+{
+#if defined(__linux__)
+    using Query = int (*)();
+    static const auto query = reinterpret_cast<Query>(dlsym(RTLD_DEFAULT, "openblas_get_parallel"));
+    return query != nullptr && query() == 1 && !at::hasMKL();
+#else
+    return false;
+#endif
+}
+
+// While a CPU encode runs, ATen's own (element-wise) work runs on the calling thread alone
+// when the BLAS has its own pool: both pools' workers busy-wait between calls, and on a small
+// machine they fight for the cores (2 cores, 10 s clip: 1.0 s this way, 1.4 to 3.9 s with
+// two ATen threads). at::set_num_threads sets the calling thread's OpenMP thread count (and
+// the default for threads that have not used ATen yet); the count is restored on exit.
+class BlasOwnsTheCores
+{
+public:
+    explicit BlasOwnsTheCores(bool cpu)
+    {
+        if (cpu && blasHasOwnThreadPool() && at::get_num_threads() > 1) {
+            m_previous = at::get_num_threads();
+            at::set_num_threads(1);
+        }
+    }
+    ~BlasOwnsTheCores()
+    {
+        if (m_previous > 0)
+            at::set_num_threads(m_previous);
+    }
+    BlasOwnsTheCores(const BlasOwnsTheCores &) = delete;
+    BlasOwnsTheCores &operator=(const BlasOwnsTheCores &) = delete;
+
+private:
+    int m_previous = 0;
+};
+
+void activateInPlace(at::Tensor &x, EncoderConfig::Activation activation)
+{
+    switch (activation) {
+    case EncoderConfig::Activation::GeluTanh:
+        at::gelu_(x, "tanh");
+        return;
+    case EncoderConfig::Activation::Relu:
+        at::relu_(x);
+        return;
+    case EncoderConfig::Activation::Gelu:
+        break;
+    }
+    at::gelu_(x);
+}
+
+// Rows [frame * stride, frame * stride + taps) of channels-last `x`, from tap `firstTap` on,
+// as one [frames, taps * channels] matrix view (no copy).
+at::Tensor windows(const at::Tensor &x, std::int64_t frames, std::int64_t stride,
+                   std::int64_t firstTap, std::int64_t taps)
+{
+    const std::int64_t channels = x.size(1);
+    return x.as_strided({frames, taps * channels}, {stride * channels, 1},
+                        x.storage_offset() + firstTap * channels);
+}
+
+// A strided 1-D convolution over contiguous channels-last frames [inFrames, inChannels] as
+// GEMMs against `weight` [kernel * inChannels, outChannels]. One view of all `kernel` taps
+// would have overlapping rows (kernel > stride), which BLAS cannot read in place, so ATen
+// would copy it (98 MB for the second layer of a 10 s clip); taps in groups of `stride` do
+// not overlap, so each group is a plain matrix and its product is accumulated in place.
+at::Tensor convolve(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias,
+                    std::int64_t kernel, std::int64_t stride)
+{
+    const std::int64_t inChannels = x.size(1);
+    const std::int64_t frames = (x.size(0) - kernel) / stride + 1;
+    if (inChannels * stride < 64) {
+        // The waveform layer: its windows are tiny, and one GEMM over a copy beats several
+        // with an inner dimension of 5.
+        const at::Tensor copied = windows(x, frames, stride, 0, kernel).contiguous();
+        return bias.defined() ? at::addmm(bias, copied, weight) : at::mm(copied, weight);
+    }
+    at::Tensor y;
+    for (std::int64_t tap = 0; tap < kernel; tap += stride) {
+        const std::int64_t taps = std::min(stride, kernel - tap);
+        const at::Tensor group = windows(x, frames, stride, tap, taps);
+        const at::Tensor groupWeight = weight.narrow(0, tap * inChannels, taps * inChannels);
+        if (!y.defined())
+            y = bias.defined() ? at::addmm(bias, group, groupWeight) : at::mm(group, groupWeight);
+        else
+            y.addmm_(group, groupWeight);
+    }
+    return y;
+}
+
+// The first layer's group norm (per channel, over all the clip's frames) folded into its
+// convolution. The output's per-channel mean and variance follow from the mean and covariance
+// of the input windows (in double, so no cancellation), so the normalised output is one GEMM
+// with rescaled weights and a shifted bias, and the full-length activation (64 MB for 10 s) is
+// never stored. The conv bias cancels in the normalisation.
+void foldGroupNorm(const at::Tensor &samples, const ConvLayer &layer, at::Tensor &weight,
+                   at::Tensor &bias)
+{
+    const std::int64_t frames = (samples.size(0) - layer.kernel) / layer.stride + 1;
+    const at::Tensor input =
+        windows(samples.view({-1, 1}), frames, layer.stride, 0, layer.kernel).to(at::kDouble);
+    const at::Tensor inputMean = input.mean(0);
+    const at::Tensor centred = input - inputMean;
+    const at::Tensor covariance = at::mm(centred.t(), centred) / static_cast<double>(frames);
+    const at::Tensor kernel = layer.weight.to(at::kDouble); // [taps, channels]
+    const at::Tensor outputMean = at::mv(kernel.t(), inputMean);
+    const at::Tensor outputVariance = (at::mm(covariance, kernel) * kernel).sum(0);
+    const at::Tensor scale = layer.normWeight.to(at::kDouble) * (outputVariance + 1e-5).rsqrt();
+    weight = (kernel * scale).to(at::kFloat);
+    bias = (layer.normBias.to(at::kDouble) - outputMean * scale).to(at::kFloat);
+}
+
+// The CNN feature extractor on one clip's valid samples (contiguous, 1-D), written to
+// `features` [frames, channels], in chunks of `chunkFrames` output frames: each chunk reads
+// the samples its receptive field needs, so the result is the whole-clip result exactly.
+void extractClip(const at::Tensor &samples, const std::vector<ConvLayer> &conv,
+                 EncoderConfig::FeatureNorm featureNorm, EncoderConfig::Activation activation,
+                 std::int64_t chunkFrames, at::Tensor features, StageClock &clock)
+{
+    const std::size_t layerCount = conv.size();
+    at::Tensor firstWeight = conv.front().weight;
+    at::Tensor firstBias = conv.front().bias;
+    const bool groupNorm =
+        conv.front().normWeight.defined() && featureNorm == EncoderConfig::FeatureNorm::Group;
+    if (groupNorm)
+        foldGroupNorm(samples, conv.front(), firstWeight, firstBias);
+    clock.mark("norm statistics", 0);
+
+    const std::int64_t frames = features.size(0);
+    std::vector<std::int64_t> begin(layerCount + 1), end(layerCount + 1);
+    for (std::int64_t first = 0; first < frames; first += chunkFrames) {
+        // The input range each layer needs for this chunk, from the last layer back.
+        begin[layerCount] = first;
+        end[layerCount] = std::min(frames, first + chunkFrames);
+        for (std::size_t i = layerCount; i-- > 0;) {
+            begin[i] = begin[i + 1] * conv[i].stride;
+            end[i] = (end[i + 1] - 1) * conv[i].stride + conv[i].kernel;
+        }
+        at::Tensor x = samples.narrow(0, begin[0], end[0] - begin[0]).view({-1, 1});
+        for (std::size_t i = 0; i < layerCount; ++i) {
+            const ConvLayer &layer = conv[i];
+            const int index = static_cast<int>(i);
+            x = i == 0 ? convolve(x, firstWeight, firstBias, layer.kernel, layer.stride)
+                       : convolve(x, layer.weight, layer.bias, layer.kernel, layer.stride);
+            clock.mark("conv", index, 2.0 * static_cast<double>(x.numel()) * layer.weight.size(0));
+            if (layer.normWeight.defined() && !groupNorm)
+                x = at::layer_norm(x, {x.size(1)}, layer.normWeight, layer.normBias, 1e-5);
+            activateInPlace(x, activation);
+            clock.mark("norm+activation", index);
+        }
+        features.narrow(0, begin[layerCount], end[layerCount] - begin[layerCount]).copy_(x);
+    }
+}
+
+} // namespace
+
 ModelStatus SelfSupervisedEncoder::encode(const at::Tensor &waveforms,
                                           const std::vector<std::int64_t> &sampleLengths,
                                           HiddenStates &out) const
+{
+    return run(waveforms, sampleLengths, out, nullptr);
+}
+
+ModelStatus SelfSupervisedEncoder::encodeProfiled(const at::Tensor &waveforms,
+                                                  const std::vector<std::int64_t> &sampleLengths,
+                                                  HiddenStates &out,
+                                                  std::vector<StageSeconds> &stages) const
+{
+    stages.clear();
+    return run(waveforms, sampleLengths, out, &stages);
+}
+
+ModelStatus SelfSupervisedEncoder::run(const at::Tensor &waveforms,
+                                       const std::vector<std::int64_t> &sampleLengths,
+                                       HiddenStates &out, std::vector<StageSeconds> *stages) const
 {
     out = HiddenStates();
     std::vector<std::int64_t> lengths;
@@ -346,8 +570,10 @@ ModelStatus SelfSupervisedEncoder::encode(const at::Tensor &waveforms,
         return status;
     const EncoderConfig &c = m_config;
     const Network &n = *m_network;
+    StageClock clock(stages);
     try {
         c10::InferenceMode inferenceMode;
+        const BlasOwnsTheCores threads(m_device.is_cpu());
         const std::int64_t batch = waveforms.size(0);
         const std::int64_t totalFrames = c.frameCount(waveforms.size(1));
         for (const std::int64_t length : lengths)
@@ -357,153 +583,181 @@ ModelStatus SelfSupervisedEncoder::encode(const at::Tensor &waveforms,
             out.layers = at::zeros({layerCount(), batch, 0, c.hiddenSize}, floatOptions);
             return ModelStatus::success();
         }
-        const at::Tensor lengthTensor =
-            at::tensor(lengths, at::TensorOptions().dtype(at::kLong)).to(m_device);
-        const bool padded = std::any_of(lengths.begin(), lengths.end(),
-                                        [&](std::int64_t l) { return l != waveforms.size(1); });
+        const bool padded = std::any_of(out.frameLengths.begin(), out.frameLengths.end(),
+                                        [&](std::int64_t frames) { return frames != totalFrames; });
 
-        // Padding is zeroed first so whatever the caller left there (even NaN) stays out.
-        at::Tensor x = waveforms.to(floatOptions);
-        std::vector<std::int64_t> layerLengths = lengths;
-        if (padded) {
-            const at::Tensor valid = at::arange(x.size(1), lengthTensor.options())
-                                         .unsqueeze(0)
-                                         .lt(lengthTensor.unsqueeze(1));
-            x = at::where(valid, x, at::zeros({}, floatOptions));
+        // The CNN runs clip by clip on each clip's valid samples only, so padding (whatever
+        // the caller left there, even NaN) never enters and a padded clip gets exactly the
+        // features it gets alone; its padded frames stay zero.
+        const at::Tensor samples = waveforms.to(floatOptions);
+        const std::int64_t convChannels = n.conv.back().weight.size(1);
+        const at::Tensor features =
+            padded ? at::zeros({batch, totalFrames, convChannels}, floatOptions)
+                   : at::empty({batch, totalFrames, convChannels}, floatOptions);
+        const std::int64_t chunkFrames = m_device.is_cpu() ? kCpuChunkFrames : totalFrames;
+        for (std::int64_t b = 0; b < batch; ++b) {
+            const std::int64_t frames = out.frameLengths[static_cast<std::size_t>(b)];
+            if (frames == 0)
+                continue;
+            extractClip(samples[b].narrow(0, 0, lengths[static_cast<std::size_t>(b)]).contiguous(),
+                        n.conv, c.featureNorm, c.featureActivation, chunkFrames,
+                        features[b].narrow(0, 0, frames), clock);
         }
-        x = x.unsqueeze(1); // [batch, 1, samples]
-        for (std::size_t i = 0; i < n.conv.size(); ++i) {
-            const ConvLayer &layer = n.conv[i];
-            x = at::conv1d(x, layer.weight, layer.bias, layer.stride);
-            for (std::int64_t &length : layerLengths)
-                length =
-                    length < c.convKernel[i] ? 0 : (length - c.convKernel[i]) / c.convStride[i] + 1;
-            if (layer.normWeight.defined()) {
-                if (c.featureNorm == EncoderConfig::FeatureNorm::Layer) {
-                    x = at::layer_norm(x.transpose(1, 2), {x.size(1)}, layer.normWeight,
-                                       layer.normBias, 1e-5)
-                            .transpose(1, 2);
-                } else if (!padded) {
-                    x = at::group_norm(x, x.size(1), layer.normWeight, layer.normBias, 1e-5);
-                } else {
-                    // Per-channel statistics over each clip's valid frames only.
-                    const at::Tensor frameLengths =
-                        at::tensor(layerLengths, at::TensorOptions().dtype(at::kLong)).to(m_device);
-                    const at::Tensor valid = at::arange(x.size(2), frameLengths.options())
-                                                 .unsqueeze(0)
-                                                 .lt(frameLengths.unsqueeze(1))
-                                                 .unsqueeze(1); // [batch, 1, frames]
-                    const at::Tensor count =
-                        frameLengths.clamp_min(1).to(at::kFloat).view({-1, 1, 1});
-                    const at::Tensor zero = at::zeros({}, floatOptions);
-                    const at::Tensor mean = at::where(valid, x, zero).sum(2, true) / count;
-                    const at::Tensor centred = x - mean;
-                    const at::Tensor variance =
-                        at::where(valid, centred * centred, zero).sum(2, true) / count;
-                    x = centred * (variance + 1e-5).rsqrt() * layer.normWeight.view({1, -1, 1}) +
-                        layer.normBias.view({1, -1, 1});
-                }
-            }
-            x = activate(x, c.featureActivation);
-        }
-        x = x.transpose(1, 2); // [batch, frames, channels]
 
+        // From here on the frames of all clips are rows of one [batch * frames, width] matrix.
+        const std::int64_t rows = batch * totalFrames;
+        const std::int64_t hidden = c.hiddenSize;
+        at::Tensor x = features.view({rows, convChannels});
         if (n.projectionNormWeight.defined())
-            x = at::layer_norm(x, {x.size(2)}, n.projectionNormWeight, n.projectionNormBias,
+            x = at::layer_norm(x, {convChannels}, n.projectionNormWeight, n.projectionNormBias,
                                c.layerNormEps);
         x = at::linear(x, n.projectionWeight, n.projectionBias);
-
-        const at::Tensor frameLengths =
-            at::tensor(out.frameLengths, at::TensorOptions().dtype(at::kLong)).to(m_device);
-        const at::Tensor validFrames = at::arange(totalFrames, frameLengths.options())
-                                           .unsqueeze(0)
-                                           .lt(frameLengths.unsqueeze(1)); // [batch, frames]
-        at::Tensor scoreMask; // [batch, 1, 1, frames], added to attention scores
-        if (padded) {
-            x = x.masked_fill(validFrames.logical_not().unsqueeze(2), 0.0);
-            scoreMask = at::zeros({batch, 1, 1, totalFrames}, floatOptions)
-                            .masked_fill(validFrames.logical_not().view({batch, 1, 1, -1}),
-                                         maskedScore(at::kFloat));
-        }
+        const auto zeroPadding = [&](const at::Tensor &matrix) {
+            for (std::int64_t b = 0; b < batch; ++b) {
+                const std::int64_t frames = out.frameLengths[static_cast<std::size_t>(b)];
+                matrix.narrow(0, b * totalFrames + frames, totalFrames - frames).zero_();
+            }
+        };
+        if (padded)
+            zeroPadding(x);
+        clock.mark("projection", -1, 2.0 * static_cast<double>(rows) * convChannels * hidden);
 
         const std::int64_t kernel = c.positionConvKernel;
-        at::Tensor position =
-            at::conv1d(x.transpose(1, 2), n.positionWeight, n.positionBias,
-                       /*stride=*/1, /*padding=*/kernel / 2, /*dilation=*/1, c.positionConvGroups);
+        at::Tensor position = at::conv1d(
+            x.view({batch, totalFrames, hidden}).transpose(1, 2), n.positionWeight, n.positionBias,
+            /*stride=*/1, /*padding=*/kernel / 2, /*dilation=*/1, c.positionConvGroups);
         if (kernel % 2 == 0)
             position = position.narrow(2, 0, position.size(2) - 1);
-        x = x + activate(position, EncoderConfig::Activation::Gelu).transpose(1, 2);
+        activateInPlace(position, EncoderConfig::Activation::Gelu);
+        x.view({batch, totalFrames, hidden}).add_(position.transpose(1, 2));
         if (!c.stableLayerNorm)
-            x = at::layer_norm(x, {c.hiddenSize}, n.encoderNormWeight, n.encoderNormBias,
-                               c.layerNormEps);
+            x = at::layer_norm(x, {hidden}, n.encoderNormWeight, n.encoderNormBias, c.layerNormEps);
+        clock.mark("positional conv", -1,
+                   2.0 * static_cast<double>(rows) * hidden * (hidden / c.positionConvGroups) *
+                       kernel);
 
-        std::vector<at::Tensor> states;
-        states.reserve(static_cast<std::size_t>(layerCount()));
-        states.push_back(x);
+        // Every layer's output goes straight into its slice of the result.
+        out.layers = at::empty({layerCount(), batch, totalFrames, hidden}, floatOptions);
+        const auto keep = [&](int layer, const at::Tensor &state) {
+            out.layers[layer].view({rows, hidden}).copy_(state);
+        };
+        keep(0, x);
 
         const std::int64_t heads = c.headCount;
-        const std::int64_t headSize = c.hiddenSize / heads;
+        const std::int64_t headSize = hidden / heads;
         const double scaling = 1.0 / std::sqrt(static_cast<double>(headSize));
         at::Tensor positionBias;
         if (n.relativeEmbedding.defined())
             positionBias = relativePositionBias(n.relativeEmbedding, totalFrames,
-                                                c.relativeBucketCount, c.relativeMaxDistance)
-                               .unsqueeze(0); // [1, heads, frames, frames]
+                                                c.relativeBucketCount, c.relativeMaxDistance);
+        double scoreFlops = 0.0;
+        for (const std::int64_t frames : out.frameLengths)
+            scoreFlops += 4.0 * static_cast<double>(frames) * frames * hidden;
+        const double attentionOutFlops = 2.0 * static_cast<double>(rows) * hidden * hidden;
+        const double feedForwardFlops =
+            4.0 * static_cast<double>(rows) * hidden * c.intermediateSize;
 
+        // Attention clip by clip over its valid frames only: padded keys need no mask (they
+        // would get exactly zero weight), and padded query rows are zeroed at the end.
         const auto attention = [&](const TransformerLayer &l, const at::Tensor &input) {
-            const auto split = [&](const at::Tensor &t) {
-                return t.view({batch, totalFrames, heads, headSize}).transpose(1, 2);
-            };
-            const at::Tensor query = split(at::linear(input, l.queryWeight, l.queryBias) * scaling);
-            const at::Tensor key = split(at::linear(input, l.keyWeight, l.keyBias));
-            const at::Tensor value = split(at::linear(input, l.valueWeight, l.valueBias));
-            at::Tensor scores = at::matmul(query, key.transpose(2, 3)); // [b, h, q, k]
-            if (positionBias.defined()) {
-                // Each query frame scales the shared bias by a gate computed from its own
-                // per-head input.
-                const at::Tensor perHead = split(input);
-                const at::Tensor gates = at::linear(perHead, l.gateWeight, l.gateBias)
-                                             .view({batch, heads, totalFrames, 2, 4})
-                                             .sum(-1)
-                                             .sigmoid();
-                const at::Tensor gateA = gates.narrow(-1, 0, 1);
-                const at::Tensor gateB = gates.narrow(-1, 1, 1);
-                const at::Tensor gate = gateA * (gateB * l.gateConstant - 1.0) + 2.0;
-                scores = scores + gate * positionBias;
+            const at::Tensor context = padded ? at::zeros({rows, hidden}, floatOptions)
+                                              : at::empty({rows, hidden}, floatOptions);
+            for (std::int64_t b = 0; b < batch; ++b) {
+                const std::int64_t frames = out.frameLengths[static_cast<std::size_t>(b)];
+                if (frames == 0)
+                    continue;
+                // One clip's rows at a time: the q/k/v activation stays a few MB (reused), and
+                // padded rows are never projected.
+                const at::Tensor projected = at::linear(input.narrow(0, b * totalFrames, frames),
+                                                        l.projectionWeight, l.projectionBias);
+                clock.mark("attention q/k/v", -1,
+                           6.0 * static_cast<double>(frames) * hidden * hidden);
+                // [heads, frames, headSize] views of the clip's rows.
+                const auto split = [&](const at::Tensor &matrix, std::int64_t firstRow,
+                                       std::int64_t part) {
+                    return matrix.narrow(0, firstRow, frames)
+                        .narrow(1, part * hidden, hidden)
+                        .view({frames, heads, headSize})
+                        .transpose(0, 1);
+                };
+                const at::Tensor query = split(projected, 0, 0);
+                const at::Tensor key = split(projected, 0, 1);
+                const at::Tensor value = split(projected, 0, 2);
+                at::Tensor scores;
+                if (positionBias.defined()) {
+                    // Each query frame scales the shared bias by a gate computed from its own
+                    // per-head input.
+                    const at::Tensor gates =
+                        at::linear(split(input, b * totalFrames, 0), l.gateWeight, l.gateBias)
+                            .view({heads, frames, 2, 4})
+                            .sum(-1)
+                            .sigmoid();
+                    const at::Tensor gateA = gates.narrow(-1, 0, 1);
+                    const at::Tensor gateB = gates.narrow(-1, 1, 1);
+                    const at::Tensor gate =
+                        gateA * (gateB * l.gateConstant.view({heads, 1, 1}) - 1.0) + 2.0;
+                    scores =
+                        at::baddbmm(gate * positionBias.narrow(1, 0, frames).narrow(2, 0, frames),
+                                    query, key.transpose(1, 2), /*beta=*/1.0, /*alpha=*/scaling);
+                } else {
+                    scores = at::empty({heads, frames, frames}, floatOptions);
+                    scores.baddbmm_(query, key.transpose(1, 2), /*beta=*/0.0, /*alpha=*/scaling);
+                }
+                const at::Tensor weights = at::softmax(scores, -1);
+                at::Tensor clipContext = split(context, b * totalFrames, 0);
+                at::bmm_out(clipContext, weights, value);
+                clock.mark("attention scores");
             }
-            if (scoreMask.defined())
-                scores = scores + scoreMask;
-            const at::Tensor context = at::matmul(at::softmax(scores, -1), value);
-            return at::linear(context.transpose(1, 2).reshape({batch, totalFrames, -1}),
-                              l.outWeight, l.outBias);
+            return at::linear(context, l.outWeight, l.outBias);
         };
+        // In blocks of rows, so the [rows, intermediate] activation stays a few MB (reused)
+        // for a batch too: fresh memory costs a page fault per 4 KB.
         const auto feedForward = [&](const TransformerLayer &l, const at::Tensor &input) {
-            return at::linear(
-                activate(at::linear(input, l.feedForwardInWeight, l.feedForwardInBias),
-                         c.hiddenActivation),
-                l.feedForwardOutWeight, l.feedForwardOutBias);
+            const at::Tensor output = at::empty({rows, hidden}, floatOptions);
+            for (std::int64_t first = 0; first < rows; first += kRowBlock) {
+                const std::int64_t count = std::min(kRowBlock, rows - first);
+                at::Tensor inner = at::linear(input.narrow(0, first, count), l.feedForwardInWeight,
+                                              l.feedForwardInBias);
+                activateInPlace(inner, c.hiddenActivation);
+                at::Tensor block = output.narrow(0, first, count);
+                at::addmm_out(block, l.feedForwardOutBias, inner, l.feedForwardOutWeight.t());
+            }
+            return output;
         };
         const auto norm = [&](const at::Tensor &input, const at::Tensor &w, const at::Tensor &b) {
-            return at::layer_norm(input, {c.hiddenSize}, w, b, c.layerNormEps);
+            return at::layer_norm(input, {hidden}, w, b, c.layerNormEps);
         };
 
+        int layer = 0;
         for (const TransformerLayer &l : n.layers) {
             if (c.stableLayerNorm) {
-                x = x + attention(l, norm(x, l.attentionNormWeight, l.attentionNormBias));
-                x = x + feedForward(l, norm(x, l.finalNormWeight, l.finalNormBias));
+                x = attention(l, norm(x, l.attentionNormWeight, l.attentionNormBias)).add_(x);
+                clock.mark("attention out+norm", -1, attentionOutFlops);
+                clock.addFlops("attention scores", scoreFlops);
+                x = feedForward(l, norm(x, l.finalNormWeight, l.finalNormBias)).add_(x);
+                clock.mark("feed-forward", -1, feedForwardFlops);
             } else {
-                x = norm(x + attention(l, x), l.attentionNormWeight, l.attentionNormBias);
-                x = norm(x + feedForward(l, x), l.finalNormWeight, l.finalNormBias);
+                x = norm(attention(l, x).add_(x), l.attentionNormWeight, l.attentionNormBias);
+                clock.mark("attention out+norm", -1, attentionOutFlops);
+                clock.addFlops("attention scores", scoreFlops);
+                x = norm(feedForward(l, x).add_(x), l.finalNormWeight, l.finalNormBias);
+                clock.mark("feed-forward", -1, feedForwardFlops);
             }
-            states.push_back(x);
+            ++layer;
+            keep(layer, c.stableLayerNorm && layer == c.layerCount
+                            ? norm(x, n.encoderNormWeight, n.encoderNormBias)
+                            : x);
         }
-        if (c.stableLayerNorm)
-            states.back() = norm(states.back(), n.encoderNormWeight, n.encoderNormBias);
-
-        at::Tensor layers = at::stack(states);
-        if (padded)
-            layers = layers.masked_fill(validFrames.logical_not().view({1, batch, -1, 1}), 0.0);
-        out.layers = layers;
+        if (padded) {
+            const at::Tensor validFrames =
+                at::arange(totalFrames, at::TensorOptions().dtype(at::kLong))
+                    .unsqueeze(0)
+                    .lt(at::tensor(out.frameLengths, at::TensorOptions().dtype(at::kLong))
+                            .unsqueeze(1)); // [batch, frames]
+            out.layers.masked_fill_(
+                validFrames.logical_not().to(m_device).view({1, batch, totalFrames, 1}), 0.0);
+        }
+        clock.mark("layer outputs");
     } catch (const std::exception &error) {
         out = HiddenStates();
         return ModelStatus::failure(std::string("encoding failed: ") + error.what());

@@ -11,7 +11,10 @@
 // Loading checks every expected tensor for presence and shape (both weight-norm spellings:
 // weight_g/weight_v and parametrizations.weight.original0/1; optional "wav2vec2.", "hubert.",
 // "wavlm." prefixes) and ignores extra tensors (quantizer, project_q, masked_spec_embed,
-// heads). Threads: see SpeechEncoder.
+// heads). Threads: see SpeechEncoder. On the CPU with OpenBLAS's pthread build (Debian's),
+// encode() sets the calling thread's ATen intra-op threads to 1 while it runs (restored after):
+// the GEMMs use every core through OpenBLAS's own pool, and two busy-waiting pools on the same
+// cores halved throughput.
 
 #include "EncoderConfig.h"
 #include "SpeechEncoder.h"
@@ -36,6 +39,21 @@ public:
     c10::Device device() const override { return m_device; }
     const EncoderConfig &config() const { return m_config; }
 
+    // Where encode() spends its time, for tests/bench/bench_encoder --profile: one entry per
+    // stage (CNN layer, projection, positional conv, attention, feed-forward, ...), summed over
+    // clips and layers, in order of first appearance, with the stage's arithmetic (multiply
+    // and add count as two) so a reader can compare against the machine's GEMM rate. On CUDA
+    // the stages time kernel launches, not kernels.
+    struct StageSeconds
+    {
+        std::string stage;
+        double seconds = 0.0;
+        double flops = 0.0;
+    };
+    ModelStatus encodeProfiled(const at::Tensor &waveforms,
+                               const std::vector<std::int64_t> &sampleLengths, HiddenStates &out,
+                               std::vector<StageSeconds> &stages) const;
+
     // WavLM's relative position bucket of every (query, key) frame pair: [frames, frames],
     // int64 on `device`. Exact up to a quarter of `bucketCount` frames apart, log-spaced up
     // to `maxDistance`, with separate halves for keys after and before the query.
@@ -46,6 +64,9 @@ private:
     struct Network;
     SelfSupervisedEncoder(EncoderConfig config, std::unique_ptr<Network> network,
                           std::string identity, c10::Device device);
+    // encode() and encodeProfiled(); `stages` is null when no profile is wanted.
+    ModelStatus run(const at::Tensor &waveforms, const std::vector<std::int64_t> &sampleLengths,
+                    HiddenStates &out, std::vector<StageSeconds> *stages) const;
 
     EncoderConfig m_config;
     std::unique_ptr<Network> m_network;

@@ -1,18 +1,28 @@
-// bench_encoder [cpu|cuda] [THREADS]: how fast the Transformer encoder runs at HuBERT-base size.
-// Writes a HuBERT-base-shaped model (768 wide, 12 layers, 7-layer 512-channel extractor) with
-// random weights to a temporary folder, loads it like any Hugging Face folder, and times
-// 10 s of audio as one clip and as a batch of 8, after a warm-up, with THREADS (default 2)
-// CPU threads. Prints the real-time factor (compute seconds per audio second; below 1 is
-// faster than real time), then runs bench_encoder_reference.py, which times torchaudio's
-// hubert_base on the same shapes and threads, so both figures come from the same machine.
+// bench_encoder [cpu|cuda] [THREADS] [--runs N] [--profile] [--no-reference]: how fast the
+// self-supervised encoder runs at HuBERT-base size, next to torchaudio's hubert_base on the same
+// machine. Writes a HuBERT-base-shaped model (768 wide, 12 layers, 7-layer 512-channel extractor)
+// with random weights to a temporary folder, loads it like any Hugging Face folder, and times 10 s
+// of audio as one clip and as a batch of 8 with THREADS (default 2) CPU threads: one warm-up, then
+// the best of N runs (default 3), single clip and batch interleaved so a burst of load elsewhere
+// hits both alike. Then bench_encoder_reference.py times torchaudio the same way, and one table
+// gives seconds per run, the real-time factor (compute seconds per audio second), audio seconds per
+// second, the speedup over torchaudio, and the ratio to the bound that arithmetic alone sets (about
+// 15 GFLOP per audio second at the FP32 FMA peak of the cores used). --profile adds where the time
+// goes, stage by stage, with GFLOP/s, next to a plain at::mm of the same shapes measured in the
+// same run; --no-reference skips torchaudio.
 
-#include "SafeTensorsWriter.h"
+#include "RandomModels.h"
+#include "SelfSupervisedEncoder.h"
 #include "SpeechEncoder.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +39,12 @@ namespace {
 
 constexpr int kSampleRate = 16000;
 constexpr double kClipSeconds = 10.0;
+constexpr int kBatchClips = 8;
+// HuBERT-base's arithmetic per audio second (CNN ~4.9, Transformer ~9.5, positional conv
+// ~0.5 GFLOP) over the FP32 FMA peak of two Zen / Skylake-class cores at AVX2 width
+// (2 cores x 2 FMA x 8 lanes x 2 FLOP x ~2.9 GHz ~ 185 GFLOP/s): no implementation that
+// does the model's arithmetic in FP32 gets below this real-time factor on such a machine.
+constexpr double kBoundRealTimeFactor = 0.08;
 
 std::string cpuModel()
 {
@@ -41,94 +57,150 @@ std::string cpuModel()
     return "unknown CPU";
 }
 
-// HuBERT-base's shapes with random weights, under Hugging Face names.
-bool writeHubertBase(const fs::path &folder)
+long minorFaults()
 {
-    fs::create_directories(folder);
-    std::ofstream(folder / "config.json") << R"({"model_type": "hubert",
-  "conv_dim": [512, 512, 512, 512, 512, 512, 512], "conv_kernel": [10, 3, 3, 3, 3, 2, 2],
-  "conv_stride": [5, 2, 2, 2, 2, 2, 2], "conv_bias": false, "feat_extract_norm": "group",
-  "do_stable_layer_norm": false, "hidden_size": 768, "num_hidden_layers": 12,
-  "num_attention_heads": 12, "intermediate_size": 3072, "hidden_act": "gelu",
-  "num_conv_pos_embeddings": 128, "num_conv_pos_embedding_groups": 16, "layer_norm_eps": 1e-5})";
-    at::manual_seed(0);
-    std::vector<std::pair<std::string, at::Tensor>> tensors;
-    const auto add = [&tensors](const std::string &name, std::vector<std::int64_t> shape,
-                                bool norm = false) {
-        at::Tensor t = norm ? at::ones(shape) : at::randn(shape) * 0.02;
-        tensors.emplace_back(name, t.contiguous());
-    };
-    std::int64_t in = 1;
-    const int kernels[] = {10, 3, 3, 3, 3, 2, 2};
-    for (int i = 0; i < 7; ++i) {
-        add("feature_extractor.conv_layers." + std::to_string(i) + ".conv.weight",
-            {512, in, kernels[i]});
-        in = 512;
-    }
-    add("feature_extractor.conv_layers.0.layer_norm.weight", {512}, true);
-    add("feature_extractor.conv_layers.0.layer_norm.bias", {512});
-    add("feature_projection.layer_norm.weight", {512}, true);
-    add("feature_projection.layer_norm.bias", {512});
-    add("feature_projection.projection.weight", {768, 512});
-    add("feature_projection.projection.bias", {768});
-    add("encoder.pos_conv_embed.conv.weight_g", {1, 1, 128}, true);
-    add("encoder.pos_conv_embed.conv.weight_v", {768, 48, 128});
-    add("encoder.pos_conv_embed.conv.bias", {768});
-    add("encoder.layer_norm.weight", {768}, true);
-    add("encoder.layer_norm.bias", {768});
-    for (int i = 0; i < 12; ++i) {
-        const std::string base = "encoder.layers." + std::to_string(i) + ".";
-        for (const char *proj : {"q_proj", "k_proj", "v_proj", "out_proj"}) {
-            add(base + "attention." + proj + ".weight", {768, 768});
-            add(base + "attention." + proj + ".bias", {768});
-        }
-        add(base + "layer_norm.weight", {768}, true);
-        add(base + "layer_norm.bias", {768});
-        add(base + "feed_forward.intermediate_dense.weight", {3072, 768});
-        add(base + "feed_forward.intermediate_dense.bias", {3072});
-        add(base + "feed_forward.output_dense.weight", {768, 3072});
-        add(base + "feed_forward.output_dense.bias", {768});
-        add(base + "final_layer_norm.weight", {768}, true);
-        add(base + "final_layer_norm.bias", {768});
-    }
-    SafeTensorsWriter writer;
-    for (const auto &[name, t] : tensors) {
-        if (!writer.add(name, TensorDtype::F32, t.sizes().vec(), t.data_ptr(),
-                        static_cast<std::uint64_t>(t.numel()) * 4))
-            return false;
-    }
-    const ModelStatus status = writer.write((folder / "model.safetensors").string());
-    if (!status)
-        std::fprintf(stderr, "%s\n", status.error().c_str());
-    return status.ok();
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_minflt;
 }
 
-double secondsPerRun(const SpeechEncoder &encoder, const at::Tensor &input, int runs)
+struct Timing
+{
+    double bestSeconds = 1e30;
+    long faults = 0; // minor page faults of the best run: fresh memory the run touched
+};
+
+void timeOnce(const SpeechEncoder &encoder, const at::Tensor &input, Timing &timing)
 {
     HiddenStates states;
-    double total = 0.0;
-    for (int i = 0; i < runs; ++i) {
+    const long faultsBefore = minorFaults();
+    const auto start = std::chrono::steady_clock::now();
+    const ModelStatus status = encoder.encode(input, {}, states);
+    if (encoder.device().is_cuda())
+        states.layers.sum().item<float>(); // waits for the GPU
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!status) {
+        std::fprintf(stderr, "%s\n", status.error().c_str());
+        std::exit(1);
+    }
+    if (seconds < timing.bestSeconds) {
+        timing.bestSeconds = seconds;
+        timing.faults = minorFaults() - faultsBefore;
+    }
+}
+
+// torchaudio's best seconds per run for 1 clip and for the batch, from the reference script's
+// "reference-seconds CLIPS SECONDS" lines; negative when it could not run.
+void runReference(const std::string &deviceName, int threads, int runs, double &single,
+                  double &batch)
+{
+    single = batch = -1.0;
+    // Beside this source file (the build passes absolute source paths).
+    const std::string script =
+        (fs::path(__FILE__).parent_path() / "bench_encoder_reference.py").string();
+    const std::string command = "/usr/bin/python3 " + script + " " + deviceName + " " +
+                                std::to_string(threads) + " " + std::to_string(runs);
+    FILE *pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr)
+        return;
+    char line[512];
+    while (std::fgets(line, sizeof line, pipe) != nullptr) {
+        int clips = 0;
+        double seconds = 0.0;
+        if (std::sscanf(line, "reference-seconds %d %lf", &clips, &seconds) == 2)
+            (clips == 1 ? single : batch) = seconds;
+        else
+            std::fputs(line, stdout);
+    }
+    pclose(pipe);
+}
+
+void printRow(const char *who, int clips, double seconds, double referenceSeconds)
+{
+    const double audioSeconds = clips * kClipSeconds;
+    const double rtf = seconds / audioSeconds;
+    std::printf("%-10s %d x %2.0f s  %8.3f  %8.4f  %9.1f", who, clips, kClipSeconds, seconds, rtf,
+                audioSeconds / seconds);
+    if (referenceSeconds > 0)
+        std::printf("  %7.2fx", referenceSeconds / seconds);
+    else
+        std::printf("  %8s", "-");
+    std::printf("  %8.2fx\n", rtf / kBoundRealTimeFactor);
+}
+
+double gemmGflops(std::int64_t m, std::int64_t k, std::int64_t n)
+{
+    const at::Tensor a = at::randn({m, k});
+    const at::Tensor b = at::randn({k, n});
+    at::mm(a, b);
+    double best = 1e30;
+    for (int i = 0; i < 3; ++i) {
         const auto start = std::chrono::steady_clock::now();
-        const ModelStatus status = encoder.encode(input, {}, states);
-        if (encoder.device().is_cuda())
-            states.layers.sum().item<float>(); // waits for the GPU
-        total += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        at::mm(a, b);
+        best = std::min(
+            best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return 2.0 * m * k * n / best / 1e9;
+}
+
+void printProfile(const SelfSupervisedEncoder &encoder, const at::Tensor &input, int runs)
+{
+    // The best run's stages (least disturbed by other load).
+    std::vector<SelfSupervisedEncoder::StageSeconds> best;
+    double bestTotal = 1e30;
+    for (int i = 0; i < runs; ++i) {
+        std::vector<SelfSupervisedEncoder::StageSeconds> stages;
+        HiddenStates states;
+        const ModelStatus status = encoder.encodeProfiled(input, {}, states, stages);
         if (!status) {
             std::fprintf(stderr, "%s\n", status.error().c_str());
             std::exit(1);
         }
+        double total = 0.0;
+        for (const auto &stage : stages)
+            total += stage.seconds;
+        if (total < bestTotal) {
+            bestTotal = total;
+            best = stages;
+        }
     }
-    return total / runs;
+    std::printf("\nprofile, %lld x %.0f s (best of %d):\n", static_cast<long long>(input.size(0)),
+                kClipSeconds, runs);
+    std::printf("  %-24s %8s %6s %8s %8s\n", "stage", "seconds", "share", "GFLOP", "GFLOP/s");
+    for (const auto &stage : best) {
+        std::printf("  %-24s %8.4f %5.1f%%", stage.stage.c_str(), stage.seconds,
+                    100.0 * stage.seconds / bestTotal);
+        if (stage.flops > 0)
+            std::printf(" %8.2f %8.1f", stage.flops / 1e9, stage.flops / 1e9 / stage.seconds);
+        std::printf("\n");
+    }
+    std::printf("  %-24s %8.4f\n", "total", bestTotal);
 }
 
 } // namespace
 
 int main(int argc, char **argv)
 {
-    const std::string deviceName = argc > 1 ? argv[1] : "cpu";
-    const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
+    std::vector<std::string> positional;
+    bool profile = false;
+    bool reference = true;
+    int runs = 3;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--profile")
+            profile = true;
+        else if (arg == "--no-reference")
+            reference = false;
+        else if (arg == "--runs" && i + 1 < argc)
+            runs = std::max(1, std::atoi(argv[++i]));
+        else
+            positional.push_back(arg);
+    }
+    const std::string deviceName = positional.size() > 0 ? positional[0] : "cpu";
+    const int threads = positional.size() > 1 ? std::atoi(positional[1].c_str()) : 2;
     const fs::path folder = fs::temp_directory_path() / "emolens-bench-hubert-base";
-    if (!writeHubertBase(folder))
+    if (!bench::writeRandomHubertBase(folder))
         return 1;
 
     EncoderOptions options;
@@ -142,28 +214,59 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    std::printf("machine: %s, %u hardware threads; LibTorch %s; device %s; %d threads\n",
+    std::printf("machine: %s, %u hardware threads; LibTorch %s; device %s; %d threads "
+                "(%d inter-op); oneDNN %s\n",
                 cpuModel().c_str(), std::thread::hardware_concurrency(), TORCH_VERSION,
-                deviceName.c_str(), at::get_num_threads());
+                deviceName.c_str(), at::get_num_threads(), at::get_num_interop_threads(),
+                at::hasMKLDNN() && at::globalContext().userEnabledMkldnn() ? "on" : "off");
     const auto samples = static_cast<std::int64_t>(kClipSeconds * kSampleRate);
     const at::Tensor one = at::randn({1, samples}) * 0.1;
-    const at::Tensor eight = at::randn({8, samples}) * 0.1;
-    secondsPerRun(*encoder, one, 1); // warm-up: allocator, thread pool, kernels
-    const double single = secondsPerRun(*encoder, one, 3);
-    const double batch = secondsPerRun(*encoder, eight, 2);
-    std::printf("emolens  hubert-base 1 x %.0f s: %.3f s/run, RTF %.4f\n", kClipSeconds, single,
-                single / kClipSeconds);
-    std::printf("emolens  hubert-base 8 x %.0f s: %.3f s/run, RTF %.4f\n", kClipSeconds, batch,
-                batch / (8 * kClipSeconds));
+    const at::Tensor eight = at::randn({kBatchClips, samples}) * 0.1;
+    Timing single, batch;
+    timeOnce(*encoder, one, single); // warm-up: allocator, thread pool, kernels
+    timeOnce(*encoder, eight, batch);
+    single = batch = Timing();
+    for (int i = 0; i < runs; ++i) {
+        timeOnce(*encoder, one, single);
+        timeOnce(*encoder, eight, batch);
+    }
+    std::printf("emolens: 1 clip %.3f s (%ld page faults), %d clips %.3f s (%ld page faults), "
+                "best of %d\n",
+                single.bestSeconds, single.faults, kBatchClips, batch.bestSeconds, batch.faults,
+                runs);
     std::fflush(stdout);
 
-    // The torchaudio reference on the same machine, if Debian's python3-torchaudio is there.
-    // Beside this source file (the build passes absolute source paths).
-    const std::string script =
-        (fs::path(__FILE__).parent_path() / "bench_encoder_reference.py").string();
-    const std::string command =
-        "/usr/bin/python3 " + script + " " + deviceName + " " + std::to_string(threads);
-    if (std::system(command.c_str()) != 0)
+    if (profile) {
+        const auto *selfSupervised = dynamic_cast<const SelfSupervisedEncoder *>(encoder.get());
+        if (selfSupervised != nullptr) {
+            printProfile(*selfSupervised, one, runs);
+            printProfile(*selfSupervised, eight, runs);
+        }
+        if (!options.device.is_cuda()) {
+            std::printf("\nplain at::mm in this run (GFLOP/s): 499x768x768 %.1f, "
+                        "499x768x3072 %.1f, 499x3072x768 %.1f, 16000x1536x512 %.1f\n",
+                        gemmGflops(499, 768, 768), gemmGflops(499, 768, 3072),
+                        gemmGflops(499, 3072, 768), gemmGflops(16000, 1536, 512));
+        }
+        std::fflush(stdout);
+    }
+
+    double referenceSingle = -1.0, referenceBatch = -1.0;
+    if (reference)
+        runReference(deviceName, threads, runs, referenceSingle, referenceBatch);
+    if (reference && referenceSingle < 0)
         std::printf("reference: not run (needs Debian's python3-torchaudio)\n");
+
+    std::printf("\n%-10s %-8s %8s %8s %9s %8s %9s\n", "", "input", "s/run", "RTF", "audio-s/s",
+                "vs ref", "vs bound");
+    printRow("emolens", 1, single.bestSeconds, referenceSingle);
+    printRow("emolens", kBatchClips, batch.bestSeconds, referenceBatch);
+    if (referenceSingle > 0) {
+        printRow("torchaudio", 1, referenceSingle, referenceSingle);
+        printRow("torchaudio", kBatchClips, referenceBatch, referenceBatch);
+    }
+    std::printf("bound: RTF %.2f (%.1f audio-s/s); \"vs bound\" is RTF / bound (1.00x is the "
+                "arithmetic limit)\n",
+                kBoundRealTimeFactor, 1.0 / kBoundRealTimeFactor);
     return 0;
 }
