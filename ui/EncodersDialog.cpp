@@ -223,13 +223,7 @@ void EncodersDialog::reload()
     EncoderRecord fbank;
     EncoderDescription builtIn;
     if (EncoderCatalog::describeEncoder(kBuiltIn, &builtIn)) {
-        fbank.identity = builtIn.identity;
-        fbank.name = builtIn.name;
-        fbank.source = builtIn.source;
-        fbank.modelType = builtIn.modelType;
-        fbank.layerCount = builtIn.layerCount;
-        fbank.hiddenSize = builtIn.hiddenSize;
-        fbank.framesPerSecond = builtIn.framesPerSecond;
+        fbank = builtIn.toRecord();
     } else {
         fbank.name = fbank.source = fbank.modelType = kBuiltIn;
     }
@@ -463,14 +457,7 @@ void EncodersDialog::onValidated(const Status &status)
         showAddError(folder, status.error());
         return;
     }
-    EncoderRecord record;
-    record.identity = description.identity;
-    record.name = description.name;
-    record.source = description.source;
-    record.modelType = description.modelType;
-    record.layerCount = description.layerCount;
-    record.hiddenSize = description.hiddenSize;
-    record.framesPerSecond = description.framesPerSecond;
+    EncoderRecord record = description.toRecord();
     if (auto st = FeatureRepository(m_db).addEncoder(&record); !st) {
         showAddError(folder, st.error());
         return;

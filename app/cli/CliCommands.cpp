@@ -81,6 +81,21 @@ const QCommandLineOption kJsonOption(QStringList{QStringLiteral("json")},
 
 } // namespace
 
+QCommandLineOption encoderOption()
+{
+    return {QStringLiteral("encoder"),
+            QStringLiteral("fbank (built in, the default) or a Hugging Face model folder "
+                           "(config.json + model.safetensors) of wav2vec 2.0, HuBERT or WavLM."),
+            QStringLiteral("fbank|FOLDER"), QStringLiteral("fbank")};
+}
+
+QCommandLineOption deviceOption()
+{
+    return {QStringLiteral("device"),
+            QStringLiteral("auto (a GPU when there is one), cpu, cuda or cuda:N."),
+            QStringLiteral("DEVICE"), QStringLiteral("auto")};
+}
+
 int fail(const QString &message)
 {
     std::fprintf(stderr, "emolens-cli: %s\n", qPrintable(message));
@@ -335,14 +350,8 @@ int extractCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
     parser.addOption(kDbOption);
-    parser.addOption({QStringLiteral("encoder"),
-                      QStringLiteral("fbank (built in, the default) or a Hugging Face model folder "
-                                     "(config.json + model.safetensors) of wav2vec 2.0, HuBERT "
-                                     "or WavLM."),
-                      QStringLiteral("fbank|FOLDER"), QStringLiteral("fbank")});
-    parser.addOption({QStringLiteral("device"),
-                      QStringLiteral("auto (a GPU when there is one), cpu, cuda or cuda:N."),
-                      QStringLiteral("DEVICE"), QStringLiteral("auto")});
+    parser.addOption(encoderOption());
+    parser.addOption(deviceOption());
     parser.addOption({QStringLiteral("batch-seconds"),
                       QStringLiteral("Padded audio per batch, in seconds (default 160). Smaller "
                                      "uses less memory; a batch that does not fit is split."),

@@ -16,6 +16,10 @@ int demoCommand(const QStringList &arguments);
 int featuresCommand(const QStringList &arguments);
 int extractCommand(const QStringList &arguments);
 
+// The options the encoder commands (extract, features) share: --encoder and --device.
+QCommandLineOption encoderOption();
+QCommandLineOption deviceOption();
+
 // Shared by the commands: prints "emolens-cli: <message>" on stderr and returns 1.
 int fail(const QString &message);
 // Parses with a --help option; returns -1 to go on, else the exit code (0 after --help,

@@ -18,19 +18,13 @@ namespace emolens::cli {
 int featuresCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
-    parser.addOption({QStringLiteral("encoder"),
-                      QStringLiteral("fbank (built in, the default) or a Hugging Face model folder "
-                                     "(config.json + model.safetensors) of wav2vec 2.0, HuBERT "
-                                     "or WavLM."),
-                      QStringLiteral("fbank|FOLDER"), QStringLiteral("fbank")});
+    parser.addOption(encoderOption());
     parser.addOption({QStringLiteral("in"),
                       QStringLiteral("The audio file (any rate, any channels)."),
                       QStringLiteral("AUDIO")});
     parser.addOption({QStringLiteral("out"), QStringLiteral("The safetensors file to write."),
                       QStringLiteral("OUT.safetensors")});
-    parser.addOption({QStringLiteral("device"),
-                      QStringLiteral("auto (a GPU when there is one), cpu, cuda or cuda:N."),
-                      QStringLiteral("DEVICE"), QStringLiteral("auto")});
+    parser.addOption(deviceOption());
     if (int code = parse(parser, arguments,
                          QStringLiteral("Run a speech encoder over one audio file and write every "
                                         "hidden layer as the tensor hidden_states [layers, frames, "

@@ -27,6 +27,19 @@ QString modelTypeOf(const std::string &identity)
 
 } // namespace
 
+EncoderRecord EncoderDescription::toRecord() const
+{
+    EncoderRecord record;
+    record.identity = identity;
+    record.name = name;
+    record.source = source;
+    record.modelType = modelType;
+    record.layerCount = layerCount;
+    record.hiddenSize = hiddenSize;
+    record.framesPerSecond = framesPerSecond;
+    return record;
+}
+
 QStringList EncoderCatalog::availableDevices()
 {
     QStringList out{QStringLiteral("cpu")};

@@ -8,6 +8,7 @@
 // from a job.
 
 #include "common/Status.h"
+#include "store/FeatureRepository.h"
 
 #include <QString>
 #include <QStringList>
@@ -26,6 +27,9 @@ struct EncoderDescription
     int layerCount = 0;
     int hiddenSize = 0;
     double framesPerSecond = 0;
+
+    // The row the workspace's encoders table keeps for it (no id yet).
+    EncoderRecord toRecord() const;
 };
 
 class EncoderCatalog

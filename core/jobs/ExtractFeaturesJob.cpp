@@ -145,14 +145,7 @@ Status ExtractFeaturesJob::run(const ExtractFeaturesRequest &request, ProgressSi
     report->device = device;
 
     FeatureRepository features(db);
-    EncoderRecord record;
-    record.identity = described.identity;
-    record.name = described.name;
-    record.source = described.source;
-    record.modelType = described.modelType;
-    record.layerCount = described.layerCount;
-    record.hiddenSize = described.hiddenSize;
-    record.framesPerSecond = described.framesPerSecond;
+    EncoderRecord record = described.toRecord();
     if (auto st = features.addEncoder(&record); !st)
         return Status::failure(QStringLiteral("%1: %2").arg(request.databasePath, st.error()));
     report->encoderId = record.id;
