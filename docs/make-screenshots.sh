@@ -42,10 +42,13 @@ cp "$work/demo.emolens" "$work/labeling.emolens"
 "$shot" --scene shortcuts "$images/shortcuts.png"
 # Encoders: fbank extracted from the command line, then the tiny HuBERT test model added
 # through the dialog and made active (its 3 x 32 shape is the fixture's, not a real model's).
-cp "$work/demo.emolens" "$work/features.emolens"
-"$cli" extract --db "$work/features.emolens" --encoder fbank >/dev/null
-"$shot" --scene encoders --model tests/models/fixtures/hubert-tiny-base \
-  "$work/features.emolens" "$images/encoders.png"
+# Encoders: fbank extracted, and the tiny HuBERT test model added from a models folder.
+mkdir -p "$work/study" "$work/models"
+cp "$work/demo.emolens" "$work/study/study.emolens"
+cp -r tests/models/fixtures/hubert-tiny-base "$work/models/"
+"$cli" extract --db "$work/study/study.emolens" --encoder fbank >/dev/null
+"$shot" --scene encoders --model "$work/models/hubert-tiny-base" \
+  "$work/study/study.emolens" "$images/encoders.png"
 for name in main-window empty-state import-report labeling shortcuts encoders; do
   echo "wrote $images/$name.png"
 done
