@@ -387,6 +387,8 @@ void MainWindow::createMenus()
 
     QMenu *features = menuBar()->addMenu(tr("Fea&tures"));
     features->addAction(m_extractAction);
+    features->addAction(m_extractShownAction);
+    features->addSeparator();
     features->addAction(m_encodersAction);
 
     QMenu *settings = menuBar()->addMenu(tr("&Settings"));
@@ -672,6 +674,7 @@ void MainWindow::updateJobActions()
     m_openAction->setEnabled(!busy);
     m_closeAction->setEnabled(open && !busy);
     m_extractAction->setEnabled(open && !busy);
+    m_extractShownAction->setEnabled(open && !busy);
     m_encodersAction->setEnabled(open);
     if (busy)
         m_recentMenu->setEnabled(false);
@@ -734,6 +737,15 @@ void MainWindow::createFeatureActions()
         if (!startExtraction() && m_db)
             statusBar()->showMessage(tr("A job is already running"), 4000);
     });
+    m_extractShownAction = new QAction(tr("Extract Features for &Shown Clips"), this);
+    m_extractShownAction->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_E));
+    m_extractShownAction->setToolTip(
+        tr("Run the active encoder over the clips the table shows: the corpus or speaker chosen "
+           "in the tree, with the label and text filters applied"));
+    connect(m_extractShownAction, &QAction::triggered, this, [this] {
+        if (!startExtraction(shownUtteranceIds()) && m_db)
+            statusBar()->showMessage(tr("A job is already running"), 4000);
+    });
     m_encodersAction = new QAction(tr("E&ncoders..."), this);
     m_encodersAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     m_encodersAction->setToolTip(
@@ -766,11 +778,22 @@ EncodersDialog *MainWindow::showEncodersDialog()
     return m_encodersDialog;
 }
 
-bool MainWindow::startExtraction()
+QList<qint64> MainWindow::shownUtteranceIds() const
+{
+    QList<qint64> ids;
+    ids.reserve(m_filterModel->rowCount());
+    for (int row = 0; row < m_filterModel->rowCount(); ++row)
+        ids.append(
+            m_filterModel->index(row, 0).data(UtteranceTableModel::UtteranceIdRole).toLongLong());
+    return ids;
+}
+
+bool MainWindow::startExtraction(const QList<qint64> &utteranceIds)
 {
     if (!m_db || isBusy())
         return false;
-    if (!m_extraction->start(m_workspacePath, FeatureExtractionController::activeChoiceFor(*m_db)))
+    if (!m_extraction->start(m_workspacePath, FeatureExtractionController::activeChoiceFor(*m_db),
+                             utteranceIds))
         return false;
     updateJobActions();
     showJobArea(tr("Extracting features with %1...").arg(m_extraction->runningEncoderName()),
@@ -1035,6 +1058,7 @@ void MainWindow::updateCategoryActions()
     m_importAction->setEnabled(m_db != nullptr && !isBusy());
     m_closeAction->setEnabled(m_db != nullptr && !isBusy());
     m_extractAction->setEnabled(m_db != nullptr && !isBusy());
+    m_extractShownAction->setEnabled(m_db != nullptr && !isBusy() && m_filterModel->rowCount() > 0);
     m_encodersAction->setEnabled(m_db != nullptr);
 }
 

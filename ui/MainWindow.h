@@ -72,13 +72,17 @@ public:
     bool isImporting() const;
     // Runs the active encoder (Features > Encoders) over the whole workspace. False when no
     // workspace is open or a job already runs.
-    bool startExtraction();
+    // Extracts every utterance of the workspace, or only utteranceIds.
+    bool startExtraction(const QList<qint64> &utteranceIds = {});
+    // The utterances the table shows now (tree scope and filters applied), in table order.
+    QList<qint64> shownUtteranceIds() const;
     bool isExtracting() const;
     // Opens (or raises) the Encoders dialog; null without a workspace.
     EncodersDialog *showEncodersDialog();
     EncodersDialog *encodersDialog() const;
     FeatureExtractionController *featureExtraction() const { return m_extraction; }
     QAction *extractFeaturesAction() const { return m_extractAction; }
+    QAction *extractShownFeaturesAction() const { return m_extractShownAction; }
     QAction *encodersAction() const { return m_encodersAction; }
     // The status bar's job area, shared by imports and extractions.
     QToolButton *jobCancelButton() const { return m_jobCancel; }
@@ -216,6 +220,7 @@ private:
     QAction *m_importAction = nullptr;
     QAction *m_closeAction = nullptr;
     QAction *m_extractAction = nullptr;
+    QAction *m_extractShownAction = nullptr;
     QAction *m_encodersAction = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_undoAction = nullptr;

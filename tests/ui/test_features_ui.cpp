@@ -6,6 +6,7 @@
 // decoded is listed with its reason; a restarted window lists the added model and keeps the
 // choice; Remove forgets a model after asking. Settings go to a test-only organisation.
 
+#include "CorpusTreeModel.h"
 #include "EncodersDialog.h"
 #include "FeatureExtractionController.h"
 #include "MainWindow.h"
@@ -33,6 +34,7 @@
 #include <QTest>
 #include <QTimer>
 #include <QToolButton>
+#include <QTreeView>
 
 using namespace emolens;
 
@@ -118,6 +120,7 @@ private Q_SLOTS:
     void restartKeepsEncodersAndChoice();
     void removeForgetsAModelAfterAsking();
     void clipsThatFailAreListed();
+    void extractsOnlyTheShownClips();
 
 private:
     QTemporaryDir m_scratch;
@@ -444,6 +447,50 @@ void TestFeaturesUi::clipsThatFailAreListed()
     QVERIFY2(box, "the failed clip is listed in a dialog");
     QVERIFY2(box->detailedText().contains(damaged), qPrintable(box->detailedText()));
     box->button(QMessageBox::Ok)->click();
+}
+
+void TestFeaturesUi::extractsOnlyTheShownClips()
+{
+    // A second model, so nothing of it is extracted yet.
+    const QString wav2vec2 =
+        QFileInfo(QDir(test::sourceRoot())
+                      .filePath(QStringLiteral("tests/models/fixtures/wav2vec2-tiny-base")))
+            .absoluteFilePath();
+    MainWindow window;
+    window.show();
+    QVERIFY(window.openWorkspace(m_workspace).ok());
+    EncodersDialog *dialog = window.showEncodersDialog();
+    QVERIFY(dialog->addEncoderFolder(wav2vec2));
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog->isValidating(), 60000);
+    QVERIFY2(dialog->lastError().isEmpty(), qPrintable(dialog->lastError()));
+    QVERIFY(dialog->useEncoder(wav2vec2));
+    dialog->close();
+
+    // Choose one speaker in the tree: the table shows only that speaker's clips.
+    CorpusTreeModel *tree = window.corpusModel();
+    const QModelIndex speaker = tree->index(0, 0, tree->index(0, 0));
+    window.corpusTree()->setCurrentIndex(speaker);
+    const QList<qint64> shown = window.shownUtteranceIds();
+    QVERIFY(!shown.isEmpty());
+    QVERIFY(shown.size() < m_clips);
+    QCOMPARE(window.extractShownFeaturesAction()->shortcut(),
+             QKeySequence(QStringLiteral("Ctrl+Alt+E")));
+
+    QSignalSpy finished(&window, &MainWindow::extractionFinished);
+    window.extractShownFeaturesAction()->trigger();
+    QVERIFY(window.isExtracting());
+    QVERIFY(finished.wait(kJobTimeoutMs));
+    QVERIFY(finished.first().first().value<Status>().ok());
+    QCOMPARE(window.featureExtraction()->lastReport().requested, int(shown.size()));
+    QCOMPARE(window.featureExtraction()->lastReport().extracted, int(shown.size()));
+
+    // Exactly the shown clips have embeddings for this model; the others are untouched.
+    Database db(m_workspace);
+    QVERIFY(db.open());
+    const auto encoder = storedEncoder(m_workspace, wav2vec2);
+    QVERIFY(encoder.has_value());
+    const QSet<qint64> done = FeatureRepository(db).utterancesWithEmbedding(encoder->id);
+    QCOMPARE(done, QSet<qint64>(shown.begin(), shown.end()));
 }
 
 QTEST_MAIN(TestFeaturesUi)
