@@ -1,6 +1,7 @@
 // The layer rules of ARCHITECTURE.md, checked on the source tree: core/ and models/ include
 // no QtGui/QtWidgets (or Multimedia/Charts) header, models/ includes no Qt header at all, and
-// no layer's CMakeLists links a layer above it.
+// no layer's CMakeLists links a layer above it, and Torch headers stay in a few .cpp files
+// above models/.
 
 #include "TestPaths.h"
 
@@ -98,6 +99,35 @@ private Q_SLOTS:
         QVERIFY(modules.contains(QStringLiteral("QtCore")));
         const QStringList found = violations(QStringLiteral("models"), headersOf(modules), modules);
         QVERIFY2(found.isEmpty(), qPrintable(found.join(QLatin1Char('\n'))));
+    }
+
+    void torchStaysInAFewSourceFiles()
+    {
+        // ARCHITECTURE.md: Torch headers only in .cpp files above models/ (about 18 s of
+        // compile per translation unit), and in as few of them as possible.
+        const QStringList torch = {QStringLiteral("torch"), QStringLiteral("ATen"),
+                                   QStringLiteral("c10")};
+        QStringList found;
+        for (const char *folder : {"core", "ui", "app"})
+            found += violations(QLatin1String(folder), {}, torch);
+        QSet<QString> files;
+        QStringList inHeaders;
+        const QDir root(emolens::test::sourceRoot());
+        for (const QString &hit : std::as_const(found)) {
+            const QString path = root.relativeFilePath(hit.section(QLatin1Char(':'), 0, 0));
+            files.insert(path);
+            if (path.endsWith(QLatin1String(".h")))
+                inHeaders << hit;
+        }
+        // The scan sees the job's own Torch include (so it looks in the right place).
+        QVERIFY(files.contains(QStringLiteral("core/jobs/ExtractFeaturesJob.cpp")));
+        QVERIFY2(inHeaders.isEmpty(), qPrintable(inHeaders.join(QLatin1Char('\n'))));
+        const QSet<QString> allowed = {QStringLiteral("core/features/EncoderCatalog.cpp"),
+                                       QStringLiteral("core/jobs/ExtractFeaturesJob.cpp"),
+                                       QStringLiteral("app/cli/FeaturesCommand.cpp")};
+        QVERIFY2(files.subtract(allowed).isEmpty(),
+                 qPrintable(QStringLiteral("Torch included outside the allowed files: ") +
+                            QStringList(files.begin(), files.end()).join(QStringLiteral(", "))));
     }
 
     void layersLinkOnlyDownwards()
