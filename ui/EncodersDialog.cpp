@@ -9,6 +9,7 @@
 #include "store/FeatureRepository.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDir>
@@ -19,10 +20,12 @@
 #include <QLabel>
 #include <QLocale>
 #include <QMessageBox>
+#include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTableWidget>
+#include <QThread>
 #include <QVBoxLayout>
 
 namespace emolens {
@@ -246,7 +249,6 @@ void EncodersDialog::reload()
         const EncoderRecord &e = rows[row];
         const bool isBuiltIn = e.source == kBuiltIn;
         const int done = e.id != 0 ? int(features.utterancesWithEmbedding(e.id).size()) : 0;
-        const qint64 bytes = e.identity.isEmpty() ? 0 : cache.bytesOnDisk(e.identity);
         auto *name = new QTableWidgetItem(e.name);
         name->setData(SourceRole, e.source);
         name->setData(EncoderIdRole, e.id);
@@ -263,8 +265,7 @@ void EncodersDialog::reload()
         auto *extracted = new QTableWidgetItem(
             tr("%1 / %2 clips").arg(locale.toString(done), locale.toString(clipCount)));
         m_table->setItem(row, ExtractedColumn, extracted);
-        auto *cacheItem =
-            new QTableWidgetItem(bytes > 0 ? locale.toString(bytes / 1e6, 'f', 1) : tr("-"));
+        auto *cacheItem = new QTableWidgetItem(tr("..."));
         cacheItem->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         cacheItem->setToolTip(QDir::toNativeSeparators(cache.encoderDirectory(e.identity)));
         m_table->setItem(row, CacheColumn, cacheItem);
@@ -277,6 +278,11 @@ void EncodersDialog::reload()
                 m_table->item(row, column)->setTextAlignment(Qt::AlignLeft | Qt::AlignVCenter);
     }
 
+    QStringList identities;
+    for (const EncoderRecord &e : rows)
+        identities.append(e.identity);
+    measureCache(cache.rootDirectory(), identities);
+
     // The active encoder: the saved one when this workspace lists it (see ExtractionChoice).
     m_activeSource = FeatureExtractionController::activeChoiceFor(m_db).encoder;
     markActiveRow();
@@ -288,6 +294,38 @@ void EncodersDialog::reload()
            "1 MB, a large one 2.4 MB)")
             .arg(QDir::toNativeSeparators(cache.rootDirectory())));
     updateButtons();
+}
+
+void EncodersDialog::measureCache(const QString &cacheRoot, const QStringList &identities)
+{
+    const int generation = ++m_cacheGeneration;
+    QPointer<EncodersDialog> self(this);
+    QThread *worker = QThread::create([self, generation, cacheRoot, identities] {
+        const FeatureCache cache(cacheRoot);
+        QList<qint64> bytes;
+        for (const QString &identity : identities)
+            bytes.append(identity.isEmpty() ? 0 : cache.bytesOnDisk(identity));
+        // Queued to the dialog's thread; dropped when the dialog is gone by then.
+        QMetaObject::invokeMethod(
+            qApp,
+            [self, generation, bytes] {
+                if (self)
+                    self->showCacheSizes(generation, bytes);
+            },
+            Qt::QueuedConnection);
+    });
+    connect(worker, &QThread::finished, worker, &QObject::deleteLater);
+    worker->start();
+}
+
+void EncodersDialog::showCacheSizes(int generation, const QList<qint64> &bytes)
+{
+    if (generation != m_cacheGeneration || bytes.size() != m_table->rowCount())
+        return;
+    const QLocale locale;
+    for (int row = 0; row < m_table->rowCount(); ++row)
+        if (QTableWidgetItem *item = m_table->item(row, CacheColumn))
+            item->setText(bytes[row] > 0 ? locale.toString(bytes[row] / 1e6, 'f', 1) : tr("-"));
 }
 
 int EncodersDialog::rowOf(const QString &source) const

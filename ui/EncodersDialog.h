@@ -92,8 +92,13 @@ private:
     void updateButtons();
     void markActiveRow();
     QString selectedSource() const;
+    // Sizes the cache folders on a worker thread (a large cache has many files to stat) and
+    // fills the Cache column when done; a later reload() makes an earlier answer stale.
+    void measureCache(const QString &cacheRoot, const QStringList &identities);
+    void showCacheSizes(int generation, const QList<qint64> &bytes);
 
     Database &m_db;
+    int m_cacheGeneration = 0;
     QString m_workspacePath;
     FeatureExtractionController *m_extraction = nullptr;
     JobRunner *m_validator = nullptr;

@@ -275,7 +275,12 @@ int sceneEncoders(const QStringList &args, const QString &model)
         return 1;
     dialog->encoderTable()->clearSelection();
     dialog->encoderTable()->setCurrentIndex(QModelIndex()); // no focus frame on a cell
-    settle([] { return true; });
+    // The cache sizes are measured on a worker thread.
+    settle([dialog] {
+        const QTableWidgetItem *size =
+            dialog->encoderTable()->item(0, emolens::EncodersDialog::CacheColumn);
+        return size && size->text() != QLatin1String("...");
+    });
     return save(dialog, args[1]) ? 0 : 1;
 }
 

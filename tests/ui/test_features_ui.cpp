@@ -239,7 +239,8 @@ void TestFeaturesUi::addModelFolderAndExtract()
     // The dialog shows what was done and what the cache holds.
     QCOMPARE(table->item(row, EncodersDialog::ExtractedColumn)->text(),
              QStringLiteral("48 / 48 clips"));
-    QVERIFY(table->item(row, EncodersDialog::CacheColumn)->text().toDouble() > 0);
+    // The cache column is measured on a worker thread and filled in when known.
+    QTRY_VERIFY(table->item(row, EncodersDialog::CacheColumn)->text().toDouble() > 0);
     const auto encoder = storedEncoder(m_workspace, m_model);
     QVERIFY(encoder);
     QVERIFY(FeatureCache(FeatureCache::defaultRootFor(m_workspace)).bytesOnDisk(encoder->identity) >
