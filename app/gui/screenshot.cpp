@@ -104,12 +104,19 @@ void showWindow(MainWindow &window, QSize size)
         err() << "warning: the window did not become active; shortcuts may not fire\n";
 }
 
-bool openAndSelect(MainWindow &window, const QString &workspace, int row)
+bool open(MainWindow &window, const QString &workspace)
 {
     if (auto st = window.openWorkspace(workspace); !st) {
         err() << st.error() << "\n";
         return false;
     }
+    return true;
+}
+
+bool openAndSelect(MainWindow &window, const QString &workspace, int row)
+{
+    if (!open(window, workspace))
+        return false;
     QTableView *table = window.utteranceTable();
     if (table->model()->rowCount() > row)
         table->setCurrentIndex(table->model()->index(row, 0));
@@ -160,10 +167,8 @@ int sceneImportReport(const QStringList &args, const QString &importFolder)
     }
     MainWindow window;
     showWindow(window, QSize(1400, 900));
-    if (auto st = window.openWorkspace(args[0]); !st) {
-        err() << st.error() << "\n";
+    if (!open(window, args[0]))
         return 1;
-    }
     emolens::ImportRequest request;
     request.rootPath = importFolder;
     if (!window.startImport(request)) {
@@ -265,10 +270,8 @@ int sceneEncoders(const QStringList &args, const QString &model)
     }
     MainWindow window;
     showWindow(window, QSize(1400, 900));
-    if (auto st = window.openWorkspace(args[0]); !st) {
-        err() << st.error() << "\n";
+    if (!open(window, args[0]))
         return 1;
-    }
     window.encodersAction()->trigger();
     emolens::EncodersDialog *dialog = window.encodersDialog();
     if (!dialog || !addModel(*dialog, model))

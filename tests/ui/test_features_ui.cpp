@@ -11,6 +11,7 @@
 #include "FeatureExtractionController.h"
 #include "MainWindow.h"
 #include "TestPaths.h"
+#include "WindowJobs.h"
 #include "features/FeatureCache.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
@@ -46,18 +47,6 @@ QString hubertFolder()
 {
     return QDir(test::sourceRoot())
         .filePath(QStringLiteral("tests/models/fixtures/hubert-tiny-base"));
-}
-
-bool importInto(MainWindow &window, const QString &folder)
-{
-    QSignalSpy finished(&window, &MainWindow::importFinished);
-    ImportRequest request;
-    request.rootPath = folder;
-    if (!window.startImport(request))
-        return false;
-    if (!finished.wait(120000) && finished.isEmpty())
-        return false;
-    return finished.first().first().value<Status>().ok();
 }
 
 // The encoder the workspace stores for this source, read on its own connection.
@@ -146,7 +135,7 @@ void TestFeaturesUi::initTestCase()
     MainWindow window;
     window.show();
     QVERIFY(window.openWorkspace(m_workspace).ok());
-    QVERIFY(importInto(window, corpus));
+    QVERIFY(test::importInto(window, corpus));
     m_clips = utteranceCount(m_workspace);
     QCOMPARE(m_clips, 48);
 }
@@ -433,7 +422,7 @@ void TestFeaturesUi::clipsThatFailAreListed()
     MainWindow window;
     window.show();
     QVERIFY(window.openWorkspace(workspace).ok());
-    QVERIFY(importInto(window, corpus));
+    QVERIFY(test::importInto(window, corpus));
     const QString damaged = QDir(corpus).filePath(clips[2]);
     {
         QFile file(damaged);

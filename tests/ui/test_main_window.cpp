@@ -19,6 +19,7 @@
 #include "UtteranceFilterModel.h"
 #include "UtteranceTableModel.h"
 #include "WaveformView.h"
+#include "WindowJobs.h"
 #include "common/Progress.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
@@ -92,21 +93,6 @@ QString corpusFolder(const QString &layout, QTemporaryDir &scratch)
     if (!test::corporaRoot().isEmpty() && QFileInfo(generated).isDir())
         return generated;
     return makeFallbackCorpus(scratch.filePath(layout), layout == QLatin1String("bad"));
-}
-
-// Imports through the window and waits for the job without blocking the event loop.
-bool importInto(MainWindow &window, const QString &folder)
-{
-    QSignalSpy finished(&window, &MainWindow::importFinished);
-    ImportRequest request;
-    request.rootPath = folder;
-    if (!window.startImport(request))
-        return false;
-    if (!window.isImporting())
-        return false;
-    if (!finished.wait(120000) && finished.isEmpty())
-        return false;
-    return finished.first().first().value<Status>().ok();
 }
 
 int distinctColours(const QImage &image)
@@ -209,7 +195,7 @@ void TestMainWindow::importBrowseLabelUndoRedo()
     QVERIFY(QTest::qWaitForWindowActive(&window));
     QVERIFY2(window.openWorkspace(workspace).ok(), "a new workspace is created on open");
     QCOMPARE(window.windowTitle(), QStringLiteral("EmoLens - study.emolens"));
-    QVERIFY(importInto(window, folder));
+    QVERIFY(test::importInto(window, folder));
 
     // The store, read on its own connection like a second process would.
     Database db(workspace);
@@ -380,7 +366,7 @@ void TestMainWindow::modelsPassModelTester()
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
     window.show();
     QVERIFY(window.openWorkspace(workspaceDir.filePath(QStringLiteral("m.emolens"))).ok());
-    QVERIFY(importInto(window, folder));
+    QVERIFY(test::importInto(window, folder));
     QVERIFY(window.utteranceModel()->rowCount() > 0);
     // A label edit replaces one row in place.
     window.utteranceTable()->setCurrentIndex(window.utteranceTable()->model()->index(2, 0));
@@ -401,7 +387,7 @@ void TestMainWindow::importReportListsBadFiles()
     MainWindow window;
     window.show();
     QVERIFY(window.openWorkspace(workspaceDir.filePath(QStringLiteral("bad.emolens"))).ok());
-    QVERIFY(importInto(window, folder));
+    QVERIFY(test::importInto(window, folder));
     QVERIFY(window.utteranceModel()->rowCount() > 0); // the good files are in
     ImportReportDialog *report = window.importReportDialog();
     QVERIFY2(report, "skipped files open the import report");
