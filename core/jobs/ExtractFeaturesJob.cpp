@@ -42,9 +42,12 @@ struct DecodedClip
 
 bool isOutOfMemory(const std::string &message)
 {
+    // CUDA: "CUDA out of memory"; LibTorch's CPU allocator: "not enough memory" (1.13) or
+    // "can't allocate memory"; the C++ runtime: std::bad_alloc.
     return message.find("out of memory") != std::string::npos ||
            message.find("can't allocate memory") != std::string::npos ||
-           message.find("not enough memory") != std::string::npos;
+           message.find("not enough memory") != std::string::npos ||
+           message.find("bad_alloc") != std::string::npos;
 }
 
 // Runs the encoder, splitting the batch in halves while the device runs out of memory.

@@ -19,10 +19,12 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 #include <cmath>
 #include <limits>
+#include <sys/resource.h>
 
 using namespace emolens;
 
@@ -45,6 +47,18 @@ private:
     int m_left;
     bool m_cancelled = false;
 };
+
+// The process's private writable memory now (VmData), in bytes.
+qint64 dataBytes()
+{
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n'))
+        if (line.startsWith("VmData:"))
+            return line.mid(7).trimmed().split(' ').first().toLongLong() * 1024;
+    return -1;
+}
 
 bool copyTree(const QString &from, const QString &to)
 {
@@ -345,6 +359,74 @@ private Q_SLOTS:
         QCOMPARE(report.failed.size(), 1);
         QCOMPARE(report.failed.first().path, victim.path);
         QVERIFY(!report.failed.first().reason.isEmpty());
+    }
+
+    void batchThatRunsOutOfMemoryIsSplit()
+    {
+        // Four one-minute clips in one batch need several times what one clip needs. With the
+        // process's data limit (RLIMIT_DATA) set a little above what one clip needs, the
+        // allocator really fails on the whole batch, and the job must split it and go on.
+        const QString folder = m_dir.filePath(QStringLiteral("long/neutral"));
+        QVERIFY(QDir().mkpath(folder));
+        for (int i = 0; i < 4; ++i) {
+            const QString path = QDir(folder).filePath(QStringLiteral("tone%1.wav").arg(i));
+            const int rc = QProcess::execute(
+                QStringLiteral("sox"),
+                {QStringLiteral("-n"), QStringLiteral("-r"), QStringLiteral("16000"),
+                 QStringLiteral("-c"), QStringLiteral("1"), QStringLiteral("-b"),
+                 QStringLiteral("16"), path, QStringLiteral("synth"), QStringLiteral("60"),
+                 QStringLiteral("sine"), QString::number(150 + 40 * i), QStringLiteral("vol"),
+                 QStringLiteral("0.5")});
+            QCOMPARE(rc, 0);
+        }
+        const QString workspace = m_dir.filePath(QStringLiteral("long.emolens"));
+        ImportRequest import;
+        import.rootPath = m_dir.filePath(QStringLiteral("long"));
+        import.databasePath = workspace;
+        SilentProgress progress;
+        ImportReport imported;
+        QVERIFY(CorpusImporter::run(import, progress, &imported));
+        QCOMPARE(imported.imported(), 4);
+
+        ExtractFeaturesRequest request;
+        request.databasePath = workspace;
+        request.encoder = QStringLiteral("fbank");
+        request.device = QStringLiteral("cpu");
+        request.batchSeconds = 1000; // all four in one batch
+        request.acousticCurves = false;
+        // Warm up first (thread pools, allocator arenas), on a cache that is then thrown away.
+        request.cacheDirectory = m_dir.filePath(QStringLiteral("warm-up-cache"));
+        ExtractFeaturesReport report;
+        QVERIFY(ExtractFeaturesJob::run(request, progress, &report));
+        QCOMPARE(report.extracted, 4);
+        QCOMPARE(report.memoryRetries, 0);
+        {
+            Database db(workspace);
+            QVERIFY(db.open());
+            QVERIFY(FeatureRepository(db).removeEncoder(report.encoderId));
+        }
+
+        request.cacheDirectory = m_dir.filePath(QStringLiteral("limited-cache"));
+        rlimit before{};
+        QCOMPARE(getrlimit(RLIMIT_DATA, &before), 0);
+        const qint64 now = dataBytes();
+        QVERIFY(now > 0);
+        // Measured here: one minute of audio through fbank needs 30-40 MB more than the
+        // process holds now, four minutes 130-160 MB. 80 MB sits in the middle (a factor of
+        // two from either edge): a batch of four fails, one clip fits.
+        const qint64 budget = 80ll * 1024 * 1024;
+        rlimit limited = before;
+        limited.rlim_cur = rlim_t(now + budget);
+        QCOMPARE(setrlimit(RLIMIT_DATA, &limited), 0);
+        const Status st = ExtractFeaturesJob::run(request, progress, &report);
+        QCOMPARE(setrlimit(RLIMIT_DATA, &before), 0);
+
+        QVERIFY2(st, qPrintable(st.error()));
+        QVERIFY2(report.memoryRetries >= 1, "the batch of four should not have fit");
+        QCOMPARE(report.extracted, 4);
+        QVERIFY(report.failed.isEmpty());
+        qInfo("batch split %d time(s) with %lld MB of data memory to spare", report.memoryRetries,
+              budget / (1024 * 1024));
     }
 
     void badEncoderAndDeviceAreClearErrors()
