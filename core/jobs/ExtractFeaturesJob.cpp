@@ -304,7 +304,7 @@ Status ExtractFeaturesJob::run(const ExtractFeaturesRequest &request, ProgressSi
                 for (qint64 id : clip.sameAudio)
                     embeddings.append({id, clip.contentHash, frames,
                                        std::vector<float>(values, values + mean.numel())});
-                ++report->extracted;
+                report->extracted += int(clip.sameAudio.size()); // utterances, like requested
                 report->audioSeconds +=
                     double(clips[i]->samples.size()) / SpeechEncoder::kSampleRate;
             }

@@ -53,7 +53,7 @@ struct ExtractFeaturesReport
     QString device;         // the device it ran on, e.g. "cpu" or "cuda:0"
     QString cacheDirectory; // the cache root used
     int requested = 0;      // utterances asked for
-    int extracted = 0;      // computed by this run
+    int extracted = 0;      // utterances computed by this run (same audio is computed once)
     int alreadyDone = 0;    // found in the cache (restored to the store if needed)
     QList<ExtractionProblem> failed;
     double audioSeconds = 0;  // audio this run encoded

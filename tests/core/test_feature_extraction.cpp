@@ -330,6 +330,28 @@ private Q_SLOTS:
         QVERIFY(features.utterancesWithEmbedding(fbankId).contains(changed.id));
         QCOMPARE(features.embedding(fbankId, changed.id)->values,
                  features.embedding(fbankId, donor.id)->values);
+
+        // Into an empty cache, two utterances with the same audio cost one computation and one
+        // file, and both count as extracted.
+        ExtractFeaturesRequest twins;
+        twins.databasePath = m_database;
+        twins.encoder = QStringLiteral("fbank");
+        twins.device = QStringLiteral("cpu");
+        twins.cacheDirectory = m_dir.filePath(QStringLiteral("twins-cache"));
+        twins.utteranceIds = {changed.id, donor.id};
+        ExtractFeaturesReport report;
+        QVERIFY(ExtractFeaturesJob::run(twins, progress, &report));
+        QCOMPARE(report.requested, 2);
+        QCOMPARE(report.extracted, 2);
+        QVERIFY(std::abs(report.audioSeconds - donor.durationSeconds) < 0.05);
+        int files = 0;
+        QDirIterator it(twins.cacheDirectory, {QStringLiteral("*.safetensors")}, QDir::Files,
+                        QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            it.next();
+            ++files;
+        }
+        QCOMPARE(files, 1);
     }
 
     void brokenFileIsReportedAndTheRestGoesOn()
