@@ -9,6 +9,7 @@
 #include "jobs/ExtractFeaturesJob.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
+#include "store/FeatureRepository.h"
 #include "store/LabelRepository.h"
 
 #include <QCommandLineParser>
@@ -268,7 +269,8 @@ int infoCommand(const QStringList &arguments)
     parser.addOption(kJsonOption);
     if (int code = parse(parser, arguments,
                          QStringLiteral("Show the corpora of a workspace with utterance and label "
-                                        "counts, and its annotators."));
+                                        "counts, its annotators, and the encoders features were "
+                                        "extracted with."));
         code >= 0)
         return code;
     Database db(parser.value(kDbOption));
@@ -297,12 +299,24 @@ int infoCommand(const QStringList &arguments)
                         {QStringLiteral("labels"), counts}});
     }
     const QStringList annotators = labels.annotators();
+    FeatureRepository features(db);
+    QJsonArray encoderArray;
+    for (const EncoderRecord &e : features.encoders())
+        encoderArray.append(QJsonObject{
+            {QStringLiteral("name"), e.name},
+            {QStringLiteral("type"), e.modelType},
+            {QStringLiteral("identity"), e.identity},
+            {QStringLiteral("source"), e.source},
+            {QStringLiteral("layers"), e.layerCount},
+            {QStringLiteral("hidden_size"), e.hiddenSize},
+            {QStringLiteral("extracted"), int(features.utterancesWithEmbedding(e.id).size())}});
     if (parser.isSet(kJsonOption)) {
         printJson({{QStringLiteral("workspace"), db.filePath()},
                    {QStringLiteral("schema_version"), db.schemaVersion()},
                    {QStringLiteral("utterances"), corpora.utteranceCount()},
                    {QStringLiteral("corpora"), corpusArray},
-                   {QStringLiteral("annotators"), QJsonArray::fromStringList(annotators)}});
+                   {QStringLiteral("annotators"), QJsonArray::fromStringList(annotators)},
+                   {QStringLiteral("encoders"), encoderArray}});
         return 0;
     }
     std::printf("Workspace %s (schema %d): %d utterances in %d corpora\n",
@@ -322,6 +336,14 @@ int infoCommand(const QStringList &arguments)
     }
     std::printf("Annotators: %s\n",
                 annotators.isEmpty() ? "none" : qPrintable(annotators.join(QStringLiteral(", "))));
+    for (const QJsonValue &v : encoderArray) {
+        const QJsonObject o = v.toObject();
+        std::printf("Features of %s (%s, %d x %d): %d of %d utterances extracted\n",
+                    qPrintable(o[QStringLiteral("name")].toString()),
+                    qPrintable(o[QStringLiteral("type")].toString()),
+                    o[QStringLiteral("layers")].toInt(), o[QStringLiteral("hidden_size")].toInt(),
+                    o[QStringLiteral("extracted")].toInt(), corpora.utteranceCount());
+    }
     return 0;
 }
 

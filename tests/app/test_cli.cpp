@@ -293,10 +293,17 @@ private Q_SLOTS:
         QCOMPARE(again[QStringLiteral("extracted")].toInt(), 0);
         QCOMPARE(again[QStringLiteral("already_done")].toInt(), requested);
 
-        // The workspace was not damaged by the kill: it still opens with every utterance.
+        // The workspace was not damaged by the kill, and info lists the encoder as complete.
         const CliResult info =
             runCli({QStringLiteral("info"), QStringLiteral("--db"), db, QStringLiteral("--json")});
         QCOMPARE(info.exitCode, 0);
+        const QJsonArray encoders = json(info)[QStringLiteral("encoders")].toArray();
+        QCOMPARE(encoders.size(), 1);
+        const QJsonObject hubert = encoders.first().toObject();
+        QCOMPARE(hubert[QStringLiteral("name")].toString(), QStringLiteral("hubert-tiny-base"));
+        QCOMPARE(hubert[QStringLiteral("type")].toString(), QStringLiteral("hubert"));
+        QCOMPARE(hubert[QStringLiteral("extracted")].toInt(), requested);
+        QCOMPARE(json(info)[QStringLiteral("utterances")].toInt(), requested);
     }
 
 private:
