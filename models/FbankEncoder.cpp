@@ -1,5 +1,7 @@
 #include "FbankEncoder.h"
 
+#include "OutOfMemory.h"
+
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
@@ -78,9 +80,9 @@ ModelStatus FbankEncoder::create(const EncoderOptions &options, std::unique_ptr<
                                 .to(options.device);
         at::Tensor filters = melFilterBank(kBandCount, kFftSize, kSampleRate).to(options.device);
         out.reset(new FbankEncoder(std::move(window), std::move(filters), options.device));
-    } catch (const std::exception &error) {
-        return ModelStatus::failure(std::string("cannot create the fbank encoder on ") +
-                                    options.device.str() + " (" + error.what() + ")");
+    } catch (...) {
+        return statusFromCurrentException("cannot create the fbank encoder on " +
+                                          options.device.str() + ": ");
     }
     return ModelStatus::success();
 }
@@ -150,9 +152,9 @@ ModelStatus FbankEncoder::encode(const at::Tensor &waveforms,
                                            .unsqueeze(2);
         pooled = at::where(validFrames, pooled, zero);
         out.layers = pooled.unsqueeze(0);
-    } catch (const std::exception &error) {
+    } catch (...) {
         out = HiddenStates();
-        return ModelStatus::failure(std::string("fbank encoding failed: ") + error.what());
+        return statusFromCurrentException("fbank encoding failed: ");
     }
     return ModelStatus::success();
 }

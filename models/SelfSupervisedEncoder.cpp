@@ -2,6 +2,7 @@
 
 #include "ContentHash.h"
 #include "ModelWeights.h"
+#include "OutOfMemory.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
@@ -284,9 +285,9 @@ ModelStatus SelfSupervisedEncoder::load(const std::string &folder, const Encoder
     try {
         network->forEachTensor(
             [&options](at::Tensor &tensor) { tensor = tensor.to(options.device).contiguous(); });
-    } catch (const std::exception &error) {
-        return ModelStatus::failure(folder + ": cannot move the weights to " +
-                                    options.device.str() + " (" + error.what() + ")");
+    } catch (...) {
+        return statusFromCurrentException(folder + ": cannot move the weights to " +
+                                          options.device.str() + ": ");
     }
     out.reset(
         new SelfSupervisedEncoder(std::move(config), std::move(network), identity, options.device));
@@ -758,9 +759,9 @@ ModelStatus SelfSupervisedEncoder::run(const at::Tensor &waveforms,
                 validFrames.logical_not().to(m_device).view({1, batch, totalFrames, 1}), 0.0);
         }
         clock.mark("layer outputs");
-    } catch (const std::exception &error) {
+    } catch (...) {
         out = HiddenStates();
-        return ModelStatus::failure(std::string("encoding failed: ") + error.what());
+        return statusFromCurrentException("encoding failed: ");
     }
     return ModelStatus::success();
 }

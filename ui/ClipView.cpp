@@ -1,9 +1,9 @@
 #include "ClipView.h"
 
 #include "CurveView.h"
-#include "JobRunner.h"
 #include "SpectrogramView.h"
 #include "WaveformView.h"
+#include "jobs/JobRunner.h"
 
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -123,8 +123,9 @@ void ClipView::loadClip(qint64 utteranceId, const QString &path, const QString &
     m_loader = runner;
     const quint64 generation = m_loadGeneration;
     connect(runner, &JobRunner::finished, this,
-            [this, runner, result, generation, utteranceId](const Status &status) {
+            [this, runner, result, generation, utteranceId](const JobResult &outcome) {
                 runner->deleteLater();
+                const Status status = outcome.toStatus();
                 if (generation != m_loadGeneration)
                     return; // the user moved on to another clip
                 m_loader = nullptr;
@@ -141,9 +142,10 @@ void ClipView::loadClip(qint64 utteranceId, const QString &path, const QString &
                 Q_EMIT clipLoaded(utteranceId);
                 renderSpectrogram(result, generation);
             });
-    runner->start([path, result](ProgressSink &progress) {
-        return loadClipWaveform(path, result.get(), progress);
-    });
+    runner->start(tr("Decode %1").arg(QFileInfo(path).fileName()),
+                  [path, result](ProgressSink &progress) {
+                      return loadClipWaveform(path, result.get(), progress);
+                  });
 }
 
 void ClipView::renderSpectrogram(std::shared_ptr<const ClipAudio> clip, quint64 generation)
@@ -157,33 +159,35 @@ void ClipView::renderSpectrogram(std::shared_ptr<const ClipAudio> clip, quint64 
     auto curvesStatus = std::make_shared<Status>();
     auto *runner = new JobRunner(this);
     m_loader = runner;
-    connect(runner, &JobRunner::finished, this,
-            [this, runner, spectrogram, curves, curvesStatus, generation](const Status &status) {
-                runner->deleteLater();
-                if (generation != m_loadGeneration)
-                    return;
-                m_loader = nullptr;
-                m_spectrogram->setPlaceholderText(
-                    status ? QString() : tr("No spectrogram: %1").arg(status.error()));
-                if (status)
-                    m_spectrogram->setSpectrogram(spectrogram);
-                m_curves->setPlaceholderText(
-                    *curvesStatus ? QString()
-                                  : tr("No pitch curve: %1").arg(curvesStatus->error()));
-                if (*curvesStatus)
-                    m_curves->setCurves(curves);
-                Q_EMIT spectrogramReady();
-            });
-    runner->start([clip, spectrogram, curves, curvesStatus](ProgressSink &progress) {
-        // One failing does not stop the other: each view reports its own.
-        ScaledProgress drawing(progress, 0.0, 0.5);
-        const Status drawn = renderClipSpectrogram(*clip, spectrogram.get(), drawing);
-        if (progress.isCancelled())
-            return drawn;
-        ScaledProgress tracking(progress, 0.5, 1.0);
-        *curvesStatus = computeClipCurves(*clip, curves.get(), tracking);
-        return drawn;
-    });
+    connect(
+        runner, &JobRunner::finished, this,
+        [this, runner, spectrogram, curves, curvesStatus, generation](const JobResult &outcome) {
+            runner->deleteLater();
+            const Status status = outcome.toStatus();
+            if (generation != m_loadGeneration)
+                return;
+            m_loader = nullptr;
+            m_spectrogram->setPlaceholderText(
+                status ? QString() : tr("No spectrogram: %1").arg(status.error()));
+            if (status)
+                m_spectrogram->setSpectrogram(spectrogram);
+            m_curves->setPlaceholderText(
+                *curvesStatus ? QString() : tr("No pitch curve: %1").arg(curvesStatus->error()));
+            if (*curvesStatus)
+                m_curves->setCurves(curves);
+            Q_EMIT spectrogramReady();
+        });
+    runner->start(tr("Spectrogram and curves"),
+                  [clip, spectrogram, curves, curvesStatus](ProgressSink &progress) {
+                      // One failing does not stop the other: each view reports its own.
+                      ScaledProgress drawing(progress, 0.0, 0.5);
+                      const Status drawn = renderClipSpectrogram(*clip, spectrogram.get(), drawing);
+                      if (progress.isCancelled())
+                          return drawn;
+                      ScaledProgress tracking(progress, 0.5, 1.0);
+                      *curvesStatus = computeClipCurves(*clip, curves.get(), tracking);
+                      return drawn;
+                  });
 }
 
 void ClipView::clearClip()

@@ -1,9 +1,9 @@
 #include "EncodersDialog.h"
 
 #include "FeatureExtractionController.h"
-#include "JobRunner.h"
 #include "features/EncoderCatalog.h"
 #include "features/FeatureCache.h"
+#include "jobs/JobRunner.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
@@ -25,7 +25,6 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTableWidget>
-#include <QThread>
 #include <QVBoxLayout>
 
 namespace emolens {
@@ -299,23 +298,24 @@ void EncodersDialog::reload()
 void EncodersDialog::measureCache(const QString &cacheRoot, const QStringList &identities)
 {
     const int generation = ++m_cacheGeneration;
-    QPointer<EncodersDialog> self(this);
-    QThread *worker = QThread::create([self, generation, cacheRoot, identities] {
-        const FeatureCache cache(cacheRoot);
-        QList<qint64> bytes;
-        for (const QString &identity : identities)
-            bytes.append(identity.isEmpty() ? 0 : cache.bytesOnDisk(identity));
-        // Queued to the dialog's thread; dropped when the dialog is gone by then.
-        QMetaObject::invokeMethod(
-            qApp,
-            [self, generation, bytes] {
-                if (self)
-                    self->showCacheSizes(generation, bytes);
-            },
-            Qt::QueuedConnection);
+    // A runner owned by the dialog: closing the dialog cancels it between encoders and joins
+    // its thread, so no thread outlives the dialog.
+    auto *runner = new JobRunner(this);
+    auto bytes = std::make_shared<QList<qint64>>();
+    connect(runner, &JobRunner::finished, this, [this, runner, generation, bytes] {
+        runner->deleteLater();
+        showCacheSizes(generation, *bytes);
     });
-    connect(worker, &QThread::finished, worker, &QObject::deleteLater);
-    worker->start();
+    runner->start(std::make_shared<FunctionJob>(
+        tr("Measure the feature cache"), [cacheRoot, identities, bytes](ProgressSink &progress) {
+            const FeatureCache cache(cacheRoot);
+            for (const QString &identity : identities) {
+                if (progress.isCancelled())
+                    return JobResult::cancelled(QString());
+                bytes->append(identity.isEmpty() ? 0 : cache.bytesOnDisk(identity));
+            }
+            return JobResult::succeeded();
+        }));
 }
 
 void EncodersDialog::showCacheSizes(int generation, const QList<qint64> &bytes)
@@ -465,9 +465,11 @@ bool EncodersDialog::addEncoderFolder(const QString &folder)
         return false;
     const QString absolute = QFileInfo(folder).absoluteFilePath();
     auto pending = std::make_shared<Pending>();
-    const bool started = m_validator->start([absolute, pending](ProgressSink &) {
-        return EncoderCatalog::describeEncoder(absolute, &pending->description);
-    });
+    const bool started = m_validator->start(std::make_shared<FunctionJob>(
+        tr("Check a model folder"), [absolute, pending](ProgressSink &) {
+            const Status st = EncoderCatalog::describeEncoder(absolute, &pending->description);
+            return st ? JobResult::succeeded() : JobResult::failed(st.error());
+        }));
     if (!started)
         return false;
     m_pending = pending;
@@ -481,8 +483,9 @@ bool EncodersDialog::addEncoderFolder(const QString &folder)
     return true;
 }
 
-void EncodersDialog::onValidated(const Status &status)
+void EncodersDialog::onValidated(const JobResult &result)
 {
+    const Status status = result.toStatus();
     m_busyLabel->hide();
     m_busyBar->hide();
     const QString folder = m_validatingFolder;

@@ -15,6 +15,7 @@
 // dialog: the window closes the dialog with the workspace.
 
 #include "common/Status.h"
+#include "jobs/Job.h"
 
 #include <QDialog>
 #include <QString>
@@ -86,7 +87,7 @@ Q_SIGNALS:
 
 private:
     void chooseFolder();
-    void onValidated(const Status &status);
+    void onValidated(const JobResult &result);
     void showAddError(const QString &folder, const QString &message);
     void saveChoice();
     void updateButtons();

@@ -1,6 +1,5 @@
 #include "FeatureExtractionController.h"
 
-#include "JobRunner.h"
 #include "features/EncoderCatalog.h"
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
@@ -26,13 +25,6 @@ QString encoderNameOf(const QString &source)
 
 } // namespace
 
-// Filled on the worker thread, read on the GUI thread after finished().
-struct FeatureExtractionController::Outcome
-{
-    ExtractFeaturesReport report;
-    int done = 0;
-};
-
 ExtractionChoice ExtractionChoice::load()
 {
     QSettings settings;
@@ -56,11 +48,62 @@ void ExtractionChoice::save() const
     settings.setValue(kBatchKey, batchSeconds);
 }
 
-FeatureExtractionController::FeatureExtractionController(QObject *parent) : QObject(parent)
+namespace {
+
+// The extraction job, plus the count of requested clips that have current embeddings
+// afterwards, taken on the job's own connection so the window does not query the store
+// between the job's commit and its own reload.
+class CountedExtraction final : public Job
 {
-    m_runner = new JobRunner(this);
-    connect(m_runner, &JobRunner::progress, this, &FeatureExtractionController::progress);
-    connect(m_runner, &JobRunner::finished, this, &FeatureExtractionController::onFinished);
+public:
+    explicit CountedExtraction(ExtractFeaturesRequest request) : m_job(std::move(request)) {}
+    QString name() const override { return m_job.name(); }
+    JobResult run(ProgressSink &progress) override
+    {
+        const JobResult result = m_job.run(progress);
+        const ExtractFeaturesRequest &request = m_job.request();
+        if (result.outcome == JobOutcome::Failed || m_job.report().encoderId == 0)
+            return result;
+        Database db(request.databasePath);
+        if (db.open()) {
+            const QSet<qint64> done =
+                FeatureRepository(db).utterancesWithEmbedding(m_job.report().encoderId);
+            if (request.utteranceIds.isEmpty()) {
+                m_done = int(done.size());
+            } else {
+                for (qint64 id : request.utteranceIds)
+                    m_done += done.contains(id) ? 1 : 0;
+            }
+        }
+        return result;
+    }
+    const ExtractFeaturesReport &report() const { return m_job.report(); }
+    int done() const { return m_done; }
+
+private:
+    ExtractFeaturesJob m_job;
+    int m_done = 0;
+};
+
+} // namespace
+
+struct FeatureExtractionController::Outcome
+{
+    std::shared_ptr<CountedExtraction> job;
+};
+
+FeatureExtractionController::FeatureExtractionController(JobQueue *queue, QObject *parent)
+    : QObject(parent), m_queue(queue)
+{
+    connect(m_queue, &JobQueue::progress, this,
+            [this](int id, double fraction, const QString &message, const QString &eta) {
+                if (id == m_jobId)
+                    Q_EMIT progress(fraction, message, eta);
+            });
+    connect(m_queue, &JobQueue::jobFinished, this, [this](int id, const JobResult &result) {
+        if (id == m_jobId)
+            onFinished(result);
+    });
 }
 
 FeatureExtractionController::~FeatureExtractionController() = default;
@@ -81,12 +124,13 @@ ExtractionChoice FeatureExtractionController::activeChoiceFor(Database &db)
 
 bool FeatureExtractionController::isRunning() const
 {
-    return m_runner->isRunning();
+    return m_jobId != 0;
 }
 
 void FeatureExtractionController::cancel()
 {
-    m_runner->cancel();
+    if (m_jobId != 0)
+        m_queue->cancel(m_jobId);
 }
 
 bool FeatureExtractionController::start(const QString &workspacePath,
@@ -102,42 +146,29 @@ bool FeatureExtractionController::start(const QString &workspacePath,
     request.batchSeconds = choice.batchSeconds;
     request.utteranceIds = utteranceIds;
     auto outcome = std::make_shared<Outcome>();
-    const bool running = m_runner->start([request, outcome](ProgressSink &progress) {
-        const Status st = ExtractFeaturesJob::run(request, progress, &outcome->report);
-        if (!st || outcome->report.encoderId == 0)
-            return st;
-        // Counted here, on the job's own connection, so the window does not query the store
-        // between the job's commit and its own reload.
-        Database db(request.databasePath);
-        if (db.open()) {
-            const QSet<qint64> done =
-                FeatureRepository(db).utterancesWithEmbedding(outcome->report.encoderId);
-            if (request.utteranceIds.isEmpty()) {
-                outcome->done = int(done.size());
-            } else {
-                for (qint64 id : request.utteranceIds)
-                    outcome->done += done.contains(id) ? 1 : 0;
-            }
-        }
-        return st;
-    });
-    if (!running)
-        return false;
+    outcome->job = std::make_shared<CountedExtraction>(request);
     m_pending = outcome;
     m_runningName = encoderNameOf(choice.encoder);
+    m_jobId = m_queue->submit(outcome->job);
+    if (m_jobId == 0)
+        return false;
     Q_EMIT started(tr("Extracting features with %1...").arg(m_runningName));
     return true;
 }
 
-void FeatureExtractionController::onFinished(const Status &status)
+void FeatureExtractionController::onFinished(const JobResult &result)
 {
-    m_lastReport = m_pending ? m_pending->report : ExtractFeaturesReport();
-    m_lastDone = m_pending ? m_pending->done : 0;
+    const Status status = result.toStatus();
+    m_jobId = 0;
+    m_lastReport = m_pending ? m_pending->job->report() : ExtractFeaturesReport();
+    m_lastDone = m_pending ? m_pending->job->done() : 0;
     m_pending.reset();
     const ExtractFeaturesReport &r = m_lastReport;
     const QString name = r.encoderName.isEmpty() ? m_runningName : r.encoderName;
     if (!status) {
         m_lastSummary = tr("Extraction with %1 failed: %2").arg(name, status.error());
+    } else if (result.wasCancelled() && !r.cancelled) {
+        m_lastSummary = tr("Extraction cancelled before it started");
     } else if (r.cancelled) {
         m_lastSummary = tr("Extraction cancelled; %1 of %2 clips done - run it again to continue")
                             .arg(m_lastDone)

@@ -1,6 +1,6 @@
 #pragma once
-// FeatureExtractionController: the GUI side of Features > Extract Features. It runs
-// ExtractFeaturesJob (the job the CLI's `extract` runs) on its own JobRunner with the encoder,
+// FeatureExtractionController: the GUI side of Features > Extract Features. It submits
+// ExtractFeaturesJob (the job the CLI's `extract` runs) to the window's JobQueue with the encoder,
 // device and batch size the user chose in the Encoders dialog, and turns the job's report into
 // the words the status bar and the failure dialog show. The window owns the status-bar widgets;
 // the controller only says what to put in them.
@@ -14,9 +14,9 @@
 // Ownership and threads: GUI thread only; create it with the window as parent. The job opens
 // its own Database connection on the worker thread.
 
-#include "JobRunner.h" // declares emolens::Status as a metatype, for finished()
 #include "common/Status.h"
 #include "jobs/ExtractFeaturesJob.h"
+#include "jobs/JobQueue.h" // declares emolens::Status as a metatype, for finished()
 
 #include <QObject>
 #include <QString>
@@ -45,15 +45,16 @@ class FeatureExtractionController : public QObject
     Q_OBJECT
 
 public:
-    explicit FeatureExtractionController(QObject *parent = nullptr);
+    // Jobs go through queue, which must outlive the controller.
+    explicit FeatureExtractionController(JobQueue *queue, QObject *parent = nullptr);
     ~FeatureExtractionController() override;
 
     // The saved choice with its encoder checked against the workspace's encoders (fbank when
     // the saved folder is not one of them).
     static ExtractionChoice activeChoiceFor(Database &db);
 
-    // Starts extracting every utterance of the workspace (or only utteranceIds). False when a
-    // job already runs.
+    // Queues extracting every utterance of the workspace (or only utteranceIds); it starts when
+    // the queue is free. False when an extraction is already queued or running.
     bool start(const QString &workspacePath, const ExtractionChoice &choice,
                const QList<qint64> &utteranceIds = {});
     bool isRunning() const;
@@ -78,10 +79,11 @@ Q_SIGNALS:
     void finished(const emolens::Status &status);
 
 private:
-    void onFinished(const Status &status);
+    void onFinished(const JobResult &result);
 
     struct Outcome;
-    JobRunner *m_runner = nullptr;
+    JobQueue *m_queue = nullptr;
+    int m_jobId = 0; // queued or running; 0 when none
     std::shared_ptr<Outcome> m_pending;
     QString m_runningName;
     ExtractFeaturesReport m_lastReport;

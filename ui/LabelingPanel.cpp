@@ -291,12 +291,20 @@ void LabelingPanel::refreshValueControls()
                                          !value.category.isEmpty());
     m_clearButton->setEnabled(!value.category.isEmpty());
     for (ScaleRow &row : m_scaleRows) {
+        // My value where I gave one; else the value shown (another person's or the corpus's),
+        // greyed, so the slider starts where the clip stands rather than in the middle.
         const bool set = value.dimensions.contains(row.scale.name);
-        const double v = set ? value.dimensions.value(row.scale.name)
-                             : (row.scale.minimum + row.scale.maximum) / 2;
+        const bool shownElsewhere = !set && m_shown.shownDimensions.contains(row.scale.name);
+        const double v = set              ? value.dimensions.value(row.scale.name)
+                         : shownElsewhere ? m_shown.shownDimensions.value(row.scale.name)
+                                          : (row.scale.minimum + row.scale.maximum) / 2;
         row.set->setChecked(set);
         row.slider->setValue(int(std::lround(v * 2)));
-        row.value->setText(set ? formatScaleValue(v) : tr("not set"));
+        row.value->setText(set              ? formatScaleValue(v)
+                           : shownElsewhere ? tr("%1 (shown)").arg(formatScaleValue(v))
+                                            : tr("not set"));
+        row.value->setToolTip(shownElsewhere ? tr("Not set by you; the clip shows this value")
+                                             : QString());
         row.value->setForegroundRole(set ? QPalette::WindowText : QPalette::PlaceholderText);
     }
     if (std::isnan(value.confidence)) {
@@ -332,9 +340,23 @@ void LabelingPanel::refreshHistory()
             parts << QStringLiteral("%1 %2").arg(d.key(), formatScaleValue(d.value()));
         if (!std::isnan(r.value.confidence))
             parts << tr("conf. %1").arg(r.value.confidence, 0, 'f', 2);
-        auto *item = new QTreeWidgetItem(
-            m_history, {when, r.annotatorName,
-                        parts.isEmpty() ? tr("(cleared)") : parts.join(QStringLiteral(", "))});
+        if (!r.value.notes.isEmpty())
+            parts << QStringLiteral("“%1”").arg(r.value.notes);
+        QString text = parts.isEmpty() ? tr("(cleared)") : parts.join(QStringLiteral(", "));
+        // What this row did: an undo or a redo says so; an edit names the parts it changed.
+        QString what;
+        if (r.action == LabelAction::Undo)
+            what = tr("undo");
+        else if (r.action == LabelAction::Redo)
+            what = tr("redo");
+        else if (r.action == LabelAction::Import)
+            what = tr("imported");
+        if (!r.changed.isEmpty() && r.action != LabelAction::Import)
+            what = what.isEmpty() ? tr("changed %1").arg(r.changed.join(QStringLiteral(", ")))
+                                  : tr("%1: %2").arg(what, r.changed.join(QStringLiteral(", ")));
+        if (!what.isEmpty())
+            text = QStringLiteral("%1  [%2]").arg(text, what);
+        auto *item = new QTreeWidgetItem(m_history, {when, r.annotatorName, text});
         item->setToolTip(2, r.value.notes.isEmpty()
                                 ? item->text(2)
                                 : item->text(2) + QStringLiteral("\n") + r.value.notes);

@@ -43,11 +43,12 @@ public:
         QString speakerText; // e.g. "Ses01F (female)"
         QString corpusName;
         LabelSchema schema;
-        QString corpusLabel;        // the corpus's own (mapped) label, may be empty
-        QString shownLabel;         // what the table shows
-        QString shownBy;            // who gave it
-        LabelValue myValue;         // this annotator's current value (empty when none)
-        QList<LabelRecord> history; // every label row of the utterance, oldest first
+        QString corpusLabel;                   // the corpus's own (mapped) label, may be empty
+        QString shownLabel;                    // what the table shows
+        QString shownBy;                       // who gave it
+        QMap<QString, double> shownDimensions; // per scale: a person's newest, else the corpus's
+        LabelValue myValue;                    // this annotator's current value (empty when none)
+        QList<LabelRecord> history;            // every label row of the utterance, oldest first
     };
     void showUtterance(const Shown &shown);
     void clearUtterance();

@@ -5,15 +5,16 @@
 #include "EmptyStatePanel.h"
 #include "EncodersDialog.h"
 #include "FeatureExtractionController.h"
+#include "ImportController.h"
 #include "ImportCorpusDialog.h"
 #include "ImportReportDialog.h"
-#include "JobRunner.h"
 #include "LabelingPanel.h"
 #include "PlayerBar.h"
 #include "SetLabelCommand.h"
 #include "ShortcutsDialog.h"
 #include "UtteranceFilterModel.h"
 #include "UtteranceTableModel.h"
+#include "jobs/JobQueue.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/LabelRepository.h"
@@ -57,11 +58,6 @@ namespace {
 constexpr int kMaxRecent = 8;
 const QString kWorkspaceSuffix = QStringLiteral("emolens");
 
-QString corpusAnnotator(const QString &corpusName)
-{
-    return QStringLiteral("corpus:") + corpusName;
-}
-
 QString speakerText(const QString &code, Gender gender)
 {
     const QString g = genderName(gender);
@@ -76,10 +72,12 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     setAcceptDrops(true);
     setDockNestingEnabled(true);
     m_undoStack = new QUndoStack(this);
-    m_importRunner = new JobRunner(this);
-    connect(m_importRunner, &JobRunner::progress, this, &MainWindow::onJobProgress);
-    connect(m_importRunner, &JobRunner::finished, this, &MainWindow::onImportFinished);
-    m_extraction = new FeatureExtractionController(this);
+    m_jobs = new JobQueue(this);
+    connect(m_jobs, &JobQueue::idle, this, &MainWindow::onJobsIdle);
+    m_import = new ImportController(m_jobs, this);
+    connect(m_import, &ImportController::progress, this, &MainWindow::onJobProgress);
+    connect(m_import, &ImportController::finished, this, &MainWindow::onImportFinished);
+    m_extraction = new FeatureExtractionController(m_jobs, this);
     connect(m_extraction, &FeatureExtractionController::progress, this, &MainWindow::onJobProgress);
     connect(m_extraction, &FeatureExtractionController::finished, this,
             &MainWindow::onExtractionFinished);
@@ -418,8 +416,7 @@ void MainWindow::createStatusBar()
     m_jobCancel->setObjectName(QStringLiteral("jobCancel"));
     m_jobCancel->setText(tr("Cancel"));
     connect(m_jobCancel, &QToolButton::clicked, this, [this] {
-        m_importRunner->cancel();
-        m_extraction->cancel();
+        m_jobs->cancelAll();
         m_jobCancel->setEnabled(false); // one click is enough; the job stops at its next check
     });
     for (QWidget *w : {static_cast<QWidget *>(m_jobLabel), static_cast<QWidget *>(m_jobProgress),
@@ -460,33 +457,65 @@ void MainWindow::saveSettings()
 // ---------------------------------------------------------------------------------------------
 // Workspace
 
-Status MainWindow::openWorkspace(const QString &path)
+Status MainWindow::openWorkspace(const QString &path, IfMissing ifMissing)
 {
     if (path.trimmed().isEmpty())
         return Status::failure(tr("No workspace file given"));
     if (isBusy())
-        return Status::failure(tr("%1 is running; wait for it or cancel it first")
-                                   .arg(isImporting() ? tr("An import") : tr("An extraction")));
+        return Status::failure(
+            tr("%1 is running; wait for it or cancel it first").arg(m_jobs->runningName()));
     const QString absolute = QFileInfo(path).absoluteFilePath();
-    closeWorkspace();
+    const QString shown = QDir::toNativeSeparators(absolute);
+    // Nothing is closed until the new workspace is open: a wrong file leaves the open one.
     if (!QFileInfo(absolute).dir().exists())
-        return Status::failure(tr("%1: the folder does not exist").arg(absolute));
+        return Status::failure(tr("%1: the folder does not exist").arg(shown));
+    if (!QFileInfo::exists(absolute) && ifMissing == IfMissing::Refuse)
+        return Status::failure(tr("%1 does not exist. Use File > New Workspace to create a "
+                                  "workspace.")
+                                   .arg(shown));
     auto db = std::make_unique<Database>(absolute);
-    if (auto st = db->open(); !st)
-        return Status::failure(tr("%1: cannot open the workspace: %2").arg(absolute, st.error()));
+    if (auto st = db->open(); !st) {
+        // The store names the file first; say it once, then why.
+        QString why = st.error();
+        if (why.startsWith(absolute + QStringLiteral(": ")))
+            why = why.mid(absolute.size() + 2);
+        return Status::failure(tr("Cannot open %1: %2").arg(shown, why));
+    }
+    closeWorkspace();
     m_db = std::move(db);
     m_workspacePath = absolute;
     rememberRecent(absolute);
     reloadFromStore();
     updateTitle();
     updatePage();
-    m_pathLabel->setText(QDir::toNativeSeparators(absolute));
+    m_pathLabel->setText(shown);
     m_pathLabel->setToolTip(tr("The open workspace file"));
     // Land on the first clip so the window shows something to listen to straight away.
     if (m_filterModel->rowCount() > 0 && m_currentUtteranceId == 0)
         m_table->setCurrentIndex(m_filterModel->index(0, 0));
     Q_EMIT workspaceOpened(absolute);
     return Status::success();
+}
+
+Status MainWindow::createWorkspace(const QString &path)
+{
+    if (isBusy())
+        return Status::failure(
+            tr("%1 is running; wait for it or cancel it first").arg(m_jobs->runningName()));
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    if (!m_workspacePath.isEmpty() && absolute == m_workspacePath)
+        return Status::failure(tr("%1 is the workspace that is open; choose another name for the "
+                                  "new one.")
+                                   .arg(QDir::toNativeSeparators(absolute)));
+    // A replaced workspace goes with its write-ahead log and shared-memory index: a stale log
+    // would otherwise be replayed into the new file.
+    for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")}) {
+        const QString file = absolute + suffix;
+        if (QFileInfo::exists(file) && !QFile::remove(file))
+            return Status::failure(
+                tr("%1 exists and cannot be replaced.").arg(QDir::toNativeSeparators(file)));
+    }
+    return openWorkspace(absolute, IfMissing::Create);
 }
 
 void MainWindow::closeWorkspace()
@@ -523,12 +552,7 @@ void MainWindow::newWorkspace()
         return;
     if (QFileInfo(path).suffix() != kWorkspaceSuffix)
         path += QLatin1Char('.') + kWorkspaceSuffix;
-    if (QFileInfo::exists(path) && !QFile::remove(path)) {
-        QMessageBox::warning(this, tr("New Workspace"),
-                             tr("%1 exists and cannot be replaced.").arg(path));
-        return;
-    }
-    if (auto st = openWorkspace(path); !st)
+    if (auto st = createWorkspace(path); !st)
         QMessageBox::warning(this, tr("New Workspace"), st.error());
 }
 
@@ -590,7 +614,17 @@ ImportReportDialog *MainWindow::importReportDialog() const
 
 bool MainWindow::isImporting() const
 {
-    return m_importRunner->isRunning();
+    return m_import->isRunning();
+}
+
+JobQueue *MainWindow::jobQueue() const
+{
+    return m_jobs;
+}
+
+bool MainWindow::isBusy() const
+{
+    return m_jobs->isBusy();
 }
 
 void MainWindow::showImportDialog(const QString &folder)
@@ -619,13 +653,7 @@ bool MainWindow::startImport(const ImportRequest &request)
         return false;
     ImportRequest job = request;
     job.databasePath = m_workspacePath;
-    m_pendingRequest = job;
-    m_pendingReport = std::make_shared<ImportReport>();
-    auto report = m_pendingReport;
-    const bool started = m_importRunner->start([job, report](ProgressSink &progress) {
-        return CorpusImporter::run(job, progress, report.get());
-    });
-    if (!started)
+    if (!m_import->start(job))
         return false;
     updateJobActions();
     showJobArea(tr("Importing %1...").arg(QFileInfo(job.rootPath).fileName()),
@@ -682,12 +710,12 @@ void MainWindow::updateJobActions()
         rebuildRecentMenu();
 }
 
-void MainWindow::onImportFinished(const Status &status)
+void MainWindow::onImportFinished(const JobResult &result)
 {
+    const Status status = result.toStatus();
     hideJobArea();
     updateJobActions();
-    m_lastImportReport = m_pendingReport ? *m_pendingReport : ImportReport();
-    m_pendingReport.reset();
+    m_lastImportReport = m_import->lastReport();
     const ImportReport &report = m_lastImportReport;
 
     if (!status) {
@@ -696,7 +724,7 @@ void MainWindow::onImportFinished(const Status &status)
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->open();
         statusBar()->showMessage(tr("Import failed: %1").arg(status.error()), 10000);
-    } else if (report.cancelled) {
+    } else if (result.wasCancelled()) {
         statusBar()->showMessage(tr("Import cancelled; the workspace is unchanged"), 8000);
     } else {
         const qint64 keep = m_currentUtteranceId;
@@ -716,7 +744,7 @@ void MainWindow::onImportFinished(const Status &status)
         if (!report.skipped.isEmpty()) {
             if (m_reportDialog)
                 m_reportDialog->close();
-            m_reportDialog = new ImportReportDialog(report, m_pendingRequest.rootPath, this);
+            m_reportDialog = new ImportReportDialog(report, m_import->lastRequest().rootPath, this);
             m_reportDialog->show();
         }
     }
@@ -873,7 +901,11 @@ void MainWindow::rebuildLabelFilter()
     const QSignalBlocker block(m_labelFilter);
     m_labelFilter->clear();
     m_labelFilter->addItem(tr("All"), QStringLiteral("\x01all"));
-    m_labelFilter->addItem(tr("Unlabeled"), QStringLiteral("\x01unlabeled"));
+    m_labelFilter->addItem(tr("Not labeled by me"), QStringLiteral("\x01notmine"));
+    m_labelFilter->addItem(tr("No person's label yet"), QStringLiteral("\x01noperson"));
+    m_labelFilter->addItem(tr("Annotators disagree"), QStringLiteral("\x01disagree"));
+    m_labelFilter->addItem(tr("Unlabeled (not even by the corpus)"),
+                           QStringLiteral("\x01unlabeled"));
     if (!classes.isEmpty())
         m_labelFilter->insertSeparator(m_labelFilter->count());
     for (const QString &c : classes)
@@ -886,8 +918,15 @@ void MainWindow::rebuildLabelFilter()
 void MainWindow::applyLabelFilter()
 {
     const QString data = m_labelFilter->currentData().toString();
+    m_filterModel->setAnnotator(annotatorName(false));
     if (data == QLatin1String("\x01unlabeled"))
         m_filterModel->setLabelFilter(UtteranceFilterModel::LabelFilter::Unlabeled);
+    else if (data == QLatin1String("\x01notmine"))
+        m_filterModel->setLabelFilter(UtteranceFilterModel::LabelFilter::NotLabeledByMe);
+    else if (data == QLatin1String("\x01noperson"))
+        m_filterModel->setLabelFilter(UtteranceFilterModel::LabelFilter::NoPersonLabel);
+    else if (data == QLatin1String("\x01disagree"))
+        m_filterModel->setLabelFilter(UtteranceFilterModel::LabelFilter::Disagreement);
     else if (data.isEmpty() || data == QLatin1String("\x01all"))
         m_filterModel->setLabelFilter(UtteranceFilterModel::LabelFilter::All);
     else
@@ -997,19 +1036,16 @@ void MainWindow::refreshLabelingPanel()
     for (const SpeakerRecord &s : m_speakers.value(utterance->corpusId))
         if (s.id == utterance->speakerId)
             shown.speakerText = speakerText(s.code, s.gender);
-    const qint64 schemaId = shown.schema.id;
-    if (auto corpusLabel =
-            labels.currentLabel(utterance->id, schemaId, corpusAnnotator(corpus.name)))
-        shown.corpusLabel = corpusLabel->value.category;
-    if (auto latest = labels.latestLabel(utterance->id, schemaId)) {
-        shown.shownLabel = latest->value.category;
-        shown.shownBy = latest->annotatorName;
-    }
-    shown.history = labels.history(utterance->id);
-    const QString annotator = annotatorName(false);
-    if (!annotator.isEmpty())
-        if (auto mine = labels.currentLabel(utterance->id, schemaId, annotator))
-            shown.myValue = mine->value;
+    LabelRepository::ClipJudgements judgements;
+    if (auto st = labels.judgements(utterance->id, annotatorName(false), &judgements); !st)
+        statusBar()->showMessage(st.error(), 10000);
+    shown.corpusLabel = judgements.corpusLabel;
+    shown.shownLabel = judgements.shown.category;
+    shown.shownBy = judgements.shown.givenBy;
+    shown.shownDimensions = judgements.shown.dimensions;
+    shown.history = judgements.history;
+    if (judgements.mine)
+        shown.myValue = judgements.mine->value;
     m_labelingPanel->showUtterance(shown);
 }
 
@@ -1019,15 +1055,13 @@ void MainWindow::refreshUtteranceRow(qint64 utteranceId)
     if (!m_db || row < 0)
         return;
     UtteranceRow updated = m_tableModel->rowAt(row);
-    LabelRepository labels(*m_db);
-    const qint64 schemaId = m_schemas.value(updated.corpusId).id;
-    if (auto latest = labels.latestLabel(utteranceId, schemaId)) {
-        updated.label = latest->value.category;
-        updated.labeledBy = latest->annotatorName;
-    } else {
-        updated.label.clear();
-        updated.labeledBy.clear();
-    }
+    const ShownLabel shown = LabelRepository(*m_db).shownLabel(utteranceId);
+    updated.label = shown.category;
+    updated.labeledBy = shown.givenBy;
+    updated.labelOrigin = shown.origin;
+    updated.labelInSet = shown.inLabelSet;
+    updated.labeledByPeople = shown.peopleCategories.keys();
+    updated.disagreement = shown.disagreement();
     m_tableModel->updateRow(updated);
     if (!updated.label.isEmpty() && m_labelFilter->findData(updated.label) < 0)
         m_labelFilter->addItem(updated.label, updated.label);
@@ -1065,13 +1099,26 @@ void MainWindow::updateCategoryActions()
 void MainWindow::updateCounts()
 {
     const int total = m_tableModel->rowCount();
-    const int labeled = m_tableModel->labeledCount();
     const QLocale locale;
     if (!m_db) {
         m_countLabel->setText(tr("No workspace open"));
     } else {
-        m_countLabel->setText(tr("%1 utterances  \u00B7  %2 labeled  ")
-                                  .arg(locale.toString(total), locale.toString(labeled)));
+        // The team's progress (clips some person has labeled) and mine; corpus labels do not
+        // count as work done.
+        const QString me = annotatorName(false);
+        int byPeople = 0, byMe = 0;
+        for (const UtteranceRow &row : m_tableModel->rows()) {
+            byPeople += row.labeledByPeople.isEmpty() ? 0 : 1;
+            byMe += !me.isEmpty() && row.labeledByPeople.contains(me) ? 1 : 0;
+        }
+        QString text = tr("%1 clips  \u00B7  %2 labeled by people")
+                           .arg(locale.toString(total), locale.toString(byPeople));
+        if (!me.isEmpty())
+            text += tr("  \u00B7  %1 by you").arg(locale.toString(byMe));
+        m_countLabel->setText(text + QStringLiteral("  "));
+        m_countLabel->setToolTip(
+            tr("%1 of %2 clips show a label (people's or the corpus's)")
+                .arg(locale.toString(m_tableModel->labeledCount()), locale.toString(total)));
     }
     const int shown = m_filterModel->rowCount();
     m_shownCountLabel->setText(
@@ -1117,14 +1164,26 @@ QString MainWindow::annotatorName(bool askIfMissing)
                .trimmed();
     if (!ok || name.isEmpty())
         return QString();
-    if (name.startsWith(QLatin1String("corpus:"))) {
-        QMessageBox::warning(this, tr("Annotator Name"),
-                             tr("Names starting with \"corpus:\" are reserved for corpus labels."));
+    if (isCorpusName(name)) {
+        QMessageBox::warning(
+            this, tr("Annotator Name"),
+            tr("\"%1\" is the name of a corpus's own labels; choose another.").arg(name));
         return QString();
     }
     settings.setValue(QStringLiteral("annotator/name"), name);
     m_labelingPanel->setAnnotatorName(name);
+    // The dialog took the focus; give it back to the table so the next number key labels
+    // (without a window manager nothing else would).
+    m_table->setFocus(Qt::OtherFocusReason);
     return name;
+}
+
+bool MainWindow::isCorpusName(const QString &name) const
+{
+    // The store says who is a corpus; without a workspace, the form of its names does.
+    if (m_db)
+        return LabelRepository(*m_db).annotatorKind(name) == AnnotatorKind::Corpus;
+    return name.startsWith(LabelRepository::corpusAnnotatorName(QString()));
 }
 
 void MainWindow::changeAnnotatorName()
@@ -1136,8 +1195,14 @@ void MainWindow::changeAnnotatorName()
         QInputDialog::getText(this, tr("Annotator Name"), tr("Record new labels under this name:"),
                               QLineEdit::Normal, current, &ok)
             .trimmed();
-    if (!ok || name.isEmpty() || name == current || name.startsWith(QLatin1String("corpus:")))
+    if (!ok || name.isEmpty() || name == current)
         return;
+    if (isCorpusName(name)) {
+        QMessageBox::warning(
+            this, tr("Annotator Name"),
+            tr("\"%1\" is the name of a corpus's own labels; choose another.").arg(name));
+        return;
+    }
     settings.setValue(QStringLiteral("annotator/name"), name);
     m_labelingPanel->setAnnotatorName(name);
     refreshLabelingPanel();
@@ -1162,7 +1227,7 @@ void MainWindow::onLabelEdited(const LabelValue &value)
         return;
     const qint64 schemaId = m_schemas.value(utterance->corpusId).id;
     LabelValue previous;
-    if (auto mine = labels.currentLabel(utterance->id, schemaId, annotator))
+    if (auto mine = labels.currentLabel(utterance->id, annotator))
         previous = mine->value;
     if (previous == value) {
         refreshLabelingPanel();
@@ -1193,6 +1258,15 @@ void MainWindow::onCategoryKey(int index)
 {
     if (m_currentUtteranceId == 0 || index >= m_labelingPanel->schema().classes.size())
         return;
+    // A key labels only a clip the table shows: with a filter that hides the panel's clip
+    // (or shows no clip at all), a stray key must not label something out of sight.
+    if (!isShown(m_currentUtteranceId)) {
+        statusBar()->showMessage(
+            tr("The clip in the panel is not in the table any more (see the filters); select a "
+               "clip to label it"),
+            6000);
+        return;
+    }
     // Pick the next clip before labeling: with the "Unlabeled" filter the labeled row leaves
     // the table and "next" would otherwise be computed from a moved selection.
     const qint64 next = m_autoAdvanceAction->isChecked() ? utteranceAtOffset(+1) : 0;
@@ -1203,6 +1277,12 @@ void MainWindow::onCategoryKey(int index)
     if (next != 0 && (stored || m_labelingPanel->myValue().category ==
                                     m_labelingPanel->schema().classes.value(index)))
         selectUtterance(next);
+}
+
+bool MainWindow::isShown(qint64 utteranceId) const
+{
+    const int row = m_tableModel->rowOf(utteranceId);
+    return row >= 0 && m_filterModel->mapFromSource(m_tableModel->index(row, 0)).isValid();
 }
 
 qint64 MainWindow::utteranceAtOffset(int offset) const
@@ -1252,14 +1332,49 @@ void MainWindow::showAbout()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    if (isImporting()) {
-        // The job stops at its next check and writes nothing; ~JobRunner waits that moment.
-        m_importRunner->cancel();
+    // The GUI thread never waits on a job: with one running, the window asks, cancels, says
+    // that it is stopping, and closes when the queue reports idle (onJobsIdle).
+    if (m_jobs->isBusy()) {
+        event->ignore();
+        if (m_closeWhenIdle)
+            return; // already stopping
+        const QString name = m_jobs->runningName();
+        const auto answer = QMessageBox::question(
+            this, tr("Quit EmoLens"), tr("%1 is still running. Stop it and quit?").arg(name),
+            QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+        if (answer != QMessageBox::Yes || !m_jobs->isBusy()) {
+            if (!m_jobs->isBusy())
+                close();
+            return;
+        }
+        stopJobsAndClose();
+        return;
     }
-    // An extraction stops after its batch; what it stored is kept and the next run resumes.
-    m_extraction->cancel();
     saveSettings();
     QMainWindow::closeEvent(event);
+}
+
+void MainWindow::stopJobsAndClose()
+{
+    if (!m_jobs->isBusy()) {
+        close();
+        return;
+    }
+    m_closeWhenIdle = true;
+    const QString name = m_jobs->runningName();
+    m_jobs->cancelAll();
+    m_jobCancel->setEnabled(false);
+    m_jobLabel->setText(tr("Stopping %1; EmoLens closes as soon as it has stopped...").arg(name));
+    m_jobLabel->show();
+}
+
+void MainWindow::onJobsIdle()
+{
+    if (m_closeWhenIdle) {
+        m_closeWhenIdle = false;
+        // Queued: the finished handlers of the last job run first.
+        QMetaObject::invokeMethod(this, &QWidget::close, Qt::QueuedConnection);
+    }
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)

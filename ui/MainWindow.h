@@ -8,8 +8,8 @@
 // extractions share the status bar's job area (message, progress with ETA, Cancel), and one
 // job runs at a time.
 //
-// Public entry points for main() and the first-run code: openWorkspace() (creates the file
-// when missing) and startImport(). Settings live in the QSettings of the application's
+// Public entry points for main() and the first-run code: openWorkspace(), createWorkspace()
+// and startImport(). Settings live in the QSettings of the application's
 // organisation/name ("EmoLens"/"EmoLens" in the app; tests use their own names).
 // GUI thread only.
 
@@ -45,7 +45,9 @@ class EmptyStatePanel;
 class EncodersDialog;
 class FeatureExtractionController;
 class ImportReportDialog;
-class JobRunner;
+class ImportController;
+class JobQueue;
+struct JobResult;
 class LabelingPanel;
 class PlayerBar;
 class UtteranceFilterModel;
@@ -59,9 +61,14 @@ public:
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
 
-    // Opens (creating it when the file does not exist) the workspace at path, replacing the
-    // open one. On failure the previous workspace stays closed and the Status says why.
-    Status openWorkspace(const QString &path);
+    // Opens the workspace at path, replacing the open one. A missing file is refused unless
+    // ifMissing is Create. On failure the open workspace stays open and the Status says why,
+    // naming the file once (a file that is not a workspace is refused untouched).
+    enum class IfMissing { Refuse, Create };
+    Status openWorkspace(const QString &path, IfMissing ifMissing = IfMissing::Refuse);
+    // File > New Workspace: replaces the file at path (with its -wal and -shm) by a new empty
+    // workspace and opens it. Refused for the workspace that is open.
+    Status createWorkspace(const QString &path);
     void closeWorkspace();
     QString workspacePath() const { return m_workspacePath; }
     bool hasWorkspace() const { return m_db != nullptr; }
@@ -70,6 +77,11 @@ public:
     // Returns false when no workspace is open or an import is already running.
     bool startImport(const ImportRequest &request);
     bool isImporting() const;
+    // The queue every long job of this window runs through (one at a time).
+    JobQueue *jobQueue() const;
+    // Cancels every job and closes the window as soon as the queue is idle, without asking
+    // (closeEvent asks first, then calls this). The GUI thread does not wait meanwhile.
+    void stopJobsAndClose();
     // Runs the active encoder (Features > Encoders) over the whole workspace. False when no
     // workspace is open or a job already runs.
     // Extracts every utterance of the workspace, or only utteranceIds.
@@ -132,11 +144,12 @@ private:
     void newWorkspace();
     void chooseWorkspace();
     void showImportDialog(const QString &folder = QString());
-    void onImportFinished(const Status &status);
+    void onImportFinished(const JobResult &result);
+    void onJobsIdle();
     void showJobArea(const QString &message, const QString &cancelToolTip);
     void onJobProgress(double fraction, const QString &message, const QString &etaText);
     void hideJobArea();
-    bool isBusy() const { return isImporting() || isExtracting(); }
+    bool isBusy() const;
     void updateJobActions();
     void createFeatureActions();
     void onExtractionFinished(const Status &status);
@@ -161,9 +174,11 @@ private:
     void onLabelStored(qint64 utteranceId, const Status &status);
     void onCategoryKey(int index);
     qint64 utteranceAtOffset(int offset) const;
+    bool isShown(qint64 utteranceId) const;
     void moveCurrent(int offset);
     QString annotatorName(bool askIfMissing);
     void changeAnnotatorName();
+    bool isCorpusName(const QString &name) const;
     void showShortcuts();
     void showAbout();
     void focusFilter();
@@ -176,10 +191,12 @@ private:
     QHash<qint64, QList<SpeakerRecord>> m_speakers;
     qint64 m_currentUtteranceId = 0;
 
+    // Jobs
+    JobQueue *m_jobs = nullptr;
+    bool m_closeWhenIdle = false;
+
     // Import
-    JobRunner *m_importRunner = nullptr;
-    std::shared_ptr<ImportReport> m_pendingReport;
-    ImportRequest m_pendingRequest;
+    ImportController *m_import = nullptr;
     ImportReport m_lastImportReport;
     QPointer<ImportReportDialog> m_reportDialog;
 

@@ -20,7 +20,8 @@ SetLabelCommand::SetLabelCommand(Database &db, qint64 utteranceId, qint64 schema
 
 void SetLabelCommand::redo()
 {
-    write(m_new);
+    // The first redo() is the edit itself (QUndoStack::push calls it); later ones are redos.
+    write(m_new, m_everApplied ? LabelAction::Redo : LabelAction::Edit);
     if (!m_everApplied && !m_lastStatus)
         setObsolete(true);
     m_everApplied = m_everApplied || m_lastStatus.ok();
@@ -28,13 +29,13 @@ void SetLabelCommand::redo()
 
 void SetLabelCommand::undo()
 {
-    write(m_previous);
+    write(m_previous, LabelAction::Undo);
 }
 
-void SetLabelCommand::write(const LabelValue &value)
+void SetLabelCommand::write(const LabelValue &value, LabelAction action)
 {
     LabelRepository labels(m_db);
-    m_lastStatus = labels.setLabel(m_utteranceId, m_schemaId, m_annotator, value);
+    m_lastStatus = labels.setLabel(m_utteranceId, m_schemaId, m_annotator, value, nullptr, action);
     if (m_changed)
         m_changed(m_utteranceId, m_lastStatus);
 }

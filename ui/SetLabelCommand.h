@@ -1,8 +1,9 @@
 #pragma once
 // SetLabelCommand: one label edit as one undo step. redo() stores the new value for the
 // annotator; undo() stores the annotator's previous value again (an empty value when there
-// was none). The label history is append-only, so undo and redo each ADD a row - nothing is
-// ever deleted - and each is one transaction (LabelRepository::setLabel).
+// was none). The rows say whether they were the edit, an undo or a redo (LabelAction). The label
+// history is append-only, so undo and redo each ADD a row - nothing is ever deleted - and each is
+// one transaction (LabelRepository::setLabel).
 //
 // The command keeps a pointer to the workspace's Database: the owner (MainWindow) clears its
 // QUndoStack before it closes that Database. After each store write it calls `changed` with
@@ -38,7 +39,7 @@ public:
     static QString describe(const LabelValue &before, const LabelValue &after, const QString &key);
 
 private:
-    void write(const LabelValue &value);
+    void write(const LabelValue &value, LabelAction action);
 
     Database &m_db;
     qint64 m_utteranceId = 0;

@@ -8,6 +8,26 @@ UtteranceFilterModel::UtteranceFilterModel(QObject *parent) : QSortFilterProxyMo
 {
     setSortRole(UtteranceTableModel::SortRole);
     setDynamicSortFilter(true);
+    m_collator.setNumericMode(true);
+    m_collator.setCaseSensitivity(Qt::CaseInsensitive);
+}
+
+void UtteranceFilterModel::setAnnotator(const QString &name)
+{
+    if (name == m_annotator)
+        return;
+    m_annotator = name;
+    if (m_labelFilter == LabelFilter::NotLabeledByMe)
+        invalidateFilter();
+}
+
+bool UtteranceFilterModel::lessThan(const QModelIndex &left, const QModelIndex &right) const
+{
+    const QVariant a = left.data(sortRole());
+    const QVariant b = right.data(sortRole());
+    if (a.typeId() == QMetaType::QString && b.typeId() == QMetaType::QString)
+        return m_collator.compare(a.toString(), b.toString()) < 0;
+    return QSortFilterProxyModel::lessThan(left, right);
 }
 
 void UtteranceFilterModel::setText(const QString &text)
@@ -48,6 +68,18 @@ bool UtteranceFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &so
         break;
     case LabelFilter::Unlabeled:
         if (!row.label.isEmpty())
+            return false;
+        break;
+    case LabelFilter::NoPersonLabel:
+        if (!row.labeledByPeople.isEmpty())
+            return false;
+        break;
+    case LabelFilter::NotLabeledByMe:
+        if (row.labeledByPeople.contains(m_annotator))
+            return false;
+        break;
+    case LabelFilter::Disagreement:
+        if (!row.disagreement)
             return false;
         break;
     case LabelFilter::Category:

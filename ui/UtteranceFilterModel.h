@@ -1,9 +1,10 @@
 #pragma once
 // UtteranceFilterModel: the sort/filter proxy in front of the utterance table. Narrows the
-// rows by free text (matched against key, label and speaker), by label ("all", "unlabeled"
-// or one class) and by what is selected in the corpus tree (a corpus or one of its speakers).
-// GUI thread only.
+// rows by free text (matched against key, label and speaker), by label (see LabelFilter) and
+// by what is selected in the corpus tree (a corpus or one of its speakers). Text columns sort
+// naturally: "spk2" before "spk10". GUI thread only.
 
+#include <QCollator>
 #include <QSortFilterProxyModel>
 #include <QString>
 
@@ -14,11 +15,20 @@ class UtteranceFilterModel : public QSortFilterProxyModel
     Q_OBJECT
 
 public:
-    enum class LabelFilter { All, Unlabeled, Category };
+    enum class LabelFilter {
+        All,
+        Unlabeled,      // no label at all, not even the corpus's
+        NoPersonLabel,  // no person has given a category yet (corpus labels do not count)
+        NotLabeledByMe, // the annotator set with setAnnotator() has not given a category
+        Disagreement,   // people gave different categories
+        Category,       // shows this category
+    };
 
     explicit UtteranceFilterModel(QObject *parent = nullptr);
 
     void setText(const QString &text);
+    // Whose work NotLabeledByMe looks at.
+    void setAnnotator(const QString &name);
     void setLabelFilter(LabelFilter filter, const QString &category = QString());
     // corpusId 0: every corpus. speakerCode empty: every speaker of the corpus.
     void setScope(qint64 corpusId, const QString &speakerCode = QString());
@@ -28,11 +38,14 @@ public:
 
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
+    bool lessThan(const QModelIndex &left, const QModelIndex &right) const override;
 
 private:
     QString m_text;
     LabelFilter m_labelFilter = LabelFilter::All;
     QString m_category;
+    QString m_annotator;
+    QCollator m_collator;
     qint64 m_corpusId = 0;
     QString m_speakerCode;
 };

@@ -98,19 +98,27 @@ QVariant UtteranceTableModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         if (index.column() == KeyColumn)
             return row.path;
-        if (index.column() == LabeledByColumn && row.labeledBy.startsWith(QLatin1String("corpus:")))
+        if (index.column() == LabeledByColumn && row.labelOrigin == LabelOrigin::Corpus)
             return tr("The label the corpus itself gives");
+        if (index.column() == LabelColumn && !row.labelInSet)
+            return tr("Given under another label set of this corpus; not one of its current "
+                      "classes");
+        if (index.column() == LabelColumn && row.disagreement)
+            return tr("Annotators disagree: %1 labeled it")
+                .arg(row.labeledByPeople.join(QStringLiteral(", ")));
         return {};
     case Qt::ForegroundRole:
         // Unlabeled rows and corpus-given labels read quieter than a human's decision.
-        if (index.column() == LabeledByColumn && row.labeledBy.startsWith(QLatin1String("corpus:")))
+        if (index.column() == LabeledByColumn && row.labelOrigin == LabelOrigin::Corpus)
             return QPalette().color(QPalette::Disabled, QPalette::Text);
         return {};
     case Qt::FontRole:
         if (index.column() == LabelColumn && !row.label.isEmpty() &&
-            !row.labeledBy.startsWith(QLatin1String("corpus:"))) {
+            (row.labelOrigin == LabelOrigin::Person || !row.labelInSet)) {
+            // A person's decision reads bold; a label outside the current set, italic.
             QFont font;
-            font.setBold(true);
+            font.setBold(row.labelOrigin == LabelOrigin::Person);
+            font.setItalic(!row.labelInSet);
             return font;
         }
         return {};

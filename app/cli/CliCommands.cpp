@@ -7,6 +7,7 @@
 #include "corpus/CorpusImporter.h"
 #include "corpus/DemoCorpus.h"
 #include "jobs/ExtractFeaturesJob.h"
+#include "jobs/ImportJob.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
@@ -168,10 +169,12 @@ int importCommand(const QStringList &arguments)
         return fail(QStringLiteral("--db FILE is required"));
 
     TerminalProgress progress;
-    ImportReport report;
-    if (auto st = CorpusImporter::run(request, progress, &report); !st)
-        return fail(st.error());
-    if (report.cancelled)
+    ImportJob job(request);
+    const JobResult result = runJob(job, progress);
+    if (result.outcome == JobOutcome::Failed)
+        return fail(result.summary);
+    const ImportReport &report = job.report();
+    if (result.wasCancelled())
         return fail(QStringLiteral("import cancelled; the workspace is unchanged"));
 
     if (parser.isSet(kJsonOption)) {
@@ -420,9 +423,10 @@ int extractCommand(const QStringList &arguments)
         return fail(QStringLiteral("--db FILE is required"));
 
     TerminalProgress progress;
-    ExtractFeaturesReport report;
-    if (auto st = ExtractFeaturesJob::run(request, progress, &report); !st)
-        return fail(st.error());
+    ExtractFeaturesJob job(request);
+    if (const JobResult result = runJob(job, progress); result.outcome == JobOutcome::Failed)
+        return fail(result.summary);
+    const ExtractFeaturesReport &report = job.report();
 
     const double realTime =
         report.encodeSeconds > 0 ? report.audioSeconds / report.encodeSeconds : 0;

@@ -69,7 +69,8 @@ int featuresCommand(const QStringList &arguments)
         SafeTensorsWriter writer;
         writer.setMetadata("encoder", encoder->identity());
         writer.setMetadata("source", in.toStdString());
-        writer.setMetadata("frames_per_second", std::to_string(encoder->framesPerSecond()));
+        writer.setMetadata("frames_per_second",
+                           QString::number(encoder->framesPerSecond()).toStdString());
         if (ModelStatus st = writer.add("hidden_states", TensorDtype::F32,
                                         {layers.size(0), layers.size(1), layers.size(2)},
                                         layers.data_ptr<float>(), std::uint64_t(layers.nbytes()));

@@ -1,6 +1,7 @@
 // emolens-cli: the headless front end. Same jobs as the GUI, for scripts and servers.
 
 #include "CliCommands.h"
+#include "OutOfMemory.h"
 
 #include <QCoreApplication>
 #include <QTextStream>
@@ -29,6 +30,8 @@ const char *const kUsage =
 
 int main(int argc, char **argv)
 {
+    // Before any tensor exists: LibTorch's CPU allocation failures then arrive as std::bad_alloc.
+    emolens::guardCpuAllocations();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("emolens-cli"));
     QCoreApplication::setOrganizationName(QStringLiteral("EmoLens"));

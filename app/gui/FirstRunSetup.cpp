@@ -1,9 +1,9 @@
 #include "FirstRunSetup.h"
 
-#include "JobRunner.h"
 #include "MainWindow.h"
 #include "corpus/CorpusImporter.h"
 #include "corpus/DemoCorpus.h"
+#include "jobs/JobRunner.h"
 
 #include <QDir>
 #include <QMessageBox>
@@ -33,7 +33,8 @@ QString FirstRunSetup::defaultDemoFolder()
 void FirstRunSetup::start()
 {
     QDir().mkpath(QFileInfo(m_workspacePath).absolutePath());
-    if (auto st = m_window.openWorkspace(m_workspacePath); !st) {
+    // The first start creates the default workspace: that is what the welcome is for.
+    if (auto st = m_window.openWorkspace(m_workspacePath, MainWindow::IfMissing::Create); !st) {
         QMessageBox::warning(&m_window, QStringLiteral("EmoLens"), st.error());
         deleteLater();
         return;
@@ -53,11 +54,13 @@ void FirstRunSetup::start()
                 m_dialog->setLabelText(
                     QStringLiteral("Generating the demo corpus: %1\n%2").arg(message, eta));
             });
-    connect(m_runner, &JobRunner::finished, this,
-            [this](const Status &st) { onGenerated(st.ok(), st.ok() ? QString() : st.error()); });
+    connect(m_runner, &JobRunner::finished, this, [this](const JobResult &result) {
+        onGenerated(result.ok(), result.ok() ? QString() : result.summary);
+    });
     const QString folder = m_demoFolder;
-    m_runner->start(
-        [folder](ProgressSink &progress) { return DemoCorpus::generate(folder, progress); });
+    m_runner->start(QStringLiteral("Generate the demo corpus"), [folder](ProgressSink &progress) {
+        return DemoCorpus::generate(folder, progress);
+    });
 }
 
 void FirstRunSetup::onGenerated(bool ok, const QString &error)

@@ -3,9 +3,11 @@
 
 #include "FirstRunSetup.h"
 #include "MainWindow.h"
+#include "OutOfMemory.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
 #include <QFileInfo>
 #include <QIcon>
 #include <QMessageBox>
@@ -13,6 +15,8 @@
 
 int main(int argc, char *argv[])
 {
+    // Before any tensor exists: LibTorch's CPU allocation failures then arrive as std::bad_alloc.
+    emolens::guardCpuAllocations();
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("EmoLens"));
     QApplication::setApplicationName(QStringLiteral("EmoLens"));
@@ -44,8 +48,23 @@ int main(int argc, char *argv[])
             path.clear();
     }
     if (!path.isEmpty()) {
-        if (auto st = window.openWorkspace(path); !st && fromCommandLine)
-            QMessageBox::warning(&window, QStringLiteral("EmoLens"), st.error());
+        // A workspace named on the command line that does not exist is created only when the
+        // user says so: a mistyped path must not leave an empty workspace behind.
+        auto ifMissing = emolens::MainWindow::IfMissing::Refuse;
+        if (fromCommandLine && !QFileInfo::exists(path) && QFileInfo(path).dir().exists()) {
+            window.show();
+            const auto answer = QMessageBox::question(
+                &window, QStringLiteral("EmoLens"),
+                QStringLiteral("%1 does not exist.\n\nCreate a new workspace there?")
+                    .arg(QDir::toNativeSeparators(QFileInfo(path).absoluteFilePath())));
+            if (answer == QMessageBox::Yes)
+                ifMissing = emolens::MainWindow::IfMissing::Create;
+            else
+                path.clear();
+        }
+        if (!path.isEmpty())
+            if (auto st = window.openWorkspace(path, ifMissing); !st && fromCommandLine)
+                QMessageBox::warning(&window, QStringLiteral("EmoLens"), st.error());
     } else if (!QSettings().contains(QStringLiteral("workspace/last"))) {
         // First start: the default workspace with the demo corpus, so there is something to
         // look at and label right away.

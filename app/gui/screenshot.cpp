@@ -106,7 +106,7 @@ void showWindow(MainWindow &window, QSize size)
 
 bool open(MainWindow &window, const QString &workspace)
 {
-    if (auto st = window.openWorkspace(workspace); !st) {
+    if (auto st = window.openWorkspace(workspace, MainWindow::IfMissing::Create); !st) {
         err() << st.error() << "\n";
         return false;
     }

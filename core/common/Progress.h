@@ -5,6 +5,7 @@
 // forwards through queued signals, the CLI one prints.
 
 #include <QString>
+#include <QVariant>
 
 namespace emolens {
 
@@ -15,6 +16,10 @@ public:
     // fraction in [0, 1]; message says what is being done, in the user's words.
     virtual void setProgress(double fraction, const QString &message) = 0;
     virtual bool isCancelled() const = 0;
+    // An intermediate result for views that follow the job as it goes (an epoch's metrics, a
+    // layout on its way). Never throttled away: every one published is delivered, in order.
+    // Sinks that show no intermediate results ignore it.
+    virtual void publish(const QVariant &intermediate) { Q_UNUSED(intermediate); }
 };
 
 // A sink that ignores progress and never cancels, for callers that do not care.
@@ -39,6 +44,7 @@ public:
         m_outer.setProgress(m_from + (m_to - m_from) * fraction, message);
     }
     bool isCancelled() const override { return m_outer.isCancelled(); }
+    void publish(const QVariant &intermediate) override { m_outer.publish(intermediate); }
 
 private:
     ProgressSink &m_outer;

@@ -26,7 +26,9 @@ struct ExportRow
     QString corpusName;
     QString speakerCode;
     Gender gender = Gender::Unknown;
-    QString label; // the label the utterance shows; empty when unlabeled
+    QString label;   // the label the utterance shows (LabelRepository's rule); empty when none
+    QString labelBy; // the annotator who gave it
+    LabelOrigin labelOrigin = LabelOrigin::None;
     QMap<QString, double> dimensions;
 };
 
@@ -60,11 +62,9 @@ Status collectRows(Database &db, qint64 corpusId, QList<ExportRow> *rows, int *c
         QHash<qint64, SpeakerRecord> speakers;
         for (const SpeakerRecord &s : corpora.speakers(corpus.id))
             speakers.insert(s.id, s);
-        const auto shown = labels.shownLabels(corpus.id);
-        const auto schema = labels.schema(corpus.labelSchemaId);
-        // Dimensions are not part of the shown-label summary; read them only where the
-        // corpus's schema has scales, one query per utterance.
-        const bool hasScales = schema && !schema->scales.isEmpty();
+        QHash<qint64, ShownLabel> shown;
+        if (auto st = labels.shownLabels(corpus.id, &shown); !st)
+            return st;
         for (const UtteranceRecord &u : corpora.utterances(corpus.id)) {
             ExportRow row;
             row.utterance = u;
@@ -72,10 +72,11 @@ Status collectRows(Database &db, qint64 corpusId, QList<ExportRow> *rows, int *c
             const SpeakerRecord speaker = speakers.value(u.speakerId);
             row.speakerCode = speaker.code;
             row.gender = speaker.gender;
-            row.label = shown.value(u.id).category;
-            if (hasScales)
-                if (const auto latest = labels.latestLabel(u.id, corpus.labelSchemaId))
-                    row.dimensions = latest->value.dimensions;
+            const ShownLabel label = shown.value(u.id);
+            row.label = label.category;
+            row.labelBy = label.givenBy;
+            row.labelOrigin = label.origin;
+            row.dimensions = label.dimensions;
             rows->append(row);
         }
     }
@@ -123,10 +124,10 @@ Status writeCsv(const QList<ExportRow> &rows, QSaveFile &file, ProgressSink &pro
         for (int d = 0; d < dimensionNames().size(); ++d)
             hasDimension[d] = hasDimension[d] || r.dimensions.contains(dimensionNames().at(d));
     }
-    QStringList header = {QStringLiteral("key"),    QStringLiteral("path"),
-                          QStringLiteral("label"),  QStringLiteral("speaker"),
-                          QStringLiteral("gender"), QStringLiteral("duration"),
-                          QStringLiteral("corpus")};
+    QStringList header = {
+        QStringLiteral("key"),     QStringLiteral("path"),      QStringLiteral("label"),
+        QStringLiteral("speaker"), QStringLiteral("gender"),    QStringLiteral("duration"),
+        QStringLiteral("corpus"),  QStringLiteral("annotator"), QStringLiteral("label_origin")};
     if (hasOriginal)
         header << QStringLiteral("original_label");
     if (hasSession)
@@ -150,7 +151,9 @@ Status writeCsv(const QList<ExportRow> &rows, QSaveFile &file, ProgressSink &pro
                               r.speakerCode,
                               genderName(r.gender),
                               number(u.durationSeconds),
-                              r.corpusName};
+                              r.corpusName,
+                              r.labelBy,
+                              labelOriginName(r.labelOrigin)};
         if (hasOriginal)
             fields << u.originalLabel;
         if (hasSession)
@@ -180,6 +183,8 @@ Status writeJsonl(const QList<ExportRow> &rows, QSaveFile &file, ProgressSink &p
         o.insert(QLatin1String("key"), u.key);
         o.insert(QLatin1String("path"), u.path);
         o.insert(QLatin1String("label"), r.label);
+        o.insert(QLatin1String("annotator"), r.labelBy);
+        o.insert(QLatin1String("label_origin"), labelOriginName(r.labelOrigin));
         o.insert(QLatin1String("speaker"), r.speakerCode);
         o.insert(QLatin1String("gender"), genderName(r.gender));
         o.insert(QLatin1String("duration"), u.durationSeconds);

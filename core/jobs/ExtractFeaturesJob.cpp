@@ -8,6 +8,7 @@
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
 
+#include "OutOfMemory.h"
 #include "SpeechEncoder.h"
 
 #include <ATen/ATen.h>
@@ -40,16 +41,6 @@ struct DecodedClip
     std::vector<float> samples;
 };
 
-bool isOutOfMemory(const std::string &message)
-{
-    // CUDA: "CUDA out of memory"; LibTorch's CPU allocator: "not enough memory" (1.13) or
-    // "can't allocate memory"; the C++ runtime: std::bad_alloc.
-    return message.find("out of memory") != std::string::npos ||
-           message.find("can't allocate memory") != std::string::npos ||
-           message.find("not enough memory") != std::string::npos ||
-           message.find("bad_alloc") != std::string::npos;
-}
-
 // Runs the encoder, splitting the batch in halves while the device runs out of memory.
 // Each finished sub-batch goes to `consume`; clips that do not fit alone go to `tooBig`.
 class BatchRunner
@@ -69,25 +60,32 @@ public:
             lengths.push_back(std::int64_t(c->samples.size()));
             longest = std::max(longest, lengths.back());
         }
-        at::Tensor waveforms = at::zeros({std::int64_t(clips.size()), longest}, at::kFloat);
-        for (std::size_t i = 0; i < clips.size(); ++i)
-            waveforms[std::int64_t(i)]
-                .narrow(0, 0, lengths[i])
-                .copy_(at::from_blob(clips[i]->samples.data(), {lengths[i]}, at::kFloat));
-
         HiddenStates states;
-        QElapsedTimer clock;
-        clock.start();
-        const ModelStatus st = m_encoder.encode(waveforms, lengths, states);
-        m_report.encodeSeconds += clock.elapsed() / 1000.0;
+        ModelStatus st;
+        try {
+            at::Tensor waveforms = at::zeros({std::int64_t(clips.size()), longest}, at::kFloat);
+            for (std::size_t i = 0; i < clips.size(); ++i)
+                waveforms[std::int64_t(i)]
+                    .narrow(0, 0, lengths[i])
+                    .copy_(at::from_blob(clips[i]->samples.data(), {lengths[i]}, at::kFloat));
+            QElapsedTimer clock;
+            clock.start();
+            st = m_encoder.encode(waveforms, lengths, states);
+            m_report.encodeSeconds += clock.elapsed() / 1000.0;
+        } catch (...) {
+            st = statusFromCurrentException(std::string());
+        }
         if (st) {
+            // Exceptions from here on (the float16 conversion, the cache write) are not retried
+            // with a smaller batch: they reach the job's exception barrier, and the batches
+            // committed before stay stored.
             consume(clips, states);
             return Status::success();
         }
-        if (!isOutOfMemory(st.error()))
+        // Told by type (OutOfMemory.h), not by the message.
+        if (!st.isOutOfMemory())
             return Status::failure(QString::fromStdString(st.error()));
         states = HiddenStates();
-        waveforms = at::Tensor();
         if (clips.size() == 1) {
             tooBig(clips.front());
             return Status::success();
@@ -118,10 +116,39 @@ QString rateText(double clipsPerSecond, double realTime)
 
 } // namespace
 
-Status ExtractFeaturesJob::run(const ExtractFeaturesRequest &request, ProgressSink &progress,
-                               ExtractFeaturesReport *report)
+QString ExtractFeaturesJob::name() const
+{
+    const QString encoder = m_request.encoder == QStringLiteral("fbank")
+                                ? m_request.encoder
+                                : QFileInfo(m_request.encoder).fileName();
+    return QStringLiteral("Extract features with %1").arg(encoder);
+}
+
+JobResult ExtractFeaturesJob::run(ProgressSink &progress)
+{
+    const Status st = extract(m_request, progress, &m_report);
+    if (!st)
+        return JobResult::failed(st.error());
+    const ExtractFeaturesReport &r = m_report;
+    if (r.cancelled)
+        return JobResult::stopped(
+            QStringLiteral("Extraction with %1 stopped after %2 clips; what was extracted is "
+                           "kept, and running it again continues")
+                .arg(r.encoderName)
+                .arg(r.extracted));
+    return JobResult::succeeded(QStringLiteral("Extracted %1 clips with %2, %3 already done, "
+                                               "%4 failed")
+                                    .arg(r.extracted)
+                                    .arg(r.encoderName)
+                                    .arg(r.alreadyDone)
+                                    .arg(r.failed.size()));
+}
+
+Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, ProgressSink &progress,
+                                   ExtractFeaturesReport *report)
 {
     *report = ExtractFeaturesReport();
+    guardCpuAllocations(); // idempotent; running out of memory is then told by type
     QElapsedTimer jobClock;
     jobClock.start();
 

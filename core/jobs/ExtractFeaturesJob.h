@@ -1,7 +1,8 @@
 #pragma once
 // ExtractFeaturesJob: runs a speech encoder over the utterances of a workspace and fills the
 // feature cache (every layer, every frame, float16) and the store (per-utterance embeddings).
-// The CLI's `extract` and the GUI's Extract Features action both call run().
+// The CLI's `extract` and the GUI's Extract Features action both run it as a Job (the GUI
+// through the JobQueue); a cancel keeps what was extracted (JobOutcome::Stopped).
 //
 // - Clips are sorted by length and batched so that batch size x longest clip stays under
 //   batchSeconds of audio: little padding, and the attention masks make a padded clip's
@@ -20,6 +21,7 @@
 
 #include "common/Progress.h"
 #include "common/Status.h"
+#include "jobs/Job.h"
 
 #include <QList>
 #include <QString>
@@ -65,14 +67,26 @@ struct ExtractFeaturesReport
     bool cancelled = false;
 };
 
-class ExtractFeaturesJob
+class ExtractFeaturesJob final : public Job
 {
 public:
-    // Fails when the workspace or the encoder cannot be opened, or the store cannot be
-    // written; bad clips are not failures (see report->failed). A cancelled run returns
-    // success with report->cancelled set; what it finished stays stored.
-    static Status run(const ExtractFeaturesRequest &request, ProgressSink &progress,
-                      ExtractFeaturesReport *report);
+    explicit ExtractFeaturesJob(ExtractFeaturesRequest request) : m_request(std::move(request)) {}
+
+    QString name() const override;
+    JobResult run(ProgressSink &progress) override;
+    const ExtractFeaturesRequest &request() const { return m_request; }
+    const ExtractFeaturesReport &report() const { return m_report; }
+
+    // The work itself, for callers that need no Job (tests, benchmarks). Fails when the workspace
+    // or the encoder cannot be opened, or the store cannot be written; bad clips are not failures
+    // (see report->failed). A cancelled run returns success with report->cancelled set; what it
+    // finished stays stored.
+    static Status extract(const ExtractFeaturesRequest &request, ProgressSink &progress,
+                          ExtractFeaturesReport *report);
+
+private:
+    ExtractFeaturesRequest m_request;
+    ExtractFeaturesReport m_report;
 };
 
 } // namespace emolens

@@ -4,10 +4,12 @@
 #include "store/LabelRepository.h"
 #include "store/SqlHelpers.h"
 
+#include <QCollator>
 #include <QFileInfo>
 #include <QHash>
 #include <QSet>
 #include <QSqlQuery>
+#include <algorithm>
 #include <cmath>
 
 namespace emolens {
@@ -158,11 +160,12 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
 
     // Each annotator's current corpus label, so a re-import adds no duplicate history.
     LabelRepository labels(m_db);
-    const QString corpusAnnotator = QStringLiteral("corpus:%1").arg(batch.corpusName);
-    const qint64 annotatorId = labels.ensureAnnotator(corpusAnnotator);
+    const QString corpusAnnotator = LabelRepository::corpusAnnotatorName(batch.corpusName);
+    QString why;
+    const qint64 annotatorId = labels.ensureAnnotator(corpusAnnotator, AnnotatorKind::Corpus, &why);
     if (annotatorId == 0)
         return Status::failure(
-            QStringLiteral("cannot record the annotator %1").arg(corpusAnnotator));
+            QStringLiteral("cannot record the annotator %1: %2").arg(corpusAnnotator, why));
     QHash<qint64, LabelValue> corpusLabels;
     if (auto st = sql::run(q,
                            QStringLiteral("SELECT l.utterance_id, l.category, l.dimensions, "
@@ -199,7 +202,7 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
         "INSERT OR REPLACE INTO utterance_metadata(utterance_id, name, value) VALUES(?,?,?)"));
     insertLabel.prepare(QStringLiteral(
         "INSERT INTO labels(utterance_id, schema_id, annotator_id, created_at, category, "
-        "dimensions, confidence, notes) VALUES(?,?,?,?,?,?,?,?)"));
+        "dimensions, confidence, notes, action) VALUES(?,?,?,?,?,?,?,?,'import')"));
 
     const QString now = sql::nowUtc();
     QSet<QString> claimedKeys; // existing keys matched by an item of this batch
@@ -339,6 +342,12 @@ QList<SpeakerRecord> CorpusRepository::speakers(qint64 corpusId) const
         while (q.next())
             out.append({q.value(0).toLongLong(), q.value(1).toLongLong(), q.value(2).toString(),
                         genderFromName(q.value(3).toString())});
+    // Natural order, as people count: spk2 before spk10.
+    QCollator collator;
+    collator.setNumericMode(true);
+    std::stable_sort(out.begin(), out.end(), [&](const SpeakerRecord &a, const SpeakerRecord &b) {
+        return collator.compare(a.code, b.code) < 0;
+    });
     return out;
 }
 
@@ -416,7 +425,11 @@ QList<UtteranceRow> CorpusRepository::utteranceRows(qint64 corpusId) const
         const auto label = shown.constFind(r.id);
         if (label != shown.constEnd()) {
             r.label = label->category;
-            r.labeledBy = label->annotatorName;
+            r.labeledBy = label->givenBy;
+            r.labelOrigin = label->origin;
+            r.labelInSet = label->inLabelSet;
+            r.labeledByPeople = label->peopleCategories.keys();
+            r.disagreement = label->disagreement();
         }
         out.append(r);
     }

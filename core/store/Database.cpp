@@ -22,8 +22,11 @@ QString nextConnectionName()
 Status exec(QSqlDatabase &db, const QString &sql)
 {
     QSqlQuery q(db);
-    if (!q.exec(sql))
-        return Status::failure(q.lastError().text());
+    if (!q.exec(sql)) {
+        // SQLite's own words ("file is not a database"), without Qt's "Unable to execute".
+        const QString why = q.lastError().databaseText();
+        return Status::failure(why.isEmpty() ? q.lastError().text() : why);
+    }
     return Status::success();
 }
 
@@ -65,7 +68,7 @@ Status Database::open(int targetVersion)
         if (auto st = exec(m_db, QString::fromLatin1(pragma)); !st) {
             close();
             return Status::failure(
-                QStringLiteral("%1: not a usable workspace (%2)").arg(m_filePath, st.error()));
+                QStringLiteral("%1: not an EmoLens workspace (%2)").arg(m_filePath, st.error()));
         }
     }
     if (auto st = migrate(targetVersion); !st) {
@@ -99,19 +102,42 @@ int Database::schemaVersion() const
 
 Status Database::migrate(int targetVersion)
 {
+    const auto tooNew = [](int version) {
+        return Status::failure(
+            QStringLiteral("the workspace was written by a newer EmoLens (schema %1, this one "
+                           "knows up to %2)")
+                .arg(version)
+                .arg(kCurrentSchemaVersion));
+    };
+    const int seen = schemaVersion();
+    if (seen < 0)
+        return Status::failure(QStringLiteral("not an SQLite database"));
+    if (seen > kCurrentSchemaVersion)
+        return tooNew(seen);
+    if (seen >= targetVersion)
+        return Status::success();
+
+    // Read the version again under the write lock: another process may have migrated the file
+    // between the read above and now, and must not be migrated twice.
+    Transaction tx(*this);
+    if (auto st = tx.begin(); !st)
+        return st;
     const int current = schemaVersion();
     if (current < 0)
         return Status::failure(QStringLiteral("not an SQLite database"));
     if (current > kCurrentSchemaVersion)
-        return Status::failure(
-            QStringLiteral("the workspace was written by a newer EmoLens (schema %1, this one "
-                           "knows up to %2)")
-                .arg(current)
-                .arg(kCurrentSchemaVersion));
+        return tooNew(current);
+    if (current == 0) {
+        // A new file has no tables; an SQLite file of another program has some and is not ours
+        // to add tables to.
+        QSqlQuery q(m_db);
+        if (!q.exec(QStringLiteral("SELECT count(*) FROM sqlite_master")) || !q.next())
+            return Status::failure(QStringLiteral("not an SQLite database"));
+        if (q.value(0).toInt() > 0)
+            return Status::failure(
+                QStringLiteral("an SQLite database, but not an EmoLens workspace"));
+    }
     for (int version = current + 1; version <= targetVersion; ++version) {
-        Transaction tx(*this);
-        if (auto st = tx.begin(); !st)
-            return st;
         for (const QString &sql : migrationStatements(version)) {
             if (auto st = exec(m_db, sql); !st)
                 return Status::failure(QStringLiteral("migration to schema %1 failed: %2")
@@ -120,10 +146,8 @@ Status Database::migrate(int targetVersion)
         }
         if (auto st = exec(m_db, QStringLiteral("PRAGMA user_version=%1").arg(version)); !st)
             return st;
-        if (auto st = tx.commit(); !st)
-            return st;
     }
-    return Status::success();
+    return tx.commit();
 }
 
 Transaction::Transaction(Database &db) : m_db(db) {}

@@ -44,27 +44,29 @@ Status FeatureRepository::addEncoder(EncoderRecord *record)
 {
     if (record->identity.isEmpty() || record->layerCount <= 0 || record->hiddenSize <= 0)
         return Status::failure(QStringLiteral("an encoder needs an identity, layers and a size"));
+    // One statement adds the encoder unless its identity is known, so two processes adding the
+    // same encoder at once both end up with the one row (a select-then-insert would let the
+    // second fail on the unique identity).
     QSqlQuery q(m_db.connection());
+    if (auto st = sql::run(q,
+                           QStringLiteral("INSERT INTO encoders(identity, name, source, "
+                                          "model_type, layer_count, hidden_size, "
+                                          "frames_per_second, added_at) VALUES(?,?,?,?,?,?,?,?) "
+                                          "ON CONFLICT(identity) DO NOTHING"),
+                           {record->identity, record->name, record->source, record->modelType,
+                            record->layerCount, record->hiddenSize, record->framesPerSecond,
+                            sql::nowUtc()});
+        !st)
+        return st;
     if (auto st = sql::run(
             q, QStringLiteral("SELECT %1 FROM encoders WHERE identity=?").arg(kEncoderColumns),
             {record->identity});
         !st)
         return st;
-    if (q.next()) {
-        *record = encoderFrom(q);
-        return Status::success();
-    }
-    const QString now = sql::nowUtc();
-    if (auto st = sql::run(q,
-                           QStringLiteral("INSERT INTO encoders(identity, name, source, "
-                                          "model_type, layer_count, hidden_size, "
-                                          "frames_per_second, added_at) VALUES(?,?,?,?,?,?,?,?)"),
-                           {record->identity, record->name, record->source, record->modelType,
-                            record->layerCount, record->hiddenSize, record->framesPerSecond, now});
-        !st)
-        return st;
-    record->id = q.lastInsertId().toLongLong();
-    record->addedAt = sql::timeFrom(now);
+    if (!q.next())
+        return Status::failure(
+            QStringLiteral("the encoder %1 could not be recorded").arg(record->identity));
+    *record = encoderFrom(q);
     return Status::success();
 }
 

@@ -1,8 +1,24 @@
 #pragma once
-// LabelRepository: label schemas, annotators and label history.
-// History is append-only: setting a label inserts a row; the newest row per
-// (utterance, schema, annotator) is that annotator's current value. Clearing a label
-// inserts a row with an empty value.
+// LabelRepository: label sets (schemas), annotators and label history, and the one rule for
+// the label a clip shows.
+//
+// History is append-only: every change is a new row holding the annotator's whole judgement
+// after the change (category, a value per dimension, confidence, note), with what changed and
+// whether it was an edit, an undo or a redo. An annotator's newest row, in whatever label set
+// it was given, is their current judgement.
+//
+// The label shown (table, labeling panel, counts, filters, exports):
+// - category: the newest non-empty category among the people's current judgements; where no
+//   person gave one, the corpus's own label in the corpus's current label set (else in the
+//   label set it was last imported with). A person's category is shown as given, also after
+//   a re-import with another mapping; where it is not a class of the corpus's current label
+//   set, ShownLabel::inLabelSet is false and the views flag it.
+// - each dimension: the newest value among the people's judgements, else the corpus's.
+// Nothing an import or a mapping change does can hide a person's label.
+//
+// Threads: use on the thread that owns the Database connection. Read methods that can fail
+// return a Status and fill an out-parameter; the ones returning values return empty results
+// only for an empty store, and log nothing.
 
 #include "common/Status.h"
 #include "store/Records.h"
@@ -10,6 +26,7 @@
 #include <QHash>
 #include <QList>
 #include <QMap>
+#include <QSet>
 #include <optional>
 
 namespace emolens {
@@ -21,38 +38,55 @@ class LabelRepository
 public:
     explicit LabelRepository(Database &db);
 
+    // The name under which a corpus's own labels are stored.
+    static QString corpusAnnotatorName(const QString &corpusName);
+
     std::optional<LabelSchema> schema(qint64 schemaId) const;
-    // The schema of the corpus the utterance belongs to.
+    // The current label set of the corpus the utterance belongs to.
     std::optional<LabelSchema> schemaForUtterance(qint64 utteranceId) const;
 
-    // Returns the annotator's id, creating the annotator if needed.
-    qint64 ensureAnnotator(const QString &name);
+    // Returns the annotator's id, creating the annotator as `kind` if needed; 0 (and the
+    // reason in *error) when the store fails or the name belongs to an annotator of another
+    // kind (a person cannot sign in under a corpus's name).
+    qint64 ensureAnnotator(const QString &name, AnnotatorKind kind = AnnotatorKind::Person,
+                           QString *error = nullptr);
+    // Every annotator's name (people and corpora), sorted.
     QStringList annotators() const;
+    // The kind of the annotator with this name, if there is one.
+    std::optional<AnnotatorKind> annotatorKind(const QString &name) const;
 
-    // Appends one history row in its own transaction. newRecordId may be null.
+    // Appends one history row for a person, in its own transaction: `value` is their whole
+    // judgement after the change; what changed is worked out against their current one.
+    // newRecordId may be null.
     Status setLabel(qint64 utteranceId, qint64 schemaId, const QString &annotator,
-                    const LabelValue &value, qint64 *newRecordId = nullptr);
+                    const LabelValue &value, qint64 *newRecordId = nullptr,
+                    LabelAction action = LabelAction::Edit);
 
-    // This annotator's current value (empty value when none).
-    std::optional<LabelRecord> currentLabel(qint64 utteranceId, qint64 schemaId,
-                                            const QString &annotator) const;
-    // The label the utterance shows: among every annotator's current value, the newest
-    // non-empty one (so an annotator who clears a label falls back to the others').
-    std::optional<LabelRecord> latestLabel(qint64 utteranceId, qint64 schemaId) const;
+    // This annotator's current judgement: their newest row in any label set.
+    std::optional<LabelRecord> currentLabel(qint64 utteranceId, const QString &annotator) const;
+    // The label the utterance shows (origin None when nobody labeled it).
+    ShownLabel shownLabel(qint64 utteranceId) const;
+    // The shown label of every utterance of a corpus (corpusId 0: all) that has one.
+    Status shownLabels(qint64 corpusId, QHash<qint64, ShownLabel> *out) const;
+    QHash<qint64, ShownLabel> shownLabels(qint64 corpusId = 0) const;
     // Every row for the utterance, oldest first.
     QList<LabelRecord> history(qint64 utteranceId) const;
-    // Category counts over a corpus (corpusId 0: all) of the labels utterances show (see
-    // latestLabel); unlabeled utterances are not counted.
-    QMap<QString, int> labelCounts(qint64 corpusId = 0) const;
 
-    struct ShownLabel
+    // Everything the labeling panel shows for one clip, read together.
+    struct ClipJudgements
     {
-        qint64 labelId = 0;
-        QString category;
-        QString annotatorName;
+        ShownLabel shown;
+        QString corpusLabel; // the corpus's own category, in its current label set
+        QMap<QString, double> corpusDimensions;
+        std::optional<LabelRecord> mine; // the annotator's current judgement, if any
+        QList<LabelRecord> history;      // oldest first
     };
-    // The shown label of every labeled utterance of a corpus (corpusId 0: all), by utterance id.
-    QHash<qint64, ShownLabel> shownLabels(qint64 corpusId = 0) const;
+    Status judgements(qint64 utteranceId, const QString &annotator, ClipJudgements *out) const;
+    // Category counts of the labels utterances show, over a corpus (corpusId 0: all).
+    QMap<QString, int> labelCounts(qint64 corpusId = 0) const;
+    // The utterances (of a corpus; 0: all) whose current judgement by this person has a
+    // category.
+    QSet<qint64> labeledBy(const QString &annotator, qint64 corpusId = 0) const;
 
 private:
     Database &m_db;

@@ -117,6 +117,23 @@ QStringList version3()
     };
 }
 
+// Version 4: what a label is no longer depends on names or on the corpus's current mapping.
+// - annotators.kind says who gave a label: a person, or a corpus's own annotation (before,
+//   the name prefix "corpus:" said it). Existing corpus annotators are marked from their names.
+// - labels.action: how the row came about (edit, undo, redo, import; '' for rows written
+//   before EmoLens kept it), and labels.changed: which parts of the judgement this row
+//   changed ("category", "notes", a dimension's name, ... comma-separated).
+// Labels already carry the label set they were given in (schema_id); nothing else moves.
+QStringList version4()
+{
+    return {
+        QStringLiteral("ALTER TABLE annotators ADD COLUMN kind TEXT NOT NULL DEFAULT 'person'"),
+        QStringLiteral("UPDATE annotators SET kind='corpus' WHERE name LIKE 'corpus:%'"),
+        QStringLiteral("ALTER TABLE labels ADD COLUMN action TEXT NOT NULL DEFAULT ''"),
+        QStringLiteral("ALTER TABLE labels ADD COLUMN changed TEXT NOT NULL DEFAULT ''"),
+    };
+}
+
 } // namespace
 
 QStringList migrationStatements(int version)
@@ -128,6 +145,8 @@ QStringList migrationStatements(int version)
         return version2();
     case 3:
         return version3();
+    case 4:
+        return version4();
     default:
         return {};
     }

@@ -55,4 +55,65 @@ bool LabelValue::operator==(const LabelValue &o) const
            (bothNoConfidence || confidence == o.confidence);
 }
 
+QString annotatorKindName(AnnotatorKind kind)
+{
+    return kind == AnnotatorKind::Corpus ? QStringLiteral("corpus") : QStringLiteral("person");
+}
+
+AnnotatorKind annotatorKindFromName(const QString &name)
+{
+    return name == QLatin1String("corpus") ? AnnotatorKind::Corpus : AnnotatorKind::Person;
+}
+
+QString labelActionName(LabelAction action)
+{
+    switch (action) {
+    case LabelAction::Edit:
+        return QStringLiteral("edit");
+    case LabelAction::Undo:
+        return QStringLiteral("undo");
+    case LabelAction::Redo:
+        return QStringLiteral("redo");
+    case LabelAction::Import:
+        return QStringLiteral("import");
+    case LabelAction::Unrecorded:
+        break;
+    }
+    return QString();
+}
+
+LabelAction labelActionFromName(const QString &name)
+{
+    for (LabelAction a :
+         {LabelAction::Edit, LabelAction::Undo, LabelAction::Redo, LabelAction::Import})
+        if (name == labelActionName(a))
+            return a;
+    return LabelAction::Unrecorded;
+}
+
+QString labelOriginName(LabelOrigin origin)
+{
+    switch (origin) {
+    case LabelOrigin::Person:
+        return QStringLiteral("person");
+    case LabelOrigin::Corpus:
+        return QStringLiteral("corpus");
+    case LabelOrigin::None:
+        break;
+    }
+    return QString();
+}
+
+bool ShownLabel::disagreement() const
+{
+    QString first;
+    for (const QString &category : peopleCategories) {
+        if (first.isEmpty())
+            first = category;
+        else if (category != first)
+            return true;
+    }
+    return false;
+}
+
 } // namespace emolens

@@ -93,17 +93,58 @@ struct LabelValue
     bool operator!=(const LabelValue &o) const { return !(*this == o); }
 };
 
-// One row of label history. Rows are never updated or deleted: a change is a new row,
-// and the newest row per (utterance, schema, annotator) is the current value.
+// Who gave a label: a person (signed in under their name) or a corpus's own annotation,
+// imported with it (stored under the annotator "corpus:<corpus name>").
+enum class AnnotatorKind { Person, Corpus };
+QString annotatorKindName(AnnotatorKind kind);            // "person", "corpus"
+AnnotatorKind annotatorKindFromName(const QString &name); // anything but "corpus": Person
+
+// How a history row came about.
+enum class LabelAction { Unrecorded, Edit, Undo, Redo, Import };
+QString labelActionName(LabelAction action); // "edit", "undo", "redo", "import", ""
+LabelAction labelActionFromName(const QString &name);
+
+// One row of label history. Rows are never updated or deleted: a change is a new row that
+// holds the annotator's whole judgement after the change, so the newest row of an annotator
+// (in any label set) is their current judgement of the clip.
 struct LabelRecord
 {
     qint64 id = 0;
     qint64 utteranceId = 0;
-    qint64 schemaId = 0;
+    qint64 schemaId = 0; // the label set the label was given in
     qint64 annotatorId = 0;
     QString annotatorName;
+    AnnotatorKind annotatorKind = AnnotatorKind::Person;
     QDateTime createdAt; // UTC
     LabelValue value;
+    LabelAction action = LabelAction::Unrecorded;
+    QStringList changed; // the parts this row changed: "category", "confidence", "notes", or a
+                         // dimension's name; empty for the first row or when nothing changed
+};
+
+// Where the label a clip shows comes from (see LabelRepository: "the label shown").
+enum class LabelOrigin { None, Person, Corpus };
+QString labelOriginName(LabelOrigin origin); // "person", "corpus", ""
+
+// The label a clip shows: in the table, the labeling panel, counts, filters and exports.
+struct ShownLabel
+{
+    qint64 utteranceId = 0;
+    qint64 labelId = 0; // the row the category comes from; 0 when there is none
+    QString category;   // empty when nobody gave one
+    QString givenBy;    // the annotator's name
+    LabelOrigin origin = LabelOrigin::None;
+    // False when the category is not a class of the corpus's current label set (a person's
+    // label given under another mapping): shown as it is, and flagged.
+    bool inLabelSet = true;
+    // Per scale: the newest value among people's judgements, else the corpus's.
+    QMap<QString, double> dimensions;
+    // Each person's current category (non-empty ones), by annotator name.
+    QMap<QString, QString> peopleCategories;
+
+    bool hasPersonCategory() const { return !peopleCategories.isEmpty(); }
+    // People gave different categories.
+    bool disagreement() const;
 };
 
 // One line of the utterance table: an utterance with its speaker and current label.
@@ -117,8 +158,12 @@ struct UtteranceRow
     QString speakerCode;
     Gender gender = Gender::Unknown;
     double durationSeconds = 0;
-    QString label;     // current category: newest label row of any annotator
+    QString label;     // the category shown (see ShownLabel)
     QString labeledBy; // who gave it
+    LabelOrigin labelOrigin = LabelOrigin::None;
+    bool labelInSet = true;      // see ShownLabel::inLabelSet
+    QStringList labeledByPeople; // the people whose judgement has a category
+    bool disagreement = false;   // people gave different categories
 };
 
 } // namespace emolens

@@ -207,6 +207,12 @@ private Q_SLOTS:
         QCOMPARE(shape[0].toInt(), 1);  // fbank: one layer
         QCOMPARE(shape[2].toInt(), 80); // 80 mel bands
         QVERIFY(shape[1].toInt() > 40); // about 50 frames per second of audio
+        // Metadata numbers are written like the feature cache writes them: shortest form, and
+        // never with the process locale's decimal comma (std::to_string gave "50.000000").
+        const QString fps = header(fbank)[QStringLiteral("__metadata__")]
+                                .toObject()[QStringLiteral("frames_per_second")]
+                                .toString();
+        QCOMPARE(fps, QStringLiteral("50"));
 
         // A Hugging Face folder: the tiny HuBERT fixture has 2 Transformer layers of width 32.
         const QString hubert = m_dir.filePath(QStringLiteral("hubert.safetensors"));

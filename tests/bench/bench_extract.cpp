@@ -193,7 +193,7 @@ int main(int argc, char **argv)
     ExtractFeaturesReport report;
     std::fprintf(stderr, "extracting %d clips with %s...\n", imported.imported(),
                  qPrintable(encoderName));
-    if (auto st = ExtractFeaturesJob::run(request, progress, &report); !st) {
+    if (auto st = ExtractFeaturesJob::extract(request, progress, &report); !st) {
         std::fprintf(stderr, "extract: %s\n", qPrintable(st.error()));
         return 1;
     }

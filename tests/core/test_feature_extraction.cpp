@@ -109,7 +109,7 @@ private:
         request.batchSeconds = batchSeconds;
         request.utteranceIds = ids;
         ExtractFeaturesReport report;
-        const Status st = ExtractFeaturesJob::run(request, progress, &report);
+        const Status st = ExtractFeaturesJob::extract(request, progress, &report);
         if (!st)
             qWarning("extraction failed: %s", qPrintable(st.error()));
         return report;
@@ -259,7 +259,7 @@ private Q_SLOTS:
             request.utteranceIds = ids;
             SilentProgress progress;
             ExtractFeaturesReport report;
-            const Status st = ExtractFeaturesJob::run(request, progress, &report);
+            const Status st = ExtractFeaturesJob::extract(request, progress, &report);
             if (!st)
                 qWarning("%s", qPrintable(st.error()));
             return report;
@@ -340,7 +340,7 @@ private Q_SLOTS:
         twins.cacheDirectory = m_dir.filePath(QStringLiteral("twins-cache"));
         twins.utteranceIds = {changed.id, donor.id};
         ExtractFeaturesReport report;
-        QVERIFY(ExtractFeaturesJob::run(twins, progress, &report));
+        QVERIFY(ExtractFeaturesJob::extract(twins, progress, &report));
         QCOMPARE(report.requested, 2);
         QCOMPARE(report.extracted, 2);
         QVERIFY(std::abs(report.audioSeconds - donor.durationSeconds) < 0.05);
@@ -376,7 +376,7 @@ private Q_SLOTS:
         request.utteranceIds = {victim.id, other.id};
         SilentProgress progress;
         ExtractFeaturesReport report;
-        QVERIFY(ExtractFeaturesJob::run(request, progress, &report));
+        QVERIFY(ExtractFeaturesJob::extract(request, progress, &report));
         QCOMPARE(report.extracted, 1);
         QCOMPARE(report.failed.size(), 1);
         QCOMPARE(report.failed.first().path, victim.path);
@@ -419,7 +419,7 @@ private Q_SLOTS:
         // Warm up first (thread pools, allocator arenas), on a cache that is then thrown away.
         request.cacheDirectory = m_dir.filePath(QStringLiteral("warm-up-cache"));
         ExtractFeaturesReport report;
-        QVERIFY(ExtractFeaturesJob::run(request, progress, &report));
+        QVERIFY(ExtractFeaturesJob::extract(request, progress, &report));
         QCOMPARE(report.extracted, 4);
         QCOMPARE(report.memoryRetries, 0);
         {
@@ -440,7 +440,7 @@ private Q_SLOTS:
         rlimit limited = before;
         limited.rlim_cur = rlim_t(now + budget);
         QCOMPARE(setrlimit(RLIMIT_DATA, &limited), 0);
-        const Status st = ExtractFeaturesJob::run(request, progress, &report);
+        const Status st = ExtractFeaturesJob::extract(request, progress, &report);
         QCOMPARE(setrlimit(RLIMIT_DATA, &before), 0);
 
         QVERIFY2(st, qPrintable(st.error()));
@@ -458,19 +458,19 @@ private Q_SLOTS:
         request.encoder = m_dir.filePath(QStringLiteral("no-such-model"));
         SilentProgress progress;
         ExtractFeaturesReport report;
-        Status st = ExtractFeaturesJob::run(request, progress, &report);
+        Status st = ExtractFeaturesJob::extract(request, progress, &report);
         QVERIFY(!st);
         QVERIFY2(st.error().contains(QStringLiteral("no-such-model")), qPrintable(st.error()));
 
         request.encoder = QStringLiteral("fbank");
         request.device = QStringLiteral("tpu");
-        st = ExtractFeaturesJob::run(request, progress, &report);
+        st = ExtractFeaturesJob::extract(request, progress, &report);
         QVERIFY(!st);
         QVERIFY2(st.error().contains(QStringLiteral("tpu")), qPrintable(st.error()));
 
         request.device = QStringLiteral("cpu");
         request.databasePath = m_dir.filePath(QStringLiteral("missing.emolens"));
-        st = ExtractFeaturesJob::run(request, progress, &report);
+        st = ExtractFeaturesJob::extract(request, progress, &report);
         QVERIFY(!st);
         QVERIFY(!QFileInfo::exists(request.databasePath)); // not created by a failed run
 

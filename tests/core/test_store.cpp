@@ -1,16 +1,23 @@
 // The store: schema and migrations, idempotent import, moved/changed files, append-only
 // label history, and durability of committed labels across a kill.
 
+#include "TestPaths.h"
 #include "audio/AudioFile.h"
+#include "corpus/CorpusExporter.h"
+#include "corpus/CorpusImporter.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
+#include "store/FeatureRepository.h"
 #include "store/LabelRepository.h"
 
 #include <QFile>
+#include <QMutex>
+#include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 #include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,6 +114,14 @@ private Q_SLOTS:
     void shownLabelPrefersNewestAnnotatorAndFallsBackWhenCleared();
     void committedLabelSurvivesKill();
     void uncommittedWorkIsDiscardedOnKill();
+    void personsLabelSurvivesAnotherMapping();
+    void dimensionsOnlyEditKeepsTheShownCategory();
+    void historySaysWhatChangedAndMarksUndo();
+    void personCannotSignInUnderACorpusName();
+    void migrationFromSchema3KeepsEveryLabel();
+    void twoProcessesMigratingAtOnceBothOpen();
+    void refusesAnotherProgramsDatabase();
+    void twoConnectionsAddTheSameEncoderAtOnce();
 
 private:
     QTemporaryDir m_dir;
@@ -296,7 +311,7 @@ void StoreTest::labelHistoryIsAppendOnly()
     QCOMPARE(history.size(), 3);
     QCOMPARE(history[1].value.category, QStringLiteral("sad"));
     QCOMPARE(history[2].value, v1);
-    QCOMPARE(labels.currentLabel(id, schemaId, QStringLiteral("ann"))->value, v1);
+    QCOMPARE(labels.currentLabel(id, QStringLiteral("ann"))->value, v1);
     LabelValue overconfident = LabelValue::ofCategory(QStringLiteral("sad"));
     overconfident.confidence = 1.5;
     QVERIFY(!labels.setLabel(id, schemaId, QStringLiteral("ann"), overconfident));
@@ -326,7 +341,8 @@ void StoreTest::shownLabelPrefersNewestAnnotatorAndFallsBackWhenCleared()
                             LabelValue::ofCategory(QStringLiteral("sad"))));
     QCOMPARE(corpora.utteranceRows().first().label, QStringLiteral("sad"));
     QCOMPARE(corpora.utteranceRows().first().labeledBy, QStringLiteral("ann"));
-    QCOMPARE(labels.latestLabel(id, schemaId)->value.category, QStringLiteral("sad"));
+    QCOMPARE(labels.shownLabel(id).category, QStringLiteral("sad"));
+    QCOMPARE(labels.shownLabel(id).origin, LabelOrigin::Person);
     QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"), LabelValue{})); // cleared
     QCOMPARE(corpora.utteranceRows().first().label, QStringLiteral("neutral"));
     QCOMPARE(labels.labelCounts(), (QMap<QString, int>{{QStringLiteral("neutral"), 1}}));
@@ -365,7 +381,7 @@ void StoreTest::committedLabelSurvivesKill()
     QVERIFY(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     Database db(path);
     QVERIFY(db.open());
-    const auto label = LabelRepository(db).currentLabel(id, schemaId, QStringLiteral("ann"));
+    const auto label = LabelRepository(db).currentLabel(id, QStringLiteral("ann"));
     QVERIFY(label.has_value());
     QCOMPARE(label->value.category, QStringLiteral("angry"));
     QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
@@ -373,13 +389,25 @@ void StoreTest::committedLabelSurvivesKill()
 
 void StoreTest::uncommittedWorkIsDiscardedOnKill()
 {
-    const QString path = m_dir.filePath(QStringLiteral("kill.emolens"));
+    // Its own workspace with one committed label, so the test never depends on another's file.
+    QTemporaryDir root;
+    const QString path = m_dir.filePath(QStringLiteral("kill-uncommitted.emolens"));
     int before = 0;
     {
         Database db(path);
         QVERIFY(db.open());
+        CorpusRepository corpora(db);
+        ImportOutcome outcome;
+        QVERIFY(corpora.applyImport(
+            batchFor(root.path(), {itemFor(writeClip(root.filePath(QStringLiteral("u.wav")), 6),
+                                           QStringLiteral("u"), QStringLiteral("s"), Gender::Male,
+                                           QStringLiteral("happy"))}),
+            &outcome));
+        QVERIFY(LabelRepository(db).setLabel(
+            corpora.utteranceRows().first().id, corpora.corpus(outcome.corpusId)->labelSchemaId,
+            QStringLiteral("ann"), LabelValue::ofCategory(QStringLiteral("sad"))));
         before = scalar(db, QStringLiteral("SELECT count(*) FROM labels")).toInt();
-        QVERIFY(before > 0);
+        QCOMPARE(before, 2); // the corpus's and ann's
     }
     const pid_t child = fork();
     QVERIFY(child >= 0);
@@ -403,6 +431,402 @@ void StoreTest::uncommittedWorkIsDiscardedOnKill()
     QVERIFY(db.open());
     QCOMPARE(scalar(db, QStringLiteral("SELECT count(*) FROM labels")).toInt(), before);
     QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
+}
+
+namespace {
+
+// Imports the generated RAVDESS test corpus with a mapping, through the real importer.
+bool importRavdess(const QString &workspace, const QString &mapping)
+{
+    ImportRequest request;
+    request.rootPath = test::corpus(QStringLiteral("ravdess"));
+    request.databasePath = workspace;
+    request.format = QStringLiteral("ravdess");
+    request.labelMapping = mapping;
+    ImportReport report;
+    SilentProgress quiet;
+    return CorpusImporter::run(request, quiet, &report).ok() && report.imported() > 0;
+}
+
+QString exportCsv(const QString &workspace, const QString &out)
+{
+    Database db(workspace);
+    if (!db.open())
+        return QString();
+    ExportRequest request;
+    request.format = QStringLiteral("csv");
+    request.outPath = out;
+    SilentProgress quiet;
+    if (!CorpusExporter::run(db, request, quiet))
+        return QString();
+    QFile f(out);
+    return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+}
+
+} // namespace
+
+void StoreTest::personsLabelSurvivesAnotherMapping()
+{
+    // The reported case: label a clip under the 4-class mapping, re-import the same folder
+    // with the original labels, and the person's label must still be what the clip shows,
+    // counts and exports.
+    const QString path = m_dir.filePath(QStringLiteral("remap.emolens"));
+    QVERIFY(importRavdess(path, QStringLiteral("4class")));
+    Database db(path);
+    QVERIFY(db.open());
+    CorpusRepository corpora(db);
+    LabelRepository labels(db);
+    const QList<UtteranceRow> rows = corpora.utteranceRows();
+    QVERIFY(rows.size() >= 2);
+    // A clip whose corpus label is not "sad", relabeled as sad by a person.
+    UtteranceRow target;
+    for (const UtteranceRow &r : rows)
+        if (!r.label.isEmpty() && r.label != QLatin1String("sad"))
+            target = r;
+    QVERIFY(target.id != 0);
+    const qint64 fourClass = corpora.corpus(target.corpusId)->labelSchemaId;
+    QVERIFY(labels.setLabel(target.id, fourClass, QStringLiteral("ann"),
+                            LabelValue::ofCategory(QStringLiteral("sad"))));
+    const int sadBefore = labels.labelCounts().value(QStringLiteral("sad"));
+
+    QVERIFY(importRavdess(path, QStringLiteral("original")));
+    QVERIFY(corpora.corpus(target.corpusId)->labelSchemaId != fourClass); // the set changed
+    const ShownLabel shown = labels.shownLabel(target.id);
+    QCOMPARE(shown.category, QStringLiteral("sad"));
+    QCOMPARE(shown.givenBy, QStringLiteral("ann"));
+    QCOMPARE(shown.origin, LabelOrigin::Person);
+    QVERIFY(shown.inLabelSet); // "sad" is a class of the original set too
+    for (const UtteranceRow &r : corpora.utteranceRows())
+        if (r.id == target.id) {
+            QCOMPARE(r.label, QStringLiteral("sad"));
+            QCOMPARE(r.labeledBy, QStringLiteral("ann"));
+        }
+    // Counted once, under the person's label (the original mapping has as many sad clips as
+    // the 4-class one).
+    QCOMPARE(labels.labelCounts().value(QStringLiteral("sad")), sadBefore);
+    const QString csv = exportCsv(path, m_dir.filePath(QStringLiteral("remap.csv")));
+    const QStringList lines = csv.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QVERIFY(lines.first().startsWith(
+        QStringLiteral("key,path,label,speaker,gender,duration,corpus,annotator,label_origin")));
+    bool found = false;
+    for (const QString &line : lines)
+        if (line.startsWith(target.key + QLatin1Char(','))) {
+            found = true;
+            QVERIFY2(line.contains(QStringLiteral(",sad,")) &&
+                         line.contains(QStringLiteral(",ann,person")),
+                     qPrintable(line));
+        }
+    QVERIFY(found);
+    // Corpus labels say so in the export.
+    QVERIFY(csv.contains(QStringLiteral(",corpus:RAVDESS,corpus")) ||
+            csv.contains(QStringLiteral(",corpus:ravdess,corpus")));
+
+    // A person's label outside the corpus's current set is shown as given, and flagged.
+    QVERIFY(labels.setLabel(target.id, corpora.corpus(target.corpusId)->labelSchemaId,
+                            QStringLiteral("bea"),
+                            LabelValue::ofCategory(QStringLiteral("bored"))));
+    const ShownLabel flagged = labels.shownLabel(target.id);
+    QCOMPARE(flagged.category, QStringLiteral("bored"));
+    QVERIFY(!flagged.inLabelSet);
+    QVERIFY(flagged.disagreement()); // ann says sad, bea says bored
+    QCOMPARE(flagged.peopleCategories.size(), 2);
+}
+
+void StoreTest::dimensionsOnlyEditKeepsTheShownCategory()
+{
+    QTemporaryDir root;
+    Database db(m_dir.filePath(QStringLiteral("dims.emolens")));
+    QVERIFY(db.open());
+    CorpusRepository corpora(db);
+    ImportBatch batch =
+        batchFor(root.path(),
+                 {itemFor(writeClip(root.filePath(QStringLiteral("d.wav")), 7), QStringLiteral("d"),
+                          QStringLiteral("s"), Gender::Female, QStringLiteral("happy"))});
+    batch.items[0].label.dimensions.insert(QStringLiteral("arousal"), 2.2);
+    ImportOutcome outcome;
+    QVERIFY(corpora.applyImport(batch, &outcome));
+    const qint64 id = corpora.utteranceRows().first().id;
+    const qint64 schemaId = corpora.corpus(outcome.corpusId)->labelSchemaId;
+    LabelRepository labels(db);
+    // The corpus's arousal is what the clip shows before anyone moves a slider.
+    QCOMPARE(labels.shownLabel(id).dimensions.value(QStringLiteral("arousal")), 2.2);
+
+    LabelValue onlyArousal;
+    onlyArousal.dimensions.insert(QStringLiteral("arousal"), 4.0);
+    QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"), onlyArousal));
+    // The single-clip rule and the table's rule agree: the corpus's category stays shown.
+    const ShownLabel one = labels.shownLabel(id);
+    QCOMPARE(one.category, QStringLiteral("happy"));
+    QCOMPARE(one.origin, LabelOrigin::Corpus);
+    QCOMPARE(one.dimensions.value(QStringLiteral("arousal")), 4.0);
+    const ShownLabel all = labels.shownLabels().value(id);
+    QCOMPARE(all.category, one.category);
+    QCOMPARE(all.dimensions, one.dimensions);
+    QCOMPARE(corpora.utteranceRows().first().label, QStringLiteral("happy"));
+    LabelRepository::ClipJudgements panel;
+    QVERIFY(labels.judgements(id, QStringLiteral("ann"), &panel));
+    QCOMPARE(panel.shown.category, QStringLiteral("happy"));
+    QCOMPARE(panel.corpusLabel, QStringLiteral("happy"));
+    QVERIFY(panel.mine.has_value());
+    QCOMPARE(panel.mine->value, onlyArousal);
+    QCOMPARE(panel.history.size(), 2);
+}
+
+void StoreTest::historySaysWhatChangedAndMarksUndo()
+{
+    QTemporaryDir root;
+    Database db(m_dir.filePath(QStringLiteral("changes.emolens")));
+    QVERIFY(db.open());
+    CorpusRepository corpora(db);
+    ImportOutcome outcome;
+    QVERIFY(corpora.applyImport(
+        batchFor(root.path(),
+                 {itemFor(writeClip(root.filePath(QStringLiteral("c.wav")), 8), QStringLiteral("c"),
+                          QStringLiteral("s"), Gender::Male, QString())}),
+        &outcome));
+    const qint64 id = corpora.utteranceRows().first().id;
+    const qint64 schemaId = corpora.corpus(outcome.corpusId)->labelSchemaId;
+    LabelRepository labels(db);
+    LabelValue v = LabelValue::ofCategory(QStringLiteral("angry"));
+    QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"), v));
+    v.notes = QStringLiteral("shouts");
+    QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"), v));
+    v.confidence = 0.5;
+    v.dimensions.insert(QStringLiteral("arousal"), 5);
+    QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"), v));
+    LabelValue before = v;
+    before.confidence = std::nan("");
+    before.dimensions.clear();
+    QVERIFY(
+        labels.setLabel(id, schemaId, QStringLiteral("ann"), before, nullptr, LabelAction::Undo));
+    const auto history = labels.history(id);
+    QCOMPARE(history.size(), 4);
+    QCOMPARE(history[0].changed, QStringList{QStringLiteral("category")});
+    QCOMPARE(history[0].action, LabelAction::Edit);
+    QCOMPARE(history[1].changed, QStringList{QStringLiteral("notes")});
+    QCOMPARE(history[1].value.notes, QStringLiteral("shouts"));
+    QCOMPARE(history[2].changed,
+             (QStringList{QStringLiteral("arousal"), QStringLiteral("confidence")}));
+    QCOMPARE(history[3].action, LabelAction::Undo);
+    QCOMPARE(history[3].changed,
+             (QStringList{QStringLiteral("arousal"), QStringLiteral("confidence")}));
+    // The category and the note survived every partial change.
+    QCOMPARE(labels.currentLabel(id, QStringLiteral("ann"))->value.category,
+             QStringLiteral("angry"));
+    QCOMPARE(labels.currentLabel(id, QStringLiteral("ann"))->value.notes, QStringLiteral("shouts"));
+}
+
+void StoreTest::personCannotSignInUnderACorpusName()
+{
+    QTemporaryDir root;
+    Database db(m_dir.filePath(QStringLiteral("names.emolens")));
+    QVERIFY(db.open());
+    CorpusRepository corpora(db);
+    ImportOutcome outcome;
+    QVERIFY(corpora.applyImport(
+        batchFor(root.path(),
+                 {itemFor(writeClip(root.filePath(QStringLiteral("n.wav")), 9), QStringLiteral("n"),
+                          QStringLiteral("s"), Gender::Male, QStringLiteral("sad"))}),
+        &outcome));
+    LabelRepository labels(db);
+    const QString corpusName = LabelRepository::corpusAnnotatorName(QStringLiteral("toy"));
+    QCOMPARE(labels.annotatorKind(corpusName), std::optional<AnnotatorKind>(AnnotatorKind::Corpus));
+    const Status st = labels.setLabel(corpora.utteranceRows().first().id,
+                                      corpora.corpus(outcome.corpusId)->labelSchemaId, corpusName,
+                                      LabelValue::ofCategory(QStringLiteral("happy")));
+    QVERIFY(!st);
+    QVERIFY2(st.error().contains(corpusName), qPrintable(st.error()));
+    QCOMPARE(labels.shownLabel(corpora.utteranceRows().first().id).category, QStringLiteral("sad"));
+}
+
+void StoreTest::migrationFromSchema3KeepsEveryLabel()
+{
+    // tests/fixtures/workspace-v3.emolens was written by the schema-3 emolens-cli (see
+    // tests/fixtures/README.md): RAVDESS imported as 4class, a person's "sad" on a neutral
+    // clip and a dimensions-only label, then re-imported with the original mapping - the
+    // state in which the old rule hid the person's label.
+    const QString path = m_dir.filePath(QStringLiteral("from-v3.emolens"));
+    QVERIFY(QFile::copy(test::sourceRoot() + QStringLiteral("/tests/fixtures/workspace-v3.emolens"),
+                        path));
+    QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    int labelsBefore = 0;
+    {
+        const QString connection = QStringLiteral("v3-peek");
+        {
+            QSqlDatabase raw = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
+            raw.setDatabaseName(path);
+            QVERIFY(raw.open());
+            QSqlQuery q(raw);
+            QVERIFY(q.exec(QStringLiteral("PRAGMA user_version")) && q.next());
+            QCOMPARE(q.value(0).toInt(), 3);
+            QVERIFY(q.exec(QStringLiteral("SELECT count(*) FROM labels")) && q.next());
+            labelsBefore = q.value(0).toInt();
+            raw.close();
+        }
+        QSqlDatabase::removeDatabase(connection);
+    }
+    QCOMPARE(labelsBefore, 20);
+    Database db(path);
+    QVERIFY(db.open());
+    QCOMPARE(db.schemaVersion(), 4);
+    QCOMPARE(scalar(db, QStringLiteral("SELECT count(*) FROM labels")).toInt(), labelsBefore);
+    LabelRepository labels(db);
+    QCOMPARE(labels.annotatorKind(QStringLiteral("ann")),
+             std::optional<AnnotatorKind>(AnnotatorKind::Person));
+    QCOMPARE(labels.annotatorKind(QStringLiteral("corpus:RAVDESS")),
+             std::optional<AnnotatorKind>(AnnotatorKind::Corpus));
+    CorpusRepository corpora(db);
+    int personRows = 0;
+    for (const UtteranceRow &r : corpora.utteranceRows()) {
+        if (r.key == QLatin1String("03-01-01-01-01-01-01")) {
+            QCOMPARE(r.label, QStringLiteral("sad")); // the person's label is back
+            QCOMPARE(r.labeledBy, QStringLiteral("ann"));
+            ++personRows;
+        } else {
+            QCOMPARE(r.labelOrigin, LabelOrigin::Corpus);
+        }
+    }
+    QCOMPARE(personRows, 1);
+    const auto dimsOnly = labels.currentLabel(3, QStringLiteral("ann"));
+    QVERIFY(dimsOnly.has_value());
+    QCOMPARE(labels.shownLabel(3).dimensions.value(QStringLiteral("arousal")), 4.0);
+    QCOMPARE(labels.shownLabel(3).origin, LabelOrigin::Corpus); // its category is the corpus's
+    QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
+}
+
+void StoreTest::twoProcessesMigratingAtOnceBothOpen()
+{
+    // Two openers read schema 3 while a third connection holds the write lock; when it frees,
+    // both go on. The one that migrates second must see schema 4 and do nothing (before,
+    // it re-ran the migration and failed on a duplicate column).
+    const QString path = m_dir.filePath(QStringLiteral("race.emolens"));
+    QVERIFY(QFile::copy(test::sourceRoot() + QStringLiteral("/tests/fixtures/workspace-v3.emolens"),
+                        path));
+    QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    const QString holderName = QStringLiteral("lock-holder");
+    QStringList errors;
+    {
+        QSqlDatabase holder = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), holderName);
+        holder.setDatabaseName(path);
+        QVERIFY(holder.open());
+        QSqlQuery hold(holder);
+        QVERIFY(hold.exec(QStringLiteral("PRAGMA journal_mode=WAL")));
+        QVERIFY(hold.exec(QStringLiteral("BEGIN IMMEDIATE")));
+        QMutex lock;
+        QList<QThread *> openers;
+        for (int i = 0; i < 2; ++i) {
+            openers << QThread::create([&] {
+                Database db(path);
+                const Status st = db.open();
+                QMutexLocker locker(&lock);
+                errors << (st ? QString() : st.error());
+            });
+            openers.last()->start();
+        }
+        QThread::msleep(400); // both have read schema 3 and wait for the lock
+        QVERIFY(hold.exec(QStringLiteral("COMMIT")));
+        for (QThread *t : openers) {
+            QVERIFY(t->wait(30000));
+            delete t;
+        }
+        holder.close();
+    }
+    QSqlDatabase::removeDatabase(holderName);
+    QCOMPARE(errors, (QStringList{QString(), QString()}));
+    Database db(path);
+    QVERIFY(db.open());
+    QCOMPARE(db.schemaVersion(), 4);
+}
+
+void StoreTest::refusesAnotherProgramsDatabase()
+{
+    const QString path = m_dir.filePath(QStringLiteral("other-program.sqlite"));
+    const QString connection = QStringLiteral("other-program");
+    {
+        QSqlDatabase other = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
+        other.setDatabaseName(path);
+        QVERIFY(other.open());
+        QSqlQuery q(other);
+        QVERIFY(q.exec(QStringLiteral("CREATE TABLE bookmarks(url TEXT)")));
+        QVERIFY(q.exec(QStringLiteral("INSERT INTO bookmarks VALUES('https://example.org')")));
+        other.close();
+    }
+    QSqlDatabase::removeDatabase(connection);
+    Database db(path);
+    const Status st = db.open();
+    QVERIFY(!st);
+    QVERIFY2(st.error().contains(QStringLiteral("not an EmoLens workspace")),
+             qPrintable(st.error()));
+    // Nothing was added to the other program's file.
+    {
+        QSqlDatabase other = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
+        other.setDatabaseName(path);
+        QVERIFY(other.open());
+        QSqlQuery q(other);
+        QVERIFY(q.exec(QStringLiteral("SELECT count(*) FROM sqlite_master")) && q.next());
+        QCOMPARE(q.value(0).toInt(), 1);
+        other.close();
+    }
+    QSqlDatabase::removeDatabase(connection);
+}
+
+void StoreTest::twoConnectionsAddTheSameEncoderAtOnce()
+{
+    // Both look the encoder up while a third connection holds the write lock, then both add
+    // it: one row, the same id for both, and no error (before, the second insert failed on
+    // the unique identity).
+    const QString path = m_dir.filePath(QStringLiteral("encoders.emolens"));
+    {
+        Database db(path);
+        QVERIFY(db.open());
+    }
+    const QString holderName = QStringLiteral("encoder-lock-holder");
+    QList<qint64> ids;
+    QStringList errors;
+    {
+        QSqlDatabase holder = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), holderName);
+        holder.setDatabaseName(path);
+        QVERIFY(holder.open());
+        QSqlQuery hold(holder);
+        QVERIFY(hold.exec(QStringLiteral("BEGIN IMMEDIATE")));
+        QMutex lock;
+        QList<QThread *> adders;
+        for (int i = 0; i < 2; ++i) {
+            adders << QThread::create([&] {
+                Database db(path);
+                Status st = db.open();
+                EncoderRecord record;
+                record.identity = QStringLiteral("hubert-abc123");
+                record.name = QStringLiteral("hubert-base");
+                record.source = QStringLiteral("/models/hubert-base");
+                record.modelType = QStringLiteral("hubert");
+                record.layerCount = 13;
+                record.hiddenSize = 768;
+                record.framesPerSecond = 50;
+                if (st)
+                    st = FeatureRepository(db).addEncoder(&record);
+                QMutexLocker locker(&lock);
+                errors << (st ? QString() : st.error());
+                ids << record.id;
+            });
+            adders.last()->start();
+        }
+        QThread::msleep(300);
+        QVERIFY(hold.exec(QStringLiteral("COMMIT")));
+        for (QThread *t : adders) {
+            QVERIFY(t->wait(30000));
+            delete t;
+        }
+        holder.close();
+    }
+    QSqlDatabase::removeDatabase(holderName);
+    QCOMPARE(errors, (QStringList{QString(), QString()}));
+    QCOMPARE(ids.size(), 2);
+    QVERIFY(ids[0] > 0);
+    QCOMPARE(ids[0], ids[1]);
+    Database db(path);
+    QVERIFY(db.open());
+    QCOMPARE(scalar(db, QStringLiteral("SELECT count(*) FROM encoders")).toInt(), 1);
 }
 
 QTEST_GUILESS_MAIN(StoreTest)

@@ -10,7 +10,6 @@
 #include "CurveView.h"
 #include "EmptyStatePanel.h"
 #include "ImportReportDialog.h"
-#include "JobRunner.h"
 #include "LabelingPanel.h"
 #include "MainWindow.h"
 #include "ShortcutsDialog.h"
@@ -113,7 +112,6 @@ class TestMainWindow : public QObject
 private Q_SLOTS:
     void initTestCase();
     void emptyStateIsNeverBlank();
-    void jobRunnerReportsProgressAndCancels();
     void importBrowseLabelUndoRedo();
     void modelsPassModelTester();
     void importReportListsBadFiles();
@@ -154,34 +152,6 @@ void TestMainWindow::emptyStateIsNeverBlank()
     QVERIFY(buttons.contains(QStringLiteral("Import Corpus...")));
 }
 
-void TestMainWindow::jobRunnerReportsProgressAndCancels()
-{
-    JobRunner runner;
-    QSignalSpy progress(&runner, &JobRunner::progress);
-    QSignalSpy finished(&runner, &JobRunner::finished);
-    const Qt::HANDLE guiThread = QThread::currentThreadId();
-    std::atomic<bool> ranElsewhere{false};
-    QVERIFY(runner.start([&](ProgressSink &sink) {
-        ranElsewhere = QThread::currentThreadId() != guiThread;
-        for (int i = 0; i < 1000 && !sink.isCancelled(); ++i) {
-            sink.setProgress(i / 1000.0, QStringLiteral("Step %1").arg(i));
-            QThread::msleep(5);
-        }
-        return sink.isCancelled() ? Status::failure(QStringLiteral("cancelled"))
-                                  : Status::success();
-    }));
-    QVERIFY(runner.isRunning());
-    QVERIFY(!runner.start([](ProgressSink &) { return Status::success(); })); // one at a time
-    QTRY_VERIFY(!progress.isEmpty());
-    runner.cancel();
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
-    QVERIFY(ranElsewhere.load());
-    QCOMPARE(finished.first().first().value<Status>().error(), QStringLiteral("cancelled"));
-    QVERIFY(!runner.isRunning());
-    // Throttled: a thousand steps in about a second never arrive one by one.
-    QVERIFY(progress.count() < 200);
-}
-
 void TestMainWindow::importBrowseLabelUndoRedo()
 {
     const QString folder = corpusFolder(QStringLiteral("generic-csv"), m_scratch);
@@ -193,7 +163,9 @@ void TestMainWindow::importBrowseLabelUndoRedo()
     window.show();
     QApplication::setActiveWindow(&window);
     QVERIFY(QTest::qWaitForWindowActive(&window));
-    QVERIFY2(window.openWorkspace(workspace).ok(), "a new workspace is created on open");
+    QVERIFY2(!window.openWorkspace(workspace).ok(), "a missing file is not silently created");
+    QVERIFY(!QFileInfo::exists(workspace));
+    QVERIFY(window.createWorkspace(workspace).ok());
     QCOMPARE(window.windowTitle(), QStringLiteral("EmoLens - study.emolens"));
     QVERIFY(test::importInto(window, folder));
 
@@ -233,11 +205,9 @@ void TestMainWindow::importBrowseLabelUndoRedo()
     QVERIFY(firstUtterance);
     const auto schema = labels.schemaForUtterance(first);
     QVERIFY(schema && schema->classes.size() >= 2);
-    const QString shownBefore = labels.latestLabel(first, schema->id)
-                                    ? labels.latestLabel(first, schema->id)->value.category
-                                    : QString();
+    const QString shownBefore = labels.shownLabel(first).category;
     const int historyBefore = int(labels.history(first).size());
-    QVERIFY(!labels.currentLabel(first, schema->id, kAnnotator));
+    QVERIFY(!labels.currentLabel(first, kAnnotator));
 
     // The clip view has drawn a waveform (not a blank rectangle).
     QTRY_VERIFY(window.clipView()->clip() != nullptr);
@@ -268,7 +238,7 @@ void TestMainWindow::importBrowseLabelUndoRedo()
 
     // Key "2" labels the clip with the schema's second class, by this annotator.
     QTest::keyClick(&window, Qt::Key_2);
-    auto mine = labels.currentLabel(first, schema->id, kAnnotator);
+    auto mine = labels.currentLabel(first, kAnnotator);
     QVERIFY(mine);
     QCOMPARE(mine->value.category, schema->classes[1]);
     QCOMPARE(labels.history(first).size(), historyBefore + 1);
@@ -284,12 +254,12 @@ void TestMainWindow::importBrowseLabelUndoRedo()
 
     // Ctrl+Z restores the previous label by ADDING a row: history is append-only.
     QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier);
-    mine = labels.currentLabel(first, schema->id, kAnnotator);
+    mine = labels.currentLabel(first, kAnnotator);
     QVERIFY(mine);
     QVERIFY2(mine->value.isEmpty(),
              "the annotator had no label before, so undo stores an empty one");
-    const auto shownAfterUndo = labels.latestLabel(first, schema->id);
-    QCOMPARE(shownAfterUndo ? shownAfterUndo->value.category : QString(), shownBefore);
+    QCOMPARE(labels.shownLabel(first).category, shownBefore);
+    QCOMPARE(labels.history(first).last().action, LabelAction::Undo);
     QCOMPARE(labels.history(first).size(), historyBefore + 2);
     QCOMPARE(
         window.utteranceModel()->index(row, UtteranceTableModel::LabelColumn).data().toString(),
@@ -297,9 +267,10 @@ void TestMainWindow::importBrowseLabelUndoRedo()
 
     // Ctrl+Shift+Z redoes, again as a new row.
     QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
-    mine = labels.currentLabel(first, schema->id, kAnnotator);
+    mine = labels.currentLabel(first, kAnnotator);
     QVERIFY(mine);
     QCOMPARE(mine->value.category, schema->classes[1]);
+    QCOMPARE(mine->action, LabelAction::Redo);
     QCOMPARE(labels.history(first).size(), historyBefore + 3);
 
     // Next clip (Down) moves the selection, and the panel follows.
@@ -365,7 +336,7 @@ void TestMainWindow::modelsPassModelTester()
     QAbstractItemModelTester treeTester(window.corpusModel(),
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
     window.show();
-    QVERIFY(window.openWorkspace(workspaceDir.filePath(QStringLiteral("m.emolens"))).ok());
+    QVERIFY(window.createWorkspace(workspaceDir.filePath(QStringLiteral("m.emolens"))).ok());
     QVERIFY(test::importInto(window, folder));
     QVERIFY(window.utteranceModel()->rowCount() > 0);
     // A label edit replaces one row in place.
@@ -386,7 +357,7 @@ void TestMainWindow::importReportListsBadFiles()
     QTemporaryDir workspaceDir;
     MainWindow window;
     window.show();
-    QVERIFY(window.openWorkspace(workspaceDir.filePath(QStringLiteral("bad.emolens"))).ok());
+    QVERIFY(window.createWorkspace(workspaceDir.filePath(QStringLiteral("bad.emolens"))).ok());
     QVERIFY(test::importInto(window, folder));
     QVERIFY(window.utteranceModel()->rowCount() > 0); // the good files are in
     ImportReportDialog *report = window.importReportDialog();

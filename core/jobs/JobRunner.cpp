@@ -1,5 +1,6 @@
-#include "JobRunner.h"
+#include "jobs/JobRunner.h"
 
+#include "OutOfMemory.h"
 #include "common/Progress.h"
 
 #include <QElapsedTimer>
@@ -15,8 +16,10 @@ class ForwardingProgress final : public ProgressSink
 {
 public:
     ForwardingProgress(std::shared_ptr<std::atomic<bool>> cancelled,
-                       std::function<void(double, const QString &)> deliver)
-        : m_cancelled(std::move(cancelled)), m_deliver(std::move(deliver))
+                       std::function<void(double, const QString &)> deliver,
+                       std::function<void(const QVariant &)> deliverIntermediate)
+        : m_cancelled(std::move(cancelled)), m_deliver(std::move(deliver)),
+          m_deliverIntermediate(std::move(deliverIntermediate))
     {
         m_sinceLast.start();
     }
@@ -32,17 +35,24 @@ public:
         m_deliver(fraction, message);
     }
     bool isCancelled() const override { return m_cancelled->load(); }
+    void publish(const QVariant &intermediate) override { m_deliverIntermediate(intermediate); }
 
 private:
     std::shared_ptr<std::atomic<bool>> m_cancelled;
     std::function<void(double, const QString &)> m_deliver;
+    std::function<void(const QVariant &)> m_deliverIntermediate;
     QElapsedTimer m_sinceLast;
     QString m_lastMessage;
 };
 
 } // namespace
 
-JobRunner::JobRunner(QObject *parent) : QObject(parent) {}
+JobRunner::JobRunner(QObject *parent) : QObject(parent)
+{
+    qRegisterMetaType<emolens::JobResult>();
+    // Before any job allocates a tensor: CPU allocation failures then arrive as std::bad_alloc.
+    guardCpuAllocations();
+}
 
 JobRunner::~JobRunner()
 {
@@ -53,7 +63,7 @@ JobRunner::~JobRunner()
     }
 }
 
-bool JobRunner::start(Job job)
+bool JobRunner::start(std::shared_ptr<Job> job)
 {
     if (m_running || !job)
         return false;
@@ -63,7 +73,8 @@ bool JobRunner::start(Job job)
         m_thread = nullptr;
     }
     m_cancelled->store(false);
-    m_result = std::make_shared<Status>();
+    m_result = std::make_shared<JobResult>();
+    m_job = job;
     m_eta.restart();
     m_running = true;
 
@@ -78,16 +89,33 @@ bool JobRunner::start(Job job)
             },
             Qt::QueuedConnection);
     };
+    auto deliverIntermediate = [self](const QVariant &value) {
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, value] {
+                if (self && self->m_running)
+                    Q_EMIT self->intermediate(value);
+            },
+            Qt::QueuedConnection);
+    };
     auto result = m_result;
     auto cancelled = m_cancelled;
-    m_thread = QThread::create([job = std::move(job), result, cancelled, deliver] {
-        ForwardingProgress sink(cancelled, deliver);
-        *result = job(sink);
+    m_thread = QThread::create([job, result, cancelled, deliver, deliverIntermediate] {
+        ForwardingProgress sink(cancelled, deliver, deliverIntermediate);
+        *result = runJob(*job, sink);
     });
     m_thread->setObjectName(QStringLiteral("emolens-job"));
     connect(m_thread, &QThread::finished, this, &JobRunner::onThreadFinished, Qt::QueuedConnection);
     m_thread->start(QThread::LowPriority);
     return true;
+}
+
+bool JobRunner::start(const QString &name, std::function<Status(ProgressSink &)> work)
+{
+    return start(std::make_shared<FunctionJob>(name, [work](ProgressSink &progress) {
+        const Status st = work(progress);
+        return st ? JobResult::succeeded() : JobResult::failed(st.error());
+    }));
 }
 
 void JobRunner::cancel()
@@ -109,8 +137,8 @@ void JobRunner::onThreadFinished()
     if (!m_running)
         return;
     m_running = false;
-    const Status status = m_result ? *m_result : Status::success();
-    Q_EMIT finished(status);
+    const JobResult result = m_result ? *m_result : JobResult::succeeded();
+    Q_EMIT finished(result);
 }
 
 } // namespace emolens

@@ -1,0 +1,249 @@
+// The job layer: the runner's exception barrier, out of memory told by type through real
+// LibTorch failures, cancelled vs stopped, intermediate results, and the queue's policy.
+
+#include "OutOfMemory.h"
+#include "common/Progress.h"
+#include "jobs/Job.h"
+#include "jobs/JobQueue.h"
+#include "jobs/JobRunner.h"
+
+#include <ATen/ATen.h>
+#include <QElapsedTimer>
+#include <QMutex>
+#include <QSignalSpy>
+#include <QTest>
+#include <QThread>
+#include <atomic>
+#include <stdexcept>
+
+using namespace emolens;
+
+namespace {
+
+std::shared_ptr<Job> jobThat(const QString &name, std::function<JobResult(ProgressSink &)> work)
+{
+    return std::make_shared<FunctionJob>(name, std::move(work));
+}
+
+JobResult resultOf(const QSignalSpy &finished)
+{
+    return finished.first().last().value<JobResult>();
+}
+
+} // namespace
+
+class TestJobs : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { guardCpuAllocations(); }
+    void exceptionsBecomeFailedResults_data();
+    void exceptionsBecomeFailedResults();
+    void torchOutOfMemoryIsToldByType();
+    void torchErrorIsNotOutOfMemory();
+    void runnerReportsProgressOffTheCallerThreadAndCancels();
+    void runnerSurvivesAThrowingJobAndRunsTheNext();
+    void intermediateResultsArriveInOrderBeforeTheEnd();
+    void queueRunsOneJobAtATimeInOrder();
+    void cancellingAWaitingJobRemovesIt();
+    void cancelledAndStoppedAreTold();
+};
+
+void TestJobs::exceptionsBecomeFailedResults_data()
+{
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<bool>("outOfMemory");
+    QTest::addColumn<QString>("cause");
+    QTest::newRow("std::bad_alloc") << 0 << true << QStringLiteral("ran out of memory");
+    QTest::newRow("std::runtime_error") << 1 << false << QStringLiteral("disk on fire");
+    QTest::newRow("int") << 2 << false << QStringLiteral("unknown type");
+}
+
+void TestJobs::exceptionsBecomeFailedResults()
+{
+    QFETCH(int, kind);
+    QFETCH(bool, outOfMemory);
+    QFETCH(QString, cause);
+    FunctionJob job(QStringLiteral("Fragile job"), [kind](ProgressSink &) -> JobResult {
+        if (kind == 0)
+            throw std::bad_alloc();
+        if (kind == 1)
+            throw std::runtime_error("disk on fire");
+        throw 42;
+    });
+    SilentProgress quiet;
+    const JobResult result = runJob(job, quiet);
+    QCOMPARE(result.outcome, JobOutcome::Failed);
+    QCOMPARE(result.outOfMemory, outOfMemory);
+    QVERIFY2(result.summary.startsWith(QStringLiteral("Fragile job")), qPrintable(result.summary));
+    QVERIFY2(result.summary.contains(cause), qPrintable(result.summary));
+    QVERIFY(!result.toStatus().ok());
+}
+
+void TestJobs::torchOutOfMemoryIsToldByType()
+{
+    // A real allocation failure inside LibTorch's CPU allocator: 2^50 floats (4 PiB) cannot
+    // be mapped. LibTorch itself raises a plain c10::Error here; the guard makes it typed.
+    FunctionJob job(QStringLiteral("Huge tensor"), [](ProgressSink &) {
+        const at::Tensor t = at::empty({std::int64_t(1) << 50}, at::kFloat);
+        return JobResult::succeeded(QString::number(t.numel()));
+    });
+    SilentProgress quiet;
+    const JobResult result = runJob(job, quiet);
+    QCOMPARE(result.outcome, JobOutcome::Failed);
+    QVERIFY2(result.outOfMemory, qPrintable(result.summary));
+    QVERIFY(result.summary.contains(QStringLiteral("Huge tensor ran out of memory")));
+}
+
+void TestJobs::torchErrorIsNotOutOfMemory()
+{
+    FunctionJob job(QStringLiteral("Bad shape"), [](ProgressSink &) {
+        const at::Tensor t = at::ones({2}).view({3}); // c10::Error: shape mismatch
+        return JobResult::succeeded(QString::number(t.numel()));
+    });
+    SilentProgress quiet;
+    const JobResult result = runJob(job, quiet);
+    QCOMPARE(result.outcome, JobOutcome::Failed);
+    QVERIFY(!result.outOfMemory);
+    QVERIFY2(result.summary.startsWith(QStringLiteral("Bad shape failed: ")),
+             qPrintable(result.summary));
+}
+
+void TestJobs::runnerReportsProgressOffTheCallerThreadAndCancels()
+{
+    JobRunner runner;
+    QSignalSpy progress(&runner, &JobRunner::progress);
+    QSignalSpy finished(&runner, &JobRunner::finished);
+    const Qt::HANDLE callerThread = QThread::currentThreadId();
+    std::atomic<bool> ranElsewhere{false};
+    QVERIFY(runner.start(jobThat(QStringLiteral("Steps"), [&](ProgressSink &sink) {
+        ranElsewhere = QThread::currentThreadId() != callerThread;
+        for (int i = 0; i < 1000 && !sink.isCancelled(); ++i) {
+            sink.setProgress(i / 1000.0, QStringLiteral("Step"));
+            QThread::msleep(5);
+        }
+        return sink.isCancelled() ? JobResult::stopped(QStringLiteral("stopped at a step"))
+                                  : JobResult::succeeded();
+    })));
+    QVERIFY(runner.isRunning());
+    QVERIFY(!runner.start(
+        jobThat(QStringLiteral("Second"), [](ProgressSink &) { return JobResult::succeeded(); })));
+    QTRY_VERIFY(!progress.isEmpty());
+    runner.cancel();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+    QVERIFY(ranElsewhere.load());
+    QCOMPARE(resultOf(finished).outcome, JobOutcome::Stopped);
+    QVERIFY(!runner.isRunning());
+    // Throttled: a thousand steps of one message never arrive one by one.
+    QVERIFY2(progress.count() < 200, qPrintable(QString::number(progress.count())));
+}
+
+void TestJobs::runnerSurvivesAThrowingJobAndRunsTheNext()
+{
+    JobRunner runner;
+    QSignalSpy finished(&runner, &JobRunner::finished);
+    QVERIFY(runner.start(jobThat(QStringLiteral("Thrower"),
+                                 [](ProgressSink &) -> JobResult { throw std::bad_alloc(); })));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+    QCOMPARE(resultOf(finished).outcome, JobOutcome::Failed);
+    QVERIFY(resultOf(finished).outOfMemory);
+    QVERIFY(runner.start(jobThat(QStringLiteral("Next"), [](ProgressSink &) {
+        return JobResult::succeeded(QStringLiteral("fine"));
+    })));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 10000);
+    QCOMPARE(finished.last().last().value<JobResult>().summary, QStringLiteral("fine"));
+}
+
+void TestJobs::intermediateResultsArriveInOrderBeforeTheEnd()
+{
+    JobQueue queue;
+    QList<int> received;
+    bool finishedBeforeAll = false;
+    int finishedCount = 0;
+    connect(&queue, &JobQueue::intermediate, this,
+            [&](int, const QVariant &value) { received.append(value.toInt()); });
+    connect(&queue, &JobQueue::jobFinished, this, [&](int, const JobResult &) {
+        finishedBeforeAll = received.size() != 500;
+        ++finishedCount;
+    });
+    queue.submit(jobThat(QStringLiteral("Epochs"), [](ProgressSink &sink) {
+        for (int epoch = 0; epoch < 500; ++epoch)
+            sink.publish(epoch); // far faster than progress throttling lets through
+        return JobResult::succeeded();
+    }));
+    QTRY_COMPARE_WITH_TIMEOUT(finishedCount, 1, 10000);
+    QVERIFY(!finishedBeforeAll);
+    QCOMPARE(received.size(), 500);
+    for (int i = 0; i < received.size(); ++i)
+        QCOMPARE(received[i], i);
+}
+
+void TestJobs::queueRunsOneJobAtATimeInOrder()
+{
+    JobQueue queue;
+    QSignalSpy idle(&queue, &JobQueue::idle);
+    std::atomic<int> running{0};
+    std::atomic<int> mostAtOnce{0};
+    QList<int> order;
+    QMutex orderLock;
+    QList<int> ids;
+    for (int i = 0; i < 3; ++i)
+        ids << queue.submit(jobThat(QStringLiteral("Job %1").arg(i), [&, i](ProgressSink &) {
+            const int now = ++running;
+            mostAtOnce = std::max(mostAtOnce.load(), now);
+            {
+                QMutexLocker lock(&orderLock);
+                order << i;
+            }
+            QThread::msleep(50);
+            --running;
+            return JobResult::succeeded();
+        }));
+    QVERIFY(queue.isRunning(ids[0]));
+    QVERIFY(queue.isWaiting(ids[1]) && queue.isWaiting(ids[2]));
+    QCOMPARE(queue.waitingCount(), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(idle.count(), 1, 10000);
+    QCOMPARE(mostAtOnce.load(), 1);
+    QCOMPARE(order, (QList<int>{0, 1, 2}));
+    QVERIFY(!queue.isBusy());
+}
+
+void TestJobs::cancellingAWaitingJobRemovesIt()
+{
+    JobQueue queue;
+    QSignalSpy finished(&queue, &JobQueue::jobFinished);
+    std::atomic<bool> secondRan{false};
+    const int first = queue.submit(jobThat(QStringLiteral("First"), [](ProgressSink &sink) {
+        while (!sink.isCancelled())
+            QThread::msleep(2);
+        return JobResult::cancelled(QStringLiteral("nothing kept"));
+    }));
+    const int second = queue.submit(jobThat(QStringLiteral("Second"), [&](ProgressSink &) {
+        secondRan = true;
+        return JobResult::succeeded();
+    }));
+    queue.cancel(second);
+    QCOMPARE(finished.count(), 1);
+    QCOMPARE(finished.first().first().toInt(), second);
+    QCOMPARE(resultOf(finished).outcome, JobOutcome::Cancelled);
+    QVERIFY(queue.isRunning(first));
+    queue.cancel(first);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 10000);
+    QCOMPARE(finished.last().first().toInt(), first);
+    QVERIFY(!secondRan.load());
+    QVERIFY(!queue.isBusy());
+}
+
+void TestJobs::cancelledAndStoppedAreTold()
+{
+    QCOMPARE(jobOutcomeName(JobResult::cancelled(QString()).outcome), QStringLiteral("cancelled"));
+    QCOMPARE(jobOutcomeName(JobResult::stopped(QString()).outcome), QStringLiteral("stopped"));
+    QVERIFY(JobResult::stopped(QString()).wasCancelled());
+    QVERIFY(JobResult::cancelled(QString()).toStatus().ok());
+    QVERIFY(!JobResult::failed(QString()).toStatus().ok());
+    QCOMPARE(JobResult::failed(QString()).summary, QStringLiteral("unknown error"));
+}
+
+QTEST_GUILESS_MAIN(TestJobs)
+#include "test_jobs.moc"
