@@ -6,7 +6,6 @@
 #include "audio/AcousticCurves.h"
 #include "audio/AudioFile.h"
 
-#include <QElapsedTimer>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
@@ -93,7 +92,6 @@ private Q_SLOTS:
     void curvesAreAlignedWithTheAudio();
     void higherSpeechPitchSettingGivesHigherF0();
     void badInputAndCancelAreReported();
-    void tenMinutesTiming();
 
 private:
     // sox -n -r 16000 [-c channels] -D OUT synth ARGS...; returns the decoded samples.
@@ -362,31 +360,6 @@ void TestAcousticCurves::badInputAndCancelAreReported()
     QVERIFY(!st);
     QVERIFY2(st.error().contains(QLatin1String("Cancelled")), qPrintable(st.error()));
     QCOMPARE(curves.frameCount(), 0);
-}
-
-void TestAcousticCurves::tenMinutesTiming()
-{
-    // Not an assertion: the cost of ten minutes of a gliding harmonic tone in noise.
-    const qint64 count = qint64(kSampleRate) * 600;
-    std::vector<float> samples(static_cast<size_t>(count));
-    std::mt19937 random(11);
-    std::normal_distribution<float> noise(0.0f, 0.02f);
-    double phase = 0;
-    for (qint64 i = 0; i < count; ++i) {
-        const double t = double(i) / kSampleRate;
-        phase += 2 * M_PI * (140 + 40 * std::sin(2 * M_PI * 0.3 * t)) / kSampleRate;
-        samples[size_t(i)] =
-            float(0.3 * std::sin(phase) + 0.15 * std::sin(2 * phase)) + noise(random);
-    }
-    AcousticCurves curves;
-    SilentProgress quiet;
-    QElapsedTimer clock;
-    clock.start();
-    QVERIFY(computeAcousticCurves(samples.data(), count, kSampleRate, {}, &curves, quiet).ok());
-    const double seconds = clock.nsecsElapsed() / 1e9;
-    qInfo("10 min of audio: %d frames in %.2f s (%.0f frames/s)", curves.frameCount(), seconds,
-          curves.frameCount() / seconds);
-    QCOMPARE(curves.frameCount(), 60000);
 }
 
 QTEST_GUILESS_MAIN(TestAcousticCurves)

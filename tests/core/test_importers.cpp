@@ -11,7 +11,6 @@
 #include "store/LabelRepository.h"
 
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QSet>
 #include <QTemporaryDir>
@@ -686,16 +685,16 @@ private Q_SLOTS:
             hasProblem(report.skipped, QStringLiteral("hello.wav"), 0, QStringLiteral("pattern")));
     }
 
-    // 10,000 label lines and file names scan well under a second.
-    void scanningIsFast()
+    // Every valid RAVDESS name is read and every other name reported; every manifest line is
+    // read. (How fast: tests/bench/bench_scan.)
+    void scanningReadsEveryNameAndLine()
     {
         QTemporaryDir dir;
         const QDir root(dir.path());
-        // RAVDESS has 9,216 distinct valid names; the rest of the 10,000 are off the pattern.
-        const int valid = 9216;
-        for (int i = valid; i < 10000; ++i) {
+        const int valid = 900, odd = 100;
+        root.mkpath(QStringLiteral("Actor_01"));
+        for (int i = 0; i < odd; ++i) {
             QFile f(root.filePath(QStringLiteral("Actor_01/odd-name-%1.wav").arg(i)));
-            root.mkpath(QStringLiteral("Actor_01"));
             QVERIFY(f.open(QIODevice::WriteOnly));
         }
         for (int i = 0; i < valid; ++i) {
@@ -716,32 +715,24 @@ private Q_SLOTS:
                                            repetition, actor)));
             QVERIFY(f.open(QIODevice::WriteOnly));
         }
+        const int lines = 1000;
         QString manifest = QStringLiteral("path,label,speaker\n");
-        for (int i = 0; i < 10000; ++i)
-            manifest += QStringLiteral("Actor_01/x%1.wav,happy,s%2\n").arg(i).arg(i % 10);
         QDir().mkpath(root.filePath(QStringLiteral("csv")));
-        for (int i = 0; i < 10000; ++i)
+        for (int i = 0; i < lines; ++i) {
+            manifest += QStringLiteral("x%1.wav,happy,s%2\n").arg(i).arg(i % 10);
             QFile(root.filePath(QStringLiteral("csv/x%1.wav").arg(i))).open(QIODevice::WriteOnly);
-        writeFile(root.filePath(QStringLiteral("csv/manifest.csv")),
-                  manifest.replace(QStringLiteral("Actor_01/"), QString()).toUtf8());
+        }
+        writeFile(root.filePath(QStringLiteral("csv/manifest.csv")), manifest.toUtf8());
 
         SilentProgress progress;
-        QElapsedTimer clock;
-        clock.start();
         const CorpusScan ravdess = corpusFormat(QStringLiteral("ravdess"))
                                        ->scan(dir.path(), QStringLiteral("original"), progress);
-        const qint64 ravdessMs = clock.restart();
         const CorpusScan generic =
             corpusFormat(QStringLiteral("generic"))
                 ->scan(root.filePath(QStringLiteral("csv")), QStringLiteral("original"), progress);
-        const qint64 genericMs = clock.elapsed();
         QCOMPARE(ravdess.items.size(), valid);
-        QCOMPARE(ravdess.problems.size(), 10000 - valid);
-        QCOMPARE(generic.items.size(), 10000);
-        qInfo("scan of 10,000 files: RAVDESS names %lld ms, CSV manifest %lld ms", ravdessMs,
-              genericMs);
-        QVERIFY(ravdessMs < 1000);
-        QVERIFY(genericMs < 1000);
+        QCOMPARE(ravdess.problems.size(), odd);
+        QCOMPARE(generic.items.size(), lines);
     }
 
     void cancelStopsTheScan()
