@@ -8,9 +8,9 @@
 #include "ImportController.h"
 #include "ImportCorpusDialog.h"
 #include "ImportReportDialog.h"
+#include "LabelingController.h"
 #include "LabelingPanel.h"
 #include "PlayerBar.h"
-#include "SetLabelCommand.h"
 #include "ShortcutsDialog.h"
 #include "UtteranceFilterModel.h"
 #include "UtteranceTableModel.h"
@@ -72,6 +72,22 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     setAcceptDrops(true);
     setDockNestingEnabled(true);
     m_undoStack = new QUndoStack(this);
+    m_labeling = new LabelingController(m_undoStack, this, this);
+    connect(m_labeling, &LabelingController::clipChanged, this, &MainWindow::onClipLabelChanged);
+    connect(m_labeling, &LabelingController::clipEdited, this, [this](qint64 utteranceId) {
+        // An undo of an edit on another clip brings that clip back into view.
+        if (utteranceId != m_currentUtteranceId)
+            selectUtterance(utteranceId);
+    });
+    connect(m_labeling, &LabelingController::saveFailed, this,
+            [this](qint64, const QString &message) {
+                statusBar()->showMessage(tr("A label was not saved: %1").arg(message), 15000);
+            });
+    connect(m_labeling, &LabelingController::waitingForWorkspace, this,
+            &MainWindow::onWaitingForWorkspace);
+    connect(m_labeling, &LabelingController::allSaved, this, &MainWindow::onAllLabelsSaved);
+    connect(m_labeling, &LabelingController::annotatorChanged, this,
+            &MainWindow::onAnnotatorChanged);
     m_jobs = new JobQueue(this);
     connect(m_jobs, &JobQueue::idle, this, &MainWindow::onJobsIdle);
     m_import = new ImportController(m_jobs, this);
@@ -165,7 +181,8 @@ void MainWindow::createActions()
 
     m_annotatorAction = new QAction(tr("&Annotator Name..."), this);
     m_annotatorAction->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_A));
-    connect(m_annotatorAction, &QAction::triggered, this, &MainWindow::changeAnnotatorName);
+    connect(m_annotatorAction, &QAction::triggered, m_labeling,
+            &LabelingController::changeAnnotatorName);
     m_shortcutsAction = new QAction(tr("&Keyboard Shortcuts"), this);
     m_shortcutsAction->setShortcuts(
         {QKeySequence(Qt::Key_F1), QKeySequence(Qt::CTRL | Qt::Key_Slash)});
@@ -310,8 +327,8 @@ void MainWindow::createDocks()
     connect(m_labelingPanel, &LabelingPanel::labelEdited, this, &MainWindow::onLabelEdited);
     connect(m_labelingPanel, &LabelingPanel::previousRequested, this, [this] { moveCurrent(-1); });
     connect(m_labelingPanel, &LabelingPanel::nextRequested, this, [this] { moveCurrent(+1); });
-    connect(m_labelingPanel, &LabelingPanel::changeAnnotatorRequested, this,
-            &MainWindow::changeAnnotatorName);
+    connect(m_labelingPanel, &LabelingPanel::changeAnnotatorRequested, m_labeling,
+            &LabelingController::changeAnnotatorName);
     connect(m_labelingPanel, &LabelingPanel::autoAdvanceChanged, m_autoAdvanceAction,
             &QAction::setChecked);
     connect(m_autoAdvanceAction, &QAction::toggled, this, [this](bool on) {
@@ -464,6 +481,10 @@ Status MainWindow::openWorkspace(const QString &path, IfMissing ifMissing)
     if (isBusy())
         return Status::failure(
             tr("%1 is running; wait for it or cancel it first").arg(m_jobs->runningName()));
+    if (const int unsaved = m_labeling->unsavedCount(); unsaved > 0)
+        return Status::failure(tr("%n label(s) are still waiting to be saved to the open "
+                                  "workspace; open another one when they are saved",
+                                  nullptr, unsaved));
     const QString absolute = QFileInfo(path).absoluteFilePath();
     const QString shown = QDir::toNativeSeparators(absolute);
     // Nothing is closed until the new workspace is open: a wrong file leaves the open one.
@@ -484,6 +505,7 @@ Status MainWindow::openWorkspace(const QString &path, IfMissing ifMissing)
     closeWorkspace();
     m_db = std::move(db);
     m_workspacePath = absolute;
+    m_labeling->setWorkspace(m_db.get());
     rememberRecent(absolute);
     reloadFromStore();
     updateTitle();
@@ -524,6 +546,7 @@ void MainWindow::closeWorkspace()
         return;
     delete m_encodersDialog; // it reads the workspace's connection
     m_undoStack->clear();
+    m_labeling->setWorkspace(nullptr);
     m_player->clear();
     m_clipView->clearClip();
     m_labelingPanel->clearUtterance();
@@ -918,7 +941,7 @@ void MainWindow::rebuildLabelFilter()
 void MainWindow::applyLabelFilter()
 {
     const QString data = m_labelFilter->currentData().toString();
-    m_filterModel->setAnnotator(annotatorName(false));
+    m_filterModel->setAnnotator(m_labeling->annotatorName());
     if (data == QLatin1String("\x01unlabeled"))
         m_filterModel->setLabelFilter(UtteranceFilterModel::LabelFilter::Unlabeled);
     else if (data == QLatin1String("\x01notmine"))
@@ -1022,7 +1045,6 @@ void MainWindow::refreshLabelingPanel()
         return;
     }
     CorpusRepository corpora(*m_db);
-    LabelRepository labels(*m_db);
     const auto utterance = corpora.utterance(m_currentUtteranceId);
     if (!utterance) {
         m_labelingPanel->clearUtterance();
@@ -1037,7 +1059,7 @@ void MainWindow::refreshLabelingPanel()
         if (s.id == utterance->speakerId)
             shown.speakerText = speakerText(s.code, s.gender);
     LabelRepository::ClipJudgements judgements;
-    if (auto st = labels.judgements(utterance->id, annotatorName(false), &judgements); !st)
+    if (auto st = m_labeling->judgements(utterance->id, &judgements); !st)
         statusBar()->showMessage(st.error(), 10000);
     shown.corpusLabel = judgements.corpusLabel;
     shown.shownLabel = judgements.shown.category;
@@ -1055,7 +1077,7 @@ void MainWindow::refreshUtteranceRow(qint64 utteranceId)
     if (!m_db || row < 0)
         return;
     UtteranceRow updated = m_tableModel->rowAt(row);
-    const ShownLabel shown = LabelRepository(*m_db).shownLabel(utteranceId);
+    const ShownLabel shown = m_labeling->shownLabel(utteranceId);
     updated.label = shown.category;
     updated.labeledBy = shown.givenBy;
     updated.labelOrigin = shown.origin;
@@ -1105,7 +1127,7 @@ void MainWindow::updateCounts()
     } else {
         // The team's progress (clips some person has labeled) and mine; corpus labels do not
         // count as work done.
-        const QString me = annotatorName(false);
+        const QString me = m_labeling->annotatorName();
         int byPeople = 0, byMe = 0;
         for (const UtteranceRow &row : m_tableModel->rows()) {
             byPeople += row.labeledByPeople.isEmpty() ? 0 : 1;
@@ -1150,108 +1172,59 @@ void MainWindow::updatePage()
 // ---------------------------------------------------------------------------------------------
 // Labeling
 
-QString MainWindow::annotatorName(bool askIfMissing)
-{
-    QSettings settings;
-    QString name = settings.value(QStringLiteral("annotator/name")).toString().trimmed();
-    if (!name.isEmpty() || !askIfMissing)
-        return name;
-    bool ok = false;
-    name = QInputDialog::getText(this, tr("Annotator Name"),
-                                 tr("Your labels are recorded under your name, so several people "
-                                    "can label the same corpus.\nYour name:"),
-                                 QLineEdit::Normal, qEnvironmentVariable("USER"), &ok)
-               .trimmed();
-    if (!ok || name.isEmpty())
-        return QString();
-    if (isCorpusName(name)) {
-        QMessageBox::warning(
-            this, tr("Annotator Name"),
-            tr("\"%1\" is the name of a corpus's own labels; choose another.").arg(name));
-        return QString();
-    }
-    settings.setValue(QStringLiteral("annotator/name"), name);
-    m_labelingPanel->setAnnotatorName(name);
-    // The dialog took the focus; give it back to the table so the next number key labels
-    // (without a window manager nothing else would).
-    m_table->setFocus(Qt::OtherFocusReason);
-    return name;
-}
-
-bool MainWindow::isCorpusName(const QString &name) const
-{
-    // The store says who is a corpus; without a workspace, the form of its names does.
-    if (m_db)
-        return LabelRepository(*m_db).annotatorKind(name) == AnnotatorKind::Corpus;
-    return name.startsWith(LabelRepository::corpusAnnotatorName(QString()));
-}
-
-void MainWindow::changeAnnotatorName()
-{
-    QSettings settings;
-    bool ok = false;
-    const QString current = settings.value(QStringLiteral("annotator/name")).toString();
-    const QString name =
-        QInputDialog::getText(this, tr("Annotator Name"), tr("Record new labels under this name:"),
-                              QLineEdit::Normal, current, &ok)
-            .trimmed();
-    if (!ok || name.isEmpty() || name == current)
-        return;
-    if (isCorpusName(name)) {
-        QMessageBox::warning(
-            this, tr("Annotator Name"),
-            tr("\"%1\" is the name of a corpus's own labels; choose another.").arg(name));
-        return;
-    }
-    settings.setValue(QStringLiteral("annotator/name"), name);
-    m_labelingPanel->setAnnotatorName(name);
-    refreshLabelingPanel();
-    statusBar()->showMessage(tr("New labels are recorded as %1").arg(name), 5000);
-}
-
 void MainWindow::onLabelEdited(const LabelValue &value)
 {
     if (!m_db || m_currentUtteranceId == 0)
         return;
-    const QString annotator = annotatorName(true);
-    if (annotator.isEmpty()) {
+    const int row = m_tableModel->rowOf(m_currentUtteranceId);
+    if (row < 0)
+        return;
+    const UtteranceRow &clip = m_tableModel->rowAt(row);
+    if (m_labeling->annotatorName().isEmpty() && m_labeling->askAnnotatorName().isEmpty()) {
         refreshLabelingPanel(); // put the controls back to what the store holds
         statusBar()->showMessage(tr("A label needs an annotator name (Settings > Annotator Name)"),
                                  6000);
         return;
     }
-    CorpusRepository corpora(*m_db);
-    LabelRepository labels(*m_db);
-    const auto utterance = corpora.utterance(m_currentUtteranceId);
-    if (!utterance)
-        return;
-    const qint64 schemaId = m_schemas.value(utterance->corpusId).id;
-    LabelValue previous;
-    if (auto mine = labels.currentLabel(utterance->id, annotator))
-        previous = mine->value;
-    if (previous == value) {
+    if (!m_labeling->edit(clip.id, m_schemas.value(clip.corpusId).id, clip.key, value))
         refreshLabelingPanel();
-        return;
-    }
-    m_undoStack->push(new SetLabelCommand(
-        *m_db, utterance->id, schemaId, annotator, previous, value, utterance->key,
-        [this](qint64 id, const Status &status) { onLabelStored(id, status); }));
 }
 
-void MainWindow::onLabelStored(qint64 utteranceId, const Status &status)
+void MainWindow::onClipLabelChanged(qint64 utteranceId)
 {
-    if (!status) {
-        statusBar()->showMessage(tr("The label was not saved: %1").arg(status.error()), 10000);
-        refreshLabelingPanel();
-        return;
-    }
     refreshUtteranceRow(utteranceId);
-    // An undo of an edit on another clip brings that clip back into view.
-    if (utteranceId != m_currentUtteranceId)
-        selectUtterance(utteranceId);
     if (utteranceId == m_currentUtteranceId)
         refreshLabelingPanel();
     updateCounts();
+}
+
+void MainWindow::onWaitingForWorkspace(bool waiting, int unsaved)
+{
+    if (waiting)
+        statusBar()->showMessage(
+            tr("The workspace is busy (another program or a job is writing to it): %n label(s) "
+               "will be saved as soon as it is free",
+               nullptr, unsaved));
+    else if (m_labeling->unsavedCount() == 0)
+        statusBar()->clearMessage();
+}
+
+void MainWindow::onAllLabelsSaved()
+{
+    if (m_closeWhenSaved) {
+        m_closeWhenSaved = false;
+        QMetaObject::invokeMethod(this, &QWidget::close, Qt::QueuedConnection);
+    }
+}
+
+void MainWindow::onAnnotatorChanged(const QString &name)
+{
+    m_labelingPanel->setAnnotatorName(name);
+    refreshLabelingPanel();
+    applyLabelFilter();
+    // A dialog took the focus; give it back to the table so the next number key labels
+    // (without a window manager nothing else would).
+    m_table->setFocus(Qt::OtherFocusReason);
 }
 
 void MainWindow::onCategoryKey(int index)
@@ -1348,6 +1321,24 @@ void MainWindow::closeEvent(QCloseEvent *event)
             return;
         }
         stopJobsAndClose();
+        return;
+    }
+    // Labels typed while the workspace was busy are saved before the window goes: none is lost.
+    if (const int unsaved = m_labeling->unsavedCount(); unsaved > 0) {
+        event->ignore();
+        if (m_closeWhenSaved)
+            return;
+        const auto answer = QMessageBox::question(
+            this, tr("Quit EmoLens"),
+            tr("%n label(s) are waiting for the workspace to be free (another program or job is "
+               "writing to it). Close as soon as they are saved?",
+               nullptr, unsaved),
+            QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes);
+        if (answer == QMessageBox::Yes) {
+            m_closeWhenSaved = true;
+            if (m_labeling->unsavedCount() == 0)
+                onAllLabelsSaved();
+        }
         return;
     }
     saveSettings();

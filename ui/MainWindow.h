@@ -47,6 +47,7 @@ class FeatureExtractionController;
 class ImportReportDialog;
 class ImportController;
 class JobQueue;
+class LabelingController;
 struct JobResult;
 class LabelingPanel;
 class PlayerBar;
@@ -120,6 +121,7 @@ public:
     QLineEdit *filterEdit() const { return m_filterEdit; }
     QComboBox *labelFilterCombo() const { return m_labelFilter; }
     QUndoStack *undoStack() const { return m_undoStack; }
+    LabelingController *labeling() const { return m_labeling; }
 
 Q_SIGNALS:
     void workspaceOpened(const QString &path);
@@ -171,14 +173,14 @@ private:
     void updatePage();
 
     void onLabelEdited(const LabelValue &value);
-    void onLabelStored(qint64 utteranceId, const Status &status);
+    void onClipLabelChanged(qint64 utteranceId);
+    void onWaitingForWorkspace(bool waiting, int unsaved);
+    void onAllLabelsSaved();
+    void onAnnotatorChanged(const QString &name);
     void onCategoryKey(int index);
     qint64 utteranceAtOffset(int offset) const;
     bool isShown(qint64 utteranceId) const;
     void moveCurrent(int offset);
-    QString annotatorName(bool askIfMissing);
-    void changeAnnotatorName();
-    bool isCorpusName(const QString &name) const;
     void showShortcuts();
     void showAbout();
     void focusFilter();
@@ -194,6 +196,10 @@ private:
     // Jobs
     JobQueue *m_jobs = nullptr;
     bool m_closeWhenIdle = false;
+
+    // Labeling
+    LabelingController *m_labeling = nullptr;
+    bool m_closeWhenSaved = false;
 
     // Import
     ImportController *m_import = nullptr;

@@ -1,43 +1,30 @@
 #include "SetLabelCommand.h"
 
-#include "store/Database.h"
-#include "store/LabelRepository.h"
-
 #include <QObject>
 #include <cmath>
 
 namespace emolens {
 
-SetLabelCommand::SetLabelCommand(Database &db, qint64 utteranceId, qint64 schemaId,
-                                 QString annotator, LabelValue previousValue, LabelValue newValue,
-                                 QString utteranceKey, ChangedCallback changed)
-    : QUndoCommand(describe(previousValue, newValue, utteranceKey)), m_db(db),
-      m_utteranceId(utteranceId), m_schemaId(schemaId), m_annotator(std::move(annotator)),
-      m_previous(std::move(previousValue)), m_new(std::move(newValue)),
-      m_changed(std::move(changed))
+SetLabelCommand::SetLabelCommand(qint64 utteranceId, qint64 schemaId, QString annotator,
+                                 LabelValue previousValue, LabelValue newValue,
+                                 QString utteranceKey, Write write)
+    : QUndoCommand(describe(previousValue, newValue, utteranceKey)), m_utteranceId(utteranceId),
+      m_schemaId(schemaId), m_annotator(std::move(annotator)), m_previous(std::move(previousValue)),
+      m_new(std::move(newValue)), m_write(std::move(write))
 {
 }
 
 void SetLabelCommand::redo()
 {
     // The first redo() is the edit itself (QUndoStack::push calls it); later ones are redos.
-    write(m_new, m_everApplied ? LabelAction::Redo : LabelAction::Edit);
-    if (!m_everApplied && !m_lastStatus)
-        setObsolete(true);
-    m_everApplied = m_everApplied || m_lastStatus.ok();
+    m_write(m_utteranceId, m_schemaId, m_annotator, m_new,
+            m_everApplied ? LabelAction::Redo : LabelAction::Edit);
+    m_everApplied = true;
 }
 
 void SetLabelCommand::undo()
 {
-    write(m_previous, LabelAction::Undo);
-}
-
-void SetLabelCommand::write(const LabelValue &value, LabelAction action)
-{
-    LabelRepository labels(m_db);
-    m_lastStatus = labels.setLabel(m_utteranceId, m_schemaId, m_annotator, value, nullptr, action);
-    if (m_changed)
-        m_changed(m_utteranceId, m_lastStatus);
+    m_write(m_utteranceId, m_schemaId, m_annotator, m_previous, LabelAction::Undo);
 }
 
 QString SetLabelCommand::describe(const LabelValue &before, const LabelValue &after,

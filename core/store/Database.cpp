@@ -100,6 +100,26 @@ int Database::schemaVersion() const
     return -1;
 }
 
+Status Database::setBusyTimeout(int milliseconds)
+{
+    return exec(m_db, QStringLiteral("PRAGMA busy_timeout=%1").arg(qMax(0, milliseconds)));
+}
+
+bool Database::isWriteLocked()
+{
+    QSqlQuery timeout(m_db);
+    int previous = 10000;
+    if (timeout.exec(QStringLiteral("PRAGMA busy_timeout")) && timeout.next())
+        previous = timeout.value(0).toInt();
+    setBusyTimeout(0);
+    QSqlQuery q(m_db);
+    const bool locked = !q.exec(QStringLiteral("BEGIN IMMEDIATE"));
+    if (!locked)
+        q.exec(QStringLiteral("ROLLBACK"));
+    setBusyTimeout(previous);
+    return locked;
+}
+
 Status Database::migrate(int targetVersion)
 {
     const auto tooNew = [](int version) {

@@ -35,6 +35,11 @@ public:
     QSqlDatabase &connection() { return m_db; }
     const QString &filePath() const { return m_filePath; }
     int schemaVersion() const;
+    // How long a statement waits for another connection's write lock before it fails
+    // (10 s by default).
+    Status setBusyTimeout(int milliseconds);
+    // True when another connection holds the write lock right now (asks without waiting).
+    bool isWriteLocked();
 
 private:
     Status migrate(int targetVersion);

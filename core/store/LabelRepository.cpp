@@ -7,6 +7,7 @@
 #include <QSqlQuery>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace emolens {
 
@@ -331,6 +332,35 @@ ShownLabel LabelRepository::shownLabel(qint64 utteranceId) const
         return none;
     }
     return chooseShown(utteranceId, rows.value(utteranceId), classes);
+}
+
+ShownLabel LabelRepository::shownLabelWith(qint64 utteranceId, const QString &annotator,
+                                           const LabelValue &value) const
+{
+    QHash<qint64, QList<Candidate>> rows;
+    QHash<qint64, QStringList> classes;
+    readCandidates(m_db, utteranceId, 0, &rows, &classes);
+    QList<Candidate> candidates = rows.value(utteranceId);
+    candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                    [&](const Candidate &c) {
+                                        return c.kind == AnnotatorKind::Person &&
+                                               c.annotator == annotator;
+                                    }),
+                     candidates.end());
+    Candidate mine;
+    mine.labelId = std::numeric_limits<qint64>::max(); // newer than any stored row
+    mine.category = value.category;
+    mine.dimensions = value.dimensions;
+    mine.annotator = annotator;
+    mine.kind = AnnotatorKind::Person;
+    if (const auto set = schemaForUtterance(utteranceId))
+        mine.corpusSchemaId = mine.schemaId = set->id;
+    if (classes.isEmpty())
+        if (const auto set = schemaForUtterance(utteranceId))
+            classes.insert(set->id, set->classes);
+    // The corpus's own schema id rides on every candidate; the synthetic one has it too.
+    candidates.prepend(mine);
+    return chooseShown(utteranceId, candidates, classes);
 }
 
 Status LabelRepository::shownLabels(qint64 corpusId, QHash<qint64, ShownLabel> *out) const

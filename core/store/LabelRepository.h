@@ -66,6 +66,10 @@ public:
     std::optional<LabelRecord> currentLabel(qint64 utteranceId, const QString &annotator) const;
     // The label the utterance shows (origin None when nobody labeled it).
     ShownLabel shownLabel(qint64 utteranceId) const;
+    // What the utterance would show if `annotator`'s current judgement were `value` (an edit
+    // not yet written): the same rule, with that judgement as the newest row.
+    ShownLabel shownLabelWith(qint64 utteranceId, const QString &annotator,
+                              const LabelValue &value) const;
     // The shown label of every utterance of a corpus (corpusId 0: all) that has one.
     Status shownLabels(qint64 corpusId, QHash<qint64, ShownLabel> *out) const;
     QHash<qint64, ShownLabel> shownLabels(qint64 corpusId = 0) const;

@@ -10,6 +10,7 @@
 #include "CurveView.h"
 #include "EmptyStatePanel.h"
 #include "ImportReportDialog.h"
+#include "LabelingController.h"
 #include "LabelingPanel.h"
 #include "MainWindow.h"
 #include "ShortcutsDialog.h"
@@ -20,6 +21,7 @@
 #include "WaveformView.h"
 #include "WindowJobs.h"
 #include "common/Progress.h"
+#include "jobs/JobQueue.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/LabelRepository.h"
@@ -29,12 +31,15 @@
 #include <QComboBox>
 #include <QDir>
 #include <QFile>
+#include <QLabel>
 #include <QLineEdit>
 #include <QProcess>
 #include <QPushButton>
 #include <QSet>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QStackedWidget>
 #include <QTableView>
 #include <QTableWidget>
@@ -44,6 +49,7 @@
 #include <QTreeView>
 #include <QTreeWidget>
 #include <QUndoStack>
+#include <atomic>
 
 using namespace emolens;
 
@@ -113,6 +119,8 @@ private Q_SLOTS:
     void initTestCase();
     void emptyStateIsNeverBlank();
     void importBrowseLabelUndoRedo();
+    void labelsTypedWhileTheWorkspaceIsLockedAreKept();
+    void closingWithAJobRunningStopsItWithoutWaiting();
     void modelsPassModelTester();
     void importReportListsBadFiles();
     void longClipDecodesOffTheGuiThread();
@@ -238,6 +246,8 @@ void TestMainWindow::importBrowseLabelUndoRedo()
 
     // Key "2" labels the clip with the schema's second class, by this annotator.
     QTest::keyClick(&window, Qt::Key_2);
+    // Written by the label writer's own thread: in the store a moment later.
+    QTRY_COMPARE(labels.history(first).size(), historyBefore + 1);
     auto mine = labels.currentLabel(first, kAnnotator);
     QVERIFY(mine);
     QCOMPARE(mine->value.category, schema->classes[1]);
@@ -254,12 +264,14 @@ void TestMainWindow::importBrowseLabelUndoRedo()
 
     // Ctrl+Z restores the previous label by ADDING a row: history is append-only.
     QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier);
+    QTRY_COMPARE(labels.history(first).size(), historyBefore + 2);
     mine = labels.currentLabel(first, kAnnotator);
     QVERIFY(mine);
     QVERIFY2(mine->value.isEmpty(),
              "the annotator had no label before, so undo stores an empty one");
     QCOMPARE(labels.shownLabel(first).category, shownBefore);
     QCOMPARE(labels.history(first).last().action, LabelAction::Undo);
+    QCOMPARE(labels.history(first).last().changed, QStringList{QStringLiteral("category")});
     QCOMPARE(labels.history(first).size(), historyBefore + 2);
     QCOMPARE(
         window.utteranceModel()->index(row, UtteranceTableModel::LabelColumn).data().toString(),
@@ -267,6 +279,7 @@ void TestMainWindow::importBrowseLabelUndoRedo()
 
     // Ctrl+Shift+Z redoes, again as a new row.
     QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+    QTRY_COMPARE(labels.history(first).size(), historyBefore + 3);
     mine = labels.currentLabel(first, kAnnotator);
     QVERIFY(mine);
     QCOMPARE(mine->value.category, schema->classes[1]);
@@ -321,6 +334,114 @@ void TestMainWindow::importBrowseLabelUndoRedo()
     // Settings: the workspace is remembered for the next start.
     QCOMPARE(QSettings().value(QStringLiteral("workspace/last")).toString(),
              QFileInfo(workspace).absoluteFilePath());
+}
+
+void TestMainWindow::labelsTypedWhileTheWorkspaceIsLockedAreKept()
+{
+    // Another process holds the workspace's write lock (as an import in another EmoLens
+    // would) while the annotator labels two clips from the keyboard.
+    const QString folder = corpusFolder(QStringLiteral("generic-csv"), m_scratch);
+    QTemporaryDir workspaceDir;
+    const QString workspace = workspaceDir.filePath(QStringLiteral("locked.emolens"));
+    MainWindow window;
+    window.show();
+    QApplication::setActiveWindow(&window);
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    QVERIFY(window.createWorkspace(workspace).ok());
+    QVERIFY(test::importInto(window, folder));
+    QTableView *table = window.utteranceTable();
+    table->setFocus();
+    table->setCurrentIndex(table->model()->index(0, 0));
+    const qint64 first = window.currentUtteranceId();
+    const qint64 second =
+        table->model()->index(1, 0).data(UtteranceTableModel::UtteranceIdRole).toLongLong();
+    const QStringList classes = window.labelingPanel()->schema().classes;
+    QVERIFY(classes.size() >= 3);
+
+    const QString holderName = QStringLiteral("other-process");
+    {
+        QSqlDatabase holder = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), holderName);
+        holder.setDatabaseName(workspace);
+        QVERIFY(holder.open());
+        QSqlQuery hold(holder);
+        QVERIFY(hold.exec(QStringLiteral("BEGIN IMMEDIATE")));
+
+        QTest::keyClick(&window, Qt::Key_2);
+        QTest::keyClick(table, Qt::Key_Down);
+        QTest::keyClick(&window, Qt::Key_3);
+        // Shown at once, though nothing could be written yet.
+        auto labelOf = [&](qint64 id) {
+            const int row = window.utteranceModel()->rowOf(id);
+            return window.utteranceModel()
+                ->index(row, UtteranceTableModel::LabelColumn)
+                .data()
+                .toString();
+        };
+        QCOMPARE(labelOf(first), classes[1]);
+        QCOMPARE(labelOf(second), classes[2]);
+        QCOMPARE(window.labelingPanel()->myValue().category, classes[2]);
+        QTRY_VERIFY(window.labeling()->isWaitingForWorkspace());
+        QCOMPARE(window.labeling()->unsavedCount(), 2);
+        QSqlQuery peek(holder);
+        QVERIFY(peek.exec(QStringLiteral("SELECT count(*) FROM labels l JOIN annotators a ON "
+                                         "a.id=l.annotator_id WHERE a.name='%1'")
+                              .arg(kAnnotator)) &&
+                peek.next());
+        QCOMPARE(peek.value(0).toInt(), 0);
+        // Leaving is refused while they wait: the window stays, nothing is dropped.
+        QVERIFY(!window.openWorkspace(workspace).ok());
+
+        QVERIFY(hold.exec(QStringLiteral("COMMIT")));
+        holder.close();
+    }
+    QSqlDatabase::removeDatabase(holderName);
+    // Written as soon as the lock freed, in the order typed.
+    QTRY_COMPARE_WITH_TIMEOUT(window.labeling()->unsavedCount(), 0, 10000);
+    Database db(workspace);
+    QVERIFY(db.open());
+    QSqlQuery q(db.connection());
+    QVERIFY(q.exec(QStringLiteral("SELECT l.utterance_id, l.category FROM labels l JOIN annotators "
+                                  "a ON a.id=l.annotator_id WHERE a.name='%1' ORDER BY l.id")
+                       .arg(kAnnotator)));
+    QList<QPair<qint64, QString>> rows;
+    while (q.next())
+        rows.append({q.value(0).toLongLong(), q.value(1).toString()});
+    QCOMPARE(rows, (QList<QPair<qint64, QString>>{{first, classes[1]}, {second, classes[2]}}));
+    QCOMPARE(LabelRepository(db).shownLabel(second).category, classes[2]);
+}
+
+void TestMainWindow::closingWithAJobRunningStopsItWithoutWaiting()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    std::atomic<bool> sawCancel{false};
+    QSignalSpy finished(window.jobQueue(), &JobQueue::jobFinished);
+    // A job that only stops when asked, and then takes a moment to wind down (as an
+    // extraction finishing its batch would).
+    window.jobQueue()->submit(std::make_shared<FunctionJob>(
+        QStringLiteral("Long analysis"), [&sawCancel](ProgressSink &progress) {
+            while (!progress.isCancelled())
+                QThread::msleep(5);
+            sawCancel = true;
+            QThread::msleep(300);
+            return JobResult::stopped(QStringLiteral("stopped"));
+        }));
+    QVERIFY(window.jobQueue()->isBusy());
+    window.stopJobsAndClose();
+    // The call returned at once: the job is still winding down and the window still open,
+    // saying what it waits for.
+    QVERIFY(window.jobQueue()->isBusy());
+    QVERIFY(window.isVisible());
+    QVERIFY2(window.jobLabel()->text().contains(QStringLiteral("Stopping Long analysis")),
+             qPrintable(window.jobLabel()->text()));
+    // A second close while stopping does not close early.
+    window.close();
+    QVERIFY(window.isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(!window.isVisible(), 10000);
+    QVERIFY(sawCancel.load());
+    QCOMPARE(finished.count(), 1);
+    QCOMPARE(finished.first().last().value<JobResult>().outcome, JobOutcome::Stopped);
 }
 
 void TestMainWindow::modelsPassModelTester()
