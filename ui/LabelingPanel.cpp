@@ -90,6 +90,7 @@ LabelingPanel::LabelingPanel(QWidget *parent) : QWidget(parent)
     m_confidence->addItem(tr("High (1.0)"));
     connect(m_confidence, &QComboBox::activated, this, &LabelingPanel::commitConfidence);
     m_notes = new QLineEdit(detailBox);
+    m_notes->setObjectName(QStringLiteral("labelNotes"));
     m_notes->setPlaceholderText(tr("Optional note, e.g. \"laughter at 1.2 s\""));
     m_notes->setClearButtonEnabled(true);
     connect(m_notes, &QLineEdit::editingFinished, this, &LabelingPanel::commitNotes);
@@ -121,15 +122,17 @@ LabelingPanel::LabelingPanel(QWidget *parent) : QWidget(parent)
     auto *historyBox = new QGroupBox(tr("History"), m_editor);
     auto *historyLayout = new QVBoxLayout(historyBox);
     m_history = new QTreeWidget(historyBox);
-    m_history->setColumnCount(3);
-    m_history->setHeaderLabels({tr("When"), tr("Who"), tr("Label")});
+    m_history->setColumnCount(4);
+    m_history->setHeaderLabels({tr("When"), tr("Who"), tr("Label"), tr("Change")});
     m_history->setRootIsDecorated(false);
     m_history->setAlternatingRowColors(true);
     m_history->setSelectionMode(QAbstractItemView::NoSelection);
     m_history->setFocusPolicy(Qt::NoFocus);
-    m_history->header()->setStretchLastSection(true);
+    m_history->header()->setStretchLastSection(false);
     m_history->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
     m_history->header()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
+    m_history->header()->setSectionResizeMode(2, QHeaderView::Stretch);
+    m_history->header()->setSectionResizeMode(3, QHeaderView::ResizeToContents);
     m_history->setMinimumHeight(90);
     historyLayout->addWidget(m_history);
 
@@ -342,26 +345,40 @@ void LabelingPanel::refreshHistory()
             parts << tr("conf. %1").arg(r.value.confidence, 0, 'f', 2);
         if (!r.value.notes.isEmpty())
             parts << QStringLiteral("“%1”").arg(r.value.notes);
-        QString text = parts.isEmpty() ? tr("(cleared)") : parts.join(QStringLiteral(", "));
+        const QString text = parts.isEmpty() ? tr("(cleared)") : parts.join(QStringLiteral(", "));
         // What this row did: an undo or a redo says so; an edit names the parts it changed.
+        const QString changedParts = r.changed.join(QStringLiteral(", "));
         QString what;
-        if (r.action == LabelAction::Undo)
-            what = tr("undo");
-        else if (r.action == LabelAction::Redo)
-            what = tr("redo");
-        else if (r.action == LabelAction::Import)
-            what = tr("imported");
-        if (!r.changed.isEmpty() && r.action != LabelAction::Import)
-            what = what.isEmpty() ? tr("changed %1").arg(r.changed.join(QStringLiteral(", ")))
-                                  : tr("%1: %2").arg(what, r.changed.join(QStringLiteral(", ")));
-        if (!what.isEmpty())
-            text = QStringLiteral("%1  [%2]").arg(text, what);
-        auto *item = new QTreeWidgetItem(m_history, {when, r.annotatorName, text});
+        switch (r.action) {
+        case LabelAction::Undo:
+            what = changedParts.isEmpty() ? tr("undo") : tr("undo: %1").arg(changedParts);
+            break;
+        case LabelAction::Redo:
+            what = changedParts.isEmpty() ? tr("redo") : tr("redo: %1").arg(changedParts);
+            break;
+        case LabelAction::Import:
+            what = tr("import");
+            break;
+        case LabelAction::Edit:
+        case LabelAction::Unrecorded:
+            what = changedParts;
+            break;
+        }
+        // A corpus's own labels say "corpus"; its full annotator name is in the tooltip.
+        const QString who =
+            r.annotatorKind == AnnotatorKind::Corpus ? tr("corpus") : r.annotatorName;
+        auto *item = new QTreeWidgetItem(m_history, {when, who, text, what});
+        item->setToolTip(1, r.annotatorName);
         item->setToolTip(2, r.value.notes.isEmpty()
                                 ? item->text(2)
                                 : item->text(2) + QStringLiteral("\n") + r.value.notes);
         if (parts.isEmpty())
             item->setForeground(2, palette().color(QPalette::PlaceholderText));
+        if (r.action == LabelAction::Undo || r.action == LabelAction::Redo) {
+            QFont italic = item->font(3);
+            italic.setItalic(true);
+            item->setFont(3, italic);
+        }
     }
 }
 

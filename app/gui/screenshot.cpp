@@ -10,7 +10,8 @@
 //   emolens-screenshot --scene import-report --import DIR WORKSPACE OUT.png
 //       imports DIR into WORKSPACE (created when missing) and grabs the import report dialog
 //   emolens-screenshot --scene labeling WORKSPACE OUT.png [WIDTHxHEIGHT] [ROW]
-//       annotator "Ada" labels row ROW with key 2 and then changes it with key 3
+//       annotator "Ada" labels row ROW with key 2, changes it with key 3, adds a note, and
+//       undoes and redoes the note
 //   emolens-screenshot --scene shortcuts OUT.png
 //       the Help > Keyboard Shortcuts dialog
 //   emolens-screenshot --scene encoders [--model DIR] WORKSPACE OUT.png
@@ -25,6 +26,8 @@
 #include "EncodersDialog.h"
 #include "FeatureExtractionController.h"
 #include "ImportReportDialog.h"
+#include "LabelingController.h"
+#include "LabelingPanel.h"
 #include "MainWindow.h"
 #include "ShortcutsDialog.h"
 
@@ -32,6 +35,7 @@
 #include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QPixmap>
 #include <QProgressBar>
@@ -210,10 +214,24 @@ int sceneLabeling(const QStringList &args)
         QTest::keyClick(&window, key);
         settle([] { return true; });
     }
-    if (window.undoStack()->count() != editsBefore + 2) {
-        err() << "labeling: the key presses did not store two labels\n";
+    // A note on the last label, then an undo and a redo of it: the History list says what
+    // each entry changed.
+    if (auto *notes =
+            window.labelingPanel()->findChild<QLineEdit *>(QStringLiteral("labelNotes"))) {
+        notes->setFocus();
+        QTest::keyClicks(notes, QStringLiteral("laughs at the end"));
+        QTest::keyClick(notes, Qt::Key_Return);
+        settle([] { return true; });
+        window.undoStack()->undo();
+        settle([] { return true; });
+        window.undoStack()->redo();
+        settle([] { return true; });
+    }
+    if (window.undoStack()->count() != editsBefore + 3) {
+        err() << "labeling: the key presses and the note did not store three labels\n";
         return 1;
     }
+    settle([&window] { return window.labeling()->unsavedCount() == 0; });
     window.resize(size);
     settle([] { return true; });
     return save(&window, args[1]) ? 0 : 1;
