@@ -58,6 +58,7 @@ class CountedExtraction final : public Job
 public:
     explicit CountedExtraction(ExtractFeaturesRequest request) : m_job(std::move(request)) {}
     QString name() const override { return m_job.name(); }
+    QString cancelEffect() const override { return m_job.cancelEffect(); }
     JobResult run(ProgressSink &progress) override
     {
         const JobResult result = m_job.run(progress);

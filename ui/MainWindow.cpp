@@ -8,6 +8,7 @@
 #include "ImportController.h"
 #include "ImportCorpusDialog.h"
 #include "ImportReportDialog.h"
+#include "JobStatusArea.h"
 #include "LabelingController.h"
 #include "LabelingPanel.h"
 #include "PlayerBar.h"
@@ -91,10 +92,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     m_jobs = new JobQueue(this);
     connect(m_jobs, &JobQueue::idle, this, &MainWindow::onJobsIdle);
     m_import = new ImportController(m_jobs, this);
-    connect(m_import, &ImportController::progress, this, &MainWindow::onJobProgress);
     connect(m_import, &ImportController::finished, this, &MainWindow::onImportFinished);
     m_extraction = new FeatureExtractionController(m_jobs, this);
-    connect(m_extraction, &FeatureExtractionController::progress, this, &MainWindow::onJobProgress);
     connect(m_extraction, &FeatureExtractionController::finished, this,
             &MainWindow::onExtractionFinished);
 
@@ -420,27 +419,8 @@ void MainWindow::createStatusBar()
     m_pathLabel = new QLabel;
     m_pathLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_countLabel = new QLabel;
-    // The job area: whichever job runs (an import or an extraction) shows here.
-    m_jobLabel = new QLabel;
-    m_jobLabel->setObjectName(QStringLiteral("jobLabel"));
-    m_jobProgress = new QProgressBar;
-    m_jobProgress->setObjectName(QStringLiteral("jobProgress"));
-    m_jobProgress->setRange(0, 1000);
-    m_jobProgress->setMinimumWidth(200);
-    m_jobProgress->setMaximumWidth(260);
-    m_jobProgress->setTextVisible(true);
-    m_jobCancel = new QToolButton;
-    m_jobCancel->setObjectName(QStringLiteral("jobCancel"));
-    m_jobCancel->setText(tr("Cancel"));
-    connect(m_jobCancel, &QToolButton::clicked, this, [this] {
-        m_jobs->cancelAll();
-        m_jobCancel->setEnabled(false); // one click is enough; the job stops at its next check
-    });
-    for (QWidget *w : {static_cast<QWidget *>(m_jobLabel), static_cast<QWidget *>(m_jobProgress),
-                       static_cast<QWidget *>(m_jobCancel)}) {
-        statusBar()->addWidget(w);
-        w->hide();
-    }
+    // The job area: whichever job the queue runs shows here.
+    m_jobArea = new JobStatusArea(m_jobs, statusBar(), this);
     statusBar()->addPermanentWidget(m_countLabel);
     statusBar()->addPermanentWidget(m_pathLabel);
 }
@@ -645,6 +625,21 @@ JobQueue *MainWindow::jobQueue() const
     return m_jobs;
 }
 
+QToolButton *MainWindow::jobCancelButton() const
+{
+    return m_jobArea->cancelButton();
+}
+
+QProgressBar *MainWindow::jobProgressBar() const
+{
+    return m_jobArea->progressBar();
+}
+
+QLabel *MainWindow::jobLabel() const
+{
+    return m_jobArea->label();
+}
+
 bool MainWindow::isBusy() const
 {
     return m_jobs->isBusy();
@@ -679,39 +674,7 @@ bool MainWindow::startImport(const ImportRequest &request)
     if (!m_import->start(job))
         return false;
     updateJobActions();
-    showJobArea(tr("Importing %1...").arg(QFileInfo(job.rootPath).fileName()),
-                tr("Stop the import; nothing is written to the workspace"));
     return true;
-}
-
-void MainWindow::showJobArea(const QString &message, const QString &cancelToolTip)
-{
-    m_jobLabel->setText(message);
-    m_jobLabel->setToolTip(message);
-    m_jobProgress->setValue(0);
-    m_jobProgress->setFormat(QStringLiteral("%p%"));
-    m_jobCancel->setToolTip(cancelToolTip);
-    m_jobCancel->setEnabled(true);
-    statusBar()->clearMessage();
-    for (QWidget *w : {static_cast<QWidget *>(m_jobLabel), static_cast<QWidget *>(m_jobProgress),
-                       static_cast<QWidget *>(m_jobCancel)})
-        w->show();
-}
-
-void MainWindow::onJobProgress(double fraction, const QString &message, const QString &etaText)
-{
-    m_jobProgress->setValue(int(fraction * 1000));
-    m_jobProgress->setFormat(etaText.isEmpty() ? QStringLiteral("%p%")
-                                               : QStringLiteral("%p%  ") + etaText);
-    m_jobLabel->setText(message);
-    m_jobLabel->setToolTip(message);
-}
-
-void MainWindow::hideJobArea()
-{
-    for (QWidget *w : {static_cast<QWidget *>(m_jobLabel), static_cast<QWidget *>(m_jobProgress),
-                       static_cast<QWidget *>(m_jobCancel)})
-        w->hide();
 }
 
 // Workspace changes and a second job wait while a job runs: one job at a time, and the
@@ -736,7 +699,6 @@ void MainWindow::updateJobActions()
 void MainWindow::onImportFinished(const JobResult &result)
 {
     const Status status = result.toStatus();
-    hideJobArea();
     updateJobActions();
     m_lastImportReport = m_import->lastReport();
     const ImportReport &report = m_lastImportReport;
@@ -847,15 +809,11 @@ bool MainWindow::startExtraction(const QList<qint64> &utteranceIds)
                              utteranceIds))
         return false;
     updateJobActions();
-    showJobArea(tr("Extracting features with %1...").arg(m_extraction->runningEncoderName()),
-                tr("Stop after the current batch; what is done stays, and the next run goes on "
-                   "from there"));
     return true;
 }
 
 void MainWindow::onExtractionFinished(const Status &status)
 {
-    hideJobArea();
     updateJobActions();
     statusBar()->showMessage(m_extraction->lastSummary(), 30000);
     if (!status) {
@@ -1354,9 +1312,8 @@ void MainWindow::stopJobsAndClose()
     m_closeWhenIdle = true;
     const QString name = m_jobs->runningName();
     m_jobs->cancelAll();
-    m_jobCancel->setEnabled(false);
-    m_jobLabel->setText(tr("Stopping %1; EmoLens closes as soon as it has stopped...").arg(name));
-    m_jobLabel->show();
+    m_jobArea->showStopping(
+        tr("Stopping %1; EmoLens closes as soon as it has stopped...").arg(name));
 }
 
 void MainWindow::onJobsIdle()

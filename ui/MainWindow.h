@@ -47,6 +47,7 @@ class FeatureExtractionController;
 class ImportReportDialog;
 class ImportController;
 class JobQueue;
+class JobStatusArea;
 class LabelingController;
 struct JobResult;
 class LabelingPanel;
@@ -98,9 +99,9 @@ public:
     QAction *extractShownFeaturesAction() const { return m_extractShownAction; }
     QAction *encodersAction() const { return m_encodersAction; }
     // The status bar's job area, shared by imports and extractions.
-    QToolButton *jobCancelButton() const { return m_jobCancel; }
-    QProgressBar *jobProgressBar() const { return m_jobProgress; }
-    QLabel *jobLabel() const { return m_jobLabel; }
+    QToolButton *jobCancelButton() const;
+    QProgressBar *jobProgressBar() const;
+    QLabel *jobLabel() const;
     const ImportReport &lastImportReport() const { return m_lastImportReport; }
     // The report of the last import, while it is open (it only opens when files were skipped).
     ImportReportDialog *importReportDialog() const;
@@ -148,9 +149,6 @@ private:
     void showImportDialog(const QString &folder = QString());
     void onImportFinished(const JobResult &result);
     void onJobsIdle();
-    void showJobArea(const QString &message, const QString &cancelToolTip);
-    void onJobProgress(double fraction, const QString &message, const QString &etaText);
-    void hideJobArea();
     bool isBusy() const;
     void updateJobActions();
     void createFeatureActions();
@@ -233,9 +231,7 @@ private:
     // Status bar
     QLabel *m_pathLabel = nullptr;
     QLabel *m_countLabel = nullptr;
-    QLabel *m_jobLabel = nullptr;
-    QProgressBar *m_jobProgress = nullptr;
-    QToolButton *m_jobCancel = nullptr;
+    JobStatusArea *m_jobArea = nullptr;
 
     // Actions
     QAction *m_newAction = nullptr;

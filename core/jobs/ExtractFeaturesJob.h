@@ -74,6 +74,11 @@ public:
 
     QString name() const override;
     JobResult run(ProgressSink &progress) override;
+    QString cancelEffect() const override
+    {
+        return QStringLiteral("Stop after the current batch; what is done stays, and the next "
+                              "run goes on from there");
+    }
     const ExtractFeaturesRequest &request() const { return m_request; }
     const ExtractFeaturesReport &report() const { return m_report; }
 

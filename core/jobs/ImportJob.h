@@ -16,6 +16,10 @@ public:
 
     QString name() const override;
     JobResult run(ProgressSink &progress) override;
+    QString cancelEffect() const override
+    {
+        return QStringLiteral("Stop the import; nothing is written to the workspace");
+    }
 
     const ImportRequest &request() const { return m_request; }
     const ImportReport &report() const { return m_report; }

@@ -60,6 +60,9 @@ public:
     virtual QString name() const = 0;
     // The work. May throw: runJob() turns any exception into a Failed result.
     virtual JobResult run(ProgressSink &progress) = 0;
+    // What a cancel keeps, in the user's words (the Cancel button's tooltip), e.g. "Stop the
+    // import; nothing is written to the workspace". Empty: a plain "Stop".
+    virtual QString cancelEffect() const { return QString(); }
 };
 
 // A job made of a function, for small background work that needs no class of its own.

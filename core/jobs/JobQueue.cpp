@@ -43,6 +43,14 @@ QString JobQueue::runningName() const
     return m_runner->isRunning() && m_runner->job() ? m_runner->job()->name() : QString();
 }
 
+QString JobQueue::runningCancelEffect() const
+{
+    if (!m_runner->isRunning() || !m_runner->job())
+        return QString();
+    const QString effect = m_runner->job()->cancelEffect();
+    return effect.isEmpty() ? tr("Stop %1").arg(m_runner->job()->name()) : effect;
+}
+
 void JobQueue::cancel(int id)
 {
     if (id != 0 && id == m_runningId) {

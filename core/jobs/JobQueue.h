@@ -44,6 +44,8 @@ public:
     bool isWaiting(int id) const;
     int runningId() const { return m_runningId; }
     QString runningName() const;
+    // The running job's cancelEffect(), or a plain description when it gives none.
+    QString runningCancelEffect() const;
     int waitingCount() const { return int(m_waiting.size()); }
     bool isCancelRequested() const { return m_runner->isCancelRequested(); }
 
