@@ -15,6 +15,7 @@
 #include "ShortcutsDialog.h"
 #include "UtteranceFilterModel.h"
 #include "UtteranceTableModel.h"
+#include "WorkspaceSession.h"
 #include "jobs/JobQueue.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
@@ -56,7 +57,6 @@ namespace emolens {
 
 namespace {
 
-constexpr int kMaxRecent = 8;
 const QString kWorkspaceSuffix = QStringLiteral("emolens");
 
 QString speakerText(const QString &code, Gender gender)
@@ -89,6 +89,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_labeling, &LabelingController::allSaved, this, &MainWindow::onAllLabelsSaved);
     connect(m_labeling, &LabelingController::annotatorChanged, this,
             &MainWindow::onAnnotatorChanged);
+    m_session = new WorkspaceSession(this);
+    connect(m_session, &WorkspaceSession::aboutToClose, this, &MainWindow::onWorkspaceClosing);
+    connect(m_session, &WorkspaceSession::closed, this, &MainWindow::onWorkspaceClosed);
+    connect(m_session, &WorkspaceSession::opened, this, &MainWindow::onWorkspaceOpened);
     m_jobs = new JobQueue(this);
     connect(m_jobs, &JobQueue::idle, this, &MainWindow::onJobsIdle);
     m_import = new ImportController(m_jobs, this);
@@ -135,7 +139,10 @@ void MainWindow::createActions()
     connect(m_importAction, &QAction::triggered, this, [this] { showImportDialog(); });
     m_closeAction = new QAction(tr("&Close Workspace"), this);
     m_closeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_W));
-    connect(m_closeAction, &QAction::triggered, this, &MainWindow::closeWorkspace);
+    connect(m_closeAction, &QAction::triggered, this, [this] {
+        if (auto st = closeWorkspace(); !st)
+            statusBar()->showMessage(st.error(), 8000);
+    });
     m_quitAction = new QAction(tr("&Quit"), this);
     m_quitAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
     m_quitAction->setMenuRole(QAction::QuitRole);
@@ -454,96 +461,79 @@ void MainWindow::saveSettings()
 // ---------------------------------------------------------------------------------------------
 // Workspace
 
+QString MainWindow::whyWorkspaceMustStay() const
+{
+    if (isBusy())
+        return tr("%1 is running; wait for it or cancel it first").arg(m_jobs->runningName());
+    if (const int unsaved = m_labeling->unsavedCount(); unsaved > 0)
+        return tr("%n label(s) are still waiting to be saved to the open workspace; try again "
+                  "when they are saved",
+                  nullptr, unsaved);
+    return QString();
+}
+
 Status MainWindow::openWorkspace(const QString &path, IfMissing ifMissing)
 {
-    if (path.trimmed().isEmpty())
-        return Status::failure(tr("No workspace file given"));
-    if (isBusy())
-        return Status::failure(
-            tr("%1 is running; wait for it or cancel it first").arg(m_jobs->runningName()));
-    if (const int unsaved = m_labeling->unsavedCount(); unsaved > 0)
-        return Status::failure(tr("%n label(s) are still waiting to be saved to the open "
-                                  "workspace; open another one when they are saved",
-                                  nullptr, unsaved));
-    const QString absolute = QFileInfo(path).absoluteFilePath();
-    const QString shown = QDir::toNativeSeparators(absolute);
-    // Nothing is closed until the new workspace is open: a wrong file leaves the open one.
-    if (!QFileInfo(absolute).dir().exists())
-        return Status::failure(tr("%1: the folder does not exist").arg(shown));
-    if (!QFileInfo::exists(absolute) && ifMissing == IfMissing::Refuse)
-        return Status::failure(tr("%1 does not exist. Use File > New Workspace to create a "
-                                  "workspace.")
-                                   .arg(shown));
-    auto db = std::make_unique<Database>(absolute);
-    if (auto st = db->open(); !st) {
-        // The store names the file first; say it once, then why.
-        QString why = st.error();
-        if (why.startsWith(absolute + QStringLiteral(": ")))
-            why = why.mid(absolute.size() + 2);
-        return Status::failure(tr("Cannot open %1: %2").arg(shown, why));
-    }
-    closeWorkspace();
-    m_db = std::move(db);
-    m_workspacePath = absolute;
-    m_labeling->setWorkspace(m_db.get());
-    rememberRecent(absolute);
-    reloadFromStore();
-    updateTitle();
-    updatePage();
-    m_pathLabel->setText(shown);
-    m_pathLabel->setToolTip(tr("The open workspace file"));
-    // Land on the first clip so the window shows something to listen to straight away.
-    if (m_filterModel->rowCount() > 0 && m_currentUtteranceId == 0)
-        m_table->setCurrentIndex(m_filterModel->index(0, 0));
-    Q_EMIT workspaceOpened(absolute);
-    return Status::success();
+    if (const QString why = whyWorkspaceMustStay(); !why.isEmpty())
+        return Status::failure(why);
+    return m_session->open(path, ifMissing == IfMissing::Create
+                                     ? WorkspaceSession::IfMissing::Create
+                                     : WorkspaceSession::IfMissing::Refuse);
 }
 
 Status MainWindow::createWorkspace(const QString &path)
 {
-    if (isBusy())
-        return Status::failure(
-            tr("%1 is running; wait for it or cancel it first").arg(m_jobs->runningName()));
-    const QString absolute = QFileInfo(path).absoluteFilePath();
-    if (!m_workspacePath.isEmpty() && absolute == m_workspacePath)
-        return Status::failure(tr("%1 is the workspace that is open; choose another name for the "
-                                  "new one.")
-                                   .arg(QDir::toNativeSeparators(absolute)));
-    // A replaced workspace goes with its write-ahead log and shared-memory index: a stale log
-    // would otherwise be replayed into the new file.
-    for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")}) {
-        const QString file = absolute + suffix;
-        if (QFileInfo::exists(file) && !QFile::remove(file))
-            return Status::failure(
-                tr("%1 exists and cannot be replaced.").arg(QDir::toNativeSeparators(file)));
-    }
-    return openWorkspace(absolute, IfMissing::Create);
+    if (const QString why = whyWorkspaceMustStay(); !why.isEmpty())
+        return Status::failure(why);
+    return m_session->create(path);
 }
 
-void MainWindow::closeWorkspace()
+Status MainWindow::closeWorkspace()
 {
-    if (isBusy())
-        return;
+    if (const QString why = whyWorkspaceMustStay(); !why.isEmpty())
+        return Status::failure(why);
+    m_session->close();
+    return Status::success();
+}
+
+void MainWindow::onWorkspaceClosing()
+{
     delete m_encodersDialog; // it reads the workspace's connection
-    m_undoStack->clear();
+    m_undoStack->clear();    // the commands write to this workspace
     m_labeling->setWorkspace(nullptr);
+}
+
+void MainWindow::onWorkspaceClosed()
+{
     m_player->clear();
     m_clipView->clearClip();
     m_labelingPanel->clearUtterance();
     m_currentUtteranceId = 0;
     m_tableModel->clear();
     m_treeModel->clear();
-    m_corpora.clear();
-    m_schemas.clear();
-    m_speakers.clear();
-    m_db.reset();
-    m_workspacePath.clear();
     m_pathLabel->clear();
     rebuildLabelFilter();
     updateTitle();
     updatePage();
     updateCounts();
     updateCategoryActions();
+    updateJobActions();
+}
+
+void MainWindow::onWorkspaceOpened(const QString &path)
+{
+    m_labeling->setWorkspace(m_session->database());
+    rebuildRecentMenu();
+    reloadFromStore();
+    updateTitle();
+    updatePage();
+    m_pathLabel->setText(QDir::toNativeSeparators(path));
+    m_pathLabel->setToolTip(tr("The open workspace file"));
+    // Land on the first clip so the window shows something to listen to straight away.
+    if (m_filterModel->rowCount() > 0 && m_currentUtteranceId == 0)
+        m_table->setCurrentIndex(m_filterModel->index(0, 0));
+    updateJobActions();
+    Q_EMIT workspaceOpened(path);
 }
 
 void MainWindow::newWorkspace()
@@ -562,7 +552,7 @@ void MainWindow::newWorkspace()
 void MainWindow::chooseWorkspace()
 {
     const QString start =
-        m_workspacePath.isEmpty() ? QDir::homePath() : QFileInfo(m_workspacePath).path();
+        m_session->path().isEmpty() ? QDir::homePath() : QFileInfo(m_session->path()).path();
     const QString path = QFileDialog::getOpenFileName(
         this, tr("Open Workspace"), start, tr("EmoLens workspaces (*.emolens);;All files (*)"));
     if (path.isEmpty())
@@ -571,29 +561,13 @@ void MainWindow::chooseWorkspace()
         QMessageBox::warning(this, tr("Open Workspace"), st.error());
 }
 
-void MainWindow::rememberRecent(const QString &path)
-{
-    QSettings settings;
-    QStringList recent = settings.value(QStringLiteral("workspace/recent")).toStringList();
-    recent.removeAll(path);
-    recent.prepend(path);
-    while (recent.size() > kMaxRecent)
-        recent.removeLast();
-    settings.setValue(QStringLiteral("workspace/recent"), recent);
-    settings.setValue(QStringLiteral("workspace/last"), path);
-    rebuildRecentMenu();
-}
-
 void MainWindow::rebuildRecentMenu()
 {
     if (!m_recentMenu)
         return;
     m_recentMenu->clear();
-    const QStringList recent = QSettings().value(QStringLiteral("workspace/recent")).toStringList();
     int n = 0;
-    for (const QString &path : recent) {
-        if (!QFileInfo::exists(path))
-            continue;
+    for (const QString &path : WorkspaceSession::recentWorkspaces()) {
         ++n;
         QAction *action = m_recentMenu->addAction(
             QStringLiteral("&%1  %2").arg(n).arg(QDir::toNativeSeparators(path)));
@@ -625,6 +599,21 @@ JobQueue *MainWindow::jobQueue() const
     return m_jobs;
 }
 
+Database *MainWindow::db() const
+{
+    return m_session->database();
+}
+
+QString MainWindow::workspacePath() const
+{
+    return m_session->path();
+}
+
+bool MainWindow::hasWorkspace() const
+{
+    return m_session->isOpen();
+}
+
 QToolButton *MainWindow::jobCancelButton() const
 {
     return m_jobArea->cancelButton();
@@ -647,7 +636,7 @@ bool MainWindow::isBusy() const
 
 void MainWindow::showImportDialog(const QString &folder)
 {
-    if (!m_db) {
+    if (!db()) {
         QMessageBox::information(
             this, tr("Import Corpus"),
             tr("Create or open a workspace first: the corpus is imported into it."));
@@ -667,10 +656,10 @@ void MainWindow::showImportDialog(const QString &folder)
 
 bool MainWindow::startImport(const ImportRequest &request)
 {
-    if (!m_db || isBusy())
+    if (!db() || isBusy())
         return false;
     ImportRequest job = request;
-    job.databasePath = m_workspacePath;
+    job.databasePath = m_session->path();
     if (!m_import->start(job))
         return false;
     updateJobActions();
@@ -682,7 +671,7 @@ bool MainWindow::startImport(const ImportRequest &request)
 void MainWindow::updateJobActions()
 {
     const bool busy = isBusy();
-    const bool open = m_db != nullptr;
+    const bool open = db() != nullptr;
     m_importAction->setEnabled(open && !busy);
     m_newAction->setEnabled(!busy);
     m_openAction->setEnabled(!busy);
@@ -747,7 +736,7 @@ void MainWindow::createFeatureActions()
         tr("Run the active encoder over every clip of the workspace (clips already extracted "
            "are skipped)"));
     connect(m_extractAction, &QAction::triggered, this, [this] {
-        if (!startExtraction() && m_db)
+        if (!startExtraction() && db())
             statusBar()->showMessage(tr("A job is already running"), 4000);
     });
     m_extractShownAction = new QAction(tr("Extract Features for &Shown Clips"), this);
@@ -756,7 +745,7 @@ void MainWindow::createFeatureActions()
         tr("Run the active encoder over the clips the table shows: the corpus or speaker chosen "
            "in the tree, with the label and text filters applied"));
     connect(m_extractShownAction, &QAction::triggered, this, [this] {
-        if (!startExtraction(shownUtteranceIds()) && m_db)
+        if (!startExtraction(shownUtteranceIds()) && db())
             statusBar()->showMessage(tr("A job is already running"), 4000);
     });
     m_encodersAction = new QAction(tr("E&ncoders..."), this);
@@ -778,11 +767,11 @@ EncodersDialog *MainWindow::encodersDialog() const
 
 EncodersDialog *MainWindow::showEncodersDialog()
 {
-    if (!m_db)
+    if (!db())
         return nullptr;
     if (!m_encodersDialog) {
         m_encodersDialog =
-            new EncodersDialog(*m_db, m_workspacePath, m_extraction, m_extractAction, this);
+            new EncodersDialog(*db(), m_session->path(), m_extraction, m_extractAction, this);
         m_encodersDialog->setAttribute(Qt::WA_DeleteOnClose);
     }
     m_encodersDialog->show();
@@ -803,9 +792,9 @@ QList<qint64> MainWindow::shownUtteranceIds() const
 
 bool MainWindow::startExtraction(const QList<qint64> &utteranceIds)
 {
-    if (!m_db || isBusy())
+    if (!db() || isBusy())
         return false;
-    if (!m_extraction->start(m_workspacePath, FeatureExtractionController::activeChoiceFor(*m_db),
+    if (!m_extraction->start(m_session->path(), FeatureExtractionController::activeChoiceFor(*db()),
                              utteranceIds))
         return false;
     updateJobActions();
@@ -839,24 +828,13 @@ void MainWindow::onExtractionFinished(const Status &status)
 
 void MainWindow::reloadFromStore()
 {
-    if (!m_db)
+    if (!db())
         return;
-    CorpusRepository corpora(*m_db);
-    LabelRepository labels(*m_db);
-    m_corpora.clear();
-    m_schemas.clear();
-    m_speakers.clear();
-    const QList<CorpusRecord> corpusList = corpora.corpora();
-    for (const CorpusRecord &c : corpusList) {
-        m_corpora.insert(c.id, c);
-        if (auto schema = labels.schema(c.labelSchemaId))
-            m_schemas.insert(c.id, *schema);
-        m_speakers.insert(c.id, corpora.speakers(c.id));
-    }
-    const QList<UtteranceRow> rows = corpora.utteranceRows();
+    m_session->reload();
+    const QList<UtteranceRow> rows = CorpusRepository(*db()).utteranceRows();
     const qint64 keep = m_currentUtteranceId;
     m_tableModel->setRows(rows);
-    m_treeModel->reload(corpusList, m_speakers, rows);
+    m_treeModel->reload(m_session->corpora(), m_session->allSpeakers(), rows);
     m_tree->expandToDepth(0);
     rebuildLabelFilter();
     if (keep != 0 && !selectUtterance(keep)) {
@@ -872,7 +850,7 @@ void MainWindow::rebuildLabelFilter()
 {
     const QString previous = m_labelFilter->currentData().toString();
     QStringList classes;
-    for (const LabelSchema &schema : std::as_const(m_schemas))
+    for (const LabelSchema &schema : m_session->labelSets())
         for (const QString &c : schema.classes)
             if (!classes.contains(c))
                 classes << c;
@@ -924,7 +902,7 @@ void MainWindow::onTreeSelection()
     }
     const auto kind = CorpusTreeModel::Kind(index.data(CorpusTreeModel::KindRole).toInt());
     const qint64 corpusId = index.data(CorpusTreeModel::CorpusIdRole).toLongLong();
-    const QString corpusName = m_corpora.value(corpusId).name;
+    const QString corpusName = m_session->corpus(corpusId).name;
     const QString speaker = index.data(CorpusTreeModel::SpeakerCodeRole).toString();
     if (kind == CorpusTreeModel::Kind::Corpus) {
         m_filterModel->setScope(corpusId);
@@ -980,9 +958,9 @@ void MainWindow::onCurrentRowChanged(const QModelIndex &current)
 
 void MainWindow::showUtterance(qint64 utteranceId)
 {
-    if (!m_db)
+    if (!db())
         return;
-    CorpusRepository corpora(*m_db);
+    CorpusRepository corpora(*db());
     const auto utterance = corpora.utterance(utteranceId);
     if (!utterance) {
         statusBar()->showMessage(tr("The utterance is no longer in the workspace"), 5000);
@@ -998,11 +976,11 @@ void MainWindow::showUtterance(qint64 utteranceId)
 
 void MainWindow::refreshLabelingPanel()
 {
-    if (!m_db || m_currentUtteranceId == 0) {
+    if (!db() || m_currentUtteranceId == 0) {
         m_labelingPanel->clearUtterance();
         return;
     }
-    CorpusRepository corpora(*m_db);
+    CorpusRepository corpora(*db());
     const auto utterance = corpora.utterance(m_currentUtteranceId);
     if (!utterance) {
         m_labelingPanel->clearUtterance();
@@ -1010,10 +988,10 @@ void MainWindow::refreshLabelingPanel()
     }
     LabelingPanel::Shown shown;
     shown.utterance = *utterance;
-    const CorpusRecord corpus = m_corpora.value(utterance->corpusId);
+    const CorpusRecord corpus = m_session->corpus(utterance->corpusId);
     shown.corpusName = corpus.name;
-    shown.schema = m_schemas.value(utterance->corpusId);
-    for (const SpeakerRecord &s : m_speakers.value(utterance->corpusId))
+    shown.schema = m_session->labelSet(utterance->corpusId);
+    for (const SpeakerRecord &s : m_session->speakers(utterance->corpusId))
         if (s.id == utterance->speakerId)
             shown.speakerText = speakerText(s.code, s.gender);
     LabelRepository::ClipJudgements judgements;
@@ -1032,7 +1010,7 @@ void MainWindow::refreshLabelingPanel()
 void MainWindow::refreshUtteranceRow(qint64 utteranceId)
 {
     const int row = m_tableModel->rowOf(utteranceId);
-    if (!m_db || row < 0)
+    if (!db() || row < 0)
         return;
     UtteranceRow updated = m_tableModel->rowAt(row);
     const ShownLabel shown = m_labeling->shownLabel(utteranceId);
@@ -1069,18 +1047,18 @@ void MainWindow::updateCategoryActions()
     m_zoomInAction->setEnabled(haveClip);
     m_zoomOutAction->setEnabled(haveClip);
     m_zoomFitAction->setEnabled(haveClip);
-    m_importAction->setEnabled(m_db != nullptr && !isBusy());
-    m_closeAction->setEnabled(m_db != nullptr && !isBusy());
-    m_extractAction->setEnabled(m_db != nullptr && !isBusy());
-    m_extractShownAction->setEnabled(m_db != nullptr && !isBusy() && m_filterModel->rowCount() > 0);
-    m_encodersAction->setEnabled(m_db != nullptr);
+    m_importAction->setEnabled(db() != nullptr && !isBusy());
+    m_closeAction->setEnabled(db() != nullptr && !isBusy());
+    m_extractAction->setEnabled(db() != nullptr && !isBusy());
+    m_extractShownAction->setEnabled(db() != nullptr && !isBusy() && m_filterModel->rowCount() > 0);
+    m_encodersAction->setEnabled(db() != nullptr);
 }
 
 void MainWindow::updateCounts()
 {
     const int total = m_tableModel->rowCount();
     const QLocale locale;
-    if (!m_db) {
+    if (!db()) {
         m_countLabel->setText(tr("No workspace open"));
     } else {
         // The team's progress (clips some person has labeled) and mine; corpus labels do not
@@ -1112,16 +1090,16 @@ void MainWindow::updateCounts()
 
 void MainWindow::updateTitle()
 {
-    setWindowTitle(m_workspacePath.isEmpty()
+    setWindowTitle(m_session->path().isEmpty()
                        ? tr("EmoLens")
-                       : tr("EmoLens - %1").arg(QFileInfo(m_workspacePath).fileName()));
+                       : tr("EmoLens - %1").arg(QFileInfo(m_session->path()).fileName()));
 }
 
 void MainWindow::updatePage()
 {
-    const bool browsing = m_db && m_tableModel->rowCount() > 0;
+    const bool browsing = db() && m_tableModel->rowCount() > 0;
     m_pages->setCurrentWidget(browsing ? static_cast<QWidget *>(m_centreSplitter) : m_emptyState);
-    m_emptyState->setWorkspaceOpen(m_db != nullptr, QFileInfo(m_workspacePath).fileName());
+    m_emptyState->setWorkspaceOpen(db() != nullptr, QFileInfo(m_session->path()).fileName());
     m_treeDock->setVisible(browsing);
     m_labelDock->setVisible(browsing);
     updateCategoryActions();
@@ -1132,7 +1110,7 @@ void MainWindow::updatePage()
 
 void MainWindow::onLabelEdited(const LabelValue &value)
 {
-    if (!m_db || m_currentUtteranceId == 0)
+    if (!db() || m_currentUtteranceId == 0)
         return;
     const int row = m_tableModel->rowOf(m_currentUtteranceId);
     if (row < 0)
@@ -1144,7 +1122,7 @@ void MainWindow::onLabelEdited(const LabelValue &value)
                                  6000);
         return;
     }
-    if (!m_labeling->edit(clip.id, m_schemas.value(clip.corpusId).id, clip.key, value))
+    if (!m_labeling->edit(clip.id, m_session->labelSet(clip.corpusId).id, clip.key, value))
         refreshLabelingPanel();
 }
 

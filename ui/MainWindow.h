@@ -48,6 +48,7 @@ class ImportReportDialog;
 class ImportController;
 class JobQueue;
 class JobStatusArea;
+class WorkspaceSession;
 class LabelingController;
 struct JobResult;
 class LabelingPanel;
@@ -71,9 +72,12 @@ public:
     // File > New Workspace: replaces the file at path (with its -wal and -shm) by a new empty
     // workspace and opens it. Refused for the workspace that is open.
     Status createWorkspace(const QString &path);
-    void closeWorkspace();
-    QString workspacePath() const { return m_workspacePath; }
-    bool hasWorkspace() const { return m_db != nullptr; }
+    // Closes the open workspace; refused (and the Status says why) while a job runs or labels
+    // wait to be saved.
+    Status closeWorkspace();
+    QString workspacePath() const;
+    bool hasWorkspace() const;
+    WorkspaceSession *session() const { return m_session; }
 
     // Starts an import into the open workspace (request.databasePath is filled in).
     // Returns false when no workspace is open or an import is already running.
@@ -153,7 +157,12 @@ private:
     void updateJobActions();
     void createFeatureActions();
     void onExtractionFinished(const Status &status);
-    void rememberRecent(const QString &path);
+    Database *db() const;
+    // Why the open workspace may not be closed or replaced now (empty: it may).
+    QString whyWorkspaceMustStay() const;
+    void onWorkspaceClosing();
+    void onWorkspaceClosed();
+    void onWorkspaceOpened(const QString &path);
     void rebuildRecentMenu();
 
     void reloadFromStore();
@@ -184,11 +193,7 @@ private:
     void focusFilter();
 
     // Store
-    std::unique_ptr<Database> m_db;
-    QString m_workspacePath;
-    QHash<qint64, CorpusRecord> m_corpora;
-    QHash<qint64, LabelSchema> m_schemas; // by corpus id
-    QHash<qint64, QList<SpeakerRecord>> m_speakers;
+    WorkspaceSession *m_session = nullptr;
     qint64 m_currentUtteranceId = 0;
 
     // Jobs

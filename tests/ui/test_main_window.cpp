@@ -121,6 +121,7 @@ private Q_SLOTS:
     void importBrowseLabelUndoRedo();
     void labelsTypedWhileTheWorkspaceIsLockedAreKept();
     void closingWithAJobRunningStopsItWithoutWaiting();
+    void wrongFilesLeaveTheOpenWorkspaceOpen();
     void modelsPassModelTester();
     void importReportListsBadFiles();
     void longClipDecodesOffTheGuiThread();
@@ -444,6 +445,59 @@ void TestMainWindow::closingWithAJobRunningStopsItWithoutWaiting()
     QCOMPARE(finished.first().last().value<JobResult>().outcome, JobOutcome::Stopped);
 }
 
+void TestMainWindow::wrongFilesLeaveTheOpenWorkspaceOpen()
+{
+    const QString folder = corpusFolder(QStringLiteral("generic-csv"), m_scratch);
+    QTemporaryDir dir;
+    const QString workspace = dir.filePath(QStringLiteral("mine.emolens"));
+    MainWindow window;
+    window.show();
+    QVERIFY(window.createWorkspace(workspace).ok());
+    QVERIFY(test::importInto(window, folder));
+    const int rows = window.utteranceModel()->rowCount();
+    QVERIFY(rows > 0);
+
+    // A text file: refused in one plain message that names it once; nothing changes.
+    const QString notes = dir.filePath(QStringLiteral("notes.emolens"));
+    {
+        QFile f(notes);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("my notes, not a workspace\n");
+    }
+    const Status st = window.openWorkspace(notes);
+    QVERIFY(!st);
+    QCOMPARE(st.error().count(QDir::toNativeSeparators(notes)), 1);
+    QVERIFY2(st.error().contains(QStringLiteral("not an EmoLens workspace")),
+             qPrintable(st.error()));
+    QCOMPARE(window.workspacePath(), QFileInfo(workspace).absoluteFilePath());
+    QCOMPARE(window.utteranceModel()->rowCount(), rows);
+    QFile check(notes);
+    QVERIFY(check.open(QIODevice::ReadOnly));
+    QCOMPARE(check.readAll(), QByteArray("my notes, not a workspace\n"));
+
+    // A mistyped path creates nothing.
+    const QString typo = dir.filePath(QStringLiteral("mnie.emolens"));
+    QVERIFY(!window.openWorkspace(typo));
+    QVERIFY(!QFileInfo::exists(typo));
+    QCOMPARE(window.workspacePath(), QFileInfo(workspace).absoluteFilePath());
+
+    // New Workspace never replaces the open one.
+    QVERIFY(!window.createWorkspace(workspace));
+    QCOMPARE(window.utteranceModel()->rowCount(), rows);
+
+    // Replacing another workspace takes its log and index too.
+    const QString old = dir.filePath(QStringLiteral("old.emolens"));
+    for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")}) {
+        QFile f(old + suffix);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("stale");
+    }
+    QVERIFY(window.createWorkspace(old).ok());
+    QCOMPARE(window.utteranceModel()->rowCount(), 0);
+    QVERIFY(!QFileInfo::exists(old + QStringLiteral("-shm")) ||
+            QFileInfo(old + QStringLiteral("-shm")).size() != 5);
+}
+
 void TestMainWindow::modelsPassModelTester()
 {
     const QString folder = corpusFolder(QStringLiteral("generic-csv"), m_scratch);
@@ -466,7 +520,9 @@ void TestMainWindow::modelsPassModelTester()
     window.undoStack()->undo();
     window.filterEdit()->setText(QStringLiteral("e"));
     window.filterEdit()->clear();
-    window.closeWorkspace();
+    // Closing waits for nothing: it is refused while the labels are still being written.
+    QTRY_COMPARE(window.labeling()->unsavedCount(), 0);
+    QVERIFY(window.closeWorkspace().ok());
     QCOMPARE(window.utteranceModel()->rowCount(), 0);
     QCOMPARE(window.corpusModel()->rowCount(), 0);
 }

@@ -1,0 +1,126 @@
+#include "WorkspaceSession.h"
+
+#include "store/CorpusRepository.h"
+#include "store/Database.h"
+#include "store/LabelRepository.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QSettings>
+#include <algorithm>
+
+namespace emolens {
+
+WorkspaceSession::WorkspaceSession(QObject *parent) : QObject(parent) {}
+
+WorkspaceSession::~WorkspaceSession() = default;
+
+Status WorkspaceSession::open(const QString &path, IfMissing ifMissing)
+{
+    if (path.trimmed().isEmpty())
+        return Status::failure(tr("No workspace file given"));
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    const QString shown = QDir::toNativeSeparators(absolute);
+    if (!QFileInfo(absolute).dir().exists())
+        return Status::failure(tr("%1: the folder does not exist").arg(shown));
+    if (!QFileInfo::exists(absolute) && ifMissing == IfMissing::Refuse)
+        return Status::failure(tr("%1 does not exist. Use File > New Workspace to create a "
+                                  "workspace.")
+                                   .arg(shown));
+    auto db = std::make_unique<Database>(absolute);
+    if (auto st = db->open(); !st) {
+        // The store names the file first; say it once, then why.
+        QString why = st.error();
+        if (why.startsWith(absolute + QStringLiteral(": ")))
+            why = why.mid(absolute.size() + 2);
+        return Status::failure(tr("Cannot open %1: %2").arg(shown, why));
+    }
+    close();
+    m_db = std::move(db);
+    m_path = absolute;
+    rememberRecent(absolute);
+    reload();
+    Q_EMIT opened(absolute);
+    return Status::success();
+}
+
+Status WorkspaceSession::create(const QString &path)
+{
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    if (!m_path.isEmpty() && absolute == m_path)
+        return Status::failure(tr("%1 is the workspace that is open; choose another name for the "
+                                  "new one.")
+                                   .arg(QDir::toNativeSeparators(absolute)));
+    // A replaced workspace goes with its write-ahead log and shared-memory index: a stale log
+    // would otherwise be replayed into the new file.
+    for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")}) {
+        const QString file = absolute + suffix;
+        if (QFileInfo::exists(file) && !QFile::remove(file))
+            return Status::failure(
+                tr("%1 exists and cannot be replaced.").arg(QDir::toNativeSeparators(file)));
+    }
+    return open(absolute, IfMissing::Create);
+}
+
+void WorkspaceSession::close()
+{
+    if (!m_db)
+        return;
+    Q_EMIT aboutToClose();
+    m_corpora.clear();
+    m_labelSets.clear();
+    m_speakers.clear();
+    m_db.reset();
+    m_path.clear();
+    Q_EMIT closed();
+}
+
+void WorkspaceSession::reload()
+{
+    m_corpora.clear();
+    m_labelSets.clear();
+    m_speakers.clear();
+    if (!m_db)
+        return;
+    CorpusRepository corpora(*m_db);
+    LabelRepository labels(*m_db);
+    for (const CorpusRecord &c : corpora.corpora()) {
+        m_corpora.insert(c.id, c);
+        if (auto set = labels.schema(c.labelSchemaId))
+            m_labelSets.insert(c.id, *set);
+        m_speakers.insert(c.id, corpora.speakers(c.id));
+    }
+    Q_EMIT reloaded();
+}
+
+QList<CorpusRecord> WorkspaceSession::corpora() const
+{
+    QList<CorpusRecord> out = m_corpora.values();
+    std::sort(out.begin(), out.end(),
+              [](const CorpusRecord &a, const CorpusRecord &b) { return a.name < b.name; });
+    return out;
+}
+
+QStringList WorkspaceSession::recentWorkspaces()
+{
+    QStringList out;
+    for (const QString &path : QSettings().value(QStringLiteral("workspace/recent")).toStringList())
+        if (QFileInfo::exists(path))
+            out << path;
+    return out;
+}
+
+void WorkspaceSession::rememberRecent(const QString &path)
+{
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("workspace/recent")).toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > kMaxRecent)
+        recent.removeLast();
+    settings.setValue(QStringLiteral("workspace/recent"), recent);
+    settings.setValue(QStringLiteral("workspace/last"), path);
+}
+
+} // namespace emolens
