@@ -1158,8 +1158,9 @@ void MainWindow::onAnnotatorChanged(const QString &name)
     m_labelingPanel->setAnnotatorName(name);
     refreshLabelingPanel();
     applyLabelFilter();
-    // A dialog took the focus; give it back to the table so the next number key labels
-    // (without a window manager nothing else would).
+    // A dialog took the focus; give it back to the table so the next number key labels.
+    // Without a window manager nothing re-activates the window, so it asks itself.
+    activateWindow();
     m_table->setFocus(Qt::OtherFocusReason);
 }
 

@@ -1,6 +1,7 @@
 #include "UtteranceFilterModel.h"
 
 #include "UtteranceTableModel.h"
+#include "common/NaturalOrder.h"
 
 namespace emolens {
 
@@ -8,8 +9,6 @@ UtteranceFilterModel::UtteranceFilterModel(QObject *parent) : QSortFilterProxyMo
 {
     setSortRole(UtteranceTableModel::SortRole);
     setDynamicSortFilter(true);
-    m_collator.setNumericMode(true);
-    m_collator.setCaseSensitivity(Qt::CaseInsensitive);
 }
 
 void UtteranceFilterModel::setAnnotator(const QString &name)
@@ -26,7 +25,7 @@ bool UtteranceFilterModel::lessThan(const QModelIndex &left, const QModelIndex &
     const QVariant a = left.data(sortRole());
     const QVariant b = right.data(sortRole());
     if (a.typeId() == QMetaType::QString && b.typeId() == QMetaType::QString)
-        return m_collator.compare(a.toString(), b.toString()) < 0;
+        return naturalCompare(a.toString(), b.toString()) < 0;
     return QSortFilterProxyModel::lessThan(left, right);
 }
 

@@ -4,7 +4,6 @@
 // by what is selected in the corpus tree (a corpus or one of its speakers). Text columns sort
 // naturally: "spk2" before "spk10". GUI thread only.
 
-#include <QCollator>
 #include <QSortFilterProxyModel>
 #include <QString>
 
@@ -45,7 +44,6 @@ private:
     LabelFilter m_labelFilter = LabelFilter::All;
     QString m_category;
     QString m_annotator;
-    QCollator m_collator;
     qint64 m_corpusId = 0;
     QString m_speakerCode;
 };

@@ -1,10 +1,10 @@
 #include "store/CorpusRepository.h"
 
+#include "common/NaturalOrder.h"
 #include "store/Database.h"
 #include "store/LabelRepository.h"
 #include "store/SqlHelpers.h"
 
-#include <QCollator>
 #include <QFileInfo>
 #include <QHash>
 #include <QSet>
@@ -343,10 +343,8 @@ QList<SpeakerRecord> CorpusRepository::speakers(qint64 corpusId) const
             out.append({q.value(0).toLongLong(), q.value(1).toLongLong(), q.value(2).toString(),
                         genderFromName(q.value(3).toString())});
     // Natural order, as people count: spk2 before spk10.
-    QCollator collator;
-    collator.setNumericMode(true);
-    std::stable_sort(out.begin(), out.end(), [&](const SpeakerRecord &a, const SpeakerRecord &b) {
-        return collator.compare(a.code, b.code) < 0;
+    std::stable_sort(out.begin(), out.end(), [](const SpeakerRecord &a, const SpeakerRecord &b) {
+        return naturalCompare(a.code, b.code) < 0;
     });
     return out;
 }
@@ -433,6 +431,12 @@ QList<UtteranceRow> CorpusRepository::utteranceRows(qint64 corpusId) const
         }
         out.append(r);
     }
+    // Natural order within each corpus (utt2 before utt10), as the tree and table show them.
+    std::stable_sort(out.begin(), out.end(), [](const UtteranceRow &a, const UtteranceRow &b) {
+        if (a.corpusName != b.corpusName)
+            return naturalCompare(a.corpusName, b.corpusName) < 0;
+        return naturalCompare(a.key, b.key) < 0;
+    });
     return out;
 }
 

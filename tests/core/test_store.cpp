@@ -122,6 +122,7 @@ private Q_SLOTS:
     void twoProcessesMigratingAtOnceBothOpen();
     void refusesAnotherProgramsDatabase();
     void twoConnectionsAddTheSameEncoderAtOnce();
+    void speakersComeInNaturalOrder();
 
 private:
     QTemporaryDir m_dir;
@@ -827,6 +828,32 @@ void StoreTest::twoConnectionsAddTheSameEncoderAtOnce()
     Database db(path);
     QVERIFY(db.open());
     QCOMPARE(scalar(db, QStringLiteral("SELECT count(*) FROM encoders")).toInt(), 1);
+}
+
+void StoreTest::speakersComeInNaturalOrder()
+{
+    QTemporaryDir root;
+    Database db(m_dir.filePath(QStringLiteral("speakers.emolens")));
+    QVERIFY(db.open());
+    CorpusRepository corpora(db);
+    QList<ImportItem> items;
+    int seed = 20;
+    for (const char *speaker : {"spk10", "spk2", "spk1"}) {
+        const QString code = QString::fromLatin1(speaker);
+        items << itemFor(writeClip(root.filePath(code + QStringLiteral(".wav")), ++seed), code,
+                         code, Gender::Female, QStringLiteral("sad"));
+    }
+    ImportOutcome outcome;
+    QVERIFY(corpora.applyImport(batchFor(root.path(), items), &outcome));
+    QStringList codes;
+    for (const SpeakerRecord &s : corpora.speakers(outcome.corpusId))
+        codes << s.code;
+    QCOMPARE(codes, (QStringList{QStringLiteral("spk1"), QStringLiteral("spk2"),
+                                 QStringLiteral("spk10")}));
+    QStringList keys;
+    for (const UtteranceRow &r : corpora.utteranceRows(outcome.corpusId))
+        keys << r.key;
+    QCOMPARE(keys, codes); // the rows the tree and table get, in the same order
 }
 
 QTEST_GUILESS_MAIN(StoreTest)

@@ -31,6 +31,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QFile>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QProcess>
@@ -46,6 +47,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
+#include <QTimer>
 #include <QTreeView>
 #include <QTreeWidget>
 #include <QUndoStack>
@@ -122,6 +124,9 @@ private Q_SLOTS:
     void labelsTypedWhileTheWorkspaceIsLockedAreKept();
     void closingWithAJobRunningStopsItWithoutWaiting();
     void wrongFilesLeaveTheOpenWorkspaceOpen();
+    void keysAndSpeakersSortNaturally();
+    void afterTheNameDialogTheKeysLabelAgain();
+    void filtersFindEachPersonsWork();
     void modelsPassModelTester();
     void importReportListsBadFiles();
     void longClipDecodesOffTheGuiThread();
@@ -496,6 +501,115 @@ void TestMainWindow::wrongFilesLeaveTheOpenWorkspaceOpen()
     QCOMPARE(window.utteranceModel()->rowCount(), 0);
     QVERIFY(!QFileInfo::exists(old + QStringLiteral("-shm")) ||
             QFileInfo(old + QStringLiteral("-shm")).size() != 5);
+}
+
+void TestMainWindow::keysAndSpeakersSortNaturally()
+{
+    UtteranceTableModel table;
+    UtteranceFilterModel filter;
+    filter.setSourceModel(&table);
+    QList<UtteranceRow> rows;
+    int id = 0;
+    for (const char *speaker : {"spk10", "spk2", "Spk1", "spk2"}) {
+        UtteranceRow row;
+        row.id = ++id;
+        row.corpusId = 1;
+        row.speakerCode = QString::fromLatin1(speaker);
+        row.key = QStringLiteral("%1_utt%2").arg(row.speakerCode).arg(id * 5);
+        rows << row;
+    }
+    table.setRows(rows);
+    auto column = [&](int c) {
+        QStringList out;
+        for (int r = 0; r < filter.rowCount(); ++r)
+            out << filter.index(r, c).data().toString();
+        return out;
+    };
+    filter.sort(UtteranceTableModel::SpeakerColumn, Qt::AscendingOrder);
+    QCOMPARE(column(UtteranceTableModel::SpeakerColumn),
+             (QStringList{QStringLiteral("Spk1"), QStringLiteral("spk2"), QStringLiteral("spk2"),
+                          QStringLiteral("spk10")}));
+    filter.sort(UtteranceTableModel::KeyColumn, Qt::AscendingOrder);
+    QCOMPARE(column(UtteranceTableModel::KeyColumn),
+             (QStringList{QStringLiteral("Spk1_utt15"), QStringLiteral("spk2_utt10"),
+                          QStringLiteral("spk2_utt20"), QStringLiteral("spk10_utt5")}));
+    // Durations still sort as numbers.
+    filter.sort(UtteranceTableModel::DurationColumn, Qt::AscendingOrder);
+    QCOMPARE(filter.rowCount(), 4);
+}
+
+void TestMainWindow::filtersFindEachPersonsWork()
+{
+    UtteranceTableModel table;
+    UtteranceFilterModel filter;
+    filter.setSourceModel(&table);
+    QList<UtteranceRow> rows(4);
+    for (int i = 0; i < 4; ++i) {
+        rows[i].id = i + 1;
+        rows[i].key = QStringLiteral("clip%1").arg(i + 1);
+        rows[i].label = QStringLiteral("happy");
+        rows[i].labelOrigin = LabelOrigin::Corpus;
+    }
+    rows[1].labeledByPeople = {kAnnotator};            // mine
+    rows[2].labeledByPeople = {QStringLiteral("bea")}; // someone else's
+    rows[3].labeledByPeople = {kAnnotator, QStringLiteral("bea")};
+    rows[3].disagreement = true;
+    table.setRows(rows);
+    auto keys = [&] {
+        QStringList out;
+        for (int r = 0; r < filter.rowCount(); ++r)
+            out << filter.index(r, UtteranceTableModel::KeyColumn).data().toString();
+        out.sort();
+        return out;
+    };
+    filter.setAnnotator(kAnnotator);
+    filter.setLabelFilter(UtteranceFilterModel::LabelFilter::NotLabeledByMe);
+    QCOMPARE(keys(), (QStringList{QStringLiteral("clip1"), QStringLiteral("clip3")}));
+    filter.setLabelFilter(UtteranceFilterModel::LabelFilter::NoPersonLabel);
+    QCOMPARE(keys(), QStringList{QStringLiteral("clip1")});
+    filter.setLabelFilter(UtteranceFilterModel::LabelFilter::Disagreement);
+    QCOMPARE(keys(), QStringList{QStringLiteral("clip4")});
+    // Corpus labels count as labels for "Unlabeled": none of these is.
+    filter.setLabelFilter(UtteranceFilterModel::LabelFilter::Unlabeled);
+    QCOMPARE(filter.rowCount(), 0);
+}
+
+void TestMainWindow::afterTheNameDialogTheKeysLabelAgain()
+{
+    const QString folder = corpusFolder(QStringLiteral("generic-csv"), m_scratch);
+    QTemporaryDir dir;
+    MainWindow window;
+    window.show();
+    QApplication::setActiveWindow(&window);
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    QVERIFY(window.createWorkspace(dir.filePath(QStringLiteral("focus.emolens"))).ok());
+    QVERIFY(test::importInto(window, folder));
+    QTableView *table = window.utteranceTable();
+    table->setFocus();
+    table->setCurrentIndex(table->model()->index(0, 0));
+    QSettings().remove(QStringLiteral("annotator/name"));
+    // The first number key asks for a name; the dialog is answered as a person would.
+    bool answered = false;
+    QTimer::singleShot(0, this, [&answered] {
+        for (QWidget *w : QApplication::topLevelWidgets())
+            if (auto *dialog = qobject_cast<QInputDialog *>(w); dialog && dialog->isVisible()) {
+                dialog->setTextValue(QStringLiteral("Noor"));
+                dialog->accept();
+                answered = true;
+            }
+    });
+    QTest::keyClick(&window, Qt::Key_2);
+    QVERIFY(answered);
+    QCOMPARE(window.labeling()->annotatorName(), QStringLiteral("Noor"));
+    // Focus is back in the table, so the next key labels without a click.
+    QTRY_COMPARE(QApplication::focusWidget(), static_cast<QWidget *>(table));
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_Down);
+    const qint64 second = window.currentUtteranceId();
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_3);
+    QCOMPARE(window.labeling()->myValue(second).category,
+             window.labelingPanel()->schema().classes.value(2));
+    QTRY_COMPARE(window.labeling()->unsavedCount(), 0);
+    QSettings().setValue(QStringLiteral("annotator/name"), kAnnotator);
 }
 
 void TestMainWindow::modelsPassModelTester()
