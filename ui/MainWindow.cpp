@@ -831,7 +831,13 @@ void MainWindow::reloadFromStore()
     if (!db())
         return;
     m_session->reload();
-    const QList<UtteranceRow> rows = CorpusRepository(*db()).utteranceRows();
+    QList<UtteranceRow> rows;
+    if (auto st = CorpusRepository(*db()).utteranceRows(0, &rows); !st) {
+        // Shown, not swallowed: an empty table would say the workspace is empty.
+        QMessageBox::warning(this, tr("Workspace"),
+                             tr("%1 cannot be read: %2")
+                                 .arg(QDir::toNativeSeparators(m_session->path()), st.error()));
+    }
     const qint64 keep = m_currentUtteranceId;
     m_tableModel->setRows(rows);
     m_treeModel->reload(m_session->corpora(), m_session->allSpeakers(), rows);

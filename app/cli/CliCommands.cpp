@@ -283,7 +283,10 @@ int infoCommand(const QStringList &arguments)
     LabelRepository labels(db);
 
     QJsonArray corpusArray;
-    for (const CorpusRecord &c : corpora.corpora()) {
+    QList<CorpusRecord> corpusList;
+    if (auto st = corpora.corpora(&corpusList); !st)
+        return fail(QStringLiteral("%1: %2").arg(db.filePath(), st.error()));
+    for (const CorpusRecord &c : std::as_const(corpusList)) {
         QJsonObject counts;
         const auto perLabel = labels.labelCounts(c.id);
         int labeled = 0;

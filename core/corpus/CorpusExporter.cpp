@@ -46,7 +46,8 @@ Status collectRows(Database &db, qint64 corpusId, QList<ExportRow> *rows, int *c
     LabelRepository labels(db);
     QList<CorpusRecord> selected;
     if (corpusId == 0) {
-        selected = corpora.corpora();
+        if (auto st = corpora.corpora(&selected); !st)
+            return st;
     } else {
         const auto one = corpora.corpus(corpusId);
         if (!one)
@@ -65,7 +66,10 @@ Status collectRows(Database &db, qint64 corpusId, QList<ExportRow> *rows, int *c
         QHash<qint64, ShownLabel> shown;
         if (auto st = labels.shownLabels(corpus.id, &shown); !st)
             return st;
-        for (const UtteranceRecord &u : corpora.utterances(corpus.id)) {
+        QList<UtteranceRecord> utterances;
+        if (auto st = corpora.utterances(corpus.id, &utterances); !st)
+            return st;
+        for (const UtteranceRecord &u : std::as_const(utterances)) {
             ExportRow row;
             row.utterance = u;
             row.corpusName = corpus.name;

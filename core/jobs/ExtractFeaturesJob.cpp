@@ -192,7 +192,10 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
     QList<UtteranceEmbedding> restored;
     QHash<QString, Clip> byHash;
     QList<QString> order;
-    for (const UtteranceRecord &u : corpora.utterances()) {
+    QList<UtteranceRecord> utterances;
+    if (auto st = corpora.utterances(0, &utterances); !st)
+        return Status::failure(QStringLiteral("%1: %2").arg(request.databasePath, st.error()));
+    for (const UtteranceRecord &u : std::as_const(utterances)) {
         if (!wanted.isEmpty() && !wanted.contains(u.id))
             continue;
         ++report->requested;

@@ -311,13 +311,23 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
     return Status::success();
 }
 
+Status CorpusRepository::corpora(QList<CorpusRecord> *out) const
+{
+    out->clear();
+    QSqlQuery q(m_db.connection());
+    if (auto st =
+            sql::run(q, QStringLiteral("SELECT %1 FROM corpora ORDER BY name").arg(kCorpusColumns));
+        !st)
+        return Status::failure(QStringLiteral("cannot read the corpora: %1").arg(st.error()));
+    while (q.next())
+        out->append(corpusFrom(q));
+    return Status::success();
+}
+
 QList<CorpusRecord> CorpusRepository::corpora() const
 {
     QList<CorpusRecord> out;
-    QSqlQuery q(m_db.connection());
-    if (sql::run(q, QStringLiteral("SELECT %1 FROM corpora ORDER BY name").arg(kCorpusColumns)))
-        while (q.next())
-            out.append(corpusFrom(q));
+    corpora(&out);
     return out;
 }
 
@@ -366,50 +376,65 @@ std::optional<UtteranceRecord> CorpusRepository::utterance(qint64 utteranceId) c
     return u;
 }
 
-QList<UtteranceRecord> CorpusRepository::utterances(qint64 corpusId) const
+Status CorpusRepository::utterances(qint64 corpusId, QList<UtteranceRecord> *out) const
 {
-    QList<UtteranceRecord> out;
+    out->clear();
     QHash<qint64, qsizetype> index;
     QSqlQuery q(m_db.connection());
     q.setForwardOnly(true);
-    if (!sql::run(q,
-                  QStringLiteral("SELECT %1 FROM utterances u WHERE (?=0 OR u.corpus_id=?) "
-                                 "ORDER BY u.corpus_id, u.key")
-                      .arg(kUtteranceColumns),
-                  {corpusId, corpusId}))
-        return out;
+    if (auto st = sql::run(q,
+                           QStringLiteral("SELECT %1 FROM utterances u WHERE (?=0 OR "
+                                          "u.corpus_id=?) ORDER BY u.corpus_id, u.key")
+                               .arg(kUtteranceColumns),
+                           {corpusId, corpusId});
+        !st)
+        return Status::failure(QStringLiteral("cannot read the utterances: %1").arg(st.error()));
     while (q.next()) {
-        out.append(utteranceFrom(q));
-        index.insert(out.last().id, out.size() - 1);
+        out->append(utteranceFrom(q));
+        index.insert(out->last().id, out->size() - 1);
     }
-    if (sql::run(
-            q,
-            QStringLiteral("SELECT m.utterance_id, m.name, m.value FROM utterance_metadata m "
-                           "JOIN utterances u ON u.id=m.utterance_id WHERE (?=0 OR u.corpus_id=?)"),
-            {corpusId, corpusId}))
-        while (q.next()) {
-            const auto it = index.constFind(q.value(0).toLongLong());
-            if (it != index.constEnd())
-                out[*it].metadata.insert(q.value(1).toString(), q.value(2).toString());
-        }
+    if (auto st = sql::run(q,
+                           QStringLiteral("SELECT m.utterance_id, m.name, m.value FROM "
+                                          "utterance_metadata m JOIN utterances u ON "
+                                          "u.id=m.utterance_id WHERE (?=0 OR u.corpus_id=?)"),
+                           {corpusId, corpusId});
+        !st)
+        return Status::failure(
+            QStringLiteral("cannot read the utterances' metadata: %1").arg(st.error()));
+    while (q.next()) {
+        const auto it = index.constFind(q.value(0).toLongLong());
+        if (it != index.constEnd())
+            (*out)[*it].metadata.insert(q.value(1).toString(), q.value(2).toString());
+    }
+    return Status::success();
+}
+
+QList<UtteranceRecord> CorpusRepository::utterances(qint64 corpusId) const
+{
+    QList<UtteranceRecord> out;
+    utterances(corpusId, &out);
     return out;
 }
 
-QList<UtteranceRow> CorpusRepository::utteranceRows(qint64 corpusId) const
+Status CorpusRepository::utteranceRows(qint64 corpusId, QList<UtteranceRow> *rows) const
 {
-    QList<UtteranceRow> out;
-    const auto shown = LabelRepository(m_db).shownLabels(corpusId);
+    QList<UtteranceRow> &out = *rows;
+    out.clear();
+    QHash<qint64, ShownLabel> shown;
+    if (auto st = LabelRepository(m_db).shownLabels(corpusId, &shown); !st)
+        return st;
     QSqlQuery q(m_db.connection());
     q.setForwardOnly(true);
-    if (!sql::run(
+    if (auto st = sql::run(
             q,
             QStringLiteral("SELECT u.id, u.corpus_id, c.name, u.key, u.path, s.code, s.gender, "
                            "u.duration_seconds FROM utterances u "
                            "JOIN corpora c ON c.id=u.corpus_id "
                            "JOIN speakers s ON s.id=u.speaker_id "
                            "WHERE (?=0 OR u.corpus_id=?) ORDER BY c.name, u.key"),
-            {corpusId, corpusId}))
-        return out;
+            {corpusId, corpusId});
+        !st)
+        return Status::failure(QStringLiteral("cannot read the utterances: %1").arg(st.error()));
     while (q.next()) {
         UtteranceRow r;
         r.id = q.value(0).toLongLong();
@@ -437,6 +462,13 @@ QList<UtteranceRow> CorpusRepository::utteranceRows(qint64 corpusId) const
             return naturalCompare(a.corpusName, b.corpusName) < 0;
         return naturalCompare(a.key, b.key) < 0;
     });
+    return Status::success();
+}
+
+QList<UtteranceRow> CorpusRepository::utteranceRows(qint64 corpusId) const
+{
+    QList<UtteranceRow> out;
+    utteranceRows(corpusId, &out);
     return out;
 }
 

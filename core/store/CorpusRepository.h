@@ -25,13 +25,21 @@ public:
     // differ from that annotator's current label. On failure nothing is written.
     Status applyImport(const ImportBatch &batch, ImportOutcome *outcome);
 
+    // The reads that jobs, exports and views build on come in two forms: one that fills *out
+    // and fails with the reason when the store cannot be read (use it wherever an empty
+    // result would be taken for an empty workspace), and a shorthand that returns an empty
+    // list then.
+    Status corpora(QList<CorpusRecord> *out) const;
     QList<CorpusRecord> corpora() const;
     std::optional<CorpusRecord> corpus(qint64 corpusId) const;
     QList<SpeakerRecord> speakers(qint64 corpusId) const;
     std::optional<UtteranceRecord> utterance(qint64 utteranceId) const;
     // All utterances of a corpus (corpusId 0: of all corpora), ordered by corpus and key.
+    Status utterances(qint64 corpusId, QList<UtteranceRecord> *out) const;
     QList<UtteranceRecord> utterances(qint64 corpusId = 0) const;
-    // The table view's rows: utterance + speaker + current label (corpusId 0: all).
+    // The table view's rows: utterance + speaker + shown label (corpusId 0: all), in natural
+    // order of corpus and key.
+    Status utteranceRows(qint64 corpusId, QList<UtteranceRow> *out) const;
     QList<UtteranceRow> utteranceRows(qint64 corpusId = 0) const;
     int utteranceCount(qint64 corpusId = 0) const;
 

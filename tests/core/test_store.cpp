@@ -123,6 +123,7 @@ private Q_SLOTS:
     void refusesAnotherProgramsDatabase();
     void twoConnectionsAddTheSameEncoderAtOnce();
     void speakersComeInNaturalOrder();
+    void unreadableTablesAreErrorsNotEmptyResults();
 
 private:
     QTemporaryDir m_dir;
@@ -854,6 +855,42 @@ void StoreTest::speakersComeInNaturalOrder()
     for (const UtteranceRow &r : corpora.utteranceRows(outcome.corpusId))
         keys << r.key;
     QCOMPARE(keys, codes); // the rows the tree and table get, in the same order
+}
+
+void StoreTest::unreadableTablesAreErrorsNotEmptyResults()
+{
+    QTemporaryDir root;
+    const QString path = m_dir.filePath(QStringLiteral("damaged.emolens"));
+    Database db(path);
+    QVERIFY(db.open());
+    CorpusRepository corpora(db);
+    ImportOutcome outcome;
+    QVERIFY(corpora.applyImport(
+        batchFor(root.path(), {itemFor(writeClip(root.filePath(QStringLiteral("e.wav")), 30),
+                                       QStringLiteral("e"), QStringLiteral("s"), Gender::Male,
+                                       QStringLiteral("sad"))}),
+        &outcome));
+    // Damage the file as a careless script might: two tables gone.
+    QSqlQuery q(db.connection());
+    QVERIFY(q.exec(QStringLiteral("DROP TABLE utterance_metadata")));
+    QVERIFY(q.exec(QStringLiteral("ALTER TABLE speakers RENAME TO speakers_gone")));
+
+    QList<UtteranceRow> rows;
+    const Status rowsRead = corpora.utteranceRows(0, &rows);
+    QVERIFY(!rowsRead);
+    QVERIFY2(rowsRead.error().contains(QStringLiteral("speakers")), qPrintable(rowsRead.error()));
+    QList<UtteranceRecord> utterances;
+    const Status read = corpora.utterances(0, &utterances);
+    QVERIFY(!read);
+    QVERIFY2(read.error().contains(QStringLiteral("utterance_metadata")), qPrintable(read.error()));
+    // An export says so and writes nothing, rather than an empty file that looks fine.
+    const QString out = m_dir.filePath(QStringLiteral("damaged.csv"));
+    ExportRequest request;
+    request.format = QStringLiteral("csv");
+    request.outPath = out;
+    SilentProgress quiet;
+    QVERIFY(!CorpusExporter::run(db, request, quiet));
+    QVERIFY(!QFileInfo::exists(out));
 }
 
 QTEST_GUILESS_MAIN(StoreTest)
