@@ -1,5 +1,6 @@
 #include "MainWindow.h"
 
+#include "ClipNavigator.h"
 #include "ClipView.h"
 #include "CorpusTreeModel.h"
 #include "EmptyStatePanel.h"
@@ -77,7 +78,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_labeling, &LabelingController::clipChanged, this, &MainWindow::onClipLabelChanged);
     connect(m_labeling, &LabelingController::clipEdited, this, [this](qint64 utteranceId) {
         // An undo of an edit on another clip brings that clip back into view.
-        if (utteranceId != m_currentUtteranceId)
+        if (utteranceId != currentUtteranceId())
             selectUtterance(utteranceId);
     });
     connect(m_labeling, &LabelingController::saveFailed, this,
@@ -175,10 +176,10 @@ void MainWindow::createActions()
     m_clearCategoryAction->setShortcut(QKeySequence(Qt::Key_0));
     m_previousAction = new QAction(tr("&Previous Clip"), this);
     m_previousAction->setShortcuts({QKeySequence(Qt::Key_Up), QKeySequence(Qt::Key_PageUp)});
-    connect(m_previousAction, &QAction::triggered, this, [this] { moveCurrent(-1); });
+    connect(m_previousAction, &QAction::triggered, this, [this] { m_navigator->move(-1); });
     m_nextAction = new QAction(tr("&Next Clip"), this);
     m_nextAction->setShortcuts({QKeySequence(Qt::Key_Down), QKeySequence(Qt::Key_PageDown)});
-    connect(m_nextAction, &QAction::triggered, this, [this] { moveCurrent(+1); });
+    connect(m_nextAction, &QAction::triggered, this, [this] { m_navigator->move(+1); });
     m_autoAdvanceAction = new QAction(tr("&Advance After Number Key"), this);
     m_autoAdvanceAction->setCheckable(true);
     m_autoAdvanceAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
@@ -266,8 +267,8 @@ void MainWindow::createCentralArea()
     header->resizeSection(UtteranceTableModel::GenderColumn, widthFor("female"));
     header->resizeSection(UtteranceTableModel::DurationColumn, widthFor("Duration (s)"));
     header->resizeSection(UtteranceTableModel::LabeledByColumn, widthFor("corpus:Demo corpus_"));
-    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-            [this](const QModelIndex &current) { onCurrentRowChanged(current); });
+    m_navigator = new ClipNavigator(m_table, m_tableModel, m_filterModel, this);
+    connect(m_navigator, &ClipNavigator::currentChanged, this, &MainWindow::showUtterance);
 
     auto *tablePane = new QWidget;
     auto *tableLayout = new QVBoxLayout(tablePane);
@@ -331,8 +332,10 @@ void MainWindow::createDocks()
 
     m_labelingPanel = new LabelingPanel;
     connect(m_labelingPanel, &LabelingPanel::labelEdited, this, &MainWindow::onLabelEdited);
-    connect(m_labelingPanel, &LabelingPanel::previousRequested, this, [this] { moveCurrent(-1); });
-    connect(m_labelingPanel, &LabelingPanel::nextRequested, this, [this] { moveCurrent(+1); });
+    connect(m_labelingPanel, &LabelingPanel::previousRequested, this,
+            [this] { m_navigator->move(-1); });
+    connect(m_labelingPanel, &LabelingPanel::nextRequested, this,
+            [this] { m_navigator->move(+1); });
     connect(m_labelingPanel, &LabelingPanel::changeAnnotatorRequested, m_labeling,
             &LabelingController::changeAnnotatorName);
     connect(m_labelingPanel, &LabelingPanel::autoAdvanceChanged, m_autoAdvanceAction,
@@ -508,7 +511,7 @@ void MainWindow::onWorkspaceClosed()
     m_player->clear();
     m_clipView->clearClip();
     m_labelingPanel->clearUtterance();
-    m_currentUtteranceId = 0;
+    m_navigator->clear();
     m_tableModel->clear();
     m_treeModel->clear();
     m_pathLabel->clear();
@@ -530,7 +533,7 @@ void MainWindow::onWorkspaceOpened(const QString &path)
     m_pathLabel->setText(QDir::toNativeSeparators(path));
     m_pathLabel->setToolTip(tr("The open workspace file"));
     // Land on the first clip so the window shows something to listen to straight away.
-    if (m_filterModel->rowCount() > 0 && m_currentUtteranceId == 0)
+    if (m_filterModel->rowCount() > 0 && currentUtteranceId() == 0)
         m_table->setCurrentIndex(m_filterModel->index(0, 0));
     updateJobActions();
     Q_EMIT workspaceOpened(path);
@@ -701,7 +704,7 @@ void MainWindow::onImportFinished(const JobResult &result)
     } else if (result.wasCancelled()) {
         statusBar()->showMessage(tr("Import cancelled; the workspace is unchanged"), 8000);
     } else {
-        const qint64 keep = m_currentUtteranceId;
+        const qint64 keep = currentUtteranceId();
         reloadFromStore();
         updatePage();
         if (keep == 0 || !selectUtterance(keep)) {
@@ -782,12 +785,7 @@ EncodersDialog *MainWindow::showEncodersDialog()
 
 QList<qint64> MainWindow::shownUtteranceIds() const
 {
-    QList<qint64> ids;
-    ids.reserve(m_filterModel->rowCount());
-    for (int row = 0; row < m_filterModel->rowCount(); ++row)
-        ids.append(
-            m_filterModel->index(row, 0).data(UtteranceTableModel::UtteranceIdRole).toLongLong());
-    return ids;
+    return m_navigator->shownIds();
 }
 
 bool MainWindow::startExtraction(const QList<qint64> &utteranceIds)
@@ -838,13 +836,13 @@ void MainWindow::reloadFromStore()
                              tr("%1 cannot be read: %2")
                                  .arg(QDir::toNativeSeparators(m_session->path()), st.error()));
     }
-    const qint64 keep = m_currentUtteranceId;
+    const qint64 keep = currentUtteranceId();
     m_tableModel->setRows(rows);
     m_treeModel->reload(m_session->corpora(), m_session->allSpeakers(), rows);
     m_tree->expandToDepth(0);
     rebuildLabelFilter();
     if (keep != 0 && !selectUtterance(keep)) {
-        m_currentUtteranceId = 0;
+        m_navigator->clear();
         m_clipView->clearClip();
         m_player->clear();
         m_labelingPanel->clearUtterance();
@@ -933,33 +931,19 @@ void MainWindow::clearScope()
         const QSignalBlocker block(m_tree->selectionModel());
         m_tree->selectionModel()->clear();
     }
-    if (m_currentUtteranceId != 0)
-        selectUtterance(m_currentUtteranceId);
+    if (currentUtteranceId() != 0)
+        selectUtterance(currentUtteranceId());
     updateCounts();
 }
 
 bool MainWindow::selectUtterance(qint64 utteranceId)
 {
-    const int sourceRow = m_tableModel->rowOf(utteranceId);
-    if (sourceRow < 0)
-        return false;
-    const QModelIndex proxy = m_filterModel->mapFromSource(m_tableModel->index(sourceRow, 0));
-    if (!proxy.isValid())
-        return false;
-    m_table->setCurrentIndex(proxy);
-    m_table->scrollTo(proxy);
-    if (m_currentUtteranceId != utteranceId)
-        showUtterance(utteranceId);
-    return true;
+    return m_navigator->select(utteranceId);
 }
 
-void MainWindow::onCurrentRowChanged(const QModelIndex &current)
+qint64 MainWindow::currentUtteranceId() const
 {
-    if (!current.isValid())
-        return; // filtered away: keep showing the clip until another row is chosen
-    const qint64 id = current.data(UtteranceTableModel::UtteranceIdRole).toLongLong();
-    if (id != m_currentUtteranceId)
-        showUtterance(id);
+    return m_navigator->current();
 }
 
 void MainWindow::showUtterance(qint64 utteranceId)
@@ -972,7 +956,6 @@ void MainWindow::showUtterance(qint64 utteranceId)
         statusBar()->showMessage(tr("The utterance is no longer in the workspace"), 5000);
         return;
     }
-    m_currentUtteranceId = utteranceId;
     m_clipView->loadClip(utteranceId, utterance->path, utterance->key, utterance->durationSeconds);
     m_player->setClip(utterance->path, utterance->durationSeconds);
     refreshLabelingPanel();
@@ -982,12 +965,12 @@ void MainWindow::showUtterance(qint64 utteranceId)
 
 void MainWindow::refreshLabelingPanel()
 {
-    if (!db() || m_currentUtteranceId == 0) {
+    if (!db() || currentUtteranceId() == 0) {
         m_labelingPanel->clearUtterance();
         return;
     }
     CorpusRepository corpora(*db());
-    const auto utterance = corpora.utterance(m_currentUtteranceId);
+    const auto utterance = corpora.utterance(currentUtteranceId());
     if (!utterance) {
         m_labelingPanel->clearUtterance();
         return;
@@ -1033,7 +1016,7 @@ void MainWindow::refreshUtteranceRow(qint64 utteranceId)
 
 void MainWindow::updateCategoryActions()
 {
-    const LabelSchema schema = m_currentUtteranceId ? m_labelingPanel->schema() : LabelSchema();
+    const LabelSchema schema = currentUtteranceId() ? m_labelingPanel->schema() : LabelSchema();
     for (int i = 0; i < m_categoryActions.size(); ++i) {
         QAction *action = m_categoryActions[i];
         if (i < schema.classes.size()) {
@@ -1046,7 +1029,7 @@ void MainWindow::updateCategoryActions()
         // Unused keys stay out of the menu but keep their shortcut slot.
         action->setVisible(i < schema.classes.size() || (schema.classes.isEmpty() && i < 4));
     }
-    const bool haveClip = m_currentUtteranceId != 0;
+    const bool haveClip = currentUtteranceId() != 0;
     m_clearCategoryAction->setEnabled(haveClip);
     m_previousAction->setEnabled(m_filterModel->rowCount() > 0);
     m_nextAction->setEnabled(m_filterModel->rowCount() > 0);
@@ -1116,9 +1099,9 @@ void MainWindow::updatePage()
 
 void MainWindow::onLabelEdited(const LabelValue &value)
 {
-    if (!db() || m_currentUtteranceId == 0)
+    if (!db() || currentUtteranceId() == 0)
         return;
-    const int row = m_tableModel->rowOf(m_currentUtteranceId);
+    const int row = m_tableModel->rowOf(currentUtteranceId());
     if (row < 0)
         return;
     const UtteranceRow &clip = m_tableModel->rowAt(row);
@@ -1135,7 +1118,7 @@ void MainWindow::onLabelEdited(const LabelValue &value)
 void MainWindow::onClipLabelChanged(qint64 utteranceId)
 {
     refreshUtteranceRow(utteranceId);
-    if (utteranceId == m_currentUtteranceId)
+    if (utteranceId == currentUtteranceId())
         refreshLabelingPanel();
     updateCounts();
 }
@@ -1172,11 +1155,11 @@ void MainWindow::onAnnotatorChanged(const QString &name)
 
 void MainWindow::onCategoryKey(int index)
 {
-    if (m_currentUtteranceId == 0 || index >= m_labelingPanel->schema().classes.size())
+    if (currentUtteranceId() == 0 || index >= m_labelingPanel->schema().classes.size())
         return;
     // A key labels only a clip the table shows: with a filter that hides the panel's clip
     // (or shows no clip at all), a stray key must not label something out of sight.
-    if (!isShown(m_currentUtteranceId)) {
+    if (!m_navigator->isShown(currentUtteranceId())) {
         statusBar()->showMessage(
             tr("The clip in the panel is not in the table any more (see the filters); select a "
                "clip to label it"),
@@ -1185,7 +1168,7 @@ void MainWindow::onCategoryKey(int index)
     }
     // Pick the next clip before labeling: with the "Unlabeled" filter the labeled row leaves
     // the table and "next" would otherwise be computed from a moved selection.
-    const qint64 next = m_autoAdvanceAction->isChecked() ? utteranceAtOffset(+1) : 0;
+    const qint64 next = m_autoAdvanceAction->isChecked() ? m_navigator->at(+1) : 0;
     const int before = m_undoStack->count();
     const int beforeIndex = m_undoStack->index();
     m_labelingPanel->chooseCategory(index);
@@ -1193,31 +1176,6 @@ void MainWindow::onCategoryKey(int index)
     if (next != 0 && (stored || m_labelingPanel->myValue().category ==
                                     m_labelingPanel->schema().classes.value(index)))
         selectUtterance(next);
-}
-
-bool MainWindow::isShown(qint64 utteranceId) const
-{
-    const int row = m_tableModel->rowOf(utteranceId);
-    return row >= 0 && m_filterModel->mapFromSource(m_tableModel->index(row, 0)).isValid();
-}
-
-qint64 MainWindow::utteranceAtOffset(int offset) const
-{
-    const int rows = m_filterModel->rowCount();
-    if (rows == 0)
-        return 0;
-    const int currentRow = m_table->currentIndex().isValid() ? m_table->currentIndex().row() : -1;
-    const int target = currentRow < 0 ? 0 : currentRow + offset;
-    if (target < 0 || target >= rows)
-        return 0;
-    return m_filterModel->index(target, 0).data(UtteranceTableModel::UtteranceIdRole).toLongLong();
-}
-
-void MainWindow::moveCurrent(int offset)
-{
-    const qint64 id = utteranceAtOffset(offset);
-    if (id != 0)
-        selectUtterance(id);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ class QUndoStack;
 
 namespace emolens {
 
+class ClipNavigator;
 class ClipView;
 class CorpusTreeModel;
 class Database;
@@ -111,7 +112,7 @@ public:
     ImportReportDialog *importReportDialog() const;
 
     // The utterance the clip view and labeling panel show (0: none).
-    qint64 currentUtteranceId() const { return m_currentUtteranceId; }
+    qint64 currentUtteranceId() const;
     bool selectUtterance(qint64 utteranceId);
 
     // The parts, for tests and the screenshot tool.
@@ -119,6 +120,7 @@ public:
     QTreeView *corpusTree() const { return m_tree; }
     UtteranceTableModel *utteranceModel() const { return m_tableModel; }
     UtteranceFilterModel *filterModel() const { return m_filterModel; }
+    ClipNavigator *navigator() const { return m_navigator; }
     CorpusTreeModel *corpusModel() const { return m_treeModel; }
     ClipView *clipView() const { return m_clipView; }
     PlayerBar *playerBar() const { return m_player; }
@@ -170,7 +172,6 @@ private:
     void applyLabelFilter();
     void onTreeSelection();
     void clearScope();
-    void onCurrentRowChanged(const QModelIndex &current);
     void showUtterance(qint64 utteranceId);
     void refreshLabelingPanel();
     void refreshUtteranceRow(qint64 utteranceId);
@@ -185,16 +186,13 @@ private:
     void onAllLabelsSaved();
     void onAnnotatorChanged(const QString &name);
     void onCategoryKey(int index);
-    qint64 utteranceAtOffset(int offset) const;
-    bool isShown(qint64 utteranceId) const;
-    void moveCurrent(int offset);
     void showShortcuts();
     void showAbout();
     void focusFilter();
 
     // Store
     WorkspaceSession *m_session = nullptr;
-    qint64 m_currentUtteranceId = 0;
+    ClipNavigator *m_navigator = nullptr;
 
     // Jobs
     JobQueue *m_jobs = nullptr;
