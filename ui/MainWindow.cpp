@@ -96,6 +96,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_session, &WorkspaceSession::opened, this, &MainWindow::onWorkspaceOpened);
     m_jobs = new JobQueue(this);
     connect(m_jobs, &JobQueue::idle, this, &MainWindow::onJobsIdle);
+    connect(m_jobs, &JobQueue::jobStarted, this, [this] { updateActions(); });
+    connect(m_jobs, &JobQueue::jobFinished, this, [this] { updateActions(); });
     m_import = new ImportController(m_jobs, this);
     connect(m_import, &ImportController::finished, this, &MainWindow::onImportFinished);
     m_extraction = new FeatureExtractionController(m_jobs, this);
@@ -112,7 +114,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     updatePage();
     updateTitle();
     updateCounts();
-    updateCategoryActions();
+    updateActions();
 }
 
 MainWindow::~MainWindow()
@@ -519,8 +521,7 @@ void MainWindow::onWorkspaceClosed()
     updateTitle();
     updatePage();
     updateCounts();
-    updateCategoryActions();
-    updateJobActions();
+    updateActions();
 }
 
 void MainWindow::onWorkspaceOpened(const QString &path)
@@ -535,7 +536,7 @@ void MainWindow::onWorkspaceOpened(const QString &path)
     // Land on the first clip so the window shows something to listen to straight away.
     if (m_filterModel->rowCount() > 0 && currentUtteranceId() == 0)
         m_table->setCurrentIndex(m_filterModel->index(0, 0));
-    updateJobActions();
+    updateActions();
     Q_EMIT workspaceOpened(path);
 }
 
@@ -665,33 +666,14 @@ bool MainWindow::startImport(const ImportRequest &request)
     job.databasePath = m_session->path();
     if (!m_import->start(job))
         return false;
-    updateJobActions();
+    updateActions();
     return true;
-}
-
-// Workspace changes and a second job wait while a job runs: one job at a time, and the
-// workspace it writes stays open until it is done. Labeling goes on meanwhile.
-void MainWindow::updateJobActions()
-{
-    const bool busy = isBusy();
-    const bool open = db() != nullptr;
-    m_importAction->setEnabled(open && !busy);
-    m_newAction->setEnabled(!busy);
-    m_openAction->setEnabled(!busy);
-    m_closeAction->setEnabled(open && !busy);
-    m_extractAction->setEnabled(open && !busy);
-    m_extractShownAction->setEnabled(open && !busy);
-    m_encodersAction->setEnabled(open);
-    if (busy)
-        m_recentMenu->setEnabled(false);
-    else
-        rebuildRecentMenu();
 }
 
 void MainWindow::onImportFinished(const JobResult &result)
 {
     const Status status = result.toStatus();
-    updateJobActions();
+    updateActions();
     m_lastImportReport = m_import->lastReport();
     const ImportReport &report = m_lastImportReport;
 
@@ -795,13 +777,13 @@ bool MainWindow::startExtraction(const QList<qint64> &utteranceIds)
     if (!m_extraction->start(m_session->path(), FeatureExtractionController::activeChoiceFor(*db()),
                              utteranceIds))
         return false;
-    updateJobActions();
+    updateActions();
     return true;
 }
 
 void MainWindow::onExtractionFinished(const Status &status)
 {
-    updateJobActions();
+    updateActions();
     statusBar()->showMessage(m_extraction->lastSummary(), 30000);
     if (!status) {
         auto *box = new QMessageBox(QMessageBox::Warning, tr("Extract Features"), status.error(),
@@ -959,7 +941,7 @@ void MainWindow::showUtterance(qint64 utteranceId)
     m_clipView->loadClip(utteranceId, utterance->path, utterance->key, utterance->durationSeconds);
     m_player->setClip(utterance->path, utterance->durationSeconds);
     refreshLabelingPanel();
-    updateCategoryActions();
+    updateActions();
     Q_EMIT currentUtteranceChanged(utteranceId);
 }
 
@@ -1014,9 +996,25 @@ void MainWindow::refreshUtteranceRow(qint64 utteranceId)
         m_labelFilter->addItem(updated.label, updated.label);
 }
 
-void MainWindow::updateCategoryActions()
+// The one place that enables actions, from the window's state: a workspace open or not, a
+// job running (workspace changes and a second job wait; labeling goes on), a clip shown, the
+// current clip's label set, clips in the table.
+void MainWindow::updateActions()
 {
-    const LabelSchema schema = currentUtteranceId() ? m_labelingPanel->schema() : LabelSchema();
+    const bool busy = isBusy();
+    const bool open = db() != nullptr;
+    const bool haveClip = currentUtteranceId() != 0;
+    const bool rowsShown = m_filterModel->rowCount() > 0;
+    m_newAction->setEnabled(!busy);
+    m_openAction->setEnabled(!busy);
+    m_importAction->setEnabled(open && !busy);
+    m_closeAction->setEnabled(open && !busy);
+    m_extractAction->setEnabled(open && !busy);
+    m_extractShownAction->setEnabled(open && !busy && rowsShown);
+    m_encodersAction->setEnabled(open);
+    m_recentMenu->setEnabled(!busy && !m_recentMenu->actions().isEmpty());
+
+    const LabelSchema schema = haveClip ? m_labelingPanel->schema() : LabelSchema();
     for (int i = 0; i < m_categoryActions.size(); ++i) {
         QAction *action = m_categoryActions[i];
         if (i < schema.classes.size()) {
@@ -1029,18 +1027,12 @@ void MainWindow::updateCategoryActions()
         // Unused keys stay out of the menu but keep their shortcut slot.
         action->setVisible(i < schema.classes.size() || (schema.classes.isEmpty() && i < 4));
     }
-    const bool haveClip = currentUtteranceId() != 0;
     m_clearCategoryAction->setEnabled(haveClip);
-    m_previousAction->setEnabled(m_filterModel->rowCount() > 0);
-    m_nextAction->setEnabled(m_filterModel->rowCount() > 0);
+    m_previousAction->setEnabled(rowsShown);
+    m_nextAction->setEnabled(rowsShown);
     m_zoomInAction->setEnabled(haveClip);
     m_zoomOutAction->setEnabled(haveClip);
     m_zoomFitAction->setEnabled(haveClip);
-    m_importAction->setEnabled(db() != nullptr && !isBusy());
-    m_closeAction->setEnabled(db() != nullptr && !isBusy());
-    m_extractAction->setEnabled(db() != nullptr && !isBusy());
-    m_extractShownAction->setEnabled(db() != nullptr && !isBusy() && m_filterModel->rowCount() > 0);
-    m_encodersAction->setEnabled(db() != nullptr);
 }
 
 void MainWindow::updateCounts()
@@ -1071,10 +1063,8 @@ void MainWindow::updateCounts()
     m_shownCountLabel->setText(
         shown == total ? tr("%1 utterances").arg(locale.toString(total))
                        : tr("%1 of %2 shown").arg(locale.toString(shown), locale.toString(total)));
-    if (m_previousAction) {
-        m_previousAction->setEnabled(shown > 0);
-        m_nextAction->setEnabled(shown > 0);
-    }
+    if (m_previousAction)
+        updateActions();
 }
 
 void MainWindow::updateTitle()
@@ -1091,7 +1081,7 @@ void MainWindow::updatePage()
     m_emptyState->setWorkspaceOpen(db() != nullptr, QFileInfo(m_session->path()).fileName());
     m_treeDock->setVisible(browsing);
     m_labelDock->setVisible(browsing);
-    updateCategoryActions();
+    updateActions();
 }
 
 // ---------------------------------------------------------------------------------------------

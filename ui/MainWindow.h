@@ -156,7 +156,6 @@ private:
     void onImportFinished(const JobResult &result);
     void onJobsIdle();
     bool isBusy() const;
-    void updateJobActions();
     void createFeatureActions();
     void onExtractionFinished(const Status &status);
     Database *db() const;
@@ -175,7 +174,7 @@ private:
     void showUtterance(qint64 utteranceId);
     void refreshLabelingPanel();
     void refreshUtteranceRow(qint64 utteranceId);
-    void updateCategoryActions();
+    void updateActions();
     void updateCounts();
     void updateTitle();
     void updatePage();
