@@ -11,6 +11,7 @@
 #include "ImportReportDialog.h"
 #include "JobStatusArea.h"
 #include "LabelingController.h"
+#include "LabelingDesk.h"
 #include "LabelingPanel.h"
 #include "PlayerBar.h"
 #include "ShortcutsDialog.h"
@@ -60,12 +61,6 @@ namespace {
 
 const QString kWorkspaceSuffix = QStringLiteral("emolens");
 
-QString speakerText(const QString &code, Gender gender)
-{
-    const QString g = genderName(gender);
-    return g.isEmpty() ? code : QStringLiteral("%1 (%2)").arg(code, g);
-}
-
 } // namespace
 
 MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
@@ -75,12 +70,6 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     setDockNestingEnabled(true);
     m_undoStack = new QUndoStack(this);
     m_labeling = new LabelingController(m_undoStack, this, this);
-    connect(m_labeling, &LabelingController::clipChanged, this, &MainWindow::onClipLabelChanged);
-    connect(m_labeling, &LabelingController::clipEdited, this, [this](qint64 utteranceId) {
-        // An undo of an edit on another clip brings that clip back into view.
-        if (utteranceId != currentUtteranceId())
-            selectUtterance(utteranceId);
-    });
     connect(m_labeling, &LabelingController::saveFailed, this,
             [this](qint64, const QString &message) {
                 statusBar()->showMessage(tr("A label was not saved: %1").arg(message), 15000);
@@ -171,7 +160,7 @@ void MainWindow::createActions()
     for (int i = 0; i < LabelingPanel::kMaxNumberKeys; ++i) {
         auto *action = new QAction(this);
         action->setShortcut(QKeySequence(Qt::Key(Qt::Key_1 + i)));
-        connect(action, &QAction::triggered, this, [this, i] { onCategoryKey(i); });
+        connect(action, &QAction::triggered, this, [this, i] { m_desk->categoryKey(i); });
         m_categoryActions.append(action);
     }
     m_clearCategoryAction = new QAction(tr("&Clear Category"), this);
@@ -333,7 +322,14 @@ void MainWindow::createDocks()
     addDockWidget(Qt::LeftDockWidgetArea, m_treeDock);
 
     m_labelingPanel = new LabelingPanel;
-    connect(m_labelingPanel, &LabelingPanel::labelEdited, this, &MainWindow::onLabelEdited);
+    m_desk =
+        new LabelingDesk(m_labelingPanel, m_labeling, m_navigator, m_tableModel, m_session, this);
+    connect(m_desk, &LabelingDesk::message, statusBar(), &QStatusBar::showMessage);
+    connect(m_desk, &LabelingDesk::labelsChanged, this, &MainWindow::updateCounts);
+    connect(m_desk, &LabelingDesk::newLabelShown, this, [this](const QString &label) {
+        if (m_labelFilter->findData(label) < 0)
+            m_labelFilter->addItem(label, label);
+    });
     connect(m_labelingPanel, &LabelingPanel::previousRequested, this,
             [this] { m_navigator->move(-1); });
     connect(m_labelingPanel, &LabelingPanel::nextRequested, this,
@@ -940,60 +936,9 @@ void MainWindow::showUtterance(qint64 utteranceId)
     }
     m_clipView->loadClip(utteranceId, utterance->path, utterance->key, utterance->durationSeconds);
     m_player->setClip(utterance->path, utterance->durationSeconds);
-    refreshLabelingPanel();
+    m_desk->refreshPanel();
     updateActions();
     Q_EMIT currentUtteranceChanged(utteranceId);
-}
-
-void MainWindow::refreshLabelingPanel()
-{
-    if (!db() || currentUtteranceId() == 0) {
-        m_labelingPanel->clearUtterance();
-        return;
-    }
-    CorpusRepository corpora(*db());
-    const auto utterance = corpora.utterance(currentUtteranceId());
-    if (!utterance) {
-        m_labelingPanel->clearUtterance();
-        return;
-    }
-    LabelingPanel::Shown shown;
-    shown.utterance = *utterance;
-    const CorpusRecord corpus = m_session->corpus(utterance->corpusId);
-    shown.corpusName = corpus.name;
-    shown.schema = m_session->labelSet(utterance->corpusId);
-    for (const SpeakerRecord &s : m_session->speakers(utterance->corpusId))
-        if (s.id == utterance->speakerId)
-            shown.speakerText = speakerText(s.code, s.gender);
-    LabelRepository::ClipJudgements judgements;
-    if (auto st = m_labeling->judgements(utterance->id, &judgements); !st)
-        statusBar()->showMessage(st.error(), 10000);
-    shown.corpusLabel = judgements.corpusLabel;
-    shown.shownLabel = judgements.shown.category;
-    shown.shownBy = judgements.shown.givenBy;
-    shown.shownDimensions = judgements.shown.dimensions;
-    shown.history = judgements.history;
-    if (judgements.mine)
-        shown.myValue = judgements.mine->value;
-    m_labelingPanel->showUtterance(shown);
-}
-
-void MainWindow::refreshUtteranceRow(qint64 utteranceId)
-{
-    const int row = m_tableModel->rowOf(utteranceId);
-    if (!db() || row < 0)
-        return;
-    UtteranceRow updated = m_tableModel->rowAt(row);
-    const ShownLabel shown = m_labeling->shownLabel(utteranceId);
-    updated.label = shown.category;
-    updated.labeledBy = shown.givenBy;
-    updated.labelOrigin = shown.origin;
-    updated.labelInSet = shown.inLabelSet;
-    updated.labeledByPeople = shown.peopleCategories.keys();
-    updated.disagreement = shown.disagreement();
-    m_tableModel->updateRow(updated);
-    if (!updated.label.isEmpty() && m_labelFilter->findData(updated.label) < 0)
-        m_labelFilter->addItem(updated.label, updated.label);
 }
 
 // The one place that enables actions, from the window's state: a workspace open or not, a
@@ -1087,32 +1032,6 @@ void MainWindow::updatePage()
 // ---------------------------------------------------------------------------------------------
 // Labeling
 
-void MainWindow::onLabelEdited(const LabelValue &value)
-{
-    if (!db() || currentUtteranceId() == 0)
-        return;
-    const int row = m_tableModel->rowOf(currentUtteranceId());
-    if (row < 0)
-        return;
-    const UtteranceRow &clip = m_tableModel->rowAt(row);
-    if (m_labeling->annotatorName().isEmpty() && m_labeling->askAnnotatorName().isEmpty()) {
-        refreshLabelingPanel(); // put the controls back to what the store holds
-        statusBar()->showMessage(tr("A label needs an annotator name (Settings > Annotator Name)"),
-                                 6000);
-        return;
-    }
-    if (!m_labeling->edit(clip.id, m_session->labelSet(clip.corpusId).id, clip.key, value))
-        refreshLabelingPanel();
-}
-
-void MainWindow::onClipLabelChanged(qint64 utteranceId)
-{
-    refreshUtteranceRow(utteranceId);
-    if (utteranceId == currentUtteranceId())
-        refreshLabelingPanel();
-    updateCounts();
-}
-
 void MainWindow::onWaitingForWorkspace(bool waiting, int unsaved)
 {
     if (waiting)
@@ -1132,40 +1051,14 @@ void MainWindow::onAllLabelsSaved()
     }
 }
 
-void MainWindow::onAnnotatorChanged(const QString &name)
+void MainWindow::onAnnotatorChanged()
 {
-    m_labelingPanel->setAnnotatorName(name);
-    refreshLabelingPanel();
     applyLabelFilter();
+    updateCounts();
     // A dialog took the focus; give it back to the table so the next number key labels.
     // Without a window manager nothing re-activates the window, so it asks itself.
     activateWindow();
     m_table->setFocus(Qt::OtherFocusReason);
-}
-
-void MainWindow::onCategoryKey(int index)
-{
-    if (currentUtteranceId() == 0 || index >= m_labelingPanel->schema().classes.size())
-        return;
-    // A key labels only a clip the table shows: with a filter that hides the panel's clip
-    // (or shows no clip at all), a stray key must not label something out of sight.
-    if (!m_navigator->isShown(currentUtteranceId())) {
-        statusBar()->showMessage(
-            tr("The clip in the panel is not in the table any more (see the filters); select a "
-               "clip to label it"),
-            6000);
-        return;
-    }
-    // Pick the next clip before labeling: with the "Unlabeled" filter the labeled row leaves
-    // the table and "next" would otherwise be computed from a moved selection.
-    const qint64 next = m_autoAdvanceAction->isChecked() ? m_navigator->at(+1) : 0;
-    const int before = m_undoStack->count();
-    const int beforeIndex = m_undoStack->index();
-    m_labelingPanel->chooseCategory(index);
-    const bool stored = m_undoStack->count() != before || m_undoStack->index() != beforeIndex;
-    if (next != 0 && (stored || m_labelingPanel->myValue().category ==
-                                    m_labelingPanel->schema().classes.value(index)))
-        selectUtterance(next);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ class JobQueue;
 class JobStatusArea;
 class WorkspaceSession;
 class LabelingController;
+class LabelingDesk;
 struct JobResult;
 class LabelingPanel;
 class PlayerBar;
@@ -172,19 +173,14 @@ private:
     void onTreeSelection();
     void clearScope();
     void showUtterance(qint64 utteranceId);
-    void refreshLabelingPanel();
-    void refreshUtteranceRow(qint64 utteranceId);
     void updateActions();
     void updateCounts();
     void updateTitle();
     void updatePage();
 
-    void onLabelEdited(const LabelValue &value);
-    void onClipLabelChanged(qint64 utteranceId);
     void onWaitingForWorkspace(bool waiting, int unsaved);
     void onAllLabelsSaved();
-    void onAnnotatorChanged(const QString &name);
-    void onCategoryKey(int index);
+    void onAnnotatorChanged();
     void showShortcuts();
     void showAbout();
     void focusFilter();
@@ -199,6 +195,7 @@ private:
 
     // Labeling
     LabelingController *m_labeling = nullptr;
+    LabelingDesk *m_desk = nullptr;
     bool m_closeWhenSaved = false;
 
     // Import

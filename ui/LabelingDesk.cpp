@@ -1,0 +1,138 @@
+#include "LabelingDesk.h"
+
+#include "ClipNavigator.h"
+#include "LabelingController.h"
+#include "LabelingPanel.h"
+#include "UtteranceTableModel.h"
+#include "WorkspaceSession.h"
+#include "store/CorpusRepository.h"
+
+namespace emolens {
+
+namespace {
+
+QString speakerText(const QString &code, Gender gender)
+{
+    const QString g = genderName(gender);
+    return g.isEmpty() ? code : QStringLiteral("%1 (%2)").arg(code, g);
+}
+
+} // namespace
+
+LabelingDesk::LabelingDesk(LabelingPanel *panel, LabelingController *labeling,
+                           ClipNavigator *navigator, UtteranceTableModel *rows,
+                           WorkspaceSession *session, QObject *parent)
+    : QObject(parent), m_panel(panel), m_labeling(labeling), m_navigator(navigator), m_rows(rows),
+      m_session(session)
+{
+    connect(m_panel, &LabelingPanel::labelEdited, this, &LabelingDesk::onLabelEdited);
+    connect(m_labeling, &LabelingController::clipChanged, this, &LabelingDesk::onClipChanged);
+    connect(m_labeling, &LabelingController::clipEdited, this, [this](qint64 utteranceId) {
+        // An undo of an edit on another clip brings that clip back into view.
+        if (utteranceId != m_navigator->current())
+            m_navigator->select(utteranceId);
+    });
+    connect(m_labeling, &LabelingController::annotatorChanged, this, [this](const QString &name) {
+        m_panel->setAnnotatorName(name);
+        refreshPanel();
+    });
+}
+
+void LabelingDesk::refreshPanel()
+{
+    Database *db = m_session->database();
+    const qint64 current = m_navigator->current();
+    const auto utterance =
+        db && current != 0 ? CorpusRepository(*db).utterance(current) : std::nullopt;
+    if (!utterance) {
+        m_panel->clearUtterance();
+        return;
+    }
+    LabelingPanel::Shown shown;
+    shown.utterance = *utterance;
+    shown.corpusName = m_session->corpus(utterance->corpusId).name;
+    shown.schema = m_session->labelSet(utterance->corpusId);
+    for (const SpeakerRecord &s : m_session->speakers(utterance->corpusId))
+        if (s.id == utterance->speakerId)
+            shown.speakerText = speakerText(s.code, s.gender);
+    LabelRepository::ClipJudgements judgements;
+    if (auto st = m_labeling->judgements(utterance->id, &judgements); !st)
+        Q_EMIT message(st.error(), 10000);
+    shown.corpusLabel = judgements.corpusLabel;
+    shown.shownLabel = judgements.shown.category;
+    shown.shownBy = judgements.shown.givenBy;
+    shown.shownDimensions = judgements.shown.dimensions;
+    shown.history = judgements.history;
+    if (judgements.mine)
+        shown.myValue = judgements.mine->value;
+    m_panel->showUtterance(shown);
+}
+
+void LabelingDesk::refreshRow(qint64 utteranceId)
+{
+    const int row = m_rows->rowOf(utteranceId);
+    if (!m_session->isOpen() || row < 0)
+        return;
+    UtteranceRow updated = m_rows->rowAt(row);
+    const ShownLabel shown = m_labeling->shownLabel(utteranceId);
+    updated.label = shown.category;
+    updated.labeledBy = shown.givenBy;
+    updated.labelOrigin = shown.origin;
+    updated.labelInSet = shown.inLabelSet;
+    updated.labeledByPeople = shown.peopleCategories.keys();
+    updated.disagreement = shown.disagreement();
+    m_rows->updateRow(updated);
+    if (!updated.label.isEmpty())
+        Q_EMIT newLabelShown(updated.label);
+}
+
+void LabelingDesk::categoryKey(int index)
+{
+    const qint64 current = m_navigator->current();
+    if (current == 0 || index >= m_panel->schema().classes.size())
+        return;
+    // A key labels only a clip the table shows: with a filter that hides the panel's clip
+    // (or shows no clip at all), a stray key must not label something out of sight.
+    if (!m_navigator->isShown(current)) {
+        Q_EMIT message(tr("The clip in the panel is not in the table any more (see the "
+                          "filters); select a clip to label it"),
+                       6000);
+        return;
+    }
+    // Pick the next clip before labeling: with a filter such as "Not labeled by me" the
+    // labeled row leaves the table and "next" would otherwise come from a moved selection.
+    const qint64 next = m_panel->autoAdvance() ? m_navigator->at(+1) : 0;
+    m_lastEditQueued = false;
+    m_panel->chooseCategory(index);
+    if (next != 0 &&
+        (m_lastEditQueued || m_panel->myValue().category == m_panel->schema().classes.value(index)))
+        m_navigator->select(next);
+}
+
+void LabelingDesk::onLabelEdited(const LabelValue &value)
+{
+    const qint64 current = m_navigator->current();
+    const int row = m_rows->rowOf(current);
+    if (!m_session->isOpen() || current == 0 || row < 0)
+        return;
+    const UtteranceRow &clip = m_rows->rowAt(row);
+    if (m_labeling->annotatorName().isEmpty() && m_labeling->askAnnotatorName().isEmpty()) {
+        refreshPanel(); // put the controls back to what the store holds
+        Q_EMIT message(tr("A label needs an annotator name (Settings > Annotator Name)"), 6000);
+        return;
+    }
+    m_lastEditQueued =
+        m_labeling->edit(clip.id, m_session->labelSet(clip.corpusId).id, clip.key, value);
+    if (!m_lastEditQueued)
+        refreshPanel();
+}
+
+void LabelingDesk::onClipChanged(qint64 utteranceId)
+{
+    refreshRow(utteranceId);
+    if (utteranceId == m_navigator->current())
+        refreshPanel();
+    Q_EMIT labelsChanged();
+}
+
+} // namespace emolens
