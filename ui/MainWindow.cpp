@@ -15,6 +15,7 @@
 #include "LabelingPanel.h"
 #include "PlayerBar.h"
 #include "ShortcutsDialog.h"
+#include "TableFilterBar.h"
 #include "UtteranceFilterModel.h"
 #include "UtteranceTableModel.h"
 #include "WorkspaceSession.h"
@@ -199,36 +200,9 @@ void MainWindow::createCentralArea()
     m_treeModel = new CorpusTreeModel(this);
 
     // Filter row above the table.
-    m_filterEdit = new QLineEdit;
-    m_filterEdit->setPlaceholderText(tr("Filter by key, label or speaker  (Ctrl+F)"));
-    m_filterEdit->setClearButtonEnabled(true);
-    connect(m_filterEdit, &QLineEdit::textChanged, this, [this](const QString &text) {
-        m_filterModel->setText(text);
-        updateCounts();
-    });
-    m_labelFilter = new QComboBox;
-    m_labelFilter->setToolTip(tr("Show all utterances, the unlabeled ones, or one class"));
-    m_labelFilter->setMinimumContentsLength(12);
-    m_labelFilter->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    connect(m_labelFilter, &QComboBox::currentIndexChanged, this, &MainWindow::applyLabelFilter);
-    m_scopeButton = new QToolButton;
-    m_scopeButton->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    m_scopeButton->setIcon(style()->standardIcon(QStyle::SP_DialogCloseButton));
-    m_scopeButton->setToolTip(tr("Only this corpus or speaker is shown; click to show everything"));
-    m_scopeButton->setAutoRaise(true);
-    m_scopeButton->hide();
-    connect(m_scopeButton, &QToolButton::clicked, this, &MainWindow::clearScope);
-    m_shownCountLabel = new QLabel;
-    m_shownCountLabel->setForegroundRole(QPalette::PlaceholderText);
-
-    auto *filterRow = new QHBoxLayout;
-    filterRow->setContentsMargins(0, 0, 0, 0);
-    filterRow->addWidget(new QLabel(tr("Filter:")));
-    filterRow->addWidget(m_filterEdit, 1);
-    filterRow->addWidget(new QLabel(tr("Label:")));
-    filterRow->addWidget(m_labelFilter);
-    filterRow->addWidget(m_scopeButton);
-    filterRow->addWidget(m_shownCountLabel);
+    m_filterBar = new TableFilterBar(m_filterModel);
+    connect(m_filterBar, &TableFilterBar::filterChanged, this, &MainWindow::updateCounts);
+    connect(m_filterBar, &TableFilterBar::scopeCleared, this, &MainWindow::onScopeCleared);
 
     m_table = new QTableView;
     m_table->setModel(m_filterModel);
@@ -264,7 +238,7 @@ void MainWindow::createCentralArea()
     auto *tablePane = new QWidget;
     auto *tableLayout = new QVBoxLayout(tablePane);
     tableLayout->setContentsMargins(6, 6, 6, 0);
-    tableLayout->addLayout(filterRow);
+    tableLayout->addWidget(m_filterBar);
     tableLayout->addWidget(m_table, 1);
 
     // Clip view with its player below.
@@ -326,10 +300,8 @@ void MainWindow::createDocks()
         new LabelingDesk(m_labelingPanel, m_labeling, m_navigator, m_tableModel, m_session, this);
     connect(m_desk, &LabelingDesk::message, statusBar(), &QStatusBar::showMessage);
     connect(m_desk, &LabelingDesk::labelsChanged, this, &MainWindow::updateCounts);
-    connect(m_desk, &LabelingDesk::newLabelShown, this, [this](const QString &label) {
-        if (m_labelFilter->findData(label) < 0)
-            m_labelFilter->addItem(label, label);
-    });
+    connect(m_desk, &LabelingDesk::newLabelShown, this,
+            [this](const QString &label) { m_filterBar->addLabel(label); });
     connect(m_labelingPanel, &LabelingPanel::previousRequested, this,
             [this] { m_navigator->move(-1); });
     connect(m_labelingPanel, &LabelingPanel::nextRequested, this,
@@ -446,7 +418,8 @@ void MainWindow::restoreSettings()
     const bool autoAdvance = settings.value(QStringLiteral("labeling/autoAdvance"), false).toBool();
     m_autoAdvanceAction->setChecked(autoAdvance);
     m_labelingPanel->setAutoAdvance(autoAdvance);
-    m_labelingPanel->setAnnotatorName(settings.value(QStringLiteral("annotator/name")).toString());
+    m_labelingPanel->setAnnotatorName(m_labeling->annotatorName());
+    m_filterBar->setAnnotator(m_labeling->annotatorName());
 }
 
 void MainWindow::saveSettings()
@@ -513,7 +486,7 @@ void MainWindow::onWorkspaceClosed()
     m_tableModel->clear();
     m_treeModel->clear();
     m_pathLabel->clear();
-    rebuildLabelFilter();
+    m_filterBar->setLabels(m_session->labelSets(), m_tableModel->rows());
     updateTitle();
     updatePage();
     updateCounts();
@@ -597,6 +570,16 @@ bool MainWindow::isImporting() const
 JobQueue *MainWindow::jobQueue() const
 {
     return m_jobs;
+}
+
+QLineEdit *MainWindow::filterEdit() const
+{
+    return m_filterBar->textEdit();
+}
+
+QComboBox *MainWindow::labelFilterCombo() const
+{
+    return m_filterBar->labelCombo();
 }
 
 Database *MainWindow::db() const
@@ -818,7 +801,7 @@ void MainWindow::reloadFromStore()
     m_tableModel->setRows(rows);
     m_treeModel->reload(m_session->corpora(), m_session->allSpeakers(), rows);
     m_tree->expandToDepth(0);
-    rebuildLabelFilter();
+    m_filterBar->setLabels(m_session->labelSets(), m_tableModel->rows());
     if (keep != 0 && !selectUtterance(keep)) {
         m_navigator->clear();
         m_clipView->clearClip();
@@ -828,72 +811,20 @@ void MainWindow::reloadFromStore()
     updateCounts();
 }
 
-void MainWindow::rebuildLabelFilter()
-{
-    const QString previous = m_labelFilter->currentData().toString();
-    QStringList classes;
-    for (const LabelSchema &schema : m_session->labelSets())
-        for (const QString &c : schema.classes)
-            if (!classes.contains(c))
-                classes << c;
-    for (const UtteranceRow &row : m_tableModel->rows())
-        if (!row.label.isEmpty() && !classes.contains(row.label))
-            classes << row.label;
-    const QSignalBlocker block(m_labelFilter);
-    m_labelFilter->clear();
-    m_labelFilter->addItem(tr("All"), QStringLiteral("\x01all"));
-    m_labelFilter->addItem(tr("Not labeled by me"), QStringLiteral("\x01notmine"));
-    m_labelFilter->addItem(tr("No person's label yet"), QStringLiteral("\x01noperson"));
-    m_labelFilter->addItem(tr("Annotators disagree"), QStringLiteral("\x01disagree"));
-    m_labelFilter->addItem(tr("Unlabeled (not even by the corpus)"),
-                           QStringLiteral("\x01unlabeled"));
-    if (!classes.isEmpty())
-        m_labelFilter->insertSeparator(m_labelFilter->count());
-    for (const QString &c : classes)
-        m_labelFilter->addItem(c, c);
-    const int keep = m_labelFilter->findData(previous);
-    m_labelFilter->setCurrentIndex(keep >= 0 ? keep : 0);
-    applyLabelFilter();
-}
-
-void MainWindow::applyLabelFilter()
-{
-    const QString data = m_labelFilter->currentData().toString();
-    m_filterModel->setAnnotator(m_labeling->annotatorName());
-    if (data == QLatin1String("\x01unlabeled"))
-        m_filterModel->setLabelFilter(UtteranceFilterModel::LabelFilter::Unlabeled);
-    else if (data == QLatin1String("\x01notmine"))
-        m_filterModel->setLabelFilter(UtteranceFilterModel::LabelFilter::NotLabeledByMe);
-    else if (data == QLatin1String("\x01noperson"))
-        m_filterModel->setLabelFilter(UtteranceFilterModel::LabelFilter::NoPersonLabel);
-    else if (data == QLatin1String("\x01disagree"))
-        m_filterModel->setLabelFilter(UtteranceFilterModel::LabelFilter::Disagreement);
-    else if (data.isEmpty() || data == QLatin1String("\x01all"))
-        m_filterModel->setLabelFilter(UtteranceFilterModel::LabelFilter::All);
-    else
-        m_filterModel->setLabelFilter(UtteranceFilterModel::LabelFilter::Category, data);
-    updateCounts();
-}
-
 void MainWindow::onTreeSelection()
 {
     const QModelIndex index = m_tree->currentIndex();
     if (!index.isValid()) {
-        clearScope();
+        m_filterBar->clearScope();
+        onScopeCleared();
         return;
     }
     const auto kind = CorpusTreeModel::Kind(index.data(CorpusTreeModel::KindRole).toInt());
     const qint64 corpusId = index.data(CorpusTreeModel::CorpusIdRole).toLongLong();
-    const QString corpusName = m_session->corpus(corpusId).name;
-    const QString speaker = index.data(CorpusTreeModel::SpeakerCodeRole).toString();
-    if (kind == CorpusTreeModel::Kind::Corpus) {
-        m_filterModel->setScope(corpusId);
-        m_scopeButton->setText(corpusName);
-    } else {
-        m_filterModel->setScope(corpusId, speaker);
-        m_scopeButton->setText(QStringLiteral("%1 \u203A %2").arg(corpusName, speaker));
-    }
-    m_scopeButton->show();
+    const QString speaker = kind == CorpusTreeModel::Kind::Corpus
+                                ? QString()
+                                : index.data(CorpusTreeModel::SpeakerCodeRole).toString();
+    m_filterBar->setScope(corpusId, m_session->corpus(corpusId).name, speaker);
     if (kind == CorpusTreeModel::Kind::Utterance)
         selectUtterance(index.data(CorpusTreeModel::UtteranceIdRole).toLongLong());
     else if (m_filterModel->rowCount() > 0 && m_table->currentIndex().row() < 0)
@@ -901,10 +832,8 @@ void MainWindow::onTreeSelection()
     updateCounts();
 }
 
-void MainWindow::clearScope()
+void MainWindow::onScopeCleared()
 {
-    m_filterModel->setScope(0);
-    m_scopeButton->hide();
     {
         const QSignalBlocker block(m_tree->selectionModel());
         m_tree->selectionModel()->clear();
@@ -1004,10 +933,7 @@ void MainWindow::updateCounts()
             tr("%1 of %2 clips show a label (people's or the corpus's)")
                 .arg(locale.toString(m_tableModel->labeledCount()), locale.toString(total)));
     }
-    const int shown = m_filterModel->rowCount();
-    m_shownCountLabel->setText(
-        shown == total ? tr("%1 utterances").arg(locale.toString(total))
-                       : tr("%1 of %2 shown").arg(locale.toString(shown), locale.toString(total)));
+    m_filterBar->showCounts(m_filterModel->rowCount(), total);
     if (m_previousAction)
         updateActions();
 }
@@ -1053,7 +979,7 @@ void MainWindow::onAllLabelsSaved()
 
 void MainWindow::onAnnotatorChanged()
 {
-    applyLabelFilter();
+    m_filterBar->setAnnotator(m_labeling->annotatorName());
     updateCounts();
     // A dialog took the focus; give it back to the table so the next number key labels.
     // Without a window manager nothing re-activates the window, so it asks itself.
@@ -1066,8 +992,8 @@ void MainWindow::onAnnotatorChanged()
 
 void MainWindow::focusFilter()
 {
-    m_filterEdit->setFocus(Qt::ShortcutFocusReason);
-    m_filterEdit->selectAll();
+    m_filterBar->textEdit()->setFocus(Qt::ShortcutFocusReason);
+    m_filterBar->textEdit()->selectAll();
 }
 
 void MainWindow::showShortcuts()

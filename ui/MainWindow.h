@@ -52,6 +52,7 @@ class JobStatusArea;
 class WorkspaceSession;
 class LabelingController;
 class LabelingDesk;
+class TableFilterBar;
 struct JobResult;
 class LabelingPanel;
 class PlayerBar;
@@ -126,8 +127,8 @@ public:
     ClipView *clipView() const { return m_clipView; }
     PlayerBar *playerBar() const { return m_player; }
     LabelingPanel *labelingPanel() const { return m_labelingPanel; }
-    QLineEdit *filterEdit() const { return m_filterEdit; }
-    QComboBox *labelFilterCombo() const { return m_labelFilter; }
+    QLineEdit *filterEdit() const;
+    QComboBox *labelFilterCombo() const;
     QUndoStack *undoStack() const { return m_undoStack; }
     LabelingController *labeling() const { return m_labeling; }
 
@@ -168,10 +169,8 @@ private:
     void rebuildRecentMenu();
 
     void reloadFromStore();
-    void rebuildLabelFilter();
-    void applyLabelFilter();
     void onTreeSelection();
-    void clearScope();
+    void onScopeCleared();
     void showUtterance(qint64 utteranceId);
     void updateActions();
     void updateCounts();
@@ -216,10 +215,7 @@ private:
     EmptyStatePanel *m_emptyState = nullptr;
     QSplitter *m_centreSplitter = nullptr;
     QTableView *m_table = nullptr;
-    QLineEdit *m_filterEdit = nullptr;
-    QComboBox *m_labelFilter = nullptr;
-    QToolButton *m_scopeButton = nullptr;
-    QLabel *m_shownCountLabel = nullptr;
+    TableFilterBar *m_filterBar = nullptr;
     QTreeView *m_tree = nullptr;
     ClipView *m_clipView = nullptr;
     PlayerBar *m_player = nullptr;

@@ -42,6 +42,7 @@
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QStackedWidget>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -609,6 +610,17 @@ void TestMainWindow::afterTheNameDialogTheKeysLabelAgain()
     QCOMPARE(window.labeling()->myValue(second).category,
              window.labelingPanel()->schema().classes.value(2));
     QTRY_COMPARE(window.labeling()->unsavedCount(), 0);
+    // "Not labeled by me" now hides Noor's two clips; the status bar counts her work.
+    const int total = window.filterModel()->rowCount();
+    QComboBox *labelFilter = window.labelFilterCombo();
+    labelFilter->setCurrentIndex(labelFilter->findText(QStringLiteral("Not labeled by me")));
+    QCOMPARE(window.filterModel()->rowCount(), total - 2);
+    labelFilter->setCurrentIndex(labelFilter->findText(QStringLiteral("All")));
+    QCOMPARE(window.filterModel()->rowCount(), total);
+    bool countsMine = false;
+    for (QLabel *label : window.statusBar()->findChildren<QLabel *>())
+        countsMine = countsMine || label->text().contains(QStringLiteral("2 by you"));
+    QVERIFY(countsMine);
     QSettings().setValue(QStringLiteral("annotator/name"), kAnnotator);
 }
 
