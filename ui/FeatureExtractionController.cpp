@@ -5,6 +5,7 @@
 #include "store/FeatureRepository.h"
 
 #include <QFileInfo>
+#include <QMessageBox>
 #include <QSet>
 #include <QSettings>
 #include <algorithm>
@@ -93,8 +94,9 @@ struct FeatureExtractionController::Outcome
     std::shared_ptr<CountedExtraction> job;
 };
 
-FeatureExtractionController::FeatureExtractionController(JobQueue *queue, QObject *parent)
-    : QObject(parent), m_queue(queue)
+FeatureExtractionController::FeatureExtractionController(JobQueue *queue, QWidget *dialogParent,
+                                                         QObject *parent)
+    : QObject(parent), m_queue(queue), m_dialogParent(dialogParent)
 {
     connect(m_queue, &JobQueue::progress, this,
             [this](int id, double fraction, const QString &message, const QString &eta) {
@@ -192,7 +194,30 @@ void FeatureExtractionController::onFinished(const JobResult &result)
         m_lastSummary = text;
     }
     m_runningName.clear();
+    present(status);
     Q_EMIT finished(status);
+}
+
+void FeatureExtractionController::present(const Status &status)
+{
+    Q_EMIT message(m_lastSummary, 30000);
+    if (!m_dialogParent)
+        return;
+    if (!status) {
+        auto *box = new QMessageBox(QMessageBox::Warning, tr("Extract Features"), status.error(),
+                                    QMessageBox::Ok, m_dialogParent);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+    } else if (const int failed = int(m_lastReport.failed.size()); failed > 0) {
+        auto *box = new QMessageBox(
+            QMessageBox::Warning, tr("Extract Features"),
+            tr("%n clip(s) could not be extracted; the others were.", nullptr, failed),
+            QMessageBox::Ok, m_dialogParent);
+        box->setInformativeText(tr("Show Details lists each file and the reason."));
+        box->setDetailedText(failureDetails());
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+    }
 }
 
 QString FeatureExtractionController::failureDetails() const

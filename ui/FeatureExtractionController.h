@@ -22,6 +22,8 @@
 #include <QString>
 #include <memory>
 
+class QWidget;
+
 namespace emolens {
 
 class Database;
@@ -45,8 +47,10 @@ class FeatureExtractionController : public QObject
     Q_OBJECT
 
 public:
-    // Jobs go through queue, which must outlive the controller.
-    explicit FeatureExtractionController(JobQueue *queue, QObject *parent = nullptr);
+    // Jobs go through queue, which must outlive the controller. A failed run, and clips that
+    // could not be extracted, are reported in message boxes over dialogParent (none when null).
+    FeatureExtractionController(JobQueue *queue, QWidget *dialogParent = nullptr,
+                                QObject *parent = nullptr);
     ~FeatureExtractionController() override;
 
     // The saved choice with its encoder checked against the workspace's encoders (fbank when
@@ -77,12 +81,16 @@ Q_SIGNALS:
     // fraction in [0, 1]; etaText as JobRunner gives it.
     void progress(double fraction, const QString &message, const QString &etaText);
     void finished(const emolens::Status &status);
+    // The summary for the status bar (also in lastSummary()).
+    void message(const QString &text, int timeoutMs);
 
 private:
     void onFinished(const JobResult &result);
+    void present(const Status &status);
 
     struct Outcome;
     JobQueue *m_queue = nullptr;
+    QWidget *m_dialogParent = nullptr;
     int m_jobId = 0; // queued or running; 0 when none
     std::shared_ptr<Outcome> m_pending;
     QString m_runningName;

@@ -1,9 +1,13 @@
 #include "ImportController.h"
 
+#include "ImportReportDialog.h"
+
+#include <QMessageBox>
+
 namespace emolens {
 
-ImportController::ImportController(JobQueue *queue, QObject *parent)
-    : QObject(parent), m_queue(queue)
+ImportController::ImportController(JobQueue *queue, QWidget *dialogParent, QObject *parent)
+    : QObject(parent), m_queue(queue), m_dialogParent(dialogParent)
 {
     connect(m_queue, &JobQueue::progress, this,
             [this](int id, double fraction, const QString &message, const QString &eta) {
@@ -18,6 +22,7 @@ ImportController::ImportController(JobQueue *queue, QObject *parent)
         m_lastReport = m_job->report();
         m_lastResult = result;
         m_job.reset();
+        present(result);
         Q_EMIT finished(result);
     });
 }
@@ -29,6 +34,36 @@ bool ImportController::start(const ImportRequest &request)
     m_job = std::make_shared<ImportJob>(request);
     m_jobId = m_queue->submit(m_job);
     return m_jobId != 0;
+}
+
+void ImportController::present(const JobResult &result)
+{
+    if (result.outcome == JobOutcome::Failed) {
+        auto *box = new QMessageBox(QMessageBox::Warning, tr("Import Failed"), result.summary,
+                                    QMessageBox::Ok, m_dialogParent);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+        Q_EMIT message(tr("Import failed: %1").arg(result.summary), 10000);
+        return;
+    }
+    if (result.wasCancelled()) {
+        Q_EMIT message(tr("Import cancelled; the workspace is unchanged"), 8000);
+        return;
+    }
+    const ImportReport &report = m_lastReport;
+    Q_EMIT message(tr("Imported %1: %2 utterances (%3 new), %4 skipped, in %5 s")
+                       .arg(report.corpusName)
+                       .arg(report.imported())
+                       .arg(report.outcome.added)
+                       .arg(report.skipped.size())
+                       .arg(report.seconds, 0, 'f', report.seconds < 10 ? 2 : 1),
+                   10000);
+    if (!report.skipped.isEmpty()) {
+        if (m_reportDialog)
+            m_reportDialog->close();
+        m_reportDialog = new ImportReportDialog(report, m_lastRequest.rootPath, m_dialogParent);
+        m_reportDialog->show();
+    }
 }
 
 void ImportController::cancel()

@@ -88,9 +88,12 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_jobs, &JobQueue::idle, this, &MainWindow::onJobsIdle);
     connect(m_jobs, &JobQueue::jobStarted, this, [this] { updateActions(); });
     connect(m_jobs, &JobQueue::jobFinished, this, [this] { updateActions(); });
-    m_import = new ImportController(m_jobs, this);
+    m_import = new ImportController(m_jobs, this, this);
+    connect(m_import, &ImportController::message, statusBar(), &QStatusBar::showMessage);
     connect(m_import, &ImportController::finished, this, &MainWindow::onImportFinished);
-    m_extraction = new FeatureExtractionController(m_jobs, this);
+    m_extraction = new FeatureExtractionController(m_jobs, this, this);
+    connect(m_extraction, &FeatureExtractionController::message, statusBar(),
+            &QStatusBar::showMessage);
     connect(m_extraction, &FeatureExtractionController::finished, this,
             &MainWindow::onExtractionFinished);
 
@@ -559,7 +562,7 @@ void MainWindow::rebuildRecentMenu()
 
 ImportReportDialog *MainWindow::importReportDialog() const
 {
-    return m_reportDialog.data();
+    return m_import->reportDialog();
 }
 
 bool MainWindow::isImporting() const
@@ -651,42 +654,16 @@ bool MainWindow::startImport(const ImportRequest &request)
 
 void MainWindow::onImportFinished(const JobResult &result)
 {
-    const Status status = result.toStatus();
     updateActions();
     m_lastImportReport = m_import->lastReport();
-    const ImportReport &report = m_lastImportReport;
-
-    if (!status) {
-        auto *box = new QMessageBox(QMessageBox::Warning, tr("Import Failed"), status.error(),
-                                    QMessageBox::Ok, this);
-        box->setAttribute(Qt::WA_DeleteOnClose);
-        box->open();
-        statusBar()->showMessage(tr("Import failed: %1").arg(status.error()), 10000);
-    } else if (result.wasCancelled()) {
-        statusBar()->showMessage(tr("Import cancelled; the workspace is unchanged"), 8000);
-    } else {
+    if (result.ok()) {
         const qint64 keep = currentUtteranceId();
         reloadFromStore();
         updatePage();
-        if (keep == 0 || !selectUtterance(keep)) {
-            if (m_filterModel->rowCount() > 0)
-                m_table->setCurrentIndex(m_filterModel->index(0, 0));
-        }
-        statusBar()->showMessage(tr("Imported %1: %2 utterances (%3 new), %4 skipped, in %5 s")
-                                     .arg(report.corpusName)
-                                     .arg(report.imported())
-                                     .arg(report.outcome.added)
-                                     .arg(report.skipped.size())
-                                     .arg(report.seconds, 0, 'f', 1),
-                                 10000);
-        if (!report.skipped.isEmpty()) {
-            if (m_reportDialog)
-                m_reportDialog->close();
-            m_reportDialog = new ImportReportDialog(report, m_import->lastRequest().rootPath, this);
-            m_reportDialog->show();
-        }
+        if (keep == 0 || !selectUtterance(keep))
+            m_navigator->move(0);
     }
-    Q_EMIT importFinished(status);
+    Q_EMIT importFinished(result.toStatus());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -763,22 +740,6 @@ bool MainWindow::startExtraction(const QList<qint64> &utteranceIds)
 void MainWindow::onExtractionFinished(const Status &status)
 {
     updateActions();
-    statusBar()->showMessage(m_extraction->lastSummary(), 30000);
-    if (!status) {
-        auto *box = new QMessageBox(QMessageBox::Warning, tr("Extract Features"), status.error(),
-                                    QMessageBox::Ok, this);
-        box->setAttribute(Qt::WA_DeleteOnClose);
-        box->open();
-    } else if (const int failed = int(m_extraction->lastReport().failed.size()); failed > 0) {
-        auto *box = new QMessageBox(
-            QMessageBox::Warning, tr("Extract Features"),
-            tr("%n clip(s) could not be extracted; the others were.", nullptr, failed),
-            QMessageBox::Ok, this);
-        box->setInformativeText(tr("Show Details lists each file and the reason."));
-        box->setDetailedText(m_extraction->failureDetails());
-        box->setAttribute(Qt::WA_DeleteOnClose);
-        box->open();
-    }
     Q_EMIT extractionFinished(status);
 }
 

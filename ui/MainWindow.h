@@ -200,7 +200,6 @@ private:
     // Import
     ImportController *m_import = nullptr;
     ImportReport m_lastImportReport;
-    QPointer<ImportReportDialog> m_reportDialog;
 
     // Features
     FeatureExtractionController *m_extraction = nullptr;
