@@ -127,6 +127,7 @@ private Q_SLOTS:
     void wrongFilesLeaveTheOpenWorkspaceOpen();
     void keysAndSpeakersSortNaturally();
     void afterTheNameDialogTheKeysLabelAgain();
+    void slidersStartFromWhatTheClipShows();
     void filtersFindEachPersonsWork();
     void modelsPassModelTester();
     void importReportListsBadFiles();
@@ -622,6 +623,52 @@ void TestMainWindow::afterTheNameDialogTheKeysLabelAgain()
         countsMine = countsMine || label->text().contains(QStringLiteral("2 by you"));
     QVERIFY(countsMine);
     QSettings().setValue(QStringLiteral("annotator/name"), kAnnotator);
+}
+
+void TestMainWindow::slidersStartFromWhatTheClipShows()
+{
+    // MSP-Podcast gives every clip arousal, valence and dominance: before anyone moves a
+    // slider, the panel shows the corpus's values (marked as shown), not "not set".
+    const QString folder = corpusFolder(QStringLiteral("msp-podcast"), m_scratch);
+    QTemporaryDir dir;
+    MainWindow window;
+    window.show();
+    QVERIFY(window.createWorkspace(dir.filePath(QStringLiteral("msp.emolens"))).ok());
+    QVERIFY(test::importInto(window, folder));
+    QTableView *table = window.utteranceTable();
+    table->setCurrentIndex(table->model()->index(0, 0));
+    const qint64 clip = window.currentUtteranceId();
+    QVERIFY(clip != 0);
+    auto shownValues = [&] {
+        int count = 0;
+        for (QLabel *label : window.labelingPanel()->findChildren<QLabel *>())
+            count += label->text().endsWith(QStringLiteral("(shown)")) ? 1 : 0;
+        return count;
+    };
+    QCOMPARE(window.labelingPanel()->schema().scales.size(), 3);
+    QCOMPARE(shownValues(), 3);
+    QVERIFY(window.labelingPanel()->myValue().dimensions.isEmpty());
+
+    // Moving one (here: setting valence through the panel's edit) keeps the corpus's category
+    // shown, in the panel and the table, and the other two sliders still show the corpus's.
+    const QString categoryBefore =
+        window.utteranceModel()
+            ->index(window.utteranceModel()->rowOf(clip), UtteranceTableModel::LabelColumn)
+            .data()
+            .toString();
+    QVERIFY(!categoryBefore.isEmpty());
+    LabelValue valenceOnly;
+    valenceOnly.dimensions.insert(QStringLiteral("valence"), 6.0);
+    QVERIFY(window.labeling()->edit(clip, window.labelingPanel()->schema().id,
+                                    QStringLiteral("clip"), valenceOnly));
+    QCOMPARE(shownValues(), 2);
+    QCOMPARE(window.utteranceModel()
+                 ->index(window.utteranceModel()->rowOf(clip), UtteranceTableModel::LabelColumn)
+                 .data()
+                 .toString(),
+             categoryBefore);
+    QTRY_COMPARE(window.labeling()->unsavedCount(), 0);
+    QCOMPARE(window.labeling()->shownLabel(clip).category, categoryBefore);
 }
 
 void TestMainWindow::modelsPassModelTester()
