@@ -9,6 +9,9 @@ namespace emolens {
 
 namespace {
 
+// One frame per 65 s of 16 kHz audio: far beyond any real model, far below int overflow.
+constexpr std::int64_t kMaxHopSamples = std::int64_t(1) << 20;
+
 class ConfigReader
 {
 public:
@@ -167,6 +170,14 @@ ModelStatus EncoderConfig::parse(const std::string &jsonText, const std::string 
         out.convDim.size() != out.convStride.size())
         return failure("\"conv_dim\", \"conv_kernel\" and \"conv_stride\" must have the same, "
                        "non-zero length");
+    // samplesPerFrame() multiplies the strides in an int; real extractors hop 320 samples.
+    std::int64_t hopSamples = 1;
+    for (const int stride : out.convStride) {
+        hopSamples *= stride;
+        if (hopSamples > kMaxHopSamples)
+            return failure("\"conv_stride\" multiplies to more than " +
+                           std::to_string(kMaxHopSamples) + " samples per frame");
+    }
     if (out.hiddenSize % out.headCount != 0)
         return failure("\"hidden_size\" (" + std::to_string(out.hiddenSize) +
                        ") is not divisible by \"num_attention_heads\" (" +

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <limits>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -73,9 +74,16 @@ bool dtypeFromName(std::string_view name, TensorDtype &dtype)
 
 std::int64_t SafeTensorInfo::elementCount() const
 {
+    // open() accepts any extents beside a zero ([2^62, 4, 0] is an empty tensor), so a zero
+    // must win before the product can overflow; without one the product is at most the file
+    // size, and saturating only guards tensors described by hand.
+    if (std::find(shape.begin(), shape.end(), 0) != shape.end())
+        return 0;
     std::int64_t count = 1;
-    for (const std::int64_t extent : shape)
-        count *= extent;
+    for (const std::int64_t extent : shape) {
+        if (__builtin_mul_overflow(count, extent, &count))
+            return std::numeric_limits<std::int64_t>::max();
+    }
     return count;
 }
 

@@ -134,7 +134,8 @@ QString quoteDelimitedField(const QString &field, QChar delimiter)
     const bool needsQuotes =
         field.contains(delimiter) || field.contains(QLatin1Char('"')) ||
         field.contains(QLatin1Char('\n')) || field.contains(QLatin1Char('\r')) ||
-        (!field.isEmpty() && (field.front().isSpace() || field.back().isSpace()));
+        (!field.isEmpty() && (field.front().isSpace() || field.back().isSpace())) ||
+        field.startsWith(QChar(0xFEFF)); // a reader drops a byte order mark that starts a file
     if (!needsQuotes)
         return field;
     QString out = field;
@@ -144,6 +145,9 @@ QString quoteDelimitedField(const QString &field, QChar delimiter)
 
 QString delimitedLine(const QStringList &fields, QChar delimiter)
 {
+    // A record of one empty field would be a blank line, which readers skip.
+    if (fields.size() == 1 && fields.first().isEmpty())
+        return QStringLiteral("\"\"\n");
     QString out;
     for (qsizetype i = 0; i < fields.size(); ++i) {
         if (i)

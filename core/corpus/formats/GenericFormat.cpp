@@ -172,6 +172,12 @@ CorpusScan scanManifest(const QString &rootPath, const QString &manifest, const 
             out.problems.append({manifest, rec.line, QStringLiteral("the path is empty")});
             continue;
         }
+        if (pathText.contains(QChar(0))) {
+            // No file system takes it; Qt would only warn "Broken filename" on stderr.
+            out.problems.append(
+                {manifest, rec.line, QStringLiteral("the path holds a NUL character")});
+            continue;
+        }
         const QString path = QDir::cleanPath(manifestDir.filePath(pathText));
         if (!QFileInfo(path).isFile()) {
             out.problems.append(
@@ -223,7 +229,8 @@ CorpusScan scanManifest(const QString &rootPath, const QString &manifest, const 
                 const int d = int(columns.at(c)) - int(Column::Valence);
                 bool ok = false;
                 const double v = value.toDouble(&ok);
-                if (ok) {
+                // "nan" and "inf" read as numbers but cannot be stored or shown as ratings.
+                if (ok && std::isfinite(v)) {
                     item.label.dimensions.insert(dimensionNames[d], v);
                     low[d] = std::min(low[d], v);
                     high[d] = std::max(high[d], v);

@@ -84,8 +84,12 @@ bool IemocapFormat::recognises(const QString &rootPath) const
 CorpusScan IemocapFormat::scan(const QString &rootPath, const QString &labelMapping,
                                ProgressSink &progress) const
 {
-    static const QRegularExpression labelLine(QStringLiteral(
-        R"(^\[\s*([0-9.]+)\s*-\s*([0-9.]+)\s*\]\s+(\S+)\s+(\S+)\s+\[\s*([0-9.]+)\s*,\s*([0-9.]+)\s*,\s*([0-9.]+)\s*\]\s*$)"));
+    // Numbers as IEMOCAP writes them ("6.2901"): "." or "1.2.3" is no number, and [0-9]
+    // rather than \d, which would also take digits of other scripts that toDouble() refuses.
+    static const QRegularExpression labelLine(
+        QStringLiteral(
+            R"(^\[\s*%1\s*-\s*%1\s*\]\s+(\S+)\s+(\S+)\s+\[\s*%1\s*,\s*%1\s*,\s*%1\s*\]\s*$)")
+            .arg(QStringLiteral(R"(([0-9]+(?:\.[0-9]*)?|\.[0-9]+))")));
     const bool fourClass = labelMapping == emotion::fourClassMapping();
     CorpusScan out;
     out.corpusName = QDir(rootPath).dirName();
@@ -192,9 +196,23 @@ CorpusScan IemocapFormat::scan(const QString &rootPath, const QString &labelMapp
                 item.label.category = fourClass                        ? fourClassOf(code)
                                       : originalCodes().contains(code) ? code
                                                                        : QString();
-            item.label.dimensions.insert(QStringLiteral("valence"), m.captured(5).toDouble());
-            item.label.dimensions.insert(QStringLiteral("arousal"), m.captured(6).toDouble());
-            item.label.dimensions.insert(QStringLiteral("dominance"), m.captured(7).toDouble());
+            // A rating off the 1..5 scale would land outside the annotator's slider: the
+            // utterance keeps its category, the line's ratings are reported and left out.
+            QMap<QString, double> ratings;
+            for (int r = 0; r < scales.size(); ++r) {
+                const double value = m.captured(5 + r).toDouble();
+                if (value >= scales.at(r).minimum && value <= scales.at(r).maximum)
+                    ratings.insert(scales.at(r).name, value);
+            }
+            if (ratings.size() == scales.size()) {
+                item.label.dimensions = ratings;
+            } else {
+                out.problems.append(
+                    {ef.path, lineNumber,
+                     QStringLiteral("the ratings of %1 are not all on the 1..5 scale; they are "
+                                    "not imported")
+                         .arg(id)});
+            }
             out.items.append(item);
         }
     }

@@ -16,6 +16,10 @@ namespace emolens {
 
 namespace {
 
+// EmoAct, EmoVal and EmoDom are averages of 1..7 ratings.
+constexpr double kRatingMinimum = 1;
+constexpr double kRatingMaximum = 7;
+
 QString emotionName(const QString &code)
 {
     static const QHash<QString, QString> names = {{QStringLiteral("A"), QStringLiteral("angry")},
@@ -156,14 +160,14 @@ CorpusScan MspPodcastFormat::scan(const QString &rootPath, const QString &labelM
 {
     CorpusScan out;
     out.corpusName = QDir(rootPath).dirName();
-    out.schema = emotion::schemaFor(name(), labelMapping,
-                                    {QStringLiteral("angry"), QStringLiteral("contempt"),
-                                     QStringLiteral("disgust"), QStringLiteral("fear"),
-                                     QStringLiteral("happy"), QStringLiteral("neutral"),
-                                     QStringLiteral("sad"), QStringLiteral("surprise")},
-                                    {{QStringLiteral("valence"), 1, 7},
-                                     {QStringLiteral("arousal"), 1, 7},
-                                     {QStringLiteral("dominance"), 1, 7}});
+    out.schema = emotion::schemaFor(
+        name(), labelMapping,
+        {QStringLiteral("angry"), QStringLiteral("contempt"), QStringLiteral("disgust"),
+         QStringLiteral("fear"), QStringLiteral("happy"), QStringLiteral("neutral"),
+         QStringLiteral("sad"), QStringLiteral("surprise")},
+        {{QStringLiteral("valence"), kRatingMinimum, kRatingMaximum},
+         {QStringLiteral("arousal"), kRatingMinimum, kRatingMaximum},
+         {QStringLiteral("dominance"), kRatingMinimum, kRatingMaximum}});
 
     ScanProgress scanProgress(progress);
     if (!scanProgress.check(0, QStringLiteral("Reading MSP-Podcast labels")))
@@ -218,8 +222,15 @@ CorpusScan MspPodcastFormat::scan(const QString &rootPath, const QString &labelM
         for (const auto &[dimension, text] : dims) {
             bool ok = false;
             const double v = text->toDouble(&ok);
-            if (ok)
+            // A rating off the 1..7 scale (or nan, inf) would land outside the annotator's
+            // slider: it is reported and left out, the rest of the label is kept.
+            if (ok && v >= kRatingMinimum && v <= kRatingMaximum)
                 item.label.dimensions.insert(QLatin1String(dimension), v);
+            else if (ok)
+                out.problems.append({labelPath, e.line,
+                                     QStringLiteral("%1: %2 %3 is not on the 1..7 scale; it is "
+                                                    "not imported")
+                                         .arg(e.fileName, QLatin1String(dimension), *text)});
         }
         if (!e.split.isEmpty())
             u.metadata.insert(QStringLiteral("split_set"), e.split);
