@@ -8,6 +8,7 @@
 #include "corpus/DemoCorpus.h"
 #include "jobs/ExtractFeaturesJob.h"
 #include "jobs/ImportJob.h"
+#include "jobs/JobQueue.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
@@ -169,11 +170,12 @@ int importCommand(const QStringList &arguments)
         return fail(QStringLiteral("--db FILE is required"));
 
     TerminalProgress progress;
-    ImportJob job(request);
-    const JobResult result = runJob(job, progress);
+    // Through a JobQueue, like the window's jobs: same barrier, same cancel.
+    const auto job = std::make_shared<ImportJob>(request);
+    const JobResult result = JobQueue::runToEnd(job, progress);
     if (result.outcome == JobOutcome::Failed)
         return fail(result.summary);
-    const ImportReport &report = job.report();
+    const ImportReport &report = job->report();
     if (result.wasCancelled())
         return fail(QStringLiteral("import cancelled; the workspace is unchanged"));
 
@@ -426,10 +428,11 @@ int extractCommand(const QStringList &arguments)
         return fail(QStringLiteral("--db FILE is required"));
 
     TerminalProgress progress;
-    ExtractFeaturesJob job(request);
-    if (const JobResult result = runJob(job, progress); result.outcome == JobOutcome::Failed)
+    const auto job = std::make_shared<ExtractFeaturesJob>(request);
+    if (const JobResult result = JobQueue::runToEnd(job, progress);
+        result.outcome == JobOutcome::Failed)
         return fail(result.summary);
-    const ExtractFeaturesReport &report = job.report();
+    const ExtractFeaturesReport &report = job->report();
 
     const double realTime =
         report.encodeSeconds > 0 ? report.audioSeconds / report.encodeSeconds : 0;

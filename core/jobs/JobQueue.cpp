@@ -1,5 +1,8 @@
 #include "jobs/JobQueue.h"
 
+#include <QEventLoop>
+#include <QTimer>
+
 namespace emolens {
 
 JobQueue::JobQueue(QObject *parent) : QObject(parent), m_runner(new JobRunner(this))
@@ -76,6 +79,34 @@ void JobQueue::cancelAll()
         cancel(m_waiting.first().id);
     if (m_runningId != 0)
         m_runner->cancel();
+}
+
+JobResult JobQueue::runToEnd(std::shared_ptr<Job> job, ProgressSink &progress)
+{
+    JobQueue queue;
+    QEventLoop loop;
+    JobResult result = JobResult::failed(QStringLiteral("the job did not run"));
+    bool done = false;
+    connect(&queue, &JobQueue::progress, &loop,
+            [&progress](int, double fraction, const QString &message, const QString &) {
+                progress.setProgress(fraction, message);
+            });
+    connect(&queue, &JobQueue::intermediate, &loop,
+            [&progress](int, const QVariant &value) { progress.publish(value); });
+    connect(&queue, &JobQueue::jobFinished, &loop, [&](int, const JobResult &finished) {
+        result = finished;
+        done = true;
+        loop.quit();
+    });
+    QTimer cancelCheck;
+    connect(&cancelCheck, &QTimer::timeout, &loop, [&] {
+        if (progress.isCancelled())
+            queue.cancelAll();
+    });
+    cancelCheck.start(50);
+    if (queue.submit(std::move(job)) != 0 && !done)
+        loop.exec();
+    return result;
 }
 
 void JobQueue::startNext()

@@ -49,6 +49,12 @@ public:
     int waitingCount() const { return int(m_waiting.size()); }
     bool isCancelRequested() const { return m_runner->isCancelRequested(); }
 
+    // For programs without a window (the CLI): runs the job through a queue of its own on a
+    // worker thread, with a local event loop on the calling thread, and returns its result.
+    // Progress goes to `progress` (on the calling thread); progress.isCancelled() is polled
+    // every 50 ms and cancels the job. Needs a QCoreApplication.
+    static JobResult runToEnd(std::shared_ptr<Job> job, ProgressSink &progress);
+
 public Q_SLOTS:
     // Cancels the job: removed when waiting, asked to stop when running. Unknown ids: nothing.
     void cancel(int id);

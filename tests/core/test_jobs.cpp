@@ -13,6 +13,7 @@
 #include <QSignalSpy>
 #include <QTest>
 #include <QThread>
+#include <QTimer>
 #include <atomic>
 #include <stdexcept>
 
@@ -48,6 +49,7 @@ private Q_SLOTS:
     void queueRunsOneJobAtATimeInOrder();
     void cancellingAWaitingJobRemovesIt();
     void cancelledAndStoppedAreTold();
+    void runToEndServesACommandLine();
 };
 
 void TestJobs::exceptionsBecomeFailedResults_data()
@@ -243,6 +245,57 @@ void TestJobs::cancelledAndStoppedAreTold()
     QVERIFY(JobResult::cancelled(QString()).toStatus().ok());
     QVERIFY(!JobResult::failed(QString()).toStatus().ok());
     QCOMPARE(JobResult::failed(QString()).summary, QStringLiteral("unknown error"));
+}
+
+void TestJobs::runToEndServesACommandLine()
+{
+    // What emolens-cli does: a sink that prints and that an interrupt cancels.
+    class CommandLineSink final : public ProgressSink
+    {
+    public:
+        void setProgress(double fraction, const QString &) override { last = fraction; }
+        bool isCancelled() const override { return interrupted; }
+        void publish(const QVariant &value) override { published << value.toInt(); }
+        double last = -1;
+        bool interrupted = false;
+        QList<int> published;
+    } sink;
+    const Qt::HANDLE callerThread = QThread::currentThreadId();
+    std::atomic<bool> ranElsewhere{false};
+    const JobResult done =
+        JobQueue::runToEnd(jobThat(QStringLiteral("Count"),
+                                   [&](ProgressSink &progress) {
+                                       ranElsewhere = QThread::currentThreadId() != callerThread;
+                                       for (int i = 0; i < 3; ++i)
+                                           progress.publish(i);
+                                       progress.setProgress(1.0, QStringLiteral("done"));
+                                       return JobResult::succeeded(QStringLiteral("counted"));
+                                   }),
+                           sink);
+    QVERIFY(ranElsewhere.load());
+    QCOMPARE(done.summary, QStringLiteral("counted"));
+    QCOMPARE(sink.last, 1.0);
+    QCOMPARE(sink.published, (QList<int>{0, 1, 2}));
+
+    // An interrupt reaches the job through the queue, which then stops it.
+    QTimer::singleShot(100, this, [&sink] { sink.interrupted = true; });
+    const JobResult stopped =
+        JobQueue::runToEnd(jobThat(QStringLiteral("Wait"),
+                                   [](ProgressSink &progress) {
+                                       while (!progress.isCancelled())
+                                           QThread::msleep(5);
+                                       return JobResult::stopped(QStringLiteral("interrupted"));
+                                   }),
+                           sink);
+    QCOMPARE(stopped.outcome, JobOutcome::Stopped);
+
+    // A job that throws ends as a failure here too.
+    const JobResult failed = JobQueue::runToEnd(
+        jobThat(QStringLiteral("Thrower"),
+                [](ProgressSink &) -> JobResult { throw std::runtime_error("no disk"); }),
+        sink);
+    QCOMPARE(failed.outcome, JobOutcome::Failed);
+    QVERIFY(failed.summary.contains(QStringLiteral("no disk")));
 }
 
 QTEST_GUILESS_MAIN(TestJobs)
