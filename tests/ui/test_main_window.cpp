@@ -622,6 +622,14 @@ void TestMainWindow::afterTheNameDialogTheKeysLabelAgain()
     for (QLabel *label : window.statusBar()->findChildren<QLabel *>())
         countsMine = countsMine || label->text().contains(QStringLiteral("2 by you"));
     QVERIFY(countsMine);
+    // With a filter that shows no clip, a number key labels nothing out of sight.
+    labelFilter->setCurrentIndex(labelFilter->findText(QStringLiteral("Annotators disagree")));
+    QCOMPARE(window.filterModel()->rowCount(), 0);
+    const int edits = window.undoStack()->count();
+    QTest::keyClick(&window, Qt::Key_1);
+    QCOMPARE(window.undoStack()->count(), edits);
+    QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("not in the table")),
+             qPrintable(window.statusBar()->currentMessage()));
     QSettings().setValue(QStringLiteral("annotator/name"), kAnnotator);
 }
 
