@@ -19,6 +19,7 @@
 #include <QTest>
 #include <QThread>
 #include <csignal>
+#include <functional>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -96,6 +97,42 @@ QVariant scalar(Database &db, const QString &sql)
     if (!q.exec(sql) || !q.next())
         return QVariant();
     return q.value(0);
+}
+
+// Runs `work` on two threads at once while another connection holds the workspace's write
+// lock, lets the lock go once both have started, and returns each thread's error ("" for
+// none). The threads meet the lock together, as two programs would.
+QStringList twoAtOnceBehindTheLock(const QString &path, const std::function<Status()> &work)
+{
+    const QString holderName = QStringLiteral("lock-holder");
+    QStringList errors;
+    {
+        QSqlDatabase holder = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), holderName);
+        holder.setDatabaseName(path);
+        QSqlQuery hold(holder);
+        if (!holder.open() || !hold.exec(QStringLiteral("PRAGMA journal_mode=WAL")) ||
+            !hold.exec(QStringLiteral("BEGIN IMMEDIATE")))
+            return {QStringLiteral("cannot take the lock")};
+        QMutex lock;
+        QList<QThread *> threads;
+        for (int i = 0; i < 2; ++i) {
+            threads << QThread::create([&] {
+                const Status st = work();
+                QMutexLocker locker(&lock);
+                errors << (st ? QString() : st.error());
+            });
+            threads.last()->start();
+        }
+        QThread::msleep(400); // both have read what they read and wait for the lock
+        hold.exec(QStringLiteral("COMMIT"));
+        for (QThread *t : threads) {
+            t->wait();
+            delete t;
+        }
+        holder.close();
+    }
+    QSqlDatabase::removeDatabase(holderName);
+    return errors;
 }
 
 } // namespace
@@ -705,35 +742,10 @@ void StoreTest::twoProcessesMigratingAtOnceBothOpen()
     QVERIFY(QFile::copy(test::sourceRoot() + QStringLiteral("/tests/fixtures/workspace-v3.emolens"),
                         path));
     QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-    const QString holderName = QStringLiteral("lock-holder");
-    QStringList errors;
-    {
-        QSqlDatabase holder = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), holderName);
-        holder.setDatabaseName(path);
-        QVERIFY(holder.open());
-        QSqlQuery hold(holder);
-        QVERIFY(hold.exec(QStringLiteral("PRAGMA journal_mode=WAL")));
-        QVERIFY(hold.exec(QStringLiteral("BEGIN IMMEDIATE")));
-        QMutex lock;
-        QList<QThread *> openers;
-        for (int i = 0; i < 2; ++i) {
-            openers << QThread::create([&] {
-                Database db(path);
-                const Status st = db.open();
-                QMutexLocker locker(&lock);
-                errors << (st ? QString() : st.error());
-            });
-            openers.last()->start();
-        }
-        QThread::msleep(400); // both have read schema 3 and wait for the lock
-        QVERIFY(hold.exec(QStringLiteral("COMMIT")));
-        for (QThread *t : openers) {
-            QVERIFY(t->wait(30000));
-            delete t;
-        }
-        holder.close();
-    }
-    QSqlDatabase::removeDatabase(holderName);
+    const QStringList errors = twoAtOnceBehindTheLock(path, [&path] {
+        Database db(path);
+        return db.open();
+    });
     QCOMPARE(errors, (QStringList{QString(), QString()}));
     Database db(path);
     QVERIFY(db.open());
@@ -782,46 +794,25 @@ void StoreTest::twoConnectionsAddTheSameEncoderAtOnce()
         Database db(path);
         QVERIFY(db.open());
     }
-    const QString holderName = QStringLiteral("encoder-lock-holder");
     QList<qint64> ids;
-    QStringList errors;
-    {
-        QSqlDatabase holder = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), holderName);
-        holder.setDatabaseName(path);
-        QVERIFY(holder.open());
-        QSqlQuery hold(holder);
-        QVERIFY(hold.exec(QStringLiteral("BEGIN IMMEDIATE")));
-        QMutex lock;
-        QList<QThread *> adders;
-        for (int i = 0; i < 2; ++i) {
-            adders << QThread::create([&] {
-                Database db(path);
-                Status st = db.open();
-                EncoderRecord record;
-                record.identity = QStringLiteral("hubert-abc123");
-                record.name = QStringLiteral("hubert-base");
-                record.source = QStringLiteral("/models/hubert-base");
-                record.modelType = QStringLiteral("hubert");
-                record.layerCount = 13;
-                record.hiddenSize = 768;
-                record.framesPerSecond = 50;
-                if (st)
-                    st = FeatureRepository(db).addEncoder(&record);
-                QMutexLocker locker(&lock);
-                errors << (st ? QString() : st.error());
-                ids << record.id;
-            });
-            adders.last()->start();
-        }
-        QThread::msleep(300);
-        QVERIFY(hold.exec(QStringLiteral("COMMIT")));
-        for (QThread *t : adders) {
-            QVERIFY(t->wait(30000));
-            delete t;
-        }
-        holder.close();
-    }
-    QSqlDatabase::removeDatabase(holderName);
+    QMutex idsLock;
+    const QStringList errors = twoAtOnceBehindTheLock(path, [&] {
+        Database db(path);
+        Status st = db.open();
+        EncoderRecord record;
+        record.identity = QStringLiteral("hubert-abc123");
+        record.name = QStringLiteral("hubert-base");
+        record.source = QStringLiteral("/models/hubert-base");
+        record.modelType = QStringLiteral("hubert");
+        record.layerCount = 13;
+        record.hiddenSize = 768;
+        record.framesPerSecond = 50;
+        if (st)
+            st = FeatureRepository(db).addEncoder(&record);
+        QMutexLocker locker(&idsLock);
+        ids << record.id;
+        return st;
+    });
     QCOMPARE(errors, (QStringList{QString(), QString()}));
     QCOMPARE(ids.size(), 2);
     QVERIFY(ids[0] > 0);
