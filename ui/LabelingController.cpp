@@ -172,7 +172,8 @@ void LabelingController::write(qint64 utteranceId, qint64 schemaId, const QStrin
     const quint64 ticket = m_writer->enqueue({utteranceId, schemaId, annotator, value, action});
     m_unsaved.insert(utteranceId, value);
     m_unsavedTicket.insert(utteranceId, ticket);
-    Q_EMIT clipEdited(utteranceId);
+    if (action != LabelAction::Edit)
+        Q_EMIT clipUndoneOrRedone(utteranceId);
     Q_EMIT clipChanged(utteranceId);
 }
 

@@ -64,8 +64,8 @@ public:
 Q_SIGNALS:
     // What this clip shows changed: an edit (or undo/redo) was queued, written or failed.
     void clipChanged(qint64 utteranceId);
-    // An edit, undo or redo of this clip was made now (the window brings the clip into view).
-    void clipEdited(qint64 utteranceId);
+    // An undo or redo changed this clip now (the window brings the clip into view).
+    void clipUndoneOrRedone(qint64 utteranceId);
     void saveFailed(qint64 utteranceId, const QString &message);
     // The writer waits for another program's (or a job's) write lock; unsaved edits pending.
     void waitingForWorkspace(bool waiting, int unsaved);

@@ -27,7 +27,7 @@ LabelingDesk::LabelingDesk(LabelingPanel *panel, LabelingController *labeling,
 {
     connect(m_panel, &LabelingPanel::labelEdited, this, &LabelingDesk::onLabelEdited);
     connect(m_labeling, &LabelingController::clipChanged, this, &LabelingDesk::onClipChanged);
-    connect(m_labeling, &LabelingController::clipEdited, this, [this](qint64 utteranceId) {
+    connect(m_labeling, &LabelingController::clipUndoneOrRedone, this, [this](qint64 utteranceId) {
         // An undo of an edit on another clip brings that clip back into view.
         if (utteranceId != m_navigator->current())
             m_navigator->select(utteranceId);
@@ -109,11 +109,12 @@ void LabelingDesk::categoryKey(int index)
         m_navigator->select(next);
 }
 
-void LabelingDesk::onLabelEdited(const LabelValue &value)
+void LabelingDesk::onLabelEdited(qint64 utteranceId, const LabelValue &value)
 {
-    const qint64 current = m_navigator->current();
-    const int row = m_rows->rowOf(current);
-    if (!m_session->isOpen() || current == 0 || row < 0)
+    // The clip the edit was made for (a note finished while moving on belongs to the clip it
+    // was typed for, not to the one now current).
+    const int row = m_rows->rowOf(utteranceId);
+    if (!m_session->isOpen() || utteranceId == 0 || row < 0)
         return;
     const UtteranceRow &clip = m_rows->rowAt(row);
     if (m_labeling->annotatorName().isEmpty() && m_labeling->askAnnotatorName().isEmpty()) {

@@ -47,7 +47,7 @@ Q_SIGNALS:
     void newLabelShown(const QString &label);
 
 private:
-    void onLabelEdited(const LabelValue &value);
+    void onLabelEdited(qint64 utteranceId, const LabelValue &value);
     void onClipChanged(qint64 utteranceId);
 
     LabelingPanel *m_panel = nullptr;

@@ -7,6 +7,7 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -94,6 +95,9 @@ LabelingPanel::LabelingPanel(QWidget *parent) : QWidget(parent)
     m_notes->setPlaceholderText(tr("Optional note, e.g. \"laughter at 1.2 s\""));
     m_notes->setClearButtonEnabled(true);
     connect(m_notes, &QLineEdit::editingFinished, this, &LabelingPanel::commitNotes);
+    // Enter keeps the note and Escape drops the edit; both hand the keys back to labeling.
+    connect(m_notes, &QLineEdit::returnPressed, this, &LabelingPanel::typingFinished);
+    m_notes->installEventFilter(this);
     m_annotatorLabel = new QLabel(detailBox);
     m_annotatorLabel->setTextFormat(Qt::RichText);
     connect(m_annotatorLabel, &QLabel::linkActivated, this,
@@ -176,8 +180,27 @@ void LabelingPanel::clearUtterance()
     m_emptyLabel->show();
 }
 
+bool LabelingPanel::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_notes && event->type() == QEvent::KeyPress &&
+        static_cast<QKeyEvent *>(event)->key() == Qt::Key_Escape) {
+        m_updating = true;
+        m_notes->setText(m_shown.myValue.notes);
+        m_updating = false;
+        Q_EMIT typingFinished();
+        return true;
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
 void LabelingPanel::showUtterance(const Shown &shown)
 {
+    // Another clip while a note is being typed: the note belongs to the clip it was typed
+    // for, so it is kept for that clip before the panel moves on, and the keys go back to
+    // labeling.
+    const bool wasTyping = m_notes->hasFocus() && shown.utterance.id != m_shown.utterance.id;
+    if (wasTyping)
+        commitNotes();
     m_updating = true;
     m_shown = shown;
     const UtteranceRecord &u = shown.utterance;
@@ -210,6 +233,8 @@ void LabelingPanel::showUtterance(const Shown &shown)
     refreshHistory();
     m_emptyLabel->hide();
     m_editor->show();
+    if (wasTyping)
+        Q_EMIT typingFinished();
 }
 
 void LabelingPanel::rebuildSchemaControls(const LabelSchema &schema)
@@ -386,7 +411,7 @@ void LabelingPanel::emitEdit(const LabelValue &value)
 {
     if (m_updating || !hasUtterance() || value == m_shown.myValue)
         return;
-    Q_EMIT labelEdited(value);
+    Q_EMIT labelEdited(m_shown.utterance.id, value);
 }
 
 void LabelingPanel::chooseCategory(int index)

@@ -67,11 +67,18 @@ public Q_SLOTS:
     void clearCategory();
 
 Q_SIGNALS:
-    void labelEdited(const emolens::LabelValue &value);
+    // The annotator's whole new value for the clip the panel showed when the edit was made.
+    void labelEdited(qint64 utteranceId, const emolens::LabelValue &value);
     void previousRequested();
     void nextRequested();
     void autoAdvanceChanged(bool enabled);
     void changeAnnotatorRequested();
+    // The user is done typing in a text field (Enter, Escape, or another clip): number keys
+    // should label again, so the owner gives the keyboard back to the table.
+    void typingFinished();
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void rebuildSchemaControls(const LabelSchema &schema);

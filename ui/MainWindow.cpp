@@ -309,6 +309,8 @@ void MainWindow::createDocks()
             [this] { m_navigator->move(-1); });
     connect(m_labelingPanel, &LabelingPanel::nextRequested, this,
             [this] { m_navigator->move(+1); });
+    connect(m_labelingPanel, &LabelingPanel::typingFinished, this,
+            [this] { m_table->setFocus(Qt::OtherFocusReason); });
     connect(m_labelingPanel, &LabelingPanel::changeAnnotatorRequested, m_labeling,
             &LabelingController::changeAnnotatorName);
     connect(m_labelingPanel, &LabelingPanel::autoAdvanceChanged, m_autoAdvanceAction,

@@ -128,6 +128,7 @@ private Q_SLOTS:
     void keysAndSpeakersSortNaturally();
     void afterTheNameDialogTheKeysLabelAgain();
     void slidersStartFromWhatTheClipShows();
+    void enterOrEscapeInNotesGivesTheKeysBack();
     void filtersFindEachPersonsWork();
     void modelsPassModelTester();
     void importReportListsBadFiles();
@@ -677,6 +678,57 @@ void TestMainWindow::slidersStartFromWhatTheClipShows()
              categoryBefore);
     QTRY_COMPARE(window.labeling()->unsavedCount(), 0);
     QCOMPARE(window.labeling()->shownLabel(clip).category, categoryBefore);
+}
+
+void TestMainWindow::enterOrEscapeInNotesGivesTheKeysBack()
+{
+    const QString folder = corpusFolder(QStringLiteral("generic-csv"), m_scratch);
+    QTemporaryDir dir;
+    MainWindow window;
+    window.show();
+    QApplication::setActiveWindow(&window);
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    QVERIFY(window.createWorkspace(dir.filePath(QStringLiteral("notes.emolens"))).ok());
+    QVERIFY(test::importInto(window, folder));
+    QTableView *table = window.utteranceTable();
+    table->setFocus();
+    table->setCurrentIndex(table->model()->index(0, 0));
+    const qint64 first = window.currentUtteranceId();
+    auto *notes = window.labelingPanel()->findChild<QLineEdit *>(QStringLiteral("labelNotes"));
+    QVERIFY(notes);
+    const QStringList classes = window.labelingPanel()->schema().classes;
+
+    // Enter keeps the note, and the next number key labels instead of typing "2".
+    notes->setFocus();
+    QTest::keyClicks(notes, QStringLiteral("sighs"));
+    QTest::keyClick(notes, Qt::Key_Return);
+    QTRY_COMPARE(QApplication::focusWidget(), static_cast<QWidget *>(table));
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_2);
+    QCOMPARE(window.labeling()->myValue(first).notes, QStringLiteral("sighs"));
+    QCOMPARE(window.labeling()->myValue(first).category, classes.value(1));
+
+    // Escape drops what was typed and gives the keys back too.
+    notes->setFocus();
+    QTest::keyClicks(notes, QStringLiteral(" loudly"));
+    QTest::keyClick(notes, Qt::Key_Escape);
+    QTRY_COMPARE(QApplication::focusWidget(), static_cast<QWidget *>(table));
+    QCOMPARE(notes->text(), QStringLiteral("sighs"));
+    QCOMPARE(window.labeling()->myValue(first).notes, QStringLiteral("sighs"));
+
+    // Moving to another clip while typing: the note stays with its clip, keys label again.
+    notes->setFocus();
+    QTest::keyClicks(notes, QStringLiteral(" twice"));
+    QTest::keyClick(&window, Qt::Key_Down);
+    const qint64 second = window.currentUtteranceId();
+    QVERIFY(second != first);
+    QTRY_COMPARE(QApplication::focusWidget(), static_cast<QWidget *>(table));
+    QCOMPARE(window.labeling()->myValue(first).notes, QStringLiteral("sighs twice"));
+    QCOMPARE(window.currentUtteranceId(), second); // keeping the note did not jump back
+    QCOMPARE(window.labelingPanel()->utteranceId(), second);
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_3);
+    QCOMPARE(window.labeling()->myValue(second).category, classes.value(2));
+    QVERIFY(window.labeling()->myValue(second).notes.isEmpty());
+    QTRY_COMPARE(window.labeling()->unsavedCount(), 0);
 }
 
 void TestMainWindow::modelsPassModelTester()
