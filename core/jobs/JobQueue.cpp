@@ -16,11 +16,6 @@ JobQueue::JobQueue(QObject *parent) : QObject(parent), m_runner(new JobRunner(th
     connect(m_runner, &JobRunner::finished, this, &JobQueue::onRunnerFinished);
 }
 
-JobQueue::~JobQueue()
-{
-    m_waiting.clear();
-}
-
 int JobQueue::submit(std::shared_ptr<Job> job)
 {
     if (!job)

@@ -34,7 +34,6 @@ class JobQueue : public QObject
 
 public:
     explicit JobQueue(QObject *parent = nullptr);
-    ~JobQueue() override;
 
     // Adds the job; it starts at once when nothing runs. Returns its id (> 0), or 0 for null.
     int submit(std::shared_ptr<Job> job);

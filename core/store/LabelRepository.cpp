@@ -353,12 +353,11 @@ ShownLabel LabelRepository::shownLabelWith(qint64 utteranceId, const QString &an
     mine.dimensions = value.dimensions;
     mine.annotator = annotator;
     mine.kind = AnnotatorKind::Person;
-    if (const auto set = schemaForUtterance(utteranceId))
+    // The corpus's current label set rides on every candidate; the unsaved one has it too.
+    if (const auto set = schemaForUtterance(utteranceId)) {
         mine.corpusSchemaId = mine.schemaId = set->id;
-    if (classes.isEmpty())
-        if (const auto set = schemaForUtterance(utteranceId))
-            classes.insert(set->id, set->classes);
-    // The corpus's own schema id rides on every candidate; the synthetic one has it too.
+        classes.insert(set->id, set->classes);
+    }
     candidates.prepend(mine);
     return chooseShown(utteranceId, candidates, classes);
 }

@@ -4,8 +4,11 @@
 
 #include "MainWindow.h"
 
+#include <QApplication>
 #include <QSignalSpy>
 #include <QString>
+#include <QTableView>
+#include <QTest>
 
 namespace emolens::test {
 
@@ -22,6 +25,22 @@ inline bool importInto(MainWindow &window, const QString &folder)
     if (!finished.wait(120000) && finished.isEmpty())
         return false;
     return finished.first().first().value<Status>().ok();
+}
+
+// Shows the window as the active one, creates a workspace at `workspace`, imports `folder` into
+// it and puts the keyboard on the table's first clip, as a user starting to label would.
+inline bool labelingFromFirstClip(MainWindow &window, const QString &workspace,
+                                  const QString &folder)
+{
+    window.show();
+    QApplication::setActiveWindow(&window);
+    if (!QTest::qWaitForWindowActive(&window) || !window.createWorkspace(workspace).ok() ||
+        !importInto(window, folder))
+        return false;
+    QTableView *table = window.utteranceTable();
+    table->setFocus();
+    table->setCurrentIndex(table->model()->index(0, 0));
+    return window.currentUtteranceId() != 0;
 }
 
 } // namespace emolens::test

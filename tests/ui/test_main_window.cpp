@@ -353,14 +353,8 @@ void TestMainWindow::labelsTypedWhileTheWorkspaceIsLockedAreKept()
     QTemporaryDir workspaceDir;
     const QString workspace = workspaceDir.filePath(QStringLiteral("locked.emolens"));
     MainWindow window;
-    window.show();
-    QApplication::setActiveWindow(&window);
-    QVERIFY(QTest::qWaitForWindowActive(&window));
-    QVERIFY(window.createWorkspace(workspace).ok());
-    QVERIFY(test::importInto(window, folder));
+    QVERIFY(test::labelingFromFirstClip(window, workspace, folder));
     QTableView *table = window.utteranceTable();
-    table->setFocus();
-    table->setCurrentIndex(table->model()->index(0, 0));
     const qint64 first = window.currentUtteranceId();
     const qint64 second =
         table->model()->index(1, 0).data(UtteranceTableModel::UtteranceIdRole).toLongLong();
@@ -582,14 +576,9 @@ void TestMainWindow::afterTheNameDialogTheKeysLabelAgain()
     const QString folder = corpusFolder(QStringLiteral("generic-csv"), m_scratch);
     QTemporaryDir dir;
     MainWindow window;
-    window.show();
-    QApplication::setActiveWindow(&window);
-    QVERIFY(QTest::qWaitForWindowActive(&window));
-    QVERIFY(window.createWorkspace(dir.filePath(QStringLiteral("focus.emolens"))).ok());
-    QVERIFY(test::importInto(window, folder));
+    QVERIFY(
+        test::labelingFromFirstClip(window, dir.filePath(QStringLiteral("focus.emolens")), folder));
     QTableView *table = window.utteranceTable();
-    table->setFocus();
-    table->setCurrentIndex(table->model()->index(0, 0));
     QSettings().remove(QStringLiteral("annotator/name"));
     // The first number key asks for a name; the dialog is answered as a person would.
     bool answered = false;
@@ -685,14 +674,9 @@ void TestMainWindow::enterOrEscapeInNotesGivesTheKeysBack()
     const QString folder = corpusFolder(QStringLiteral("generic-csv"), m_scratch);
     QTemporaryDir dir;
     MainWindow window;
-    window.show();
-    QApplication::setActiveWindow(&window);
-    QVERIFY(QTest::qWaitForWindowActive(&window));
-    QVERIFY(window.createWorkspace(dir.filePath(QStringLiteral("notes.emolens"))).ok());
-    QVERIFY(test::importInto(window, folder));
+    QVERIFY(
+        test::labelingFromFirstClip(window, dir.filePath(QStringLiteral("notes.emolens")), folder));
     QTableView *table = window.utteranceTable();
-    table->setFocus();
-    table->setCurrentIndex(table->model()->index(0, 0));
     const qint64 first = window.currentUtteranceId();
     auto *notes = window.labelingPanel()->findChild<QLineEdit *>(QStringLiteral("labelNotes"));
     QVERIFY(notes);
