@@ -357,11 +357,45 @@ QStringList CorpusExporter::formats()
             QStringLiteral("eaf"), QStringLiteral("audacity")};
 }
 
+QString CorpusExporter::describeFormat(const QString &format)
+{
+    if (format == u"csv")
+        return QStringLiteral("CSV: one row per clip, for spreadsheets, pandas and R");
+    if (format == u"jsonl")
+        return QStringLiteral("JSON Lines: one JSON object per clip, for scripts");
+    if (format == u"textgrid")
+        return QStringLiteral("Praat TextGrid: one file per clip, the label over the whole clip");
+    if (format == u"eaf")
+        return QStringLiteral("ELAN (.eaf): one file per clip, linked to its audio");
+    if (format == u"audacity")
+        return QStringLiteral("Audacity labels: one text file per clip");
+    return format;
+}
+
+bool CorpusExporter::writesAFolder(const QString &format)
+{
+    const QString f = format.toLower();
+    return f == u"textgrid" || f == u"eaf" || f == u"audacity";
+}
+
 Status CorpusExporter::run(Database &db, const ExportRequest &request, ProgressSink &progress,
                            int *exportedCount)
 {
+    ExportReport report;
+    const Status st = run(db, request, progress, &report);
     if (exportedCount)
-        *exportedCount = 0;
+        *exportedCount = report.utterances;
+    return st;
+}
+
+Status CorpusExporter::run(Database &db, const ExportRequest &request, ProgressSink &progress,
+                           ExportReport *report)
+{
+    ExportReport ignored;
+    if (!report)
+        report = &ignored;
+    *report = ExportReport();
+    int *exportedCount = &report->utterances;
     const QString format = request.format.toLower();
     if (!formats().contains(format))
         return Status::failure(QStringLiteral("unknown export format \"%1\" (known: %2)")
@@ -375,6 +409,15 @@ Status CorpusExporter::run(Database &db, const ExportRequest &request, ProgressS
         return st;
     if (progress.isCancelled())
         return Status::failure(QStringLiteral("export cancelled; nothing was written"));
+    report->corpora = corpusCount;
+    for (const ExportRow &r : std::as_const(rows)) {
+        if (r.label.isEmpty())
+            ++report->unlabeled;
+        else if (r.labelOrigin == LabelOrigin::Person)
+            ++report->labeledByPeople;
+        else
+            ++report->corpusLabels;
+    }
 
     if (format == u"csv" || format == u"jsonl") {
         const QFileInfo info(request.outPath);

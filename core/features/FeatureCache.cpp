@@ -223,14 +223,20 @@ Status FeatureCache::open(const QString &encoderIdentity, const QString &content
 
 qint64 FeatureCache::bytesOnDisk(const QString &encoderIdentity) const
 {
-    qint64 total = 0;
+    return contents(encoderIdentity).bytes;
+}
+
+FeatureCache::Contents FeatureCache::contents(const QString &encoderIdentity) const
+{
+    Contents contents;
     QDirIterator it(encoderDirectory(encoderIdentity), {QStringLiteral("*.safetensors")},
                     QDir::Files, QDirIterator::Subdirectories);
     while (it.hasNext()) {
         it.next();
-        total += it.fileInfo().size();
+        contents.bytes += it.fileInfo().size();
+        contents.contentHashes.insert(it.fileInfo().completeBaseName());
     }
-    return total;
+    return contents;
 }
 
 } // namespace emolens

@@ -22,6 +22,7 @@
 
 #include "common/Status.h"
 
+#include <QSet>
 #include <QString>
 #include <cstdint>
 #include <memory>
@@ -113,6 +114,15 @@ public:
                 std::unique_ptr<CachedFeatures> *out) const;
     // Bytes the encoder's files take on disk.
     qint64 bytesOnDisk(const QString &encoderIdentity) const;
+    // What the encoder's folder holds, from one walk over it: the bytes, and the content hash
+    // (lower case) of each file there. Files are listed, not opened: a damaged file counts
+    // until a job opens it (and computes it again).
+    struct Contents
+    {
+        qint64 bytes = 0;
+        QSet<QString> contentHashes;
+    };
+    Contents contents(const QString &encoderIdentity) const;
 
 private:
     QString m_root;

@@ -130,18 +130,43 @@ JobResult ExtractFeaturesJob::run(ProgressSink &progress)
     if (!st)
         return JobResult::failed(st.error());
     const ExtractFeaturesReport &r = m_report;
-    if (r.cancelled)
-        return JobResult::stopped(
-            QStringLiteral("Extraction with %1 stopped after %2 clips; what was extracted is "
-                           "kept, and running it again continues")
+    // Counts of utterances throughout (clips that share their audio are computed once but
+    // counted each), and "have features" means stored and in the cache now.
+    const int haveFeatures = r.alreadyDone + r.extracted;
+    JobResult result;
+    if (r.cancelled) {
+        result = JobResult::stopped(
+            QStringLiteral("Extraction with %1 stopped: %2 of %3 clips have features (%4 by this "
+                           "run); running it again continues")
                 .arg(r.encoderName)
+                .arg(haveFeatures)
+                .arg(r.requested)
                 .arg(r.extracted));
-    return JobResult::succeeded(QStringLiteral("Extracted %1 clips with %2, %3 already done, "
-                                               "%4 failed")
-                                    .arg(r.extracted)
-                                    .arg(r.encoderName)
-                                    .arg(r.alreadyDone)
-                                    .arg(r.failed.size()));
+    } else if (r.extracted == 0 && r.failed.isEmpty()) {
+        result = JobResult::succeeded(
+            QStringLiteral("Nothing to extract: all %1 clips already have %2 features")
+                .arg(r.requested)
+                .arg(r.encoderName));
+    } else {
+        // Real time over the whole job (decoding and writing included): what the user waited.
+        const double speed = r.seconds > 0 ? r.audioSeconds / r.seconds : 0;
+        QString text = QStringLiteral("Extracted %1 clips with %2 on %3 (%4 s of audio, %5x real "
+                                      "time); ")
+                           .arg(r.extracted)
+                           .arg(r.encoderName, r.device)
+                           .arg(qRound(r.audioSeconds))
+                           .arg(speed, 0, 'f', speed < 10 ? 1 : 0);
+        if (r.alreadyDone > 0)
+            text += QStringLiteral("%1 already done, ").arg(r.alreadyDone);
+        text += QStringLiteral("%1 failed").arg(r.failed.size());
+        result = JobResult::succeeded(text);
+    }
+    for (const ExtractionProblem &p : r.failed)
+        result.details << QStringLiteral("Failed: %1: %2").arg(p.path, p.reason);
+    if (r.memoryRetries > 0)
+        result.details
+            << QStringLiteral("%1 batches were split because memory ran out").arg(r.memoryRetries);
+    return result;
 }
 
 Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, ProgressSink &progress,
@@ -249,9 +274,14 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
     std::size_t next = 0;
     const QString what =
         QStringLiteral("Extracting features with %1 on %2").arg(described.name, device);
+    // Clips, as the summary counts them: utterances that share their audio are computed once
+    // but counted each.
+    int clipsToDo = 0;
+    for (const Clip &clip : todo)
+        clipsToDo += int(clip.sameAudio.size());
     progress.setProgress(0, QStringLiteral("%1: %2 clips to do, %3 already cached")
                                 .arg(what)
-                                .arg(todo.size())
+                                .arg(clipsToDo)
                                 .arg(report->alreadyDone));
 
     while (next < todo.size()) {
@@ -363,16 +393,17 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
         if (auto st = features.storeEmbeddings(record.id, embeddings); !st)
             return Status::failure(QStringLiteral("%1: %2").arg(request.databasePath, st.error()));
 
-        for (std::size_t i = next; i < end; ++i)
+        for (std::size_t i = next; i < end; ++i) {
             doneSeconds += todo[i].durationSeconds;
-        doneClips += int(end - next);
+            doneClips += int(todo[i].sameAudio.size());
+        }
         next = end;
         const double elapsed = std::max(1e-3, jobClock.elapsed() / 1000.0);
         progress.setProgress(totalSeconds > 0 ? doneSeconds / totalSeconds : 1.0,
                              QStringLiteral("%1: %2 of %3 clips (%4)")
                                  .arg(what)
                                  .arg(doneClips)
-                                 .arg(todo.size())
+                                 .arg(clipsToDo)
                                  .arg(rateText(doneClips / elapsed, doneSeconds / elapsed)));
     }
 

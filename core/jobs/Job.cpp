@@ -21,24 +21,24 @@ QString jobOutcomeName(JobOutcome outcome)
 
 JobResult JobResult::succeeded(QString summary)
 {
-    return {JobOutcome::Succeeded, std::move(summary), false};
+    return {JobOutcome::Succeeded, std::move(summary), false, {}};
 }
 
 JobResult JobResult::failed(QString reason, bool outOfMemory)
 {
     if (reason.isEmpty())
         reason = QStringLiteral("unknown error");
-    return {JobOutcome::Failed, std::move(reason), outOfMemory};
+    return {JobOutcome::Failed, std::move(reason), outOfMemory, {}};
 }
 
 JobResult JobResult::cancelled(QString summary)
 {
-    return {JobOutcome::Cancelled, std::move(summary), false};
+    return {JobOutcome::Cancelled, std::move(summary), false, {}};
 }
 
 JobResult JobResult::stopped(QString summary)
 {
-    return {JobOutcome::Stopped, std::move(summary), false};
+    return {JobOutcome::Stopped, std::move(summary), false, {}};
 }
 
 Status JobResult::toStatus() const

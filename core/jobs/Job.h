@@ -19,6 +19,7 @@
 #include "common/Status.h"
 
 #include <QString>
+#include <QStringList>
 #include <functional>
 
 namespace emolens {
@@ -37,6 +38,8 @@ struct JobResult
     JobOutcome outcome = JobOutcome::Succeeded;
     QString summary;          // one line in the user's words: what was done, or why it failed
     bool outOfMemory = false; // Failed because memory ran out (told by the exception's type)
+    QStringList details;      // what the summary counts, item by item: a skipped or failed
+                              // file with its reason, a moved file (old -> new); for the log
 
     static JobResult succeeded(QString summary = {});
     static JobResult failed(QString reason, bool outOfMemory = false);

@@ -234,16 +234,20 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
                 if (!claimedKeys.contains(oldKey) && !QFileInfo::exists(old.path)) {
                     known = byKey.find(oldKey);
                     ++result.moved;
+                    result.movedPaths.append({old.path, u.path});
                     break;
                 }
             }
         } else if (known->contentHash == u.contentHash) {
-            if (known->path == u.path)
+            if (known->path == u.path) {
                 ++result.unchanged;
-            else
+            } else {
                 ++result.moved;
+                result.movedPaths.append({known->path, u.path});
+            }
         } else {
             ++result.updated;
+            result.updatedPaths.append(u.path);
         }
         const QVariantList fields = {speakerId,
                                      u.key,

@@ -6,7 +6,9 @@
 #include "store/Records.h"
 
 #include <QList>
+#include <QPair>
 #include <QString>
+#include <QStringList>
 
 namespace emolens {
 
@@ -45,6 +47,8 @@ struct ImportOutcome
     int unchanged = 0; // same key, same content
     int updated = 0;   // same key, content changed
     int moved = 0;     // new path, content matched an utterance whose file is gone
+    QList<QPair<QString, QString>> movedPaths; // per moved utterance: old path, new path
+    QStringList updatedPaths;                  // per updated utterance: its path
     int labelsAdded = 0;
 };
 

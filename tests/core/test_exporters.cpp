@@ -6,6 +6,7 @@
 #include "TestPaths.h"
 #include "corpus/CorpusExporter.h"
 #include "corpus/CorpusImporter.h"
+#include "jobs/ExportJob.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/LabelRepository.h"
@@ -321,6 +322,45 @@ private Q_SLOTS:
         QVERIFY(st.error().contains(QLatin1String("cancelled")));
         QCOMPARE(count, 0);
         QVERIFY(!QFileInfo::exists(path));
+    }
+
+    void exportJobReportsWhatItWrote()
+    {
+        // Give two clips a person's label, so the report has every kind of row.
+        {
+            Database db(m_database);
+            QVERIFY(db.open());
+            LabelRepository labels(db);
+            const qint64 schema = CorpusRepository(db).corpora().first().labelSchemaId;
+            for (int i = 0; i < 2; ++i)
+                QVERIFY(labels.setLabel(m_rows[i].id, schema, QStringLiteral("Ada"),
+                                        LabelValue::ofCategory(QStringLiteral("sad"))));
+        }
+        const QString path = m_dir.filePath(QStringLiteral("job/labels.csv"));
+        ExportJob job({m_database, {QStringLiteral("csv"), path, 0}});
+        QCOMPARE(job.name(), QStringLiteral("Export csv"));
+        SilentProgress progress;
+        const JobResult result = runJob(job, progress);
+        QVERIFY2(result.ok(), qPrintable(result.summary));
+        const ExportReport &r = job.report();
+        QCOMPARE(r.utterances, 48);
+        QCOMPARE(r.corpora, 1);
+        QCOMPARE(r.unlabeled, 2 - int(m_rows[0].label.isEmpty()) - int(m_rows[1].label.isEmpty()));
+        QCOMPARE(r.labeledByPeople, 2);
+        QCOMPARE(r.corpusLabels, 48 - r.unlabeled - 2);
+        QCOMPARE(readAll(path).count('\n'), 49); // the header and one row per clip
+        QVERIFY2(result.summary.contains(QDir::toNativeSeparators(path)),
+                 qPrintable(result.summary));
+        QVERIFY2(result.summary.contains(QLatin1String("2 labeled by people")),
+                 qPrintable(result.summary));
+
+        // Cancelled: an existing file stays as it was.
+        const QByteArray before = readAll(path);
+        CancelAtOnce cancel;
+        ExportJob again({m_database, {QStringLiteral("csv"), path, 0}});
+        const JobResult cancelled = runJob(again, cancel);
+        QCOMPARE(cancelled.outcome, JobOutcome::Cancelled);
+        QCOMPARE(readAll(path), before);
     }
 
     void unknownCorpusIsAnError()

@@ -4,13 +4,16 @@
 #include "OutOfMemory.h"
 #include "common/Progress.h"
 #include "jobs/Job.h"
+#include "jobs/JobLog.h"
 #include "jobs/JobQueue.h"
 #include "jobs/JobRunner.h"
 
 #include <ATen/ATen.h>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QMutex>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
 #include <QTimer>
@@ -50,6 +53,8 @@ private Q_SLOTS:
     void cancellingAWaitingJobRemovesIt();
     void cancelledAndStoppedAreTold();
     void runToEndServesACommandLine();
+    void jobLogKeepsEachJobAcrossARestart();
+    void jobLogMarksAJobCutOffByTheEndOfTheProgram();
 };
 
 void TestJobs::exceptionsBecomeFailedResults_data()
@@ -296,6 +301,90 @@ void TestJobs::runToEndServesACommandLine()
         sink);
     QCOMPARE(failed.outcome, JobOutcome::Failed);
     QVERIFY(failed.summary.contains(QStringLiteral("no disk")));
+}
+
+void TestJobs::jobLogKeepsEachJobAcrossARestart()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("jobs.json"));
+    {
+        JobLog log(path);
+        QVERIFY(log.entries().isEmpty());
+        QVERIFY(log.loadError().isEmpty());
+        log.setWorkspace(QStringLiteral("/data/study.emolens"));
+        JobQueue queue;
+        log.watch(&queue);
+        QSignalSpy idle(&queue, &JobQueue::idle);
+        queue.submit(jobThat(QStringLiteral("Import demo"), [](ProgressSink &sink) {
+            sink.setProgress(0.5, QStringLiteral("half way"));
+            JobResult r = JobResult::succeeded(QStringLiteral("Imported 96 clips (1 moved)"));
+            r.details << QStringLiteral("Moved: a.wav -> b.wav");
+            return r;
+        }));
+        queue.submit(
+            jobThat(QStringLiteral("Extract features with fbank"),
+                    [](ProgressSink &) -> JobResult { throw std::runtime_error("disk full"); }));
+        queue.submit(jobThat(QStringLiteral("Extract again"), [](ProgressSink &) {
+            return JobResult::stopped(QStringLiteral("stopped after 12 clips"));
+        }));
+        QTRY_COMPARE_WITH_TIMEOUT(idle.count(), 1, 10000);
+        QCOMPARE(log.entries().size(), 3);
+        QVERIFY2(log.saveError().isEmpty(), qPrintable(log.saveError()));
+    }
+    // A new program reads what the last one wrote.
+    JobLog log(path);
+    QVERIFY2(log.loadError().isEmpty(), qPrintable(log.loadError()));
+    const QList<JobLogEntry> &e = log.entries();
+    QCOMPARE(e.size(), 3);
+    QCOMPARE(e[0].name, QStringLiteral("Import demo"));
+    QCOMPARE(e[0].workspace, QStringLiteral("/data/study.emolens"));
+    QCOMPARE(e[0].stateText(), QStringLiteral("succeeded"));
+    QCOMPARE(e[0].summary, QStringLiteral("Imported 96 clips (1 moved)"));
+    QCOMPARE(e[0].details, QStringList{QStringLiteral("Moved: a.wav -> b.wav")});
+    QVERIFY(e[0].queued.isValid() && e[0].started.isValid() && e[0].ended.isValid());
+    QVERIFY(e[0].queued <= e[0].started && e[0].started <= e[0].ended);
+    QVERIFY(e[0].seconds() >= 0);
+    QCOMPARE(e[1].stateText(), QStringLiteral("failed"));
+    QVERIFY2(e[1].summary.contains(QLatin1String("disk full")), qPrintable(e[1].summary));
+    QCOMPARE(e[2].stateText(), QStringLiteral("stopped"));
+    QVERIFY(e[1].started <= e[2].started);
+
+    // A damaged file starts an empty log, says why, and is replaced at the next write.
+    QFile damaged(path);
+    QVERIFY(damaged.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    damaged.write("{\"format\": \"emolens-job-log-1\", \"jobs\": [");
+    damaged.close();
+    JobLog fresh(path);
+    QVERIFY(fresh.entries().isEmpty());
+    QVERIFY2(fresh.loadError().contains(path), qPrintable(fresh.loadError()));
+}
+
+void TestJobs::jobLogMarksAJobCutOffByTheEndOfTheProgram()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("jobs.json"));
+    JobLog log(path);
+    JobQueue queue;
+    log.watch(&queue);
+    QSignalSpy started(&queue, &JobQueue::jobStarted);
+    const int id = queue.submit(jobThat(QStringLiteral("Long run"), [](ProgressSink &sink) {
+        while (!sink.isCancelled())
+            QThread::msleep(2);
+        return JobResult::stopped(QStringLiteral("stopped"));
+    }));
+    QTRY_COMPARE(started.count(), 1);
+    QCOMPARE(log.entries().first().stateText(), QStringLiteral("running"));
+    // What a program that starts now (after a crash, say) reads from the file.
+    JobLog afterCrash(path);
+    QCOMPARE(afterCrash.entries().size(), 1);
+    QCOMPARE(afterCrash.entries().first().stateText(), QStringLiteral("interrupted"));
+    QVERIFY(afterCrash.entries().first().started.isValid());
+    QVERIFY(!afterCrash.entries().first().ended.isValid());
+
+    QSignalSpy finished(&queue, &JobQueue::jobFinished);
+    queue.cancel(id);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+    QCOMPARE(log.entries().first().stateText(), QStringLiteral("stopped"));
 }
 
 QTEST_GUILESS_MAIN(TestJobs)

@@ -313,6 +313,11 @@ void StoreTest::detectsChangedAndMovedFiles()
     QCOMPARE(outcome.moved, 1);
     QCOMPARE(outcome.updated, 1);
     QCOMPARE(outcome.added, 0);
+    // The import report names them, so a re-import after a rename does not say just "0 new".
+    QCOMPARE(outcome.movedPaths.size(), 1);
+    QCOMPARE(outcome.movedPaths.first().first, a);
+    QCOMPARE(outcome.movedPaths.first().second, movedA);
+    QCOMPARE(outcome.updatedPaths, QStringList{b});
     QCOMPARE(corpora.utteranceCount(), 2);
     const auto moved = corpora.utterance(idOfA);
     QCOMPARE(moved->path, movedA); // same utterance, so its labels stay with it

@@ -110,6 +110,7 @@ private Q_SLOTS:
     void removeForgetsAModelAfterAsking();
     void clipsThatFailAreListed();
     void extractsOnlyTheShownClips();
+    void countsWhatTheCacheHoldsWhenItsFolderIsGone();
 
 private:
     QTemporaryDir m_scratch;
@@ -158,8 +159,8 @@ void TestFeaturesUi::addModelFolderAndExtract()
     QCOMPARE(table->rowCount(), 1);
     QCOMPARE(table->item(0, EncodersDialog::NameColumn)->text(), QStringLiteral("fbank"));
     QCOMPARE(table->item(0, EncodersDialog::LayersColumn)->text(), QStringLiteral("1 x 80"));
-    QCOMPARE(table->item(0, EncodersDialog::ExtractedColumn)->text(),
-             QStringLiteral("0 / 48 clips"));
+    QTRY_COMPARE(table->item(0, EncodersDialog::ExtractedColumn)->text(),
+                 QStringLiteral("0 / 48 clips"));
     QCOMPARE(dialog->activeEncoder(), QStringLiteral("fbank"));
     QVERIFY2(!dialog->removeButton()->isEnabled(), "the built-in fbank cannot be removed");
     QCOMPARE(dialog->batchSpinBox()->value(), 160);
@@ -184,8 +185,8 @@ void TestFeaturesUi::addModelFolderAndExtract()
              QStringLiteral("hubert-tiny-base"));
     QCOMPARE(table->item(row, EncodersDialog::TypeColumn)->text(), QStringLiteral("HuBERT"));
     QCOMPARE(table->item(row, EncodersDialog::LayersColumn)->text(), QStringLiteral("3 x 32"));
-    QCOMPARE(table->item(row, EncodersDialog::ExtractedColumn)->text(),
-             QStringLiteral("0 / 48 clips"));
+    QTRY_COMPARE(table->item(row, EncodersDialog::ExtractedColumn)->text(),
+                 QStringLiteral("0 / 48 clips"));
     QCOMPARE(table->item(row, EncodersDialog::FolderColumn)->text(),
              QDir::toNativeSeparators(m_model));
     QVERIFY2(storedEncoder(m_workspace, m_model), "the folder is stored in the workspace");
@@ -227,8 +228,8 @@ void TestFeaturesUi::addModelFolderAndExtract()
     QVERIFY2(!visibleMessageBox(&window), "no failure dialog when every clip worked");
 
     // The dialog shows what was done and what the cache holds.
-    QCOMPARE(table->item(row, EncodersDialog::ExtractedColumn)->text(),
-             QStringLiteral("48 / 48 clips"));
+    QTRY_COMPARE(table->item(row, EncodersDialog::ExtractedColumn)->text(),
+                 QStringLiteral("48 / 48 clips"));
     // The cache column is measured on a worker thread and filled in when known.
     QTRY_VERIFY(table->item(row, EncodersDialog::CacheColumn)->text().toDouble() > 0);
     const auto encoder = storedEncoder(m_workspace, m_model);
@@ -303,8 +304,10 @@ void TestFeaturesUi::cancelKeepsWhatIsDoneAndResumes()
     const int done = embeddingCount(m_workspace, QStringLiteral("fbank"));
     qInfo("cancelled after %d of %d clips", done, m_clips);
     QVERIFY2(done > 0 && done < m_clips, qPrintable(QString::number(done)));
+    // The counts say what is cached now and what this run did.
     QCOMPARE(window.statusBar()->currentMessage(),
-             QStringLiteral("Extraction cancelled; %1 of 48 clips done - run it again to continue")
+             QStringLiteral("Extraction with fbank stopped: %1 of 48 clips have features (%1 by "
+                            "this run); running it again continues")
                  .arg(done));
 
     // The second run does only the rest.
@@ -343,10 +346,10 @@ void TestFeaturesUi::restartKeepsEncodersAndChoice()
     QCOMPARE(dialog->encoderTable()->rowCount(), 2);
     const int row = dialog->rowOf(m_model);
     QCOMPARE(row, 1);
-    QCOMPARE(dialog->encoderTable()->item(row, EncodersDialog::ExtractedColumn)->text(),
-             QStringLiteral("48 / 48 clips"));
-    QCOMPARE(dialog->encoderTable()->item(0, EncodersDialog::ExtractedColumn)->text(),
-             QStringLiteral("48 / 48 clips"));
+    QTRY_COMPARE(dialog->encoderTable()->item(row, EncodersDialog::ExtractedColumn)->text(),
+                 QStringLiteral("48 / 48 clips"));
+    QTRY_COMPARE(dialog->encoderTable()->item(0, EncodersDialog::ExtractedColumn)->text(),
+                 QStringLiteral("48 / 48 clips"));
     QCOMPARE(dialog->activeEncoder(), m_model);
     QVERIFY(dialog->encoderTable()->item(row, EncodersDialog::NameColumn)->font().bold());
     QCOMPARE(dialog->deviceCombo()->currentData().toString(), QStringLiteral("cpu"));
@@ -482,6 +485,54 @@ void TestFeaturesUi::extractsOnlyTheShownClips()
     QVERIFY(encoder.has_value());
     const QSet<qint64> done = FeatureRepository(db).utterancesWithEmbedding(encoder->id);
     QCOMPARE(done, QSet<qint64>(shown.begin(), shown.end()));
+}
+
+void TestFeaturesUi::countsWhatTheCacheHoldsWhenItsFolderIsGone()
+{
+    // A copy of the workspace without its feature cache folder: the store still lists an
+    // embedding for every clip, but no features are on disk.
+    const QString copy = m_scratch.filePath(QStringLiteral("cache-gone.emolens"));
+    QVERIFY(QFile::copy(m_workspace, copy));
+    QVERIFY(QFileInfo::exists(FeatureCache::defaultRootFor(m_workspace)));
+    QVERIFY(!QFileInfo::exists(FeatureCache::defaultRootFor(copy)));
+    QCOMPARE(embeddingCount(copy, QStringLiteral("fbank")), m_clips);
+
+    MainWindow window;
+    window.show();
+    QVERIFY(window.openWorkspace(copy).ok());
+    EncodersDialog *dialog = window.showEncodersDialog();
+    QVERIFY(dialog->useEncoder(QStringLiteral("fbank")));
+    dialog->batchSpinBox()->setValue(10);
+    QTableWidget *table = dialog->encoderTable();
+    QTRY_COMPARE(table->item(0, EncodersDialog::ExtractedColumn)->text(),
+                 QStringLiteral("0 / 48 clips"));
+
+    // Recompute, and cancel after the first batch; the dialog stays open meanwhile.
+    QStringList messages;
+    bool clicked = false;
+    connect(window.featureExtraction(), &FeatureExtractionController::progress, &window,
+            [&](double fraction, const QString &message, const QString &) {
+                messages << message;
+                if (!clicked && fraction > 0) {
+                    clicked = true;
+                    QTest::mouseClick(window.jobCancelButton(), Qt::LeftButton);
+                }
+            });
+    QVERIFY(runExtraction(window));
+    QVERIFY(!messages.isEmpty());
+    QVERIFY2(messages.first().endsWith(QLatin1String("48 clips to do, 0 already cached")),
+             qPrintable(messages.first()));
+    const ExtractFeaturesReport &report = window.featureExtraction()->lastReport();
+    QVERIFY(report.cancelled);
+    const int done = report.extracted;
+    QVERIFY2(done > 0 && done < m_clips, qPrintable(QString::number(done)));
+    QCOMPARE(report.alreadyDone, 0);
+    QCOMPARE(window.statusBar()->currentMessage(),
+             QStringLiteral("Extraction with fbank stopped: %1 of 48 clips have features (%1 by "
+                            "this run); running it again continues")
+                 .arg(done));
+    QTRY_COMPARE(table->item(0, EncodersDialog::ExtractedColumn)->text(),
+                 QStringLiteral("%1 / 48 clips").arg(done));
 }
 
 QTEST_MAIN(TestFeaturesUi)
