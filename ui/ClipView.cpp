@@ -29,6 +29,14 @@ ClipView::ClipView(QWidget *parent) : QWidget(parent)
     m_title->setFont(titleFont);
     m_zoomLabel = new QLabel(this);
     m_zoomLabel->setForegroundRole(QPalette::PlaceholderText);
+    m_selectionLabel = new QLabel(this);
+    m_selectionLabel->setObjectName(QStringLiteral("selectionLabel"));
+    m_selectionLabel->setToolTip(
+        tr("The selected region: drag on the clip to select, click to clear. Play plays it, "
+           "Loop (L) repeats it."));
+    m_selectionLabel->setStyleSheet(QStringLiteral(
+        "QLabel { background: rgba(59, 130, 246, 40); border-radius: 3px; padding: 1px 6px; }"));
+    m_selectionLabel->hide();
 
     auto makeButton = [this](const QString &text, const QString &tip) {
         auto *button = new QToolButton(this);
@@ -47,6 +55,8 @@ ClipView::ClipView(QWidget *parent) : QWidget(parent)
     auto *header = new QHBoxLayout;
     header->setContentsMargins(4, 0, 4, 0);
     header->addWidget(m_title, 1);
+    header->addWidget(m_selectionLabel);
+    header->addSpacing(8);
     header->addWidget(m_zoomLabel);
     header->addSpacing(8);
     header->addWidget(zoomOutButton);
@@ -211,6 +221,7 @@ void ClipView::showClip(std::shared_ptr<const ClipAudio> clip)
     m_loading = false;
     m_clip = std::move(clip);
     m_selectionStart = m_selectionEnd = 0;
+    updateSelectionLabel();
     m_waveform->setClip(m_clip);
     m_spectrogram->setClip(m_clip);
     m_spectrogram->setSpectrogram(m_clip ? m_clip->spectrogram : nullptr);
@@ -313,7 +324,22 @@ void ClipView::setSelection(double startSeconds, double endSeconds)
     m_waveform->setSelection(startSeconds, endSeconds);
     m_spectrogram->setSelection(startSeconds, endSeconds);
     m_curves->setSelection(startSeconds, endSeconds);
+    updateSelectionLabel();
     Q_EMIT selectionChanged(startSeconds, endSeconds);
+}
+
+void ClipView::updateSelectionLabel()
+{
+    if (!hasSelection()) {
+        m_selectionLabel->hide();
+        return;
+    }
+    // Milliseconds: a region is chosen to the syllable, and 0.01 s steps hide short ones.
+    m_selectionLabel->setText(tr("Selected %1 \u2013 %2 s  (%3 s)")
+                                  .arg(m_selectionStart, 0, 'f', 3)
+                                  .arg(m_selectionEnd, 0, 'f', 3)
+                                  .arg(m_selectionEnd - m_selectionStart, 0, 'f', 3));
+    m_selectionLabel->show();
 }
 
 } // namespace emolens

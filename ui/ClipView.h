@@ -49,6 +49,8 @@ public:
     double selectionEndSeconds() const { return m_selectionEnd; }
     bool hasSelection() const { return m_selectionEnd > m_selectionStart; }
 
+    // "Selected 0.52 - 1.31 s (0.79 s)" while a region is selected; hidden otherwise.
+    QLabel *selectionLabel() const { return m_selectionLabel; }
     WaveformView *waveformView() const { return m_waveform; }
     SpectrogramView *spectrogramView() const { return m_spectrogram; }
     CurveView *curveView() const { return m_curves; }
@@ -78,6 +80,7 @@ private:
     void renderSpectrogram(std::shared_ptr<const ClipAudio> clip, quint64 generation);
     void syncScrollBar();
     void connectView(TimeRangeView *view);
+    void updateSelectionLabel();
 
     WaveformView *m_waveform = nullptr;
     SpectrogramView *m_spectrogram = nullptr;
@@ -85,6 +88,7 @@ private:
     QScrollBar *m_scrollBar = nullptr;
     QLabel *m_title = nullptr;
     QLabel *m_zoomLabel = nullptr;
+    QLabel *m_selectionLabel = nullptr; // start, end and length of the selected region
 
     std::shared_ptr<const ClipAudio> m_clip;
     qint64 m_utteranceId = 0;

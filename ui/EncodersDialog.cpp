@@ -25,6 +25,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTableWidget>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace emolens {
@@ -204,7 +205,16 @@ EncodersDialog::EncodersDialog(Database &db, const QString &workspacePath,
                 &EncodersDialog::updateButtons);
         connect(m_extraction, &FeatureExtractionController::finished, this,
                 &EncodersDialog::reload);
+        connect(m_extraction, &FeatureExtractionController::progress, this,
+                &EncodersDialog::remeasureSoon);
     }
+    m_remeasure = new QTimer(this);
+    m_remeasure->setSingleShot(true);
+    m_remeasure->setInterval(3000);
+    connect(m_remeasure, &QTimer::timeout, this, [this] {
+        measureCache(FeatureCache::defaultRootFor(m_workspacePath), m_measuredIdentities,
+                     m_clipHashes);
+    });
     // Wide enough for a model folder under a home directory without eliding it.
     resize(1080, 400);
     reload();
@@ -216,7 +226,16 @@ void EncodersDialog::reload()
 {
     const QString keepSelected = selectedSource();
     FeatureRepository features(m_db);
-    const int clipCount = CorpusRepository(m_db).utteranceCount();
+    // The clips' audio, by content hash: a clip counts as extracted when its encoder's cache
+    // file is there (the store's embedding alone is not enough: a deleted cache folder leaves it).
+    QList<UtteranceRecord> utterances;
+    CorpusRepository(m_db).utterances(0, &utterances);
+    const int clipCount = int(utterances.size());
+    m_clipCount = clipCount;
+    QStringList clipHashes;
+    clipHashes.reserve(clipCount);
+    for (const UtteranceRecord &u : std::as_const(utterances))
+        clipHashes.append(u.contentHash.toLower());
     const FeatureCache cache(FeatureCache::defaultRootFor(m_workspacePath));
     const QLocale locale;
 
@@ -247,7 +266,6 @@ void EncodersDialog::reload()
     for (int row = 0; row < rows.size(); ++row) {
         const EncoderRecord &e = rows[row];
         const bool isBuiltIn = e.source == kBuiltIn;
-        const int done = e.id != 0 ? int(features.utterancesWithEmbedding(e.id).size()) : 0;
         auto *name = new QTableWidgetItem(e.name);
         name->setData(SourceRole, e.source);
         name->setData(EncoderIdRole, e.id);
@@ -261,8 +279,10 @@ void EncodersDialog::reload()
                                .arg(e.hiddenSize)
                                .arg(e.framesPerSecond));
         m_table->setItem(row, LayersColumn, layers);
-        auto *extracted = new QTableWidgetItem(
-            tr("%1 / %2 clips").arg(locale.toString(done), locale.toString(clipCount)));
+        // Counted with the cache sizes, on a worker thread.
+        auto *extracted = new QTableWidgetItem(tr("counting..."));
+        extracted->setToolTip(tr("Clips whose features are in the cache, of %1 in the workspace")
+                                  .arg(locale.toString(clipCount)));
         m_table->setItem(row, ExtractedColumn, extracted);
         auto *cacheItem = new QTableWidgetItem(tr("..."));
         cacheItem->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
@@ -280,7 +300,9 @@ void EncodersDialog::reload()
     QStringList identities;
     for (const EncoderRecord &e : rows)
         identities.append(e.identity);
-    measureCache(cache.rootDirectory(), identities);
+    m_measuredIdentities = identities;
+    m_clipHashes = clipHashes;
+    measureCache(cache.rootDirectory(), identities, clipHashes);
 
     // The active encoder: the saved one when this workspace lists it (see ExtractionChoice).
     m_activeSource = FeatureExtractionController::activeChoiceFor(m_db).encoder;
@@ -295,37 +317,66 @@ void EncodersDialog::reload()
     updateButtons();
 }
 
-void EncodersDialog::measureCache(const QString &cacheRoot, const QStringList &identities)
+void EncodersDialog::measureCache(const QString &cacheRoot, const QStringList &identities,
+                                  const QStringList &clipHashes)
 {
     const int generation = ++m_cacheGeneration;
+    m_measuring = true;
     // A runner owned by the dialog: closing the dialog cancels it between encoders and joins
     // its thread, so no thread outlives the dialog.
     auto *runner = new JobRunner(this);
-    auto bytes = std::make_shared<QList<qint64>>();
-    connect(runner, &JobRunner::finished, this, [this, runner, generation, bytes] {
+    auto measured = std::make_shared<QList<CacheMeasure>>();
+    connect(runner, &JobRunner::finished, this, [this, runner, generation, measured] {
         runner->deleteLater();
-        showCacheSizes(generation, *bytes);
+        m_measuring = false;
+        showCacheSizes(generation, *measured);
     });
     runner->start(std::make_shared<FunctionJob>(
-        tr("Measure the feature cache"), [cacheRoot, identities, bytes](ProgressSink &progress) {
+        tr("Measure the feature cache"),
+        [cacheRoot, identities, clipHashes, measured](ProgressSink &progress) {
             const FeatureCache cache(cacheRoot);
             for (const QString &identity : identities) {
                 if (progress.isCancelled())
                     return JobResult::cancelled(QString());
-                bytes->append(identity.isEmpty() ? 0 : cache.bytesOnDisk(identity));
+                CacheMeasure m;
+                if (!identity.isEmpty()) {
+                    const FeatureCache::Contents contents = cache.contents(identity);
+                    m.bytes = contents.bytes;
+                    for (const QString &hash : clipHashes)
+                        m.clips += contents.contentHashes.contains(hash) ? 1 : 0;
+                }
+                m.measured = true;
+                measured->append(m);
             }
             return JobResult::succeeded();
         }));
 }
 
-void EncodersDialog::showCacheSizes(int generation, const QList<qint64> &bytes)
+void EncodersDialog::showCacheSizes(int generation, const QList<CacheMeasure> &measured)
 {
-    if (generation != m_cacheGeneration || bytes.size() != m_table->rowCount())
+    if (generation != m_cacheGeneration || measured.size() != m_table->rowCount())
         return;
     const QLocale locale;
-    for (int row = 0; row < m_table->rowCount(); ++row)
+    for (int row = 0; row < m_table->rowCount(); ++row) {
         if (QTableWidgetItem *item = m_table->item(row, CacheColumn))
-            item->setText(bytes[row] > 0 ? locale.toString(bytes[row] / 1e6, 'f', 1) : tr("-"));
+            item->setText(measured[row].bytes > 0
+                              ? locale.toString(measured[row].bytes / 1e6, 'f', 1)
+                              : tr("-"));
+        if (QTableWidgetItem *item = m_table->item(row, ExtractedColumn))
+            item->setText(
+                tr("%1 / %2 clips")
+                    .arg(locale.toString(measured[row].clips), locale.toString(m_clipCount)));
+    }
+    Q_EMIT countsMeasured();
+}
+
+void EncodersDialog::remeasureSoon()
+{
+    // While an extraction runs the counts move: measured again every few seconds, one walk at
+    // a time, so a large cache never has two walks at once.
+    if (m_remeasure->isActive() || m_measuring)
+        return;
+    m_remeasure->start();
 }
 
 int EncodersDialog::rowOf(const QString &source) const

@@ -19,6 +19,7 @@
 
 #include <QDialog>
 #include <QString>
+#include <QStringList>
 #include <memory>
 
 class QAction;
@@ -28,6 +29,7 @@ class QProgressBar;
 class QPushButton;
 class QSpinBox;
 class QTableWidget;
+class QTimer;
 
 namespace emolens {
 
@@ -84,6 +86,8 @@ Q_SIGNALS:
     void encoderAdded(const QString &source);
     void addFailed(const QString &folder, const QString &message);
     void activeEncoderChanged(const QString &source);
+    // The Extracted and Cache columns hold fresh figures (measured on a worker thread).
+    void countsMeasured();
 
 private:
     void chooseFolder();
@@ -95,11 +99,25 @@ private:
     QString selectedSource() const;
     // Sizes the cache folders on a worker thread (a large cache has many files to stat) and
     // fills the Cache column when done; a later reload() makes an earlier answer stale.
-    void measureCache(const QString &cacheRoot, const QStringList &identities);
-    void showCacheSizes(int generation, const QList<qint64> &bytes);
+    // Also counts the clips whose cache file is there (clipHashes: every clip's content hash).
+    void measureCache(const QString &cacheRoot, const QStringList &identities,
+                      const QStringList &clipHashes);
+    struct CacheMeasure
+    {
+        qint64 bytes = 0;
+        int clips = 0;
+        bool measured = false;
+    };
+    void showCacheSizes(int generation, const QList<CacheMeasure> &measured);
+    void remeasureSoon();
 
     Database &m_db;
     int m_cacheGeneration = 0;
+    int m_clipCount = 0;
+    QStringList m_measuredIdentities; // per table row
+    QStringList m_clipHashes;
+    bool m_measuring = false;
+    QTimer *m_remeasure = nullptr;
     QString m_workspacePath;
     FeatureExtractionController *m_extraction = nullptr;
     JobRunner *m_validator = nullptr;

@@ -49,49 +49,9 @@ void ExtractionChoice::save() const
     settings.setValue(kBatchKey, batchSeconds);
 }
 
-namespace {
-
-// The extraction job, plus the count of requested clips that have current embeddings
-// afterwards, taken on the job's own connection so the window does not query the store
-// between the job's commit and its own reload.
-class CountedExtraction final : public Job
-{
-public:
-    explicit CountedExtraction(ExtractFeaturesRequest request) : m_job(std::move(request)) {}
-    QString name() const override { return m_job.name(); }
-    QString cancelEffect() const override { return m_job.cancelEffect(); }
-    JobResult run(ProgressSink &progress) override
-    {
-        const JobResult result = m_job.run(progress);
-        const ExtractFeaturesRequest &request = m_job.request();
-        if (result.outcome == JobOutcome::Failed || m_job.report().encoderId == 0)
-            return result;
-        Database db(request.databasePath);
-        if (db.open()) {
-            const QSet<qint64> done =
-                FeatureRepository(db).utterancesWithEmbedding(m_job.report().encoderId);
-            if (request.utteranceIds.isEmpty()) {
-                m_done = int(done.size());
-            } else {
-                for (qint64 id : request.utteranceIds)
-                    m_done += done.contains(id) ? 1 : 0;
-            }
-        }
-        return result;
-    }
-    const ExtractFeaturesReport &report() const { return m_job.report(); }
-    int done() const { return m_done; }
-
-private:
-    ExtractFeaturesJob m_job;
-    int m_done = 0;
-};
-
-} // namespace
-
 struct FeatureExtractionController::Outcome
 {
-    std::shared_ptr<CountedExtraction> job;
+    std::shared_ptr<ExtractFeaturesJob> job;
 };
 
 FeatureExtractionController::FeatureExtractionController(JobQueue *queue, QWidget *dialogParent,
@@ -149,7 +109,7 @@ bool FeatureExtractionController::start(const QString &workspacePath,
     request.batchSeconds = choice.batchSeconds;
     request.utteranceIds = utteranceIds;
     auto outcome = std::make_shared<Outcome>();
-    outcome->job = std::make_shared<CountedExtraction>(request);
+    outcome->job = std::make_shared<ExtractFeaturesJob>(request);
     m_pending = outcome;
     m_runningName = encoderNameOf(choice.encoder);
     m_jobId = m_queue->submit(outcome->job);
@@ -164,7 +124,6 @@ void FeatureExtractionController::onFinished(const JobResult &result)
     const Status status = result.toStatus();
     m_jobId = 0;
     m_lastReport = m_pending ? m_pending->job->report() : ExtractFeaturesReport();
-    m_lastDone = m_pending ? m_pending->job->done() : 0;
     m_pending.reset();
     const ExtractFeaturesReport &r = m_lastReport;
     const QString name = r.encoderName.isEmpty() ? m_runningName : r.encoderName;
@@ -172,26 +131,8 @@ void FeatureExtractionController::onFinished(const JobResult &result)
         m_lastSummary = tr("Extraction with %1 failed: %2").arg(name, status.error());
     } else if (result.wasCancelled() && !r.cancelled) {
         m_lastSummary = tr("Extraction cancelled before it started");
-    } else if (r.cancelled) {
-        m_lastSummary = tr("Extraction cancelled; %1 of %2 clips done - run it again to continue")
-                            .arg(m_lastDone)
-                            .arg(r.requested);
-    } else if (r.extracted == 0 && r.failed.isEmpty()) {
-        m_lastSummary = tr("Nothing to extract: all %1 clips already have %2 features")
-                            .arg(r.requested)
-                            .arg(name);
     } else {
-        // Real time over the whole job (decoding and writing included): what the user waited.
-        const double speed = r.seconds > 0 ? r.audioSeconds / r.seconds : 0;
-        QString text = tr("Extracted %1 clips with %2 on %3 (%4 s of audio, %5x real time); ")
-                           .arg(r.extracted)
-                           .arg(name, r.device)
-                           .arg(qRound(r.audioSeconds))
-                           .arg(speed, 0, 'f', speed < 10 ? 1 : 0);
-        if (r.alreadyDone > 0)
-            text += tr("%1 already done, ").arg(r.alreadyDone);
-        text += tr("%1 failed").arg(r.failed.size());
-        m_lastSummary = text;
+        m_lastSummary = result.summary; // the job's own counts: see ExtractFeaturesJob::run
     }
     m_runningName.clear();
     present(status);

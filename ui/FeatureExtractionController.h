@@ -64,10 +64,8 @@ public:
     bool isRunning() const;
     void cancel();
 
-    // What the last finished run reported; lastDoneCount() is how many of its requested
-    // utterances have current embeddings for the encoder afterwards.
+    // What the last finished run reported.
     const ExtractFeaturesReport &lastReport() const { return m_lastReport; }
-    int lastDoneCount() const { return m_lastDone; }
     // "Extracted 96 clips with fbank (257 s of audio, 12x real time); 0 failed", or the
     // cancelled / failed variant.
     QString lastSummary() const { return m_lastSummary; }
@@ -95,7 +93,6 @@ private:
     std::shared_ptr<Outcome> m_pending;
     QString m_runningName;
     ExtractFeaturesReport m_lastReport;
-    int m_lastDone = 0;
     QString m_lastSummary;
 };
 

@@ -2,6 +2,8 @@
 
 #include "ImportReportDialog.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QMessageBox>
 
 namespace emolens {
@@ -51,13 +53,18 @@ void ImportController::present(const JobResult &result)
         return;
     }
     const ImportReport &report = m_lastReport;
-    Q_EMIT message(tr("Imported %1: %2 utterances (%3 new), %4 skipped, in %5 s")
-                       .arg(report.corpusName)
-                       .arg(report.imported())
-                       .arg(report.outcome.added)
-                       .arg(report.skipped.size())
-                       .arg(report.seconds, 0, 'f', report.seconds < 10 ? 2 : 1),
-                   10000);
+    // The job's summary names every count that is not zero (new, changed, moved, unchanged);
+    // a single moved file is named here too, more go to the job log.
+    QString text = result.summary;
+    const auto &moved = report.outcome.movedPaths;
+    if (moved.size() == 1)
+        text += tr("; %1 is now %2")
+                    .arg(QFileInfo(moved.first().first).fileName(),
+                         QDir::toNativeSeparators(
+                             QDir(m_lastRequest.rootPath).relativeFilePath(moved.first().second)));
+    else if (!result.details.isEmpty())
+        text += tr(" (View > Job Log lists each file)");
+    Q_EMIT message(text, 30000);
     if (!report.skipped.isEmpty()) {
         if (m_reportDialog)
             m_reportDialog->close();

@@ -12,9 +12,14 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSettings>
 #include <QVBoxLayout>
 
 namespace emolens {
+
+namespace {
+const QString kLastFolderKey = QStringLiteral("import/lastFolder");
+} // namespace
 
 ImportCorpusDialog::ImportCorpusDialog(QWidget *parent) : QDialog(parent)
 {
@@ -42,7 +47,11 @@ ImportCorpusDialog::ImportCorpusDialog(QWidget *parent) : QDialog(parent)
     m_hint->setForegroundRole(QPalette::PlaceholderText);
 
     auto *form = new QFormLayout;
-    form->addRow(tr("&Folder:"), folderRow);
+    // A row whose field is a layout gets no buddy from QFormLayout (and shows the "&"): the
+    // label is made here and points at the line edit.
+    m_folderLabel = new QLabel(tr("&Folder:"), this);
+    m_folderLabel->setBuddy(m_folder);
+    form->addRow(m_folderLabel, folderRow);
     form->addRow(tr("F&ormat:"), m_format);
     form->addRow(QString(), m_hint);
     form->addRow(tr("Label &mapping:"), m_mapping);
@@ -60,7 +69,21 @@ ImportCorpusDialog::ImportCorpusDialog(QWidget *parent) : QDialog(parent)
 
     connect(m_folder, &QLineEdit::textChanged, this, &ImportCorpusDialog::updateFormatHint);
     connect(m_format, &QComboBox::currentIndexChanged, this, &ImportCorpusDialog::updateFormatHint);
+    const QString last = QSettings().value(kLastFolderKey).toString();
+    if (!last.isEmpty() && QFileInfo(last).isDir())
+        setFolder(last);
     updateFormatHint();
+}
+
+QString ImportCorpusDialog::folder() const
+{
+    return QDir::fromNativeSeparators(m_folder->text().trimmed());
+}
+
+void ImportCorpusDialog::accept()
+{
+    QSettings().setValue(kLastFolderKey, QFileInfo(folder()).absoluteFilePath());
+    QDialog::accept();
 }
 
 void ImportCorpusDialog::setFolder(const QString &path)

@@ -1,5 +1,7 @@
 #include "LabelingPanel.h"
 
+#include "ClassColours.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFormLayout>
@@ -25,6 +27,25 @@ constexpr double kConfidenceLevels[] = {0.33, 0.66, 1.0};
 QString formatScaleValue(double value)
 {
     return QString::number(value, 'f', 1);
+}
+
+// A category button: a stripe of the class colour on the left always; filled with the class's
+// tint, outlined in its colour and bold when it is this annotator's category; a dashed outline
+// in the class colour when it is the corpus's own label.
+QString categoryButtonStyle(const QColor &colour, bool mine, bool corpus)
+{
+    const QString c = colour.name();
+    const QString border = mine     ? QStringLiteral("2px solid %1").arg(c)
+                           : corpus ? QStringLiteral("2px dashed %1").arg(c)
+                                    : QStringLiteral("1px solid #c3c8d0");
+    return QStringLiteral("QPushButton { text-align: left; padding: 3px 8px; border: %1; "
+                          "border-left: 7px solid %2; border-radius: 3px; background: %3; "
+                          "font-weight: %4; color: #1d1f23; }"
+                          "QPushButton:hover { background: %5; }"
+                          "QPushButton:disabled { color: #8a8f98; }")
+        .arg(border, c, mine ? classTint(colour).name() : QStringLiteral("#fbfbfc"),
+             mine ? QStringLiteral("bold") : QStringLiteral("normal"),
+             mine ? classTint(colour, 0.36).name() : classTint(colour, 0.10).name());
 }
 
 } // namespace
@@ -137,7 +158,8 @@ LabelingPanel::LabelingPanel(QWidget *parent) : QWidget(parent)
     m_history->header()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
     m_history->header()->setSectionResizeMode(2, QHeaderView::Stretch);
     m_history->header()->setSectionResizeMode(3, QHeaderView::ResizeToContents);
-    m_history->setMinimumHeight(90);
+    // Header and about five rows: enough to see what the last edits did.
+    m_history->setMinimumHeight(m_history->fontMetrics().height() * 7 + 12);
     historyLayout->addWidget(m_history);
 
     editorLayout->addWidget(clipBox);
@@ -204,7 +226,12 @@ void LabelingPanel::showUtterance(const Shown &shown)
     m_updating = true;
     m_shown = shown;
     const UtteranceRecord &u = shown.utterance;
-    m_keyLabel->setText(u.key);
+    // Long keys ("audio/alice/alice_happy_2") wrap at their separators instead of widening
+    // the panel past the dock.
+    QString breakable = u.key;
+    breakable.replace(QLatin1Char('/'), QStringLiteral("/\u200B"));
+    breakable.replace(QLatin1Char('_'), QStringLiteral("_\u200B"));
+    m_keyLabel->setText(breakable);
     m_keyLabel->setToolTip(u.path);
     QStringList details;
     details << tr("Speaker <b>%1</b>").arg(shown.speakerText.toHtmlEscaped());
@@ -250,18 +277,12 @@ void LabelingPanel::rebuildSchemaControls(const LabelSchema &schema)
     m_categoryButtons.clear();
     const int columns = schema.classes.size() > 4 ? 2 : 1;
     for (int i = 0; i < schema.classes.size(); ++i) {
-        const QString key = i < kMaxNumberKeys ? QString::number(i + 1) : QString();
+        // Text, tooltip and look follow the clip: see refreshValueControls().
         auto *button = new QPushButton(m_categoryBox);
-        button->setText(key.isEmpty() ? schema.classes[i]
-                                      : QStringLiteral("%1   %2").arg(key, schema.classes[i]));
         button->setCheckable(true);
         button->setFocusPolicy(Qt::NoFocus);
         button->setMinimumHeight(30);
-        button->setStyleSheet(
-            QStringLiteral("QPushButton { text-align: left; padding-left: 10px; }"));
-        button->setToolTip(
-            key.isEmpty() ? tr("Set the category \"%1\"").arg(schema.classes[i])
-                          : tr("Set the category \"%1\" (key %2)").arg(schema.classes[i], key));
+        button->setStyleSheet(categoryButtonStyle(classColour(schema.classes, i), false, false));
         connect(button, &QPushButton::clicked, this, [this, i] { chooseCategory(i); });
         m_categoryGrid->addWidget(button, i / columns, i % columns);
         m_categoryButtons.append(button);
@@ -314,9 +335,30 @@ void LabelingPanel::refreshValueControls()
 {
     m_updating = true;
     const LabelValue &value = m_shown.myValue;
-    for (int i = 0; i < m_categoryButtons.size(); ++i)
-        m_categoryButtons[i]->setChecked(m_shown.schema.classes.value(i) == value.category &&
-                                         !value.category.isEmpty());
+    for (int i = 0; i < m_categoryButtons.size(); ++i) {
+        const QString name = m_shown.schema.classes.value(i);
+        const bool mine = name == value.category && !value.category.isEmpty();
+        const bool corpus = !m_shown.corpusLabel.isEmpty() && name == m_shown.corpusLabel;
+        QPushButton *button = m_categoryButtons[i];
+        button->setChecked(mine);
+        const QString key = i < kMaxNumberKeys ? QString::number(i + 1) : QString();
+        QString text = key.isEmpty() ? name : QStringLiteral("%1   %2").arg(key, name);
+        if (mine)
+            text += QStringLiteral("   \u2713");
+        if (corpus)
+            text += tr("   (corpus)");
+        button->setText(text);
+        button->setStyleSheet(
+            categoryButtonStyle(classColour(m_shown.schema.classes, i), mine, corpus));
+        button->setProperty("corpusLabel", corpus);
+        QString tip = key.isEmpty() ? tr("Set the category \"%1\"").arg(name)
+                                    : tr("Set the category \"%1\" (key %2)").arg(name, key);
+        if (mine)
+            tip += tr("\nYour category for this clip");
+        if (corpus)
+            tip += tr("\nThe corpus labels this clip \"%1\"").arg(name);
+        button->setToolTip(tip);
+    }
     m_clearButton->setEnabled(!value.category.isEmpty());
     for (ScaleRow &row : m_scaleRows) {
         // My value where I gave one; else the value shown (another person's or the corpus's),

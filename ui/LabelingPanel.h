@@ -60,6 +60,8 @@ public:
     const LabelSchema &schema() const { return m_shown.schema; }
     const LabelValue &myValue() const { return m_shown.myValue; }
     bool autoAdvance() const;
+    // The button of schema().classes[index] (null out of range), for tests and screenshots.
+    QPushButton *categoryButton(int index) const { return m_categoryButtons.value(index); }
 
 public Q_SLOTS:
     // index into schema().classes; out of range does nothing.

@@ -5,10 +5,12 @@
 #include "CorpusTreeModel.h"
 #include "EmptyStatePanel.h"
 #include "EncodersDialog.h"
+#include "ExportDialog.h"
 #include "FeatureExtractionController.h"
 #include "ImportController.h"
 #include "ImportCorpusDialog.h"
 #include "ImportReportDialog.h"
+#include "JobLogView.h"
 #include "JobStatusArea.h"
 #include "LabelingController.h"
 #include "LabelingDesk.h"
@@ -19,6 +21,8 @@
 #include "UtteranceFilterModel.h"
 #include "UtteranceTableModel.h"
 #include "WorkspaceSession.h"
+#include "jobs/ExportJob.h"
+#include "jobs/JobLog.h"
 #include "jobs/JobQueue.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
@@ -45,10 +49,13 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QScreen>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTableView>
 #include <QToolButton>
@@ -61,6 +68,14 @@ namespace emolens {
 namespace {
 
 const QString kWorkspaceSuffix = QStringLiteral("emolens");
+
+// Where the job log is kept: the application's data folder (per organisation and application
+// name, so tests keep theirs apart from the user's).
+QString jobLogPath()
+{
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    return dir.isEmpty() ? QString() : QDir(dir).filePath(QStringLiteral("jobs.json"));
+}
 
 } // namespace
 
@@ -85,9 +100,15 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_session, &WorkspaceSession::closed, this, &MainWindow::onWorkspaceClosed);
     connect(m_session, &WorkspaceSession::opened, this, &MainWindow::onWorkspaceOpened);
     m_jobs = new JobQueue(this);
+    m_jobLog = new JobLog(jobLogPath(), this);
+    m_jobLog->watch(m_jobs);
     connect(m_jobs, &JobQueue::idle, this, &MainWindow::onJobsIdle);
     connect(m_jobs, &JobQueue::jobStarted, this, [this] { updateActions(); });
-    connect(m_jobs, &JobQueue::jobFinished, this, [this] { updateActions(); });
+    connect(m_jobs, &JobQueue::jobFinished, this, [this](int id, const JobResult &result) {
+        if (id != 0 && id == m_exportJobId)
+            onExportFinished(result);
+        updateActions();
+    });
     m_import = new ImportController(m_jobs, this, this);
     connect(m_import, &ImportController::message, statusBar(), &QStatusBar::showMessage);
     connect(m_import, &ImportController::finished, this, &MainWindow::onImportFinished);
@@ -103,6 +124,9 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     createDocks();
     createMenus();
     createStatusBar();
+    // The layout as built, before any saved one: what View > Reset Layout goes back to.
+    m_defaultState = saveState();
+    m_defaultTableHeader = m_table->horizontalHeader()->saveState();
     restoreSettings();
     updatePage();
     updateTitle();
@@ -133,6 +157,16 @@ void MainWindow::createActions()
     m_importAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
     m_importAction->setToolTip(tr("Import a corpus folder into this workspace"));
     connect(m_importAction, &QAction::triggered, this, [this] { showImportDialog(); });
+    m_exportAction = new QAction(tr("&Export Labels..."), this);
+    m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_X));
+    m_exportAction->setToolTip(
+        tr("Write the clips with their labels as CSV, JSON Lines, Praat TextGrid, ELAN or "
+           "Audacity labels"));
+    connect(m_exportAction, &QAction::triggered, this, &MainWindow::showExportDialog);
+    m_resetLayoutAction = new QAction(tr("&Reset Layout"), this);
+    m_resetLayoutAction->setToolTip(
+        tr("Put the panels back where they start, sized for this window"));
+    connect(m_resetLayoutAction, &QAction::triggered, this, &MainWindow::resetLayout);
     m_closeAction = new QAction(tr("&Close Workspace"), this);
     m_closeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_W));
     connect(m_closeAction, &QAction::triggered, this, [this] {
@@ -224,17 +258,7 @@ void MainWindow::createCentralArea()
     header->setHighlightSections(false);
     header->setStretchLastSection(true);
     header->setSectionResizeMode(QHeaderView::Interactive);
-    // Widths from the font, so the columns fit a 1400 px window without a horizontal scroll.
-    const QFontMetrics metrics = m_table->fontMetrics();
-    auto widthFor = [&metrics](const char *sample) {
-        return metrics.horizontalAdvance(QLatin1String(sample)) + 24;
-    };
-    header->resizeSection(UtteranceTableModel::KeyColumn, widthFor("Ses01F_impro01_F000__"));
-    header->resizeSection(UtteranceTableModel::LabelColumn, widthFor("frustrated"));
-    header->resizeSection(UtteranceTableModel::SpeakerColumn, widthFor("Ses01F_"));
-    header->resizeSection(UtteranceTableModel::GenderColumn, widthFor("female"));
-    header->resizeSection(UtteranceTableModel::DurationColumn, widthFor("Duration (s)"));
-    header->resizeSection(UtteranceTableModel::LabeledByColumn, widthFor("corpus:Demo corpus_"));
+    fitTableColumns();
     m_navigator = new ClipNavigator(m_table, m_tableModel, m_filterModel, this);
     connect(m_navigator, &ClipNavigator::currentChanged, this, &MainWindow::showUtterance);
 
@@ -250,6 +274,8 @@ void MainWindow::createCentralArea()
     connect(m_clipView, &ClipView::seekRequested, m_player, &PlayerBar::seek);
     connect(m_clipView, &ClipView::selectionChanged, m_player, &PlayerBar::setSelection);
     connect(m_player, &PlayerBar::cursorMoved, m_clipView, &ClipView::setCursorSeconds);
+    connect(m_player, &PlayerBar::notice, this,
+            [this](const QString &text) { statusBar()->showMessage(text, 15000); });
     connect(m_clipView, &ClipView::loadFailed, this,
             [this](const QString &message) { statusBar()->showMessage(message, 8000); });
     connect(m_zoomInAction, &QAction::triggered, m_clipView, &ClipView::zoomIn);
@@ -296,6 +322,7 @@ void MainWindow::createDocks()
     m_treeDock->setObjectName(QStringLiteral("corpusDock"));
     m_treeDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable);
     m_treeDock->setWidget(m_tree);
+    m_tree->setMinimumWidth(150);
     addDockWidget(Qt::LeftDockWidgetArea, m_treeDock);
 
     m_labelingPanel = new LabelingPanel;
@@ -326,13 +353,89 @@ void MainWindow::createDocks()
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
     scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    // Never narrower than the panel's own minimum (plus the vertical scroll bar): a narrower
+    // dock would cut the buttons off with no way to reach them. Height scrolls instead.
+    scroll->setMinimumWidth(
+        std::max(m_labelingPanel->minimumWidth(), m_labelingPanel->minimumSizeHint().width()) +
+        scroll->verticalScrollBar()->sizeHint().width() + 2);
 
     m_labelDock = new QDockWidget(tr("Labeling"), this);
     m_labelDock->setObjectName(QStringLiteral("labelingDock"));
     m_labelDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable);
     m_labelDock->setWidget(scroll);
     addDockWidget(Qt::RightDockWidgetArea, m_labelDock);
-    resizeDocks({m_treeDock, m_labelDock}, {260, 340}, Qt::Horizontal);
+
+    m_jobLogView = new JobLogView(m_jobLog);
+    m_jobLogDock = new QDockWidget(tr("Job Log"), this);
+    m_jobLogDock->setObjectName(QStringLiteral("jobLogDock"));
+    m_jobLogDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable |
+                              QDockWidget::DockWidgetFloatable);
+    m_jobLogDock->setWidget(m_jobLogView);
+    addDockWidget(Qt::BottomDockWidgetArea, m_jobLogDock);
+    m_jobLogDock->hide();
+    sizeDocksFor(width());
+}
+
+void MainWindow::sizeDocksFor(int windowWidth)
+{
+    // Side panels in proportion to the window, within what each needs and what is useful, so
+    // the table keeps most of a small window.
+    const int tree = std::clamp(windowWidth * 17 / 100, 190, 260);
+    const int labeling =
+        std::clamp(windowWidth * 26 / 100, m_labelDock->minimumSizeHint().width(), 360);
+    resizeDocks({m_treeDock, m_labelDock}, {tree, labeling}, Qt::Horizontal);
+    resizeDocks({m_jobLogDock}, {180}, Qt::Vertical);
+}
+
+void MainWindow::fitTableColumns()
+{
+    // The font's widths, then the key and "labeled by" columns give way (down to a floor) when
+    // the table is narrower than the columns: every column stays on screen.
+    QHeaderView *header = m_table->horizontalHeader();
+    const QFontMetrics metrics = m_table->fontMetrics();
+    auto widthFor = [&metrics](const char *sample) {
+        return metrics.horizontalAdvance(QLatin1String(sample)) + 24;
+    };
+    header->resizeSection(UtteranceTableModel::KeyColumn, widthFor("Ses01F_impro01_F000__"));
+    header->resizeSection(UtteranceTableModel::LabelColumn, widthFor("frustrated"));
+    header->resizeSection(UtteranceTableModel::SpeakerColumn, widthFor("Ses01F_"));
+    header->resizeSection(UtteranceTableModel::GenderColumn, widthFor("female"));
+    header->resizeSection(UtteranceTableModel::DurationColumn, widthFor("Duration (s)"));
+    header->resizeSection(UtteranceTableModel::LabeledByColumn, widthFor("corpus:Demo corpus_"));
+    // Before the window is shown the table has no width of its own yet.
+    const int available = m_table->isVisible() ? m_table->viewport()->width() : 0;
+    if (available <= 0)
+        return;
+    int total = 0;
+    for (int c = 0; c < header->count(); ++c)
+        total += header->isSectionHidden(c) ? 0 : header->sectionSize(c);
+    int excess = total - available;
+    for (int column :
+         {int(UtteranceTableModel::LabeledByColumn), int(UtteranceTableModel::KeyColumn)}) {
+        if (excess <= 0)
+            break;
+        const int floor =
+            column == UtteranceTableModel::KeyColumn ? widthFor("Ses01F_imp") : widthFor("corpus_");
+        const int give = std::min(excess, std::max(0, header->sectionSize(column) - floor));
+        header->resizeSection(column, header->sectionSize(column) - give);
+        excess -= give;
+    }
+}
+
+void MainWindow::resetLayout()
+{
+    restoreState(m_defaultState);
+    m_table->horizontalHeader()->restoreState(m_defaultTableHeader);
+    const bool browsing = db() && m_tableModel->rowCount() > 0;
+    m_treeDock->setVisible(browsing);
+    m_labelDock->setVisible(browsing);
+    m_jobLogDock->hide();
+    sizeDocksFor(width());
+    const int height = m_centreSplitter->height();
+    m_centreSplitter->setSizes({height * 45 / 100, height - height * 45 / 100});
+    // After the docks have their sizes, the table knows its width.
+    QMetaObject::invokeMethod(this, &MainWindow::fitTableColumns, Qt::QueuedConnection);
+    statusBar()->showMessage(tr("The panels are back where they start"), 4000);
 }
 
 void MainWindow::createMenus()
@@ -343,6 +446,7 @@ void MainWindow::createMenus()
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     file->addSeparator();
     file->addAction(m_importAction);
+    file->addAction(m_exportAction);
     file->addSeparator();
     file->addAction(m_closeAction);
     file->addAction(m_quitAction);
@@ -366,6 +470,14 @@ void MainWindow::createMenus()
     labelToggle->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L));
     view->addAction(treeToggle);
     view->addAction(labelToggle);
+    QAction *logToggle = m_jobLogDock->toggleViewAction();
+    logToggle->setText(tr("&Job Log"));
+    logToggle->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_J));
+    logToggle->setToolTip(tr("Every import, extraction and export: when, how it ended, what it "
+                             "skipped"));
+    view->addAction(logToggle);
+    view->addSeparator();
+    view->addAction(m_resetLayoutAction);
 
     QMenu *playback = menuBar()->addMenu(tr("&Playback"));
     playback->addAction(m_player->playPauseAction());
@@ -413,18 +525,61 @@ void MainWindow::createStatusBar()
 void MainWindow::restoreSettings()
 {
     QSettings settings;
-    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
-        resize(1400, 900);
-    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
-    m_centreSplitter->restoreState(
-        settings.value(QStringLiteral("window/centreSplitter")).toByteArray());
-    m_table->horizontalHeader()->restoreState(
-        settings.value(QStringLiteral("window/tableHeader")).toByteArray());
+    // A saved layout is restored only when it fits this screen and gives every panel its
+    // minimum; otherwise (another monitor, a layout squeezed by hand) the window starts with
+    // the default layout sized for the screen.
+    const QRect screen = this->screen() ? this->screen()->availableGeometry() : QRect();
+    const bool restored =
+        restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()) &&
+        (screen.isEmpty() || (width() <= screen.width() && height() <= screen.height())) &&
+        restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    if (!restored) {
+        restoreState(m_defaultState);
+        QSize size(1400, 900);
+        if (!screen.isEmpty())
+            size = size.boundedTo(screen.size() * 0.92);
+        resize(size);
+        sizeDocksFor(size.width());
+        m_fitColumnsOnShow = true;
+    } else {
+        m_centreSplitter->restoreState(
+            settings.value(QStringLiteral("window/centreSplitter")).toByteArray());
+        if (!m_table->horizontalHeader()->restoreState(
+                settings.value(QStringLiteral("window/tableHeader")).toByteArray()))
+            m_fitColumnsOnShow = true;
+    }
     const bool autoAdvance = settings.value(QStringLiteral("labeling/autoAdvance"), false).toBool();
     m_autoAdvanceAction->setChecked(autoAdvance);
     m_labelingPanel->setAutoAdvance(autoAdvance);
     m_labelingPanel->setAnnotatorName(m_labeling->annotatorName());
     m_filterBar->setAnnotator(m_labeling->annotatorName());
+}
+
+bool MainWindow::layoutFits() const
+{
+    // Qt keeps each dock at its minimum width; what a squeezed layout can still lose is the
+    // centre, the table and the clip.
+    return centralWidget()->width() >= kMinimumCentreWidth;
+}
+
+void MainWindow::showEvent(QShowEvent *event)
+{
+    QMainWindow::showEvent(event);
+    if (m_firstShow) {
+        m_firstShow = false;
+        // Once the layout has given every part its size: a restored layout that leaves the
+        // centre too little room is replaced by the default one, and columns fit the table.
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                if (!layoutFits())
+                    resetLayout();
+                else if (m_fitColumnsOnShow)
+                    fitTableColumns();
+                m_fitColumnsOnShow = false;
+            },
+            Qt::QueuedConnection);
+    }
 }
 
 void MainWindow::saveSettings()
@@ -484,6 +639,7 @@ void MainWindow::onWorkspaceClosing()
 
 void MainWindow::onWorkspaceClosed()
 {
+    m_jobLog->setWorkspace(QString());
     m_player->clear();
     m_clipView->clearClip();
     m_labelingPanel->clearUtterance();
@@ -500,6 +656,7 @@ void MainWindow::onWorkspaceClosed()
 
 void MainWindow::onWorkspaceOpened(const QString &path)
 {
+    m_jobLog->setWorkspace(path);
     m_labeling->setWorkspace(m_session->database());
     rebuildRecentMenu();
     reloadFromStore();
@@ -666,6 +823,67 @@ void MainWindow::onImportFinished(const JobResult &result)
             m_navigator->move(0);
     }
     Q_EMIT importFinished(result.toStatus());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export
+
+void MainWindow::showExportDialog()
+{
+    if (!db())
+        return;
+    if (isBusy()) {
+        statusBar()->showMessage(
+            tr("%1 is running; export when it has finished").arg(m_jobs->runningName()), 6000);
+        return;
+    }
+    QList<CorpusRecord> corpora;
+    if (auto st = CorpusRepository(*db()).corpora(&corpora); !st) {
+        QMessageBox::warning(this, tr("Export Labels"), st.error());
+        return;
+    }
+    // The corpus chosen in the tree (or one of its speakers or clips) is offered first.
+    const qint64 corpusInTree =
+        m_tree->currentIndex().data(CorpusTreeModel::CorpusIdRole).toLongLong();
+    auto *dialog = new ExportDialog(corpora, corpusInTree, m_session->path(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] { startExport(dialog->request()); });
+    m_exportDialog = dialog;
+    dialog->open();
+}
+
+ExportDialog *MainWindow::exportDialog() const
+{
+    return m_exportDialog.data();
+}
+
+bool MainWindow::startExport(const ExportRequest &request)
+{
+    if (!db() || isBusy() || m_exportJobId != 0)
+        return false;
+    m_exportJob = std::make_shared<ExportJob>(ExportJobRequest{m_session->path(), request});
+    m_exportJobId = m_jobs->submit(m_exportJob);
+    updateActions();
+    return m_exportJobId != 0;
+}
+
+void MainWindow::onExportFinished(const JobResult &result)
+{
+    m_exportJobId = 0;
+    m_exportJob.reset();
+    updateActions();
+    statusBar()->showMessage(result.summary, 30000);
+    if (!result.wasCancelled()) {
+        auto *box = new QMessageBox(
+            result.ok() ? QMessageBox::Information : QMessageBox::Warning, tr("Export Labels"),
+            result.ok() ? tr("The export is written.") : tr("The export failed."), QMessageBox::Ok,
+            this);
+        box->setInformativeText(result.summary);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setObjectName(QStringLiteral("exportReport"));
+        box->open();
+    }
+    Q_EMIT exportFinished(result);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -845,6 +1063,7 @@ void MainWindow::updateActions()
     m_newAction->setEnabled(!busy);
     m_openAction->setEnabled(!busy);
     m_importAction->setEnabled(open && !busy);
+    m_exportAction->setEnabled(open && !busy && m_tableModel->rowCount() > 0);
     m_closeAction->setEnabled(open && !busy);
     m_extractAction->setEnabled(open && !busy);
     m_extractShownAction->setEnabled(open && !busy && rowsShown);

@@ -17,6 +17,7 @@
 #include "corpus/CorpusImporter.h"
 #include "store/Records.h"
 
+#include <QByteArray>
 #include <QHash>
 #include <QMainWindow>
 #include <QPointer>
@@ -44,6 +45,11 @@ class CorpusTreeModel;
 class Database;
 class EmptyStatePanel;
 class EncodersDialog;
+class ExportDialog;
+class ExportJob;
+class JobLog;
+class JobLogView;
+struct ExportRequest;
 class FeatureExtractionController;
 class ImportReportDialog;
 class ImportController;
@@ -113,6 +119,25 @@ public:
     // The report of the last import, while it is open (it only opens when files were skipped).
     ImportReportDialog *importReportDialog() const;
 
+    // File > Export Labels: opens the dialog; the export runs as a job (one at a time).
+    void showExportDialog();
+    bool startExport(const ExportRequest &request);
+    bool isExporting() const { return m_exportJobId != 0; }
+    ExportDialog *exportDialog() const;
+    QAction *exportAction() const { return m_exportAction; }
+    // Every job this window ran, also in earlier sessions (View > Job Log).
+    JobLog *jobLog() const { return m_jobLog; }
+    JobLogView *jobLogView() const { return m_jobLogView; }
+    QDockWidget *jobLogDock() const { return m_jobLogDock; }
+    QDockWidget *labelingDock() const { return m_labelDock; }
+    QDockWidget *corpusDock() const { return m_treeDock; }
+    // View > Reset Layout: the panels where they start, sized for the window.
+    void resetLayout();
+    QAction *resetLayoutAction() const { return m_resetLayoutAction; }
+    // The narrowest centre (table and clip) a layout may leave: a restored layout that leaves
+    // less is replaced by the default one.
+    static constexpr int kMinimumCentreWidth = 360;
+
     // The utterance the clip view and labeling panel show (0: none).
     qint64 currentUtteranceId() const;
     bool selectUtterance(qint64 utteranceId);
@@ -136,10 +161,12 @@ Q_SIGNALS:
     void workspaceOpened(const QString &path);
     void importFinished(const emolens::Status &status);
     void extractionFinished(const emolens::Status &status);
+    void exportFinished(const emolens::JobResult &result);
     void currentUtteranceChanged(qint64 utteranceId);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    void showEvent(QShowEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
 
@@ -151,6 +178,10 @@ private:
     void createStatusBar();
     void restoreSettings();
     void saveSettings();
+    void sizeDocksFor(int windowWidth);
+    void fitTableColumns();
+    bool layoutFits() const;
+    void onExportFinished(const JobResult &result);
 
     void newWorkspace();
     void chooseWorkspace();
@@ -190,6 +221,10 @@ private:
 
     // Jobs
     JobQueue *m_jobs = nullptr;
+    JobLog *m_jobLog = nullptr;
+    int m_exportJobId = 0;
+    std::shared_ptr<ExportJob> m_exportJob;
+    QPointer<ExportDialog> m_exportDialog;
     bool m_closeWhenIdle = false;
 
     // Labeling
@@ -221,6 +256,12 @@ private:
     LabelingPanel *m_labelingPanel = nullptr;
     QDockWidget *m_treeDock = nullptr;
     QDockWidget *m_labelDock = nullptr;
+    QDockWidget *m_jobLogDock = nullptr;
+    JobLogView *m_jobLogView = nullptr;
+    QByteArray m_defaultState;
+    QByteArray m_defaultTableHeader;
+    bool m_firstShow = true;
+    bool m_fitColumnsOnShow = false;
 
     // Status bar
     QLabel *m_pathLabel = nullptr;
@@ -232,6 +273,8 @@ private:
     QAction *m_openAction = nullptr;
     QAction *m_importAction = nullptr;
     QAction *m_closeAction = nullptr;
+    QAction *m_exportAction = nullptr;
+    QAction *m_resetLayoutAction = nullptr;
     QAction *m_extractAction = nullptr;
     QAction *m_extractShownAction = nullptr;
     QAction *m_encodersAction = nullptr;

@@ -1,10 +1,12 @@
 #include "PlayerBar.h"
 
 #include <QAction>
+#include <QAudioDevice>
 #include <QAudioOutput>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMediaDevices>
 #include <QMediaPlayer>
 #include <QStyle>
 #include <QTimer>
@@ -46,6 +48,7 @@ PlayerBar::PlayerBar(QWidget *parent) : QWidget(parent)
     m_faster->setShortcut(Qt::Key_BracketRight);
     m_slower = new QAction(tr("S&lower"), this);
     m_slower->setShortcut(Qt::Key_BracketLeft);
+    connect(m_loop, &QAction::triggered, this, [this] { m_loopFromSelection = false; });
     connect(m_playPause, &QAction::triggered, this, &PlayerBar::togglePlayPause);
     connect(m_stop, &QAction::triggered, this, &PlayerBar::stop);
     connect(m_faster, &QAction::triggered, this, [this] { stepSpeed(+1); });
@@ -87,6 +90,13 @@ PlayerBar::PlayerBar(QWidget *parent) : QWidget(parent)
     layout->addSpacing(12);
     layout->addWidget(new QLabel(tr("Speed"), this));
     layout->addWidget(m_speed);
+    m_noSound = new QLabel(tr("No sound device"), this);
+    m_noSound->setToolTip(tr("No audio output was found: the cursor and the loop run, silently. "
+                             "Connect a sound device and restart EmoLens to hear the clips."));
+    m_noSound->setStyleSheet(QStringLiteral("QLabel { color: #9a5b00; }"));
+    m_noSound->hide();
+    layout->addSpacing(12);
+    layout->addWidget(m_noSound);
     layout->addStretch(1);
     layout->addWidget(m_readout);
 
@@ -140,6 +150,8 @@ void PlayerBar::setClip(const QString &path, double durationSeconds)
     m_player->stop();
     m_path = path;
     m_durationSeconds = durationSeconds;
+    if (m_selectionEnd > m_selectionStart)
+        followClearedSelection();
     m_selectionStart = m_selectionEnd = 0;
     m_player->setSource(QUrl::fromLocalFile(path));
     m_anchorSeconds = 0;
@@ -173,10 +185,21 @@ void PlayerBar::togglePlayPause()
         play();
 }
 
+bool PlayerBar::hasAudioOutput()
+{
+    return !QMediaDevices::audioOutputs().isEmpty();
+}
+
 void PlayerBar::play()
 {
     if (!m_player || m_path.isEmpty())
         return;
+    if (!m_toldNoSound && !hasAudioOutput()) {
+        m_toldNoSound = true;
+        m_noSound->show();
+        Q_EMIT notice(tr("No audio output device was found: clips play silently (the cursor "
+                         "and the loop still run)"));
+    }
     const bool region = m_selectionEnd > m_selectionStart;
     // Starting outside the looped region (or at the very end) starts from its beginning.
     if (m_loop->isChecked() && region &&
@@ -215,8 +238,23 @@ void PlayerBar::seek(double seconds)
 
 void PlayerBar::setSelection(double startSeconds, double endSeconds)
 {
+    const bool hadRegion = m_selectionEnd > m_selectionStart;
     m_selectionStart = startSeconds;
     m_selectionEnd = std::max(startSeconds, endSeconds);
+    const bool region = m_selectionEnd > m_selectionStart;
+    if (region && !hadRegion && !m_loop->isChecked()) {
+        m_loop->setChecked(true);
+        m_loopFromSelection = true;
+    } else if (!region && hadRegion) {
+        followClearedSelection();
+    }
+}
+
+void PlayerBar::followClearedSelection()
+{
+    if (m_loopFromSelection)
+        m_loop->setChecked(false);
+    m_loopFromSelection = false;
 }
 
 void PlayerBar::onPlayerPosition(qint64 positionMs)

@@ -5,7 +5,11 @@
 // 30 ms timer, so the line in the clip view glides instead of jumping.
 //
 // The media player is created on the first setClip(); without an audio device (offscreen
-// tests, headless machines) the bar still works as a cursor and simply makes no sound.
+// tests, headless machines) the bar still works as a cursor, says so once (notice()) and shows
+// "No sound" beside the buttons.
+//
+// Loop follows the selection: selecting a region switches Loop on, clearing it (or going to
+// another clip) switches it off again; Loop switched on by hand, for the whole clip, stays.
 // Owns its actions (Space, Stop, L) so the main window can put them in its menus.
 // GUI thread only.
 
@@ -51,8 +55,13 @@ public Q_SLOTS:
     // The region that "Loop selection" repeats; end <= start means none.
     void setSelection(double startSeconds, double endSeconds);
 
+    // False when the system has no audio output: Play still runs the cursor and the loop.
+    static bool hasAudioOutput();
+
 Q_SIGNALS:
     void cursorMoved(double seconds);
+    // Something the user should know once, e.g. that there is no sound device.
+    void notice(const QString &text);
 
 private:
     void ensurePlayer();
@@ -62,6 +71,7 @@ private:
     void moveCursor(double seconds);
     void updateReadout();
     void stepSpeed(int delta);
+    void followClearedSelection();
 
     QMediaPlayer *m_player = nullptr;
     QAudioOutput *m_audioOutput = nullptr;
@@ -82,6 +92,9 @@ private:
     double m_selectionStart = 0;
     double m_selectionEnd = 0;
     bool m_playing = false;
+    bool m_loopFromSelection = false; // Loop was switched on by a selection, and follows it
+    bool m_toldNoSound = false;
+    QLabel *m_noSound = nullptr;
 };
 
 } // namespace emolens

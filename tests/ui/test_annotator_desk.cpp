@@ -1,0 +1,462 @@
+// The annotator's desk, offscreen, as a user drives it: the category buttons mark this
+// annotator's category and the corpus's own label at a glance (in the class colours); a drag
+// on the waveform shows the selection's start, end and length and switches Loop on, clearing
+// it switches Loop off; Play without a sound device says so once and the cursor still runs;
+// the panels keep their minimum sizes through a small window, a saved layout that does not fit
+// the screen is not restored, and View > Reset Layout brings the default back; the Import
+// dialog names its folder field and remembers the last folder; a re-import after a rename
+// names the moved file; File > Export writes the labels and reports what it wrote; the job log
+// keeps every job with its details. Settings go to a test-only organisation.
+
+#include "ClassColours.h"
+#include "ClipView.h"
+#include "ExportDialog.h"
+#include "ImportCorpusDialog.h"
+#include "JobLogView.h"
+#include "LabelingController.h"
+#include "LabelingPanel.h"
+#include "MainWindow.h"
+#include "PlayerBar.h"
+#include "TestPaths.h"
+#include "UtteranceTableModel.h"
+#include "WaveformView.h"
+#include "WindowJobs.h"
+#include "jobs/JobLog.h"
+#include "jobs/JobQueue.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QDirIterator>
+#include <QDockWidget>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QScreen>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStatusBar>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeWidget>
+
+using namespace emolens;
+
+namespace {
+
+const QString kAnnotator = QStringLiteral("Desk Tester");
+
+// Copies a folder tree (the generated corpora are shared by the suites; tests that rename
+// files work on a copy).
+bool copyTree(const QString &relativeFrom, const QString &to)
+{
+    const QString from = QFileInfo(relativeFrom).absoluteFilePath();
+    int copied = 0;
+    QDirIterator it(from, QDir::Files | QDir::AllDirs | QDir::NoDotAndDotDot,
+                    QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString source = it.next();
+        if (it.fileInfo().isDir())
+            continue;
+        ++copied;
+        const QString target = QDir(to).filePath(QDir(from).relativeFilePath(source));
+        if (!QDir().mkpath(QFileInfo(target).absolutePath()) || !QFile::copy(source, target))
+            return false;
+    }
+    return copied > 0;
+}
+
+void settle()
+{
+    for (int i = 0; i < 5; ++i) {
+        QApplication::processEvents();
+        QTest::qWait(20);
+    }
+}
+
+// The colour in the middle of the button's right half (past the text), as drawn.
+QColor drawnFill(QWidget *button)
+{
+    const QImage image = button->grab().toImage();
+    return image.pixelColor(image.width() * 4 / 5, image.height() / 2);
+}
+
+bool near(const QColor &a, const QColor &b)
+{
+    return std::abs(a.red() - b.red()) <= 6 && std::abs(a.green() - b.green()) <= 6 &&
+           std::abs(a.blue() - b.blue()) <= 6;
+}
+
+// True when the widget lies inside the dock's width (nothing cut off to the right).
+bool insideHorizontally(QWidget *widget, QWidget *dock)
+{
+    const QPoint topLeft = widget->mapTo(dock, QPoint(0, 0));
+    return topLeft.x() >= 0 && topLeft.x() + widget->width() <= dock->width();
+}
+
+QMessageBox *visibleMessageBox(QWidget *parent)
+{
+    for (QMessageBox *box : parent->findChildren<QMessageBox *>())
+        if (box->isVisible())
+            return box;
+    return nullptr;
+}
+
+} // namespace
+
+class TestAnnotatorDesk : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void categoryButtonsMarkMineAndTheCorpusLabel();
+    void selectionShowsItsSpanAndLoopFollowsIt();
+    void playWithoutASoundDeviceSaysSoOnce();
+    void panelsKeepTheirMinimumThroughASmallWindow();
+    void layoutThatDoesNotFitTheScreenIsNotRestored();
+    void importDialogNamesItsFieldAndRemembersTheFolder();
+    void reimportAfterARenameNamesTheMovedFile();
+    void exportFromTheWindowReportsWhatItWrote();
+
+private:
+    QString workspace(const QString &name) const { return m_scratch.filePath(name); }
+    QTemporaryDir m_scratch;
+};
+
+void TestAnnotatorDesk::initTestCase()
+{
+    QCoreApplication::setOrganizationName(QStringLiteral("EmoLensTests"));
+    QCoreApplication::setApplicationName(QStringLiteral("test_annotator_desk"));
+    QSettings settings;
+    settings.clear();
+    settings.setValue(QStringLiteral("annotator/name"), kAnnotator);
+    QVERIFY(m_scratch.isValid());
+    QVERIFY2(QFileInfo(test::corpus(QStringLiteral("generic-csv"))).isDir(),
+             "EMOLENS_TEST_CORPORA is not set or has no generic-csv (run ctest)");
+}
+
+void TestAnnotatorDesk::categoryButtonsMarkMineAndTheCorpusLabel()
+{
+    MainWindow window;
+    QVERIFY(test::labelingFromFirstClip(window, workspace(QStringLiteral("buttons.emolens")),
+                                        test::corpus(QStringLiteral("generic-csv"))));
+    LabelingPanel *panel = window.labelingPanel();
+    const QStringList classes = panel->schema().classes;
+    QVERIFY(classes.size() >= 3);
+    // The button of the clip's own label, as the corpus gives it.
+    int corpusIndex = -1;
+    for (int i = 0; i < classes.size(); ++i)
+        if (panel->categoryButton(i)->property("corpusLabel").toBool())
+            corpusIndex = i;
+    QVERIFY2(corpusIndex >= 0, "the first clip of generic-csv has a corpus label");
+    for (int i = 0; i < classes.size(); ++i) {
+        QPushButton *button = panel->categoryButton(i);
+        QCOMPARE(button->text().contains(QLatin1String("(corpus)")), i == corpusIndex);
+        QVERIFY(!button->isChecked());
+        // Unchecked buttons are drawn on the plain background, whatever their class.
+        QVERIFY2(near(drawnFill(button), QColor(0xfbfbfc)), qPrintable(drawnFill(button).name()));
+    }
+
+    // A number key for another class: that button is filled with its class colour's tint,
+    // bold and ticked; the corpus's button keeps its mark.
+    const int mine = corpusIndex == 0 ? 1 : 0;
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key(Qt::Key_1 + mine));
+    QCOMPARE(window.labeling()->myValue(window.currentUtteranceId()).category, classes[mine]);
+    QPushButton *chosen = panel->categoryButton(mine);
+    QVERIFY(chosen->isChecked());
+    QVERIFY2(chosen->text().endsWith(QStringLiteral("\u2713")), qPrintable(chosen->text()));
+    const QColor expected = classTint(classColour(classes, mine));
+    QVERIFY2(near(drawnFill(chosen), expected),
+             qPrintable(drawnFill(chosen).name() + " != " + expected.name()));
+    QVERIFY(panel->categoryButton(corpusIndex)->text().contains(QLatin1String("(corpus)")));
+    QVERIFY(!panel->categoryButton(corpusIndex)->isChecked());
+
+    // Classes have distinct colours.
+    QSet<QRgb> colours;
+    for (int i = 0; i < classes.size(); ++i)
+        colours.insert(classColour(classes, i).rgb());
+    QCOMPARE(int(colours.size()), int(classes.size()));
+    QTRY_COMPARE(window.labeling()->unsavedCount(), 0);
+}
+
+void TestAnnotatorDesk::selectionShowsItsSpanAndLoopFollowsIt()
+{
+    MainWindow window;
+    QVERIFY(test::labelingFromFirstClip(window, workspace(QStringLiteral("selection.emolens")),
+                                        test::corpus(QStringLiteral("generic-csv"))));
+    ClipView *clip = window.clipView();
+    QTRY_VERIFY(clip->clip() != nullptr);
+    QLabel *label = clip->selectionLabel();
+    QAction *loop = window.playerBar()->loopAction();
+    QVERIFY(!label->isVisible());
+    QVERIFY(!loop->isChecked());
+
+    // Drag across the middle of the waveform.
+    WaveformView *wave = clip->waveformView();
+    const int y = wave->height() / 2;
+    QTest::mousePress(wave, Qt::LeftButton, Qt::NoModifier, QPoint(wave->width() / 4, y));
+    QTest::mouseMove(wave, QPoint(wave->width() / 3, y));
+    QTest::mouseMove(wave, QPoint(wave->width() / 2, y));
+    QTest::mouseRelease(wave, Qt::LeftButton, Qt::NoModifier, QPoint(wave->width() / 2, y));
+    QVERIFY(clip->hasSelection());
+    const double start = clip->selectionStartSeconds();
+    const double end = clip->selectionEndSeconds();
+    QVERIFY(start > 0 && end > start);
+    QVERIFY(label->isVisible());
+    QCOMPARE(label->text(), QStringLiteral("Selected %1 \u2013 %2 s  (%3 s)")
+                                .arg(start, 0, 'f', 3)
+                                .arg(end, 0, 'f', 3)
+                                .arg(end - start, 0, 'f', 3));
+    QVERIFY2(loop->isChecked(), "a selection switches Loop on");
+
+    // A plain click clears the selection, and Loop follows it.
+    QTest::mouseClick(wave, Qt::LeftButton, Qt::NoModifier, QPoint(wave->width() / 5, y));
+    QVERIFY(!clip->hasSelection());
+    QVERIFY(!label->isVisible());
+    QVERIFY2(!loop->isChecked(), "clearing the selection switches Loop off again");
+
+    // Loop switched on by hand (the whole clip) stays on through a selection and its clearing.
+    loop->trigger();
+    QVERIFY(loop->isChecked());
+    QTest::mousePress(wave, Qt::LeftButton, Qt::NoModifier, QPoint(wave->width() / 4, y));
+    QTest::mouseMove(wave, QPoint(wave->width() / 2, y));
+    QTest::mouseRelease(wave, Qt::LeftButton, Qt::NoModifier, QPoint(wave->width() / 2, y));
+    QTest::mouseClick(wave, Qt::LeftButton, Qt::NoModifier, QPoint(wave->width() / 5, y));
+    QVERIFY(loop->isChecked());
+}
+
+void TestAnnotatorDesk::playWithoutASoundDeviceSaysSoOnce()
+{
+    if (PlayerBar::hasAudioOutput())
+        QSKIP("this machine has an audio output; the no-device message cannot be shown here");
+    MainWindow window;
+    QVERIFY(test::labelingFromFirstClip(window, workspace(QStringLiteral("sound.emolens")),
+                                        test::corpus(QStringLiteral("generic-csv"))));
+    PlayerBar *player = window.playerBar();
+    QSignalSpy notices(player, &PlayerBar::notice);
+    QSignalSpy cursor(player, &PlayerBar::cursorMoved);
+    player->playPauseAction()->trigger();
+    QCOMPARE(notices.count(), 1);
+    QVERIFY2(window.statusBar()->currentMessage().contains(QLatin1String("No audio output")),
+             qPrintable(window.statusBar()->currentMessage()));
+    QLabel *noSound = nullptr;
+    for (QLabel *l : player->findChildren<QLabel *>())
+        if (l->text() == QLatin1String("No sound device"))
+            noSound = l;
+    QVERIFY(noSound && noSound->isVisible());
+    // The cursor runs anyway.
+    QTRY_VERIFY(player->positionSeconds() > 0.1);
+    QVERIFY(cursor.count() > 2);
+    player->pause();
+    player->play();
+    QCOMPARE(notices.count(), 1); // once
+    player->stop();
+}
+
+void TestAnnotatorDesk::panelsKeepTheirMinimumThroughASmallWindow()
+{
+    {
+        MainWindow window;
+        QVERIFY(test::labelingFromFirstClip(window, workspace(QStringLiteral("layout.emolens")),
+                                            test::corpus(QStringLiteral("generic-csv"))));
+        window.resize(800, 560);
+        settle();
+        QDockWidget *dock = window.labelingDock();
+        LabelingPanel *panel = window.labelingPanel();
+        QVERIFY2(dock->width() >= panel->minimumWidth(),
+                 qPrintable(QString::number(dock->width())));
+        for (int i = 0; i < panel->schema().classes.size(); ++i)
+            QVERIFY2(insideHorizontally(panel->categoryButton(i), dock),
+                     qPrintable(panel->categoryButton(i)->text()));
+        // What does not fit in height scrolls.
+        auto *scroll = qobject_cast<QScrollArea *>(dock->widget());
+        QVERIFY(scroll);
+        QVERIFY(panel->height() <= scroll->viewport()->height() ||
+                scroll->verticalScrollBar()->maximum() > 0);
+        QVERIFY(window.centralWidget()->width() >= 200);
+
+        window.resize(1400, 900);
+        settle();
+        QVERIFY(dock->width() >= panel->minimumWidth());
+        window.close(); // saves the layout
+    }
+    {
+        // The saved layout comes back, whole.
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(window.openWorkspace(workspace(QStringLiteral("layout.emolens"))).ok());
+        settle();
+        QDockWidget *dock = window.labelingDock();
+        LabelingPanel *panel = window.labelingPanel();
+        QVERIFY(dock->isVisible());
+        QVERIFY(dock->width() >= panel->minimumWidth());
+        for (int i = 0; i < panel->schema().classes.size(); ++i)
+            QVERIFY(insideHorizontally(panel->categoryButton(i), dock));
+        QVERIFY(window.centralWidget()->width() >= MainWindow::kMinimumCentreWidth);
+
+        // View > Reset Layout: the corpus browser back, the job log away.
+        window.corpusDock()->hide();
+        window.jobLogDock()->show();
+        window.resetLayoutAction()->trigger();
+        settle();
+        QVERIFY(window.corpusDock()->isVisible());
+        QVERIFY(dock->isVisible());
+        QVERIFY(!window.jobLogDock()->isVisible());
+        QVERIFY(dock->width() >= panel->minimumWidth());
+        QVERIFY(window.centralWidget()->width() >= MainWindow::kMinimumCentreWidth);
+    }
+}
+
+void TestAnnotatorDesk::layoutThatDoesNotFitTheScreenIsNotRestored()
+{
+    const QRect screen = QGuiApplication::primaryScreen()->availableGeometry();
+    {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.resize(screen.width() * 2, screen.height() * 2); // e.g. saved on a larger monitor
+        settle();
+        window.close();
+    }
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY2(window.width() <= screen.width() && window.height() <= screen.height(),
+             qPrintable(QStringLiteral("%1x%2 on a %3x%4 screen")
+                            .arg(window.width())
+                            .arg(window.height())
+                            .arg(screen.width())
+                            .arg(screen.height())));
+}
+
+void TestAnnotatorDesk::importDialogNamesItsFieldAndRemembersTheFolder()
+{
+    const QString folder = test::corpus(QStringLiteral("generic-folders"));
+    {
+        ImportCorpusDialog dialog;
+        // The label's "&" is a mnemonic for the field, not a character on screen.
+        QVERIFY(dialog.folderLabel()->buddy() == dialog.findChild<QLineEdit *>());
+        QCOMPARE(dialog.folderLabel()->text(), QStringLiteral("&Folder:"));
+        dialog.setFolder(folder);
+        dialog.accept();
+    }
+    ImportCorpusDialog next;
+    QCOMPARE(QFileInfo(next.folder()).absoluteFilePath(), QFileInfo(folder).absoluteFilePath());
+}
+
+void TestAnnotatorDesk::reimportAfterARenameNamesTheMovedFile()
+{
+    const QString corpus = m_scratch.filePath(QStringLiteral("folders-copy"));
+    QVERIFY(copyTree(test::corpus(QStringLiteral("generic-folders")), corpus));
+    MainWindow window;
+    window.show();
+    QVERIFY(window.createWorkspace(workspace(QStringLiteral("moved.emolens"))).ok());
+    QVERIFY(test::importInto(window, corpus));
+    const int clips = window.utteranceModel()->rowCount();
+
+    // Rename one file, and import the folder again.
+    QDirIterator it(QDir(corpus).filePath(QStringLiteral("angry")), {QStringLiteral("*.wav")});
+    QVERIFY(it.hasNext());
+    const QString old = it.next();
+    const QString renamed =
+        QDir(QFileInfo(old).absolutePath())
+            .filePath(QFileInfo(old).completeBaseName() + QStringLiteral("_take2.wav"));
+    QVERIFY(QFile::rename(old, renamed));
+    QVERIFY(test::importInto(window, corpus));
+    QCOMPARE(window.utteranceModel()->rowCount(), clips); // the same clip, not a new one
+
+    const QString message = window.statusBar()->currentMessage();
+    QVERIFY2(message.contains(QLatin1String("0 new")) &&
+                 message.contains(QLatin1String("1 moved or renamed")),
+             qPrintable(message));
+    QVERIFY2(message.contains(QFileInfo(old).fileName()) &&
+                 message.contains(QFileInfo(renamed).fileName()),
+             qPrintable(message));
+
+    // The job log keeps it, with the file, after the status bar has moved on.
+    const JobLogEntry &entry = window.jobLog()->entries().last();
+    QCOMPARE(entry.stateText(), QStringLiteral("succeeded"));
+    QVERIFY(entry.name.startsWith(QLatin1String("Import")));
+    QVERIFY2(entry.details.join(u'\n').contains(QFileInfo(renamed).fileName()),
+             qPrintable(entry.details.join(u'\n')));
+    QAction *showLog = window.jobLogDock()->toggleViewAction();
+    QCOMPARE(showLog->shortcut(), QKeySequence(QStringLiteral("Ctrl+Shift+J")));
+    showLog->trigger();
+    QVERIFY(window.jobLogDock()->isVisible());
+    QTreeWidget *list = window.jobLogView()->list();
+    QVERIFY(list->topLevelItemCount() >= 2);
+    QTreeWidgetItem *newest = list->topLevelItem(0);
+    QCOMPARE(newest->text(JobLogView::OutcomeColumn), QStringLiteral("succeeded"));
+    list->setCurrentItem(newest);
+    const QString details = window.jobLogView()->detailsPane()->toPlainText();
+    QVERIFY2(details.contains(QLatin1String("Moved:")) &&
+                 details.contains(QFileInfo(renamed).fileName()),
+             qPrintable(details));
+}
+
+void TestAnnotatorDesk::exportFromTheWindowReportsWhatItWrote()
+{
+    MainWindow window;
+    QVERIFY(test::labelingFromFirstClip(window, workspace(QStringLiteral("export.emolens")),
+                                        test::corpus(QStringLiteral("generic-csv"))));
+    // One label of a person's, so the report has one.
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_1);
+    QTRY_COMPARE(window.labeling()->unsavedCount(), 0);
+    const int clips = window.utteranceModel()->rowCount();
+
+    QVERIFY(window.exportAction()->isEnabled());
+    window.exportAction()->trigger();
+    ExportDialog *dialog = window.exportDialog();
+    QVERIFY(dialog);
+    QVERIFY(QTest::qWaitForWindowExposed(dialog));
+    QCOMPARE(dialog->formatCombo()->count(), 5);
+    dialog->formatCombo()->setCurrentIndex(dialog->formatCombo()->findData(QStringLiteral("csv")));
+    // The default name follows the workspace and the format.
+    QVERIFY2(dialog->outPathEdit()->text().endsWith(QLatin1String("export-labels.csv")),
+             qPrintable(dialog->outPathEdit()->text()));
+    const QString out = m_scratch.filePath(QStringLiteral("exported/labels.csv"));
+    dialog->setOutPath(out);
+    QSignalSpy finished(&window, &MainWindow::exportFinished);
+    dialog->buttons()->button(QDialogButtonBox::Ok)->click();
+    QVERIFY(finished.wait(60000));
+    const JobResult result = finished.first().first().value<JobResult>();
+    QVERIFY2(result.ok(), qPrintable(result.summary));
+
+    QFile file(out);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = file.readAll().trimmed().split('\n');
+    QCOMPARE(int(lines.size()), clips + 1);
+    QVERIFY(lines.first().contains("annotator") && lines.first().contains("label_origin"));
+    QCOMPARE(int(std::count_if(lines.begin(), lines.end(),
+                               [](const QByteArray &l) { return l.contains("Desk Tester"); })),
+             1);
+
+    // The report says what was written, and where.
+    QMessageBox *box = visibleMessageBox(&window);
+    QVERIFY(box);
+    QVERIFY2(box->informativeText().contains(QDir::toNativeSeparators(out)) &&
+                 box->informativeText().contains(QLatin1String("1 labeled by people")),
+             qPrintable(box->informativeText()));
+    box->button(QMessageBox::Ok)->click();
+    QCOMPARE(window.jobLog()->entries().last().name, QStringLiteral("Export csv"));
+
+    // The format is remembered for the next export.
+    window.exportAction()->trigger();
+    QVERIFY(window.exportDialog());
+    QCOMPARE(window.exportDialog()->formatCombo()->currentData().toString(), QStringLiteral("csv"));
+    QVERIFY(window.exportDialog()->outPathEdit()->text().startsWith(
+        QDir::toNativeSeparators(QFileInfo(out).absolutePath())));
+    window.exportDialog()->reject();
+}
+
+QTEST_MAIN(TestAnnotatorDesk)
+#include "test_annotator_desk.moc"
