@@ -39,7 +39,18 @@ EOF
 # Labeling writes to the workspace: use a copy, so the other scenes stay unlabeled.
 cp "$work/demo.emolens" "$work/labeling.emolens"
 "$shot" --scene labeling "$work/labeling.emolens" "$images/labeling.png" 1400x900 5
+# The same on a small screen: every panel keeps what it needs.
+cp "$work/demo.emolens" "$work/labeling-small.emolens"
+"$shot" --scene labeling "$work/labeling-small.emolens" "$images/labeling-1024x700.png" 1024x700 5
 "$shot" --scene shortcuts "$images/shortcuts.png"
+"$shot" --scene export "$work/demo.emolens" "$images/export.png"
+# The job log: the demo corpus imported, one file renamed, and the folder imported again.
+moved=$work/demo-renamed
+cp -r "$work/demo" "$moved"
+"$cli" import "$moved" --db "$work/renamed.emolens" >/dev/null
+mv "$moved/audio/alice/alice_happy_2.wav" "$moved/audio/alice/alice_glad_2.wav"
+sed -i 's/alice_happy_2\.wav/alice_glad_2.wav/' "$moved/manifest.csv"
+"$shot" --scene job-log --import "$moved" "$work/renamed.emolens" "$images/job-log.png" 1400x900
 # Encoders: fbank extracted from the command line, then the tiny HuBERT test model added
 # through the dialog and made active (its 3 x 32 shape is the fixture's, not a real model's).
 # Encoders: fbank extracted, and the tiny HuBERT test model added from a models folder.
@@ -49,6 +60,6 @@ cp -r tests/models/fixtures/hubert-tiny-base "$work/models/"
 "$cli" extract --db "$work/study/study.emolens" --encoder fbank >/dev/null
 "$shot" --scene encoders --model "$work/models/hubert-tiny-base" \
   "$work/study/study.emolens" "$images/encoders.png"
-for name in main-window empty-state import-report labeling shortcuts encoders; do
+for name in main-window empty-state import-report labeling labeling-1024x700 shortcuts encoders export job-log; do
   echo "wrote $images/$name.png"
 done

@@ -58,6 +58,7 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTableView>
+#include <QTimer>
 #include <QToolButton>
 #include <QTreeView>
 #include <QUndoStack>
@@ -68,6 +69,7 @@ namespace emolens {
 namespace {
 
 const QString kWorkspaceSuffix = QStringLiteral("emolens");
+constexpr int kLayoutSettleMs = 150;
 
 // Where the job log is kept: the application's data folder (per organisation and application
 // name, so tests keep theirs apart from the user's).
@@ -322,7 +324,7 @@ void MainWindow::createDocks()
     m_treeDock->setObjectName(QStringLiteral("corpusDock"));
     m_treeDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable);
     m_treeDock->setWidget(m_tree);
-    m_tree->setMinimumWidth(150);
+    m_tree->setMinimumWidth(140);
     addDockWidget(Qt::LeftDockWidgetArea, m_treeDock);
 
     m_labelingPanel = new LabelingPanel;
@@ -406,16 +408,19 @@ void MainWindow::fitTableColumns()
     const int available = m_table->isVisible() ? m_table->viewport()->width() : 0;
     if (available <= 0)
         return;
+    // Everything up to "labeled by" on screen; the corpus column, last, may run past the edge.
     int total = 0;
-    for (int c = 0; c < header->count(); ++c)
+    for (int c = 0; c < UtteranceTableModel::CorpusColumn; ++c)
         total += header->isSectionHidden(c) ? 0 : header->sectionSize(c);
     int excess = total - available;
-    for (int column :
-         {int(UtteranceTableModel::LabeledByColumn), int(UtteranceTableModel::KeyColumn)}) {
+    const std::pair<int, int> giveWay[] = {
+        {UtteranceTableModel::LabeledByColumn, widthFor("corpus:Dem")},
+        {UtteranceTableModel::DurationColumn, widthFor("Duration")},
+        {UtteranceTableModel::KeyColumn, widthFor("Ses01F_impro01_F")},
+    };
+    for (const auto &[column, floor] : giveWay) {
         if (excess <= 0)
             break;
-        const int floor =
-            column == UtteranceTableModel::KeyColumn ? widthFor("Ses01F_imp") : widthFor("corpus_");
         const int give = std::min(excess, std::max(0, header->sectionSize(column) - floor));
         header->resizeSection(column, header->sectionSize(column) - give);
         excess -= give;
@@ -423,6 +428,12 @@ void MainWindow::fitTableColumns()
 }
 
 void MainWindow::resetLayout()
+{
+    applyDefaultLayout();
+    statusBar()->showMessage(tr("The panels are back where they start"), 4000);
+}
+
+void MainWindow::applyDefaultLayout()
 {
     restoreState(m_defaultState);
     m_table->horizontalHeader()->restoreState(m_defaultTableHeader);
@@ -433,9 +444,8 @@ void MainWindow::resetLayout()
     sizeDocksFor(width());
     const int height = m_centreSplitter->height();
     m_centreSplitter->setSizes({height * 45 / 100, height - height * 45 / 100});
-    // After the docks have their sizes, the table knows its width.
-    QMetaObject::invokeMethod(this, &MainWindow::fitTableColumns, Qt::QueuedConnection);
-    statusBar()->showMessage(tr("The panels are back where they start"), 4000);
+    // After the docks have their sizes (a few layout passes), the table knows its width.
+    QTimer::singleShot(kLayoutSettleMs, this, &MainWindow::fitTableColumns);
 }
 
 void MainWindow::createMenus()
@@ -575,7 +585,7 @@ void MainWindow::showEvent(QShowEvent *event)
                 if (!layoutFits())
                     resetLayout();
                 else if (m_fitColumnsOnShow)
-                    fitTableColumns();
+                    QTimer::singleShot(kLayoutSettleMs, this, &MainWindow::fitTableColumns);
                 m_fitColumnsOnShow = false;
             },
             Qt::QueuedConnection);

@@ -133,6 +133,9 @@ public:
     QDockWidget *corpusDock() const { return m_treeDock; }
     // View > Reset Layout: the panels where they start, sized for the window.
     void resetLayout();
+    // The same without a word in the status bar: the layout a first start in a window of this
+    // size gets (the screenshot tool uses it, its offscreen screen being small).
+    void applyDefaultLayout();
     QAction *resetLayoutAction() const { return m_resetLayoutAction; }
     // The narrowest centre (table and clip) a layout may leave: a restored layout that leaves
     // less is replaced by the default one.

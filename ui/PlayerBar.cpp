@@ -43,6 +43,8 @@ PlayerBar::PlayerBar(QWidget *parent) : QWidget(parent)
     m_loop = new QAction(tr("&Loop Selection"), this);
     m_loop->setCheckable(true);
     m_loop->setShortcut(Qt::Key_L);
+    // "Loop" on the button (the menu says "Loop Selection"): the bar must fit a small window.
+    m_loop->setIconText(tr("Loop"));
     m_loop->setToolTip(tr("Repeat the selected region, or the whole clip without one (L)"));
     m_faster = new QAction(tr("&Faster"), this);
     m_faster->setShortcut(Qt::Key_BracketRight);
@@ -87,8 +89,7 @@ PlayerBar::PlayerBar(QWidget *parent) : QWidget(parent)
     layout->addWidget(button(m_playPause, true));
     layout->addWidget(button(m_stop, false));
     layout->addWidget(loopButton);
-    layout->addSpacing(12);
-    layout->addWidget(new QLabel(tr("Speed"), this));
+    layout->addSpacing(8);
     layout->addWidget(m_speed);
     m_noSound = new QLabel(tr("No sound device"), this);
     m_noSound->setToolTip(tr("No audio output was found: the cursor and the loop run, silently. "

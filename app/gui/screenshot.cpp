@@ -24,16 +24,23 @@
 
 #include "ClipView.h"
 #include "EncodersDialog.h"
+#include "ExportDialog.h"
 #include "FeatureExtractionController.h"
 #include "ImportReportDialog.h"
+#include "JobLogView.h"
 #include "LabelingController.h"
 #include "LabelingPanel.h"
 #include "MainWindow.h"
 #include "ShortcutsDialog.h"
+#include "WaveformView.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDockWidget>
 #include <QElapsedTimer>
+#include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QLineEdit>
 #include <QMenuBar>
@@ -41,6 +48,7 @@
 #include <QProgressBar>
 #include <QScrollBar>
 #include <QSettings>
+#include <QStandardPaths>
 #include <QSpinBox>
 #include <QTableView>
 #include <QTableWidget>
@@ -48,6 +56,7 @@
 #include <QTextStream>
 #include <QThread>
 #include <QTreeView>
+#include <QTreeWidget>
 #include <QUndoStack>
 
 #include <functional>
@@ -103,6 +112,8 @@ void showWindow(MainWindow &window, QSize size)
 {
     window.resize(size);
     window.show();
+    // The layout a first start on a screen of this size gets (the offscreen screen is small).
+    window.applyDefaultLayout();
     window.activateWindow();
     if (!QTest::qWaitForWindowActive(&window))
         err() << "warning: the window did not become active; shortcuts may not fire\n";
@@ -234,7 +245,63 @@ int sceneLabeling(const QStringList &args)
     settle([&window] { return window.labeling()->unsavedCount() == 0; });
     window.resize(size);
     settle([] { return true; });
+    // A region dragged on the waveform: its span shows above the clip, and Loop is on.
+    QWidget *wave = window.clipView()->waveformView();
+    const int y = wave->height() / 2;
+    QTest::mousePress(wave, Qt::LeftButton, Qt::NoModifier, QPoint(wave->width() * 3 / 10, y));
+    QTest::mouseMove(wave, QPoint(wave->width() * 4 / 10, y));
+    QTest::mouseMove(wave, QPoint(wave->width() * 55 / 100, y));
+    QTest::mouseRelease(wave, Qt::LeftButton, Qt::NoModifier, QPoint(wave->width() * 55 / 100, y));
+    settle([] { return true; });
     return save(&window, args[1]) ? 0 : 1;
+}
+
+int sceneJobLog(const QStringList &args, const QString &importFolder)
+{
+    if (args.size() < 2 || importFolder.isEmpty()) {
+        err() << "job-log: needs --import DIR WORKSPACE OUT.png [WIDTHxHEIGHT]\n";
+        return 2;
+    }
+    const QSize size = parseSize(args.value(2), QSize(1400, 900));
+    MainWindow window;
+    showWindow(window, size);
+    if (!open(window, args[0]))
+        return 1;
+    emolens::ImportRequest request;
+    request.rootPath = importFolder;
+    if (!window.startImport(request) || !settle([&] { return !window.isImporting(); })) {
+        err() << "job-log: the import did not run\n";
+        return 1;
+    }
+    if (auto *report = window.importReportDialog())
+        report->close();
+    window.jobLogDock()->show();
+    QTreeWidget *list = window.jobLogView()->list();
+    if (list->topLevelItemCount() > 0)
+        list->setCurrentItem(list->topLevelItem(0));
+    window.resize(size);
+    settle([] { return true; });
+    return save(&window, args[1]) ? 0 : 1;
+}
+
+int sceneExport(const QStringList &args)
+{
+    if (args.size() < 2) {
+        err() << "export: needs WORKSPACE OUT.png\n";
+        return 2;
+    }
+    MainWindow window;
+    showWindow(window, QSize(1400, 900));
+    if (!open(window, args[0]))
+        return 1;
+    window.exportAction()->trigger();
+    emolens::ExportDialog *dialog = window.exportDialog();
+    if (!dialog) {
+        err() << "export: the dialog did not open\n";
+        return 1;
+    }
+    settle([] { return true; });
+    return save(dialog, args[1]) ? 0 : 1;
 }
 
 int sceneShortcuts(const QStringList &args)
@@ -368,17 +435,21 @@ int main(int argc, char *argv[])
     QApplication::setOrganizationName(QStringLiteral("EmoLensScreenshot"));
     QApplication::setApplicationName(QStringLiteral("EmoLensScreenshot"));
     QSettings().clear();
+    // And its own job log, emptied, so the Job Log shows only what this run did.
+    QFile::remove(QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
+                      .filePath(QStringLiteral("jobs.json")));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Renders EmoLens windows to PNG files."));
     parser.addHelpOption();
     const QCommandLineOption sceneOption(
         QStringLiteral("scene"),
-        QStringLiteral("What to render: main, empty, import-report, labeling, shortcuts, encoders "
-                       "or extracting."),
+        QStringLiteral("What to render: main, empty, import-report, labeling, shortcuts, encoders, "
+                       "extracting, job-log or export."),
         QStringLiteral("NAME"), QStringLiteral("main"));
     const QCommandLineOption importOption(
-        QStringLiteral("import"), QStringLiteral("import-report: the corpus folder to import."),
+        QStringLiteral("import"),
+        QStringLiteral("import-report, job-log: the corpus folder to import."),
         QStringLiteral("DIR"));
     const QCommandLineOption modelOption(
         QStringLiteral("model"),
@@ -408,9 +479,15 @@ int main(int argc, char *argv[])
         rc = sceneEncoders(args, parser.value(modelOption));
     else if (scene == QLatin1String("extracting"))
         rc = sceneExtracting(args, parser.value(modelOption));
+    else if (scene == QLatin1String("job-log"))
+        rc = sceneJobLog(args, parser.value(importOption));
+    else if (scene == QLatin1String("export"))
+        rc = sceneExport(args);
     else
-        err() << "unknown scene " << scene
-              << " (main, empty, import-report, labeling, shortcuts, encoders, extracting)\n";
+        err()
+            << "unknown scene " << scene
+            << " (main, empty, import-report, labeling, shortcuts, encoders, extracting, job-log, "
+               "export)\n";
     QSettings().clear();
     return rc;
 }

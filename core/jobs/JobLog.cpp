@@ -112,14 +112,15 @@ void JobLog::onQueued(JobQueue *queue, int id, const QString &name)
     entry.queued = QDateTime::currentDateTimeUtc();
     entry.serial = m_nextSerial++;
     m_live.append({queue, id, entry.serial});
-    m_entries.append(entry);
+    // Room first, so entryAdded() always names the last entry.
     int dropped = 0;
-    while (m_entries.size() > kMaxEntries) {
+    while (m_entries.size() >= kMaxEntries) {
         m_entries.removeFirst();
         ++dropped;
     }
     if (dropped > 0)
         Q_EMIT entriesRemoved(dropped);
+    m_entries.append(entry);
     Q_EMIT entryAdded(int(m_entries.size()) - 1);
     save();
 }
