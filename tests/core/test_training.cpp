@@ -1,0 +1,197 @@
+// The figures the training platform reports and the splits it scores on: UA, WA, macro F1,
+// per-class precision/recall/F1 and CCC equal values worked out by hand on fixed data (the
+// conventions are scikit-learn's); speaker folds are speaker-disjoint, cover every speaker
+// once, balance genders and classes as far as the speakers allow, and depend only on the seed;
+// session folds follow the sessions; validation speakers come from the training speakers.
+
+#include "training/ClassificationMetrics.h"
+#include "training/SpeakerFolds.h"
+
+#include <QSet>
+#include <QTest>
+
+using namespace emolens;
+
+namespace {
+
+const QStringList kLabels = {QStringLiteral("angry"), QStringLiteral("happy"),
+                             QStringLiteral("neutral"), QStringLiteral("sad")};
+
+// 8 speakers (4 women, 4 men), 2 sessions of 4, each speaker 5 clips of each of 4 classes;
+// speaker i has i extra neutral clips so the speakers differ in size.
+QList<FoldClip> generatedClips()
+{
+    QList<FoldClip> clips;
+    qint64 id = 1;
+    for (int s = 0; s < 8; ++s) {
+        const QString speaker = QStringLiteral("spk%1").arg(s);
+        const Gender gender = s % 2 == 0 ? Gender::Female : Gender::Male;
+        for (int c = 0; c < 4; ++c)
+            for (int n = 0; n < 5 + (c == 2 ? s : 0); ++n)
+                clips.append(
+                    {id++, speaker, gender, c, QStringLiteral("Session%1").arg(s / 4 + 1)});
+    }
+    return clips;
+}
+
+} // namespace
+
+class TestTraining : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void metricsEqualHandComputedValues()
+    {
+        // true \ predicted: angry happy neutral sad
+        const QList<QList<int>> confusion = {
+            {8, 1, 1, 0}, {2, 5, 3, 0}, {0, 1, 6, 3}, {0, 0, 2, 3}};
+        const ClassificationMetrics m = ClassificationMetrics::fromConfusion(kLabels, confusion);
+        QCOMPARE(m.count, 35);
+        QCOMPARE(m.wa, 22.0 / 35.0);
+        // Recall 0.8, 0.5, 0.6, 0.6.
+        QCOMPARE(m.ua, (0.8 + 0.5 + 0.6 + 0.6) / 4);
+        // Precision 8/10, 5/7, 6/12, 3/6.
+        QCOMPARE(m.perClass[1].precision, 5.0 / 7.0);
+        QCOMPARE(m.perClass[2].precision, 0.5);
+        QCOMPARE(m.perClass[1].f1, 10.0 / 17.0);
+        QCOMPARE(m.perClass[3].f1, 6.0 / 11.0);
+        QCOMPARE(m.macroF1, (0.8 + 10.0 / 17.0 + 6.0 / 11.0 + 6.0 / 11.0) / 4);
+        QCOMPARE(m.perClass[0].support, 10);
+        QCOMPARE(m.perClass[2].predicted, 12);
+
+        // The same from label lists.
+        QList<int> truth, predicted;
+        for (int t = 0; t < 4; ++t)
+            for (int p = 0; p < 4; ++p)
+                for (int n = 0; n < confusion[t][p]; ++n) {
+                    truth << t;
+                    predicted << p;
+                }
+        const ClassificationMetrics again =
+            ClassificationMetrics::compute(kLabels, truth, predicted);
+        QCOMPARE(again.confusion, confusion);
+        QCOMPARE(again.ua, m.ua);
+        QCOMPARE(again.macroF1, m.macroF1);
+    }
+
+    void absentClassesAreLeftOutOfTheAverages()
+    {
+        // "sad" never occurs and is never predicted; "neutral" is predicted but never true.
+        const QList<QList<int>> confusion = {
+            {3, 0, 1, 0}, {1, 2, 1, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
+        const ClassificationMetrics m = ClassificationMetrics::fromConfusion(kLabels, confusion);
+        QCOMPARE(m.ua, (0.75 + 0.5) / 2);                  // over the true classes only
+        QCOMPARE(m.perClass[2].precision, 0.0);            // predicted twice, never right
+        QCOMPARE(m.macroF1, (0.75 + 2.0 / 3.0 + 0.0) / 3); // angry, happy, neutral
+        QCOMPARE(m.wa, 5.0 / 8.0);
+        // Pooling folds adds their matrices.
+        const auto pooled = ClassificationMetrics::addConfusion(confusion, confusion);
+        QCOMPARE(ClassificationMetrics::fromConfusion(kLabels, pooled).ua, m.ua);
+        QCOMPARE(pooled[0][0], 6);
+        // Out-of-range indexes are not scored.
+        QCOMPARE(ClassificationMetrics::compute(kLabels, {0, 7, -1}, {0, 0, 1}).count, 1);
+    }
+
+    void concordanceCorrelationEqualsHandValues()
+    {
+        QCOMPARE(concordanceCorrelation({1, 2, 3, 4}, {1, 2, 3, 4}), 1.0);
+        // Shifted by one: covariance 1.25, variances 1.25, squared mean difference 1.
+        QCOMPARE(concordanceCorrelation({1, 2, 3, 4}, {2, 3, 4, 5}), 2.5 / 3.5);
+        QCOMPARE(concordanceCorrelation({1, 2, 3, 4}, {4, 3, 2, 1}), -2.5 / 2.5);
+        QCOMPARE(concordanceCorrelation({1, 2, 3}, {2, 2, 2}), 0.0);
+        QCOMPARE(concordanceCorrelation({}, {}), 0.0);
+        QCOMPARE(concordanceCorrelation({1, 2}, {1}), 0.0);
+    }
+
+    void speakerFoldsAreDisjointAndBalanced()
+    {
+        const QList<FoldClip> clips = generatedClips();
+        FoldPlan plan;
+        QVERIFY(SpeakerFolds::bySpeaker(clips, 4, /*seed=*/7, &plan).ok());
+        QCOMPARE(plan.foldCount(), 4);
+        QSet<QString> seen;
+        for (int f = 0; f < 4; ++f) {
+            QCOMPARE(plan.testSpeakers[f].size(), 2);
+            int women = 0;
+            for (const QString &s : plan.testSpeakers[f]) {
+                QVERIFY2(!seen.contains(s), qPrintable(s));
+                seen.insert(s);
+                women += s.mid(3).toInt() % 2 == 0 ? 1 : 0;
+            }
+            QCOMPARE(women, 1); // one woman and one man in each fold
+            // Test and training clips are disjoint in speakers and cover every clip.
+            const QList<qint64> test = plan.testClips(clips, f);
+            const QList<qint64> train = plan.trainingClips(clips, f);
+            QCOMPARE(test.size() + train.size(), clips.size());
+            const QSet<qint64> testSet(test.begin(), test.end());
+            for (qint64 id : train)
+                QVERIFY(!testSet.contains(id));
+        }
+        QCOMPARE(seen.size(), 8);
+        // The speakers differ in size (20 + 0..7 clips): the folds still hold similar numbers.
+        int smallest = INT_MAX, largest = 0;
+        for (int f = 0; f < 4; ++f) {
+            const int n = int(plan.testClips(clips, f).size());
+            smallest = std::min(smallest, n);
+            largest = std::max(largest, n);
+        }
+        QVERIFY2(largest - smallest <= 2,
+                 qPrintable(QStringLiteral("%1..%2").arg(smallest).arg(largest)));
+
+        // Same seed, same folds.
+        FoldPlan again;
+        QVERIFY(SpeakerFolds::bySpeaker(clips, 4, 7, &again).ok());
+        QCOMPARE(again.testSpeakers, plan.testSpeakers);
+    }
+
+    void tooFewSpeakersIsAClearError()
+    {
+        FoldPlan plan;
+        const Status st = SpeakerFolds::bySpeaker(generatedClips(), 9, 1, &plan);
+        QVERIFY(!st.ok());
+        QVERIFY2(st.error().contains(QLatin1String("8 speakers")), qPrintable(st.error()));
+        QVERIFY(!SpeakerFolds::bySpeaker(generatedClips(), 1, 1, &plan).ok());
+    }
+
+    void sessionFoldsFollowTheSessions()
+    {
+        const QList<FoldClip> clips = generatedClips();
+        FoldPlan plan;
+        QVERIFY(SpeakerFolds::bySession(clips, &plan).ok());
+        QCOMPARE(plan.foldCount(), 2);
+        QCOMPARE(plan.testSpeakers[0], (QStringList{"spk0", "spk1", "spk2", "spk3"}));
+        QList<FoldClip> mixed = clips;
+        mixed.first().session = QStringLiteral("Session2"); // spk0 now speaks in both
+        const Status st = SpeakerFolds::bySession(mixed, &plan);
+        QVERIFY(!st.ok());
+        QVERIFY2(st.error().contains(QLatin1String("spk0")), qPrintable(st.error()));
+    }
+
+    void validationSpeakersComeFromTrainingSpeakers()
+    {
+        const QList<FoldClip> clips = generatedClips();
+        FoldPlan plan;
+        QVERIFY(SpeakerFolds::bySpeaker(clips, 4, 3, &plan).ok());
+        QStringList training;
+        for (int f = 1; f < 4; ++f)
+            training << plan.testSpeakers[f];
+        const QStringList validation =
+            SpeakerFolds::validationSpeakers(clips, training, 0.34, /*seed=*/3);
+        QCOMPARE(validation.size(), 2);
+        int women = 0;
+        for (const QString &s : validation) {
+            QVERIFY(training.contains(s));
+            QVERIFY(!plan.testSpeakers[0].contains(s));
+            women += s.mid(3).toInt() % 2 == 0 ? 1 : 0;
+        }
+        QCOMPARE(women, 1);
+        QCOMPARE(SpeakerFolds::validationSpeakers(clips, training, 0.34, 3), validation);
+        // Never all of them, never none.
+        QCOMPARE(SpeakerFolds::validationSpeakers(clips, training, 1.0, 3).size(), 5);
+        QCOMPARE(SpeakerFolds::validationSpeakers(clips, training, 0.0, 3).size(), 1);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTraining)
+#include "test_training.moc"
