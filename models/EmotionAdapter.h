@@ -1,0 +1,132 @@
+#pragma once
+// EmotionAdapter: the small network that learns emotion on top of a frozen speech encoder's
+// cached features. A composition of parts, each a recorded setting, so a recipe chooses parts
+// instead of copying a network:
+//
+//   layer integration  a learned softmax-weighted average over the encoder's layers (SUPERB,
+//                      seed 000), or one chosen layer
+//   extra inputs       per-frame acoustic curves (F0, voicing, energy) appended to the features;
+//                      fbank's per-utterance normalisation removes the level, these bring it back
+//   normalisation      per input dimension, from the training set (buffers, saved with weights)
+//   backbone           a linear projection to `width`, then N Transformer encoder layers
+//                      (post-norm, ReLU) masked so padding is never attended to; their outputs
+//                      (projection included) combined by a second learned softmax-weighted
+//                      average: seed 000's WAP-Transformer as ../shared/METHODS.md reads it. Both
+//                      averages can be switched off (one layer; the last block's output).
+//   pooling            masked mean, or SAP: attentive statistics (attention-weighted mean and
+//                      standard deviation)
+//   heads              categorical (logits for cross-entropy) and dimensional (one value per
+//                      scale, for the CCC loss)
+//
+// Frame curves: every head also gives per-frame outputs. For mean pooling they are the head on
+// each frame (the clip's logits are their mean); for SAP, the head on a clip made of that frame
+// alone (weighted mean = the frame, standard deviation 0). Padding never changes a clip's
+// outputs: masked attention, masked pooling, and frame outputs at padded frames are 0.
+//
+// Threads: a module is used by one thread at a time; create the InferenceMode / NoGradGuard in
+// the thread that runs it.
+//
+//   EmotionAdapter net(AdapterOptions{.layerCount = 13, .hiddenSize = 768, .classCount = 4});
+//   AdapterOutput out = net->forward(hidden /*[B,13,T,768]*/, mask /*[B,T]*/);
+//   auto loss = classificationLoss(out.logits, targets, classWeights);
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+#include <cstdint>
+#include <string>
+
+namespace emolens {
+
+enum class LayerIntegration { WeightedAverage, SingleLayer };
+enum class AdapterPooling { Mean, AttentiveStatistics };
+
+struct AdapterOptions
+{
+    // The encoder's shape.
+    int layerCount = 1;
+    int hiddenSize = 80;
+    // Per-frame extra inputs (e.g. 3: F0, voicing, energy), appended after layer integration.
+    int extraInputs = 0;
+
+    LayerIntegration layerIntegration = LayerIntegration::WeightedAverage;
+    int chosenLayer = -1; // SingleLayer: which one; -1 is the last
+
+    int width = 256;           // projection width
+    int transformerLayers = 3; // 0: projection only
+    int heads = 4;
+    int feedForward = 512;     // Transformer feed-forward width
+    bool averageBlocks = true; // WAP over the blocks' outputs; false: the last block's
+    double dropout = 0.1;
+
+    AdapterPooling pooling = AdapterPooling::AttentiveStatistics;
+    int attentionWidth = 128; // SAP's scoring layer
+
+    int classCount = 4;     // 0: no categorical head
+    int dimensionCount = 0; // 0: no dimensional head
+
+    // "wap-transformer w256 x3 h4 sap ..." : the settings in one line, for logs and the store.
+    std::string describe() const;
+};
+
+struct AdapterOutput
+{
+    torch::Tensor logits;          // [B, classes]
+    torch::Tensor frameLogits;     // [B, T, classes], 0 at padded frames
+    torch::Tensor dimensions;      // [B, dims]
+    torch::Tensor frameDimensions; // [B, T, dims], 0 at padded frames
+    torch::Tensor pooled; // [B, width] (mean) or [B, 2 * width] (SAP): the utterance vector
+};
+
+class EmotionAdapterImpl : public torch::nn::Module
+{
+public:
+    explicit EmotionAdapterImpl(AdapterOptions options);
+
+    // hidden: [B, layers, T, hiddenSize] (any float type; computed in float32, or the
+    // module's dtype); mask: [B, T] bool, true on real frames (every clip has at least one);
+    // extra: [B, T, extraInputs], or undefined when extraInputs is 0.
+    AdapterOutput forward(const torch::Tensor &hidden, const torch::Tensor &mask,
+                          const torch::Tensor &extra = {});
+
+    const AdapterOptions &options() const { return m_options; }
+    // The learned layer weights (softmax), [layers]; all on the chosen layer for SingleLayer.
+    torch::Tensor layerWeights() const;
+    // Mean and standard deviation of the inputs (after layer integration, extras appended),
+    // [hiddenSize + extraInputs] each; stored as buffers. Defaults: 0 and 1.
+    void setInputNormalisation(const torch::Tensor &mean, const torch::Tensor &std);
+    // The integrated, normalised frame inputs: what setInputNormalisation's statistics are
+    // computed over (with the identity normalisation in place).
+    torch::Tensor integrate(const torch::Tensor &hidden, const torch::Tensor &extra);
+
+private:
+    torch::Tensor headInput(const torch::Tensor &frames, const torch::Tensor &mask,
+                            torch::Tensor *frameInput);
+
+    AdapterOptions m_options;
+    torch::Tensor m_layerLogits; // [layers]
+    torch::Tensor m_blockLogits; // [transformerLayers + 1]
+    torch::Tensor m_inputMean;   // buffer
+    torch::Tensor m_inputStd;    // buffer
+    torch::nn::Linear m_projection{nullptr};
+    torch::nn::Dropout m_dropout{nullptr};
+    torch::nn::ModuleList m_blocks{nullptr};
+    torch::nn::Linear m_attentionHidden{nullptr};
+    torch::nn::Linear m_attentionScore{nullptr};
+    torch::nn::Linear m_classifier{nullptr};
+    torch::nn::Linear m_regressor{nullptr};
+};
+TORCH_MODULE(EmotionAdapter);
+
+// Cross-entropy over the categorical logits; classWeights [classes] or undefined.
+torch::Tensor classificationLoss(const torch::Tensor &logits, const torch::Tensor &targets,
+                                 const torch::Tensor &classWeights = {});
+// 1 - CCC, averaged over the dimensions; valid [B, dims] bool marks the values that exist (a
+// clip may have arousal but no dominance); a dimension with fewer than two values adds 0.
+torch::Tensor concordanceLoss(const torch::Tensor &predicted, const torch::Tensor &truth,
+                              const torch::Tensor &valid);
+
+} // namespace emolens
