@@ -4,10 +4,14 @@
 // features; the losses equal hand-computed values; and a few steps of Adam on a separable toy
 // problem bring the loss down and the accuracy up, the same on every run with the same seed.
 
+#include "AdapterTrainer.h"
 #include "EmotionAdapter.h"
 #include "ModelTest.h"
 
 #include <torch/torch.h>
+
+#include <random>
+#include <unistd.h>
 
 using namespace emolens;
 
@@ -162,4 +166,152 @@ MODEL_TEST(adapter_learns_a_separable_problem_deterministically)
     VERIFY_MSG(accuracy > 0.9f, accuracy);
     VERIFY(first == second);
     VERIFY(accuracy == again);
+}
+
+namespace {
+
+// Clips held in memory: class c raises hidden feature c and the first extra input by c.
+class MemorySource final : public ClipFeatureSource
+{
+public:
+    MemorySource(int clips, uint64_t seed, int layers = 3, int hidden = 8)
+        : m_layers(layers), m_hidden(hidden)
+    {
+        std::mt19937_64 random(seed);
+        std::normal_distribution<float> noise;
+        for (int i = 0; i < clips; ++i) {
+            TrainerClip clip;
+            clip.frames = 6 + int64_t(random() % 10);
+            clip.classIndex = i % 4;
+            m_clips.push_back(clip);
+            std::vector<float> h(std::size_t(layers * clip.frames * hidden));
+            for (std::size_t k = 0; k < h.size(); ++k)
+                h[k] = noise(random) + (int(k % std::size_t(hidden)) == clip.classIndex ? 1.0f : 0);
+            std::vector<float> e(std::size_t(clip.frames * 2));
+            for (std::size_t k = 0; k < e.size(); ++k)
+                e[k] = noise(random) + (k % 2 == 0 ? 0.5f * clip.classIndex : 0);
+            m_hiddenValues.push_back(std::move(h));
+            m_extraValues.push_back(std::move(e));
+        }
+    }
+    int layerCount() const override { return m_layers; }
+    int hiddenSize() const override { return m_hidden; }
+    int extraInputs() const override { return 2; }
+    const std::vector<TrainerClip> &clips() const override { return m_clips; }
+    bool read(std::size_t i, float *hidden, float *extra, std::string *) const override
+    {
+        std::copy(m_hiddenValues[i].begin(), m_hiddenValues[i].end(), hidden);
+        std::copy(m_extraValues[i].begin(), m_extraValues[i].end(), extra);
+        return true;
+    }
+
+private:
+    int m_layers, m_hidden;
+    std::vector<TrainerClip> m_clips;
+    std::vector<std::vector<float>> m_hiddenValues, m_extraValues;
+};
+
+std::vector<std::size_t> range(std::size_t from, std::size_t to)
+{
+    std::vector<std::size_t> out;
+    for (std::size_t i = from; i < to; ++i)
+        out.push_back(i);
+    return out;
+}
+
+TrainerOptions trainerOptions()
+{
+    TrainerOptions o;
+    o.adapter = smallOptions(AdapterPooling::AttentiveStatistics, 1);
+    o.adapter.dimensionCount = 0;
+    o.epochs = 25;
+    o.patience = 0;
+    o.learningRate = 3e-3;
+    o.batchFrames = 200;
+    o.seed = 5;
+    return o;
+}
+
+} // namespace
+
+MODEL_TEST(adapter_trainer_learns_keeps_the_best_epoch_and_round_trips)
+{
+    const MemorySource source(120, 11);
+    AdapterTrainer trainer(trainerOptions());
+    std::vector<EpochRecord> seen;
+    REQUIRE_OK(trainer.train(source, range(0, 80), range(80, 100),
+                             [&seen](const EpochRecord &r, double) {
+                                 seen.push_back(r);
+                                 return true;
+                             },
+                             {}));
+    REQUIRE(seen.size() == 25);
+    VERIFY(trainer.bestEpoch() >= 1);
+    VERIFY_MSG(seen.back().trainLoss < seen.front().trainLoss,
+               seen.front().trainLoss << " -> " << seen.back().trainLoss);
+    double best = 0;
+    for (const EpochRecord &r : seen)
+        best = std::max(best, r.validationUa);
+    VERIFY_MSG(seen[std::size_t(trainer.bestEpoch() - 1)].validationUa == best, best);
+
+    // Held-out clips: well above chance (0.25).
+    std::vector<ClipPrediction> predictions;
+    REQUIRE_OK(trainer.predict(source, range(100, 120), true, true, &predictions));
+    int right = 0;
+    for (std::size_t k = 0; k < predictions.size(); ++k) {
+        const auto &p = predictions[k].probabilities;
+        REQUIRE(p.size() == 4);
+        right += int(std::max_element(p.begin(), p.end()) - p.begin()) ==
+                         source.clips()[100 + k].classIndex
+                     ? 1
+                     : 0;
+        VERIFY(predictions[k].frameProbabilities.size() == std::size_t(predictions[k].frames * 4));
+        VERIFY(predictions[k].pooled.size() == 32);
+    }
+    VERIFY_MSG(right >= 14, right << " of 20");
+
+    // Saved and loaded: the same predictions.
+    const std::string path =
+        "/tmp/emolens-adapter-test-" + std::to_string(::getpid()) + ".safetensors";
+    REQUIRE_OK(trainer.save(path));
+    AdapterTrainer loaded(TrainerOptions{});
+    REQUIRE_OK(loaded.load(path));
+    std::vector<ClipPrediction> again;
+    REQUIRE_OK(loaded.predict(source, range(100, 120), false, false, &again));
+    for (std::size_t k = 0; k < again.size(); ++k)
+        for (std::size_t c = 0; c < 4; ++c)
+            VERIFY(std::abs(again[k].probabilities[c] - predictions[k].probabilities[c]) < 1e-5);
+    std::remove(path.c_str());
+
+    // Another encoder's features are refused by name of the shapes.
+    const MemorySource other(8, 3, 13, 8);
+    std::vector<ClipPrediction> refused;
+    const ModelStatus st = loaded.predict(other, range(0, 8), false, false, &refused);
+    VERIFY(!st.ok());
+    VERIFY_MSG(st.error().find("another encoder") != std::string::npos, st.error());
+}
+
+MODEL_TEST(adapter_trainer_is_deterministic_and_stops_when_asked)
+{
+    const MemorySource source(60, 21);
+    auto run = [&source](int stopAfter, bool cancelAtOnce, bool *cancelled) {
+        AdapterTrainer trainer(trainerOptions());
+        std::vector<double> losses;
+        trainer.train(
+            source, range(0, 40), range(40, 60),
+            [&losses, stopAfter](const EpochRecord &r, double) {
+                losses.push_back(r.trainLoss);
+                return int(losses.size()) < stopAfter;
+            },
+            [cancelAtOnce] { return cancelAtOnce; }, cancelled);
+        return losses;
+    };
+    bool cancelled = false;
+    const auto first = run(6, false, &cancelled);
+    VERIFY(!cancelled);
+    VERIFY(first.size() == 6); // stopped by the callback after epoch 6
+    VERIFY(run(6, false, &cancelled) == first);
+    const auto none = run(6, true, &cancelled);
+    VERIFY(cancelled);
+    VERIFY(none.empty());
 }

@@ -1,0 +1,40 @@
+#pragma once
+// AdapterOptions: the settings of an EmotionAdapter, in a header without Torch, so the layers
+// above (recipes, the store, the CLI) can name and record them without compiling Torch.
+
+#include <string>
+
+namespace emolens {
+
+enum class LayerIntegration { WeightedAverage, SingleLayer };
+enum class AdapterPooling { Mean, AttentiveStatistics };
+
+struct AdapterOptions
+{
+    // The encoder's shape.
+    int layerCount = 1;
+    int hiddenSize = 80;
+    // Per-frame extra inputs (e.g. 3: F0, voicing, energy), appended after layer integration.
+    int extraInputs = 0;
+
+    LayerIntegration layerIntegration = LayerIntegration::WeightedAverage;
+    int chosenLayer = -1; // SingleLayer: which one; -1 is the last
+
+    int width = 256;           // projection width
+    int transformerLayers = 3; // 0: projection only
+    int heads = 4;
+    int feedForward = 512;     // Transformer feed-forward width
+    bool averageBlocks = true; // WAP over the blocks' outputs; false: the last block's
+    double dropout = 0.1;
+
+    AdapterPooling pooling = AdapterPooling::AttentiveStatistics;
+    int attentionWidth = 128; // SAP's scoring layer
+
+    int classCount = 4;     // 0: no categorical head
+    int dimensionCount = 0; // 0: no dimensional head
+
+    // "wap-transformer w256 x3 h4 sap ..." : the settings in one line, for logs and the store.
+    std::string describe() const;
+};
+
+} // namespace emolens

@@ -1,0 +1,561 @@
+#include "AdapterTrainer.h"
+
+#include "EmotionAdapter.h"
+#include "OutOfMemory.h"
+#include "SafeTensors.h"
+#include "SafeTensorsWriter.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <numeric>
+#include <random>
+
+namespace emolens {
+
+namespace {
+
+constexpr const char *kFormat = "emolens-adapter-1";
+
+struct Batch
+{
+    std::vector<std::size_t> clips; // into the source
+    int64_t frames = 0;             // the longest
+};
+
+// Clips sorted by length and cut into batches of at most batchFrames padded frames.
+std::vector<Batch> makeBatches(const ClipFeatureSource &source, std::vector<std::size_t> which,
+                               int64_t batchFrames, int maxClips)
+{
+    const auto &clips = source.clips();
+    std::stable_sort(which.begin(), which.end(), [&clips](std::size_t a, std::size_t b) {
+        return clips[a].frames < clips[b].frames;
+    });
+    std::vector<Batch> batches;
+    Batch current;
+    for (std::size_t i : which) {
+        const int64_t frames = std::max<int64_t>(1, clips[i].frames);
+        const int64_t longest = std::max(current.frames, frames);
+        if (!current.clips.empty() && (longest * int64_t(current.clips.size() + 1) > batchFrames ||
+                                       int(current.clips.size()) >= maxClips)) {
+            batches.push_back(std::move(current));
+            current = Batch();
+        }
+        current.clips.push_back(i);
+        current.frames = std::max(current.frames, frames);
+    }
+    if (!current.clips.empty())
+        batches.push_back(std::move(current));
+    return batches;
+}
+
+struct BatchTensors
+{
+    torch::Tensor hidden; // [B, L, T, H]
+    torch::Tensor extra;  // [B, T, E] or undefined
+    torch::Tensor mask;   // [B, T]
+};
+
+ModelStatus loadBatch(const ClipFeatureSource &source, const Batch &batch,
+                      const torch::Device &device, BatchTensors *out)
+{
+    const int64_t layers = source.layerCount();
+    const int64_t hidden = source.hiddenSize();
+    const int64_t extras = source.extraInputs();
+    const int64_t count = int64_t(batch.clips.size());
+    out->hidden = torch::zeros({count, layers, batch.frames, hidden});
+    out->extra = extras > 0 ? torch::zeros({count, batch.frames, extras}) : torch::Tensor();
+    out->mask = torch::zeros({count, batch.frames}, torch::kBool);
+    std::vector<float> clipHidden, clipExtra;
+    for (int64_t b = 0; b < count; ++b) {
+        const std::size_t i = batch.clips[std::size_t(b)];
+        const int64_t frames = source.clips()[i].frames;
+        clipHidden.assign(std::size_t(layers * frames * hidden), 0.0f);
+        clipExtra.assign(std::size_t(frames * std::max<int64_t>(extras, 1)), 0.0f);
+        std::string error;
+        if (!source.read(i, clipHidden.data(), clipExtra.data(), &error))
+            return ModelStatus::failure(error);
+        using torch::indexing::Slice;
+        out->hidden[b]
+            .slice(1, 0, frames)
+            .copy_(torch::from_blob(clipHidden.data(), {layers, frames, hidden}));
+        if (extras > 0)
+            out->extra[b]
+                .slice(0, 0, frames)
+                .copy_(torch::from_blob(clipExtra.data(), {frames, extras}));
+        out->mask[b].slice(0, 0, frames).fill_(true);
+    }
+    if (device.is_cuda()) {
+        out->hidden = out->hidden.to(device, /*non_blocking=*/true);
+        out->mask = out->mask.to(device);
+        if (out->extra.defined())
+            out->extra = out->extra.to(device);
+    }
+    return ModelStatus::success();
+}
+
+double unweightedAccuracy(const std::vector<int> &truth, const std::vector<int> &predicted,
+                          int classes)
+{
+    std::vector<int> support(std::size_t(classes), 0), hits(std::size_t(classes), 0);
+    for (std::size_t i = 0; i < truth.size(); ++i) {
+        if (truth[i] < 0 || truth[i] >= classes)
+            continue;
+        ++support[std::size_t(truth[i])];
+        hits[std::size_t(truth[i])] += predicted[i] == truth[i] ? 1 : 0;
+    }
+    double sum = 0;
+    int present = 0;
+    for (int c = 0; c < classes; ++c)
+        if (support[std::size_t(c)] > 0) {
+            sum += double(hits[std::size_t(c)]) / support[std::size_t(c)];
+            ++present;
+        }
+    return present > 0 ? sum / present : 0;
+}
+
+} // namespace
+
+struct AdapterTrainer::Private
+{
+    TrainerOptions options;
+    EmotionAdapter net{nullptr};
+    torch::Device device = torch::kCPU;
+    std::vector<EpochRecord> history;
+    int bestEpoch = 0;
+
+    torch::Tensor classWeights;
+
+    // The batch's loss (categorical and dimensional heads as the clips have labels for).
+    torch::Tensor loss(const AdapterOutput &out, const ClipFeatureSource &source,
+                       const Batch &batch)
+    {
+        const auto &clips = source.clips();
+        auto total = torch::zeros({}, torch::TensorOptions().device(device));
+        bool any = false;
+        if (options.adapter.classCount > 0) {
+            std::vector<int64_t> rows, targets;
+            for (std::size_t b = 0; b < batch.clips.size(); ++b)
+                if (clips[batch.clips[b]].classIndex >= 0) {
+                    rows.push_back(int64_t(b));
+                    targets.push_back(clips[batch.clips[b]].classIndex);
+                }
+            if (!rows.empty()) {
+                const auto index = torch::tensor(rows, torch::kLong).to(device);
+                total = total + classificationLoss(out.logits.index_select(0, index),
+                                                   torch::tensor(targets, torch::kLong).to(device),
+                                                   classWeights);
+                any = true;
+            }
+        }
+        if (options.adapter.dimensionCount > 0) {
+            const int64_t dims = options.adapter.dimensionCount;
+            const int64_t count = int64_t(batch.clips.size());
+            auto truth = torch::zeros({count, dims});
+            auto valid = torch::zeros({count, dims}, torch::kBool);
+            for (int64_t b = 0; b < count; ++b) {
+                const auto &values = clips[batch.clips[std::size_t(b)]].dimensions;
+                for (int64_t d = 0; d < dims && d < int64_t(values.size()); ++d)
+                    if (!std::isnan(values[std::size_t(d)])) {
+                        truth[b][d] = values[std::size_t(d)];
+                        valid[b][d] = true;
+                    }
+            }
+            total = total + concordanceLoss(out.dimensions, truth.to(device), valid.to(device));
+            any = true;
+        }
+        return any ? total : torch::Tensor();
+    }
+
+    // Per-dimension mean and standard deviation of the integrated inputs over the training
+    // clips, with the layers averaged evenly (the start of the learned average).
+    ModelStatus normalise(const ClipFeatureSource &source, const std::vector<std::size_t> &train)
+    {
+        torch::NoGradGuard noGrad;
+        const int64_t width = source.hiddenSize() + source.extraInputs();
+        auto sum = torch::zeros({width}, torch::kDouble);
+        auto squares = torch::zeros({width}, torch::kDouble);
+        double count = 0;
+        for (const Batch &batch :
+             makeBatches(source, train, options.batchFrames, options.maxBatchClips)) {
+            BatchTensors t;
+            if (auto st = loadBatch(source, batch, torch::kCPU, &t); !st)
+                return st;
+            auto frames = t.hidden.mean(1); // [B, T, H]
+            if (t.extra.defined())
+                frames = torch::cat({frames, t.extra}, 2);
+            const auto real = frames.index({t.mask}).to(torch::kDouble); // [N, width]
+            sum += real.sum(0);
+            squares += (real * real).sum(0);
+            count += double(real.size(0));
+        }
+        if (count < 1)
+            return ModelStatus::failure("no training frames");
+        const auto mean = sum / count;
+        const auto variance = (squares / count - mean * mean).clamp_min(0);
+        net->setInputNormalisation(mean.to(torch::kFloat).to(device),
+                                   variance.sqrt().to(torch::kFloat).to(device));
+        return ModelStatus::success();
+    }
+};
+
+AdapterTrainer::AdapterTrainer(TrainerOptions options) : d(std::make_unique<Private>())
+{
+    d->options = std::move(options);
+}
+
+AdapterTrainer::~AdapterTrainer() = default;
+
+const std::vector<EpochRecord> &AdapterTrainer::history() const
+{
+    return d->history;
+}
+
+int AdapterTrainer::bestEpoch() const
+{
+    return d->bestEpoch;
+}
+
+const TrainerOptions &AdapterTrainer::options() const
+{
+    return d->options;
+}
+
+int64_t AdapterTrainer::parameterCount() const
+{
+    if (!d->net)
+        return 0;
+    int64_t n = 0;
+    for (const auto &p : d->net->parameters())
+        n += p.numel();
+    return n;
+}
+
+ModelStatus AdapterTrainer::train(const ClipFeatureSource &source,
+                                  const std::vector<std::size_t> &train,
+                                  const std::vector<std::size_t> &validation,
+                                  const EpochCallback &onEpoch, const CancelCheck &cancelled,
+                                  bool *wasCancelled)
+{
+    if (wasCancelled)
+        *wasCancelled = false;
+    try {
+        TrainerOptions &o = d->options;
+        if (source.layerCount() != o.adapter.layerCount ||
+            source.hiddenSize() != o.adapter.hiddenSize ||
+            source.extraInputs() != o.adapter.extraInputs)
+            return ModelStatus::failure("the features (" + std::to_string(source.layerCount()) +
+                                        " x " + std::to_string(source.hiddenSize()) +
+                                        ") do not fit the adapter's settings");
+        if (train.empty())
+            return ModelStatus::failure("no clips to train on");
+        d->device = torch::Device(o.device);
+        torch::manual_seed(o.seed);
+        d->net = EmotionAdapter(o.adapter);
+        d->net->to(d->device);
+        d->history.clear();
+        d->bestEpoch = 0;
+        if (auto st = d->normalise(source, train); !st)
+            return st;
+
+        // Class weights, inverse to how often each class occurs in the training clips.
+        const auto &clips = source.clips();
+        if (o.balanceClasses && o.adapter.classCount > 0) {
+            std::vector<double> counts(std::size_t(o.adapter.classCount), 0);
+            for (std::size_t i : train)
+                if (clips[i].classIndex >= 0 && clips[i].classIndex < o.adapter.classCount)
+                    counts[std::size_t(clips[i].classIndex)] += 1;
+            const double total = std::accumulate(counts.begin(), counts.end(), 0.0);
+            std::vector<float> weights;
+            for (double c : counts)
+                weights.push_back(c > 0 ? float(total / (o.adapter.classCount * c)) : 0.0f);
+            d->classWeights = torch::tensor(weights).to(d->device);
+        } else {
+            d->classWeights = torch::Tensor();
+        }
+
+        torch::optim::AdamW optimizer(
+            d->net->parameters(),
+            torch::optim::AdamWOptions(o.learningRate).weight_decay(o.weightDecay));
+        std::vector<Batch> batches = makeBatches(source, train, o.batchFrames, o.maxBatchClips);
+        std::mt19937_64 order(o.seed);
+        std::map<std::string, torch::Tensor> best;
+        double bestScore = -1e30;
+        int sinceBest = 0;
+        for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+            const auto start = std::chrono::steady_clock::now();
+            std::shuffle(batches.begin(), batches.end(), order);
+            d->net->train();
+            double lossSum = 0;
+            int lossBatches = 0;
+            for (const Batch &batch : batches) {
+                if (cancelled && cancelled()) {
+                    if (wasCancelled)
+                        *wasCancelled = true;
+                    break;
+                }
+                BatchTensors t;
+                if (auto st = loadBatch(source, batch, d->device, &t); !st)
+                    return st;
+                optimizer.zero_grad();
+                const auto out = d->net->forward(t.hidden, t.mask, t.extra);
+                const auto loss = d->loss(out, source, batch);
+                if (!loss.defined())
+                    continue;
+                loss.backward();
+                optimizer.step();
+                lossSum += loss.item<double>();
+                ++lossBatches;
+            }
+            if (wasCancelled && *wasCancelled)
+                break;
+            EpochRecord record;
+            record.epoch = epoch;
+            record.trainLoss = lossBatches > 0 ? lossSum / lossBatches : 0;
+
+            // Validation: loss and UA (or mean CCC when there is no categorical head).
+            const std::vector<std::size_t> &scored = validation.empty() ? train : validation;
+            {
+                torch::NoGradGuard noGrad;
+                d->net->eval();
+                double validationLoss = 0;
+                int validationBatches = 0;
+                std::vector<int> truth, predicted;
+                for (const Batch &batch :
+                     makeBatches(source, scored, o.batchFrames, o.maxBatchClips)) {
+                    BatchTensors t;
+                    if (auto st = loadBatch(source, batch, d->device, &t); !st)
+                        return st;
+                    const auto out = d->net->forward(t.hidden, t.mask, t.extra);
+                    if (const auto loss = d->loss(out, source, batch); loss.defined()) {
+                        validationLoss += loss.item<double>();
+                        ++validationBatches;
+                    }
+                    if (o.adapter.classCount > 0) {
+                        const auto argmax = out.logits.argmax(1).cpu();
+                        for (std::size_t b = 0; b < batch.clips.size(); ++b) {
+                            truth.push_back(clips[batch.clips[b]].classIndex);
+                            predicted.push_back(int(argmax[int64_t(b)].item<int64_t>()));
+                        }
+                    }
+                }
+                record.validationLoss =
+                    validationBatches > 0 ? validationLoss / validationBatches : 0;
+                record.validationUa =
+                    o.adapter.classCount > 0
+                        ? unweightedAccuracy(truth, predicted, o.adapter.classCount)
+                        : 1 - record.validationLoss;
+            }
+            record.seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            d->history.push_back(record);
+            // Better UA wins; a tie goes to the lower validation loss.
+            const double score = record.validationUa - 1e-6 * record.validationLoss;
+            if (score > bestScore) {
+                bestScore = score;
+                d->bestEpoch = epoch;
+                sinceBest = 0;
+                best.clear();
+                for (const auto &p : d->net->named_parameters())
+                    best[p.key()] = p.value().detach().clone();
+                for (const auto &b : d->net->named_buffers())
+                    best[b.key()] = b.value().detach().clone();
+            } else {
+                ++sinceBest;
+            }
+            const bool goOn = !onEpoch || onEpoch(record, double(epoch) / o.epochs);
+            if (!goOn || (o.patience > 0 && sinceBest >= o.patience))
+                break;
+        }
+        // The best epoch's weights.
+        if (!best.empty()) {
+            torch::NoGradGuard noGrad;
+            for (auto &p : d->net->named_parameters())
+                p.value().copy_(best.at(p.key()));
+            for (auto &b : d->net->named_buffers())
+                b.value().copy_(best.at(b.key()));
+        }
+        d->net->eval();
+        return ModelStatus::success();
+    } catch (...) {
+        return statusFromCurrentException("training the adapter");
+    }
+}
+
+ModelStatus AdapterTrainer::predict(const ClipFeatureSource &source,
+                                    const std::vector<std::size_t> &which, bool withFrames,
+                                    bool withPooled, std::vector<ClipPrediction> *out)
+{
+    out->assign(which.size(), ClipPrediction());
+    if (!d->net)
+        return ModelStatus::failure("the adapter has not been trained or loaded");
+    try {
+        const TrainerOptions &o = d->options;
+        if (source.layerCount() != o.adapter.layerCount ||
+            source.hiddenSize() != o.adapter.hiddenSize ||
+            source.extraInputs() != o.adapter.extraInputs)
+            return ModelStatus::failure("these features (" + std::to_string(source.layerCount()) +
+                                        " layers x " + std::to_string(source.hiddenSize()) +
+                                        ") come from another encoder than the one "
+                                        "the model was trained on (" +
+                                        std::to_string(o.adapter.layerCount) + " x " +
+                                        std::to_string(o.adapter.hiddenSize) + ")");
+        torch::NoGradGuard noGrad;
+        d->net->eval();
+        std::map<std::size_t, std::size_t> slot; // clip -> position in which
+        for (std::size_t k = 0; k < which.size(); ++k)
+            slot[which[k]] = k;
+        for (const Batch &batch : makeBatches(source, which, o.batchFrames, o.maxBatchClips)) {
+            BatchTensors t;
+            if (auto st = loadBatch(source, batch, d->device, &t); !st)
+                return st;
+            const auto result = d->net->forward(t.hidden, t.mask, t.extra);
+            const auto probabilities =
+                result.logits.defined() ? torch::softmax(result.logits, 1).cpu() : torch::Tensor();
+            const auto frameProbabilities = withFrames && result.frameLogits.defined()
+                                                ? torch::softmax(result.frameLogits, 2).cpu()
+                                                : torch::Tensor();
+            const auto dimensions =
+                result.dimensions.defined() ? result.dimensions.cpu() : torch::Tensor();
+            const auto pooled = withPooled ? result.pooled.cpu().contiguous() : torch::Tensor();
+            for (std::size_t b = 0; b < batch.clips.size(); ++b) {
+                ClipPrediction &p = (*out)[slot.at(batch.clips[b])];
+                const int64_t row = int64_t(b);
+                p.frames = source.clips()[batch.clips[b]].frames;
+                if (probabilities.defined()) {
+                    const auto r = probabilities[row].contiguous();
+                    p.probabilities.assign(r.data_ptr<float>(), r.data_ptr<float>() + r.numel());
+                }
+                if (dimensions.defined()) {
+                    const auto r = dimensions[row].contiguous();
+                    p.dimensions.assign(r.data_ptr<float>(), r.data_ptr<float>() + r.numel());
+                }
+                if (frameProbabilities.defined()) {
+                    const auto r = frameProbabilities[row].slice(0, 0, p.frames).contiguous();
+                    p.frameProbabilities.assign(r.data_ptr<float>(),
+                                                r.data_ptr<float>() + r.numel());
+                }
+                if (pooled.defined()) {
+                    const auto r = pooled[row].contiguous();
+                    p.pooled.assign(r.data_ptr<float>(), r.data_ptr<float>() + r.numel());
+                }
+            }
+        }
+        return ModelStatus::success();
+    } catch (...) {
+        return statusFromCurrentException("predicting with the adapter");
+    }
+}
+
+ModelStatus AdapterTrainer::save(const std::string &path) const
+{
+    if (!d->net)
+        return ModelStatus::failure("nothing to save: the adapter has not been trained");
+    try {
+        SafeTensorsWriter writer;
+        std::vector<torch::Tensor> keep; // the bytes must live until write()
+        auto add = [&](const std::string &name, const torch::Tensor &value) {
+            keep.push_back(value.detach().to(torch::kCPU, torch::kFloat).contiguous());
+            const auto &t = keep.back();
+            return writer.add(name, TensorDtype::F32,
+                              std::vector<std::int64_t>(t.sizes().begin(), t.sizes().end()),
+                              t.data_ptr(), std::uint64_t(t.numel()) * sizeof(float));
+        };
+        for (const auto &p : d->net->named_parameters())
+            if (auto st = add(p.key(), p.value()); !st)
+                return st;
+        for (const auto &b : d->net->named_buffers())
+            if (auto st = add(b.key(), b.value()); !st)
+                return st;
+        const AdapterOptions &a = d->options.adapter;
+        writer.setMetadata("format", kFormat);
+        writer.setMetadata("settings", a.describe());
+        writer.setMetadata("layer_count", std::to_string(a.layerCount));
+        writer.setMetadata("hidden_size", std::to_string(a.hiddenSize));
+        writer.setMetadata("extra_inputs", std::to_string(a.extraInputs));
+        writer.setMetadata("layer_integration",
+                           a.layerIntegration == LayerIntegration::WeightedAverage ? "weighted"
+                                                                                   : "single");
+        writer.setMetadata("chosen_layer", std::to_string(a.chosenLayer));
+        writer.setMetadata("width", std::to_string(a.width));
+        writer.setMetadata("transformer_layers", std::to_string(a.transformerLayers));
+        writer.setMetadata("heads", std::to_string(a.heads));
+        writer.setMetadata("feed_forward", std::to_string(a.feedForward));
+        writer.setMetadata("average_blocks", a.averageBlocks ? "1" : "0");
+        writer.setMetadata("pooling", a.pooling == AdapterPooling::Mean ? "mean" : "sap");
+        writer.setMetadata("attention_width", std::to_string(a.attentionWidth));
+        writer.setMetadata("class_count", std::to_string(a.classCount));
+        writer.setMetadata("dimension_count", std::to_string(a.dimensionCount));
+        return writer.write(path);
+    } catch (...) {
+        return statusFromCurrentException("saving the adapter to " + path);
+    }
+}
+
+ModelStatus AdapterTrainer::load(const std::string &path)
+{
+    std::unique_ptr<SafeTensorsFile> file;
+    if (auto st = SafeTensorsFile::open(path, file); !st)
+        return st;
+    const auto &meta = file->metadata();
+    auto text = [&meta](const char *key) {
+        const auto it = meta.find(key);
+        return it == meta.end() ? std::string() : it->second;
+    };
+    if (text("format") != kFormat)
+        return ModelStatus::failure(path + ": not an EmoLens adapter (format \"" + text("format") +
+                                    "\")");
+    try {
+        AdapterOptions a;
+        a.layerCount = std::stoi(text("layer_count"));
+        a.hiddenSize = std::stoi(text("hidden_size"));
+        a.extraInputs = std::stoi(text("extra_inputs"));
+        a.layerIntegration = text("layer_integration") == "single"
+                                 ? LayerIntegration::SingleLayer
+                                 : LayerIntegration::WeightedAverage;
+        a.chosenLayer = std::stoi(text("chosen_layer"));
+        a.width = std::stoi(text("width"));
+        a.transformerLayers = std::stoi(text("transformer_layers"));
+        a.heads = std::stoi(text("heads"));
+        a.feedForward = std::stoi(text("feed_forward"));
+        a.averageBlocks = text("average_blocks") == "1";
+        a.pooling =
+            text("pooling") == "mean" ? AdapterPooling::Mean : AdapterPooling::AttentiveStatistics;
+        a.attentionWidth = std::stoi(text("attention_width"));
+        a.classCount = std::stoi(text("class_count"));
+        a.dimensionCount = std::stoi(text("dimension_count"));
+        d->options.adapter = a;
+        d->net = EmotionAdapter(a);
+        torch::NoGradGuard noGrad;
+        auto assign = [&](const std::string &name, torch::Tensor &target) -> ModelStatus {
+            const SafeTensorInfo *info = file->find(name);
+            if (!info || info->dtype != TensorDtype::F32 || info->elementCount() != target.numel())
+                return ModelStatus::failure(path + ": tensor " + name +
+                                            " is missing or has the wrong shape");
+            std::vector<float> values(std::size_t(info->elementCount()));
+            std::memcpy(values.data(), info->data, info->byteCount);
+            target.copy_(torch::from_blob(values.data(), target.sizes()));
+            return ModelStatus::success();
+        };
+        for (auto &p : d->net->named_parameters())
+            if (auto st = assign(p.key(), p.value()); !st)
+                return st;
+        for (auto &b : d->net->named_buffers())
+            if (auto st = assign(b.key(), b.value()); !st)
+                return st;
+        d->device = torch::Device(d->options.device);
+        d->net->to(d->device);
+        d->net->eval();
+        return ModelStatus::success();
+    } catch (const std::invalid_argument &) {
+        return ModelStatus::failure(path + ": the adapter settings in the file are damaged");
+    } catch (...) {
+        return statusFromCurrentException("loading the adapter from " + path);
+    }
+}
+
+} // namespace emolens

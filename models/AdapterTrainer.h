@@ -1,0 +1,119 @@
+#pragma once
+// AdapterTrainer: trains an EmotionAdapter on a frozen encoder's features and predicts with it.
+// The features come through a ClipFeatureSource, which the layers above implement over the
+// feature cache (memory-mapped float16); this class batches them by length (a frame budget per
+// batch, little padding), converts each batch to float32 as it is needed - so a corpus whose
+// features are larger than memory trains in constant memory - and runs Adam with early
+// stopping on a validation set. The best epoch's weights are kept.
+//
+// No Torch in this header (pimpl): core's jobs include it without compiling Torch.
+//
+// Determinism: the same seed, data and options give the same weights on the CPU (batch order
+// and dropout come from the seeded generator; intra-op threads do not change float results of
+// the kernels used here in practice, but a different thread count may change the last bits).
+//
+// Threads: one thread at a time per trainer (a job's worker thread); the source must be safe to
+// read from that thread. Callbacks run on that thread.
+
+#include "AdapterOptions.h"
+#include "ModelStatus.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace emolens {
+
+struct TrainerClip
+{
+    int64_t frames = 0;            // encoder frames
+    int classIndex = -1;           // -1: no category (not trained on for the categorical head)
+    std::vector<float> dimensions; // per AdapterOptions::dimensionCount; NaN where unknown
+};
+
+class ClipFeatureSource
+{
+public:
+    virtual ~ClipFeatureSource() = default;
+    virtual int layerCount() const = 0;
+    virtual int hiddenSize() const = 0;
+    virtual int extraInputs() const = 0; // per-frame values after the hidden states
+    virtual const std::vector<TrainerClip> &clips() const = 0;
+    // Writes clip i's features as float32: hidden [layers, frames, hiddenSize] and, when
+    // extraInputs() > 0, extra [frames, extraInputs]. False with a reason naming the file.
+    virtual bool read(std::size_t i, float *hidden, float *extra, std::string *error) const = 0;
+};
+
+struct TrainerOptions
+{
+    AdapterOptions adapter;
+    int epochs = 30;
+    int patience = 6; // epochs without a better validation score before stopping
+    double learningRate = 1e-3;
+    double weightDecay = 1e-4;
+    int64_t batchFrames = 20000; // padded frames per batch (x layers x hidden = the batch's size)
+    int maxBatchClips = 32;
+    bool balanceClasses = true; // class weights inverse to the training counts
+    uint64_t seed = 1;
+    std::string device = "cpu"; // cpu, cuda, cuda:N
+};
+
+struct EpochRecord
+{
+    int epoch = 0; // from 1
+    double trainLoss = 0;
+    double validationLoss = 0;
+    double validationUa = 0; // categorical; for dimensional-only models the mean CCC
+    double seconds = 0;
+};
+
+struct ClipPrediction
+{
+    std::vector<float> probabilities; // [classes]
+    std::vector<float> dimensions;    // [dims]
+    int64_t frames = 0;
+    std::vector<float> frameProbabilities; // [frames * classes], when asked for
+    std::vector<float> pooled;             // the utterance vector, when asked for
+};
+
+class AdapterTrainer
+{
+public:
+    // Returns false from the callback to stop after this epoch (the best epoch so far is kept).
+    // fraction is of the whole run.
+    using EpochCallback = std::function<bool(const EpochRecord &, double fraction)>;
+    using CancelCheck = std::function<bool()>;
+
+    explicit AdapterTrainer(TrainerOptions options);
+    ~AdapterTrainer();
+    AdapterTrainer(const AdapterTrainer &) = delete;
+    AdapterTrainer &operator=(const AdapterTrainer &) = delete;
+
+    // Trains on the clips `train` of source, choosing the best epoch on `validation` (empty:
+    // the last epoch). Input normalisation statistics come from the training clips. cancelled()
+    // is polled between batches: it ends the run with what is best so far and sets *cancelled.
+    ModelStatus train(const ClipFeatureSource &source, const std::vector<std::size_t> &train,
+                      const std::vector<std::size_t> &validation, const EpochCallback &onEpoch,
+                      const CancelCheck &cancelled, bool *wasCancelled = nullptr);
+
+    // Predicts the clips `which` of source with the trained (or loaded) weights.
+    ModelStatus predict(const ClipFeatureSource &source, const std::vector<std::size_t> &which,
+                        bool withFrames, bool withPooled, std::vector<ClipPrediction> *out);
+
+    const std::vector<EpochRecord> &history() const;
+    int bestEpoch() const; // from 1; 0 before training
+    const TrainerOptions &options() const;
+    int64_t parameterCount() const;
+
+    // The weights and normalisation as a safetensors file (metadata: the adapter settings).
+    ModelStatus save(const std::string &path) const;
+    ModelStatus load(const std::string &path);
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace emolens
