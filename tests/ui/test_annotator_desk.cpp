@@ -254,7 +254,7 @@ void TestAnnotatorDesk::playWithoutASoundDeviceSaysSoOnce()
     QVERIFY(noSound && noSound->isVisible());
     // The cursor runs anyway.
     QTRY_VERIFY(player->positionSeconds() > 0.1);
-    QVERIFY(cursor.count() > 2);
+    QTRY_VERIFY(cursor.count() > 2); // it keeps moving (a busy machine may skip ticks)
     player->pause();
     player->play();
     QCOMPARE(notices.count(), 1); // once
