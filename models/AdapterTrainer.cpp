@@ -14,6 +14,7 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <thread>
 
 namespace emolens {
 
@@ -74,15 +75,20 @@ ModelStatus loadBatch(const ClipFeatureSource &source, const Batch &batch,
     for (int64_t b = 0; b < count; ++b) {
         const std::size_t i = batch.clips[std::size_t(b)];
         const int64_t frames = source.clips()[i].frames;
-        clipHidden.assign(std::size_t(layers * frames * hidden), 0.0f);
-        clipExtra.assign(std::size_t(frames * std::max<int64_t>(extras, 1)), 0.0f);
         std::string error;
-        if (!source.read(i, clipHidden.data(), clipExtra.data(), &error))
+        std::shared_ptr<const void> keep;
+        const std::uint16_t *half = source.hiddenHalf(i, &keep, &error);
+        if (!half && !error.empty())
             return ModelStatus::failure(error);
-        using torch::indexing::Slice;
-        out->hidden[b]
-            .slice(1, 0, frames)
-            .copy_(torch::from_blob(clipHidden.data(), {layers, frames, hidden}));
+        clipHidden.assign(half ? 0 : std::size_t(layers * frames * hidden), 0.0f);
+        clipExtra.assign(std::size_t(frames * std::max<int64_t>(extras, 1)), 0.0f);
+        if (!source.read(i, half ? nullptr : clipHidden.data(), clipExtra.data(), &error))
+            return ModelStatus::failure(error);
+        // float16 from the cache is converted in one vectorised copy.
+        const auto values = half ? torch::from_blob(const_cast<std::uint16_t *>(half),
+                                                    {layers, frames, hidden}, torch::kHalf)
+                                 : torch::from_blob(clipHidden.data(), {layers, frames, hidden});
+        out->hidden[b].slice(1, 0, frames).copy_(values);
         if (extras > 0)
             out->extra[b]
                 .slice(0, 0, frames)
@@ -116,6 +122,14 @@ double unweightedAccuracy(const std::vector<int> &truth, const std::vector<int> 
             ++present;
         }
     return present > 0 ? sum / present : 0;
+}
+
+void useThreads(int threads)
+{
+    const int wanted =
+        threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    if (torch::get_num_threads() != wanted)
+        torch::set_num_threads(wanted);
 }
 
 } // namespace
@@ -254,6 +268,7 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &source,
         if (train.empty())
             return ModelStatus::failure("no clips to train on");
         d->device = torch::Device(o.device);
+        useThreads(o.threads);
         torch::manual_seed(o.seed);
         d->net = EmotionAdapter(o.adapter);
         d->net->to(d->device);
@@ -405,6 +420,7 @@ ModelStatus AdapterTrainer::predict(const ClipFeatureSource &source,
                                         std::to_string(o.adapter.layerCount) + " x " +
                                         std::to_string(o.adapter.hiddenSize) + ")");
         torch::NoGradGuard noGrad;
+        useThreads(o.threads);
         d->net->eval();
         std::map<std::size_t, std::size_t> slot; // clip -> position in which
         for (std::size_t k = 0; k < which.size(); ++k)

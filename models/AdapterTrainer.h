@@ -41,9 +41,19 @@ public:
     virtual int hiddenSize() const = 0;
     virtual int extraInputs() const = 0; // per-frame values after the hidden states
     virtual const std::vector<TrainerClip> &clips() const = 0;
-    // Writes clip i's features as float32: hidden [layers, frames, hiddenSize] and, when
-    // extraInputs() > 0, extra [frames, extraInputs]. False with a reason naming the file.
+    // Writes clip i's features as float32: hidden [layers, frames, hiddenSize] (skipped when
+    // hidden is null) and, when extraInputs() > 0, extra [frames, extraInputs]. False with a
+    // reason naming the file.
     virtual bool read(std::size_t i, float *hidden, float *extra, std::string *error) const = 0;
+    // The fast path, for sources that hold float16 already (the feature cache): clip i's hidden
+    // states as IEEE float16 [layers, frames, hiddenSize], 2-byte aligned, valid while *keep
+    // lives; converted to float32 in one vectorised step. Null (the default): read() is used.
+    virtual const std::uint16_t *hiddenHalf(std::size_t /*i*/,
+                                            std::shared_ptr<const void> * /*keep*/,
+                                            std::string * /*error*/) const
+    {
+        return nullptr;
+    }
 };
 
 struct TrainerOptions
@@ -58,6 +68,7 @@ struct TrainerOptions
     bool balanceClasses = true; // class weights inverse to the training counts
     uint64_t seed = 1;
     std::string device = "cpu"; // cpu, cuda, cuda:N
+    int threads = 0; // CPU intra-op threads; 0: one per core (LibTorch's default here is 1)
 };
 
 struct EpochRecord

@@ -6,6 +6,7 @@
 #include "corpus/CorpusFormat.h"
 #include "corpus/CorpusImporter.h"
 #include "corpus/DemoCorpus.h"
+#include "jobs/EvaluateJob.h"
 #include "jobs/ExtractFeaturesJob.h"
 #include "jobs/ImportJob.h"
 #include "jobs/JobQueue.h"
@@ -13,6 +14,7 @@
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
 #include "store/LabelRepository.h"
+#include "training/Recipes.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -472,6 +474,160 @@ int extractCommand(const QStringList &arguments)
     // An interrupted run is not an error for the data (what finished is stored) but a script
     // must know it did not finish.
     return report.cancelled ? 130 : 0;
+}
+
+namespace {
+
+QJsonObject metricsJson(const ClassificationMetrics &m)
+{
+    QJsonArray confusion;
+    for (const QList<int> &row : m.confusion) {
+        QJsonArray r;
+        for (int v : row)
+            r.append(v);
+        confusion.append(r);
+    }
+    QJsonObject perClass;
+    for (const ClassScores &c : m.perClass)
+        perClass.insert(c.label, QJsonObject{{QStringLiteral("precision"), c.precision},
+                                             {QStringLiteral("recall"), c.recall},
+                                             {QStringLiteral("f1"), c.f1},
+                                             {QStringLiteral("support"), c.support}});
+    return {{QStringLiteral("n"), m.count},
+            {QStringLiteral("ua"), m.ua},
+            {QStringLiteral("wa"), m.wa},
+            {QStringLiteral("f1"), m.macroF1},
+            {QStringLiteral("labels"), QJsonArray::fromStringList(m.labels)},
+            {QStringLiteral("confusion"), confusion},
+            {QStringLiteral("per_class"), perClass}};
+}
+
+} // namespace
+
+int evaluateCommand(const QStringList &arguments)
+{
+    QStringList recipeNames;
+    for (const RecipeInfo &r : recipes())
+        recipeNames << r.name;
+    QCommandLineParser parser;
+    parser.addOption(kDbOption);
+    parser.addOption({QStringLiteral("recipe"),
+                      QStringLiteral("One of: %1 (default: %2).")
+                          .arg(recipeNames.join(QStringLiteral(", ")), defaultRecipe()),
+                      QStringLiteral("NAME"), QStringLiteral("default")});
+    parser.addOption({QStringLiteral("encoder"),
+                      QStringLiteral("Whose cached features: fbank (default), or the name or "
+                                     "folder of an extracted model."),
+                      QStringLiteral("NAME"), QStringLiteral("fbank")});
+    parser.addOption({QStringLiteral("folds"),
+                      QStringLiteral("speaker (k speaker-disjoint folds, the default) or session "
+                                     "(leave one session out)."),
+                      QStringLiteral("KIND"), QStringLiteral("speaker")});
+    parser.addOption({QStringLiteral("k"), QStringLiteral("Speaker folds (default 5)."),
+                      QStringLiteral("N"), QStringLiteral("5")});
+    parser.addOption({QStringLiteral("seed"), QStringLiteral("Seed (default 1)."),
+                      QStringLiteral("N"), QStringLiteral("1")});
+    parser.addOption({QStringLiteral("epochs"),
+                      QStringLiteral("Epochs at most (default: the recipe's)."),
+                      QStringLiteral("N"), QStringLiteral("0")});
+    parser.addOption({QStringLiteral("acoustic"),
+                      QStringLiteral("F0, voicing and energy as extra frame inputs: on, off, or "
+                                     "auto (on for fbank; the default)."),
+                      QStringLiteral("on|off|auto"), QStringLiteral("auto")});
+    parser.addOption({QStringLiteral("device"), QStringLiteral("cpu (default), cuda or cuda:N."),
+                      QStringLiteral("DEVICE"), QStringLiteral("cpu")});
+    parser.addOption({QStringLiteral("threads"),
+                      QStringLiteral("CPU threads (default: one per core)."), QStringLiteral("N"),
+                      QStringLiteral("0")});
+    parser.addOption(kJsonOption);
+    if (int code = parse(parser, arguments,
+                         QStringLiteral("Cross-validate a recipe speaker-independently on the "
+                                        "workspace's current labels and cached features. Each "
+                                        "fold's early stopping uses validation speakers drawn "
+                                        "from its training speakers; the test fold is scored "
+                                        "once. Nothing is stored."));
+        code >= 0)
+        return code;
+    EvaluateRequest request;
+    request.databasePath = parser.value(kDbOption);
+    if (request.databasePath.isEmpty())
+        return fail(QStringLiteral("--db FILE is required"));
+    if (!QFileInfo::exists(request.databasePath))
+        return fail(QStringLiteral("%1: no such workspace file").arg(request.databasePath));
+    request.recipe = parser.value(QStringLiteral("recipe"));
+    if (request.recipe == QLatin1String("default"))
+        request.recipe.clear();
+    request.encoder = parser.value(QStringLiteral("encoder"));
+    request.folds = parser.value(QStringLiteral("folds"));
+    request.device = parser.value(QStringLiteral("device"));
+    bool ok = true;
+    auto number = [&parser, &ok](const char *name, int minimum) {
+        bool good = false;
+        const int value = parser.value(QLatin1String(name)).toInt(&good);
+        ok = ok && good && value >= minimum;
+        return value;
+    };
+    request.k = number("k", 2);
+    request.seed = quint32(number("seed", 0));
+    request.epochs = number("epochs", 0);
+    request.threads = number("threads", 0);
+    if (!ok)
+        return fail(QStringLiteral("--k, --seed, --epochs and --threads need whole numbers (k at "
+                                   "least 2)"));
+    const QString acoustic = parser.value(QStringLiteral("acoustic"));
+    if (acoustic != u"on" && acoustic != u"off" && acoustic != u"auto")
+        return fail(QStringLiteral("--acoustic is on, off or auto, not \"%1\"").arg(acoustic));
+    request.acousticInputs = acoustic == u"auto" ? -1 : acoustic == u"on" ? 1 : 0;
+
+    TerminalProgress progress;
+    const auto job = std::make_shared<EvaluateJob>(request);
+    const JobResult result = JobQueue::runToEnd(job, progress);
+    if (result.outcome == JobOutcome::Failed)
+        return fail(result.summary);
+    if (result.wasCancelled())
+        return fail(result.summary);
+    const CrossValidationReport &report = job->report();
+    if (parser.isSet(kJsonOption)) {
+        QJsonObject out = metricsJson(report.pooled);
+        QJsonArray folds;
+        for (const FoldResult &f : report.folds) {
+            QJsonObject fold = metricsJson(f.metrics);
+            fold.insert(QStringLiteral("fold"), f.fold);
+            fold.insert(QStringLiteral("test_speakers"),
+                        QJsonArray::fromStringList(f.testSpeakers));
+            fold.insert(QStringLiteral("validation_speakers"),
+                        QJsonArray::fromStringList(f.validationSpeakers));
+            fold.insert(QStringLiteral("train_clips"), f.trainClips);
+            fold.insert(QStringLiteral("best_epoch"), f.bestEpoch);
+            fold.insert(QStringLiteral("epochs"), int(f.history.size()));
+            fold.insert(QStringLiteral("seconds"), f.seconds);
+            folds.append(fold);
+        }
+        out.insert(QStringLiteral("folds"), folds);
+        out.insert(QStringLiteral("recipe"), report.recipe);
+        out.insert(QStringLiteral("settings"), report.settings);
+        out.insert(QStringLiteral("encoder"), job->encoderName());
+        out.insert(QStringLiteral("acoustic_inputs"), job->acousticInputs());
+        out.insert(QStringLiteral("protocol"), request.folds);
+        out.insert(QStringLiteral("seed"), qint64(request.seed));
+        out.insert(QStringLiteral("clips_without_features"), job->missingFeatures());
+        out.insert(QStringLiteral("clips_without_category"), job->withoutCategory());
+        out.insert(QStringLiteral("seconds"), report.seconds);
+        printJson(out);
+        return 0;
+    }
+    std::printf("%s\n", qPrintable(result.summary));
+    std::printf("Settings: %s\n", qPrintable(report.settings));
+    for (const FoldResult &f : report.folds)
+        std::printf("  fold %d (%s): %d test clips, UA %.3f, WA %.3f, F1 %.3f, best epoch %d of "
+                    "%d, %.0f s\n",
+                    f.fold, qPrintable(f.testSpeakers.join(QStringLiteral(", "))), f.metrics.count,
+                    f.metrics.ua, f.metrics.wa, f.metrics.macroF1, f.bestEpoch,
+                    int(f.history.size()), f.seconds);
+    if (job->missingFeatures() > 0)
+        std::printf("%d clips have no cached features and were left out (run extract).\n",
+                    job->missingFeatures());
+    return 0;
 }
 
 } // namespace emolens::cli

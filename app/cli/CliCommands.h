@@ -15,6 +15,7 @@ int infoCommand(const QStringList &arguments);
 int demoCommand(const QStringList &arguments);
 int featuresCommand(const QStringList &arguments);
 int extractCommand(const QStringList &arguments);
+int evaluateCommand(const QStringList &arguments);
 
 // The options the encoder commands (extract, features) share: --encoder and --device.
 QCommandLineOption encoderOption();

@@ -23,6 +23,7 @@ const char *const kUsage =
     "  demo --out DIR            generate the demo corpus (espeak-ng + sox)\n"
     "  extract --db FILE         run an encoder over a workspace into the feature cache\n"
     "  features --in AUDIO       every hidden layer of one file, as safetensors\n"
+    "  evaluate --db FILE        cross-validate a recipe speaker-independently\n"
     "\n"
     "Run 'emolens-cli <command> --help' for the options of a command.\n";
 
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
         {QStringLiteral("demo"), emolens::cli::demoCommand},
         {QStringLiteral("features"), emolens::cli::featuresCommand},
         {QStringLiteral("extract"), emolens::cli::extractCommand},
+        {QStringLiteral("evaluate"), emolens::cli::evaluateCommand},
     };
     const QString name = args[1];
     const auto it = commands.find(name);

@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
 #include <cstring>
@@ -50,7 +51,8 @@ class CliTest : public QObject
 private Q_SLOTS:
     void helpOnEveryCommand()
     {
-        for (const char *command : {"import", "export", "info", "demo", "features", "extract"}) {
+        for (const char *command :
+             {"import", "export", "info", "demo", "features", "extract", "evaluate"}) {
             const CliResult r = runCli({QString::fromLatin1(command), QStringLiteral("--help")});
             QCOMPARE(r.exitCode, 0);
             QVERIFY2(r.out.contains("--help") && r.out.contains("Usage"), r.out.constData());
@@ -310,6 +312,61 @@ private Q_SLOTS:
         QCOMPARE(hubert[QStringLiteral("type")].toString(), QStringLiteral("hubert"));
         QCOMPARE(hubert[QStringLiteral("extracted")].toInt(), requested);
         QCOMPARE(json(info)[QStringLiteral("utterances")].toInt(), requested);
+    }
+
+    void evaluateScoresHeldOutSpeakers()
+    {
+        // The demo corpus (6 speakers, 4 classes), its fbank features, and a 3-fold
+        // speaker-independent evaluation of the baseline recipe.
+        const QString demo = m_dir.filePath(QStringLiteral("demo"));
+        const QString db = m_dir.filePath(QStringLiteral("evaluate.emolens"));
+        QCOMPARE(runCli({QStringLiteral("demo"), QStringLiteral("--out"), demo}).exitCode, 0);
+        QCOMPARE(runCli({QStringLiteral("import"), demo, QStringLiteral("--db"), db}).exitCode, 0);
+        const QStringList evaluate = {
+            QStringLiteral("evaluate"), QStringLiteral("--db"),     db,
+            QStringLiteral("--recipe"), QStringLiteral("baseline"), QStringLiteral("--k"),
+            QStringLiteral("3"),        QStringLiteral("--json")};
+        // Without features: a clear error naming the command that makes them.
+        const CliResult early = runCli(evaluate);
+        QCOMPARE(early.exitCode, 1);
+        QVERIFY2(early.err.contains("extract"), early.err.constData());
+        QCOMPARE(runCli({QStringLiteral("extract"), QStringLiteral("--db"), db}).exitCode, 0);
+
+        const CliResult r = runCli(evaluate);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const QJsonObject o = json(r);
+        QCOMPARE(o[QStringLiteral("n")].toInt(), 96);
+        QCOMPARE(o[QStringLiteral("labels")].toArray().size(), 4);
+        QCOMPARE(o[QStringLiteral("recipe")].toString(), QStringLiteral("baseline"));
+        QVERIFY(o[QStringLiteral("acoustic_inputs")].toBool()); // on by default with fbank
+        // Pooled: the confusion matrix holds every clip once; UA is well above chance (0.25).
+        int total = 0;
+        for (const QJsonValue &row : o[QStringLiteral("confusion")].toArray())
+            for (const QJsonValue &v : row.toArray())
+                total += v.toInt();
+        QCOMPARE(total, 96);
+        const double ua = o[QStringLiteral("ua")].toDouble();
+        qInfo("baseline on fbank + acoustic inputs, 3 speaker folds: UA %.3f", ua);
+        QVERIFY2(ua > 0.4, qPrintable(QString::number(ua)));
+        // Folds: speaker-disjoint, every speaker tested once, validation speakers never tested
+        // in their own fold.
+        QSet<QString> tested;
+        const QJsonArray folds = o[QStringLiteral("folds")].toArray();
+        QCOMPARE(folds.size(), 3);
+        for (const QJsonValue &f : folds) {
+            const QJsonObject fold = f.toObject();
+            QCOMPARE(fold[QStringLiteral("test_speakers")].toArray().size(), 2);
+            for (const QJsonValue &s : fold[QStringLiteral("test_speakers")].toArray()) {
+                QVERIFY(!tested.contains(s.toString()));
+                tested.insert(s.toString());
+            }
+            for (const QJsonValue &s : fold[QStringLiteral("validation_speakers")].toArray())
+                QVERIFY(!fold[QStringLiteral("test_speakers")].toArray().contains(s));
+            QCOMPARE(fold[QStringLiteral("n")].toInt(), 32);
+        }
+        QCOMPARE(tested.size(), 6);
+        // The same seed gives the same result.
+        QCOMPARE(json(runCli(evaluate))[QStringLiteral("ua")].toDouble(), ua);
     }
 
 private:

@@ -1,0 +1,85 @@
+#include "jobs/EvaluateJob.h"
+
+#include "features/FeatureCache.h"
+#include "store/Database.h"
+#include "training/Recipes.h"
+
+namespace emolens {
+
+QString EvaluateJob::name() const
+{
+    return QStringLiteral("Evaluate %1")
+        .arg(m_request.recipe.isEmpty() ? defaultRecipe() : m_request.recipe);
+}
+
+JobResult EvaluateJob::run(ProgressSink &progress)
+{
+    const EvaluateRequest &r = m_request;
+    Database db(r.databasePath);
+    if (auto st = db.open(); !st)
+        return JobResult::failed(st.error());
+    TrainingSetRequest setRequest;
+    setRequest.cacheRoot = r.cacheDirectory.isEmpty() ? FeatureCache::defaultRootFor(r.databasePath)
+                                                      : r.cacheDirectory;
+    setRequest.encoder = r.encoder;
+    setRequest.corpusId = r.corpusId;
+    setRequest.acousticInputs = r.acousticInputs;
+    progress.setProgress(0, QStringLiteral("Reading the labels and the feature cache..."));
+    TrainingSet set;
+    if (auto st = TrainingSet::load(db, setRequest, &set); !st)
+        return JobResult::failed(st.error());
+    m_classes = set.classes;
+    m_clipCount = int(set.clips.size());
+    m_missing = set.missingFeatures;
+    m_withoutCategory = set.withoutCategory;
+    m_acoustic = set.acousticInputs;
+    m_encoderName = set.encoder.name;
+
+    TrainerOptions options;
+    QString error;
+    if (!recipeOptions(r.recipe, set.encoder.layerCount, set.encoder.hiddenSize,
+                       set.source->extraInputs(), int(set.classes.size()), &options, &error))
+        return JobResult::failed(error);
+    options.seed = r.seed;
+    options.device = r.device.toStdString();
+    options.threads = r.threads;
+    if (r.epochs > 0)
+        options.epochs = r.epochs;
+
+    FoldPlan plan;
+    QList<FoldClip> labeled;
+    for (const FoldClip &c : std::as_const(set.clips))
+        if (c.classIndex >= 0)
+            labeled << c;
+    if (r.folds == QLatin1String("session")) {
+        if (auto st = SpeakerFolds::bySession(labeled, &plan); !st)
+            return JobResult::failed(st.error());
+    } else if (r.folds == QLatin1String("speaker")) {
+        if (auto st = SpeakerFolds::bySpeaker(labeled, r.k, r.seed, &plan); !st)
+            return JobResult::failed(st.error());
+    } else {
+        return JobResult::failed(
+            QStringLiteral("unknown fold protocol \"%1\" (speaker or session)").arg(r.folds));
+    }
+    m_report = CrossValidationReport();
+    m_report.recipe = r.recipe.isEmpty() ? defaultRecipe() : r.recipe;
+    if (auto st =
+            CrossValidation::run(set, options, plan, r.validationFraction, progress, &m_report);
+        !st)
+        return JobResult::failed(st.error());
+    if (m_report.cancelled)
+        return JobResult::cancelled(QStringLiteral("Evaluation cancelled; nothing is kept"));
+    const ClassificationMetrics &m = m_report.pooled;
+    return JobResult::succeeded(
+        QStringLiteral("%1 on %2 (%3 %4 folds, %5 clips): UA %6, WA %7, macro F1 %8 in %9 s")
+            .arg(m_report.recipe, set.encoder.name)
+            .arg(plan.foldCount())
+            .arg(r.folds)
+            .arg(m.count)
+            .arg(m.ua, 0, 'f', 3)
+            .arg(m.wa, 0, 'f', 3)
+            .arg(m.macroF1, 0, 'f', 3)
+            .arg(m_report.seconds, 0, 'f', 0));
+}
+
+} // namespace emolens

@@ -1,0 +1,65 @@
+#pragma once
+// EvaluateJob: speaker-independent cross-validation of a recipe on the workspace's current
+// labels and cached features - nothing is kept but the report (metrics per fold and pooled,
+// each fold's epochs). The CLI's `evaluate` runs it; so will the GUI's analysis views.
+// A cancel ends it (Cancelled): a partial cross-validation is not a result.
+//
+// Threads: construct anywhere; run() on a worker thread (its own Database connection);
+// read report() after it returned.
+
+#include "jobs/Job.h"
+#include "training/CrossValidation.h"
+
+namespace emolens {
+
+struct EvaluateRequest
+{
+    QString databasePath;
+    QString cacheDirectory; // empty: FeatureCache::defaultRootFor(databasePath)
+    QString recipe;         // empty: the default recipe
+    QString encoder = QStringLiteral("fbank");
+    QString folds = QStringLiteral("speaker"); // speaker | session
+    int k = 5; // speaker folds (fewer when there are fewer speakers)
+    quint32 seed = 1;
+    int epochs = 0; // 0: the recipe's
+    QString device = QStringLiteral("cpu");
+    int threads = 0;
+    double validationFraction = 0.2; // of each fold's training speakers
+    int acousticInputs = -1;         // -1: the encoder's default (on for fbank)
+    qint64 corpusId = 0;
+};
+
+class EvaluateJob final : public Job
+{
+public:
+    explicit EvaluateJob(EvaluateRequest request) : m_request(std::move(request)) {}
+
+    QString name() const override;
+    JobResult run(ProgressSink &progress) override;
+    QString cancelEffect() const override
+    {
+        return QStringLiteral("Stop the evaluation; nothing is kept");
+    }
+
+    const EvaluateRequest &request() const { return m_request; }
+    const CrossValidationReport &report() const { return m_report; }
+    const QStringList &classes() const { return m_classes; }
+    // What the set held: clips scored and left out.
+    int clipCount() const { return m_clipCount; }
+    int missingFeatures() const { return m_missing; }
+    int withoutCategory() const { return m_withoutCategory; }
+    bool acousticInputs() const { return m_acoustic; }
+    QString encoderName() const { return m_encoderName; }
+
+private:
+    EvaluateRequest m_request;
+    CrossValidationReport m_report;
+    QStringList m_classes;
+    int m_clipCount = 0;
+    int m_missing = 0;
+    int m_withoutCategory = 0;
+    bool m_acoustic = false;
+    QString m_encoderName;
+};
+
+} // namespace emolens

@@ -1,0 +1,108 @@
+#include "training/CacheClipSource.h"
+
+#include "features/Float16.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace emolens {
+
+CacheClipSource::CacheClipSource(const QString &cacheRoot, const QString &encoderIdentity,
+                                 int layerCount, int hiddenSize, bool acousticInputs)
+    : m_cache(cacheRoot), m_identity(encoderIdentity), m_layerCount(layerCount),
+      m_hiddenSize(hiddenSize), m_acoustic(acousticInputs)
+{
+}
+
+Status CacheClipSource::add(const QString &contentHash, TrainerClip clip)
+{
+    std::unique_ptr<CachedFeatures> file;
+    if (auto st = m_cache.open(m_identity, contentHash, &file); !st)
+        return st;
+    if (file->layerCount() != m_layerCount || file->hiddenSize() != m_hiddenSize)
+        return Status::failure(QStringLiteral("%1: %2 layers x %3, the encoder has %4 x %5")
+                                   .arg(file->path())
+                                   .arg(file->layerCount())
+                                   .arg(file->hiddenSize())
+                                   .arg(m_layerCount)
+                                   .arg(m_hiddenSize));
+    clip.frames = file->frameCount();
+    m_clips.push_back(std::move(clip));
+    m_hashes.push_back(contentHash);
+    return Status::success();
+}
+
+const std::uint16_t *CacheClipSource::hiddenHalf(std::size_t i, std::shared_ptr<const void> *keep,
+                                                 std::string *error) const
+{
+    std::unique_ptr<CachedFeatures> file;
+    if (auto st = m_cache.open(m_identity, m_hashes[i], &file); !st) {
+        *error = st.error().toStdString();
+        return nullptr;
+    }
+    if (file->frameCount() != m_clips[i].frames) {
+        *error = QStringLiteral("%1 changed while training (%2 frames, was %3)")
+                     .arg(file->path())
+                     .arg(file->frameCount())
+                     .arg(m_clips[i].frames)
+                     .toStdString();
+        return nullptr;
+    }
+    const std::uint16_t *data = file->layerHalf(0);
+    *keep = std::shared_ptr<const CachedFeatures>(std::move(file));
+    return data;
+}
+
+bool CacheClipSource::read(std::size_t i, float *hidden, float *extra, std::string *error) const
+{
+    std::unique_ptr<CachedFeatures> file;
+    if (auto st = m_cache.open(m_identity, m_hashes[i], &file); !st) {
+        *error = st.error().toStdString();
+        return false;
+    }
+    const std::int64_t frames = m_clips[i].frames;
+    if (hidden) {
+        const std::size_t perLayer = std::size_t(frames) * std::size_t(m_hiddenSize);
+        for (int layer = 0; layer < m_layerCount; ++layer) {
+            const std::uint16_t *half = file->layerHalf(layer);
+            float *out = hidden + std::size_t(layer) * perLayer;
+            for (std::size_t k = 0; k < perLayer; ++k)
+                out[k] = halfToFloat(half[k]);
+        }
+    }
+    if (!m_acoustic || !extra)
+        return true;
+    std::fill(extra, extra + frames * kAcousticInputs, 0.0f);
+    if (!file->hasCurves())
+        return true; // an older cache file: no curves, zeros (the voicing input says unvoiced)
+    const std::vector<float> f0 = file->f0Hz();
+    const std::vector<float> voicing = file->voicing();
+    const std::vector<float> energy = file->energyDb();
+    const double ratio = file->curveFramesPerSecond() / file->framesPerSecond();
+    const std::int64_t curveFrames = std::int64_t(f0.size());
+    for (std::int64_t t = 0; t < frames; ++t) {
+        const std::int64_t from = std::int64_t(std::floor(t * ratio));
+        const std::int64_t to =
+            std::min(curveFrames, std::max(from + 1, std::int64_t(std::floor((t + 1) * ratio))));
+        double logF0 = 0, voiced = 0, level = 0;
+        int voicedFrames = 0, count = 0;
+        for (std::int64_t c = from; c < to; ++c) {
+            voiced += voicing[std::size_t(c)];
+            level += energy[std::size_t(c)];
+            if (f0[std::size_t(c)] > 0) {
+                logF0 += std::log(double(f0[std::size_t(c)]));
+                ++voicedFrames;
+            }
+            ++count;
+        }
+        if (count == 0)
+            continue;
+        float *row = extra + t * kAcousticInputs;
+        row[0] = voicedFrames > 0 ? float(logF0 / voicedFrames) : 0.0f;
+        row[1] = float(voiced / count);
+        row[2] = float(level / count);
+    }
+    return true;
+}
+
+} // namespace emolens

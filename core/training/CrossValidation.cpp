@@ -1,0 +1,105 @@
+#include "training/CrossValidation.h"
+
+#include <QElapsedTimer>
+#include <QSet>
+
+namespace emolens {
+
+Status CrossValidation::run(const TrainingSet &set, const TrainerOptions &options,
+                            const FoldPlan &plan, double validationFraction, ProgressSink &progress,
+                            CrossValidationReport *report)
+{
+    QElapsedTimer clock;
+    clock.start();
+    report->folds.clear();
+    report->cancelled = false;
+    report->settings = QString::fromStdString(options.adapter.describe()) +
+                       QStringLiteral(" lr=%1 epochs=%2 patience=%3 seed=%4")
+                           .arg(options.learningRate)
+                           .arg(options.epochs)
+                           .arg(options.patience)
+                           .arg(options.seed);
+    QList<QList<int>> pooled;
+    const int folds = plan.foldCount();
+    for (int f = 0; f < folds; ++f) {
+        QElapsedTimer foldClock;
+        foldClock.start();
+        FoldResult result;
+        result.fold = f + 1;
+        result.testSpeakers = plan.testSpeakers[f];
+        QStringList trainingSpeakers;
+        for (int g = 0; g < folds; ++g)
+            if (g != f)
+                trainingSpeakers << plan.testSpeakers[g];
+        result.validationSpeakers = SpeakerFolds::validationSpeakers(
+            set.clips, trainingSpeakers, validationFraction, quint32(options.seed + f));
+        const QSet<QString> validation(result.validationSpeakers.cbegin(),
+                                       result.validationSpeakers.cend());
+        QList<qint64> trainIds, validationIds;
+        for (qint64 id : plan.trainingClips(set.clips, f))
+            trainIds << id;
+        // Split the training clips by speaker: validation speakers are held out of training.
+        std::vector<std::size_t> train, valid;
+        for (std::size_t i : set.indexesOf(trainIds)) {
+            if (set.clips[qsizetype(i)].classIndex < 0)
+                continue;
+            (validation.contains(set.clips[qsizetype(i)].speaker) ? valid : train).push_back(i);
+        }
+        std::vector<std::size_t> test;
+        for (std::size_t i : set.indexesOf(plan.testClips(set.clips, f)))
+            if (set.clips[qsizetype(i)].classIndex >= 0)
+                test.push_back(i);
+        result.trainClips = int(train.size());
+        result.testClips = int(test.size());
+        if (train.empty() || test.empty())
+            return Status::failure(
+                QStringLiteral("fold %1 has no labeled clips to %2")
+                    .arg(f + 1)
+                    .arg(train.empty() ? QStringLiteral("train on") : QStringLiteral("test")));
+
+        AdapterTrainer trainer(options);
+        bool cancelled = false;
+        const auto onEpoch = [&](const EpochRecord &r, double fraction) {
+            progress.setProgress(
+                (f + fraction) / folds,
+                QStringLiteral("Fold %1 of %2, epoch %3: loss %4, validation UA %5")
+                    .arg(f + 1)
+                    .arg(folds)
+                    .arg(r.epoch)
+                    .arg(r.trainLoss, 0, 'f', 3)
+                    .arg(r.validationUa, 0, 'f', 3));
+            return !progress.isCancelled();
+        };
+        if (auto st = trainer.train(
+                *set.source, train, valid, onEpoch, [&progress] { return progress.isCancelled(); },
+                &cancelled);
+            !st)
+            return Status::failure(
+                QStringLiteral("fold %1: %2").arg(f + 1).arg(QString::fromStdString(st.error())));
+        if (cancelled || progress.isCancelled()) {
+            report->cancelled = true;
+            break;
+        }
+        std::vector<ClipPrediction> predictions;
+        if (auto st = trainer.predict(*set.source, test, false, false, &predictions); !st)
+            return Status::failure(
+                QStringLiteral("fold %1: %2").arg(f + 1).arg(QString::fromStdString(st.error())));
+        QList<int> truth, predicted;
+        for (std::size_t k = 0; k < test.size(); ++k) {
+            truth << set.clips[qsizetype(test[k])].classIndex;
+            const auto &p = predictions[k].probabilities;
+            predicted << int(std::max_element(p.begin(), p.end()) - p.begin());
+        }
+        result.metrics = ClassificationMetrics::compute(set.classes, truth, predicted);
+        result.bestEpoch = trainer.bestEpoch();
+        result.history = trainer.history();
+        result.seconds = foldClock.elapsed() / 1000.0;
+        pooled = ClassificationMetrics::addConfusion(pooled, result.metrics.confusion);
+        report->folds.append(result);
+    }
+    report->pooled = ClassificationMetrics::fromConfusion(set.classes, pooled);
+    report->seconds = clock.elapsed() / 1000.0;
+    return Status::success();
+}
+
+} // namespace emolens

@@ -1,0 +1,49 @@
+#pragma once
+// TrainingSet: what a training or evaluation run learns from - the workspace's clips that have
+// cached features for one encoder, with the label each shows (LabelRepository's rule: the
+// newest person's category, else the corpus's), their speakers for the folds, and a
+// CacheClipSource over their features. Classes are the corpora's label sets (their union, in
+// order of first appearance); a clip whose category is not among them, or that has none,
+// trains no categorical head (it still counts for nothing else here).
+//
+// Threads: load on the thread that owns the Database connection; the set is then read-only.
+
+#include "common/Status.h"
+#include "store/FeatureRepository.h"
+#include "training/CacheClipSource.h"
+#include "training/SpeakerFolds.h"
+
+#include <QList>
+#include <QStringList>
+#include <memory>
+
+namespace emolens {
+
+class Database;
+
+struct TrainingSetRequest
+{
+    QString cacheRoot;                         // the workspace's feature cache
+    QString encoder = QStringLiteral("fbank"); // source ("fbank" or a folder) or name
+    qint64 corpusId = 0;                       // 0: every corpus
+    int acousticInputs = -1;                   // -1: on for fbank, off for the others
+};
+
+struct TrainingSet
+{
+    EncoderRecord encoder;
+    QStringList classes;
+    bool acousticInputs = false;
+    std::unique_ptr<CacheClipSource> source;
+    QList<FoldClip> clips;   // parallel to source->clips()
+    int missingFeatures = 0; // clips of the workspace without cached features (not in the set)
+    int withoutCategory = 0; // clips in the set without a usable category
+
+    // Fails when the encoder is unknown, no clip has features (naming the command that makes
+    // them), or the store cannot be read.
+    static Status load(Database &db, const TrainingSetRequest &request, TrainingSet *out);
+    // Indexes into clips (and the source) of these utterances, in the order given.
+    std::vector<std::size_t> indexesOf(const QList<qint64> &utteranceIds) const;
+};
+
+} // namespace emolens
