@@ -1,5 +1,6 @@
 // emolens-cli: the headless front end. Same jobs as the GUI, for scripts and servers.
 
+#include "BlasKernels.h"
 #include "CliCommands.h"
 #include "OutOfMemory.h"
 
@@ -31,6 +32,8 @@ const char *const kUsage =
 
 int main(int argc, char **argv)
 {
+    // Before anything else: OpenBLAS's own kernels for this CPU (may start the program again).
+    emolens::useFastBlasKernels(argv);
     // Before any tensor exists: LibTorch's CPU allocation failures then arrive as std::bad_alloc.
     emolens::guardCpuAllocations();
     QCoreApplication app(argc, argv);

@@ -1,6 +1,7 @@
 // emolens: the desktop application. Opens the workspace named on the command line, else the
 // last one used, else shows the window's empty state (New / Open / Import).
 
+#include "BlasKernels.h"
 #include "FirstRunSetup.h"
 #include "MainWindow.h"
 #include "OutOfMemory.h"
@@ -15,6 +16,8 @@
 
 int main(int argc, char *argv[])
 {
+    // Before anything else: OpenBLAS's own kernels for this CPU (may start the program again).
+    emolens::useFastBlasKernels(argv);
     // Before any tensor exists: LibTorch's CPU allocation failures then arrive as std::bad_alloc.
     emolens::guardCpuAllocations();
     QApplication app(argc, argv);

@@ -11,6 +11,7 @@
 // goes, stage by stage, with GFLOP/s, next to a plain at::mm of the same shapes measured in the
 // same run; --no-reference skips torchaudio.
 
+#include "BlasKernels.h"
 #include "RandomModels.h"
 #include "SelfSupervisedEncoder.h"
 #include "SpeechEncoder.h"
@@ -182,6 +183,8 @@ void printProfile(const SelfSupervisedEncoder &encoder, const at::Tensor &input,
 
 int main(int argc, char **argv)
 {
+    // As the shipped programs do: OpenBLAS's kernels for this CPU (may restart the benchmark).
+    emolens::useFastBlasKernels(argv);
     std::vector<std::string> positional;
     bool profile = false;
     bool reference = true;
@@ -215,10 +218,12 @@ int main(int argc, char **argv)
     }
 
     std::printf("machine: %s, %u hardware threads; LibTorch %s; device %s; %d threads "
-                "(%d inter-op); oneDNN %s\n",
+                "(%d inter-op); oneDNN %s; OpenBLAS kernels %s\n",
                 cpuModel().c_str(), std::thread::hardware_concurrency(), TORCH_VERSION,
                 deviceName.c_str(), at::get_num_threads(), at::get_num_interop_threads(),
-                at::hasMKLDNN() && at::globalContext().userEnabledMkldnn() ? "on" : "off");
+                at::hasMKLDNN() && at::globalContext().userEnabledMkldnn() ? "on" : "off",
+                emolens::blasCoreName().empty() ? "(not OpenBLAS)"
+                                                : emolens::blasCoreName().c_str());
     const auto samples = static_cast<std::int64_t>(kClipSeconds * kSampleRate);
     const at::Tensor one = at::randn({1, samples}) * 0.1;
     const at::Tensor eight = at::randn({kBatchClips, samples}) * 0.1;

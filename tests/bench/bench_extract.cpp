@@ -11,6 +11,7 @@
 // every hidden state of the corpus in float32 would take (the naive way to extract).
 // Work files go to $TMPDIR/emolens-bench-extract (reused between runs; the cache is cleared).
 
+#include "BlasKernels.h"
 #include "RandomModels.h"
 
 #include "audio/AudioFile.h"
@@ -94,6 +95,8 @@ private:
 
 int main(int argc, char **argv)
 {
+    // As the shipped programs do: OpenBLAS's kernels for this CPU (may restart the benchmark).
+    emolens::useFastBlasKernels(argv);
     QCoreApplication app(argc, argv);
     const QStringList args = app.arguments();
     const double minutes = args.value(1, QStringLiteral("60")).toDouble();
