@@ -1,6 +1,7 @@
 // emolens-cli as scripts use it: import with --json, the bad-file report, export, info,
 // --help on every subcommand, and one-line errors with a non-zero status on unusable input.
 
+#include "BlasKernels.h"
 #include "TestPaths.h"
 
 #include <QDir>
@@ -312,6 +313,39 @@ private Q_SLOTS:
         QCOMPARE(hubert[QStringLiteral("type")].toString(), QStringLiteral("hubert"));
         QCOMPARE(hubert[QStringLiteral("extracted")].toInt(), requested);
         QCOMPARE(json(info)[QStringLiteral("utterances")].toInt(), requested);
+    }
+
+    void runsTheBlasKernelsOfThisCpu()
+    {
+        // OpenBLAS says which kernels it loads; the program starts again with better ones when
+        // OpenBLAS chose generic kernels for a CPU that has AVX2 or AVX-512.
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(QStringLiteral("OPENBLAS_CORETYPE"));
+        env.insert(QStringLiteral("OPENBLAS_VERBOSE"), QStringLiteral("2"));
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(EMOLENS_CLI_PATH), {QStringLiteral("--version")});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        const QString output =
+            QString::fromLocal8Bit(p.readAllStandardOutput() + p.readAllStandardError());
+        QStringList cores;
+        for (const QString &line : output.split(u'\n'))
+            if (line.startsWith(QLatin1String("Core: ")))
+                cores << line.mid(6).trimmed();
+        if (cores.isEmpty())
+            QSKIP("the BLAS is not OpenBLAS here (it prints no core)");
+        const QString best = QString::fromStdString(emolens::bestBlasCoreForThisCpu());
+        qInfo("OpenBLAS kernels: %s; best for this CPU: %s", qPrintable(cores.join(" -> ")),
+              qPrintable(best.isEmpty() ? QStringLiteral("(no AVX2)") : best));
+        if (best.isEmpty() || cores.first().compare(best, Qt::CaseInsensitive) == 0)
+            QCOMPARE(cores.size(), 1); // nothing to improve: no second start
+        else if (cores.size() > 1)
+            QCOMPARE(cores.last().toLower(), best.toLower());
+        else // OpenBLAS chose on its own: only kernels at least as good are kept
+            QVERIFY2(QStringList({"skylakex", "cooperlake", "sapphirerapids", "zen", "haswell"})
+                         .contains(cores.first().toLower()),
+                     qPrintable(cores.first()));
     }
 
     void evaluateScoresHeldOutSpeakers()
