@@ -3,6 +3,7 @@
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/LabelRepository.h"
+#include "store/ModelRepository.h"
 
 #include <QDir>
 #include <QFile>
@@ -39,6 +40,9 @@ Status WorkspaceSession::open(const QString &path, IfMissing ifMissing)
     close();
     m_db = std::move(db);
     m_path = absolute;
+    // A training run a crash left "running" is marked interrupted (a run of another living
+    // process is left alone).
+    ModelRepository(*m_db).markInterruptedRuns();
     rememberRecent(absolute);
     reload();
     Q_EMIT opened(absolute);

@@ -10,10 +10,12 @@
 #include "jobs/ExtractFeaturesJob.h"
 #include "jobs/ImportJob.h"
 #include "jobs/JobQueue.h"
+#include "jobs/TrainJob.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
 #include "store/LabelRepository.h"
+#include "store/ModelRepository.h"
 #include "training/Recipes.h"
 
 #include <QCommandLineParser>
@@ -627,6 +629,146 @@ int evaluateCommand(const QStringList &arguments)
     if (job->missingFeatures() > 0)
         std::printf("%d clips have no cached features and were left out (run extract).\n",
                     job->missingFeatures());
+    return 0;
+}
+
+int trainCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addOption(kDbOption);
+    parser.addOption({QStringLiteral("recipe"),
+                      QStringLiteral("baseline, wap-sap or default (%1).").arg(defaultRecipe()),
+                      QStringLiteral("NAME"), QStringLiteral("default")});
+    parser.addOption({QStringLiteral("encoder"),
+                      QStringLiteral("Whose cached features: fbank (default), or the name or "
+                                     "folder of an extracted model."),
+                      QStringLiteral("NAME"), QStringLiteral("fbank")});
+    parser.addOption({QStringLiteral("epochs"),
+                      QStringLiteral("Epochs at most (default: the recipe's)."),
+                      QStringLiteral("N"), QStringLiteral("0")});
+    parser.addOption({QStringLiteral("seed"), QStringLiteral("Seed (default 1)."),
+                      QStringLiteral("N"), QStringLiteral("1")});
+    parser.addOption({QStringLiteral("device"), QStringLiteral("cpu (default), cuda or cuda:N."),
+                      QStringLiteral("DEVICE"), QStringLiteral("cpu")});
+    parser.addOption(kJsonOption);
+    if (int code = parse(parser, arguments,
+                         QStringLiteral("Train a model on the workspace's current labels and "
+                                        "cached features. Validation speakers (about a fifth) "
+                                        "choose the epoch; the model predicts every clip and "
+                                        "becomes the active one when it scores at least as well "
+                                        "as the active one on the same speakers."));
+        code >= 0)
+        return code;
+    TrainRequest request;
+    request.databasePath = parser.value(kDbOption);
+    if (request.databasePath.isEmpty())
+        return fail(QStringLiteral("--db FILE is required"));
+    if (!QFileInfo::exists(request.databasePath))
+        return fail(QStringLiteral("%1: no such workspace file").arg(request.databasePath));
+    request.recipe = parser.value(QStringLiteral("recipe"));
+    if (request.recipe == QLatin1String("default"))
+        request.recipe.clear();
+    request.encoder = parser.value(QStringLiteral("encoder"));
+    request.device = parser.value(QStringLiteral("device"));
+    bool okEpochs = false, okSeed = false;
+    request.epochs = parser.value(QStringLiteral("epochs")).toInt(&okEpochs);
+    request.seed = parser.value(QStringLiteral("seed")).toUInt(&okSeed);
+    if (!okEpochs || !okSeed || request.epochs < 0)
+        return fail(QStringLiteral("--epochs and --seed need whole numbers"));
+    {
+        // A run that a crash left "running" is marked interrupted first.
+        Database db(request.databasePath);
+        if (auto st = db.open(); !st)
+            return fail(st.error());
+        ModelRepository(db).markInterruptedRuns();
+    }
+    TerminalProgress progress;
+    const auto job = std::make_shared<TrainJob>(request);
+    const JobResult result = JobQueue::runToEnd(job, progress);
+    if (result.outcome == JobOutcome::Failed || result.wasCancelled())
+        return fail(result.summary);
+    const TrainReport &report = job->report();
+    if (parser.isSet(kJsonOption)) {
+        QJsonArray curve;
+        for (double ua : report.validationUaByEpoch)
+            curve.append(ua);
+        printJson({{QStringLiteral("run"), report.runId},
+                   {QStringLiteral("model"), report.model.id},
+                   {QStringLiteral("active"), report.madeActive},
+                   {QStringLiteral("previous_active"), report.previousActiveId},
+                   {QStringLiteral("previous_ua"), report.previousUa},
+                   {QStringLiteral("labels"), QJsonArray::fromStringList(report.model.classes)},
+                   {QStringLiteral("validation"),
+                    QJsonObject{{QStringLiteral("n"), report.validation.n},
+                                {QStringLiteral("ua"), report.validation.ua},
+                                {QStringLiteral("wa"), report.validation.wa},
+                                {QStringLiteral("f1"), report.validation.f1},
+                                {QStringLiteral("speakers"),
+                                 QJsonArray::fromStringList(report.validationSpeakers)}}},
+                   {QStringLiteral("train_clips"), report.trainClips},
+                   {QStringLiteral("predicted_clips"), report.predictedClips},
+                   {QStringLiteral("best_epoch"), report.bestEpoch},
+                   {QStringLiteral("validation_ua_by_epoch"), curve},
+                   {QStringLiteral("seconds"), report.seconds}});
+        return 0;
+    }
+    std::printf("%s\n", qPrintable(result.summary));
+    return 0;
+}
+
+int modelsCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addOption(kDbOption);
+    parser.addOption(kJsonOption);
+    if (int code = parse(parser, arguments,
+                         QStringLiteral("List the model versions of a workspace, newest first."));
+        code >= 0)
+        return code;
+    Database db(parser.value(kDbOption));
+    if (auto st = openWorkspace(db, true); !st)
+        return fail(st.error());
+    ModelRepository repository(db);
+    repository.markInterruptedRuns();
+    FeatureRepository features(db);
+    const QList<ModelVersionRecord> models = repository.models();
+    if (parser.isSet(kJsonOption)) {
+        QJsonArray list;
+        for (const ModelVersionRecord &m : models) {
+            const auto encoder = features.encoder(m.encoderId);
+            list.append(
+                QJsonObject{{QStringLiteral("id"), m.id},
+                            {QStringLiteral("run"), m.runId},
+                            {QStringLiteral("recipe"), m.recipe},
+                            {QStringLiteral("encoder"), encoder ? encoder->name : QString()},
+                            {QStringLiteral("labels"), QJsonArray::fromStringList(m.classes)},
+                            {QStringLiteral("acoustic_inputs"), m.acousticInputs},
+                            {QStringLiteral("active"), m.active},
+                            {QStringLiteral("validation_ua"), m.validationUa},
+                            {QStringLiteral("validation_wa"), m.validationWa},
+                            {QStringLiteral("validation_f1"), m.validationF1},
+                            {QStringLiteral("validation_clips"), m.validationClips},
+                            {QStringLiteral("train_seconds"), m.trainSeconds},
+                            {QStringLiteral("created"), m.createdAt.toString(Qt::ISODate)},
+                            {QStringLiteral("weights_sha256"), m.weightsHash}});
+        }
+        printJson({{QStringLiteral("models"), list}});
+        return 0;
+    }
+    if (models.isEmpty())
+        std::printf("No model yet: train one (emolens-cli train --db %s).\n",
+                    qPrintable(db.filePath()));
+    for (const ModelVersionRecord &m : models) {
+        const auto encoder = features.encoder(m.encoderId);
+        std::printf(
+            "%s model %lld  %-9s %-10s UA %.3f WA %.3f F1 %.3f (%d validation clips)  "
+            "%s, %.0f s\n",
+            m.active ? "*" : " ", static_cast<long long>(m.id), qPrintable(m.recipe),
+            qPrintable(encoder ? encoder->name : QStringLiteral("?")), m.validationUa,
+            m.validationWa, m.validationF1, m.validationClips,
+            qPrintable(m.createdAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))),
+            m.trainSeconds);
+    }
     return 0;
 }
 

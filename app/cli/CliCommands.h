@@ -16,6 +16,8 @@ int demoCommand(const QStringList &arguments);
 int featuresCommand(const QStringList &arguments);
 int extractCommand(const QStringList &arguments);
 int evaluateCommand(const QStringList &arguments);
+int trainCommand(const QStringList &arguments);
+int modelsCommand(const QStringList &arguments);
 
 // The options the encoder commands (extract, features) share: --encoder and --device.
 QCommandLineOption encoderOption();

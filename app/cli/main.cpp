@@ -25,6 +25,8 @@ const char *const kUsage =
     "  extract --db FILE         run an encoder over a workspace into the feature cache\n"
     "  features --in AUDIO       every hidden layer of one file, as safetensors\n"
     "  evaluate --db FILE        cross-validate a recipe speaker-independently\n"
+    "  train --db FILE           train a model on the current labels; it predicts every clip\n"
+    "  models --db FILE          the model versions, the active one marked\n"
     "\n"
     "Run 'emolens-cli <command> --help' for the options of a command.\n";
 
@@ -58,6 +60,8 @@ int main(int argc, char **argv)
         {QStringLiteral("features"), emolens::cli::featuresCommand},
         {QStringLiteral("extract"), emolens::cli::extractCommand},
         {QStringLiteral("evaluate"), emolens::cli::evaluateCommand},
+        {QStringLiteral("train"), emolens::cli::trainCommand},
+        {QStringLiteral("models"), emolens::cli::modelsCommand},
     };
     const QString name = args[1];
     const auto it = commands.find(name);

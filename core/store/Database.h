@@ -20,7 +20,7 @@ namespace emolens {
 class Database
 {
 public:
-    static constexpr int kCurrentSchemaVersion = 4;
+    static constexpr int kCurrentSchemaVersion = 5;
 
     explicit Database(QString filePath);
     ~Database();

@@ -134,6 +134,78 @@ QStringList version4()
     };
 }
 
+// Version 5: what training produces. A run (train or evaluate) with every setting it used and
+// a snapshot of the labels it saw; its epochs (per fold; fold 0 is a run's own training); its
+// metrics (per fold and split); the model versions it made, with their weights (an
+// emolens-adapter safetensors file, kept in the workspace so it travels with it) and hash;
+// and per-utterance predictions with the audio hash they came from (stale when it differs).
+QStringList version5()
+{
+    return {
+        QStringLiteral(R"(CREATE TABLE training_runs(
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,              -- train | evaluate
+            recipe TEXT NOT NULL,
+            settings TEXT NOT NULL,          -- JSON: every value the run used
+            seed INTEGER NOT NULL,
+            encoder_id INTEGER REFERENCES encoders(id) ON DELETE SET NULL,
+            label_snapshot TEXT NOT NULL,    -- JSON: classes, counts, a hash of (clip, label)
+            device TEXT NOT NULL,
+            status TEXT NOT NULL,            -- running, succeeded, failed, cancelled, stopped,
+                                             -- interrupted
+            error TEXT NOT NULL DEFAULT '',
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            seconds REAL,
+            host TEXT NOT NULL DEFAULT '',   -- where it runs: a run whose process is gone is
+            pid INTEGER NOT NULL DEFAULT 0   -- marked interrupted
+        ))"),
+        QStringLiteral(R"(CREATE TABLE training_epochs(
+            run_id INTEGER NOT NULL REFERENCES training_runs(id) ON DELETE CASCADE,
+            fold INTEGER NOT NULL,
+            epoch INTEGER NOT NULL,
+            train_loss REAL NOT NULL,
+            validation_loss REAL NOT NULL,
+            validation_ua REAL NOT NULL,
+            seconds REAL NOT NULL,
+            PRIMARY KEY(run_id, fold, epoch)
+        ) WITHOUT ROWID)"),
+        QStringLiteral(R"(CREATE TABLE run_metrics(
+            run_id INTEGER NOT NULL REFERENCES training_runs(id) ON DELETE CASCADE,
+            fold INTEGER NOT NULL,           -- 0: pooled (evaluate) or the run's own (train)
+            split TEXT NOT NULL,             -- validation | test
+            n INTEGER NOT NULL,
+            ua REAL NOT NULL,
+            wa REAL NOT NULL,
+            f1 REAL NOT NULL,
+            labels TEXT NOT NULL,            -- JSON array
+            confusion TEXT NOT NULL,         -- JSON [true][predicted]
+            PRIMARY KEY(run_id, fold, split)
+        ) WITHOUT ROWID)"),
+        QStringLiteral(R"(CREATE TABLE model_versions(
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES training_runs(id) ON DELETE CASCADE,
+            encoder_id INTEGER REFERENCES encoders(id) ON DELETE SET NULL,
+            classes TEXT NOT NULL,           -- JSON array, the order of the outputs
+            acoustic_inputs INTEGER NOT NULL,
+            weights BLOB NOT NULL,           -- emolens-adapter safetensors file
+            weights_hash TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        ))"),
+        QStringLiteral(R"(CREATE TABLE predictions(
+            model_id INTEGER NOT NULL REFERENCES model_versions(id) ON DELETE CASCADE,
+            utterance_id INTEGER NOT NULL REFERENCES utterances(id) ON DELETE CASCADE,
+            content_hash TEXT NOT NULL,      -- of the audio predicted: stale when it differs
+            category TEXT NOT NULL,
+            confidence REAL NOT NULL,
+            probabilities BLOB NOT NULL,     -- float32 little-endian, in the model's classes
+            created_at TEXT NOT NULL,
+            PRIMARY KEY(model_id, utterance_id)
+        ) WITHOUT ROWID)"),
+    };
+}
+
 } // namespace
 
 QStringList migrationStatements(int version)
@@ -147,6 +219,8 @@ QStringList migrationStatements(int version)
         return version3();
     case 4:
         return version4();
+    case 5:
+        return version5();
     default:
         return {};
     }

@@ -212,8 +212,9 @@ QStringList SpeakerFolds::validationSpeakers(const QList<FoldClip> &clips,
         for (const QString &s : trainingSpeakers)
             byGender[genderOf.value(s)].append(s);
     }
-    const int wanted = std::clamp(int(std::lround(trainingSpeakers.size() * fraction)), 1,
-                                  int(trainingSpeakers.size()) - 1);
+    // At least two once there are five speakers, so both genders can be in it.
+    const int n = int(trainingSpeakers.size());
+    const int wanted = std::clamp(int(std::lround(n * fraction)), n >= 5 ? 2 : 1, n - 1);
     std::mt19937 generator(seed);
     for (QStringList &list : byGender) {
         list.sort();

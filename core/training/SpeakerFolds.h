@@ -49,7 +49,8 @@ public:
     static Status bySpeaker(const QList<FoldClip> &clips, int k, quint32 seed, FoldPlan *plan);
     // One fold per distinct session; fails with fewer than two sessions or a clip without one.
     static Status bySession(const QList<FoldClip> &clips, FoldPlan *plan);
-    // About fraction of the training speakers (at least one, never all), balanced by gender.
+    // About fraction of the training speakers (at least one, two from five speakers on, never
+    // all), balanced by gender.
     static QStringList validationSpeakers(const QList<FoldClip> &clips,
                                           const QStringList &trainingSpeakers, double fraction,
                                           quint32 seed);

@@ -52,8 +52,8 @@ class CliTest : public QObject
 private Q_SLOTS:
     void helpOnEveryCommand()
     {
-        for (const char *command :
-             {"import", "export", "info", "demo", "features", "extract", "evaluate"}) {
+        for (const char *command : {"import", "export", "info", "demo", "features", "extract",
+                                    "evaluate", "train", "models"}) {
             const CliResult r = runCli({QString::fromLatin1(command), QStringLiteral("--help")});
             QCOMPARE(r.exitCode, 0);
             QVERIFY2(r.out.contains("--help") && r.out.contains("Usage"), r.out.constData());
@@ -401,6 +401,47 @@ private Q_SLOTS:
         QCOMPARE(tested.size(), 6);
         // The same seed gives the same result.
         QCOMPARE(json(runCli(evaluate))[QStringLiteral("ua")].toDouble(), ua);
+
+        // train: a model on all labels, stored with its predictions; the first becomes active.
+        const QStringList train = {
+            QStringLiteral("train"),    QStringLiteral("--db"),     db,
+            QStringLiteral("--recipe"), QStringLiteral("baseline"), QStringLiteral("--json")};
+        const CliResult trained = runCli(train);
+        QVERIFY2(trained.exitCode == 0, trained.err.constData());
+        const QJsonObject first = json(trained);
+        QVERIFY(first[QStringLiteral("model")].toInt() > 0);
+        QVERIFY(first[QStringLiteral("active")].toBool());
+        QCOMPARE(first[QStringLiteral("predicted_clips")].toInt(), 96);
+        // Two validation speakers of six, never trained on.
+        QCOMPARE(first[QStringLiteral("validation")][QStringLiteral("speakers")].toArray().size(),
+                 2);
+        QCOMPARE(first[QStringLiteral("validation")][QStringLiteral("n")].toInt(), 32);
+        QCOMPARE(first[QStringLiteral("train_clips")].toInt(), 64);
+        // A second model trained for one epoch only: compared with the active one on the same
+        // speakers; it becomes active only if it scores at least as well, and says so.
+        QStringList once = train;
+        once << QStringLiteral("--epochs") << QStringLiteral("1");
+        const QJsonObject second = json(runCli(once));
+        QCOMPARE(second[QStringLiteral("previous_active")].toInt(),
+                 first[QStringLiteral("model")].toInt());
+        const double previousUa = second[QStringLiteral("previous_ua")].toDouble();
+        QCOMPARE(previousUa, first[QStringLiteral("validation")][QStringLiteral("ua")].toDouble());
+        QCOMPARE(second[QStringLiteral("active")].toBool(),
+                 second[QStringLiteral("validation")][QStringLiteral("ua")].toDouble() >=
+                     previousUa);
+
+        const CliResult listed = runCli(
+            {QStringLiteral("models"), QStringLiteral("--db"), db, QStringLiteral("--json")});
+        QCOMPARE(listed.exitCode, 0);
+        const QJsonArray models = json(listed)[QStringLiteral("models")].toArray();
+        QCOMPARE(models.size(), 2);
+        int active = 0;
+        for (const QJsonValue &m : models)
+            active += m.toObject()[QStringLiteral("active")].toBool() ? 1 : 0;
+        QCOMPARE(active, 1);
+        QCOMPARE(models.first().toObject()[QStringLiteral("recipe")].toString(),
+                 QStringLiteral("baseline"));
+        QCOMPARE(models.first().toObject()[QStringLiteral("labels")].toArray().size(), 4);
     }
 
 private:

@@ -9,6 +9,7 @@
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
 #include "store/LabelRepository.h"
+#include "store/ModelRepository.h"
 
 #include <QFile>
 #include <QMutex>
@@ -157,6 +158,7 @@ private Q_SLOTS:
     void personCannotSignInUnderACorpusName();
     void migrationFromSchema3KeepsEveryLabel();
     void twoProcessesMigratingAtOnceBothOpen();
+    void trainingRunsModelsAndPredictions();
     void refusesAnotherProgramsDatabase();
     void twoConnectionsAddTheSameEncoderAtOnce();
     void speakersComeInNaturalOrder();
@@ -712,7 +714,7 @@ void StoreTest::migrationFromSchema3KeepsEveryLabel()
     QCOMPARE(labelsBefore, 20);
     Database db(path);
     QVERIFY(db.open());
-    QCOMPARE(db.schemaVersion(), 4);
+    QCOMPARE(db.schemaVersion(), Database::kCurrentSchemaVersion);
     QCOMPARE(scalar(db, QStringLiteral("SELECT count(*) FROM labels")).toInt(), labelsBefore);
     LabelRepository labels(db);
     QCOMPARE(labels.annotatorKind(QStringLiteral("ann")),
@@ -754,7 +756,74 @@ void StoreTest::twoProcessesMigratingAtOnceBothOpen()
     QCOMPARE(errors, (QStringList{QString(), QString()}));
     Database db(path);
     QVERIFY(db.open());
-    QCOMPARE(db.schemaVersion(), 4);
+    QCOMPARE(db.schemaVersion(), Database::kCurrentSchemaVersion);
+}
+
+void StoreTest::trainingRunsModelsAndPredictions()
+{
+    Database db(m_dir.filePath(QStringLiteral("models.emolens")));
+    QVERIFY(db.open());
+    QTemporaryDir root;
+    CorpusRepository corpora(db);
+    ImportOutcome outcome;
+    QVERIFY(corpora.applyImport(
+        batchFor(root.path(),
+                 {itemFor(writeClip(root.filePath(QStringLiteral("a.wav")), 1), QStringLiteral("a"),
+                          QStringLiteral("s"), Gender::Male, QStringLiteral("sad"))}),
+        &outcome));
+    const qint64 clip = corpora.utteranceRows().first().id;
+    const QString hash = corpora.utterance(clip)->contentHash;
+
+    ModelRepository models(db);
+    TrainingRunRecord run;
+    run.recipe = QStringLiteral("baseline");
+    run.settings = QStringLiteral("{}");
+    run.labelSnapshot = QStringLiteral("{}");
+    run.device = QStringLiteral("cpu");
+    QVERIFY(models.startRun(&run).ok());
+    QVERIFY(models.addEpoch(run.id, {0, 1, 1.2, 1.3, 0.4, 2.0}).ok());
+    QVERIFY(models.addEpoch(run.id, {0, 2, 0.9, 1.1, 0.6, 2.0}).ok());
+    QCOMPARE(models.epochs(run.id).size(), 2);
+    // This process is alive: its running run is not interrupted... unless it is this process's
+    // own leftover (a run the program is not running any more is marked at open).
+    int marked = -1;
+    QVERIFY(models.markInterruptedRuns(&marked).ok());
+    QCOMPARE(marked, 1);
+    QCOMPARE(models.run(run.id)->status, QStringLiteral("interrupted"));
+
+    TrainingRunRecord second = run;
+    QVERIFY(models.startRun(&second).ok());
+    MetricsRow validation;
+    validation.n = 10;
+    validation.ua = 0.7;
+    validation.labels = {QStringLiteral("happy"), QStringLiteral("sad")};
+    validation.confusion = {{4, 1}, {2, 3}};
+    ModelVersionRecord model;
+    model.classes = validation.labels;
+    PredictionRow prediction{clip, hash, QStringLiteral("sad"), 0.8, {0.2f, 0.8f}};
+    QVERIFY(models
+                .storeTrainedModel(second.id, 12.5, {validation}, QByteArray("weights"), &model,
+                                   {prediction}, true)
+                .ok());
+    QVERIFY(model.id > 0);
+    QCOMPARE(models.run(second.id)->status, QStringLiteral("succeeded"));
+    const auto active = models.activeModel();
+    QVERIFY(active.has_value());
+    QCOMPARE(active->id, model.id);
+    QCOMPARE(active->validationUa, 0.7);
+    QCOMPARE(active->recipe, QStringLiteral("baseline"));
+    QCOMPARE(models.weights(model.id), QByteArray("weights"));
+    QCOMPARE(models.metrics(second.id).first().confusion, validation.confusion);
+    const auto predictions = models.predictions(model.id);
+    QCOMPARE(predictions.size(), 1);
+    QCOMPARE(predictions.value(clip).probabilities, (std::vector<float>{0.2f, 0.8f}));
+
+    // The audio changes: the prediction is stale and no longer returned.
+    QSqlQuery q(db.connection());
+    QVERIFY(q.exec(QStringLiteral("UPDATE utterances SET content_hash='changed'")));
+    QVERIFY(models.predictions(model.id).isEmpty());
+    QVERIFY(models.removeModel(model.id).ok());
+    QVERIFY(!models.activeModel().has_value());
 }
 
 void StoreTest::refusesAnotherProgramsDatabase()

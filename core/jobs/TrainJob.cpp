@@ -1,0 +1,296 @@
+#include "jobs/TrainJob.h"
+
+#include "features/FeatureCache.h"
+#include "store/Database.h"
+#include "training/ClassificationMetrics.h"
+#include "training/Recipes.h"
+#include "training/TrainingSet.h"
+
+#include <QCryptographicHash>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSet>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+
+namespace emolens {
+
+namespace {
+
+MetricsRow metricsRow(const ClassificationMetrics &m, int fold, const QString &split)
+{
+    MetricsRow row;
+    row.fold = fold;
+    row.split = split;
+    row.n = m.count;
+    row.ua = m.ua;
+    row.wa = m.wa;
+    row.f1 = m.macroF1;
+    row.labels = m.labels;
+    row.confusion = m.confusion;
+    return row;
+}
+
+int argmax(const std::vector<float> &p)
+{
+    return p.empty() ? -1 : int(std::max_element(p.begin(), p.end()) - p.begin());
+}
+
+QString labelSnapshot(const TrainingSet &set)
+{
+    QJsonObject counts;
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    int labeled = 0;
+    for (const FoldClip &c : set.clips) {
+        if (c.classIndex < 0)
+            continue;
+        ++labeled;
+        const QString name = set.classes.value(c.classIndex);
+        counts.insert(name, counts.value(name).toInt() + 1);
+        hash.addData(QStringLiteral("%1:%2;").arg(c.utteranceId).arg(name).toUtf8());
+    }
+    return QString::fromUtf8(
+        QJsonDocument(
+            QJsonObject{{QStringLiteral("classes"), QJsonArray::fromStringList(set.classes)},
+                        {QStringLiteral("labeled_clips"), labeled},
+                        {QStringLiteral("counts"), counts},
+                        {QStringLiteral("hash"), QString::fromLatin1(hash.result().toHex())}})
+            .toJson(QJsonDocument::Compact));
+}
+
+} // namespace
+
+QString TrainJob::name() const
+{
+    return QStringLiteral("Train %1")
+        .arg(m_request.recipe.isEmpty() ? defaultRecipe() : m_request.recipe);
+}
+
+JobResult TrainJob::run(ProgressSink &progress)
+{
+    QElapsedTimer clock;
+    clock.start();
+    m_report = TrainReport();
+    const TrainRequest &r = m_request;
+    Database db(r.databasePath);
+    if (auto st = db.open(); !st)
+        return JobResult::failed(st.error());
+    progress.setProgress(0, QStringLiteral("Reading the labels and the feature cache..."));
+    TrainingSetRequest setRequest;
+    setRequest.cacheRoot = r.cacheDirectory.isEmpty() ? FeatureCache::defaultRootFor(r.databasePath)
+                                                      : r.cacheDirectory;
+    setRequest.encoder = r.encoder;
+    setRequest.acousticInputs = r.acousticInputs;
+    TrainingSet set;
+    if (auto st = TrainingSet::load(db, setRequest, &set); !st)
+        return JobResult::failed(st.error());
+
+    TrainerOptions options;
+    QString error;
+    const QString recipe = r.recipe.isEmpty() ? defaultRecipe() : r.recipe;
+    if (!recipeOptions(recipe, set.encoder.layerCount, set.encoder.hiddenSize,
+                       set.source->extraInputs(), int(set.classes.size()), &options, &error))
+        return JobResult::failed(error);
+    options.seed = r.seed;
+    options.device = r.device.toStdString();
+    options.threads = r.threads;
+    if (r.epochs > 0)
+        options.epochs = r.epochs;
+
+    // Validation speakers from the labeled speakers; the rest train.
+    QStringList speakers;
+    QList<FoldClip> labeled;
+    for (const FoldClip &c : std::as_const(set.clips))
+        if (c.classIndex >= 0) {
+            labeled << c;
+            if (!speakers.contains(c.speaker))
+                speakers << c.speaker;
+        }
+    if (labeled.isEmpty())
+        return JobResult::failed(
+            QStringLiteral("%1: no clip with features has a label of the corpus's classes; "
+                           "label some clips first")
+                .arg(r.databasePath));
+    speakers.sort();
+    m_report.validationSpeakers =
+        SpeakerFolds::validationSpeakers(labeled, speakers, r.validationFraction, r.seed);
+    const QSet<QString> validationSet(m_report.validationSpeakers.cbegin(),
+                                      m_report.validationSpeakers.cend());
+    std::vector<std::size_t> train, validation, everything;
+    for (qsizetype i = 0; i < set.clips.size(); ++i) {
+        everything.push_back(std::size_t(i));
+        if (set.clips[i].classIndex < 0)
+            continue;
+        (validationSet.contains(set.clips[i].speaker) ? validation : train)
+            .push_back(std::size_t(i));
+    }
+    m_report.trainClips = int(train.size());
+
+    ModelRepository models(db);
+    TrainingRunRecord run;
+    run.kind = QStringLiteral("train");
+    run.recipe = recipe;
+    run.settings = QString::fromUtf8(
+        QJsonDocument(QJsonObject{{QStringLiteral("adapter"),
+                                   QString::fromStdString(options.adapter.describe())},
+                                  {QStringLiteral("learning_rate"), options.learningRate},
+                                  {QStringLiteral("weight_decay"), options.weightDecay},
+                                  {QStringLiteral("epochs"), options.epochs},
+                                  {QStringLiteral("patience"), options.patience},
+                                  {QStringLiteral("batch_frames"), qint64(options.batchFrames)},
+                                  {QStringLiteral("balance_classes"), options.balanceClasses},
+                                  {QStringLiteral("acoustic_inputs"), set.acousticInputs},
+                                  {QStringLiteral("validation_speakers"),
+                                   QJsonArray::fromStringList(m_report.validationSpeakers)}})
+            .toJson(QJsonDocument::Compact));
+    run.seed = r.seed;
+    run.encoderId = set.encoder.id;
+    run.labelSnapshot = labelSnapshot(set);
+    run.device = r.device;
+    if (auto st = models.startRun(&run); !st)
+        return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    m_report.runId = run.id;
+    auto fail = [&](const QString &why) {
+        models.finishRun(run.id, QStringLiteral("failed"), why, clock.elapsed() / 1000.0);
+        return JobResult::failed(why);
+    };
+
+    AdapterTrainer trainer(options);
+    bool cancelled = false;
+    const auto onEpoch = [&](const EpochRecord &e, double fraction) {
+        models.addEpoch(run.id,
+                        {0, e.epoch, e.trainLoss, e.validationLoss, e.validationUa, e.seconds});
+        m_report.validationUaByEpoch.push_back(e.validationUa);
+        progress.setProgress(fraction * 0.9,
+                             QStringLiteral("Training %1, epoch %2 of %3: loss %4, validation "
+                                            "UA %5")
+                                 .arg(recipe)
+                                 .arg(e.epoch)
+                                 .arg(options.epochs)
+                                 .arg(e.trainLoss, 0, 'f', 3)
+                                 .arg(e.validationUa, 0, 'f', 3));
+        return !progress.isCancelled();
+    };
+    if (auto st = trainer.train(
+            *set.source, train, validation, onEpoch, [&progress] { return progress.isCancelled(); },
+            &cancelled);
+        !st)
+        return fail(QString::fromStdString(st.error()));
+    if (cancelled || progress.isCancelled()) {
+        models.finishRun(run.id, QStringLiteral("cancelled"), QString(), clock.elapsed() / 1000.0);
+        return JobResult::cancelled(QStringLiteral("Training cancelled; no model is kept"));
+    }
+    m_report.bestEpoch = trainer.bestEpoch();
+
+    // Validation metrics, and the predictions of every clip with features.
+    progress.setProgress(0.92, QStringLiteral("Predicting %1 clips...").arg(everything.size()));
+    std::vector<ClipPrediction> predicted;
+    if (auto st = trainer.predict(*set.source, everything, false, false, &predicted); !st)
+        return fail(QString::fromStdString(st.error()));
+    QList<int> truth, guess;
+    for (std::size_t i : validation) {
+        truth << set.clips[qsizetype(i)].classIndex;
+        guess << argmax(predicted[i].probabilities);
+    }
+    const ClassificationMetrics validationMetrics =
+        ClassificationMetrics::compute(set.classes, truth, guess);
+    m_report.validation = metricsRow(validationMetrics, 0, QStringLiteral("validation"));
+
+    // The active model, on the same validation clips, when it reads these features.
+    bool makeActive = true;
+    if (const auto active = models.activeModel()) {
+        m_report.previousActiveId = active->id;
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("active.safetensors"));
+        QFile file(path);
+        AdapterTrainer previous(TrainerOptions{});
+        if (active->encoderId == set.encoder.id && active->classes == set.classes &&
+            active->acousticInputs == set.acousticInputs && !validation.empty() &&
+            file.open(QIODevice::WriteOnly) && file.write(models.weights(active->id)) > 0 &&
+            file.flush() && previous.load(path.toStdString())) {
+            file.close();
+            std::vector<ClipPrediction> old;
+            if (previous.predict(*set.source, validation, false, false, &old)) {
+                QList<int> oldGuess;
+                for (const ClipPrediction &p : old)
+                    oldGuess << argmax(p.probabilities);
+                m_report.previousUa =
+                    ClassificationMetrics::compute(set.classes, truth, oldGuess).ua;
+                makeActive = validationMetrics.ua >= m_report.previousUa;
+            }
+        }
+    }
+
+    // The weights as the bytes of their file.
+    QTemporaryDir dir;
+    const QString weightsPath = dir.filePath(QStringLiteral("model.safetensors"));
+    if (auto st = trainer.save(weightsPath.toStdString()); !st)
+        return fail(QString::fromStdString(st.error()));
+    QFile weightsFile(weightsPath);
+    if (!weightsFile.open(QIODevice::ReadOnly))
+        return fail(QStringLiteral("%1: %2").arg(weightsPath, weightsFile.errorString()));
+    const QByteArray weights = weightsFile.readAll();
+
+    QList<PredictionRow> rows;
+    QHash<qint64, QString> hashOf;
+    // Each prediction remembers the audio it was made from (stale once the file changes).
+    {
+        QSqlQuery q(db.connection());
+        if (q.exec(QStringLiteral("SELECT id, content_hash FROM utterances")))
+            while (q.next())
+                hashOf.insert(q.value(0).toLongLong(), q.value(1).toString());
+    }
+    for (std::size_t i = 0; i < everything.size(); ++i) {
+        const ClipPrediction &p = predicted[i];
+        const int best = argmax(p.probabilities);
+        if (best < 0)
+            continue;
+        const qint64 id = set.clips[qsizetype(i)].utteranceId;
+        rows << PredictionRow{id, hashOf.value(id), set.classes.value(best),
+                              p.probabilities[std::size_t(best)], p.probabilities};
+    }
+    m_report.predictedClips = int(rows.size());
+    m_report.model.encoderId = set.encoder.id;
+    m_report.model.classes = set.classes;
+    m_report.model.acousticInputs = set.acousticInputs;
+    m_report.seconds = clock.elapsed() / 1000.0;
+    if (auto st = models.storeTrainedModel(run.id, m_report.seconds, {m_report.validation}, weights,
+                                           &m_report.model, rows, makeActive);
+        !st)
+        return fail(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    m_report.madeActive = makeActive;
+
+    QString verdict;
+    if (m_report.previousActiveId == 0)
+        verdict = QStringLiteral("it is the active model");
+    else if (m_report.previousUa < 0)
+        verdict =
+            QStringLiteral("it is the active model (the previous one, %1, was trained on other "
+                           "features or classes)")
+                .arg(m_report.previousActiveId);
+    else if (makeActive)
+        verdict = QStringLiteral("it is the active model: model %1 scored %2 on the same speakers")
+                      .arg(m_report.previousActiveId)
+                      .arg(m_report.previousUa, 0, 'f', 3);
+    else
+        verdict = QStringLiteral("model %1 stays active: it scored %2 on the same speakers")
+                      .arg(m_report.previousActiveId)
+                      .arg(m_report.previousUa, 0, 'f', 3);
+    return JobResult::succeeded(
+        QStringLiteral("Trained %1 on %2 as model %3: validation UA %4 on %5 clips of %6 "
+                       "speakers (best epoch %7 of %8), in %9 s; %10")
+            .arg(recipe, set.encoder.name)
+            .arg(m_report.model.id)
+            .arg(validationMetrics.ua, 0, 'f', 3)
+            .arg(validationMetrics.count)
+            .arg(m_report.validationSpeakers.size())
+            .arg(m_report.bestEpoch)
+            .arg(trainer.history().size())
+            .arg(m_report.seconds, 0, 'f', 0)
+            .arg(verdict));
+}
+
+} // namespace emolens

@@ -1,0 +1,72 @@
+#pragma once
+// TrainJob: one model on the workspace's current labels - what Retrain and `emolens-cli
+// train` run. Early stopping and the choice of epoch use validation speakers drawn from the
+// labeled speakers (about a fifth, balanced by gender); the model then predicts every clip that
+// has features, and the run, its epochs, its validation metrics, the model version (weights in
+// the workspace) and the predictions are stored, the results in one transaction. The new model
+// becomes the active one when it scores at least as well on the same validation clips as the
+// active one (or when that one cannot read these features); the summary says which.
+//
+// The run is recorded as running when it starts and each epoch as it ends; a cancel marks it
+// cancelled and keeps no model (Cancelled); a crash leaves it to be marked interrupted.
+//
+// Threads: construct anywhere; run() on a worker thread (its own Database connection).
+
+#include "jobs/Job.h"
+#include "store/ModelRepository.h"
+
+#include <QString>
+#include <vector>
+
+namespace emolens {
+
+struct TrainRequest
+{
+    QString databasePath;
+    QString cacheDirectory; // empty: beside the workspace
+    QString recipe;         // empty: the default recipe
+    QString encoder = QStringLiteral("fbank");
+    quint32 seed = 1;
+    int epochs = 0; // 0: the recipe's
+    QString device = QStringLiteral("cpu");
+    int threads = 0;
+    int acousticInputs = -1; // -1: the encoder's default
+    double validationFraction = 0.2;
+};
+
+struct TrainReport
+{
+    qint64 runId = 0;
+    ModelVersionRecord model; // id 0 when no model was stored
+    MetricsRow validation;
+    QStringList validationSpeakers;
+    int trainClips = 0;
+    int predictedClips = 0;
+    int bestEpoch = 0;
+    std::vector<double> validationUaByEpoch;
+    bool madeActive = false;
+    qint64 previousActiveId = 0;
+    double previousUa = -1; // on the same validation clips; -1: not comparable
+    double seconds = 0;
+};
+
+class TrainJob final : public Job
+{
+public:
+    explicit TrainJob(TrainRequest request) : m_request(std::move(request)) {}
+
+    QString name() const override;
+    JobResult run(ProgressSink &progress) override;
+    QString cancelEffect() const override
+    {
+        return QStringLiteral("Stop training; no model is kept");
+    }
+    const TrainRequest &request() const { return m_request; }
+    const TrainReport &report() const { return m_report; }
+
+private:
+    TrainRequest m_request;
+    TrainReport m_report;
+};
+
+} // namespace emolens
