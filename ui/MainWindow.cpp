@@ -18,6 +18,7 @@
 #include "PlayerBar.h"
 #include "ShortcutsDialog.h"
 #include "TableFilterBar.h"
+#include "TrainingController.h"
 #include "UtteranceFilterModel.h"
 #include "UtteranceTableModel.h"
 #include "WorkspaceSession.h"
@@ -27,6 +28,7 @@
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/LabelRepository.h"
+#include "store/ModelRepository.h"
 
 #include <QAction>
 #include <QApplication>
@@ -114,6 +116,13 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     m_import = new ImportController(m_jobs, this, this);
     connect(m_import, &ImportController::message, statusBar(), &QStatusBar::showMessage);
     connect(m_import, &ImportController::finished, this, &MainWindow::onImportFinished);
+    m_training = new TrainingController(m_jobs, this, this);
+    connect(m_training, &TrainingController::message, statusBar(), &QStatusBar::showMessage);
+    connect(m_training, &TrainingController::finished, this, [this](const JobResult &result) {
+        reloadPredictions();
+        updateActions();
+        Q_EMIT trainingFinished(result);
+    });
     m_extraction = new FeatureExtractionController(m_jobs, this, this);
     connect(m_extraction, &FeatureExtractionController::message, statusBar(),
             &QStatusBar::showMessage);
@@ -165,6 +174,19 @@ void MainWindow::createActions()
         tr("Write the clips with their labels as CSV, JSON Lines, Praat TextGrid, ELAN or "
            "Audacity labels"));
     connect(m_exportAction, &QAction::triggered, this, &MainWindow::showExportDialog);
+    m_retrainAction = new QAction(tr("&Retrain"), this);
+    m_retrainAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    m_retrainAction->setToolTip(
+        tr("Train the model on the current labels in the background (features first, where "
+           "missing); it becomes the active model when it does at least as well"));
+    connect(m_retrainAction, &QAction::triggered, this, [this] {
+        if (!db())
+            return;
+        const ExtractionChoice choice = FeatureExtractionController::activeChoiceFor(*db());
+        if (!m_training->retrain(m_session->path(), choice.encoder, choice.device))
+            statusBar()->showMessage(tr("Retraining is already queued or running"), 4000);
+        updateActions();
+    });
     m_resetLayoutAction = new QAction(tr("&Reset Layout"), this);
     m_resetLayoutAction->setToolTip(
         tr("Put the panels back where they start, sized for this window"));
@@ -511,6 +533,9 @@ void MainWindow::createMenus()
     features->addAction(m_extractShownAction);
     features->addSeparator();
     features->addAction(m_encodersAction);
+
+    QMenu *model = menuBar()->addMenu(tr("&Model"));
+    model->addAction(m_retrainAction);
 
     QMenu *settings = menuBar()->addMenu(tr("&Settings"));
     settings->addAction(m_annotatorAction);
@@ -993,6 +1018,7 @@ void MainWindow::reloadFromStore()
     m_treeModel->reload(m_session->corpora(), m_session->allSpeakers(), rows);
     m_tree->expandToDepth(0);
     m_filterBar->setLabels(m_session->labelSets(), m_tableModel->rows());
+    reloadPredictions();
     if (keep != 0 && !selectUtterance(keep)) {
         m_navigator->clear();
         m_clipView->clearClip();
@@ -1000,6 +1026,25 @@ void MainWindow::reloadFromStore()
         m_labelingPanel->clearUtterance();
     }
     updateCounts();
+}
+
+void MainWindow::reloadPredictions()
+{
+    QHash<qint64, PredictionRow> predictions;
+    QStringList classes;
+    if (db()) {
+        ModelRepository models(*db());
+        if (const auto active = models.activeModel()) {
+            predictions = models.predictions(active->id);
+            classes = active->classes;
+        }
+    }
+    m_tableModel->setPredictions(predictions, classes);
+    // The columns show only when there is something to show.
+    QHeaderView *header = m_table->horizontalHeader();
+    for (int column :
+         {int(UtteranceTableModel::PredictedColumn), int(UtteranceTableModel::ConfidenceColumn)})
+        header->setSectionHidden(column, predictions.isEmpty());
 }
 
 void MainWindow::onTreeSelection()
@@ -1078,6 +1123,7 @@ void MainWindow::updateActions()
     m_extractAction->setEnabled(open && !busy);
     m_extractShownAction->setEnabled(open && !busy && rowsShown);
     m_encodersAction->setEnabled(open);
+    m_retrainAction->setEnabled(open && !m_training->isRunning() && m_tableModel->rowCount() > 0);
     m_recentMenu->setEnabled(!busy && !m_recentMenu->actions().isEmpty());
 
     const LabelSchema schema = haveClip ? m_labelingPanel->schema() : LabelSchema();

@@ -59,6 +59,7 @@ class WorkspaceSession;
 class LabelingController;
 class LabelingDesk;
 class TableFilterBar;
+class TrainingController;
 struct JobResult;
 class LabelingPanel;
 class PlayerBar;
@@ -125,6 +126,9 @@ public:
     bool isExporting() const { return m_exportJobId != 0; }
     ExportDialog *exportDialog() const;
     QAction *exportAction() const { return m_exportAction; }
+    // Model > Retrain: extraction of what is missing, then training, through the job queue.
+    QAction *retrainAction() const { return m_retrainAction; }
+    TrainingController *training() const { return m_training; }
     // Every job this window ran, also in earlier sessions (View > Job Log).
     JobLog *jobLog() const { return m_jobLog; }
     JobLogView *jobLogView() const { return m_jobLogView; }
@@ -165,6 +169,7 @@ Q_SIGNALS:
     void importFinished(const emolens::Status &status);
     void extractionFinished(const emolens::Status &status);
     void exportFinished(const emolens::JobResult &result);
+    void trainingFinished(const emolens::JobResult &result);
     void currentUtteranceChanged(qint64 utteranceId);
 
 protected:
@@ -203,6 +208,8 @@ private:
     void rebuildRecentMenu();
 
     void reloadFromStore();
+    // The active model's predictions into the table (Predicted and Confidence columns).
+    void reloadPredictions();
     void onTreeSelection();
     void onScopeCleared();
     void showUtterance(qint64 utteranceId);
@@ -239,8 +246,9 @@ private:
     ImportController *m_import = nullptr;
     ImportReport m_lastImportReport;
 
-    // Features
+    // Features and models
     FeatureExtractionController *m_extraction = nullptr;
+    TrainingController *m_training = nullptr;
     QPointer<EncodersDialog> m_encodersDialog;
 
     // Models and views
@@ -278,6 +286,7 @@ private:
     QAction *m_closeAction = nullptr;
     QAction *m_exportAction = nullptr;
     QAction *m_resetLayoutAction = nullptr;
+    QAction *m_retrainAction = nullptr;
     QAction *m_extractAction = nullptr;
     QAction *m_extractShownAction = nullptr;
     QAction *m_encodersAction = nullptr;

@@ -1,5 +1,7 @@
 #include "UtteranceTableModel.h"
 
+#include <QColor>
+
 #include <QFont>
 #include <QPalette>
 
@@ -17,6 +19,8 @@ void UtteranceTableModel::setRows(QList<UtteranceRow> rows)
 
 void UtteranceTableModel::clear()
 {
+    m_predictions.clear();
+    m_predictionClasses.clear();
     setRows({});
 }
 
@@ -81,6 +85,14 @@ QVariant UtteranceTableModel::data(const QModelIndex &index, int role) const
             return QString::number(row.durationSeconds, 'f', 2);
         case LabeledByColumn:
             return row.labeledBy;
+        case PredictedColumn:
+            if (const PredictionRow *p = prediction(row.id))
+                return p->category;
+            return {};
+        case ConfidenceColumn:
+            if (const PredictionRow *p = prediction(row.id))
+                return QString::number(p->confidence, 'f', 2);
+            return {};
         case CorpusColumn:
             return row.corpusName;
         case ColumnCount:
@@ -90,9 +102,13 @@ QVariant UtteranceTableModel::data(const QModelIndex &index, int role) const
     case SortRole:
         if (index.column() == DurationColumn)
             return row.durationSeconds;
+        if (index.column() == ConfidenceColumn) {
+            const PredictionRow *p = prediction(row.id);
+            return p ? p->confidence : -1.0;
+        }
         return data(index, Qt::DisplayRole).toString().toCaseFolded();
     case Qt::TextAlignmentRole:
-        if (index.column() == DurationColumn)
+        if (index.column() == DurationColumn || index.column() == ConfidenceColumn)
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         return QVariant(Qt::AlignLeft | Qt::AlignVCenter);
     case Qt::ToolTipRole:
@@ -103,6 +119,17 @@ QVariant UtteranceTableModel::data(const QModelIndex &index, int role) const
         if (index.column() == LabelColumn && !row.labelInSet)
             return tr("Given under another label set of this corpus; not one of its current "
                       "classes");
+        if ((index.column() == PredictedColumn || index.column() == ConfidenceColumn) &&
+            prediction(row.id)) {
+            const PredictionRow *p = prediction(row.id);
+            QStringList parts;
+            for (qsizetype c = 0;
+                 c < m_predictionClasses.size() && c < qsizetype(p->probabilities.size()); ++c)
+                parts << QStringLiteral("%1 %2")
+                             .arg(m_predictionClasses[c])
+                             .arg(p->probabilities[std::size_t(c)], 0, 'f', 2);
+            return tr("The active model: %1").arg(parts.join(QStringLiteral(", ")));
+        }
         if (index.column() == LabelColumn && row.disagreement)
             return tr("Annotators disagree: %1 labeled it")
                 .arg(row.labeledByPeople.join(QStringLiteral(", ")));
@@ -111,6 +138,10 @@ QVariant UtteranceTableModel::data(const QModelIndex &index, int role) const
         // Unlabeled rows and corpus-given labels read quieter than a human's decision.
         if (index.column() == LabeledByColumn && row.labelOrigin == LabelOrigin::Corpus)
             return QPalette().color(QPalette::Disabled, QPalette::Text);
+        // A prediction that differs from the label stands out.
+        if (index.column() == PredictedColumn && !row.label.isEmpty())
+            if (const PredictionRow *p = prediction(row.id); p && p->category != row.label)
+                return QColor(0xb3261e);
         return {};
     case Qt::FontRole:
         if (index.column() == LabelColumn && !row.label.isEmpty() &&
@@ -131,6 +162,21 @@ QVariant UtteranceTableModel::data(const QModelIndex &index, int role) const
     }
 }
 
+void UtteranceTableModel::setPredictions(const QHash<qint64, PredictionRow> &predictions,
+                                         const QStringList &classes)
+{
+    m_predictions = predictions;
+    m_predictionClasses = classes;
+    if (!m_rows.isEmpty())
+        Q_EMIT dataChanged(index(0, PredictedColumn), index(rowCount() - 1, ConfidenceColumn));
+}
+
+const PredictionRow *UtteranceTableModel::prediction(qint64 utteranceId) const
+{
+    const auto it = m_predictions.constFind(utteranceId);
+    return it == m_predictions.constEnd() ? nullptr : &*it;
+}
+
 QVariant UtteranceTableModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
@@ -148,6 +194,10 @@ QVariant UtteranceTableModel::headerData(int section, Qt::Orientation orientatio
         return tr("Duration (s)");
     case LabeledByColumn:
         return tr("Labeled by");
+    case PredictedColumn:
+        return tr("Predicted");
+    case ConfidenceColumn:
+        return tr("Confidence");
     case CorpusColumn:
         return tr("Corpus");
     case ColumnCount:

@@ -4,6 +4,7 @@
 // owner replaces just that row (updateRow), so a 10k-row table never reloads for one click.
 // GUI thread only; holds copies of the rows, no database connection.
 
+#include "store/ModelRepository.h"
 #include "store/Records.h"
 
 #include <QAbstractTableModel>
@@ -24,6 +25,8 @@ public:
         GenderColumn,
         DurationColumn,
         LabeledByColumn,
+        PredictedColumn,  // the active model's category (empty without one)
+        ConfidenceColumn, // its probability
         CorpusColumn,
         ColumnCount
     };
@@ -45,6 +48,13 @@ public:
     const QList<UtteranceRow> &rows() const { return m_rows; }
     int labeledCount() const;
 
+    // The active model's predictions (category, confidence, probabilities by class) for the
+    // Predicted and Confidence columns; an empty map clears them.
+    void setPredictions(const QHash<qint64, PredictionRow> &predictions,
+                        const QStringList &classes);
+    bool hasPredictions() const { return !m_predictions.isEmpty(); }
+    const PredictionRow *prediction(qint64 utteranceId) const;
+
     int rowCount(const QModelIndex &parent = QModelIndex()) const override;
     int columnCount(const QModelIndex &parent = QModelIndex()) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
@@ -56,6 +66,8 @@ private:
 
     QList<UtteranceRow> m_rows;
     QHash<qint64, int> m_rowById;
+    QHash<qint64, PredictionRow> m_predictions;
+    QStringList m_predictionClasses;
 };
 
 } // namespace emolens

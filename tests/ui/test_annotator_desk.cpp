@@ -32,6 +32,7 @@
 #include <QDirIterator>
 #include <QDockWidget>
 #include <QFile>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -125,6 +126,7 @@ private Q_SLOTS:
     void importDialogNamesItsFieldAndRemembersTheFolder();
     void reimportAfterARenameNamesTheMovedFile();
     void exportFromTheWindowReportsWhatItWrote();
+    void retrainInOneClickShowsPredictions();
 
 private:
     QString workspace(const QString &name) const { return m_scratch.filePath(name); }
@@ -456,6 +458,55 @@ void TestAnnotatorDesk::exportFromTheWindowReportsWhatItWrote()
     QVERIFY(window.exportDialog()->outPathEdit()->text().startsWith(
         QDir::toNativeSeparators(QFileInfo(out).absolutePath())));
     window.exportDialog()->reject();
+}
+
+void TestAnnotatorDesk::retrainInOneClickShowsPredictions()
+{
+    // The baseline recipe, so the suite stays quick; Retrain reads the recipe from the settings.
+    QSettings().setValue(QStringLiteral("model/recipe"), QStringLiteral("baseline"));
+    QSettings().setValue(QStringLiteral("model/epochs"), 15);
+    MainWindow window;
+    QVERIFY(test::labelingFromFirstClip(window, workspace(QStringLiteral("retrain.emolens")),
+                                        test::corpus(QStringLiteral("generic-csv"))));
+    QHeaderView *header = window.utteranceTable()->horizontalHeader();
+    QVERIFY2(header->isSectionHidden(UtteranceTableModel::PredictedColumn),
+             "no model yet: no Predicted column");
+    QAction *retrain = window.retrainAction();
+    QCOMPARE(retrain->shortcut(), QKeySequence(QStringLiteral("Ctrl+R")));
+    QVERIFY(retrain->isEnabled());
+
+    // One click: features for every clip (none are extracted yet), then the model.
+    QSignalSpy trained(&window, &MainWindow::trainingFinished);
+    retrain->trigger();
+    QVERIFY(!retrain->isEnabled()); // once at a time
+    // Labeling goes on meanwhile.
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_2);
+    QVERIFY(trained.wait(300000));
+    const JobResult result = trained.first().first().value<JobResult>();
+    QVERIFY2(result.ok(), qPrintable(result.summary));
+    QVERIFY2(result.summary.contains(QLatin1String("it is the active model")),
+             qPrintable(result.summary));
+    QVERIFY2(window.statusBar()->currentMessage().startsWith(QLatin1String("Trained baseline")),
+             qPrintable(window.statusBar()->currentMessage()));
+
+    // Every clip has a prediction in the table, with its confidence.
+    QVERIFY(!header->isSectionHidden(UtteranceTableModel::PredictedColumn));
+    QVERIFY(!header->isSectionHidden(UtteranceTableModel::ConfidenceColumn));
+    UtteranceTableModel *model = window.utteranceModel();
+    const QStringList classes = window.labelingPanel()->schema().classes;
+    for (int row = 0; row < model->rowCount(); ++row) {
+        const QString predicted =
+            model->index(row, UtteranceTableModel::PredictedColumn).data().toString();
+        QVERIFY2(classes.contains(predicted), qPrintable(predicted));
+        const double confidence =
+            model->index(row, UtteranceTableModel::ConfidenceColumn).data().toDouble();
+        QVERIFY(confidence >= 1.0 / classes.size() - 1e-6 && confidence <= 1.0);
+    }
+    QVERIFY(retrain->isEnabled());
+    const JobLogEntry &last = window.jobLog()->entries().last();
+    QVERIFY(last.name.startsWith(QLatin1String("Train")));
+    QCOMPARE(last.stateText(), QStringLiteral("succeeded"));
+    QSettings().remove(QStringLiteral("model"));
 }
 
 QTEST_MAIN(TestAnnotatorDesk)

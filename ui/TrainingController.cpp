@@ -1,0 +1,83 @@
+#include "TrainingController.h"
+
+#include "jobs/ExtractFeaturesJob.h"
+
+#include <QMessageBox>
+#include <QSettings>
+#include <QWidget>
+
+namespace emolens {
+
+TrainingController::TrainingController(JobQueue *queue, QWidget *dialogParent, QObject *parent)
+    : QObject(parent), m_queue(queue), m_dialogParent(dialogParent)
+{
+    connect(m_queue, &JobQueue::jobFinished, this, [this](int id, const JobResult &result) {
+        if (id == m_extractId) {
+            m_extractId = 0;
+            // Without the features the training cannot run: it would only fail the same way.
+            if (result.outcome == JobOutcome::Failed || result.wasCancelled()) {
+                if (m_trainId != 0)
+                    m_queue->cancel(m_trainId);
+            }
+            return;
+        }
+        if (id != m_trainId)
+            return;
+        m_trainId = 0;
+        m_lastReport = m_job ? m_job->report() : TrainReport();
+        m_job.reset();
+        m_lastSummary = result.summary;
+        Q_EMIT message(result.outcome == JobOutcome::Failed
+                           ? tr("Retraining failed: %1").arg(result.summary)
+                           : result.summary,
+                       30000);
+        if (result.outcome == JobOutcome::Failed && m_dialogParent) {
+            auto *box = new QMessageBox(QMessageBox::Warning, tr("Retrain"), result.summary,
+                                        QMessageBox::Ok, m_dialogParent);
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        }
+        Q_EMIT finished(result);
+    });
+}
+
+bool TrainingController::retrain(const QString &workspacePath, const QString &encoder,
+                                 const QString &device)
+{
+    if (isRunning() || workspacePath.isEmpty())
+        return false;
+    ExtractFeaturesRequest extract;
+    extract.databasePath = workspacePath;
+    extract.encoder = encoder;
+    extract.device = device;
+    m_extractId = m_queue->submit(std::make_shared<ExtractFeaturesJob>(extract));
+    TrainRequest train;
+    train.databasePath = workspacePath;
+    train.encoder = encoder;
+    // Training runs on the CPU here; the extraction's "auto" may pick a GPU, training follows
+    // only an explicit choice.
+    train.device = device.startsWith(QLatin1String("cuda")) ? device : QStringLiteral("cpu");
+    // The recipe and epochs Retrain uses (QSettings "model/recipe", "model/epochs"; empty and
+    // 0 mean the default recipe with its own epochs).
+    const QSettings settings;
+    train.recipe = settings.value(QStringLiteral("model/recipe")).toString();
+    if (train.recipe == QLatin1String("default"))
+        train.recipe.clear();
+    train.epochs = std::max(0, settings.value(QStringLiteral("model/epochs"), 0).toInt());
+    m_job = std::make_shared<TrainJob>(train);
+    m_trainId = m_queue->submit(m_job);
+    Q_EMIT message(tr("Retraining: features first (only the clips without them), then the "
+                      "model..."),
+                   8000);
+    return m_trainId != 0;
+}
+
+void TrainingController::cancel()
+{
+    if (m_extractId != 0)
+        m_queue->cancel(m_extractId);
+    if (m_trainId != 0)
+        m_queue->cancel(m_trainId);
+}
+
+} // namespace emolens

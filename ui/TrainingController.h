@@ -1,0 +1,49 @@
+#pragma once
+// TrainingController: Model > Retrain, one click. Queues, on the window's job queue, an
+// extraction with the active encoder (it skips what the cache holds, so it only does the clips
+// without features) and then a TrainJob of the default recipe on the current labels; the
+// queue runs them in turn while the annotator keeps labeling. The TrainJob compares the new
+// model with the active one on the same validation speakers and says which is active; the
+// summary goes to the status bar and the job log, and finished() lets the window show the new
+// predictions. GUI thread only.
+
+#include "jobs/JobQueue.h"
+#include "jobs/TrainJob.h"
+
+#include <QObject>
+#include <memory>
+
+class QWidget;
+
+namespace emolens {
+
+class TrainingController : public QObject
+{
+    Q_OBJECT
+
+public:
+    TrainingController(JobQueue *queue, QWidget *dialogParent, QObject *parent = nullptr);
+
+    // False when a retrain is already queued or running, or the path is empty.
+    bool retrain(const QString &workspacePath, const QString &encoder, const QString &device);
+    bool isRunning() const { return m_trainId != 0 || m_extractId != 0; }
+    void cancel();
+    const TrainReport &lastReport() const { return m_lastReport; }
+    QString lastSummary() const { return m_lastSummary; }
+
+Q_SIGNALS:
+    void message(const QString &text, int timeoutMs);
+    // The train job ended; result.ok() when a model was stored.
+    void finished(const emolens::JobResult &result);
+
+private:
+    JobQueue *m_queue = nullptr;
+    QWidget *m_dialogParent = nullptr;
+    int m_extractId = 0;
+    int m_trainId = 0;
+    std::shared_ptr<TrainJob> m_job;
+    TrainReport m_lastReport;
+    QString m_lastSummary;
+};
+
+} // namespace emolens
