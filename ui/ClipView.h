@@ -20,6 +20,7 @@ class QToolButton;
 namespace emolens {
 
 class CurveView;
+class EmotionCurveView;
 class JobRunner;
 class SpectrogramView;
 class TimeRangeView;
@@ -54,6 +55,8 @@ public:
     WaveformView *waveformView() const { return m_waveform; }
     SpectrogramView *spectrogramView() const { return m_spectrogram; }
     CurveView *curveView() const { return m_curves; }
+    // The active model's per-frame emotion posteriors (the window fills it).
+    EmotionCurveView *emotionView() const { return m_emotions; }
 
 public Q_SLOTS:
     void zoomIn();
@@ -85,6 +88,7 @@ private:
     WaveformView *m_waveform = nullptr;
     SpectrogramView *m_spectrogram = nullptr;
     CurveView *m_curves = nullptr;
+    EmotionCurveView *m_emotions = nullptr;
     QScrollBar *m_scrollBar = nullptr;
     QLabel *m_title = nullptr;
     QLabel *m_zoomLabel = nullptr;

@@ -3,6 +3,7 @@
 #include "ClipNavigator.h"
 #include "ClipView.h"
 #include "CorpusTreeModel.h"
+#include "EmotionCurveView.h"
 #include "EmptyStatePanel.h"
 #include "EncodersDialog.h"
 #include "ExportDialog.h"
@@ -22,6 +23,7 @@
 #include "UtteranceFilterModel.h"
 #include "UtteranceTableModel.h"
 #include "WorkspaceSession.h"
+#include "features/FeatureCache.h"
 #include "jobs/ExportJob.h"
 #include "jobs/JobLog.h"
 #include "jobs/JobQueue.h"
@@ -29,6 +31,7 @@
 #include "store/Database.h"
 #include "store/LabelRepository.h"
 #include "store/ModelRepository.h"
+#include "training/ClipPosteriors.h"
 
 #include <QAction>
 #include <QApplication>
@@ -120,6 +123,9 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_training, &TrainingController::message, statusBar(), &QStatusBar::showMessage);
     connect(m_training, &TrainingController::finished, this, [this](const JobResult &result) {
         reloadPredictions();
+        if (db() && currentUtteranceId() != 0)
+            if (const auto u = CorpusRepository(*db()).utterance(currentUtteranceId()))
+                showEmotionCurves(u->contentHash);
         updateActions();
         Q_EMIT trainingFinished(result);
     });
@@ -1040,11 +1046,38 @@ void MainWindow::reloadPredictions()
         }
     }
     m_tableModel->setPredictions(predictions, classes);
+    // The emotion lane's model: the active one, loaded once.
+    if (!m_posteriors)
+        m_posteriors = std::make_unique<ClipPosteriors>();
+    if (db()) {
+        if (auto st =
+                m_posteriors->loadActive(*db(), FeatureCache::defaultRootFor(m_session->path()));
+            !st)
+            statusBar()->showMessage(tr("The active model cannot be used: %1").arg(st.error()),
+                                     10000);
+    } else {
+        m_posteriors = std::make_unique<ClipPosteriors>();
+    }
     // The columns show only when there is something to show.
     QHeaderView *header = m_table->horizontalHeader();
     for (int column :
          {int(UtteranceTableModel::PredictedColumn), int(UtteranceTableModel::ConfidenceColumn)})
         header->setSectionHidden(column, predictions.isEmpty());
+}
+
+void MainWindow::showEmotionCurves(const QString &contentHash)
+{
+    EmotionCurveView *lane = m_clipView->emotionView();
+    FramePosteriors posteriors;
+    if (!m_posteriors || !m_posteriors->hasModel()) {
+        lane->setPlaceholderText(tr("No model yet: label some clips, then Model > Retrain "
+                                    "(Ctrl+R) draws the emotion curves here"));
+    } else if (auto st = m_posteriors->predict(contentHash, &posteriors); !st) {
+        lane->setPlaceholderText(st.error());
+    } else {
+        lane->setPlaceholderText(QString());
+    }
+    lane->setPosteriors(posteriors);
 }
 
 void MainWindow::onTreeSelection()
@@ -1101,6 +1134,7 @@ void MainWindow::showUtterance(qint64 utteranceId)
     }
     m_clipView->loadClip(utteranceId, utterance->path, utterance->key, utterance->durationSeconds);
     m_player->setClip(utterance->path, utterance->durationSeconds);
+    showEmotionCurves(utterance->contentHash);
     m_desk->refreshPanel();
     updateActions();
     Q_EMIT currentUtteranceChanged(utteranceId);

@@ -60,6 +60,7 @@ class LabelingController;
 class LabelingDesk;
 class TableFilterBar;
 class TrainingController;
+class ClipPosteriors;
 struct JobResult;
 class LabelingPanel;
 class PlayerBar;
@@ -210,6 +211,8 @@ private:
     void reloadFromStore();
     // The active model's predictions into the table (Predicted and Confidence columns).
     void reloadPredictions();
+    // The active model's frame posteriors of the shown clip, in the clip view's emotion lane.
+    void showEmotionCurves(const QString &contentHash);
     void onTreeSelection();
     void onScopeCleared();
     void showUtterance(qint64 utteranceId);
@@ -249,6 +252,7 @@ private:
     // Features and models
     FeatureExtractionController *m_extraction = nullptr;
     TrainingController *m_training = nullptr;
+    std::unique_ptr<ClipPosteriors> m_posteriors;
     QPointer<EncodersDialog> m_encodersDialog;
 
     // Models and views

@@ -10,6 +10,7 @@
 
 #include "ClassColours.h"
 #include "ClipView.h"
+#include "EmotionCurveView.h"
 #include "ExportDialog.h"
 #include "ImportCorpusDialog.h"
 #include "JobLogView.h"
@@ -31,6 +32,7 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QDockWidget>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QHeaderView>
 #include <QLabel>
@@ -503,6 +505,30 @@ void TestAnnotatorDesk::retrainInOneClickShowsPredictions()
         QVERIFY(confidence >= 1.0 / classes.size() - 1e-6 && confidence <= 1.0);
     }
     QVERIFY(retrain->isEnabled());
+
+    // The clip view's emotion lane: one curve per class, a distribution at every frame, for
+    // the clip shown now and the next one.
+    EmotionCurveView *lane = window.clipView()->emotionView();
+    QTRY_VERIFY(lane->posteriors().frameCount > 0);
+    QElapsedTimer clock;
+    clock.start();
+    QTest::keyClick(&window, Qt::Key_Down);
+    const qint64 shownWithin = clock.elapsed();
+    const FramePosteriors &p = lane->posteriors();
+    QVERIFY(p.frameCount > 0);
+    qInfo("emotion curves of the next clip (%d frames) with the clip itself: %lld ms", p.frameCount,
+          static_cast<long long>(shownWithin));
+    QCOMPARE(p.classes, classes);
+    for (int f = 0; f < p.frameCount; ++f) {
+        double sum = 0;
+        for (int c = 0; c < int(classes.size()); ++c)
+            sum += p.values[std::size_t(f * classes.size() + c)];
+        QVERIFY(std::abs(sum - 1) < 1e-4);
+    }
+    // The lane shows it: the hover text names every class.
+    const QString hover = lane->frameDescriptionAt(QPoint(lane->width() / 3, lane->height() / 2));
+    for (const QString &c : classes)
+        QVERIFY2(hover.contains(c), qPrintable(hover));
     const JobLogEntry &last = window.jobLog()->entries().last();
     QVERIFY(last.name.startsWith(QLatin1String("Train")));
     QCOMPARE(last.stateText(), QStringLiteral("succeeded"));

@@ -1,0 +1,72 @@
+#include "training/ClipPosteriors.h"
+
+#include "store/Database.h"
+#include "store/FeatureRepository.h"
+#include "training/CacheClipSource.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+
+namespace emolens {
+
+ClipPosteriors::ClipPosteriors() = default;
+ClipPosteriors::~ClipPosteriors() = default;
+
+Status ClipPosteriors::loadActive(Database &db, const QString &cacheRoot)
+{
+    m_trainer.reset();
+    m_model = ModelVersionRecord();
+    m_cacheRoot = cacheRoot;
+    ModelRepository models(db);
+    const auto active = models.activeModel();
+    if (!active)
+        return Status::success();
+    const auto encoder = FeatureRepository(db).encoder(active->encoderId);
+    if (!encoder)
+        return Status::failure(
+            QStringLiteral("model %1: its encoder is no longer in this workspace").arg(active->id));
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("model.safetensors"));
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(models.weights(active->id)) <= 0)
+        return Status::failure(QStringLiteral("%1: %2").arg(path, file.errorString()));
+    file.close();
+    auto trainer = std::make_unique<AdapterTrainer>(TrainerOptions{});
+    if (auto st = trainer->load(path.toStdString()); !st)
+        return Status::failure(
+            QStringLiteral("model %1: %2").arg(active->id).arg(QString::fromStdString(st.error())));
+    m_model = *active;
+    m_encoderIdentity = encoder->identity;
+    m_encoderName = encoder->name;
+    m_layerCount = encoder->layerCount;
+    m_hiddenSize = encoder->hiddenSize;
+    m_framesPerSecond = encoder->framesPerSecond;
+    m_trainer = std::move(trainer);
+    return Status::success();
+}
+
+Status ClipPosteriors::predict(const QString &contentHash, FramePosteriors *out) const
+{
+    *out = FramePosteriors();
+    if (!m_trainer)
+        return Status::failure(QStringLiteral("no active model"));
+    CacheClipSource source(m_cacheRoot, m_encoderIdentity, m_layerCount, m_hiddenSize,
+                           m_model.acousticInputs);
+    if (auto st = source.add(contentHash, TrainerClip()); !st)
+        return Status::failure(QStringLiteral("no %1 features for this clip yet (Features > "
+                                              "Extract Features): %2")
+                                   .arg(m_encoderName, st.error()));
+    std::vector<ClipPrediction> predictions;
+    if (auto st = m_trainer->predict(source, {0}, /*withFrames=*/true, /*withPooled=*/false,
+                                     &predictions);
+        !st)
+        return Status::failure(QString::fromStdString(st.error()));
+    out->classes = m_model.classes;
+    out->framesPerSecond = m_framesPerSecond;
+    out->frameCount = int(predictions.front().frames);
+    out->values = std::move(predictions.front().frameProbabilities);
+    out->clip = std::move(predictions.front().probabilities);
+    return Status::success();
+}
+
+} // namespace emolens

@@ -1,0 +1,37 @@
+#pragma once
+// EmotionCurveView: the clip view's emotion lane - the active model's per-frame posterior of
+// each class (0 to 1), one curve per class in that class's colour (ClassColours), on the same
+// time range, cursor and selection as the waveform, with a legend and, on hover, the time and
+// every class's probability there. Without a model or features it says what to do instead.
+// GUI thread only.
+
+#include "TimeRangeView.h"
+#include "training/ClipPosteriors.h"
+
+namespace emolens {
+
+class EmotionCurveView : public TimeRangeView
+{
+    Q_OBJECT
+
+public:
+    explicit EmotionCurveView(QWidget *parent = nullptr);
+
+    // Empty posteriors (no frames) clear the lane; the placeholder text says why.
+    void setPosteriors(const FramePosteriors &posteriors);
+    const FramePosteriors &posteriors() const { return m_posteriors; }
+    // The hover text at pos: "1.24 s  angry 0.71, happy 0.12, ..."; empty off the frames.
+    QString frameDescriptionAt(const QPoint &pos) const;
+
+    QSize sizeHint() const override { return {600, 90}; }
+    QSize minimumSizeHint() const override { return {120, 70}; }
+
+protected:
+    void paintContent(QPainter &painter, const QRect &rect) override;
+    bool event(QEvent *event) override;
+
+private:
+    FramePosteriors m_posteriors;
+};
+
+} // namespace emolens
