@@ -1,0 +1,229 @@
+// bench_train [cpu|cuda] [--clips N] [--seconds S] [--epochs E] [--threads T]: how long the
+// training recipes take at IEMOCAP's 4-class size with HuBERT-base-shaped features (13 layers
+// x 768, 50 frames/s): by default 5,500 clips of 4.5 s (225 frames). The features come from a
+// pool of 32 random float16 clips handed to the trainer the way the feature cache hands them
+// (float16, converted per batch), so the figures are the trainer's compute and conversion, not
+// the disk: reading a 24 GB cache from disk comes on top when it does not fit the page cache.
+//
+// For each recipe (the settings of core/training/Recipes.cpp): the time of E epochs (default
+// 1), per epoch, the achieved GFLOP/s (training is counted as three forward passes: forward,
+// and a backward of about twice its cost), the peak RSS, and the projected time of one-click
+// retraining (the recipe's epochs, validation included). In the same run, a plain at::mm of a
+// projection-sized product on the same threads gives the GEMM rate the recipes are compared
+// with. Prints the machine and the OpenBLAS kernels first.
+
+#include "AdapterTrainer.h"
+#include "BlasKernels.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <sys/resource.h>
+#include <thread>
+#include <vector>
+
+using namespace emolens;
+
+namespace {
+
+constexpr int kLayers = 13;
+constexpr int kHidden = 768;
+constexpr double kFramesPerSecond = 50;
+constexpr int kPool = 32;
+
+std::string cpuModel()
+{
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpuinfo, line))
+        if (line.rfind("model name", 0) == 0)
+            return line.substr(line.find(':') + 2);
+    return "unknown CPU";
+}
+
+double peakRssMb()
+{
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss / 1024.0;
+}
+
+// N clips of the same length, their features drawn from a pool of random float16 clips.
+class PoolSource final : public ClipFeatureSource
+{
+public:
+    PoolSource(int clips, int64_t frames)
+    {
+        at::manual_seed(7);
+        for (int i = 0; i < clips; ++i) {
+            TrainerClip clip;
+            clip.frames = frames;
+            clip.classIndex = i % 4;
+            m_clips.push_back(clip);
+        }
+        for (int p = 0; p < kPool; ++p) {
+            const at::Tensor values =
+                (at::randn({kLayers, frames, kHidden}) + 0.2 * (p % 4)).to(at::kHalf).contiguous();
+            m_pool.emplace_back(reinterpret_cast<const std::uint16_t *>(values.data_ptr()),
+                                reinterpret_cast<const std::uint16_t *>(values.data_ptr()) +
+                                    values.numel());
+        }
+    }
+    int layerCount() const override { return kLayers; }
+    int hiddenSize() const override { return kHidden; }
+    int extraInputs() const override { return 0; }
+    const std::vector<TrainerClip> &clips() const override { return m_clips; }
+    bool read(std::size_t, float *, float *, std::string *) const override { return true; }
+    const std::uint16_t *hiddenHalf(std::size_t i, std::shared_ptr<const void> *,
+                                    std::string *) const override
+    {
+        return m_pool[i % kPool].data();
+    }
+
+private:
+    std::vector<TrainerClip> m_clips;
+    std::vector<std::vector<std::uint16_t>> m_pool;
+};
+
+struct Recipe
+{
+    const char *name;
+    TrainerOptions options;
+    int recipeEpochs;
+};
+
+TrainerOptions baseOptions()
+{
+    TrainerOptions o;
+    o.adapter.layerCount = kLayers;
+    o.adapter.hiddenSize = kHidden;
+    o.adapter.classCount = 4;
+    o.adapter.width = 256;
+    o.patience = 0;
+    return o;
+}
+
+// Forward multiply-adds per clip x 2 (FLOP) x 3 (training: forward + backward).
+double trainingFlopsPerClip(const AdapterOptions &a, int64_t frames)
+{
+    const double t = double(frames);
+    double macs = double(a.layerCount) * t * a.hiddenSize; // layer average
+    macs += t * (a.hiddenSize + a.extraInputs) * a.width;  // projection
+    for (int b = 0; b < a.transformerLayers; ++b)
+        macs += t * (4.0 * a.width * a.width + 2.0 * a.width * a.feedForward) +
+                2.0 * t * t * a.width; // projections, FFN, attention
+    if (a.pooling == AdapterPooling::AttentiveStatistics)
+        macs += t * a.width * a.attentionWidth;
+    return macs * 2 * 3;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    useFastBlasKernels(argv);
+    std::string device = "cpu";
+    int clips = 5500;
+    double seconds = 4.5;
+    int epochs = 1;
+    int threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--clips" && i + 1 < argc)
+            clips = std::max(8, std::atoi(argv[++i]));
+        else if (arg == "--seconds" && i + 1 < argc)
+            seconds = std::atof(argv[++i]);
+        else if (arg == "--epochs" && i + 1 < argc)
+            epochs = std::max(1, std::atoi(argv[++i]));
+        else if (arg == "--threads" && i + 1 < argc)
+            threads = std::max(1, std::atoi(argv[++i]));
+        else
+            device = arg;
+    }
+    const int64_t frames = int64_t(seconds * kFramesPerSecond);
+    at::set_num_threads(threads);
+    std::printf("machine: %s, %u hardware threads; LibTorch %s; device %s; %d threads; OpenBLAS "
+                "kernels %s\n",
+                cpuModel().c_str(), std::thread::hardware_concurrency(), TORCH_VERSION,
+                device.c_str(), at::get_num_threads(),
+                blasCoreName().empty() ? "(not OpenBLAS)" : blasCoreName().c_str());
+    std::printf("data: %d clips x %.1f s (%lld frames) of %d x %d features (%.1f GB as the "
+                "float16 cache holds them), 4 classes; %d epoch(s) timed\n",
+                clips, seconds, static_cast<long long>(frames), kLayers, kHidden,
+                double(clips) * frames * kLayers * kHidden * 2 / 1e9, epochs);
+
+    // The reference: a plain GEMM of the projection's shape, on the same threads.
+    {
+        const at::Tensor a = at::randn({4096, kHidden});
+        const at::Tensor b = at::randn({kHidden, 256});
+        at::mm(a, b);
+        const auto start = std::chrono::steady_clock::now();
+        const int runs = 50;
+        for (int i = 0; i < runs; ++i)
+            at::mm(a, b);
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::printf("reference: at::mm 4096x768 @ 768x256: %.1f GFLOP/s\n",
+                    runs * 2.0 * 4096 * kHidden * 256 / s / 1e9);
+    }
+
+    const PoolSource source(clips, frames);
+    std::vector<std::size_t> train, validation;
+    for (int i = 0; i < clips; ++i)
+        (i % 5 == 0 ? validation : train).push_back(std::size_t(i));
+
+    std::vector<Recipe> recipes;
+    {
+        TrainerOptions o = baseOptions();
+        o.adapter.transformerLayers = 0;
+        o.adapter.pooling = AdapterPooling::Mean;
+        recipes.push_back({"baseline", o, 40});
+    }
+    {
+        TrainerOptions o = baseOptions();
+        o.adapter.transformerLayers = 3;
+        o.adapter.heads = 4;
+        o.adapter.feedForward = 512;
+        o.adapter.pooling = AdapterPooling::AttentiveStatistics;
+        o.learningRate = 5e-4;
+        recipes.push_back({"wap-sap", o, 30});
+    }
+    std::printf("\n%-9s %9s %12s %10s %16s\n", "recipe", "epoch s", "GFLOP/epoch", "GFLOP/s",
+                "retrain (proj.)");
+    for (Recipe &r : recipes) {
+        r.options.epochs = epochs;
+        r.options.device = device;
+        r.options.threads = threads;
+        AdapterTrainer trainer(r.options);
+        const auto start = std::chrono::steady_clock::now();
+        const ModelStatus st = trainer.train(source, train, validation, {}, {});
+        const double total =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (!st) {
+            std::fprintf(stderr, "%s: %s\n", r.name, st.error().c_str());
+            return 1;
+        }
+        double epochSeconds = 0;
+        for (const EpochRecord &e : trainer.history())
+            epochSeconds += e.seconds;
+        epochSeconds /= double(trainer.history().size());
+        // Validation is a forward pass: a third of a training clip's cost.
+        const double flops = trainingFlopsPerClip(r.options.adapter, frames) *
+                             (double(train.size()) + double(validation.size()) / 3);
+        const double setup = total - epochSeconds * double(trainer.history().size());
+        std::printf("%-9s %9.1f %12.0f %10.1f %12.1f min\n", r.name, epochSeconds, flops / 1e9,
+                    flops / 1e9 / epochSeconds, (setup + epochSeconds * r.recipeEpochs) / 60);
+        std::fflush(stdout);
+    }
+    std::printf("\npeak RSS: %.0f MB (the pool of %d clips is %.0f MB of it)\n", peakRssMb(), kPool,
+                kPool * double(frames) * kLayers * kHidden * 2 / 1e6);
+    std::printf("retrain (proj.): the normalisation pass and setup once, plus the recipe's "
+                "epochs (baseline 40, wap-sap 30) at the measured epoch time, early stopping "
+                "not counted; extraction not included\n");
+    return 0;
+}
