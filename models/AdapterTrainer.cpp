@@ -26,6 +26,7 @@ struct Batch
 {
     std::vector<std::size_t> clips; // into the source
     int64_t frames = 0;             // the longest
+    bool means = false;             // load each clip's frame means (one "frame" per clip)
 };
 
 // Clips sorted by length and cut into batches of at most batchFrames padded frames.
@@ -72,6 +73,29 @@ ModelStatus loadBatch(const ClipFeatureSource &source, const Batch &batch,
     out->extra = extras > 0 ? torch::zeros({count, batch.frames, extras}) : torch::Tensor();
     out->mask = torch::zeros({count, batch.frames}, torch::kBool);
     std::vector<float> clipHidden, clipExtra;
+    if (batch.means) {
+        out->hidden = torch::zeros({count, layers, 1, hidden});
+        out->extra = extras > 0 ? torch::zeros({count, 1, extras}) : torch::Tensor();
+        out->mask = torch::ones({count, 1}, torch::kBool);
+        std::vector<float> layerMeans(std::size_t(layers * hidden)),
+            extraMeans(std::size_t(std::max<int64_t>(extras, 1)));
+        for (int64_t b = 0; b < count; ++b) {
+            std::string error;
+            if (!source.readClipMeans(batch.clips[std::size_t(b)], layerMeans.data(),
+                                      extraMeans.data(), &error))
+                return ModelStatus::failure(error.empty() ? "no clip means" : error);
+            out->hidden[b].copy_(torch::from_blob(layerMeans.data(), {layers, 1, hidden}));
+            if (extras > 0)
+                out->extra[b].copy_(torch::from_blob(extraMeans.data(), {1, extras}));
+        }
+        if (device.is_cuda()) {
+            out->hidden = out->hidden.to(device);
+            out->mask = out->mask.to(device);
+            if (out->extra.defined())
+                out->extra = out->extra.to(device);
+        }
+        return ModelStatus::success();
+    }
     for (int64_t b = 0; b < count; ++b) {
         const std::size_t i = batch.clips[std::size_t(b)];
         const int64_t frames = source.clips()[i].frames;
@@ -132,6 +156,26 @@ void useThreads(int threads)
         torch::set_num_threads(wanted);
 }
 
+// Whether the clip means give the same clip logits as the frames (see TrainerOptions).
+bool meansAreExact(const TrainerOptions &o, const ClipFeatureSource &source,
+                   const std::vector<std::size_t> &some)
+{
+    if (!o.clipMeansWhenExact || o.adapter.transformerLayers > 0 ||
+        o.adapter.pooling != AdapterPooling::Mean || some.empty())
+        return false;
+    std::vector<float> layers(std::size_t(source.layerCount() * source.hiddenSize()));
+    std::vector<float> extras(std::size_t(std::max(1, source.extraInputs())));
+    std::string error;
+    return source.readClipMeans(some.front(), layers.data(), extras.data(), &error);
+}
+
+std::vector<Batch> withMeans(std::vector<Batch> batches, bool means)
+{
+    for (Batch &b : batches)
+        b.means = means;
+    return batches;
+}
+
 } // namespace
 
 struct AdapterTrainer::Private
@@ -141,6 +185,7 @@ struct AdapterTrainer::Private
     torch::Device device = torch::kCPU;
     std::vector<EpochRecord> history;
     int bestEpoch = 0;
+    bool usedClipMeans = false;
 
     torch::Tensor classWeights;
 
@@ -187,15 +232,16 @@ struct AdapterTrainer::Private
 
     // Per-dimension mean and standard deviation of the integrated inputs over the training
     // clips, with the layers averaged evenly (the start of the learned average).
-    ModelStatus normalise(const ClipFeatureSource &source, const std::vector<std::size_t> &train)
+    ModelStatus normalise(const ClipFeatureSource &source, const std::vector<std::size_t> &train,
+                          bool means)
     {
         torch::NoGradGuard noGrad;
         const int64_t width = source.hiddenSize() + source.extraInputs();
         auto sum = torch::zeros({width}, torch::kDouble);
         auto squares = torch::zeros({width}, torch::kDouble);
         double count = 0;
-        for (const Batch &batch :
-             makeBatches(source, train, options.batchFrames, options.maxBatchClips)) {
+        for (const Batch &batch : withMeans(
+                 makeBatches(source, train, options.batchFrames, options.maxBatchClips), means)) {
             BatchTensors t;
             if (auto st = loadBatch(source, batch, torch::kCPU, &t); !st)
                 return st;
@@ -232,6 +278,11 @@ const std::vector<EpochRecord> &AdapterTrainer::history() const
 int AdapterTrainer::bestEpoch() const
 {
     return d->bestEpoch;
+}
+
+bool AdapterTrainer::trainedOnClipMeans() const
+{
+    return d->usedClipMeans;
 }
 
 const TrainerOptions &AdapterTrainer::options() const
@@ -274,7 +325,10 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &source,
         d->net->to(d->device);
         d->history.clear();
         d->bestEpoch = 0;
-        if (auto st = d->normalise(source, train); !st)
+        // Statistics over whatever the model is fed: frames, or the clips' frame means (any
+        // affine normalisation keeps the means path exact).
+        d->usedClipMeans = meansAreExact(o, source, train);
+        if (auto st = d->normalise(source, train, d->usedClipMeans); !st)
             return st;
 
         // Class weights, inverse to how often each class occurs in the training clips.
@@ -296,7 +350,8 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &source,
         torch::optim::AdamW optimizer(
             d->net->parameters(),
             torch::optim::AdamWOptions(o.learningRate).weight_decay(o.weightDecay));
-        std::vector<Batch> batches = makeBatches(source, train, o.batchFrames, o.maxBatchClips);
+        std::vector<Batch> batches =
+            withMeans(makeBatches(source, train, o.batchFrames, o.maxBatchClips), d->usedClipMeans);
         std::mt19937_64 order(o.seed);
         std::map<std::string, torch::Tensor> best;
         double bestScore = -1e30;
@@ -341,7 +396,8 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &source,
                 int validationBatches = 0;
                 std::vector<int> truth, predicted;
                 for (const Batch &batch :
-                     makeBatches(source, scored, o.batchFrames, o.maxBatchClips)) {
+                     withMeans(makeBatches(source, scored, o.batchFrames, o.maxBatchClips),
+                               d->usedClipMeans)) {
                     BatchTensors t;
                     if (auto st = loadBatch(source, batch, d->device, &t); !st)
                         return st;
@@ -425,7 +481,10 @@ ModelStatus AdapterTrainer::predict(const ClipFeatureSource &source,
         std::map<std::size_t, std::size_t> slot; // clip -> position in which
         for (std::size_t k = 0; k < which.size(); ++k)
             slot[which[k]] = k;
-        for (const Batch &batch : makeBatches(source, which, o.batchFrames, o.maxBatchClips)) {
+        // Clip posteriors only: the means suffice where they are exact.
+        const bool means = !withFrames && !withPooled && meansAreExact(o, source, which);
+        for (const Batch &batch :
+             withMeans(makeBatches(source, which, o.batchFrames, o.maxBatchClips), means)) {
             BatchTensors t;
             if (auto st = loadBatch(source, batch, d->device, &t); !st)
                 return st;

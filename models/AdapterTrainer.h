@@ -54,6 +54,16 @@ public:
     {
         return nullptr;
     }
+    // The clip-level fast path: each layer's mean over the clip's frames ([layers, hiddenSize],
+    // float32) and the mean of the extra inputs ([extraInputs]). For recipes that are affine
+    // up to mean pooling (baseline) the clip's logits from these equal those from every frame,
+    // so training reads 13 x 768 values per clip instead of 13 x frames x 768. False (the
+    // default) when the source cannot give them.
+    virtual bool readClipMeans(std::size_t /*i*/, float * /*layerMeans*/, float * /*extraMeans*/,
+                               std::string * /*error*/) const
+    {
+        return false;
+    }
 };
 
 struct TrainerOptions
@@ -69,6 +79,11 @@ struct TrainerOptions
     uint64_t seed = 1;
     std::string device = "cpu"; // cpu, cuda, cuda:N
     int threads = 0; // CPU intra-op threads; 0: one per core (LibTorch's default here is 1)
+    // Train (and score) on each clip's frame means when the adapter is affine up to mean
+    // pooling (no Transformer blocks, mean pooling) and the source gives them: the same clip
+    // logits, at a fraction of the cost. Our variant: dropout then acts on the clip's mean
+    // projection instead of each frame's.
+    bool clipMeansWhenExact = true;
 };
 
 struct EpochRecord
@@ -115,6 +130,8 @@ public:
 
     const std::vector<EpochRecord> &history() const;
     int bestEpoch() const; // from 1; 0 before training
+    // The last train() read the clips' frame means (see TrainerOptions::clipMeansWhenExact).
+    bool trainedOnClipMeans() const;
     const TrainerOptions &options() const;
     int64_t parameterCount() const;
 

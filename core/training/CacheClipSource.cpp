@@ -53,6 +53,35 @@ const std::uint16_t *CacheClipSource::hiddenHalf(std::size_t i, std::shared_ptr<
     return data;
 }
 
+bool CacheClipSource::readClipMeans(std::size_t i, float *layerMeans, float *extraMeans,
+                                    std::string *error) const
+{
+    std::unique_ptr<CachedFeatures> file;
+    if (auto st = m_cache.open(m_identity, m_hashes[i], &file); !st) {
+        *error = st.error().toStdString();
+        return false;
+    }
+    const std::vector<float> means = file->embedding();
+    if (means.size() != std::size_t(m_layerCount) * std::size_t(m_hiddenSize)) {
+        *error = QStringLiteral("%1: no per-layer means").arg(file->path()).toStdString();
+        return false;
+    }
+    std::copy(means.begin(), means.end(), layerMeans);
+    if (!m_acoustic)
+        return true;
+    const std::int64_t frames = m_clips[i].frames;
+    std::vector<float> extra(std::size_t(frames * kAcousticInputs));
+    if (!read(i, nullptr, extra.data(), error))
+        return false;
+    for (int e = 0; e < kAcousticInputs; ++e) {
+        double sum = 0;
+        for (std::int64_t t = 0; t < frames; ++t)
+            sum += extra[std::size_t(t * kAcousticInputs + e)];
+        extraMeans[e] = frames > 0 ? float(sum / double(frames)) : 0.0f;
+    }
+    return true;
+}
+
 bool CacheClipSource::read(std::size_t i, float *hidden, float *extra, std::string *error) const
 {
     std::unique_ptr<CachedFeatures> file;

@@ -38,6 +38,9 @@ public:
     bool read(std::size_t i, float *hidden, float *extra, std::string *error) const override;
     const std::uint16_t *hiddenHalf(std::size_t i, std::shared_ptr<const void> *keep,
                                     std::string *error) const override;
+    // The cache file's per-layer means (stored at extraction) and the extra inputs' means.
+    bool readClipMeans(std::size_t i, float *layerMeans, float *extraMeans,
+                       std::string *error) const override;
 
 private:
     FeatureCache m_cache;

@@ -315,3 +315,91 @@ MODEL_TEST(adapter_trainer_is_deterministic_and_stops_when_asked)
     VERIFY(cancelled);
     VERIFY(none.empty());
 }
+
+namespace {
+
+// MemorySource with the per-layer frame means the feature cache stores.
+class MeansSource final : public ClipFeatureSource
+{
+public:
+    explicit MeansSource(const MemorySource &frames) : m_frames(frames)
+    {
+        for (std::size_t i = 0; i < frames.clips().size(); ++i) {
+            const int64_t t = frames.clips()[i].frames;
+            std::vector<float> hidden(std::size_t(3 * t * 8)), extra(std::size_t(t * 2));
+            std::string error;
+            frames.read(i, hidden.data(), extra.data(), &error);
+            std::vector<float> layerMeans(3 * 8, 0.0f), extraMeans(2, 0.0f);
+            for (int l = 0; l < 3; ++l)
+                for (int64_t f = 0; f < t; ++f)
+                    for (int h = 0; h < 8; ++h)
+                        layerMeans[std::size_t(l * 8 + h)] +=
+                            hidden[std::size_t((l * t + f) * 8 + h)] / float(t);
+            for (int64_t f = 0; f < t; ++f)
+                for (int e = 0; e < 2; ++e)
+                    extraMeans[std::size_t(e)] += extra[std::size_t(f * 2 + e)] / float(t);
+            m_layerMeans.push_back(layerMeans);
+            m_extraMeans.push_back(extraMeans);
+        }
+    }
+    int layerCount() const override { return 3; }
+    int hiddenSize() const override { return 8; }
+    int extraInputs() const override { return 2; }
+    const std::vector<TrainerClip> &clips() const override { return m_frames.clips(); }
+    bool read(std::size_t i, float *hidden, float *extra, std::string *error) const override
+    {
+        std::vector<float> scratch;
+        if (!hidden) {
+            scratch.resize(std::size_t(3 * clips()[i].frames * 8));
+            hidden = scratch.data();
+        }
+        return m_frames.read(i, hidden, extra, error);
+    }
+    bool readClipMeans(std::size_t i, float *layerMeans, float *extraMeans,
+                       std::string *) const override
+    {
+        std::copy(m_layerMeans[i].begin(), m_layerMeans[i].end(), layerMeans);
+        std::copy(m_extraMeans[i].begin(), m_extraMeans[i].end(), extraMeans);
+        return true;
+    }
+
+private:
+    const MemorySource &m_frames;
+    std::vector<std::vector<float>> m_layerMeans, m_extraMeans;
+};
+
+} // namespace
+
+MODEL_TEST(adapter_trainer_uses_clip_means_where_they_are_exact)
+{
+    const MemorySource frames(120, 31);
+    const MeansSource source(frames);
+    TrainerOptions o = trainerOptions();
+    o.adapter.transformerLayers = 0;
+    o.adapter.pooling = AdapterPooling::Mean;
+    o.adapter.dropout = 0;
+    AdapterTrainer trainer(o);
+    REQUIRE_OK(trainer.train(source, range(0, 80), range(80, 100), {}, {}));
+    VERIFY(trainer.trainedOnClipMeans());
+    // Clip posteriors from the means and from every frame are the same.
+    std::vector<ClipPrediction> fromMeans, fromFrames;
+    REQUIRE_OK(trainer.predict(source, range(100, 120), false, false, &fromMeans));
+    REQUIRE_OK(trainer.predict(source, range(100, 120), true, false, &fromFrames));
+    int right = 0;
+    for (std::size_t k = 0; k < fromMeans.size(); ++k) {
+        for (std::size_t c = 0; c < 4; ++c)
+            VERIFY_MSG(std::abs(fromMeans[k].probabilities[c] - fromFrames[k].probabilities[c]) <
+                           1e-4,
+                       fromMeans[k].probabilities[c] << " vs " << fromFrames[k].probabilities[c]);
+        const auto &p = fromMeans[k].probabilities;
+        right += int(std::max_element(p.begin(), p.end()) - p.begin()) ==
+                         frames.clips()[100 + k].classIndex
+                     ? 1
+                     : 0;
+    }
+    VERIFY_MSG(right >= 14, right << " of 20");
+    // A recipe with Transformer blocks is not affine: it reads the frames.
+    AdapterTrainer blocks(trainerOptions());
+    REQUIRE_OK(blocks.train(source, range(0, 40), range(40, 60), {}, {}));
+    VERIFY(!blocks.trainedOnClipMeans());
+}
