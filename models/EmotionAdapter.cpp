@@ -74,8 +74,10 @@ void EmotionAdapterImpl::setInputNormalisation(const torch::Tensor &mean, const 
 {
     torch::NoGradGuard noGrad;
     m_inputMean.copy_(mean.to(m_inputMean.options()));
-    // A dimension that never varies is left as it is rather than blown up.
-    m_inputStd.copy_(std.to(m_inputStd.options()).clamp_min(1e-5));
+    // A dimension that (nearly) never varies is not blown up: inputs are roughly unit-scale,
+    // and clip means of per-clip-normalised features (fbank) are zero up to rounding, which a
+    // tiny standard deviation would turn into large noise.
+    m_inputStd.copy_(std.to(m_inputStd.options()).clamp_min(1e-2));
 }
 
 torch::Tensor EmotionAdapterImpl::integrate(const torch::Tensor &hidden, const torch::Tensor &extra)

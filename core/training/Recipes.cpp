@@ -14,7 +14,8 @@ QList<RecipeInfo> recipes()
          QStringLiteral("learned layer weights, mean pooling, linear classifier"),
          QStringLiteral("SUPERB's emotion-recognition protocol (weighted layer sum, a projection "
                         "to 256, mean pooling, linear); optimiser, epochs and early stopping are "
-                        "our defaults")},
+                        "our defaults; ours too: it trains on each clip's frame means, which "
+                        "gives the same clip logits, with dropout acting on the mean")},
         {QStringLiteral("wap-sap"),
          QStringLiteral("WAP-Transformer (3 blocks, 4 heads) with attentive statistics pooling"),
          QStringLiteral("seed 000's adapter as ../shared/METHODS.md reads it: width 256, 3 "
