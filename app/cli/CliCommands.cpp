@@ -480,6 +480,24 @@ int extractCommand(const QStringList &arguments)
 
 namespace {
 
+// The workspace a training command names: 0 when it exists, else the exit code after saying
+// why.
+int requireWorkspaceFile(const QString &path)
+{
+    if (path.isEmpty())
+        return fail(QStringLiteral("--db FILE is required"));
+    if (!QFileInfo::exists(path))
+        return fail(QStringLiteral("%1: no such workspace file").arg(path));
+    return 0;
+}
+
+// --recipe: "default" is the default recipe, which the jobs take as empty.
+QString recipeArgument(const QCommandLineParser &parser)
+{
+    const QString recipe = parser.value(QStringLiteral("recipe"));
+    return recipe == QLatin1String("default") ? QString() : recipe;
+}
+
 QJsonObject metricsJson(const ClassificationMetrics &m)
 {
     QJsonArray confusion;
@@ -552,13 +570,9 @@ int evaluateCommand(const QStringList &arguments)
         return code;
     EvaluateRequest request;
     request.databasePath = parser.value(kDbOption);
-    if (request.databasePath.isEmpty())
-        return fail(QStringLiteral("--db FILE is required"));
-    if (!QFileInfo::exists(request.databasePath))
-        return fail(QStringLiteral("%1: no such workspace file").arg(request.databasePath));
-    request.recipe = parser.value(QStringLiteral("recipe"));
-    if (request.recipe == QLatin1String("default"))
-        request.recipe.clear();
+    if (int code = requireWorkspaceFile(request.databasePath); code != 0)
+        return code;
+    request.recipe = recipeArgument(parser);
     request.encoder = parser.value(QStringLiteral("encoder"));
     request.folds = parser.value(QStringLiteral("folds"));
     request.device = parser.value(QStringLiteral("device"));
@@ -661,13 +675,9 @@ int trainCommand(const QStringList &arguments)
         return code;
     TrainRequest request;
     request.databasePath = parser.value(kDbOption);
-    if (request.databasePath.isEmpty())
-        return fail(QStringLiteral("--db FILE is required"));
-    if (!QFileInfo::exists(request.databasePath))
-        return fail(QStringLiteral("%1: no such workspace file").arg(request.databasePath));
-    request.recipe = parser.value(QStringLiteral("recipe"));
-    if (request.recipe == QLatin1String("default"))
-        request.recipe.clear();
+    if (int code = requireWorkspaceFile(request.databasePath); code != 0)
+        return code;
+    request.recipe = recipeArgument(parser);
     request.encoder = parser.value(QStringLiteral("encoder"));
     request.device = parser.value(QStringLiteral("device"));
     bool okEpochs = false, okSeed = false;

@@ -37,14 +37,10 @@ JobResult EvaluateJob::run(ProgressSink &progress)
 
     TrainerOptions options;
     QString error;
-    if (!recipeOptions(r.recipe, set.encoder.layerCount, set.encoder.hiddenSize,
-                       set.source->extraInputs(), int(set.classes.size()), &options, &error))
+    if (!runOptions({r.recipe, r.seed, r.device, r.threads, r.epochs}, set.encoder.layerCount,
+                    set.encoder.hiddenSize, set.source->extraInputs(), int(set.classes.size()),
+                    &options, &error))
         return JobResult::failed(error);
-    options.seed = r.seed;
-    options.device = r.device.toStdString();
-    options.threads = r.threads;
-    if (r.epochs > 0)
-        options.epochs = r.epochs;
 
     FoldPlan plan;
     QList<FoldClip> labeled;

@@ -91,14 +91,10 @@ JobResult TrainJob::run(ProgressSink &progress)
     TrainerOptions options;
     QString error;
     const QString recipe = r.recipe.isEmpty() ? defaultRecipe() : r.recipe;
-    if (!recipeOptions(recipe, set.encoder.layerCount, set.encoder.hiddenSize,
-                       set.source->extraInputs(), int(set.classes.size()), &options, &error))
+    if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs}, set.encoder.layerCount,
+                    set.encoder.hiddenSize, set.source->extraInputs(), int(set.classes.size()),
+                    &options, &error))
         return JobResult::failed(error);
-    options.seed = r.seed;
-    options.device = r.device.toStdString();
-    options.threads = r.threads;
-    if (r.epochs > 0)
-        options.epochs = r.epochs;
 
     // Validation speakers from the labeled speakers; the rest train.
     QStringList speakers;

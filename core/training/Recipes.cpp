@@ -71,4 +71,18 @@ bool recipeOptions(const QString &name, int layerCount, int hiddenSize, int extr
     return true;
 }
 
+bool runOptions(const RunChoices &choices, int layerCount, int hiddenSize, int extraInputs,
+                int classCount, TrainerOptions *options, QString *error)
+{
+    if (!recipeOptions(choices.recipe, layerCount, hiddenSize, extraInputs, classCount, options,
+                       error))
+        return false;
+    options->seed = choices.seed;
+    options->device = choices.device.toStdString();
+    options->threads = choices.threads;
+    if (choices.epochs > 0)
+        options->epochs = choices.epochs;
+    return true;
+}
+
 } // namespace emolens

@@ -34,4 +34,17 @@ bool recipeOptions(const QString &name, int layerCount, int hiddenSize, int extr
                    int classCount, TrainerOptions *options, QString *error);
 QString defaultRecipe();
 
+// A run's trainer settings: the recipe's for this encoder shape, extra inputs and classes, with
+// the run's own seed, device, CPU threads and epochs (0: the recipe's).
+struct RunChoices
+{
+    QString recipe; // empty: the default
+    quint32 seed = 1;
+    QString device = QStringLiteral("cpu");
+    int threads = 0;
+    int epochs = 0;
+};
+bool runOptions(const RunChoices &choices, int layerCount, int hiddenSize, int extraInputs,
+                int classCount, TrainerOptions *options, QString *error);
+
 } // namespace emolens
