@@ -13,13 +13,18 @@ namespace emolens {
 EmotionCurveView::EmotionCurveView(QWidget *parent) : TimeRangeView(parent)
 {
     setMouseTracking(true);
-    setMinimumHeight(70);
     setToolTip(QString());
+    setPosteriors(FramePosteriors());
 }
 
 void EmotionCurveView::setPosteriors(const FramePosteriors &posteriors)
 {
     m_posteriors = posteriors;
+    // A line of text when there are no curves, so the waveform keeps the room; the curves'
+    // height when there are.
+    const int height = posteriors.frameCount > 0 ? kCurvesHeight : kMessageHeight;
+    if (minimumHeight() != height || maximumHeight() != height)
+        setFixedHeight(height);
     update();
 }
 

@@ -15,6 +15,9 @@ class EmotionCurveView : public TimeRangeView
     Q_OBJECT
 
 public:
+    static constexpr int kCurvesHeight = 84;
+    static constexpr int kMessageHeight = 24;
+
     explicit EmotionCurveView(QWidget *parent = nullptr);
 
     // Empty posteriors (no frames) clear the lane; the placeholder text says why.
@@ -23,8 +26,8 @@ public:
     // The hover text at pos: "1.24 s  angry 0.71, happy 0.12, ..."; empty off the frames.
     QString frameDescriptionAt(const QPoint &pos) const;
 
-    QSize sizeHint() const override { return {600, 90}; }
-    QSize minimumSizeHint() const override { return {120, 70}; }
+    QSize sizeHint() const override { return {600, maximumHeight()}; }
+    QSize minimumSizeHint() const override { return {120, minimumHeight()}; }
 
 protected:
     void paintContent(QPainter &painter, const QRect &rect) override;

@@ -1070,8 +1070,7 @@ void MainWindow::showEmotionCurves(const QString &contentHash)
     EmotionCurveView *lane = m_clipView->emotionView();
     FramePosteriors posteriors;
     if (!m_posteriors || !m_posteriors->hasModel()) {
-        lane->setPlaceholderText(tr("No model yet: label some clips, then Model > Retrain "
-                                    "(Ctrl+R) draws the emotion curves here"));
+        lane->setPlaceholderText(tr("Emotion curves: Model > Retrain (Ctrl+R) trains a model"));
     } else if (auto st = m_posteriors->predict(contentHash, &posteriors); !st) {
         lane->setPlaceholderText(st.error());
     } else {
