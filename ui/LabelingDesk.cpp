@@ -65,6 +65,10 @@ void LabelingDesk::refreshPanel()
     shown.history = judgements.history;
     if (judgements.mine)
         shown.myValue = judgements.mine->value;
+    if (const PredictionRow *p = m_rows->prediction(utterance->id)) {
+        shown.modelLabel = p->category;
+        shown.modelConfidence = p->confidence;
+    }
     m_panel->showUtterance(shown);
 }
 

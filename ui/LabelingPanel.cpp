@@ -249,11 +249,17 @@ void LabelingPanel::showUtterance(const Shown &shown)
     if (!u.originalLabel.isEmpty() && u.originalLabel != shown.corpusLabel)
         corpusText += tr(" (originally \"%1\")").arg(u.originalLabel.toHtmlEscaped());
     m_corpusLabel->setText(tr("Corpus label: %1").arg(corpusText));
-    m_shownLabel->setText(
+    QString current =
         shown.shownLabel.isEmpty()
             ? tr("Current label: <span style='color:gray'>unlabeled</span>")
             : tr("Current label: <b>%1</b> <span style='color:gray'>by %2</span>")
-                  .arg(shown.shownLabel.toHtmlEscaped(), shown.shownBy.toHtmlEscaped()));
+                  .arg(shown.shownLabel.toHtmlEscaped(), shown.shownBy.toHtmlEscaped());
+    // The active model's answer beside the people's, for comparison at a glance.
+    if (!shown.modelLabel.isEmpty())
+        current += tr("<br>Model: <b>%1</b> <span style='color:gray'>%2 %</span>")
+                       .arg(shown.modelLabel.toHtmlEscaped())
+                       .arg(qRound(shown.modelConfidence * 100));
+    m_shownLabel->setText(current);
     rebuildSchemaControls(shown.schema);
     m_updating = false;
     refreshValueControls();

@@ -49,6 +49,8 @@ public:
         QMap<QString, double> shownDimensions; // per scale: a person's newest, else the corpus's
         LabelValue myValue;                    // this annotator's current value (empty when none)
         QList<LabelRecord> history;            // every label row of the utterance, oldest first
+        QString modelLabel;                    // the active model's category (empty: none)
+        double modelConfidence = 0;            // its probability
     };
     void showUtterance(const Shown &shown);
     void clearUtterance();

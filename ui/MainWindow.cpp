@@ -126,6 +126,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
         if (db() && currentUtteranceId() != 0)
             if (const auto u = CorpusRepository(*db()).utterance(currentUtteranceId()))
                 showEmotionCurves(u->contentHash);
+        m_desk->refreshPanel(); // the model's label beside the people's
         updateActions();
         Q_EMIT trainingFinished(result);
     });

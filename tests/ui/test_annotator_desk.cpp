@@ -525,6 +525,12 @@ void TestAnnotatorDesk::retrainInOneClickShowsPredictions()
             sum += p.values[std::size_t(f * classes.size() + c)];
         QVERIFY(std::abs(sum - 1) < 1e-4);
     }
+    // The labeling panel shows the model's answer beside the people's.
+    bool modelShown = false;
+    for (QLabel *label : window.labelingPanel()->findChildren<QLabel *>())
+        modelShown = modelShown || (label->text().contains(QLatin1String("Model: <b>")) &&
+                                    label->text().contains(QLatin1String(" %")));
+    QVERIFY2(modelShown, "the panel names the model's category and confidence");
     // The lane shows it: the hover text names every class.
     const QString hover = lane->frameDescriptionAt(QPoint(lane->width() / 3, lane->height() / 2));
     for (const QString &c : classes)
