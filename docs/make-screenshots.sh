@@ -47,6 +47,7 @@ cp "$work/demo.emolens" "$work/model.emolens"
 "$cli" extract --db "$work/model.emolens" >/dev/null
 "$cli" train --db "$work/model.emolens" >/dev/null
 "$shot" --scene labeling "$work/model.emolens" "$images/labeling-model.png" 1400x900 5
+"$shot" --scene models "$work/model.emolens" "$images/models.png"
 "$shot" --scene shortcuts "$images/shortcuts.png"
 "$shot" --scene export "$work/demo.emolens" "$images/export.png"
 # The job log: the demo corpus imported, one file renamed, and the folder imported again.
@@ -65,6 +66,6 @@ cp -r tests/models/fixtures/hubert-tiny-base "$work/models/"
 "$cli" extract --db "$work/study/study.emolens" --encoder fbank >/dev/null
 "$shot" --scene encoders --model "$work/models/hubert-tiny-base" \
   "$work/study/study.emolens" "$images/encoders.png"
-for name in main-window empty-state import-report labeling labeling-1024x700 labeling-model shortcuts encoders export job-log; do
+for name in main-window empty-state import-report labeling labeling-1024x700 labeling-model models shortcuts encoders export job-log; do
   echo "wrote $images/$name.png"
 done

@@ -16,6 +16,7 @@
 #include "LabelingController.h"
 #include "LabelingDesk.h"
 #include "LabelingPanel.h"
+#include "ModelsDialog.h"
 #include "PlayerBar.h"
 #include "ShortcutsDialog.h"
 #include "TableFilterBar.h"
@@ -122,11 +123,9 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     m_training = new TrainingController(m_jobs, this, this);
     connect(m_training, &TrainingController::message, statusBar(), &QStatusBar::showMessage);
     connect(m_training, &TrainingController::finished, this, [this](const JobResult &result) {
-        reloadPredictions();
-        if (db() && currentUtteranceId() != 0)
-            if (const auto u = CorpusRepository(*db()).utterance(currentUtteranceId()))
-                showEmotionCurves(u->contentHash);
-        m_desk->refreshPanel(); // the model's label beside the people's
+        onActiveModelChanged(); // predictions, curves and the panel's model label
+        if (m_modelsDialog)
+            m_modelsDialog->reload();
         updateActions();
         Q_EMIT trainingFinished(result);
     });
@@ -194,6 +193,10 @@ void MainWindow::createActions()
             statusBar()->showMessage(tr("Retraining is already queued or running"), 4000);
         updateActions();
     });
+    m_modelsAction = new QAction(tr("&Models..."), this);
+    m_modelsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
+    m_modelsAction->setToolTip(tr("Every model of this workspace: choose the active one, delete"));
+    connect(m_modelsAction, &QAction::triggered, this, [this] { showModelsDialog(); });
     m_resetLayoutAction = new QAction(tr("&Reset Layout"), this);
     m_resetLayoutAction->setToolTip(
         tr("Put the panels back where they start, sized for this window"));
@@ -543,6 +546,7 @@ void MainWindow::createMenus()
 
     QMenu *model = menuBar()->addMenu(tr("&Model"));
     model->addAction(m_retrainAction);
+    model->addAction(m_modelsAction);
 
     QMenu *settings = menuBar()->addMenu(tr("&Settings"));
     settings->addAction(m_annotatorAction);
@@ -674,6 +678,7 @@ Status MainWindow::closeWorkspace()
 
 void MainWindow::onWorkspaceClosing()
 {
+    delete m_modelsDialog;   // it reads the workspace's connection
     delete m_encodersDialog; // it reads the workspace's connection
     m_undoStack->clear();    // the commands write to this workspace
     m_labeling->setWorkspace(nullptr);
@@ -1066,6 +1071,37 @@ void MainWindow::reloadPredictions()
         header->setSectionHidden(column, predictions.isEmpty());
 }
 
+ModelsDialog *MainWindow::showModelsDialog()
+{
+    if (!db())
+        return nullptr;
+    if (!m_modelsDialog) {
+        m_modelsDialog = new ModelsDialog(*db(), this);
+        m_modelsDialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(m_modelsDialog, &ModelsDialog::activeModelChanged, this,
+                &MainWindow::onActiveModelChanged);
+    } else {
+        m_modelsDialog->reload();
+    }
+    m_modelsDialog->show();
+    m_modelsDialog->raise();
+    return m_modelsDialog;
+}
+
+ModelsDialog *MainWindow::modelsDialog() const
+{
+    return m_modelsDialog.data();
+}
+
+void MainWindow::onActiveModelChanged()
+{
+    reloadPredictions();
+    if (db() && currentUtteranceId() != 0)
+        if (const auto u = CorpusRepository(*db()).utterance(currentUtteranceId()))
+            showEmotionCurves(u->contentHash);
+    m_desk->refreshPanel();
+}
+
 void MainWindow::showEmotionCurves(const QString &contentHash)
 {
     EmotionCurveView *lane = m_clipView->emotionView();
@@ -1157,6 +1193,7 @@ void MainWindow::updateActions()
     m_extractAction->setEnabled(open && !busy);
     m_extractShownAction->setEnabled(open && !busy && rowsShown);
     m_encodersAction->setEnabled(open);
+    m_modelsAction->setEnabled(open);
     m_retrainAction->setEnabled(open && !m_training->isRunning() && m_tableModel->rowCount() > 0);
     m_recentMenu->setEnabled(!busy && !m_recentMenu->actions().isEmpty());
 

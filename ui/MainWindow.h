@@ -60,6 +60,7 @@ class LabelingController;
 class LabelingDesk;
 class TableFilterBar;
 class TrainingController;
+class ModelsDialog;
 class ClipPosteriors;
 struct JobResult;
 class LabelingPanel;
@@ -130,6 +131,10 @@ public:
     // Model > Retrain: extraction of what is missing, then training, through the job queue.
     QAction *retrainAction() const { return m_retrainAction; }
     TrainingController *training() const { return m_training; }
+    // Model > Models...: opens (or raises) the dialog; null without a workspace.
+    ModelsDialog *showModelsDialog();
+    ModelsDialog *modelsDialog() const;
+    QAction *modelsAction() const { return m_modelsAction; }
     // Every job this window ran, also in earlier sessions (View > Job Log).
     JobLog *jobLog() const { return m_jobLog; }
     JobLogView *jobLogView() const { return m_jobLogView; }
@@ -213,6 +218,8 @@ private:
     void reloadPredictions();
     // The active model's frame posteriors of the shown clip, in the clip view's emotion lane.
     void showEmotionCurves(const QString &contentHash);
+    // The table's predictions, the emotion lane and the panel follow the active model.
+    void onActiveModelChanged();
     void onTreeSelection();
     void onScopeCleared();
     void showUtterance(qint64 utteranceId);
@@ -253,6 +260,7 @@ private:
     FeatureExtractionController *m_extraction = nullptr;
     TrainingController *m_training = nullptr;
     std::unique_ptr<ClipPosteriors> m_posteriors;
+    QPointer<ModelsDialog> m_modelsDialog;
     QPointer<EncodersDialog> m_encodersDialog;
 
     // Models and views
@@ -291,6 +299,7 @@ private:
     QAction *m_exportAction = nullptr;
     QAction *m_resetLayoutAction = nullptr;
     QAction *m_retrainAction = nullptr;
+    QAction *m_modelsAction = nullptr;
     QAction *m_extractAction = nullptr;
     QAction *m_extractShownAction = nullptr;
     QAction *m_encodersAction = nullptr;

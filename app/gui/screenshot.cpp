@@ -31,15 +31,16 @@
 #include "LabelingController.h"
 #include "LabelingPanel.h"
 #include "MainWindow.h"
+#include "ModelsDialog.h"
 #include "ShortcutsDialog.h"
 #include "WaveformView.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
 #include <QDockWidget>
 #include <QElapsedTimer>
-#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QLineEdit>
@@ -48,8 +49,8 @@
 #include <QProgressBar>
 #include <QScrollBar>
 #include <QSettings>
-#include <QStandardPaths>
 #include <QSpinBox>
+#include <QStandardPaths>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTest>
@@ -284,6 +285,25 @@ int sceneJobLog(const QStringList &args, const QString &importFolder)
     return save(&window, args[1]) ? 0 : 1;
 }
 
+int sceneModels(const QStringList &args)
+{
+    if (args.size() < 2) {
+        err() << "models: needs WORKSPACE OUT.png\n";
+        return 2;
+    }
+    MainWindow window;
+    showWindow(window, QSize(1400, 900));
+    if (!open(window, args[0]))
+        return 1;
+    emolens::ModelsDialog *dialog = window.showModelsDialog();
+    if (!dialog) {
+        err() << "models: the dialog did not open\n";
+        return 1;
+    }
+    settle([] { return true; });
+    return save(dialog, args[1]) ? 0 : 1;
+}
+
 int sceneExport(const QStringList &args)
 {
     if (args.size() < 2) {
@@ -445,7 +465,7 @@ int main(int argc, char *argv[])
     const QCommandLineOption sceneOption(
         QStringLiteral("scene"),
         QStringLiteral("What to render: main, empty, import-report, labeling, shortcuts, encoders, "
-                       "extracting, job-log or export."),
+                       "extracting, job-log, export or models."),
         QStringLiteral("NAME"), QStringLiteral("main"));
     const QCommandLineOption importOption(
         QStringLiteral("import"),
@@ -483,11 +503,13 @@ int main(int argc, char *argv[])
         rc = sceneJobLog(args, parser.value(importOption));
     else if (scene == QLatin1String("export"))
         rc = sceneExport(args);
+    else if (scene == QLatin1String("models"))
+        rc = sceneModels(args);
     else
         err()
             << "unknown scene " << scene
             << " (main, empty, import-report, labeling, shortcuts, encoders, extracting, job-log, "
-               "export)\n";
+               "export, models)\n";
     QSettings().clear();
     return rc;
 }

@@ -17,6 +17,7 @@
 #include "LabelingController.h"
 #include "LabelingPanel.h"
 #include "MainWindow.h"
+#include "ModelsDialog.h"
 #include "PlayerBar.h"
 #include "TestPaths.h"
 #include "UtteranceTableModel.h"
@@ -46,8 +47,10 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStatusBar>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 #include <QTreeWidget>
 
 using namespace emolens;
@@ -538,6 +541,25 @@ void TestAnnotatorDesk::retrainInOneClickShowsPredictions()
     const JobLogEntry &last = window.jobLog()->entries().last();
     QVERIFY(last.name.startsWith(QLatin1String("Train")));
     QCOMPARE(last.stateText(), QStringLiteral("succeeded"));
+
+    // Model > Models: the model, active; deleting it (after saying yes) leaves no model, and
+    // the table and the lane follow.
+    QCOMPARE(window.modelsAction()->shortcut(), QKeySequence(QStringLiteral("Ctrl+Shift+M")));
+    window.modelsAction()->trigger();
+    ModelsDialog *models = window.modelsDialog();
+    QVERIFY(models);
+    QCOMPARE(models->table()->rowCount(), 1);
+    QVERIFY(models->table()->item(0, ModelsDialog::ModelColumn)->font().bold());
+    QVERIFY2(!models->activeButton()->isEnabled(), "it is active already");
+    QTimer::singleShot(0, models, [models] {
+        for (QMessageBox *box : models->findChildren<QMessageBox *>())
+            if (box->isVisible())
+                box->button(QMessageBox::Yes)->click();
+    });
+    QVERIFY(models->deleteSelected());
+    QCOMPARE(models->table()->rowCount(), 0);
+    QVERIFY(header->isSectionHidden(UtteranceTableModel::PredictedColumn));
+    QCOMPARE(lane->posteriors().frameCount, 0);
     QSettings().remove(QStringLiteral("model"));
 }
 
