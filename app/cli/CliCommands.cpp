@@ -6,6 +6,7 @@
 #include "corpus/CorpusFormat.h"
 #include "corpus/CorpusImporter.h"
 #include "corpus/DemoCorpus.h"
+#include "features/FeatureCache.h"
 #include "jobs/EvaluateJob.h"
 #include "jobs/ExtractFeaturesJob.h"
 #include "jobs/ImportJob.h"
@@ -16,6 +17,7 @@
 #include "store/FeatureRepository.h"
 #include "store/LabelRepository.h"
 #include "store/ModelRepository.h"
+#include "training/ClipPosteriors.h"
 #include "training/Recipes.h"
 
 #include <QCommandLineParser>
@@ -779,6 +781,92 @@ int modelsCommand(const QStringList &arguments)
             qPrintable(m.createdAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))),
             m.trainSeconds);
     }
+    return 0;
+}
+
+int predictCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addOption(kDbOption);
+    parser.addOption({QStringLiteral("model"),
+                      QStringLiteral("The model version (default: the active one)."),
+                      QStringLiteral("ID")});
+    parser.addOption({QStringLiteral("utterance"),
+                      QStringLiteral("An utterance id to predict (repeatable)."),
+                      QStringLiteral("ID")});
+    parser.addOption(kJsonOption);
+    if (int code = parse(parser, arguments,
+                         QStringLiteral("Predict utterances with a model from their cached "
+                                        "features: the clip's label, confidence and class "
+                                        "probabilities, and with --json every frame's."));
+        code >= 0)
+        return code;
+    Database db(parser.value(kDbOption));
+    if (auto st = openWorkspace(db, true); !st)
+        return fail(st.error());
+    QList<qint64> ids;
+    for (const QString &text : parser.values(QStringLiteral("utterance"))) {
+        bool ok = false;
+        const qint64 id = text.toLongLong(&ok);
+        if (!ok || id <= 0)
+            return fail(QStringLiteral("--utterance needs an utterance id, not \"%1\"").arg(text));
+        ids << id;
+    }
+    if (ids.isEmpty())
+        return fail(QStringLiteral("predict needs at least one --utterance ID"));
+    ClipPosteriors posteriors;
+    const QString cache = FeatureCache::defaultRootFor(db.filePath());
+    if (parser.isSet(QStringLiteral("model"))) {
+        bool ok = false;
+        const qint64 model = parser.value(QStringLiteral("model")).toLongLong(&ok);
+        if (!ok)
+            return fail(QStringLiteral("--model needs a model id"));
+        if (auto st = posteriors.loadModel(db, cache, model); !st)
+            return fail(st.error());
+    } else if (auto st = posteriors.loadActive(db, cache); !st) {
+        return fail(st.error());
+    }
+    if (!posteriors.hasModel())
+        return fail(QStringLiteral("%1: no model yet; train one first (emolens-cli train --db %1)")
+                        .arg(db.filePath()));
+    CorpusRepository corpora(db);
+    QJsonArray clips;
+    for (qint64 id : std::as_const(ids)) {
+        const auto u = corpora.utterance(id);
+        if (!u)
+            return fail(QStringLiteral("%1: no utterance %2").arg(db.filePath()).arg(id));
+        FramePosteriors p;
+        if (auto st = posteriors.predict(u->contentHash, &p); !st)
+            return fail(QStringLiteral("%1 (%2): %3").arg(u->key).arg(id).arg(st.error()));
+        const int best = int(std::max_element(p.clip.begin(), p.clip.end()) - p.clip.begin());
+        if (!parser.isSet(kJsonOption)) {
+            std::printf("%s: %s (%.2f)\n", qPrintable(u->key), qPrintable(p.classes.value(best)),
+                        p.clip[std::size_t(best)]);
+            continue;
+        }
+        QJsonObject probabilities;
+        for (int c = 0; c < p.classes.size(); ++c)
+            probabilities.insert(p.classes[c], p.clip[std::size_t(c)]);
+        QJsonArray frames;
+        const int classes = int(p.classes.size());
+        for (int f = 0; f < p.frameCount; ++f) {
+            QJsonArray row;
+            for (int c = 0; c < classes; ++c)
+                row.append(p.values[std::size_t(f * classes + c)]);
+            frames.append(row);
+        }
+        clips.append(QJsonObject{{QStringLiteral("utterance"), id},
+                                 {QStringLiteral("key"), u->key},
+                                 {QStringLiteral("label"), p.classes.value(best)},
+                                 {QStringLiteral("confidence"), p.clip[std::size_t(best)]},
+                                 {QStringLiteral("probabilities"), probabilities},
+                                 {QStringLiteral("labels"), QJsonArray::fromStringList(p.classes)},
+                                 {QStringLiteral("frame_rate"), p.framesPerSecond},
+                                 {QStringLiteral("frames"), frames}});
+    }
+    if (parser.isSet(kJsonOption))
+        printJson(
+            {{QStringLiteral("model"), posteriors.modelId()}, {QStringLiteral("clips"), clips}});
     return 0;
 }
 

@@ -18,6 +18,7 @@ int extractCommand(const QStringList &arguments);
 int evaluateCommand(const QStringList &arguments);
 int trainCommand(const QStringList &arguments);
 int modelsCommand(const QStringList &arguments);
+int predictCommand(const QStringList &arguments);
 
 // The options the encoder commands (extract, features) share: --encoder and --device.
 QCommandLineOption encoderOption();

@@ -27,6 +27,7 @@ const char *const kUsage =
     "  evaluate --db FILE        cross-validate a recipe speaker-independently\n"
     "  train --db FILE           train a model on the current labels; it predicts every clip\n"
     "  models --db FILE          the model versions, the active one marked\n"
+    "  predict --db FILE         a model's clip and frame posteriors for utterances\n"
     "\n"
     "Run 'emolens-cli <command> --help' for the options of a command.\n";
 
@@ -62,6 +63,7 @@ int main(int argc, char **argv)
         {QStringLiteral("evaluate"), emolens::cli::evaluateCommand},
         {QStringLiteral("train"), emolens::cli::trainCommand},
         {QStringLiteral("models"), emolens::cli::modelsCommand},
+        {QStringLiteral("predict"), emolens::cli::predictCommand},
     };
     const QString name = args[1];
     const auto it = commands.find(name);

@@ -16,26 +16,35 @@ Status ClipPosteriors::loadActive(Database &db, const QString &cacheRoot)
 {
     m_trainer.reset();
     m_model = ModelVersionRecord();
+    const auto active = ModelRepository(db).activeModel();
+    return active ? loadModel(db, cacheRoot, active->id) : Status::success();
+}
+
+Status ClipPosteriors::loadModel(Database &db, const QString &cacheRoot, qint64 modelId)
+{
+    m_trainer.reset();
+    m_model = ModelVersionRecord();
     m_cacheRoot = cacheRoot;
     ModelRepository models(db);
-    const auto active = models.activeModel();
-    if (!active)
-        return Status::success();
-    const auto encoder = FeatureRepository(db).encoder(active->encoderId);
+    const auto model = models.model(modelId);
+    if (!model)
+        return Status::failure(
+            QStringLiteral("%1: no model %2 in this workspace").arg(db.filePath()).arg(modelId));
+    const auto encoder = FeatureRepository(db).encoder(model->encoderId);
     if (!encoder)
         return Status::failure(
-            QStringLiteral("model %1: its encoder is no longer in this workspace").arg(active->id));
+            QStringLiteral("model %1: its encoder is no longer in this workspace").arg(model->id));
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("model.safetensors"));
     QFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(models.weights(active->id)) <= 0)
+    if (!file.open(QIODevice::WriteOnly) || file.write(models.weights(model->id)) <= 0)
         return Status::failure(QStringLiteral("%1: %2").arg(path, file.errorString()));
     file.close();
     auto trainer = std::make_unique<AdapterTrainer>(TrainerOptions{});
     if (auto st = trainer->load(path.toStdString()); !st)
         return Status::failure(
-            QStringLiteral("model %1: %2").arg(active->id).arg(QString::fromStdString(st.error())));
-    m_model = *active;
+            QStringLiteral("model %1: %2").arg(model->id).arg(QString::fromStdString(st.error())));
+    m_model = *model;
     m_encoderIdentity = encoder->identity;
     m_encoderName = encoder->name;
     m_layerCount = encoder->layerCount;

@@ -37,6 +37,8 @@ public:
     // Loads the active model (or forgets the loaded one when there is none). False with a
     // reason when the weights cannot be read or the encoder is gone.
     Status loadActive(Database &db, const QString &cacheRoot);
+    // Loads this model version, active or not. Fails naming the model when it is not there.
+    Status loadModel(Database &db, const QString &cacheRoot, qint64 modelId);
     bool hasModel() const { return m_trainer != nullptr; }
     qint64 modelId() const { return m_model.id; }
     const ModelVersionRecord &model() const { return m_model; }

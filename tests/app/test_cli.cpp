@@ -442,6 +442,35 @@ private Q_SLOTS:
         QCOMPARE(models.first().toObject()[QStringLiteral("recipe")].toString(),
                  QStringLiteral("baseline"));
         QCOMPARE(models.first().toObject()[QStringLiteral("labels")].toArray().size(), 4);
+
+        // predict: the active model's clip and frame posteriors of an utterance.
+        const CliResult predicted =
+            runCli({QStringLiteral("predict"), QStringLiteral("--db"), db,
+                    QStringLiteral("--utterance"), QStringLiteral("1"), QStringLiteral("--json")});
+        QVERIFY2(predicted.exitCode == 0, predicted.err.constData());
+        const QJsonObject clip =
+            json(predicted)[QStringLiteral("clips")].toArray().first().toObject();
+        const QJsonArray labels = clip[QStringLiteral("labels")].toArray();
+        QCOMPARE(labels.size(), 4);
+        QVERIFY(labels.contains(clip[QStringLiteral("label")]));
+        QCOMPARE(clip[QStringLiteral("frame_rate")].toDouble(), 50.0);
+        const QJsonArray frames = clip[QStringLiteral("frames")].toArray();
+        QVERIFY(frames.size() > 50); // about 2 s at 50 frames per second
+        for (const QJsonValue &frame : frames) {
+            double sum = 0;
+            for (const QJsonValue &p : frame.toArray())
+                sum += p.toDouble();
+            QVERIFY(std::abs(sum - 1) < 1e-4);
+        }
+        double best = 0;
+        for (const QJsonValue &p : clip[QStringLiteral("probabilities")].toObject())
+            best = std::max(best, p.toDouble());
+        QCOMPARE(clip[QStringLiteral("confidence")].toDouble(), best);
+        const CliResult unknown = runCli({QStringLiteral("predict"), QStringLiteral("--db"), db,
+                                          QStringLiteral("--model"), QStringLiteral("99"),
+                                          QStringLiteral("--utterance"), QStringLiteral("1")});
+        QCOMPARE(unknown.exitCode, 1);
+        QVERIFY2(unknown.err.contains("no model 99"), unknown.err.constData());
     }
 
 private:
