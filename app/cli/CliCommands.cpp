@@ -8,6 +8,7 @@
 #include "corpus/DemoCorpus.h"
 #include "features/FeatureCache.h"
 #include "jobs/EvaluateJob.h"
+#include "jobs/ExportJob.h"
 #include "jobs/ExtractFeaturesJob.h"
 #include "jobs/ImportJob.h"
 #include "jobs/JobQueue.h"
@@ -264,12 +265,13 @@ int exportCommand(const QStringList &arguments)
         if (request.corpusId == 0)
             return fail(QStringLiteral("%1: no corpus named \"%2\"").arg(db.filePath(), name));
     }
+    // The same job File > Export Labels runs, through a queue of its own.
     TerminalProgress progress;
-    int count = 0;
-    if (auto st = CorpusExporter::run(db, request, progress, &count); !st)
-        return fail(st.error());
-    std::printf("Exported %d utterances as %s to %s\n", count, qPrintable(request.format),
-                qPrintable(request.outPath));
+    const auto job = std::make_shared<ExportJob>(ExportJobRequest{db.filePath(), request});
+    if (const JobResult result = JobQueue::runToEnd(job, progress); !result.ok())
+        return fail(result.summary);
+    std::printf("Exported %d utterances as %s to %s\n", job->report().utterances,
+                qPrintable(request.format), qPrintable(request.outPath));
     return 0;
 }
 

@@ -13,7 +13,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSet>
-#include <QSqlQuery>
 #include <QTemporaryDir>
 
 namespace emolens {
@@ -231,21 +230,13 @@ JobResult TrainJob::run(ProgressSink &progress)
     const QByteArray weights = weightsFile.readAll();
 
     QList<PredictionRow> rows;
-    QHash<qint64, QString> hashOf;
-    // Each prediction remembers the audio it was made from (stale once the file changes).
-    {
-        QSqlQuery q(db.connection());
-        if (q.exec(QStringLiteral("SELECT id, content_hash FROM utterances")))
-            while (q.next())
-                hashOf.insert(q.value(0).toLongLong(), q.value(1).toString());
-    }
     for (std::size_t i = 0; i < everything.size(); ++i) {
         const ClipPrediction &p = predicted[i];
         const int best = argmax(p.probabilities);
         if (best < 0)
             continue;
         const qint64 id = set.clips[qsizetype(i)].utteranceId;
-        rows << PredictionRow{id, hashOf.value(id), set.classes.value(best),
+        rows << PredictionRow{id, set.contentHashes.value(qsizetype(i)), set.classes.value(best),
                               p.probabilities[std::size_t(best)], p.probabilities};
     }
     m_report.predictedClips = int(rows.size());

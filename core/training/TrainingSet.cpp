@@ -68,6 +68,7 @@ Status TrainingSet::load(Database &db, const TrainingSetRequest &request, Traini
             ++out->withoutCategory;
         out->clips.append({u.id, speakerKey.value(u.speakerId), speakerGender.value(u.speakerId),
                            clip.classIndex, u.sessionKey});
+        out->contentHashes.append(u.contentHash);
     }
     if (out->clips.isEmpty())
         return Status::failure(

@@ -35,9 +35,10 @@ struct TrainingSet
     QStringList classes;
     bool acousticInputs = false;
     std::unique_ptr<CacheClipSource> source;
-    QList<FoldClip> clips;   // parallel to source->clips()
-    int missingFeatures = 0; // clips of the workspace without cached features (not in the set)
-    int withoutCategory = 0; // clips in the set without a usable category
+    QList<FoldClip> clips;     // parallel to source->clips()
+    QStringList contentHashes; // parallel to clips: the audio each clip's features are of
+    int missingFeatures = 0;   // clips of the workspace without cached features (not in the set)
+    int withoutCategory = 0;   // clips in the set without a usable category
 
     // Fails when the encoder is unknown, no clip has features (naming the command that makes
     // them), or the store cannot be read.
