@@ -3,6 +3,8 @@
 
 #include "BlasKernels.h"
 #include "TestPaths.h"
+#include "store/Database.h"
+#include "store/ModelRepository.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -471,6 +473,39 @@ private Q_SLOTS:
                                           QStringLiteral("--utterance"), QStringLiteral("1")});
         QCOMPARE(unknown.exitCode, 1);
         QVERIFY2(unknown.err.contains("no model 99"), unknown.err.constData());
+
+        // A training run killed mid-way: its epochs so far stay, no model is stored, and the
+        // next program to open the workspace marks the run interrupted.
+        auto epochsOfLastRun = [&db](QString *status) {
+            emolens::Database d(db);
+            if (!d.open())
+                return -1;
+            emolens::ModelRepository repository(d);
+            const QList<emolens::TrainingRunRecord> runs = repository.runs();
+            if (runs.isEmpty())
+                return -1;
+            *status = runs.first().status;
+            return int(repository.epochs(runs.first().id).size());
+        };
+        QProcess job;
+        job.start(QStringLiteral(EMOLENS_CLI_PATH),
+                  {QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+                   QStringLiteral("wap-sap")});
+        QVERIFY(job.waitForStarted());
+        QString status;
+        QTRY_VERIFY_WITH_TIMEOUT(epochsOfLastRun(&status) >= 1 && status == u"running", 120000);
+        job.kill();
+        QVERIFY(job.waitForFinished());
+        const int keptEpochs = epochsOfLastRun(&status);
+        QCOMPARE(status, QStringLiteral("running"));
+        QCOMPARE(runCli({QStringLiteral("models"), QStringLiteral("--db"), db}).exitCode, 0);
+        QCOMPARE(epochsOfLastRun(&status), keptEpochs);
+        QCOMPARE(status, QStringLiteral("interrupted"));
+        QCOMPARE(json(runCli({QStringLiteral("models"), QStringLiteral("--db"), db,
+                              QStringLiteral("--json")}))[QStringLiteral("models")]
+                     .toArray()
+                     .size(),
+                 2);
     }
 
 private:

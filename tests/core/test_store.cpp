@@ -158,6 +158,7 @@ private Q_SLOTS:
     void personCannotSignInUnderACorpusName();
     void migrationFromSchema3KeepsEveryLabel();
     void twoProcessesMigratingAtOnceBothOpen();
+    void schema4WorkspaceKeepsEveryLabel();
     void trainingRunsModelsAndPredictions();
     void refusesAnotherProgramsDatabase();
     void twoConnectionsAddTheSameEncoderAtOnce();
@@ -737,6 +738,61 @@ void StoreTest::migrationFromSchema3KeepsEveryLabel()
     QVERIFY(dimsOnly.has_value());
     QCOMPARE(labels.shownLabel(3).dimensions.value(QStringLiteral("arousal")), 4.0);
     QCOMPARE(labels.shownLabel(3).origin, LabelOrigin::Corpus); // its category is the corpus's
+    QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
+}
+
+void StoreTest::schema4WorkspaceKeepsEveryLabel()
+{
+    // A workspace as the previous version (schema 4) wrote it: the committed schema-3 fixture
+    // migrated only that far, and a label added at schema 4.
+    const QString path = m_dir.filePath(QStringLiteral("schema4.emolens"));
+    QVERIFY(QFile::copy(test::sourceRoot() + QStringLiteral("/tests/fixtures/workspace-v3.emolens"),
+                        path));
+    QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    QList<LabelRecord> before;
+    QHash<qint64, ShownLabel> shownBefore;
+    {
+        Database v4(path);
+        QVERIFY(v4.open(4).ok());
+        QCOMPARE(v4.schemaVersion(), 4);
+        CorpusRepository corpora(v4);
+        LabelRepository labels(v4);
+        const UtteranceRow first = corpora.utteranceRows().first();
+        QVERIFY(labels
+                    .setLabel(first.id, corpora.corpus(first.corpusId)->labelSchemaId,
+                              QStringLiteral("v4 annotator"),
+                              LabelValue::ofCategory(QStringLiteral("angry")))
+                    .ok());
+        for (const UtteranceRow &r : corpora.utteranceRows())
+            before << labels.history(r.id);
+        shownBefore = labels.shownLabels();
+    }
+    QVERIFY(before.size() > 20);
+
+    Database db(path);
+    QVERIFY(db.open().ok());
+    QCOMPARE(db.schemaVersion(), Database::kCurrentSchemaVersion);
+    CorpusRepository corpora(db);
+    LabelRepository labels(db);
+    QList<LabelRecord> after;
+    for (const UtteranceRow &r : corpora.utteranceRows())
+        after << labels.history(r.id);
+    QCOMPARE(after.size(), before.size());
+    for (qsizetype i = 0; i < after.size(); ++i) {
+        QCOMPARE(after[i].id, before[i].id);
+        QCOMPARE(after[i].annotatorName, before[i].annotatorName);
+        QVERIFY(after[i].value == before[i].value);
+    }
+    const QHash<qint64, ShownLabel> shownAfter = labels.shownLabels();
+    QCOMPARE(shownAfter.size(), shownBefore.size());
+    for (auto it = shownBefore.cbegin(); it != shownBefore.cend(); ++it) {
+        QCOMPARE(shownAfter.value(it.key()).category, it->category);
+        QCOMPARE(shownAfter.value(it.key()).givenBy, it->givenBy);
+    }
+    // The new tables are there and empty.
+    ModelRepository models(db);
+    QVERIFY(models.runs().isEmpty());
+    QVERIFY(!models.activeModel().has_value());
     QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
 }
 
