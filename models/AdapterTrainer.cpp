@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <numeric>
 #include <random>
@@ -176,6 +178,137 @@ std::vector<Batch> withMeans(std::vector<Batch> batches, bool means)
     return batches;
 }
 
+constexpr const char *kCheckpointFormat = "emolens-adapter-checkpoint-1";
+
+// AdamW as LibTorch's AdamW computes it (decoupled weight decay; bias-corrected first and
+// second moments; no amsgrad), with its state in plain tensors we can checkpoint. A parameter
+// without a gradient in a step (a head without labels in the batch) is left as it is.
+struct AdamW
+{
+    std::vector<std::string> names;
+    std::vector<torch::Tensor> params, m, v;
+    std::vector<int64_t> steps;
+    double lr = 1e-3, weightDecay = 1e-2, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+
+    AdamW(const torch::OrderedDict<std::string, torch::Tensor> &named, double learningRate,
+          double decay)
+        : lr(learningRate), weightDecay(decay)
+    {
+        for (const auto &p : named) {
+            names.push_back(p.key());
+            params.push_back(p.value());
+        }
+        m.resize(params.size());
+        v.resize(params.size());
+        steps.assign(params.size(), 0);
+    }
+
+    void zeroGrad()
+    {
+        for (auto &p : params)
+            if (p.grad().defined())
+                p.mutable_grad() = torch::Tensor();
+    }
+
+    void step()
+    {
+        torch::NoGradGuard noGrad;
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            auto &p = params[i];
+            const auto &g = p.grad();
+            if (!g.defined())
+                continue;
+            if (!m[i].defined()) {
+                m[i] = torch::zeros_like(p);
+                v[i] = torch::zeros_like(p);
+            }
+            const int64_t step = ++steps[i];
+            if (weightDecay != 0)
+                p.mul_(1 - lr * weightDecay);
+            m[i].mul_(beta1).add_(g, 1 - beta1);
+            v[i].mul_(beta2).addcmul_(g, g, 1 - beta2);
+            const double correction1 = 1 - std::pow(beta1, double(step));
+            const double correction2 = 1 - std::pow(beta2, double(step));
+            const auto denominator = (v[i].sqrt() / std::sqrt(correction2)).add_(eps);
+            p.addcdiv_(m[i], denominator, -lr / correction1);
+        }
+    }
+};
+
+// The state of a run after an epoch: what a resumed run needs to go on as if never stopped.
+struct Checkpoint
+{
+    int epoch = 0;
+    int bestEpoch = 0;
+    double bestScore = -1e30;
+    int sinceBest = 0;
+    std::vector<EpochRecord> history;
+};
+
+std::string historyText(const std::vector<EpochRecord> &history)
+{
+    std::string text;
+    char line[256];
+    for (const EpochRecord &e : history) {
+        std::snprintf(line, sizeof line, "%d %.17g %.17g %.17g %.17g\n", e.epoch, e.trainLoss,
+                      e.validationLoss, e.validationUa, e.seconds);
+        text += line;
+    }
+    return text;
+}
+
+bool parseHistory(const std::string &text, std::vector<EpochRecord> *out)
+{
+    out->clear();
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string::npos)
+            end = text.size();
+        const std::string line = text.substr(start, end - start);
+        start = end + 1;
+        if (line.empty())
+            continue;
+        EpochRecord e;
+        if (std::sscanf(line.c_str(), "%d %lg %lg %lg %lg", &e.epoch, &e.trainLoss,
+                        &e.validationLoss, &e.validationUa, &e.seconds) != 5)
+            return false;
+        out->push_back(e);
+    }
+    return true;
+}
+
+ModelStatus readCheckpointHeader(const SafeTensorsFile &file, Checkpoint *out)
+{
+    const auto &meta = file.metadata();
+    auto text = [&meta](const char *key) {
+        const auto it = meta.find(key);
+        return it == meta.end() ? std::string() : it->second;
+    };
+    if (text("format") != kCheckpointFormat)
+        return ModelStatus::failure(file.path() + ": not an EmoLens training checkpoint");
+    try {
+        out->epoch = std::stoi(text("epoch"));
+        out->bestEpoch = std::stoi(text("best_epoch"));
+        out->bestScore = std::stod(text("best_score"));
+        out->sinceBest = std::stoi(text("since_best"));
+    } catch (...) {
+        return ModelStatus::failure(file.path() + ": the checkpoint's header is damaged");
+    }
+    if (!parseHistory(text("history"), &out->history) || int(out->history.size()) != out->epoch)
+        return ModelStatus::failure(file.path() + ": the checkpoint's history is damaged");
+    return ModelStatus::success();
+}
+
+// Each epoch's batch order and dropout depend only on the seed and the epoch's number.
+uint64_t epochSeed(uint64_t seed, int epoch)
+{
+    uint64_t x = seed + 0x9E3779B97F4A7C15ull * uint64_t(epoch);
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
 } // namespace
 
 struct AdapterTrainer::Private
@@ -261,6 +394,133 @@ struct AdapterTrainer::Private
                                    variance.sqrt().to(torch::kFloat).to(device));
         return ModelStatus::success();
     }
+
+    // The run's state after an epoch, beside the path and renamed over it (never half written).
+    ModelStatus saveCheckpoint(const std::string &path, const Checkpoint &c,
+                               const std::map<std::string, torch::Tensor> &best,
+                               const AdamW &adam) const
+    {
+        SafeTensorsWriter writer;
+        std::vector<torch::Tensor> keep;
+        auto add = [&](const std::string &name, const torch::Tensor &value) {
+            keep.push_back(value.detach().to(torch::kCPU, torch::kFloat).contiguous());
+            const auto &t = keep.back();
+            return writer.add(name, TensorDtype::F32,
+                              std::vector<std::int64_t>(t.sizes().begin(), t.sizes().end()),
+                              t.data_ptr(), std::uint64_t(t.numel()) * sizeof(float));
+        };
+        for (const auto &p : net->named_parameters())
+            if (auto st = add("model/" + p.key(), p.value()); !st)
+                return st;
+        for (const auto &b : net->named_buffers())
+            if (auto st = add("model/" + b.key(), b.value()); !st)
+                return st;
+        for (const auto &[name, value] : best)
+            if (auto st = add("best/" + name, value); !st)
+                return st;
+        std::string steps;
+        for (std::size_t i = 0; i < adam.params.size(); ++i) {
+            steps += std::to_string(adam.steps[i]) + (i + 1 < adam.params.size() ? "," : "");
+            if (adam.m[i].defined()) {
+                if (auto st = add("adam_m/" + adam.names[i], adam.m[i]); !st)
+                    return st;
+                if (auto st = add("adam_v/" + adam.names[i], adam.v[i]); !st)
+                    return st;
+            }
+        }
+        writer.setMetadata("format", kCheckpointFormat);
+        writer.setMetadata("settings", options.adapter.describe());
+        writer.setMetadata("seed", std::to_string(options.seed));
+        writer.setMetadata("means", usedClipMeans ? "1" : "0");
+        writer.setMetadata("epoch", std::to_string(c.epoch));
+        writer.setMetadata("best_epoch", std::to_string(c.bestEpoch));
+        char score[64];
+        std::snprintf(score, sizeof score, "%.17g", c.bestScore);
+        writer.setMetadata("best_score", score);
+        writer.setMetadata("since_best", std::to_string(c.sinceBest));
+        writer.setMetadata("history", historyText(c.history));
+        writer.setMetadata("adam_steps", steps);
+        return writer.write(path);
+    }
+
+    // Restores what saveCheckpoint wrote, after checking that it belongs to these settings.
+    ModelStatus loadCheckpoint(const std::string &path, Checkpoint *c,
+                               std::map<std::string, torch::Tensor> *best, AdamW *adam)
+    {
+        std::unique_ptr<SafeTensorsFile> file;
+        if (auto st = SafeTensorsFile::open(path, file); !st)
+            return st;
+        if (auto st = readCheckpointHeader(*file, c); !st)
+            return st;
+        const auto &meta = file->metadata();
+        auto text = [&meta](const char *key) {
+            const auto it = meta.find(key);
+            return it == meta.end() ? std::string() : it->second;
+        };
+        if (text("settings") != options.adapter.describe() ||
+            text("seed") != std::to_string(options.seed) ||
+            text("means") != (usedClipMeans ? "1" : "0"))
+            return ModelStatus::failure(path + ": the checkpoint was written with other settings "
+                                               "(adapter, seed or inputs) than this run's");
+        torch::NoGradGuard noGrad;
+        auto tensor = [&](const std::string &name, const torch::Tensor &like,
+                          torch::Tensor *out) -> ModelStatus {
+            const SafeTensorInfo *info = file->find(name);
+            if (!info || info->dtype != TensorDtype::F32 || info->elementCount() != like.numel())
+                return ModelStatus::failure(path + ": tensor " + name +
+                                            " is missing or has the wrong shape");
+            auto value = torch::empty(like.sizes(), torch::kFloat);
+            std::memcpy(value.data_ptr<float>(), info->data, info->byteCount);
+            *out = value.to(like.device());
+            return ModelStatus::success();
+        };
+        for (auto &p : net->named_parameters()) {
+            torch::Tensor value;
+            if (auto st = tensor("model/" + p.key(), p.value(), &value); !st)
+                return st;
+            p.value().copy_(value);
+        }
+        for (auto &b : net->named_buffers()) {
+            torch::Tensor value;
+            if (auto st = tensor("model/" + b.key(), b.value(), &value); !st)
+                return st;
+            b.value().copy_(value);
+        }
+        best->clear();
+        if (c->bestEpoch > 0) {
+            for (const auto &p : net->named_parameters())
+                if (auto st = tensor("best/" + p.key(), p.value(), &(*best)[p.key()]); !st)
+                    return st;
+            for (const auto &b : net->named_buffers())
+                if (auto st = tensor("best/" + b.key(), b.value(), &(*best)[b.key()]); !st)
+                    return st;
+        }
+        std::vector<int64_t> steps;
+        std::string list = text("adam_steps");
+        for (std::size_t start = 0; start <= list.size() && !list.empty();) {
+            std::size_t end = list.find(',', start);
+            if (end == std::string::npos)
+                end = list.size();
+            try {
+                steps.push_back(std::stoll(list.substr(start, end - start)));
+            } catch (...) {
+                return ModelStatus::failure(path + ": the optimiser's state is damaged");
+            }
+            start = end + 1;
+        }
+        if (steps.size() != adam->params.size())
+            return ModelStatus::failure(path + ": the optimiser's state is damaged");
+        for (std::size_t i = 0; i < adam->params.size(); ++i) {
+            adam->steps[i] = steps[i];
+            if (!file->find("adam_m/" + adam->names[i]))
+                continue;
+            if (auto st = tensor("adam_m/" + adam->names[i], adam->params[i], &adam->m[i]); !st)
+                return st;
+            if (auto st = tensor("adam_v/" + adam->names[i], adam->params[i], &adam->v[i]); !st)
+                return st;
+        }
+        return ModelStatus::success();
+    }
 };
 
 AdapterTrainer::AdapterTrainer(TrainerOptions options) : d(std::make_unique<Private>())
@@ -328,8 +588,11 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &source,
         // Statistics over whatever the model is fed: frames, or the clips' frame means (any
         // affine normalisation keeps the means path exact).
         d->usedClipMeans = meansAreExact(o, source, train);
-        if (auto st = d->normalise(source, train, d->usedClipMeans); !st)
-            return st;
+        const bool resuming = o.resume && !o.checkpointPath.empty() &&
+                              std::ifstream(o.checkpointPath, std::ios::binary).good();
+        if (!resuming)
+            if (auto st = d->normalise(source, train, d->usedClipMeans); !st)
+                return st;
 
         // Class weights, inverse to how often each class occurs in the training clips.
         const auto &clips = source.clips();
@@ -347,18 +610,26 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &source,
             d->classWeights = torch::Tensor();
         }
 
-        torch::optim::AdamW optimizer(
-            d->net->parameters(),
-            torch::optim::AdamWOptions(o.learningRate).weight_decay(o.weightDecay));
-        std::vector<Batch> batches =
+        AdamW optimizer(d->net->named_parameters(), o.learningRate, o.weightDecay);
+        const std::vector<Batch> sorted =
             withMeans(makeBatches(source, train, o.batchFrames, o.maxBatchClips), d->usedClipMeans);
-        std::mt19937_64 order(o.seed);
         std::map<std::string, torch::Tensor> best;
-        double bestScore = -1e30;
-        int sinceBest = 0;
-        for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+        Checkpoint state;
+        if (resuming) {
+            if (auto st = d->loadCheckpoint(o.checkpointPath, &state, &best, &optimizer); !st)
+                return st;
+            d->history = state.history;
+            d->bestEpoch = state.bestEpoch;
+        }
+        double &bestScore = state.bestScore;
+        int &sinceBest = state.sinceBest;
+        const bool patienceSpent = o.patience > 0 && sinceBest >= o.patience;
+        for (int epoch = state.epoch + 1; epoch <= o.epochs && !patienceSpent; ++epoch) {
             const auto start = std::chrono::steady_clock::now();
+            std::vector<Batch> batches = sorted;
+            std::mt19937_64 order(epochSeed(o.seed, epoch));
             std::shuffle(batches.begin(), batches.end(), order);
+            torch::manual_seed(epochSeed(o.seed, epoch));
             d->net->train();
             double lossSum = 0;
             int lossBatches = 0;
@@ -371,7 +642,7 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &source,
                 BatchTensors t;
                 if (auto st = loadBatch(source, batch, d->device, &t); !st)
                     return st;
-                optimizer.zero_grad();
+                optimizer.zeroGrad();
                 const auto out = d->net->forward(t.hidden, t.mask, t.extra);
                 const auto loss = d->loss(out, source, batch);
                 if (!loss.defined())
@@ -438,6 +709,12 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &source,
             } else {
                 ++sinceBest;
             }
+            state.epoch = epoch;
+            state.bestEpoch = d->bestEpoch;
+            state.history = d->history;
+            if (!o.checkpointPath.empty())
+                if (auto st = d->saveCheckpoint(o.checkpointPath, state, best, optimizer); !st)
+                    return st;
             const bool goOn = !onEpoch || onEpoch(record, double(epoch) / o.epochs);
             if (!goOn || (o.patience > 0 && sinceBest >= o.patience))
                 break;
@@ -455,6 +732,19 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &source,
     } catch (...) {
         return statusFromCurrentException("training the adapter");
     }
+}
+
+ModelStatus AdapterTrainer::checkpointHistory(const std::string &path,
+                                              std::vector<EpochRecord> *out)
+{
+    std::unique_ptr<SafeTensorsFile> file;
+    if (auto st = SafeTensorsFile::open(path, file); !st)
+        return st;
+    Checkpoint c;
+    if (auto st = readCheckpointHeader(*file, &c); !st)
+        return st;
+    *out = c.history;
+    return ModelStatus::success();
 }
 
 ModelStatus AdapterTrainer::predict(const ClipFeatureSource &source,

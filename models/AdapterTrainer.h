@@ -8,9 +8,12 @@
 //
 // No Torch in this header (pimpl): core's jobs include it without compiling Torch.
 //
-// Determinism: the same seed, data and options give the same weights on the CPU (batch order
-// and dropout come from the seeded generator; intra-op threads do not change float results of
-// the kernels used here in practice, but a different thread count may change the last bits).
+// Determinism: the same seed, data and options give the same weights on the CPU (the initial
+// weights come from the seed; each epoch's batch order and dropout from the seed and the
+// epoch's number, so a resumed run repeats them; intra-op threads do not change float results
+// of the kernels used here in practice, but a different thread count may change the last bits).
+// The optimiser is AdamW as LibTorch's (decoupled weight decay, bias-corrected moments),
+// written here so that its state is ours to checkpoint with the same format on every LibTorch.
 //
 // Threads: one thread at a time per trainer (a job's worker thread); the source must be safe to
 // read from that thread. Callbacks run on that thread.
@@ -84,6 +87,12 @@ struct TrainerOptions
     // logits, at a fraction of the cost. Our variant: dropout then acts on the clip's mean
     // projection instead of each frame's.
     bool clipMeansWhenExact = true;
+    // Written after every epoch when set (weights, the best epoch's weights, the optimiser's
+    // state, the history; safetensors, replaced atomically), so a killed run can continue.
+    std::string checkpointPath;
+    // Continue from checkpointPath when it holds a checkpoint of these settings: the same
+    // seed gives the same weights as a run that was never interrupted.
+    bool resume = false;
 };
 
 struct EpochRecord
@@ -123,6 +132,9 @@ public:
     ModelStatus train(const ClipFeatureSource &source, const std::vector<std::size_t> &train,
                       const std::vector<std::size_t> &validation, const EpochCallback &onEpoch,
                       const CancelCheck &cancelled, bool *wasCancelled = nullptr);
+
+    // The epochs a checkpoint holds (for a resumed run's records). False with a reason.
+    static ModelStatus checkpointHistory(const std::string &path, std::vector<EpochRecord> *out);
 
     // Predicts the clips `which` of source with the trained (or loaded) weights.
     ModelStatus predict(const ClipFeatureSource &source, const std::vector<std::size_t> &which,

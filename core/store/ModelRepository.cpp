@@ -158,6 +158,30 @@ Status ModelRepository::addEpoch(qint64 runId, const EpochRow &e)
         {runId, e.fold, e.epoch, e.trainLoss, e.validationLoss, e.validationUa, e.seconds});
 }
 
+Status ModelRepository::resumeRun(qint64 runId, const QList<EpochRow> &epochs)
+{
+    Transaction tx(m_db);
+    if (auto st = tx.begin(); !st)
+        return st;
+    QSqlQuery q(m_db.connection());
+    if (auto st = sql::run(q,
+                           QStringLiteral("UPDATE training_runs SET status='running', error=NULL, "
+                                          "finished_at=NULL, host=?, pid=? WHERE id=?"),
+                           {QSysInfo::machineHostName(), qint64(::getpid()), runId});
+        !st)
+        return st;
+    if (q.numRowsAffected() != 1)
+        return Status::failure(QStringLiteral("no training run %1").arg(runId));
+    if (auto st =
+            sql::run(q, QStringLiteral("DELETE FROM training_epochs WHERE run_id=?"), {runId});
+        !st)
+        return st;
+    for (const EpochRow &e : epochs)
+        if (auto st = addEpoch(runId, e); !st)
+            return st;
+    return tx.commit();
+}
+
 Status ModelRepository::finishRun(qint64 runId, const QString &status, const QString &error,
                                   double seconds, const QList<MetricsRow> &metrics)
 {
@@ -179,7 +203,8 @@ Status ModelRepository::finishRun(qint64 runId, const QString &status, const QSt
 Status ModelRepository::storeTrainedModel(qint64 runId, double seconds,
                                           const QList<MetricsRow> &metrics,
                                           const QByteArray &weights, ModelVersionRecord *model,
-                                          const QList<PredictionRow> &predictions, bool makeActive)
+                                          const QList<PredictionRow> &predictions, bool makeActive,
+                                          const QString &status)
 {
     Transaction tx(m_db);
     if (auto st = tx.begin(); !st)
@@ -222,9 +247,9 @@ Status ModelRepository::storeTrainedModel(qint64 runId, double seconds,
             return st;
     }
     if (auto st = sql::run(q,
-                           QStringLiteral("UPDATE training_runs SET status='succeeded', "
+                           QStringLiteral("UPDATE training_runs SET status=?, "
                                           "finished_at=?, seconds=? WHERE id=?"),
-                           {now, seconds, runId});
+                           {status, now, seconds, runId});
         !st)
         return st;
     return tx.commit();

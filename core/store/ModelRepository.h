@@ -101,14 +101,20 @@ public:
     // Inserts the run as running (started now, on this host and process); fills run->id.
     Status startRun(TrainingRunRecord *run);
     Status addEpoch(qint64 runId, const EpochRow &epoch);
+    // A resumed run: running again, on this host and process, its epochs those of its
+    // checkpoint (an epoch recorded after the checkpoint was written is replaced), in one
+    // transaction.
+    Status resumeRun(qint64 runId, const QList<EpochRow> &epochs);
     // Ends a run without a model (failed, cancelled, evaluate's end), with its metrics.
     Status finishRun(qint64 runId, const QString &status, const QString &error, double seconds,
                      const QList<MetricsRow> &metrics = {});
     // Ends a train run in one transaction: metrics, the model version with its weights, the
-    // predictions; makes the model active when asked. Fills model->id.
+    // predictions; makes the model active when asked. Fills model->id. status: succeeded, or
+    // stopped (the user stopped it early and kept the best epoch).
     Status storeTrainedModel(qint64 runId, double seconds, const QList<MetricsRow> &metrics,
                              const QByteArray &weights, ModelVersionRecord *model,
-                             const QList<PredictionRow> &predictions, bool makeActive);
+                             const QList<PredictionRow> &predictions, bool makeActive,
+                             const QString &status = QStringLiteral("succeeded"));
     // Runs marked running whose process is gone (same host, no such process) become
     // interrupted, and so do this process's own: call it when a workspace is opened, which
     // never happens while one of its jobs runs. Returns how many.

@@ -10,6 +10,7 @@
 
 #include <torch/torch.h>
 
+#include <cstdio>
 #include <random>
 #include <unistd.h>
 
@@ -314,6 +315,72 @@ MODEL_TEST(adapter_trainer_is_deterministic_and_stops_when_asked)
     const auto none = run(6, true, &cancelled);
     VERIFY(cancelled);
     VERIFY(none.empty());
+}
+
+MODEL_TEST(adapter_trainer_resumes_a_killed_run_as_if_never_stopped)
+{
+    // A run stopped after epoch 3 (as a kill after the epoch's checkpoint leaves it), resumed
+    // from its checkpoint, ends with the same history and the same weights as a run of 7
+    // epochs that was never stopped; with dropout on, so the random stream must resume too.
+    const MemorySource source(60, 23);
+    const std::string checkpoint =
+        "/tmp/emolens-adapter-resume-" + std::to_string(::getpid()) + ".safetensors";
+    std::remove(checkpoint.c_str());
+    TrainerOptions options = trainerOptions();
+    options.epochs = 7;
+    options.adapter.dropout = 0.2;
+    auto predictions = [&source](AdapterTrainer &trainer) {
+        std::vector<ClipPrediction> out;
+        VERIFY(trainer.predict(source, range(40, 60), false, false, &out).ok());
+        std::vector<float> flat;
+        for (const ClipPrediction &p : out)
+            flat.insert(flat.end(), p.probabilities.begin(), p.probabilities.end());
+        return flat;
+    };
+
+    AdapterTrainer whole(options);
+    REQUIRE_OK(whole.train(source, range(0, 40), range(40, 60), nullptr, nullptr));
+    VERIFY(whole.history().size() == 7);
+
+    options.checkpointPath = checkpoint;
+    {
+        AdapterTrainer killed(options);
+        REQUIRE_OK(killed.train(
+            source, range(0, 40), range(40, 60),
+            [](const EpochRecord &r, double) { return r.epoch < 3; }, nullptr));
+    }
+    std::vector<EpochRecord> saved;
+    REQUIRE_OK(AdapterTrainer::checkpointHistory(checkpoint, &saved));
+    VERIFY(saved.size() == 3);
+
+    options.resume = true;
+    AdapterTrainer resumed(options);
+    std::vector<int> epochsRun;
+    REQUIRE_OK(resumed.train(
+        source, range(0, 40), range(40, 60),
+        [&epochsRun](const EpochRecord &r, double) {
+            epochsRun.push_back(r.epoch);
+            return true;
+        },
+        nullptr));
+    VERIFY(epochsRun == std::vector<int>({4, 5, 6, 7}));
+    VERIFY(resumed.history().size() == 7);
+    for (std::size_t e = 0; e < 7; ++e) {
+        VERIFY_MSG(resumed.history()[e].trainLoss == whole.history()[e].trainLoss, e);
+        VERIFY_MSG(resumed.history()[e].validationUa == whole.history()[e].validationUa, e);
+    }
+    VERIFY(resumed.bestEpoch() == whole.bestEpoch());
+    VERIFY(predictions(resumed) == predictions(whole));
+
+    // A checkpoint of other settings is refused, naming the file.
+    options.seed = 6;
+    AdapterTrainer other(options);
+    const ModelStatus refused = other.train(source, range(0, 40), range(40, 60), nullptr, nullptr);
+    VERIFY(!refused.ok());
+    VERIFY_MSG(refused.error().find(checkpoint) != std::string::npos &&
+                   refused.error().find("other settings") != std::string::npos,
+               refused.error());
+    std::remove(checkpoint.c_str());
 }
 
 namespace {
