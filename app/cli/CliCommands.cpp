@@ -668,6 +668,10 @@ int trainCommand(const QStringList &arguments)
                       QStringLiteral("N"), QStringLiteral("1")});
     parser.addOption({QStringLiteral("device"), QStringLiteral("cpu (default), cuda or cuda:N."),
                       QStringLiteral("DEVICE"), QStringLiteral("cpu")});
+    parser.addOption({QStringLiteral("resume"),
+                      QStringLiteral("Continue the interrupted run RUN from its last epoch, with "
+                                     "its own recipe, settings, seed and encoder."),
+                      QStringLiteral("RUN")});
     parser.addOption(kJsonOption);
     if (int code = parse(parser, arguments,
                          QStringLiteral("Train a model on the workspace's current labels and "
@@ -689,6 +693,19 @@ int trainCommand(const QStringList &arguments)
     request.seed = parser.value(QStringLiteral("seed")).toUInt(&okSeed);
     if (!okEpochs || !okSeed || request.epochs < 0)
         return fail(QStringLiteral("--epochs and --seed need whole numbers"));
+    if (parser.isSet(QStringLiteral("resume"))) {
+        bool okRun = false;
+        request.resumeRunId = parser.value(QStringLiteral("resume")).toLongLong(&okRun);
+        if (!okRun || request.resumeRunId <= 0)
+            return fail(QStringLiteral("--resume needs a run id (emolens-cli models lists the "
+                                       "models; an interrupted run's id is printed when it "
+                                       "starts)"));
+        for (const char *option : {"recipe", "encoder", "epochs", "seed", "device"})
+            if (parser.isSet(QString::fromLatin1(option)))
+                return fail(QStringLiteral("--resume continues a run with its own settings: "
+                                           "leave out --%1")
+                                .arg(QString::fromLatin1(option)));
+    }
     {
         // A run that a crash left "running" is marked interrupted first.
         Database db(request.databasePath);
@@ -722,6 +739,8 @@ int trainCommand(const QStringList &arguments)
                    {QStringLiteral("train_clips"), report.trainClips},
                    {QStringLiteral("predicted_clips"), report.predictedClips},
                    {QStringLiteral("best_epoch"), report.bestEpoch},
+                   {QStringLiteral("stopped"), report.stopped},
+                   {QStringLiteral("resumed_after_epoch"), report.resumedAfterEpoch},
                    {QStringLiteral("validation_ua_by_epoch"), curve},
                    {QStringLiteral("seconds"), report.seconds}});
         return 0;
@@ -746,7 +765,24 @@ int modelsCommand(const QStringList &arguments)
     repository.markInterruptedRuns();
     FeatureRepository features(db);
     const QList<ModelVersionRecord> models = repository.models();
+    // Interrupted training runs, which `train --resume RUN` continues when they have a
+    // checkpoint.
+    QList<TrainingRunRecord> interrupted;
+    for (const TrainingRunRecord &run : repository.runs())
+        if (run.kind == QLatin1String("train") && run.status == QLatin1String("interrupted"))
+            interrupted << run;
+    auto resumable = [&db](const TrainingRunRecord &run) {
+        return QFileInfo::exists(TrainJob::checkpointPath(db.filePath(), run.id));
+    };
     if (parser.isSet(kJsonOption)) {
+        QJsonArray runs;
+        for (const TrainingRunRecord &run : interrupted)
+            runs.append(
+                QJsonObject{{QStringLiteral("run"), run.id},
+                            {QStringLiteral("recipe"), run.recipe},
+                            {QStringLiteral("epochs"), int(repository.epochs(run.id).size())},
+                            {QStringLiteral("started"), run.startedAt.toString(Qt::ISODate)},
+                            {QStringLiteral("resumable"), resumable(run)}});
         QJsonArray list;
         for (const ModelVersionRecord &m : models) {
             const auto encoder = features.encoder(m.encoderId);
@@ -766,7 +802,7 @@ int modelsCommand(const QStringList &arguments)
                             {QStringLiteral("created"), m.createdAt.toString(Qt::ISODate)},
                             {QStringLiteral("weights_sha256"), m.weightsHash}});
         }
-        printJson({{QStringLiteral("models"), list}});
+        printJson({{QStringLiteral("models"), list}, {QStringLiteral("interrupted_runs"), runs}});
         return 0;
     }
     if (models.isEmpty())
@@ -783,6 +819,18 @@ int modelsCommand(const QStringList &arguments)
             qPrintable(m.createdAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))),
             m.trainSeconds);
     }
+    for (const TrainingRunRecord &run : interrupted)
+        std::printf(
+            "  run %lld   %-9s interrupted after %d epochs (%s)%s\n",
+            static_cast<long long>(run.id), qPrintable(run.recipe),
+            int(repository.epochs(run.id).size()),
+            qPrintable(run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))),
+            resumable(run)
+                ? qPrintable(QStringLiteral(": continue it with emolens-cli train --db %1 "
+                                            "--resume %2")
+                                 .arg(db.filePath())
+                                 .arg(run.id))
+                : ", no checkpoint to continue from");
     return 0;
 }
 

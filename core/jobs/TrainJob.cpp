@@ -7,13 +7,16 @@
 #include "training/TrainingSet.h"
 
 #include <QCryptographicHash>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSet>
 #include <QTemporaryDir>
+#include <optional>
 
 namespace emolens {
 
@@ -68,15 +71,58 @@ QString TrainJob::name() const
         .arg(m_request.recipe.isEmpty() ? defaultRecipe() : m_request.recipe);
 }
 
+QString TrainJob::checkpointPath(const QString &databasePath, qint64 runId)
+{
+    const QFileInfo info(databasePath);
+    return info.absoluteDir().filePath(QStringLiteral("%1.runs/run-%2.checkpoint.safetensors")
+                                           .arg(info.completeBaseName())
+                                           .arg(runId));
+}
+
 JobResult TrainJob::run(ProgressSink &progress)
 {
     QElapsedTimer clock;
     clock.start();
     m_report = TrainReport();
-    const TrainRequest &r = m_request;
+    TrainRequest r = m_request;
     Database db(r.databasePath);
     if (auto st = db.open(); !st)
         return JobResult::failed(st.error());
+    ModelRepository models(db);
+
+    // A resumed run takes its settings from the run it continues.
+    std::optional<TrainingRunRecord> prior;
+    QJsonObject priorSettings;
+    if (r.resumeRunId > 0) {
+        prior = models.run(r.resumeRunId);
+        if (!prior || prior->kind != QLatin1String("train"))
+            return JobResult::failed(
+                QStringLiteral("%1: no training run %2").arg(r.databasePath).arg(r.resumeRunId));
+        if (prior->status != QLatin1String("interrupted"))
+            return JobResult::failed(
+                QStringLiteral("run %1 is %2: only an interrupted run can be resumed")
+                    .arg(r.resumeRunId)
+                    .arg(prior->status));
+        if (!QFileInfo::exists(checkpointPath(r.databasePath, r.resumeRunId)))
+            return JobResult::failed(
+                QStringLiteral("run %1 has no checkpoint (%2): it ended before its first epoch "
+                               "did; train a new model instead")
+                    .arg(r.resumeRunId)
+                    .arg(checkpointPath(r.databasePath, r.resumeRunId)));
+        priorSettings = QJsonDocument::fromJson(prior->settings.toUtf8()).object();
+        if (!priorSettings.contains(QStringLiteral("encoder")))
+            return JobResult::failed(
+                QStringLiteral("run %1 was recorded without its encoder's name (an older "
+                               "version's run); train a new model instead")
+                    .arg(r.resumeRunId));
+        r.recipe = prior->recipe;
+        r.seed = quint32(prior->seed);
+        r.device = prior->device;
+        r.encoder = priorSettings.value(QStringLiteral("encoder")).toString();
+        r.epochs = priorSettings.value(QStringLiteral("epochs")).toInt();
+        r.acousticInputs = priorSettings.value(QStringLiteral("acoustic_inputs")).toBool() ? 1 : 0;
+    }
+
     progress.setProgress(0, QStringLiteral("Reading the labels and the feature cache..."));
     TrainingSetRequest setRequest;
     setRequest.cacheRoot = r.cacheDirectory.isEmpty() ? FeatureCache::defaultRootFor(r.databasePath)
@@ -110,8 +156,20 @@ JobResult TrainJob::run(ProgressSink &progress)
                            "label some clips first")
                 .arg(r.databasePath));
     speakers.sort();
-    m_report.validationSpeakers =
-        SpeakerFolds::validationSpeakers(labeled, speakers, r.validationFraction, r.seed);
+    if (prior) {
+        if (labelSnapshot(set) != prior->labelSnapshot)
+            return JobResult::failed(
+                QStringLiteral("the labels have changed since run %1 started: a resumed run "
+                               "must train on the labels it began with; train a new model "
+                               "instead")
+                    .arg(r.resumeRunId));
+        for (const QJsonValue &v :
+             priorSettings.value(QStringLiteral("validation_speakers")).toArray())
+            m_report.validationSpeakers << v.toString();
+    } else {
+        m_report.validationSpeakers =
+            SpeakerFolds::validationSpeakers(labeled, speakers, r.validationFraction, r.seed);
+    }
     const QSet<QString> validationSet(m_report.validationSpeakers.cbegin(),
                                       m_report.validationSpeakers.cend());
     std::vector<std::size_t> train, validation, everything;
@@ -124,31 +182,67 @@ JobResult TrainJob::run(ProgressSink &progress)
     }
     m_report.trainClips = int(train.size());
 
-    ModelRepository models(db);
     TrainingRunRecord run;
-    run.kind = QStringLiteral("train");
-    run.recipe = recipe;
-    run.settings = QString::fromUtf8(
-        QJsonDocument(QJsonObject{{QStringLiteral("adapter"),
-                                   QString::fromStdString(options.adapter.describe())},
-                                  {QStringLiteral("learning_rate"), options.learningRate},
-                                  {QStringLiteral("weight_decay"), options.weightDecay},
-                                  {QStringLiteral("epochs"), options.epochs},
-                                  {QStringLiteral("patience"), options.patience},
-                                  {QStringLiteral("batch_frames"), qint64(options.batchFrames)},
-                                  {QStringLiteral("balance_classes"), options.balanceClasses},
-                                  {QStringLiteral("acoustic_inputs"), set.acousticInputs},
-                                  {QStringLiteral("validation_speakers"),
-                                   QJsonArray::fromStringList(m_report.validationSpeakers)}})
-            .toJson(QJsonDocument::Compact));
-    run.seed = r.seed;
-    run.encoderId = set.encoder.id;
-    run.labelSnapshot = labelSnapshot(set);
-    run.device = r.device;
-    if (auto st = models.startRun(&run); !st)
-        return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    if (prior) {
+        run = *prior;
+        std::vector<EpochRecord> done;
+        const QString path = checkpointPath(r.databasePath, run.id);
+        if (auto st = AdapterTrainer::checkpointHistory(path.toStdString(), &done); !st)
+            return JobResult::failed(QString::fromStdString(st.error()));
+        QList<EpochRow> rows;
+        for (const EpochRecord &e : done) {
+            rows << EpochRow{0, e.epoch, e.trainLoss, e.validationLoss, e.validationUa, e.seconds};
+            m_report.validationUaByEpoch.push_back(e.validationUa);
+        }
+        if (auto st = models.resumeRun(run.id, rows); !st)
+            return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+        m_report.resumed = true;
+        m_report.resumedAfterEpoch = int(done.size());
+    } else {
+        run.kind = QStringLiteral("train");
+        run.recipe = recipe;
+        run.settings = QString::fromUtf8(
+            QJsonDocument(QJsonObject{{QStringLiteral("adapter"),
+                                       QString::fromStdString(options.adapter.describe())},
+                                      {QStringLiteral("encoder"), set.encoder.name},
+                                      {QStringLiteral("learning_rate"), options.learningRate},
+                                      {QStringLiteral("weight_decay"), options.weightDecay},
+                                      {QStringLiteral("epochs"), options.epochs},
+                                      {QStringLiteral("patience"), options.patience},
+                                      {QStringLiteral("batch_frames"), qint64(options.batchFrames)},
+                                      {QStringLiteral("balance_classes"), options.balanceClasses},
+                                      {QStringLiteral("acoustic_inputs"), set.acousticInputs},
+                                      {QStringLiteral("validation_speakers"),
+                                       QJsonArray::fromStringList(m_report.validationSpeakers)}})
+                .toJson(QJsonDocument::Compact));
+        run.seed = r.seed;
+        run.encoderId = set.encoder.id;
+        run.labelSnapshot = labelSnapshot(set);
+        run.device = r.device;
+        if (auto st = models.startRun(&run); !st)
+            return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    }
     m_report.runId = run.id;
+    progress.setProgress(
+        0.01, QStringLiteral("Run %1: training %2 on %3 clips (%4 for "
+                             "validation)%5...")
+                  .arg(run.id)
+                  .arg(recipe)
+                  .arg(train.size())
+                  .arg(validation.size())
+                  .arg(prior ? QStringLiteral(", from epoch %1").arg(m_report.resumedAfterEpoch + 1)
+                             : QString()));
+    const QString checkpoint = checkpointPath(r.databasePath, run.id);
+    QDir().mkpath(QFileInfo(checkpoint).absolutePath());
+    options.checkpointPath = QFile::encodeName(checkpoint).toStdString();
+    options.resume = bool(prior);
+    // The checkpoint serves only an interrupted run: whatever else ends the run removes it.
+    auto dropCheckpoint = [&checkpoint] {
+        QFile::remove(checkpoint);
+        QDir().rmdir(QFileInfo(checkpoint).absolutePath()); // only when empty
+    };
     auto fail = [&](const QString &why) {
+        dropCheckpoint();
         models.finishRun(run.id, QStringLiteral("failed"), why, clock.elapsed() / 1000.0);
         return JobResult::failed(why);
     };
@@ -160,24 +254,30 @@ JobResult TrainJob::run(ProgressSink &progress)
                         {0, e.epoch, e.trainLoss, e.validationLoss, e.validationUa, e.seconds});
         m_report.validationUaByEpoch.push_back(e.validationUa);
         progress.setProgress(fraction * 0.9,
-                             QStringLiteral("Training %1, epoch %2 of %3: loss %4, validation "
-                                            "UA %5")
+                             QStringLiteral("Run %6: training %1, epoch %2 of %3: loss %4, "
+                                            "validation UA %5")
                                  .arg(recipe)
                                  .arg(e.epoch)
                                  .arg(options.epochs)
                                  .arg(e.trainLoss, 0, 'f', 3)
-                                 .arg(e.validationUa, 0, 'f', 3));
-        return !progress.isCancelled();
+                                 .arg(e.validationUa, 0, 'f', 3)
+                                 .arg(run.id));
+        return !progress.isCancelled() && !m_stop;
     };
     if (auto st = trainer.train(
-            *set.source, train, validation, onEpoch, [&progress] { return progress.isCancelled(); },
-            &cancelled);
+            *set.source, train, validation, onEpoch,
+            [this, &progress] { return progress.isCancelled() || m_stop; }, &cancelled);
         !st)
         return fail(QString::fromStdString(st.error()));
-    if (cancelled || progress.isCancelled()) {
+    if (progress.isCancelled() || (cancelled && !m_stop) || (m_stop && trainer.bestEpoch() == 0)) {
+        dropCheckpoint();
         models.finishRun(run.id, QStringLiteral("cancelled"), QString(), clock.elapsed() / 1000.0);
-        return JobResult::cancelled(QStringLiteral("Training cancelled; no model is kept"));
+        return JobResult::cancelled(
+            m_stop && !progress.isCancelled()
+                ? QStringLiteral("Training stopped before its first epoch ended; no model is kept")
+                : QStringLiteral("Training cancelled; no model is kept"));
     }
+    m_report.stopped = m_stop;
     m_report.bestEpoch = trainer.bestEpoch();
 
     // Validation metrics, and the predictions of every clip with features.
@@ -244,11 +344,13 @@ JobResult TrainJob::run(ProgressSink &progress)
     m_report.model.classes = set.classes;
     m_report.model.acousticInputs = set.acousticInputs;
     m_report.seconds = clock.elapsed() / 1000.0;
-    if (auto st = models.storeTrainedModel(run.id, m_report.seconds, {m_report.validation}, weights,
-                                           &m_report.model, rows, makeActive);
+    if (auto st = models.storeTrainedModel(
+            run.id, m_report.seconds, {m_report.validation}, weights, &m_report.model, rows,
+            makeActive, m_report.stopped ? QStringLiteral("stopped") : QStringLiteral("succeeded"));
         !st)
         return fail(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
     m_report.madeActive = makeActive;
+    dropCheckpoint();
 
     QString verdict;
     if (m_report.previousActiveId == 0)
@@ -267,7 +369,7 @@ JobResult TrainJob::run(ProgressSink &progress)
                       .arg(m_report.previousActiveId)
                       .arg(m_report.previousUa, 0, 'f', 3);
     return JobResult::succeeded(
-        QStringLiteral("Trained %1 on %2 as model %3: validation UA %4 on %5 clips of %6 "
+        QStringLiteral("%11 %1 on %2 as model %3: validation UA %4 on %5 clips of %6 "
                        "speakers (best epoch %7 of %8), in %9 s; %10")
             .arg(recipe, set.encoder.name)
             .arg(m_report.model.id)
@@ -277,7 +379,13 @@ JobResult TrainJob::run(ProgressSink &progress)
             .arg(m_report.bestEpoch)
             .arg(trainer.history().size())
             .arg(m_report.seconds, 0, 'f', 0)
-            .arg(verdict));
+            .arg(verdict)
+            .arg(m_report.stopped
+                     ? QStringLiteral("Stopped by request, keeping the best epoch: trained")
+                 : m_report.resumed ? QStringLiteral("Resumed run %1 after epoch %2 and trained")
+                                          .arg(run.id)
+                                          .arg(m_report.resumedAfterEpoch)
+                                    : QStringLiteral("Trained")));
 }
 
 } // namespace emolens

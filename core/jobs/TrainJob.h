@@ -8,7 +8,11 @@
 // active one (or when that one cannot read these features); the summary says which.
 //
 // The run is recorded as running when it starts and each epoch as it ends; a cancel marks it
-// cancelled and keeps no model (Cancelled); a crash leaves it to be marked interrupted.
+// cancelled and keeps no model (Cancelled); requestStop() ends it at once but keeps the best
+// epoch so far as a model (the run is "stopped"); a crash leaves it to be marked interrupted.
+// After every epoch a checkpoint goes to checkpointPath() (removed when the run ends), from
+// which a TrainRequest with resumeRunId continues an interrupted run: same recipe, settings,
+// seed, encoder and validation speakers, refused when the labels have changed since.
 //
 // Threads: construct anywhere; run() on a worker thread (its own Database connection).
 
@@ -16,6 +20,7 @@
 #include "store/ModelRepository.h"
 
 #include <QString>
+#include <atomic>
 #include <vector>
 
 namespace emolens {
@@ -32,6 +37,9 @@ struct TrainRequest
     int threads = 0;
     int acousticInputs = -1; // -1: the encoder's default
     double validationFraction = 0.2;
+    // Continue this interrupted run from its checkpoint; the other fields but databasePath,
+    // cacheDirectory and threads then come from the run.
+    qint64 resumeRunId = 0;
 };
 
 struct TrainReport
@@ -48,6 +56,9 @@ struct TrainReport
     qint64 previousActiveId = 0;
     double previousUa = -1; // on the same validation clips; -1: not comparable
     double seconds = 0;
+    bool stopped = false; // stopped early by request; the best epoch so far was kept
+    bool resumed = false;
+    int resumedAfterEpoch = 0;
 };
 
 class TrainJob final : public Job
@@ -63,10 +74,18 @@ public:
     }
     const TrainRequest &request() const { return m_request; }
     const TrainReport &report() const { return m_report; }
+    // Any thread: end the training now and keep the best epoch so far (no model when no epoch
+    // has ended yet).
+    void requestStop() { m_stop = true; }
+    bool stopRequested() const { return m_stop; }
+
+    // Where a run's checkpoint lives: a folder beside the workspace ("<name>.runs").
+    static QString checkpointPath(const QString &databasePath, qint64 runId);
 
 private:
     TrainRequest m_request;
     TrainReport m_report;
+    std::atomic<bool> m_stop{false};
 };
 
 } // namespace emolens

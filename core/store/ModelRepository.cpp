@@ -165,7 +165,7 @@ Status ModelRepository::resumeRun(qint64 runId, const QList<EpochRow> &epochs)
         return st;
     QSqlQuery q(m_db.connection());
     if (auto st = sql::run(q,
-                           QStringLiteral("UPDATE training_runs SET status='running', error=NULL, "
+                           QStringLiteral("UPDATE training_runs SET status='running', error='', "
                                           "finished_at=NULL, host=?, pid=? WHERE id=?"),
                            {QSysInfo::machineHostName(), qint64(::getpid()), runId});
         !st)

@@ -3,6 +3,7 @@
 
 #include "BlasKernels.h"
 #include "TestPaths.h"
+#include "jobs/TrainJob.h"
 #include "store/Database.h"
 #include "store/ModelRepository.h"
 
@@ -490,7 +491,7 @@ private Q_SLOTS:
         QProcess job;
         job.start(QStringLiteral(EMOLENS_CLI_PATH),
                   {QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
-                   QStringLiteral("wap-sap")});
+                   QStringLiteral("wap-sap"), QStringLiteral("--epochs"), QStringLiteral("8")});
         QVERIFY(job.waitForStarted());
         QString status;
         QTRY_VERIFY_WITH_TIMEOUT(epochsOfLastRun(&status) >= 1 && status == u"running", 120000);
@@ -501,11 +502,39 @@ private Q_SLOTS:
         QCOMPARE(runCli({QStringLiteral("models"), QStringLiteral("--db"), db}).exitCode, 0);
         QCOMPARE(epochsOfLastRun(&status), keptEpochs);
         QCOMPARE(status, QStringLiteral("interrupted"));
-        QCOMPARE(json(runCli({QStringLiteral("models"), QStringLiteral("--db"), db,
-                              QStringLiteral("--json")}))[QStringLiteral("models")]
-                     .toArray()
-                     .size(),
-                 2);
+        const QJsonObject listedAfterKill = json(runCli(
+            {QStringLiteral("models"), QStringLiteral("--db"), db, QStringLiteral("--json")}));
+        QCOMPARE(listedAfterKill[QStringLiteral("models")].toArray().size(), 2);
+        const QJsonObject killedRun =
+            listedAfterKill[QStringLiteral("interrupted_runs")].toArray().first().toObject();
+        QVERIFY(killedRun[QStringLiteral("resumable")].toBool());
+        const int runId = killedRun[QStringLiteral("run")].toInt();
+
+        // ... and `train --resume RUN` continues it from its last epoch to the end: the same
+        // run, its epochs continued, a model stored, the checkpoint gone.
+        const CliResult clash =
+            runCli({QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--resume"),
+                    QString::number(runId), QStringLiteral("--seed"), QStringLiteral("3")});
+        QCOMPARE(clash.exitCode, 1);
+        QVERIFY2(clash.err.contains("leave out --seed"), clash.err.constData());
+        const CliResult resumed =
+            runCli({QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--resume"),
+                    QString::number(runId), QStringLiteral("--json")});
+        QVERIFY2(resumed.exitCode == 0, resumed.err.constData());
+        const QJsonObject finished = json(resumed);
+        QCOMPARE(finished[QStringLiteral("run")].toInt(), runId);
+        QVERIFY(finished[QStringLiteral("resumed_after_epoch")].toInt() >= keptEpochs);
+        QVERIFY(finished[QStringLiteral("model")].toInt() > 0);
+        QCOMPARE(finished[QStringLiteral("validation_ua_by_epoch")].toArray().size(),
+                 epochsOfLastRun(&status));
+        QVERIFY(finished[QStringLiteral("validation_ua_by_epoch")].toArray().size() > keptEpochs);
+        QCOMPARE(status, QStringLiteral("succeeded"));
+        QVERIFY(!QFileInfo::exists(emolens::TrainJob::checkpointPath(db, runId)));
+        const CliResult again = runCli({QStringLiteral("train"), QStringLiteral("--db"), db,
+                                        QStringLiteral("--resume"), QString::number(runId)});
+        QCOMPARE(again.exitCode, 1);
+        QVERIFY2(again.err.contains("only an interrupted run can be resumed"),
+                 again.err.constData());
     }
 
 private:
