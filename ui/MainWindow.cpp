@@ -24,6 +24,7 @@
 #include "UtteranceFilterModel.h"
 #include "UtteranceTableModel.h"
 #include "WorkspaceSession.h"
+#include "charts/TrainingDashboard.h"
 #include "features/FeatureCache.h"
 #include "jobs/ExportJob.h"
 #include "jobs/JobLog.h"
@@ -197,6 +198,14 @@ void MainWindow::createActions()
     m_modelsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
     m_modelsAction->setToolTip(tr("Every model of this workspace: choose the active one, delete"));
     connect(m_modelsAction, &QAction::triggered, this, [this] { showModelsDialog(); });
+    m_stopTrainingAction = new QAction(tr("&Stop Training (Keep Best)"), this);
+    m_stopTrainingAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    m_stopTrainingAction->setToolTip(
+        tr("End the running training now and keep its best epoch so far as a model"));
+    connect(m_stopTrainingAction, &QAction::triggered, this, [this] {
+        m_training->stop();
+        statusBar()->showMessage(tr("Stopping the training; its best epoch so far is kept"), 4000);
+    });
     m_resetLayoutAction = new QAction(tr("&Reset Layout"), this);
     m_resetLayoutAction->setToolTip(
         tr("Put the panels back where they start, sized for this window"));
@@ -407,6 +416,37 @@ void MainWindow::createDocks()
     m_jobLogDock->setWidget(m_jobLogView);
     addDockWidget(Qt::BottomDockWidgetArea, m_jobLogDock);
     m_jobLogDock->hide();
+
+    m_trainingDashboard = new TrainingDashboard;
+    m_trainingDock = new QDockWidget(tr("Training"), this);
+    m_trainingDock->setObjectName(QStringLiteral("trainingDock"));
+    m_trainingDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable |
+                                QDockWidget::DockWidgetFloatable);
+    m_trainingDock->setWidget(m_trainingDashboard);
+    addDockWidget(Qt::BottomDockWidgetArea, m_trainingDock);
+    m_trainingDock->hide();
+    connect(m_training, &TrainingController::queued, this, [this](const QString &what) {
+        m_trainingDashboard->begin(what);
+        m_trainingDock->show();
+        m_trainingDock->raise();
+    });
+    connect(m_training, &TrainingController::runStarted, m_trainingDashboard,
+            &TrainingDashboard::runStarted);
+    connect(m_training, &TrainingController::epochEnded, this, [this](const QVariantMap &e) {
+        m_trainingDashboard->addEpoch(e.value(QStringLiteral("epoch")).toInt(),
+                                      e.value(QStringLiteral("train_loss")).toDouble(),
+                                      e.value(QStringLiteral("validation_loss")).toDouble(),
+                                      e.value(QStringLiteral("validation_ua")).toDouble());
+    });
+    connect(m_training, &TrainingController::progressed, m_trainingDashboard,
+            &TrainingDashboard::setProgress);
+    connect(m_training, &TrainingController::finished, this, [this](const JobResult &result) {
+        m_trainingDashboard->finish(result.summary, result.ok());
+    });
+    connect(m_trainingDashboard, &TrainingDashboard::stopRequested, m_training,
+            &TrainingController::stop);
+    connect(m_trainingDashboard, &TrainingDashboard::cancelRequested, m_training,
+            &TrainingController::cancel);
     sizeDocksFor(width());
 }
 
@@ -418,7 +458,7 @@ void MainWindow::sizeDocksFor(int windowWidth)
     const int labeling =
         std::clamp(windowWidth * 26 / 100, m_labelDock->minimumSizeHint().width(), 360);
     resizeDocks({m_treeDock, m_labelDock}, {tree, labeling}, Qt::Horizontal);
-    resizeDocks({m_jobLogDock}, {180}, Qt::Vertical);
+    resizeDocks({m_jobLogDock, m_trainingDock}, {180, 260}, Qt::Vertical);
 }
 
 void MainWindow::fitTableColumns()
@@ -473,6 +513,7 @@ void MainWindow::applyDefaultLayout()
     m_treeDock->setVisible(browsing);
     m_labelDock->setVisible(browsing);
     m_jobLogDock->hide();
+    m_trainingDock->hide();
     sizeDocksFor(width());
     const int height = m_centreSplitter->height();
     m_centreSplitter->setSizes({height * 45 / 100, height - height * 45 / 100});
@@ -518,6 +559,12 @@ void MainWindow::createMenus()
     logToggle->setToolTip(tr("Every import, extraction and export: when, how it ended, what it "
                              "skipped"));
     view->addAction(logToggle);
+    QAction *trainingToggle = m_trainingDock->toggleViewAction();
+    trainingToggle->setText(tr("&Training Dashboard"));
+    trainingToggle->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T));
+    trainingToggle->setToolTip(tr("The running (or last) training: loss and validation UA by "
+                                  "epoch, progress, Stop and Cancel"));
+    view->addAction(trainingToggle);
     view->addSeparator();
     view->addAction(m_resetLayoutAction);
 
@@ -546,6 +593,7 @@ void MainWindow::createMenus()
 
     QMenu *model = menuBar()->addMenu(tr("&Model"));
     model->addAction(m_retrainAction);
+    model->addAction(m_stopTrainingAction);
     model->addAction(m_modelsAction);
 
     QMenu *settings = menuBar()->addMenu(tr("&Settings"));
@@ -1195,6 +1243,7 @@ void MainWindow::updateActions()
     m_encodersAction->setEnabled(open);
     m_modelsAction->setEnabled(open);
     m_retrainAction->setEnabled(open && !m_training->isRunning() && m_tableModel->rowCount() > 0);
+    m_stopTrainingAction->setEnabled(m_training->isRunning());
     m_recentMenu->setEnabled(!busy && !m_recentMenu->actions().isEmpty());
 
     const LabelSchema schema = haveClip ? m_labelingPanel->schema() : LabelSchema();

@@ -60,6 +60,7 @@ class LabelingController;
 class LabelingDesk;
 class TableFilterBar;
 class TrainingController;
+class TrainingDashboard;
 class ModelsDialog;
 class ClipPosteriors;
 struct JobResult;
@@ -135,6 +136,9 @@ public:
     ModelsDialog *showModelsDialog();
     ModelsDialog *modelsDialog() const;
     QAction *modelsAction() const { return m_modelsAction; }
+    QAction *stopTrainingAction() const { return m_stopTrainingAction; }
+    TrainingDashboard *trainingDashboard() const { return m_trainingDashboard; }
+    QDockWidget *trainingDock() const { return m_trainingDock; }
     // Every job this window ran, also in earlier sessions (View > Job Log).
     JobLog *jobLog() const { return m_jobLog; }
     JobLogView *jobLogView() const { return m_jobLogView; }
@@ -280,6 +284,8 @@ private:
     QDockWidget *m_treeDock = nullptr;
     QDockWidget *m_labelDock = nullptr;
     QDockWidget *m_jobLogDock = nullptr;
+    QDockWidget *m_trainingDock = nullptr;
+    TrainingDashboard *m_trainingDashboard = nullptr;
     JobLogView *m_jobLogView = nullptr;
     QByteArray m_defaultState;
     QByteArray m_defaultTableHeader;
@@ -300,6 +306,7 @@ private:
     QAction *m_resetLayoutAction = nullptr;
     QAction *m_retrainAction = nullptr;
     QAction *m_modelsAction = nullptr;
+    QAction *m_stopTrainingAction = nullptr;
     QAction *m_extractAction = nullptr;
     QAction *m_extractShownAction = nullptr;
     QAction *m_encodersAction = nullptr;

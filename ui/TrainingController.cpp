@@ -11,6 +11,23 @@ namespace emolens {
 TrainingController::TrainingController(JobQueue *queue, QWidget *dialogParent, QObject *parent)
     : QObject(parent), m_queue(queue), m_dialogParent(dialogParent)
 {
+    connect(m_queue, &JobQueue::progress, this,
+            [this](int id, double fraction, const QString &text, const QString &eta) {
+                if (id == 0 || (id != m_extractId && id != m_trainId))
+                    return;
+                Q_EMIT progressed(fraction, id == m_extractId ? tr("Features: %1").arg(text) : text,
+                                  eta);
+            });
+    connect(m_queue, &JobQueue::intermediate, this, [this](int id, const QVariant &value) {
+        if (id == 0 || id != m_trainId)
+            return;
+        const QVariantMap map = value.toMap();
+        const QString kind = map.value(QStringLiteral("kind")).toString();
+        if (kind == QLatin1String("train-run"))
+            Q_EMIT runStarted(map);
+        else if (kind == QLatin1String("train-epoch"))
+            Q_EMIT epochEnded(map);
+    });
     connect(m_queue, &JobQueue::jobFinished, this, [this](int id, const JobResult &result) {
         if (id == m_extractId) {
             m_extractId = 0;
@@ -66,10 +83,23 @@ bool TrainingController::retrain(const QString &workspacePath, const QString &en
     train.epochs = std::max(0, settings.value(QStringLiteral("model/epochs"), 0).toInt());
     m_job = std::make_shared<TrainJob>(train);
     m_trainId = m_queue->submit(m_job);
+    Q_EMIT queued(
+        tr("Retraining %1 on %2")
+            .arg(train.recipe.isEmpty() ? tr("the default recipe") : train.recipe, encoder));
     Q_EMIT message(tr("Retraining: features first (only the clips without them), then the "
                       "model..."),
                    8000);
     return m_trainId != 0;
+}
+
+void TrainingController::stop()
+{
+    if (m_extractId != 0) {
+        cancel(); // no epoch yet: nothing to keep
+        return;
+    }
+    if (m_job)
+        m_job->requestStop();
 }
 
 void TrainingController::cancel()

@@ -5,7 +5,8 @@
 // queue runs them in turn while the annotator keeps labeling. The TrainJob compares the new
 // model with the active one on the same validation speakers and says which is active; the
 // summary goes to the status bar and the job log, and finished() lets the window show the new
-// predictions. GUI thread only.
+// predictions. The dashboard follows it through queued, runStarted, epochEnded, progressed and
+// finished. GUI thread only.
 
 #include "jobs/JobQueue.h"
 #include "jobs/TrainJob.h"
@@ -28,6 +29,9 @@ public:
     bool retrain(const QString &workspacePath, const QString &encoder, const QString &device);
     bool isRunning() const { return m_trainId != 0 || m_extractId != 0; }
     void cancel();
+    // End the running training now and keep its best epoch as a model (cancels a queued
+    // extraction, after which no training would start).
+    void stop();
     const TrainReport &lastReport() const { return m_lastReport; }
     QString lastSummary() const { return m_lastSummary; }
 
@@ -35,6 +39,13 @@ Q_SIGNALS:
     void message(const QString &text, int timeoutMs);
     // The train job ended; result.ok() when a model was stored.
     void finished(const emolens::JobResult &result);
+    // For the training dashboard: a retrain was queued; the run started (TrainJob's
+    // "train-run" value); an epoch ended ("train-epoch"); the extraction's or training's
+    // progress.
+    void queued(const QString &what);
+    void runStarted(const QVariantMap &run);
+    void epochEnded(const QVariantMap &epoch);
+    void progressed(double fraction, const QString &message, const QString &etaText);
 
 private:
     JobQueue *m_queue = nullptr;

@@ -22,6 +22,7 @@
 //
 // The labeling, encoders and extracting scenes write into WORKSPACE: give them a scratch copy.
 
+#include "BlasKernels.h"
 #include "ClipView.h"
 #include "EncodersDialog.h"
 #include "ExportDialog.h"
@@ -304,6 +305,37 @@ int sceneModels(const QStringList &args)
     return save(dialog, args[1]) ? 0 : 1;
 }
 
+// Retrain on the workspace (its features extracted) and the training dashboard as the run
+// ends: the loss and validation UA curves with the best epoch marked.
+int sceneTraining(const QStringList &args)
+{
+    if (args.size() < 2) {
+        err() << "training: needs WORKSPACE OUT.png [WIDTHxHEIGHT]\n";
+        return 2;
+    }
+    const QSize size = parseSize(args.value(2), QSize(1400, 900));
+    MainWindow window;
+    showWindow(window, size);
+    if (!open(window, args[0]))
+        return 1;
+    bool finished = false;
+    QObject::connect(&window, &MainWindow::trainingFinished, &window,
+                     [&finished] { finished = true; });
+    window.retrainAction()->trigger();
+    QElapsedTimer clock;
+    clock.start();
+    while (!finished && clock.elapsed() < 20 * 60 * 1000) {
+        QApplication::processEvents(QEventLoop::AllEvents, 50);
+        QThread::msleep(20);
+    }
+    if (!finished) {
+        err() << "training: the run did not end within 20 minutes\n";
+        return 1;
+    }
+    settle([] { return true; });
+    return save(&window, args[1]) ? 0 : 1;
+}
+
 int sceneExport(const QStringList &args)
 {
     if (args.size() < 2) {
@@ -449,6 +481,8 @@ int sceneExtracting(const QStringList &args, const QString &model)
 
 int main(int argc, char *argv[])
 {
+    // As the app does: OpenBLAS's kernels for this CPU, so training in a scene takes its time.
+    emolens::useFastBlasKernels(argv);
     QApplication app(argc, argv);
     // Own settings, so a screenshot neither reads nor changes the user's window layout or
     // annotator name; cleared so every run starts from the app's defaults.
@@ -465,7 +499,7 @@ int main(int argc, char *argv[])
     const QCommandLineOption sceneOption(
         QStringLiteral("scene"),
         QStringLiteral("What to render: main, empty, import-report, labeling, shortcuts, encoders, "
-                       "extracting, job-log, export or models."),
+                       "extracting, job-log, export, models or training."),
         QStringLiteral("NAME"), QStringLiteral("main"));
     const QCommandLineOption importOption(
         QStringLiteral("import"),
@@ -505,11 +539,13 @@ int main(int argc, char *argv[])
         rc = sceneExport(args);
     else if (scene == QLatin1String("models"))
         rc = sceneModels(args);
+    else if (scene == QLatin1String("training"))
+        rc = sceneTraining(args);
     else
         err()
             << "unknown scene " << scene
             << " (main, empty, import-report, labeling, shortcuts, encoders, extracting, job-log, "
-               "export, models)\n";
+               "export, models, training)\n";
     QSettings().clear();
     return rc;
 }

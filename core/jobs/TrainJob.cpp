@@ -223,6 +223,27 @@ JobResult TrainJob::run(ProgressSink &progress)
             return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
     }
     m_report.runId = run.id;
+    // For a live view of the run (the training dashboard): what it is, and its epochs so far.
+    auto epochValue = [](int epoch, double trainLoss, double validationLoss, double ua) {
+        return QVariantMap{{QStringLiteral("epoch"), epoch},
+                           {QStringLiteral("train_loss"), trainLoss},
+                           {QStringLiteral("validation_loss"), validationLoss},
+                           {QStringLiteral("validation_ua"), ua}};
+    };
+    {
+        QVariantList done;
+        for (const EpochRow &e : models.epochs(run.id))
+            done << epochValue(e.epoch, e.trainLoss, e.validationLoss, e.validationUa);
+        progress.publish(QVariantMap{{QStringLiteral("kind"), QStringLiteral("train-run")},
+                                     {QStringLiteral("run"), run.id},
+                                     {QStringLiteral("recipe"), recipe},
+                                     {QStringLiteral("encoder"), set.encoder.name},
+                                     {QStringLiteral("epochs"), options.epochs},
+                                     {QStringLiteral("classes"), int(set.classes.size())},
+                                     {QStringLiteral("train_clips"), int(train.size())},
+                                     {QStringLiteral("validation_clips"), int(validation.size())},
+                                     {QStringLiteral("history"), done}});
+    }
     progress.setProgress(
         0.01, QStringLiteral("Run %1: training %2 on %3 clips (%4 for "
                              "validation)%5...")
@@ -253,6 +274,10 @@ JobResult TrainJob::run(ProgressSink &progress)
         models.addEpoch(run.id,
                         {0, e.epoch, e.trainLoss, e.validationLoss, e.validationUa, e.seconds});
         m_report.validationUaByEpoch.push_back(e.validationUa);
+        QVariantMap value = epochValue(e.epoch, e.trainLoss, e.validationLoss, e.validationUa);
+        value.insert(QStringLiteral("kind"), QStringLiteral("train-epoch"));
+        value.insert(QStringLiteral("run"), run.id);
+        progress.publish(value);
         progress.setProgress(fraction * 0.9,
                              QStringLiteral("Run %6: training %1, epoch %2 of %3: loss %4, "
                                             "validation UA %5")

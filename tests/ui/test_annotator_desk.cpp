@@ -23,8 +23,12 @@
 #include "UtteranceTableModel.h"
 #include "WaveformView.h"
 #include "WindowJobs.h"
+#include "charts/TrainingDashboard.h"
 #include "jobs/JobLog.h"
 #include "jobs/JobQueue.h"
+#include "jobs/TrainJob.h"
+#include "store/Database.h"
+#include "store/ModelRepository.h"
 
 #include <QAction>
 #include <QApplication>
@@ -132,6 +136,7 @@ private Q_SLOTS:
     void reimportAfterARenameNamesTheMovedFile();
     void exportFromTheWindowReportsWhatItWrote();
     void retrainInOneClickShowsPredictions();
+    void trainingDashboardStopsAndCancels();
 
 private:
     QString workspace(const QString &name) const { return m_scratch.filePath(name); }
@@ -542,6 +547,16 @@ void TestAnnotatorDesk::retrainInOneClickShowsPredictions()
     QVERIFY(last.name.startsWith(QLatin1String("Train")));
     QCOMPARE(last.stateText(), QStringLiteral("succeeded"));
 
+    // The training dashboard came up with the run and keeps its curves: an epoch per point,
+    // the best epoch marked, the run's summary, Stop and Cancel off now that it is over.
+    TrainingDashboard *dashboard = window.trainingDashboard();
+    QVERIFY(window.trainingDock()->isVisible());
+    QVERIFY(dashboard->epochCount() >= 1 && dashboard->epochCount() <= 15);
+    QVERIFY(dashboard->bestEpoch() >= 1 && dashboard->bestEpoch() <= dashboard->epochCount());
+    QCOMPARE(dashboard->statusText(), result.summary);
+    QVERIFY(!dashboard->stopButton()->isEnabled() && !dashboard->cancelButton()->isEnabled());
+    QVERIFY(!window.stopTrainingAction()->isEnabled());
+
     // Model > Models: the model, active; deleting it (after saying yes) leaves no model, and
     // the table and the lane follow.
     QCOMPARE(window.modelsAction()->shortcut(), QKeySequence(QStringLiteral("Ctrl+Shift+M")));
@@ -560,6 +575,66 @@ void TestAnnotatorDesk::retrainInOneClickShowsPredictions()
     QCOMPARE(models->table()->rowCount(), 0);
     QVERIFY(header->isSectionHidden(UtteranceTableModel::PredictedColumn));
     QCOMPARE(lane->posteriors().frameCount, 0);
+    QSettings().remove(QStringLiteral("model"));
+}
+
+void TestAnnotatorDesk::trainingDashboardStopsAndCancels()
+{
+    // wap-sap for up to 200 epochs: long enough to be stopped by hand.
+    QSettings().setValue(QStringLiteral("model/recipe"), QStringLiteral("wap-sap"));
+    QSettings().setValue(QStringLiteral("model/epochs"), 200);
+    MainWindow window;
+    const QString path = workspace(QStringLiteral("dashboard.emolens"));
+    QVERIFY(test::labelingFromFirstClip(window, path, test::corpus(QStringLiteral("generic-csv"))));
+    TrainingDashboard *dashboard = window.trainingDashboard();
+    QSignalSpy trained(&window, &MainWindow::trainingFinished);
+    QCOMPARE(window.trainingDock()->toggleViewAction()->shortcut(),
+             QKeySequence(QStringLiteral("Ctrl+Shift+T")));
+
+    // Cancel after the first epoch: the run ends and nothing is kept.
+    window.retrainAction()->trigger();
+    QVERIFY(window.trainingDock()->isVisible());
+    QVERIFY(dashboard->isActive() && dashboard->cancelButton()->isEnabled());
+    QVERIFY(window.stopTrainingAction()->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(dashboard->epochCount() >= 1, 120000);
+    QTest::mouseClick(dashboard->cancelButton(), Qt::LeftButton);
+    QVERIFY(trained.wait(60000));
+    JobResult result = trained.takeFirst().first().value<JobResult>();
+    QVERIFY2(result.wasCancelled(), qPrintable(result.summary));
+    QVERIFY(!dashboard->isActive());
+    {
+        Database db(path);
+        QVERIFY(db.open());
+        ModelRepository models(db);
+        QVERIFY(models.models().isEmpty());
+        QCOMPARE(models.runs().first().status, QStringLiteral("cancelled"));
+    }
+
+    // Stop (keep best) after two epochs: the best of those epochs becomes a model at once,
+    // and the run says it was stopped.
+    window.retrainAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(dashboard->epochCount() >= 2, 120000);
+    QTest::mouseClick(dashboard->stopButton(), Qt::LeftButton);
+    QVERIFY(!dashboard->stopButton()->isEnabled());
+    QVERIFY(trained.wait(60000));
+    result = trained.takeFirst().first().value<JobResult>();
+    QVERIFY2(result.ok(), qPrintable(result.summary));
+    QVERIFY2(result.summary.startsWith(QLatin1String("Stopped by request")),
+             qPrintable(result.summary));
+    QVERIFY(dashboard->epochCount() < 200);
+    QCOMPARE(dashboard->statusText(), result.summary);
+    {
+        Database db(path);
+        QVERIFY(db.open());
+        ModelRepository models(db);
+        QCOMPARE(models.models().size(), 1);
+        const TrainingRunRecord run = models.runs().first();
+        QCOMPARE(run.status, QStringLiteral("stopped"));
+        QCOMPARE(int(models.epochs(run.id).size()), dashboard->epochCount());
+        QVERIFY(!QFileInfo::exists(TrainJob::checkpointPath(path, run.id)));
+    }
+    QVERIFY(!window.utteranceTable()->horizontalHeader()->isSectionHidden(
+        UtteranceTableModel::PredictedColumn));
     QSettings().remove(QStringLiteral("model"));
 }
 
