@@ -27,6 +27,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTemporaryDir>
 #include <csignal>
 #include <cstdio>
 #include <unistd.h>
@@ -844,11 +845,16 @@ int predictCommand(const QStringList &arguments)
     parser.addOption({QStringLiteral("utterance"),
                       QStringLiteral("An utterance id to predict (repeatable)."),
                       QStringLiteral("ID")});
+    parser.addOption({QStringLiteral("in"),
+                      QStringLiteral("An audio file to predict (repeatable): its features are "
+                                     "computed with the model's encoder, not stored."),
+                      QStringLiteral("AUDIO")});
     parser.addOption(kJsonOption);
     if (int code = parse(parser, arguments,
-                         QStringLiteral("Predict utterances with a model from their cached "
-                                        "features: the clip's label, confidence and class "
-                                        "probabilities, and with --json every frame's."));
+                         QStringLiteral("Predict utterances (from their cached features) or "
+                                        "audio files with a model: the clip's label, confidence "
+                                        "and class probabilities, and with --json every "
+                                        "frame's."));
         code >= 0)
         return code;
     Database db(parser.value(kDbOption));
@@ -862,8 +868,9 @@ int predictCommand(const QStringList &arguments)
             return fail(QStringLiteral("--utterance needs an utterance id, not \"%1\"").arg(text));
         ids << id;
     }
-    if (ids.isEmpty())
-        return fail(QStringLiteral("predict needs at least one --utterance ID"));
+    const QStringList files = parser.values(QStringLiteral("in"));
+    if (ids.isEmpty() && files.isEmpty())
+        return fail(QStringLiteral("predict needs --utterance ID or --in AUDIO (see --help)"));
     ClipPosteriors posteriors;
     const QString cache = FeatureCache::defaultRootFor(db.filePath());
     if (parser.isSet(QStringLiteral("model"))) {
@@ -879,20 +886,15 @@ int predictCommand(const QStringList &arguments)
     if (!posteriors.hasModel())
         return fail(QStringLiteral("%1: no model yet; train one first (emolens-cli train --db %1)")
                         .arg(db.filePath()));
-    CorpusRepository corpora(db);
+
     QJsonArray clips;
-    for (qint64 id : std::as_const(ids)) {
-        const auto u = corpora.utterance(id);
-        if (!u)
-            return fail(QStringLiteral("%1: no utterance %2").arg(db.filePath()).arg(id));
-        FramePosteriors p;
-        if (auto st = posteriors.predict(u->contentHash, &p); !st)
-            return fail(QStringLiteral("%1 (%2): %3").arg(u->key).arg(id).arg(st.error()));
+    // One clip's answer: a line, or an object of the JSON list.
+    auto report = [&](const QString &name, QJsonObject which, const FramePosteriors &p) {
         const int best = int(std::max_element(p.clip.begin(), p.clip.end()) - p.clip.begin());
         if (!parser.isSet(kJsonOption)) {
-            std::printf("%s: %s (%.2f)\n", qPrintable(u->key), qPrintable(p.classes.value(best)),
+            std::printf("%s: %s (%.2f)\n", qPrintable(name), qPrintable(p.classes.value(best)),
                         p.clip[std::size_t(best)]);
-            continue;
+            return;
         }
         QJsonObject probabilities;
         for (int c = 0; c < p.classes.size(); ++c)
@@ -905,14 +907,56 @@ int predictCommand(const QStringList &arguments)
                 row.append(p.values[std::size_t(f * classes + c)]);
             frames.append(row);
         }
-        clips.append(QJsonObject{{QStringLiteral("utterance"), id},
-                                 {QStringLiteral("key"), u->key},
-                                 {QStringLiteral("label"), p.classes.value(best)},
-                                 {QStringLiteral("confidence"), p.clip[std::size_t(best)]},
-                                 {QStringLiteral("probabilities"), probabilities},
-                                 {QStringLiteral("labels"), QJsonArray::fromStringList(p.classes)},
-                                 {QStringLiteral("frame_rate"), p.framesPerSecond},
-                                 {QStringLiteral("frames"), frames}});
+        which.insert(QStringLiteral("label"), p.classes.value(best));
+        which.insert(QStringLiteral("confidence"), p.clip[std::size_t(best)]);
+        which.insert(QStringLiteral("probabilities"), probabilities);
+        which.insert(QStringLiteral("labels"), QJsonArray::fromStringList(p.classes));
+        which.insert(QStringLiteral("frame_rate"), p.framesPerSecond);
+        which.insert(QStringLiteral("frames"), frames);
+        clips.append(which);
+    };
+
+    CorpusRepository corpora(db);
+    for (qint64 id : std::as_const(ids)) {
+        const auto u = corpora.utterance(id);
+        if (!u)
+            return fail(QStringLiteral("%1: no utterance %2").arg(db.filePath()).arg(id));
+        FramePosteriors p;
+        if (auto st = posteriors.predict(u->contentHash, &p); !st)
+            return fail(QStringLiteral("%1 (%2): %3").arg(u->key).arg(id).arg(st.error()));
+        report(u->key, {{QStringLiteral("utterance"), id}, {QStringLiteral("key"), u->key}}, p);
+    }
+    if (!files.isEmpty()) {
+        // The files' features go to a scratch cache that the model reads like the workspace's.
+        const ModelVersionRecord model = posteriors.model();
+        const auto encoder = FeatureRepository(db).encoder(model.encoderId);
+        if (!encoder)
+            return fail(QStringLiteral("%1: the encoder of model %2 is no longer in the "
+                                       "workspace")
+                            .arg(db.filePath())
+                            .arg(model.id));
+        QTemporaryDir scratch;
+        if (!scratch.isValid())
+            return fail(
+                QStringLiteral("cannot make a temporary folder: %1").arg(scratch.errorString()));
+        QStringList hashes;
+        for (const QString &file : files) {
+            QString hash;
+            if (int code = cacheFeaturesOfFile(file, encoder->source, encoder->identity,
+                                               model.acousticInputs, scratch.path(), &hash);
+                code != 0)
+                return code;
+            hashes << hash;
+        }
+        ClipPosteriors fromFiles;
+        if (auto st = fromFiles.loadModel(db, scratch.path(), model.id); !st)
+            return fail(st.error());
+        for (qsizetype i = 0; i < files.size(); ++i) {
+            FramePosteriors p;
+            if (auto st = fromFiles.predict(hashes[i], &p); !st)
+                return fail(QStringLiteral("%1: %2").arg(files[i], st.error()));
+            report(files[i], {{QStringLiteral("path"), QFileInfo(files[i]).absoluteFilePath()}}, p);
+        }
     }
     if (parser.isSet(kJsonOption))
         printJson(

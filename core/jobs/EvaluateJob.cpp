@@ -9,7 +9,7 @@ namespace emolens {
 QString EvaluateJob::name() const
 {
     return QStringLiteral("Evaluate %1")
-        .arg(m_request.recipe.isEmpty() ? defaultRecipe() : m_request.recipe);
+        .arg(m_request.recipe.isEmpty() ? QStringLiteral("(default recipe)") : m_request.recipe);
 }
 
 JobResult EvaluateJob::run(ProgressSink &progress)
@@ -35,9 +35,16 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     m_acoustic = set.acousticInputs;
     m_encoderName = set.encoder.name;
 
+    qint64 labeledFrames = 0;
+    for (qsizetype i = 0; i < set.clips.size(); ++i)
+        if (set.clips[i].classIndex >= 0)
+            labeledFrames += set.source->clips()[std::size_t(i)].frames;
+    const QString recipe = r.recipe.isEmpty() || r.recipe == QLatin1String("default")
+                               ? defaultRecipeFor(labeledFrames, r.device)
+                               : r.recipe;
     TrainerOptions options;
     QString error;
-    if (!runOptions({r.recipe, r.seed, r.device, r.threads, r.epochs}, set.encoder.layerCount,
+    if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs}, set.encoder.layerCount,
                     set.encoder.hiddenSize, set.source->extraInputs(), int(set.classes.size()),
                     &options, &error))
         return JobResult::failed(error);
@@ -58,7 +65,7 @@ JobResult EvaluateJob::run(ProgressSink &progress)
             QStringLiteral("unknown fold protocol \"%1\" (speaker or session)").arg(r.folds));
     }
     m_report = CrossValidationReport();
-    m_report.recipe = r.recipe.isEmpty() ? defaultRecipe() : r.recipe;
+    m_report.recipe = recipe;
     if (auto st =
             CrossValidation::run(set, options, plan, r.validationFraction, progress, &m_report);
         !st)

@@ -67,8 +67,11 @@ QString labelSnapshot(const TrainingSet &set)
 
 QString TrainJob::name() const
 {
-    return QStringLiteral("Train %1")
-        .arg(m_request.recipe.isEmpty() ? defaultRecipe() : m_request.recipe);
+    return m_request.resumeRunId > 0
+               ? QStringLiteral("Resume training run %1").arg(m_request.resumeRunId)
+               : QStringLiteral("Train %1")
+                     .arg(m_request.recipe.isEmpty() ? QStringLiteral("(default recipe)")
+                                                     : m_request.recipe);
 }
 
 QString TrainJob::checkpointPath(const QString &databasePath, qint64 runId)
@@ -133,9 +136,16 @@ JobResult TrainJob::run(ProgressSink &progress)
     if (auto st = TrainingSet::load(db, setRequest, &set); !st)
         return JobResult::failed(st.error());
 
+    // "default" by the size of the labeled set (see defaultRecipeFor).
+    qint64 labeledFrames = 0;
+    for (qsizetype i = 0; i < set.clips.size(); ++i)
+        if (set.clips[i].classIndex >= 0)
+            labeledFrames += set.source->clips()[std::size_t(i)].frames;
+    const QString recipe = r.recipe.isEmpty() || r.recipe == QLatin1String("default")
+                               ? defaultRecipeFor(labeledFrames, r.device)
+                               : r.recipe;
     TrainerOptions options;
     QString error;
-    const QString recipe = r.recipe.isEmpty() ? defaultRecipe() : r.recipe;
     if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs}, set.encoder.layerCount,
                     set.encoder.hiddenSize, set.source->extraInputs(), int(set.classes.size()),
                     &options, &error))
@@ -205,6 +215,9 @@ JobResult TrainJob::run(ProgressSink &progress)
             QJsonDocument(QJsonObject{{QStringLiteral("adapter"),
                                        QString::fromStdString(options.adapter.describe())},
                                       {QStringLiteral("encoder"), set.encoder.name},
+                                      {QStringLiteral("recipe_asked"),
+                                       r.recipe.isEmpty() ? QStringLiteral("default") : r.recipe},
+                                      {QStringLiteral("labeled_frames"), labeledFrames},
                                       {QStringLiteral("learning_rate"), options.learningRate},
                                       {QStringLiteral("weight_decay"), options.weightDecay},
                                       {QStringLiteral("epochs"), options.epochs},
@@ -238,6 +251,9 @@ JobResult TrainJob::run(ProgressSink &progress)
                                      {QStringLiteral("run"), run.id},
                                      {QStringLiteral("recipe"), recipe},
                                      {QStringLiteral("encoder"), set.encoder.name},
+                                     {QStringLiteral("recipe_asked"),
+                                      r.recipe.isEmpty() ? QStringLiteral("default") : r.recipe},
+                                     {QStringLiteral("labeled_frames"), labeledFrames},
                                      {QStringLiteral("epochs"), options.epochs},
                                      {QStringLiteral("classes"), int(set.classes.size())},
                                      {QStringLiteral("train_clips"), int(train.size())},

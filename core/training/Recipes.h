@@ -9,7 +9,8 @@
 // - wap-sap: seed 000's network on the labels alone - WAP-Transformer (3 blocks, 4 heads, a
 //   learned average over the blocks) and attentive statistics pooling; the teacher-student
 //   stage comes with the seed recipes.
-// - default: what Retrain runs (see recipeFor).
+// - default: what Retrain runs (see defaultRecipeFor): wap-sap while its epochs stay quick on
+//   the CPU, baseline on a larger labeled set (and wap-sap always on CUDA).
 //
 // Pure functions: any thread.
 
@@ -32,7 +33,13 @@ QList<RecipeInfo> recipes();
 // "default". Fails (empty options, *error set) for an unknown name.
 bool recipeOptions(const QString &name, int layerCount, int hiddenSize, int extraInputs,
                    int classCount, TrainerOptions *options, QString *error);
+// The recipe the name "default" stood for before the size rule: wap-sap.
 QString defaultRecipe();
+// What "default" (and Retrain) runs for this many labeled encoder frames on this device (our
+// choice, to keep one-click retraining within about ten minutes on a 2-core CPU): wap-sap up to
+// kQuickWapSapFrames, baseline above; wap-sap on CUDA whatever the size.
+constexpr qint64 kQuickWapSapFrames = 60000; // 20 minutes of audio at 50 frames/s
+QString defaultRecipeFor(qint64 labeledFrames, const QString &device);
 
 // A run's trainer settings: the recipe's for this encoder shape, extra inputs and classes, with
 // the run's own seed, device, CPU threads and epochs (0: the recipe's).

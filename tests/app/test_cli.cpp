@@ -4,6 +4,7 @@
 #include "BlasKernels.h"
 #include "TestPaths.h"
 #include "jobs/TrainJob.h"
+#include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/ModelRepository.h"
 
@@ -469,6 +470,38 @@ private Q_SLOTS:
         for (const QJsonValue &p : clip[QStringLiteral("probabilities")].toObject())
             best = std::max(best, p.toDouble());
         QCOMPARE(clip[QStringLiteral("confidence")].toDouble(), best);
+        // predict --in: an audio file's features computed with the model's encoder give the
+        // same answer as the utterance's cached ones; a file that is not audio is refused by
+        // name.
+        QString audioOfFirst;
+        {
+            emolens::Database d(db);
+            QVERIFY(d.open());
+            audioOfFirst = emolens::CorpusRepository(d).utterance(1)->path;
+        }
+        const CliResult fromFile =
+            runCli({QStringLiteral("predict"), QStringLiteral("--db"), db, QStringLiteral("--in"),
+                    audioOfFirst, QStringLiteral("--json")});
+        QVERIFY2(fromFile.exitCode == 0, fromFile.err.constData());
+        const QJsonObject fileClip =
+            json(fromFile)[QStringLiteral("clips")].toArray().first().toObject();
+        QCOMPARE(fileClip[QStringLiteral("path")].toString(), audioOfFirst);
+        QCOMPARE(fileClip[QStringLiteral("label")], clip[QStringLiteral("label")]);
+        QCOMPARE(fileClip[QStringLiteral("frames")].toArray().size(), frames.size());
+        for (const QString &c : clip[QStringLiteral("probabilities")].toObject().keys())
+            QVERIFY(std::abs(fileClip[QStringLiteral("probabilities")][c].toDouble() -
+                             clip[QStringLiteral("probabilities")][c].toDouble()) < 1e-5);
+        const QString notAudio = m_dir.filePath(QStringLiteral("notes.wav"));
+        {
+            QFile f(notAudio);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("These are meeting notes, not a recording.\n");
+        }
+        const CliResult refused = runCli({QStringLiteral("predict"), QStringLiteral("--db"), db,
+                                          QStringLiteral("--in"), notAudio});
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.err.contains(notAudio.toUtf8()), refused.err.constData());
+
         const CliResult unknown = runCli({QStringLiteral("predict"), QStringLiteral("--db"), db,
                                           QStringLiteral("--model"), QStringLiteral("99"),
                                           QStringLiteral("--utterance"), QStringLiteral("1")});
