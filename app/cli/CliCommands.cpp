@@ -537,16 +537,18 @@ int evaluateCommand(const QStringList &arguments)
     QCommandLineParser parser;
     parser.addOption(kDbOption);
     parser.addOption({QStringLiteral("recipe"),
-                      QStringLiteral("One of: %1 (default: %2).")
-                          .arg(recipeNames.join(QStringLiteral(", ")), defaultRecipe()),
+                      QStringLiteral("One of: %1 (default: wap-sap up to 20 minutes of labeled "
+                                     "audio on the CPU, baseline above).")
+                          .arg(recipeNames.join(QStringLiteral(", "))),
                       QStringLiteral("NAME"), QStringLiteral("default")});
     parser.addOption({QStringLiteral("encoder"),
                       QStringLiteral("Whose cached features: fbank (default), or the name or "
                                      "folder of an extracted model."),
                       QStringLiteral("NAME"), QStringLiteral("fbank")});
     parser.addOption({QStringLiteral("folds"),
-                      QStringLiteral("speaker (k speaker-disjoint folds, the default) or session "
-                                     "(leave one session out)."),
+                      QStringLiteral("speaker (k speaker-disjoint folds, the default), session "
+                                     "(leave one session out) or official (the corpus's own "
+                                     "partition, e.g. MSP-Podcast's)."),
                       QStringLiteral("KIND"), QStringLiteral("speaker")});
     parser.addOption({QStringLiteral("k"), QStringLiteral("Speaker folds (default 5)."),
                       QStringLiteral("N"), QStringLiteral("5")});
@@ -656,7 +658,8 @@ int trainCommand(const QStringList &arguments)
     QCommandLineParser parser;
     parser.addOption(kDbOption);
     parser.addOption({QStringLiteral("recipe"),
-                      QStringLiteral("baseline, wap-sap or default (%1).").arg(defaultRecipe()),
+                      QStringLiteral("baseline, wap-sap or default (wap-sap up to 20 minutes of "
+                                     "labeled audio on the CPU, baseline above)."),
                       QStringLiteral("NAME"), QStringLiteral("default")});
     parser.addOption({QStringLiteral("encoder"),
                       QStringLiteral("Whose cached features: fbank (default), or the name or "

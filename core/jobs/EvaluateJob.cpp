@@ -60,9 +60,13 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     } else if (r.folds == QLatin1String("speaker")) {
         if (auto st = SpeakerFolds::bySpeaker(labeled, r.k, r.seed, &plan); !st)
             return JobResult::failed(st.error());
+    } else if (r.folds == QLatin1String("official")) {
+        if (auto st = SpeakerFolds::byPartition(labeled, &plan); !st)
+            return JobResult::failed(st.error());
     } else {
         return JobResult::failed(
-            QStringLiteral("unknown fold protocol \"%1\" (speaker or session)").arg(r.folds));
+            QStringLiteral("unknown fold protocol \"%1\" (speaker, session or official)")
+                .arg(r.folds));
     }
     m_report = CrossValidationReport();
     m_report.recipe = recipe;

@@ -31,19 +31,31 @@ Status CrossValidation::run(const TrainingSet &set, const TrainerOptions &option
         for (int g = 0; g < folds; ++g)
             if (g != f)
                 trainingSpeakers << plan.testSpeakers[g];
-        result.validationSpeakers = SpeakerFolds::validationSpeakers(
-            set.clips, trainingSpeakers, validationFraction, quint32(options.seed + f));
-        const QSet<QString> validation(result.validationSpeakers.cbegin(),
-                                       result.validationSpeakers.cend());
-        QList<qint64> trainIds, validationIds;
-        for (qint64 id : plan.trainingClips(set.clips, f))
-            trainIds << id;
-        // Split the training clips by speaker: validation speakers are held out of training.
         std::vector<std::size_t> train, valid;
-        for (std::size_t i : set.indexesOf(trainIds)) {
-            if (set.clips[qsizetype(i)].classIndex < 0)
-                continue;
-            (validation.contains(set.clips[qsizetype(i)].speaker) ? valid : train).push_back(i);
+        if (plan.official()) {
+            // The corpus's own development part chooses the epoch.
+            for (std::size_t i : set.indexesOf(plan.trainingClips(set.clips, f)))
+                if (set.clips[qsizetype(i)].classIndex >= 0)
+                    train.push_back(i);
+            QSet<QString> speakers;
+            for (std::size_t i : set.indexesOf(plan.validationClips(set.clips)))
+                if (set.clips[qsizetype(i)].classIndex >= 0) {
+                    valid.push_back(i);
+                    speakers.insert(set.clips[qsizetype(i)].speaker);
+                }
+            result.validationSpeakers = QStringList(speakers.cbegin(), speakers.cend());
+            result.validationSpeakers.sort();
+        } else {
+            result.validationSpeakers = SpeakerFolds::validationSpeakers(
+                set.clips, trainingSpeakers, validationFraction, quint32(options.seed + f));
+            const QSet<QString> validation(result.validationSpeakers.cbegin(),
+                                           result.validationSpeakers.cend());
+            // Split the training clips by speaker: validation speakers are held out of training.
+            for (std::size_t i : set.indexesOf(plan.trainingClips(set.clips, f))) {
+                if (set.clips[qsizetype(i)].classIndex < 0)
+                    continue;
+                (validation.contains(set.clips[qsizetype(i)].speaker) ? valid : train).push_back(i);
+            }
         }
         std::vector<std::size_t> test;
         for (std::size_t i : set.indexesOf(plan.testClips(set.clips, f)))

@@ -48,9 +48,24 @@ void rankByShuffle(QList<SpeakerCounts> &speakers, quint32 seed)
 
 } // namespace
 
+QList<qint64> FoldPlan::validationClips(const QList<FoldClip> &clips) const
+{
+    QList<qint64> ids;
+    for (const FoldClip &c : clips)
+        if (partitionRole.value(c.utteranceId, -1) == 1)
+            ids.append(c.utteranceId);
+    return ids;
+}
+
 QList<qint64> FoldPlan::testClips(const QList<FoldClip> &clips, int fold) const
 {
     QList<qint64> ids;
+    if (official()) {
+        for (const FoldClip &c : clips)
+            if (partitionRole.value(c.utteranceId, -1) == 2 + fold)
+                ids.append(c.utteranceId);
+        return ids;
+    }
     for (const FoldClip &c : clips)
         if (foldOfSpeaker.value(c.speaker, -1) == fold)
             ids.append(c.utteranceId);
@@ -60,6 +75,12 @@ QList<qint64> FoldPlan::testClips(const QList<FoldClip> &clips, int fold) const
 QList<qint64> FoldPlan::trainingClips(const QList<FoldClip> &clips, int fold) const
 {
     QList<qint64> ids;
+    if (official()) {
+        for (const FoldClip &c : clips)
+            if (partitionRole.value(c.utteranceId, -1) == 0)
+                ids.append(c.utteranceId);
+        return ids;
+    }
     for (const FoldClip &c : clips) {
         const int f = foldOfSpeaker.value(c.speaker, -1);
         if (f >= 0 && f != fold)
@@ -161,6 +182,62 @@ Status SpeakerFolds::bySpeaker(const QList<FoldClip> &clips, int k, quint32 seed
     }
     for (QStringList &fold : plan->testSpeakers)
         fold.sort();
+    return Status::success();
+}
+
+Status SpeakerFolds::byPartition(const QList<FoldClip> &clips, FoldPlan *plan)
+{
+    *plan = FoldPlan();
+    QMap<QString, QList<qint64>> tests; // by partition name (lower case), in name order
+    QMap<QString, QSet<QString>> testSpeakers;
+    int withoutPartition = 0, train = 0;
+    for (const FoldClip &c : clips) {
+        const QString name = c.partition.trimmed();
+        const QString lower = name.toLower();
+        if (name.isEmpty()) {
+            ++withoutPartition;
+        } else if (lower == u"train" || lower == u"training") {
+            plan->partitionRole.insert(c.utteranceId, 0);
+            ++train;
+        } else if (lower == u"development" || lower == u"dev" || lower == u"validation" ||
+                   lower == u"valid") {
+            plan->partitionRole.insert(c.utteranceId, 1);
+        } else if (lower.startsWith(u"test")) {
+            tests[lower].append(c.utteranceId); // Test2 and test2 are one part
+            testSpeakers[lower].insert(c.speaker);
+        } else {
+            *plan = FoldPlan();
+            return Status::failure(
+                QStringLiteral("clip %1 is in the partition \"%2\", which is neither a training, "
+                               "a development nor a test part")
+                    .arg(c.utteranceId)
+                    .arg(name));
+        }
+    }
+    if (withoutPartition == int(clips.size())) {
+        *plan = FoldPlan();
+        return Status::failure(QStringLiteral("the corpus defines no partition: official folds "
+                                              "need each clip's split (as MSP-Podcast's "
+                                              "Split_Set); use speaker or session folds"));
+    }
+    if (withoutPartition > 0 || train == 0 || tests.isEmpty()) {
+        *plan = FoldPlan();
+        return Status::failure(
+            withoutPartition > 0
+                ? QStringLiteral("%1 clips have no partition; official folds need one on every "
+                                 "clip")
+                      .arg(withoutPartition)
+                : QStringLiteral("the corpus's partition has no %1 part")
+                      .arg(train == 0 ? QStringLiteral("training") : QStringLiteral("test")));
+    }
+    int fold = 0;
+    for (auto it = tests.cbegin(); it != tests.cend(); ++it, ++fold) {
+        for (qint64 id : it.value())
+            plan->partitionRole.insert(id, 2 + fold);
+        QStringList speakers(testSpeakers[it.key()].cbegin(), testSpeakers[it.key()].cend());
+        speakers.sort();
+        plan->testSpeakers.append(speakers);
+    }
     return Status::success();
 }
 

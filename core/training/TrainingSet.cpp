@@ -8,6 +8,19 @@
 
 namespace emolens {
 
+namespace {
+
+// The corpus's own split of a clip, as its importer recorded it (MSP-Podcast: split_set).
+QString partitionOf(const UtteranceRecord &u)
+{
+    for (const char *key : {"split_set", "partition", "split"})
+        if (const QString value = u.metadata.value(QLatin1String(key)); !value.isEmpty())
+            return value;
+    return QString();
+}
+
+} // namespace
+
 Status TrainingSet::load(Database &db, const TrainingSetRequest &request, TrainingSet *out)
 {
     *out = TrainingSet();
@@ -67,7 +80,7 @@ Status TrainingSet::load(Database &db, const TrainingSetRequest &request, Traini
         if (clip.classIndex < 0)
             ++out->withoutCategory;
         out->clips.append({u.id, speakerKey.value(u.speakerId), speakerGender.value(u.speakerId),
-                           clip.classIndex, u.sessionKey});
+                           clip.classIndex, u.sessionKey, partitionOf(u)});
         out->contentHashes.append(u.contentHash);
     }
     if (out->clips.isEmpty())

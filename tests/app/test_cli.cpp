@@ -352,6 +352,45 @@ private Q_SLOTS:
                      qPrintable(cores.first()));
     }
 
+    void evaluateOfficialFoldsUseTheCorpusPartition()
+    {
+        // MSP-Podcast's Split_Set: trained on Train, the epoch chosen on Development, scored on
+        // Test1 (one speaker, 12 clips).
+        const QString db = m_dir.filePath(QStringLiteral("official.emolens"));
+        QCOMPARE(
+            runCli({QStringLiteral("import"), emolens::test::corpus(QStringLiteral("msp-podcast")),
+                    QStringLiteral("--db"), db})
+                .exitCode,
+            0);
+        QCOMPARE(runCli({QStringLiteral("extract"), QStringLiteral("--db"), db}).exitCode, 0);
+        const CliResult r = runCli({QStringLiteral("evaluate"), QStringLiteral("--db"), db,
+                                    QStringLiteral("--folds"), QStringLiteral("official"),
+                                    QStringLiteral("--recipe"), QStringLiteral("baseline"),
+                                    QStringLiteral("--json")});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const QJsonObject o = json(r);
+        QCOMPARE(o[QStringLiteral("protocol")].toString(), QStringLiteral("official"));
+        const QJsonArray folds = o[QStringLiteral("folds")].toArray();
+        QCOMPARE(folds.size(), 1);
+        const QJsonObject fold = folds.first().toObject();
+        QCOMPARE(fold[QStringLiteral("n")].toInt(), 12);
+        QCOMPARE(o[QStringLiteral("n")].toInt(), 12);
+        QVERIFY2(QJsonDocument(fold).toJson().contains("1066"), QJsonDocument(fold).toJson());
+
+        // A corpus without a partition: the error says so and what to use instead.
+        const QString plain = m_dir.filePath(QStringLiteral("no-partition.emolens"));
+        QCOMPARE(
+            runCli({QStringLiteral("import"), emolens::test::corpus(QStringLiteral("generic-csv")),
+                    QStringLiteral("--db"), plain})
+                .exitCode,
+            0);
+        QCOMPARE(runCli({QStringLiteral("extract"), QStringLiteral("--db"), plain}).exitCode, 0);
+        const CliResult none = runCli({QStringLiteral("evaluate"), QStringLiteral("--db"), plain,
+                                       QStringLiteral("--folds"), QStringLiteral("official")});
+        QCOMPARE(none.exitCode, 1);
+        QVERIFY2(none.err.contains("defines no partition"), none.err.constData());
+    }
+
     void evaluateScoresHeldOutSpeakers()
     {
         // The demo corpus (6 speakers, 4 classes), its fbank features, and a 3-fold

@@ -29,7 +29,7 @@ QList<FoldClip> generatedClips()
         for (int c = 0; c < 4; ++c)
             for (int n = 0; n < 5 + (c == 2 ? s : 0); ++n)
                 clips.append(
-                    {id++, speaker, gender, c, QStringLiteral("Session%1").arg(s / 4 + 1)});
+                    {id++, speaker, gender, c, QStringLiteral("Session%1").arg(s / 4 + 1), {}});
     }
     return clips;
 }
@@ -166,6 +166,59 @@ private Q_SLOTS:
         const Status st = SpeakerFolds::bySession(mixed, &plan);
         QVERIFY(!st.ok());
         QVERIFY2(st.error().contains(QLatin1String("spk0")), qPrintable(st.error()));
+    }
+
+    void officialFoldsFollowTheCorpusPartition()
+    {
+        // spk0-3 train, spk4 development, spk5 Test1, spk6-7 Test2 (names in any case).
+        QList<FoldClip> clips = generatedClips();
+        const QStringList parts = {"Train",       "train", "Train", "TRAIN",
+                                   "Development", "Test1", "Test2", "test2"};
+        for (FoldClip &c : clips)
+            c.partition = parts[c.speaker.mid(3).toInt()];
+        FoldPlan plan;
+        QVERIFY(SpeakerFolds::byPartition(clips, &plan).ok());
+        QVERIFY(plan.official());
+        QCOMPARE(plan.foldCount(), 2); // Test1 and Test2, each scored on its own
+        QCOMPARE(plan.testSpeakers[0], QStringList{"spk5"});
+        QCOMPARE(plan.testSpeakers[1], (QStringList{"spk6", "spk7"}));
+        auto speakersOf = [&clips](const QList<qint64> &ids) {
+            QSet<QString> speakers;
+            for (const FoldClip &c : clips)
+                if (ids.contains(c.utteranceId))
+                    speakers.insert(c.speaker);
+            return speakers;
+        };
+        for (int f = 0; f < 2; ++f) {
+            QCOMPARE(speakersOf(plan.trainingClips(clips, f)),
+                     (QSet<QString>{"spk0", "spk1", "spk2", "spk3"}));
+            QCOMPARE(speakersOf(plan.testClips(clips, f)),
+                     QSet<QString>(plan.testSpeakers[f].cbegin(), plan.testSpeakers[f].cend()));
+        }
+        QCOMPARE(speakersOf(plan.validationClips(clips)), QSet<QString>{"spk4"});
+
+        // What is missing is named.
+        QList<FoldClip> gap = clips;
+        gap.first().partition.clear();
+        Status st = SpeakerFolds::byPartition(gap, &plan);
+        QVERIFY2(!st.ok() && st.error().contains(QLatin1String("1 clips have no partition")),
+                 qPrintable(st.error()));
+        QVERIFY(!plan.official());
+        QList<FoldClip> odd = clips;
+        odd.last().partition = QStringLiteral("Holdout");
+        st = SpeakerFolds::byPartition(odd, &plan);
+        QVERIFY2(!st.ok() && st.error().contains(QLatin1String("\"Holdout\"")),
+                 qPrintable(st.error()));
+        st = SpeakerFolds::byPartition(generatedClips(), &plan);
+        QVERIFY2(!st.ok() && st.error().contains(QLatin1String("defines no partition")),
+                 qPrintable(st.error()));
+        QList<FoldClip> noTest = clips;
+        for (FoldClip &c : noTest)
+            if (c.partition.startsWith(QLatin1String("Test"), Qt::CaseInsensitive))
+                c.partition = QStringLiteral("Train");
+        st = SpeakerFolds::byPartition(noTest, &plan);
+        QVERIFY2(!st.ok() && st.error().contains(QLatin1String("no test part")),
+                 qPrintable(st.error()));
     }
 
     void validationSpeakersComeFromTrainingSpeakers()
