@@ -532,8 +532,11 @@ QJsonObject metricsJson(const ClassificationMetrics &m)
 int evaluateCommand(const QStringList &arguments)
 {
     QStringList recipeNames;
-    for (const RecipeInfo &r : recipes())
+    QString recipeText;
+    for (const RecipeInfo &r : recipes()) {
         recipeNames << r.name;
+        recipeText += QStringLiteral("\n  %1: %2.\n    From: %3.").arg(r.name, r.summary, r.origin);
+    }
     QCommandLineParser parser;
     parser.addOption(kDbOption);
     parser.addOption({QStringLiteral("recipe"),
@@ -572,7 +575,8 @@ int evaluateCommand(const QStringList &arguments)
                                         "workspace's current labels and cached features. Each "
                                         "fold's early stopping uses validation speakers drawn "
                                         "from its training speakers; the test fold is scored "
-                                        "once. Nothing is stored."));
+                                        "once. Nothing is stored.\n\nRecipes:") +
+                             recipeText);
         code >= 0)
         return code;
     EvaluateRequest request;
@@ -627,6 +631,16 @@ int evaluateCommand(const QStringList &arguments)
             folds.append(fold);
         }
         out.insert(QStringLiteral("folds"), folds);
+        // The papers report either the pooled figure (above) or the mean of the folds' figures.
+        double ua = 0, wa = 0, f1 = 0;
+        for (const FoldResult &f : report.folds) {
+            ua += f.metrics.ua / double(report.folds.size());
+            wa += f.metrics.wa / double(report.folds.size());
+            f1 += f.metrics.macroF1 / double(report.folds.size());
+        }
+        out.insert(QStringLiteral("mean_over_folds"), QJsonObject{{QStringLiteral("ua"), ua},
+                                                                  {QStringLiteral("wa"), wa},
+                                                                  {QStringLiteral("f1"), f1}});
         out.insert(QStringLiteral("recipe"), report.recipe);
         out.insert(QStringLiteral("settings"), report.settings);
         out.insert(QStringLiteral("encoder"), job->encoderName());
@@ -640,6 +654,16 @@ int evaluateCommand(const QStringList &arguments)
         return 0;
     }
     std::printf("%s\n", qPrintable(result.summary));
+    if (report.folds.size() > 1) {
+        double ua = 0, wa = 0, f1 = 0;
+        for (const FoldResult &f : report.folds) {
+            ua += f.metrics.ua / double(report.folds.size());
+            wa += f.metrics.wa / double(report.folds.size());
+            f1 += f.metrics.macroF1 / double(report.folds.size());
+        }
+        std::printf("Mean over folds: UA %.3f, WA %.3f, F1 %.3f (the line above is pooled)\n", ua,
+                    wa, f1);
+    }
     std::printf("Settings: %s\n", qPrintable(report.settings));
     for (const FoldResult &f : report.folds)
         std::printf("  fold %d (%s): %d test clips, UA %.3f, WA %.3f, F1 %.3f, best epoch %d of "

@@ -29,7 +29,7 @@ QList<RecipeInfo> recipes()
                         "gives the same clip logits, with dropout acting on the mean")},
         {QStringLiteral("wap-sap"),
          QStringLiteral("WAP-Transformer (3 blocks, 4 heads) with attentive statistics pooling"),
-         QStringLiteral("seed 000's adapter as ../shared/METHODS.md reads it: width 256, 3 "
+         QStringLiteral("seed 000's adapter as docs/methods.md reads it: width 256, 3 "
                         "Transformer blocks, 4 heads, weighted average over layers and blocks, "
                         "SAP; feed-forward 512, dropout 0.1, AdamW 5e-4 and early stopping are our "
                         "defaults where the paper is silent")},

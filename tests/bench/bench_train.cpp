@@ -229,8 +229,10 @@ int main(int argc, char **argv)
             epochSeconds += e.seconds;
         epochSeconds /= double(trainer.history().size());
         // Validation is a forward pass: a third of a training clip's cost.
-        const double flops = trainingFlopsPerClip(r.options.adapter, frames) *
-                             (double(train.size()) + double(validation.size()) / 3);
+        // The means path feeds one "frame" per clip (its frame means).
+        const double flops =
+            trainingFlopsPerClip(r.options.adapter, trainer.trainedOnClipMeans() ? 1 : frames) *
+            (double(train.size()) + double(validation.size()) / 3);
         const double setup = total - epochSeconds * double(trainer.history().size());
         std::printf("%-9s %9.1f %12.0f %10.1f %12.1f min\n", r.name, epochSeconds, flops / 1e9,
                     flops / 1e9 / epochSeconds, (setup + epochSeconds * r.recipeEpochs) / 60);
@@ -243,5 +245,9 @@ int main(int argc, char **argv)
     std::printf("retrain (proj.): the normalisation pass and setup once, plus the recipe's "
                 "epochs (baseline 40, wap-sap 30) at the measured epoch time, early stopping "
                 "not counted; extraction not included\n");
+    const double labeledFrames = double(clips) * double(frames);
+    std::printf("Retrain's default at this size: %s (%.0f labeled frames; wap-sap only up to "
+                "60,000 on the CPU, see core/training/Recipes.cpp)\n",
+                labeledFrames > 60000 && device == "cpu" ? "baseline" : "wap-sap", labeledFrames);
     return 0;
 }
