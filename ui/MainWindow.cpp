@@ -34,8 +34,10 @@
 #include "store/LabelRepository.h"
 #include "store/ModelRepository.h"
 #include "training/ClipPosteriors.h"
+#include "training/Recipes.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
@@ -594,6 +596,32 @@ void MainWindow::createMenus()
     QMenu *model = menuBar()->addMenu(tr("&Model"));
     model->addAction(m_retrainAction);
     model->addAction(m_stopTrainingAction);
+    // The recipe Retrain trains (remembered in the settings as "model/recipe").
+    m_recipeMenu = model->addMenu(tr("Retrain &Recipe"));
+    m_recipeMenu->setToolTipsVisible(true);
+    auto *recipeGroup = new QActionGroup(m_recipeMenu);
+    const QString chosen = QSettings().value(QStringLiteral("model/recipe")).toString();
+    for (const RecipeInfo &r : recipes()) {
+        const bool isDefault = r.name == QLatin1String("default");
+        QAction *action = m_recipeMenu->addAction(
+            isDefault ? tr("Default (by the size of the labeled set)") : r.name);
+        action->setCheckable(true);
+        action->setData(isDefault ? QString() : r.name);
+        action->setToolTip(QStringLiteral("%1. From: %2.").arg(r.summary, r.origin));
+        action->setChecked(isDefault ? (chosen.isEmpty() || chosen == r.name) : chosen == r.name);
+        recipeGroup->addAction(action);
+        connect(action, &QAction::triggered, this, [this, action] {
+            const QString recipe = action->data().toString();
+            if (recipe.isEmpty())
+                QSettings().remove(QStringLiteral("model/recipe"));
+            else
+                QSettings().setValue(QStringLiteral("model/recipe"), recipe);
+            statusBar()->showMessage(tr("Retrain will train %1")
+                                         .arg(recipe.isEmpty() ? tr("the default recipe") : recipe),
+                                     4000);
+        });
+    }
+    model->addSeparator();
     model->addAction(m_modelsAction);
 
     QMenu *settings = menuBar()->addMenu(tr("&Settings"));

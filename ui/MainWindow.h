@@ -137,6 +137,7 @@ public:
     ModelsDialog *modelsDialog() const;
     QAction *modelsAction() const { return m_modelsAction; }
     QAction *stopTrainingAction() const { return m_stopTrainingAction; }
+    QMenu *recipeMenu() const { return m_recipeMenu; }
     TrainingDashboard *trainingDashboard() const { return m_trainingDashboard; }
     QDockWidget *trainingDock() const { return m_trainingDock; }
     // Every job this window ran, also in earlier sessions (View > Job Log).
@@ -307,6 +308,7 @@ private:
     QAction *m_retrainAction = nullptr;
     QAction *m_modelsAction = nullptr;
     QAction *m_stopTrainingAction = nullptr;
+    QMenu *m_recipeMenu = nullptr;
     QAction *m_extractAction = nullptr;
     QAction *m_extractShownAction = nullptr;
     QAction *m_encodersAction = nullptr;

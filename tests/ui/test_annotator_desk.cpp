@@ -42,6 +42,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -587,6 +588,25 @@ void TestAnnotatorDesk::trainingDashboardStopsAndCancels()
     const QString path = workspace(QStringLiteral("dashboard.emolens"));
     QVERIFY(test::labelingFromFirstClip(window, path, test::corpus(QStringLiteral("generic-csv"))));
     TrainingDashboard *dashboard = window.trainingDashboard();
+    // Model > Retrain Recipe shows the remembered choice; Default forgets it, and a recipe
+    // chosen there is remembered.
+    auto checkedRecipe = [&window] {
+        for (QAction *a : window.recipeMenu()->actions())
+            if (a->isChecked())
+                return a->data().toString();
+        return QStringLiteral("(none)");
+    };
+    QCOMPARE(checkedRecipe(), QStringLiteral("wap-sap"));
+    for (QAction *a : window.recipeMenu()->actions())
+        if (a->data().toString().isEmpty())
+            a->trigger();
+    QVERIFY(!QSettings().contains(QStringLiteral("model/recipe")));
+    QCOMPARE(checkedRecipe(), QString());
+    for (QAction *a : window.recipeMenu()->actions())
+        if (a->data().toString() == QLatin1String("wap-sap"))
+            a->trigger();
+    QCOMPARE(QSettings().value(QStringLiteral("model/recipe")).toString(),
+             QStringLiteral("wap-sap"));
     QSignalSpy trained(&window, &MainWindow::trainingFinished);
     QCOMPARE(window.trainingDock()->toggleViewAction()->shortcut(),
              QKeySequence(QStringLiteral("Ctrl+Shift+T")));
