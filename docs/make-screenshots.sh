@@ -48,6 +48,10 @@ cp "$work/demo.emolens" "$work/model.emolens"
 "$cli" train --db "$work/model.emolens" >/dev/null
 "$shot" --scene labeling "$work/model.emolens" "$images/labeling-model.png" 1400x900 5
 "$shot" --scene models "$work/model.emolens" "$images/models.png"
+# Retrain from the window (the default recipe) and the training dashboard as the run ends.
+cp "$work/demo.emolens" "$work/training.emolens"
+"$cli" extract --db "$work/training.emolens" >/dev/null
+"$shot" --scene training "$work/training.emolens" "$images/training.png" 1400x900
 "$shot" --scene shortcuts "$images/shortcuts.png"
 "$shot" --scene export "$work/demo.emolens" "$images/export.png"
 # The job log: the demo corpus imported, one file renamed, and the folder imported again.

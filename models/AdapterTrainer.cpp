@@ -247,6 +247,27 @@ std::vector<Batch> withMeans(std::vector<Batch> batches, bool means)
 
 constexpr const char *kCheckpointFormat = "emolens-adapter-checkpoint-1";
 
+// A safetensors writer of float32 CPU copies of tensors, which it keeps until written.
+struct Float32Tensors
+{
+    SafeTensorsWriter file;
+    std::vector<torch::Tensor> keep;
+
+    ModelStatus add(const std::string &name, const torch::Tensor &value)
+    {
+        keep.push_back(value.detach().to(torch::kCPU, torch::kFloat).contiguous());
+        const auto &t = keep.back();
+        return file.add(name, TensorDtype::F32,
+                        std::vector<std::int64_t>(t.sizes().begin(), t.sizes().end()), t.data_ptr(),
+                        std::uint64_t(t.numel()) * sizeof(float));
+    }
+    void setMetadata(const std::string &key, const std::string &value)
+    {
+        file.setMetadata(key, value);
+    }
+    ModelStatus write(const std::string &path) const { return file.write(path); }
+};
+
 // AdamW as LibTorch's AdamW computes it (decoupled weight decay; bias-corrected first and
 // second moments; no amsgrad), with its state in plain tensors we can checkpoint. A parameter
 // without a gradient in a step (a head without labels in the batch) is left as it is.
@@ -467,14 +488,9 @@ struct AdapterTrainer::Private
                                const std::map<std::string, torch::Tensor> &best,
                                const AdamW &adam) const
     {
-        SafeTensorsWriter writer;
-        std::vector<torch::Tensor> keep;
-        auto add = [&](const std::string &name, const torch::Tensor &value) {
-            keep.push_back(value.detach().to(torch::kCPU, torch::kFloat).contiguous());
-            const auto &t = keep.back();
-            return writer.add(name, TensorDtype::F32,
-                              std::vector<std::int64_t>(t.sizes().begin(), t.sizes().end()),
-                              t.data_ptr(), std::uint64_t(t.numel()) * sizeof(float));
+        Float32Tensors writer;
+        auto add = [&writer](const std::string &name, const torch::Tensor &value) {
+            return writer.add(name, value);
         };
         for (const auto &p : net->named_parameters())
             if (auto st = add("model/" + p.key(), p.value()); !st)
@@ -902,14 +918,9 @@ ModelStatus AdapterTrainer::save(const std::string &path) const
     if (!d->net)
         return ModelStatus::failure("nothing to save: the adapter has not been trained");
     try {
-        SafeTensorsWriter writer;
-        std::vector<torch::Tensor> keep; // the bytes must live until write()
-        auto add = [&](const std::string &name, const torch::Tensor &value) {
-            keep.push_back(value.detach().to(torch::kCPU, torch::kFloat).contiguous());
-            const auto &t = keep.back();
-            return writer.add(name, TensorDtype::F32,
-                              std::vector<std::int64_t>(t.sizes().begin(), t.sizes().end()),
-                              t.data_ptr(), std::uint64_t(t.numel()) * sizeof(float));
+        Float32Tensors writer;
+        auto add = [&writer](const std::string &name, const torch::Tensor &value) {
+            return writer.add(name, value);
         };
         for (const auto &p : d->net->named_parameters())
             if (auto st = add(p.key(), p.value()); !st)

@@ -419,6 +419,9 @@ void MainWindow::createDocks()
     addDockWidget(Qt::BottomDockWidgetArea, m_jobLogDock);
     m_jobLogDock->hide();
 
+    // The side panels run the full height; the bottom docks sit under the centre only.
+    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
     m_trainingDashboard = new TrainingDashboard;
     m_trainingDock = new QDockWidget(tr("Training"), this);
     m_trainingDock->setObjectName(QStringLiteral("trainingDock"));
@@ -429,7 +432,11 @@ void MainWindow::createDocks()
     m_trainingDock->hide();
     connect(m_training, &TrainingController::queued, this, [this](const QString &what) {
         m_trainingDashboard->begin(what);
-        m_trainingDock->show();
+        if (m_trainingDock->isHidden()) {
+            m_trainingDock->show();
+            resizeDocks({m_trainingDock}, {std::clamp(height() * 30 / 100, 190, 280)},
+                        Qt::Vertical);
+        }
         m_trainingDock->raise();
     });
     connect(m_training, &TrainingController::runStarted, m_trainingDashboard,
@@ -460,7 +467,10 @@ void MainWindow::sizeDocksFor(int windowWidth)
     const int labeling =
         std::clamp(windowWidth * 26 / 100, m_labelDock->minimumSizeHint().width(), 360);
     resizeDocks({m_treeDock, m_labelDock}, {tree, labeling}, Qt::Horizontal);
-    resizeDocks({m_jobLogDock, m_trainingDock}, {180, 260}, Qt::Vertical);
+    // The bottom docks (job log, training) take a share of the height that leaves the table
+    // and the clip view theirs.
+    const int bottom = std::clamp(height() * 30 / 100, 190, 280);
+    resizeDocks({m_jobLogDock, m_trainingDock}, {std::min(180, bottom), bottom}, Qt::Vertical);
 }
 
 void MainWindow::fitTableColumns()

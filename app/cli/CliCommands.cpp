@@ -969,10 +969,11 @@ int predictCommand(const QStringList &arguments)
         QStringList hashes;
         for (const QString &file : files) {
             QString hash;
-            if (int code = cacheFeaturesOfFile(file, encoder->source, encoder->identity,
-                                               model.acousticInputs, scratch.path(), &hash);
-                code != 0)
-                return code;
+            if (auto st =
+                    ExtractFeaturesJob::extractFile(file, encoder->source, encoder->identity,
+                                                    model.acousticInputs, scratch.path(), &hash);
+                !st)
+                return fail(st.error());
             hashes << hash;
         }
         ClipPosteriors fromFiles;

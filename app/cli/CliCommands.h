@@ -24,15 +24,6 @@ int predictCommand(const QStringList &arguments);
 QCommandLineOption encoderOption();
 QCommandLineOption deviceOption();
 
-// predict --in: the features of one audio file as the extraction job computes them (every
-// hidden layer, their means, and with acoustic the F0, voicing and energy curves), stored under
-// cacheRoot for the encoder encoderSpec; refused when that encoder is no longer the one whose
-// identity is expectedIdentity. Sets *contentHash (the cache key). Returns 0 or the exit code
-// after saying why.
-int cacheFeaturesOfFile(const QString &audioPath, const QString &encoderSpec,
-                        const QString &expectedIdentity, bool acoustic, const QString &cacheRoot,
-                        QString *contentHash);
-
 // Shared by the commands: prints "emolens-cli: <message>" on stderr and returns 1.
 int fail(const QString &message);
 // Parses with a --help option; returns -1 to go on, else the exit code (0 after --help,

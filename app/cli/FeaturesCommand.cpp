@@ -5,10 +5,8 @@
 
 #include "SafeTensorsWriter.h"
 #include "SpeechEncoder.h"
-#include "audio/AcousticCurves.h"
 #include "audio/AudioFile.h"
 #include "features/EncoderCatalog.h"
-#include "features/FeatureCache.h"
 
 #include <QCommandLineParser>
 #include <QElapsedTimer>
@@ -90,72 +88,6 @@ int featuresCommand(const QStringList &arguments)
     } catch (const std::exception &e) {
         return fail(QStringLiteral("%1: %2").arg(in, QString::fromUtf8(e.what())));
     }
-    return 0;
-}
-
-int cacheFeaturesOfFile(const QString &audioPath, const QString &encoderSpec,
-                        const QString &expectedIdentity, bool acoustic, const QString &cacheRoot,
-                        QString *contentHash)
-{
-    AudioProbe probe;
-    if (auto st = probeAudioFile(audioPath, &probe); !st)
-        return fail(QStringLiteral("%1: %2").arg(audioPath, st.error()));
-    std::vector<float> samples;
-    if (auto st = decodeMono(audioPath, &samples, SpeechEncoder::kSampleRate); !st)
-        return fail(QStringLiteral("%1: %2").arg(audioPath, st.error()));
-    std::unique_ptr<SpeechEncoder> encoder;
-    if (auto st =
-            EncoderCatalog::loadEncoder(encoderSpec, QStringLiteral("cpu"), 0, &encoder, nullptr);
-        !st)
-        return fail(st.error());
-    if (QString::fromStdString(encoder->identity()) != expectedIdentity)
-        return fail(QStringLiteral("%1 has changed since the model was trained on its features "
-                                   "(its weights or settings differ): the model cannot read "
-                                   "what it gives now")
-                        .arg(encoderSpec));
-    if (encoder->frameCount(std::int64_t(samples.size())) < 1)
-        return fail(QStringLiteral("%1: too short for %2 (%3 ms of audio)")
-                        .arg(audioPath, encoderSpec)
-                        .arg(qRound(1000.0 * double(samples.size()) / SpeechEncoder::kSampleRate)));
-    try {
-        const at::Tensor waveform =
-            torch::from_blob(samples.data(), {1, std::int64_t(samples.size())}, torch::kFloat32);
-        HiddenStates states;
-        if (ModelStatus st = encoder->encode(waveform, {}, states); !st)
-            return fail(
-                QStringLiteral("%1: %2").arg(audioPath, QString::fromStdString(st.error())));
-        const std::int64_t frames = states.frameLengths.at(0);
-        const at::Tensor layers = states.layers.select(1, 0).narrow(1, 0, frames);
-        const at::Tensor mean = layers.mean(1).to(at::kCPU, at::kFloat).contiguous();
-        const at::Tensor half = layers.to(at::kHalf).to(at::kCPU).contiguous();
-        FeatureBlock block;
-        block.layerCount = int(layers.size(0));
-        block.hiddenSize = int(layers.size(2));
-        block.frameCount = frames;
-        block.framesPerSecond = encoder->framesPerSecond();
-        block.hiddenStatesF16 = reinterpret_cast<const std::uint16_t *>(half.data_ptr());
-        block.embedding = mean.data_ptr<float>();
-        AcousticCurves curves;
-        if (acoustic) {
-            SilentProgress quiet;
-            if (auto st = computeAcousticCurves(samples.data(), qint64(samples.size()),
-                                                SpeechEncoder::kSampleRate, AcousticCurveOptions(),
-                                                &curves, quiet);
-                !st)
-                return fail(QStringLiteral("%1: %2").arg(audioPath, st.error()));
-            block.curveFrameCount = curves.frameCount();
-            block.curveFramesPerSecond = curves.framesPerSecond;
-            block.f0Hz = curves.f0Hz.data();
-            block.voicing = curves.voicing.data();
-            block.energyDb = curves.energyDb.data();
-        }
-        if (auto st = FeatureCache(cacheRoot).store(expectedIdentity, probe.contentHash, block);
-            !st)
-            return fail(st.error());
-    } catch (const std::exception &e) {
-        return fail(QStringLiteral("%1: %2").arg(audioPath, QString::fromUtf8(e.what())));
-    }
-    *contentHash = probe.contentHash;
     return 0;
 }
 

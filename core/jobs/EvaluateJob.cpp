@@ -35,13 +35,7 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     m_acoustic = set.acousticInputs;
     m_encoderName = set.encoder.name;
 
-    qint64 labeledFrames = 0;
-    for (qsizetype i = 0; i < set.clips.size(); ++i)
-        if (set.clips[i].classIndex >= 0)
-            labeledFrames += set.source->clips()[std::size_t(i)].frames;
-    const QString recipe = r.recipe.isEmpty() || r.recipe == QLatin1String("default")
-                               ? defaultRecipeFor(labeledFrames, r.device)
-                               : r.recipe;
+    const QString recipe = set.resolveRecipe(r.recipe, r.device);
     TrainerOptions options;
     QString error;
     if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs}, set.encoder.layerCount,

@@ -114,6 +114,39 @@ QString rateText(double clipsPerSecond, double realTime)
         .arg(realTime, 0, 'f', realTime < 10 ? 1 : 0);
 }
 
+// One clip's features as the cache stores them: every layer as float16, each layer's mean
+// and, when asked, the clip's F0, voicing and energy curves (about 1 ms per audio second next
+// to the encoder). layers: [layers, frames, hidden] on any device. *mean: the means, float32.
+Status storeClip(const FeatureCache &cache, const QString &identity, const QString &contentHash,
+                 const at::Tensor &layers, double framesPerSecond,
+                 const std::vector<float> &samples, bool acousticCurves, at::Tensor *mean)
+{
+    *mean = layers.mean(1).to(at::kCPU, at::kFloat).contiguous();
+    const at::Tensor half = layers.to(at::kHalf).to(at::kCPU).contiguous();
+    FeatureBlock block;
+    block.layerCount = int(layers.size(0));
+    block.hiddenSize = int(layers.size(2));
+    block.frameCount = layers.size(1);
+    block.framesPerSecond = framesPerSecond;
+    block.hiddenStatesF16 = reinterpret_cast<const std::uint16_t *>(half.data_ptr());
+    block.embedding = mean->data_ptr<float>();
+    AcousticCurves curves;
+    if (acousticCurves) {
+        // Stored with the features so training and analysis read them from the same place.
+        SilentProgress quiet;
+        if (computeAcousticCurves(samples.data(), qint64(samples.size()),
+                                  SpeechEncoder::kSampleRate, AcousticCurveOptions(), &curves,
+                                  quiet)) {
+            block.curveFrameCount = curves.frameCount();
+            block.curveFramesPerSecond = curves.framesPerSecond;
+            block.f0Hz = curves.f0Hz.data();
+            block.voicing = curves.voicing.data();
+            block.energyDb = curves.energyDb.data();
+        }
+    }
+    return cache.store(identity, contentHash, block);
+}
+
 } // namespace
 
 QString ExtractFeaturesJob::name() const
@@ -333,31 +366,10 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
                 const std::int64_t frames = states.frameLengths[i];
                 const at::Tensor layers =
                     states.layers.select(1, std::int64_t(i)).narrow(1, 0, frames);
-                const at::Tensor mean = layers.mean(1).to(at::kCPU, at::kFloat).contiguous();
-                const at::Tensor half = layers.to(at::kHalf).to(at::kCPU).contiguous();
-                FeatureBlock block;
-                block.layerCount = int(layers.size(0));
-                block.hiddenSize = int(layers.size(2));
-                block.frameCount = frames;
-                block.framesPerSecond = encoder->framesPerSecond();
-                block.hiddenStatesF16 = reinterpret_cast<const std::uint16_t *>(half.data_ptr());
-                block.embedding = mean.data_ptr<float>();
-                AcousticCurves curves;
-                if (request.acousticCurves) {
-                    // Cheap next to the encoder (about 1 ms per audio second), and stored with
-                    // the features so training and analysis read them from the same place.
-                    SilentProgress quiet;
-                    if (computeAcousticCurves(
-                            clips[i]->samples.data(), qint64(clips[i]->samples.size()),
-                            SpeechEncoder::kSampleRate, AcousticCurveOptions(), &curves, quiet)) {
-                        block.curveFrameCount = curves.frameCount();
-                        block.curveFramesPerSecond = curves.framesPerSecond;
-                        block.f0Hz = curves.f0Hz.data();
-                        block.voicing = curves.voicing.data();
-                        block.energyDb = curves.energyDb.data();
-                    }
-                }
-                storeStatus = cache.store(described.identity, clip.contentHash, block);
+                at::Tensor mean;
+                storeStatus = storeClip(cache, described.identity, clip.contentHash, layers,
+                                        encoder->framesPerSecond(), clips[i]->samples,
+                                        request.acousticCurves, &mean);
                 if (!storeStatus)
                     break;
                 const float *values = mean.data_ptr<float>();
@@ -411,6 +423,54 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
     report->seconds = jobClock.elapsed() / 1000.0;
     if (!report->cancelled)
         progress.setProgress(1.0, QStringLiteral("%1: done").arg(what));
+    return Status::success();
+}
+
+Status ExtractFeaturesJob::extractFile(const QString &audioPath, const QString &encoderSpec,
+                                       const QString &expectedIdentity, bool acousticCurves,
+                                       const QString &cacheRoot, QString *contentHash)
+{
+    AudioProbe probe;
+    if (auto st = probeAudioFile(audioPath, &probe); !st)
+        return Status::failure(QStringLiteral("%1: %2").arg(audioPath, st.error()));
+    std::vector<float> samples;
+    if (auto st = decodeMono(audioPath, &samples, SpeechEncoder::kSampleRate); !st)
+        return Status::failure(QStringLiteral("%1: %2").arg(audioPath, st.error()));
+    std::unique_ptr<SpeechEncoder> encoder;
+    if (auto st =
+            EncoderCatalog::loadEncoder(encoderSpec, QStringLiteral("cpu"), 0, &encoder, nullptr);
+        !st)
+        return st;
+    if (QString::fromStdString(encoder->identity()) != expectedIdentity)
+        return Status::failure(
+            QStringLiteral("%1 has changed since the model was trained on its features (its "
+                           "weights or settings differ): the model cannot read what it gives now")
+                .arg(encoderSpec));
+    if (encoder->frameCount(std::int64_t(samples.size())) < 1)
+        return Status::failure(
+            QStringLiteral("%1: too short for %2 (%3 ms of audio)")
+                .arg(audioPath, encoderSpec)
+                .arg(qRound(1000.0 * double(samples.size()) / SpeechEncoder::kSampleRate)));
+    try {
+        c10::InferenceMode inference;
+        const at::Tensor waveform =
+            at::from_blob(samples.data(), {1, std::int64_t(samples.size())}, at::kFloat);
+        HiddenStates states;
+        if (ModelStatus st = encoder->encode(waveform, {}, states); !st)
+            return Status::failure(
+                QStringLiteral("%1: %2").arg(audioPath, QString::fromStdString(st.error())));
+        const std::int64_t frames = states.frameLengths.at(0);
+        at::Tensor mean;
+        if (auto st = storeClip(FeatureCache(cacheRoot), expectedIdentity, probe.contentHash,
+                                states.layers.select(1, 0).narrow(1, 0, frames),
+                                encoder->framesPerSecond(), samples, acousticCurves, &mean);
+            !st)
+            return st;
+    } catch (const std::exception &e) {
+        return Status::failure(
+            QStringLiteral("%1: %2").arg(audioPath, QString::fromUtf8(e.what())));
+    }
+    *contentHash = probe.contentHash;
     return Status::success();
 }
 

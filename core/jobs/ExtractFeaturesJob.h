@@ -88,6 +88,12 @@ public:
     // finished stays stored.
     static Status extract(const ExtractFeaturesRequest &request, ProgressSink &progress,
                           ExtractFeaturesReport *report);
+    // One audio file outside any workspace (emolens-cli predict --in): its features as extract()
+    // computes them, stored under cacheRoot for the encoder encoderSpec (on the CPU); refused
+    // when that encoder's identity is no longer expectedIdentity. Sets *contentHash, the key.
+    static Status extractFile(const QString &audioPath, const QString &encoderSpec,
+                              const QString &expectedIdentity, bool acousticCurves,
+                              const QString &cacheRoot, QString *contentHash);
 
 private:
     ExtractFeaturesRequest m_request;

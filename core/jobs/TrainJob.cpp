@@ -137,13 +137,7 @@ JobResult TrainJob::run(ProgressSink &progress)
         return JobResult::failed(st.error());
 
     // "default" by the size of the labeled set (see defaultRecipeFor).
-    qint64 labeledFrames = 0;
-    for (qsizetype i = 0; i < set.clips.size(); ++i)
-        if (set.clips[i].classIndex >= 0)
-            labeledFrames += set.source->clips()[std::size_t(i)].frames;
-    const QString recipe = r.recipe.isEmpty() || r.recipe == QLatin1String("default")
-                               ? defaultRecipeFor(labeledFrames, r.device)
-                               : r.recipe;
+    const QString recipe = set.resolveRecipe(r.recipe, r.device);
     TrainerOptions options;
     QString error;
     if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs}, set.encoder.layerCount,
@@ -217,7 +211,7 @@ JobResult TrainJob::run(ProgressSink &progress)
                                       {QStringLiteral("encoder"), set.encoder.name},
                                       {QStringLiteral("recipe_asked"),
                                        r.recipe.isEmpty() ? QStringLiteral("default") : r.recipe},
-                                      {QStringLiteral("labeled_frames"), labeledFrames},
+                                      {QStringLiteral("labeled_frames"), set.labeledFrames()},
                                       {QStringLiteral("learning_rate"), options.learningRate},
                                       {QStringLiteral("weight_decay"), options.weightDecay},
                                       {QStringLiteral("epochs"), options.epochs},
@@ -253,7 +247,7 @@ JobResult TrainJob::run(ProgressSink &progress)
                                      {QStringLiteral("encoder"), set.encoder.name},
                                      {QStringLiteral("recipe_asked"),
                                       r.recipe.isEmpty() ? QStringLiteral("default") : r.recipe},
-                                     {QStringLiteral("labeled_frames"), labeledFrames},
+                                     {QStringLiteral("labeled_frames"), set.labeledFrames()},
                                      {QStringLiteral("epochs"), options.epochs},
                                      {QStringLiteral("classes"), int(set.classes.size())},
                                      {QStringLiteral("train_clips"), int(train.size())},

@@ -3,6 +3,7 @@
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/LabelRepository.h"
+#include "training/Recipes.h"
 
 #include <QHash>
 
@@ -101,6 +102,22 @@ std::vector<std::size_t> TrainingSet::indexesOf(const QList<qint64> &utteranceId
         if (auto it = position.constFind(id); it != position.constEnd())
             out.push_back(*it);
     return out;
+}
+
+qint64 TrainingSet::labeledFrames() const
+{
+    qint64 frames = 0;
+    for (qsizetype i = 0; i < clips.size(); ++i)
+        if (clips[i].classIndex >= 0)
+            frames += source->clips()[std::size_t(i)].frames;
+    return frames;
+}
+
+QString TrainingSet::resolveRecipe(const QString &asked, const QString &device) const
+{
+    return asked.isEmpty() || asked == QLatin1String("default")
+               ? defaultRecipeFor(labeledFrames(), device)
+               : asked;
 }
 
 } // namespace emolens

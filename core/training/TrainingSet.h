@@ -45,6 +45,10 @@ struct TrainingSet
     static Status load(Database &db, const TrainingSetRequest &request, TrainingSet *out);
     // Indexes into clips (and the source) of these utterances, in the order given.
     std::vector<std::size_t> indexesOf(const QList<qint64> &utteranceIds) const;
+    // Encoder frames of the clips with a category (what the default recipe is chosen by).
+    qint64 labeledFrames() const;
+    // The recipe a run asked for, with "default" (or empty) resolved by the labeled frames.
+    QString resolveRecipe(const QString &asked, const QString &device) const;
 };
 
 } // namespace emolens

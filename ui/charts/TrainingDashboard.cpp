@@ -65,7 +65,11 @@ TrainingDashboard::TrainingDashboard(QWidget *parent) : QWidget(parent)
     m_chart = new QChart;
     m_chart->setMargins(QMargins(4, 2, 4, 2));
     m_chart->setBackgroundRoundness(0);
-    m_chart->legend()->setAlignment(Qt::AlignRight);
+    // One row above the plot: the plot keeps the dock's width.
+    m_chart->legend()->setAlignment(Qt::AlignTop);
+    QFont legendFont = m_chart->legend()->font();
+    legendFont.setPointSizeF(std::max(7.0, legendFont.pointSizeF() - 1));
+    m_chart->legend()->setFont(legendFont);
     for (QAbstractSeries *s : std::initializer_list<QAbstractSeries *>{
              m_trainLoss, m_validationLoss, m_validationUa, m_chance, m_best})
         m_chart->addSeries(s);
@@ -97,7 +101,7 @@ TrainingDashboard::TrainingDashboard(QWidget *parent) : QWidget(parent)
     }
     m_view = new QChartView(m_chart, this);
     m_view->setRenderHint(QPainter::Antialiasing);
-    m_view->setMinimumHeight(170);
+    m_view->setMinimumHeight(140);
     m_view->setAccessibleName(tr("Training curves"));
 
     m_progress = new QProgressBar(this);
