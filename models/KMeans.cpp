@@ -1,0 +1,375 @@
+#include "KMeans.h"
+
+#include "OutOfMemory.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <random>
+#include <thread>
+
+namespace emolens {
+
+bool MatrixRows::read(std::int64_t first, std::int64_t count, float *out, std::string *error) const
+{
+    if (first < 0 || count < 0 || first + count > m_rows) {
+        *error = "rows " + std::to_string(first) + "+" + std::to_string(count) +
+                 " are outside the matrix of " + std::to_string(m_rows);
+        return false;
+    }
+    std::memcpy(out, m_values + first * m_dims, std::size_t(count) * std::size_t(m_dims) * 4);
+    return true;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start)
+{
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// |x|^2 per row, without a temporary the size of x.
+torch::Tensor rowNorms(const torch::Tensor &x)
+{
+    return x.norm(2, {1}).square_();
+}
+
+// Squared distances [rows, clusters] from x [rows, dims] to c [clusters, dims], by one matrix
+// product; xNorms, cNorms: |x|^2 per row and |c|^2 per centre.
+torch::Tensor squaredDistances(const torch::Tensor &x, const torch::Tensor &xNorms,
+                               const torch::Tensor &c, const torch::Tensor &cNorms)
+{
+    return torch::addmm(xNorms.unsqueeze(1) + cNorms.unsqueeze(0), x, c.t(), 1.0, -2.0)
+        .clamp_min_(0);
+}
+
+class Reader
+{
+public:
+    Reader(const RowSource &rows, torch::Device device) : m_rows(rows), m_device(device) {}
+
+    // Rows [first, first + count) on the device; undefined with *error set on failure.
+    torch::Tensor range(std::int64_t first, std::int64_t count, std::string *error)
+    {
+        if (const float *inPlace = m_rows.view(first, count)) {
+            const auto rows = torch::from_blob(const_cast<float *>(inPlace), {count, m_rows.dims()},
+                                               torch::kFloat);
+            return m_device.is_cpu() ? rows : rows.to(m_device);
+        }
+        auto host = torch::empty({count, m_rows.dims()}, torch::kFloat);
+        if (!m_rows.read(first, count, host.data_ptr<float>(), error))
+            return torch::Tensor();
+        return m_device.is_cpu() ? host : host.to(m_device);
+    }
+
+    // The rows `which` (any order), read in runs of consecutive indexes.
+    torch::Tensor gather(const std::vector<std::int64_t> &which, std::string *error)
+    {
+        std::vector<std::int64_t> order(which.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::sort(order.begin(), order.end(),
+                  [&which](std::int64_t a, std::int64_t b) { return which[a] < which[b]; });
+        const int dims = m_rows.dims();
+        auto host = torch::empty({std::int64_t(which.size()), dims}, torch::kFloat);
+        float *out = host.data_ptr<float>();
+        std::vector<float> run;
+        std::size_t k = 0;
+        while (k < order.size()) {
+            std::size_t end = k + 1;
+            while (end < order.size() && which[order[end]] == which[order[end - 1]] + 1)
+                ++end;
+            const std::int64_t count = std::int64_t(end - k);
+            run.resize(std::size_t(count) * dims);
+            if (!m_rows.read(which[order[k]], count, run.data(), error))
+                return torch::Tensor();
+            for (std::int64_t r = 0; r < count; ++r)
+                std::memcpy(out + order[k + std::size_t(r)] * dims,
+                            run.data() + std::size_t(r) * dims, std::size_t(dims) * 4);
+            k = end;
+        }
+        return m_device.is_cpu() ? host : host.to(m_device);
+    }
+
+private:
+    const RowSource &m_rows;
+    torch::Device m_device;
+};
+
+void useThreads(int threads)
+{
+    const int wanted =
+        threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    if (at::get_num_threads() != wanted)
+        at::set_num_threads(wanted);
+}
+
+// Greedy k-means++ on the sample x [n, dims]: centres [k, dims].
+torch::Tensor seedCentres(const torch::Tensor &x, int k, std::mt19937_64 &random)
+{
+    const std::int64_t n = x.size(0);
+    const int trials = 2 + int(std::log(double(k)));
+    const auto norms = rowNorms(x);
+    auto centres = torch::empty({k, x.size(1)}, x.options());
+    std::uniform_int_distribution<std::int64_t> anyRow(0, n - 1);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const std::int64_t first = anyRow(random);
+    centres[0].copy_(x[first]);
+    auto closest =
+        squaredDistances(x, norms, x.slice(0, first, first + 1), norms.slice(0, first, first + 1))
+            .squeeze(1)
+            .to(torch::kDouble);
+    for (int c = 1; c < k; ++c) {
+        const auto cumulative = closest.cumsum(0).cpu();
+        const double total = cumulative[n - 1].item<double>();
+        std::vector<std::int64_t> candidates;
+        for (int t = 0; t < trials; ++t) {
+            // Rows drawn with probability proportional to their squared distance.
+            const double target = unit(random) * total;
+            const auto at =
+                torch::searchsorted(cumulative, torch::tensor({target}, torch::kDouble));
+            candidates.push_back(std::min<std::int64_t>(at.item<std::int64_t>(), n - 1));
+        }
+        const auto index = torch::tensor(candidates, torch::kLong).to(x.device());
+        const auto candidateRows = x.index_select(0, index);
+        const auto distances =
+            squaredDistances(x, norms, candidateRows, norms.index_select(0, index))
+                .to(torch::kDouble);
+        const auto lowered = torch::minimum(distances, closest.unsqueeze(1)); // [n, trials]
+        const auto potential = lowered.sum(0);
+        const std::int64_t best = potential.argmin().item<std::int64_t>();
+        centres[c].copy_(candidateRows[best]);
+        closest = lowered.select(1, best).contiguous();
+    }
+    return centres;
+}
+
+struct Pass
+{
+    torch::Tensor sums;   // [k, dims], double
+    torch::Tensor counts; // [k], double
+    double inertia = 0;
+    // The rows farthest from their centres, for centres left without rows.
+    torch::Tensor farRows;     // [<= k, dims]
+    torch::Tensor farDistance; // [<= k]
+};
+
+// Assigns the chunk x to the centres and adds it to the pass. The nearest centre minimises
+// |c|^2 - 2 x.c (one matrix product); |x|^2 is added only to the minimum.
+void accumulate(const torch::Tensor &x, const torch::Tensor &centres, const torch::Tensor &cNorms,
+                Pass *pass, torch::Tensor *labels = nullptr, torch::Tensor *minimum = nullptr)
+{
+    const auto scores = torch::addmm(cNorms.unsqueeze(0), x, centres.t(), 1.0, -2.0);
+    const auto [best, argmin] = scores.min(1);
+    const auto nearest = (best + rowNorms(x)).clamp_min_(0);
+    if (labels)
+        *labels = argmin;
+    if (minimum)
+        *minimum = nearest;
+    if (!pass)
+        return;
+    const std::int64_t k = centres.size(0);
+    pass->inertia += nearest.to(torch::kDouble).sum().item<double>();
+    // The chunk's per-centre sums in float32 (a chunk is small), then added to the pass's
+    // float64 sums.
+    auto chunkSums = torch::zeros({k, x.size(1)}, x.options());
+    chunkSums.index_add_(0, argmin, x);
+    pass->sums += chunkSums.to(torch::kDouble);
+    pass->counts += torch::bincount(argmin, {}, k).to(torch::kDouble);
+    const std::int64_t keep = std::min<std::int64_t>(k, x.size(0));
+    const auto [far, where] = nearest.topk(keep);
+    auto rows = x.index_select(0, where);
+    if (pass->farRows.defined()) {
+        rows = torch::cat({pass->farRows, rows});
+        const auto all = torch::cat({pass->farDistance, far});
+        const auto [top, at] = all.topk(std::min<std::int64_t>(k, all.size(0)));
+        pass->farRows = rows.index_select(0, at);
+        pass->farDistance = top;
+    } else {
+        pass->farRows = rows;
+        pass->farDistance = far;
+    }
+}
+
+} // namespace
+
+ModelStatus runKMeans(const RowSource &rows, const KMeansOptions &o, KMeansResult *result,
+                      const KMeansCallback &onIteration)
+{
+    *result = KMeansResult();
+    const std::int64_t n = rows.rows();
+    const int dims = rows.dims();
+    if (o.clusters < 1 || n < o.clusters)
+        return ModelStatus::failure("k-means needs at least as many rows (" + std::to_string(n) +
+                                    ") as clusters (" + std::to_string(o.clusters) + ")");
+    if (dims < 1 || o.iterations < 0 || o.chunkRows < 1)
+        return ModelStatus::failure("k-means: bad settings (dims, iterations or chunk rows)");
+    try {
+        torch::NoGradGuard noGrad;
+        useThreads(o.threads);
+        const torch::Device device(o.device);
+        Reader reader(rows, device);
+        std::mt19937_64 random(o.seed);
+        std::string error;
+
+        // Seeding, on a random sample of the rows.
+        auto start = Clock::now();
+        const std::int64_t sampleSize = std::min<std::int64_t>(
+            n, o.initSample > 0 ? o.initSample : std::max<std::int64_t>(20000, 50 * o.clusters));
+        std::vector<std::int64_t> sample;
+        if (sampleSize == n) {
+            sample.resize(std::size_t(n));
+            std::iota(sample.begin(), sample.end(), 0);
+        } else {
+            // Floyd's algorithm: sampleSize distinct rows.
+            std::vector<std::int64_t> chosen;
+            std::vector<bool> taken(std::size_t(n), false);
+            for (std::int64_t j = n - sampleSize; j < n; ++j) {
+                const std::int64_t t = std::uniform_int_distribution<std::int64_t>(0, j)(random);
+                const std::int64_t pick = taken[std::size_t(t)] ? j : t;
+                taken[std::size_t(pick)] = true;
+                chosen.push_back(pick);
+            }
+            std::sort(chosen.begin(), chosen.end());
+            sample = std::move(chosen);
+        }
+        const auto sampled = reader.gather(sample, &error);
+        if (!sampled.defined())
+            return ModelStatus::failure(error);
+        // Seeding is a hundred small steps: one thread runs them faster than two that wait
+        // on each other at every step.
+        at::set_num_threads(1);
+        auto centres = seedCentres(sampled, o.clusters, random);
+        useThreads(o.threads);
+        result->seedSeconds = secondsSince(start);
+
+        start = Clock::now();
+        const auto doubleOptions = torch::TensorOptions().dtype(torch::kDouble).device(device);
+        auto counts = torch::zeros({o.clusters}, doubleOptions); // mini-batch: rows seen
+        std::uniform_int_distribution<std::int64_t> anyRow(0, n - 1);
+        bool converged = false;
+        for (int iteration = 1; iteration <= o.iterations; ++iteration) {
+            const auto cNorms = (centres * centres).sum(1);
+            Pass pass;
+            pass.sums = torch::zeros({o.clusters, dims}, doubleOptions);
+            pass.counts = torch::zeros({o.clusters}, doubleOptions);
+            if (o.batchRows > 0) {
+                std::vector<std::int64_t> batch(std::size_t(std::min(o.batchRows, n)));
+                for (auto &r : batch)
+                    r = anyRow(random);
+                const auto x = reader.gather(batch, &error);
+                if (!x.defined())
+                    return ModelStatus::failure(error);
+                accumulate(x, centres, cNorms, &pass);
+                // Each centre moves towards its rows' mean at the rate 1 / (rows it has seen).
+                counts += pass.counts;
+                const auto seen = counts.clamp_min(1).unsqueeze(1);
+                const auto c64 = centres.to(torch::kDouble);
+                centres =
+                    (c64 + (pass.sums - pass.counts.unsqueeze(1) * c64) / seen).to(torch::kFloat);
+            } else {
+                for (std::int64_t first = 0; first < n; first += o.chunkRows) {
+                    const auto x = reader.range(first, std::min(o.chunkRows, n - first), &error);
+                    if (!x.defined())
+                        return ModelStatus::failure(error);
+                    accumulate(x, centres, cNorms, &pass);
+                }
+                auto moved = (pass.sums / pass.counts.clamp_min(1).unsqueeze(1)).to(torch::kFloat);
+                // Centres left without rows take the farthest rows of the pass, in turn.
+                const auto empty = (pass.counts == 0).nonzero().flatten().cpu();
+                for (std::int64_t e = 0; e < empty.size(0) && e < pass.farRows.size(0); ++e)
+                    moved[empty[e].item<std::int64_t>()].copy_(pass.farRows[e]);
+                // No row changed its centre: the next passes would change nothing.
+                converged = torch::equal(moved, centres);
+                centres = moved;
+            }
+            result->history.push_back(pass.inertia);
+            result->iterations = iteration;
+            if ((onIteration && !onIteration(iteration, pass.inertia)) || converged)
+                break;
+        }
+        result->iterateSeconds = secondsSince(start);
+
+        // The returned centres' sizes and inertia, over every row.
+        const auto cNorms = (centres * centres).sum(1);
+        Pass last;
+        last.sums = torch::zeros({o.clusters, dims}, doubleOptions);
+        last.counts = torch::zeros({o.clusters}, doubleOptions);
+        for (std::int64_t first = 0; first < n; first += o.chunkRows) {
+            const auto x = reader.range(first, std::min(o.chunkRows, n - first), &error);
+            if (!x.defined())
+                return ModelStatus::failure(error);
+            accumulate(x, centres, cNorms, &last);
+        }
+        result->clusters = o.clusters;
+        result->dims = dims;
+        result->inertia = last.inertia;
+        const auto hostCentres = centres.to(torch::kCPU).contiguous();
+        result->centres.assign(hostCentres.data_ptr<float>(),
+                               hostCentres.data_ptr<float>() + hostCentres.numel());
+        const auto sizes = last.counts.to(torch::kCPU).to(torch::kLong).contiguous();
+        result->sizes.assign(sizes.data_ptr<std::int64_t>(),
+                             sizes.data_ptr<std::int64_t>() + sizes.numel());
+        return ModelStatus::success();
+    } catch (...) {
+        return statusFromCurrentException("k-means");
+    }
+}
+
+ModelStatus assignToCentres(const RowSource &rows, const KMeansResult &centres,
+                            const KMeansOptions &o, std::vector<std::int32_t> *labels,
+                            std::vector<float> *squaredDistancesOut, double *inertia)
+{
+    if (centres.dims != rows.dims() || centres.clusters < 1)
+        return ModelStatus::failure("the centres (" + std::to_string(centres.dims) +
+                                    " dims) do not fit these rows (" + std::to_string(rows.dims()) +
+                                    " dims)");
+    try {
+        torch::NoGradGuard noGrad;
+        useThreads(o.threads);
+        const torch::Device device(o.device);
+        Reader reader(rows, device);
+        const auto c = torch::from_blob(const_cast<float *>(centres.centres.data()),
+                                        {centres.clusters, centres.dims})
+                           .to(device);
+        const auto cNorms = (c * c).sum(1);
+        const std::int64_t n = rows.rows();
+        if (labels)
+            labels->resize(std::size_t(n));
+        if (squaredDistancesOut)
+            squaredDistancesOut->resize(std::size_t(n));
+        double total = 0;
+        std::string error;
+        for (std::int64_t first = 0; first < n; first += o.chunkRows) {
+            const std::int64_t count = std::min(o.chunkRows, n - first);
+            const auto x = reader.range(first, count, &error);
+            if (!x.defined())
+                return ModelStatus::failure(error);
+            torch::Tensor nearest, minimum;
+            accumulate(x, c, cNorms, nullptr, &nearest, &minimum);
+            total += minimum.sum().to(torch::kDouble).item<double>();
+            if (labels) {
+                const auto l = nearest.to(torch::kCPU).to(torch::kInt).contiguous();
+                std::memcpy(labels->data() + first, l.data_ptr<std::int32_t>(),
+                            std::size_t(count) * 4);
+            }
+            if (squaredDistancesOut) {
+                const auto m = minimum.to(torch::kCPU).contiguous();
+                std::memcpy(squaredDistancesOut->data() + first, m.data_ptr<float>(),
+                            std::size_t(count) * 4);
+            }
+        }
+        if (inertia)
+            *inertia = total;
+        return ModelStatus::success();
+    } catch (...) {
+        return statusFromCurrentException("assigning rows to k-means centres");
+    }
+}
+
+} // namespace emolens
