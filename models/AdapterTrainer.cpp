@@ -453,9 +453,11 @@ struct AdapterTrainer::Private
 
     // Per-dimension mean and standard deviation of the integrated inputs over the training
     // clips, with the layers averaged evenly (the start of the learned average).
+    // *stopped: cancelled() said so between two batches (the statistics are then unset).
     ModelStatus normalise(const ClipFeatureSource &source, const std::vector<std::size_t> &train,
-                          bool means)
+                          bool means, const CancelCheck &cancelled, bool *stopped)
     {
+        *stopped = false;
         torch::NoGradGuard noGrad;
         const int64_t width = source.hiddenSize() + source.extraInputs();
         auto sum = torch::zeros({width}, torch::kDouble);
@@ -463,6 +465,10 @@ struct AdapterTrainer::Private
         double count = 0;
         for (const Batch &batch : withMeans(
                  makeBatches(source, train, options.batchFrames, options.maxBatchClips), means)) {
+            if (cancelled && cancelled()) {
+                *stopped = true;
+                return ModelStatus::success();
+            }
             BatchTensors t;
             if (auto st = loadBatch(source, batch, torch::kCPU, &t); !st)
                 return st;
@@ -687,9 +693,16 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
         d->usedClipMeans = meansAreExact(o, source, train);
         const bool resuming = o.resume && !o.checkpointPath.empty() &&
                               std::ifstream(o.checkpointPath, std::ios::binary).good();
-        if (!resuming)
-            if (auto st = d->normalise(source, train, d->usedClipMeans); !st)
+        if (!resuming) {
+            bool stopped = false;
+            if (auto st = d->normalise(source, train, d->usedClipMeans, cancelled, &stopped); !st)
                 return st;
+            if (stopped) {
+                if (wasCancelled)
+                    *wasCancelled = true;
+                return ModelStatus::success();
+            }
+        }
 
         // Class weights, inverse to how often each class occurs in the training clips.
         const auto &clips = source.clips();
@@ -846,7 +859,8 @@ ModelStatus AdapterTrainer::checkpointHistory(const std::string &path,
 
 ModelStatus AdapterTrainer::predict(const ClipFeatureSource &source,
                                     const std::vector<std::size_t> &which, bool withFrames,
-                                    bool withPooled, std::vector<ClipPrediction> *out)
+                                    bool withPooled, std::vector<ClipPrediction> *out,
+                                    const CancelCheck &cancelled)
 {
     out->assign(which.size(), ClipPrediction());
     if (!d->net)
@@ -872,6 +886,8 @@ ModelStatus AdapterTrainer::predict(const ClipFeatureSource &source,
         const bool means = !withFrames && !withPooled && meansAreExact(o, source, which);
         for (const Batch &batch :
              withMeans(makeBatches(source, which, o.batchFrames, o.maxBatchClips), means)) {
+            if (cancelled && cancelled())
+                return ModelStatus::failure("cancelled");
             BatchTensors t;
             if (auto st = loadBatch(source, batch, d->device, &t); !st)
                 return st;

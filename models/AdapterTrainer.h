@@ -128,7 +128,8 @@ public:
 
     // Trains on the clips `train` of source, choosing the best epoch on `validation` (empty:
     // the last epoch). Input normalisation statistics come from the training clips. cancelled()
-    // is polled between batches: it ends the run with what is best so far and sets *cancelled.
+    // is polled between batches (of the statistics pass too): it ends the run with what is best
+    // so far and sets *cancelled.
     ModelStatus train(const ClipFeatureSource &source, const std::vector<std::size_t> &train,
                       const std::vector<std::size_t> &validation, const EpochCallback &onEpoch,
                       const CancelCheck &cancelled, bool *wasCancelled = nullptr);
@@ -136,9 +137,11 @@ public:
     // The epochs a checkpoint holds (for a resumed run's records). False with a reason.
     static ModelStatus checkpointHistory(const std::string &path, std::vector<EpochRecord> *out);
 
-    // Predicts the clips `which` of source with the trained (or loaded) weights.
+    // Predicts the clips `which` of source with the trained (or loaded) weights. cancelled() is
+    // polled between batches: it ends the call with the error "cancelled".
     ModelStatus predict(const ClipFeatureSource &source, const std::vector<std::size_t> &which,
-                        bool withFrames, bool withPooled, std::vector<ClipPrediction> *out);
+                        bool withFrames, bool withPooled, std::vector<ClipPrediction> *out,
+                        const CancelCheck &cancelled = {});
 
     const std::vector<EpochRecord> &history() const;
     int bestEpoch() const; // from 1; 0 before training

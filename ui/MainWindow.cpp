@@ -427,15 +427,20 @@ void MainWindow::createDocks()
     m_trainingDock->setObjectName(QStringLiteral("trainingDock"));
     m_trainingDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable |
                                 QDockWidget::DockWidgetFloatable);
-    m_trainingDock->setWidget(m_trainingDashboard);
+    // In a scroll area, like the labeling panel: a small window keeps its size and the
+    // dashboard scrolls instead of being squeezed.
+    auto *trainingScroll = new QScrollArea;
+    trainingScroll->setWidgetResizable(true);
+    trainingScroll->setFrameShape(QFrame::NoFrame);
+    trainingScroll->setWidget(m_trainingDashboard);
+    m_trainingDock->setWidget(trainingScroll);
     addDockWidget(Qt::BottomDockWidgetArea, m_trainingDock);
     m_trainingDock->hide();
     connect(m_training, &TrainingController::queued, this, [this](const QString &what) {
         m_trainingDashboard->begin(what);
         if (m_trainingDock->isHidden()) {
             m_trainingDock->show();
-            resizeDocks({m_trainingDock}, {std::clamp(height() * 30 / 100, 190, 280)},
-                        Qt::Vertical);
+            resizeDocks({m_trainingDock}, {trainingDockHeight()}, Qt::Vertical);
         }
         m_trainingDock->raise();
     });
@@ -467,10 +472,16 @@ void MainWindow::sizeDocksFor(int windowWidth)
     const int labeling =
         std::clamp(windowWidth * 26 / 100, m_labelDock->minimumSizeHint().width(), 360);
     resizeDocks({m_treeDock, m_labelDock}, {tree, labeling}, Qt::Horizontal);
-    // The bottom docks (job log, training) take a share of the height that leaves the table
-    // and the clip view theirs.
-    const int bottom = std::clamp(height() * 30 / 100, 190, 280);
-    resizeDocks({m_jobLogDock, m_trainingDock}, {std::min(180, bottom), bottom}, Qt::Vertical);
+    resizeDocks({m_jobLogDock, m_trainingDock},
+                {std::min(180, trainingDockHeight()), trainingDockHeight()}, Qt::Vertical);
+}
+
+int MainWindow::trainingDockHeight() const
+{
+    // A share of the height that leaves the table and the clip view theirs, but never less
+    // than the dashboard needs to draw its axes.
+    return std::max(std::clamp(height() * 30 / 100, 190, 280),
+                    m_trainingDashboard->minimumSizeHint().height());
 }
 
 void MainWindow::fitTableColumns()

@@ -199,6 +199,7 @@ private:
     void saveSettings();
     void sizeDocksFor(int windowWidth);
     void fitTableColumns();
+    int trainingDockHeight() const;
     bool layoutFits() const;
     void onExportFinished(const JobResult &result);
 

@@ -78,12 +78,12 @@ QTextStream &err()
 
 // Processes events until done() holds (and at least the settle time has passed, so layouts
 // and repaints catch up). False when it timed out.
-bool settle(const std::function<bool()> &done)
+bool settle(const std::function<bool()> &done, qint64 timeoutMilliseconds = kTimeoutMilliseconds)
 {
     QElapsedTimer clock;
     clock.start();
     while (!(done() && clock.elapsed() >= kSettleMilliseconds)) {
-        if (clock.elapsed() > kTimeoutMilliseconds)
+        if (clock.elapsed() > timeoutMilliseconds)
             return false;
         QApplication::processEvents(QEventLoop::AllEvents, 50);
         QThread::msleep(20);
@@ -128,6 +128,19 @@ bool open(MainWindow &window, const QString &workspace)
         return false;
     }
     return true;
+}
+
+// The start the workspace scenes share: WORKSPACE OUT.png [WIDTHxHEIGHT] checked, the window
+// shown at that size (default 1400x900) and the workspace opened. 0 to go on, else the exit
+// code after saying why.
+int startWorkspaceScene(MainWindow &window, const QStringList &args, const char *usage)
+{
+    if (args.size() < 2) {
+        err() << usage << "\n";
+        return 2;
+    }
+    showWindow(window, parseSize(args.value(2), QSize(1400, 900)));
+    return open(window, args[0]) ? 0 : 1;
 }
 
 bool openAndSelect(MainWindow &window, const QString &workspace, int row)
@@ -288,14 +301,9 @@ int sceneJobLog(const QStringList &args, const QString &importFolder)
 
 int sceneModels(const QStringList &args)
 {
-    if (args.size() < 2) {
-        err() << "models: needs WORKSPACE OUT.png\n";
-        return 2;
-    }
     MainWindow window;
-    showWindow(window, QSize(1400, 900));
-    if (!open(window, args[0]))
-        return 1;
+    if (int code = startWorkspaceScene(window, args, "models: needs WORKSPACE OUT.png"))
+        return code;
     emolens::ModelsDialog *dialog = window.showModelsDialog();
     if (!dialog) {
         err() << "models: the dialog did not open\n";
@@ -309,43 +317,26 @@ int sceneModels(const QStringList &args)
 // ends: the loss and validation UA curves with the best epoch marked.
 int sceneTraining(const QStringList &args)
 {
-    if (args.size() < 2) {
-        err() << "training: needs WORKSPACE OUT.png [WIDTHxHEIGHT]\n";
-        return 2;
-    }
-    const QSize size = parseSize(args.value(2), QSize(1400, 900));
     MainWindow window;
-    showWindow(window, size);
-    if (!open(window, args[0]))
-        return 1;
+    if (int code =
+            startWorkspaceScene(window, args, "training: needs WORKSPACE OUT.png [WIDTHxHEIGHT]"))
+        return code;
     bool finished = false;
     QObject::connect(&window, &MainWindow::trainingFinished, &window,
                      [&finished] { finished = true; });
     window.retrainAction()->trigger();
-    QElapsedTimer clock;
-    clock.start();
-    while (!finished && clock.elapsed() < 20 * 60 * 1000) {
-        QApplication::processEvents(QEventLoop::AllEvents, 50);
-        QThread::msleep(20);
-    }
-    if (!finished) {
+    if (!settle([&finished] { return finished; }, 20 * 60 * 1000)) {
         err() << "training: the run did not end within 20 minutes\n";
         return 1;
     }
-    settle([] { return true; });
     return save(&window, args[1]) ? 0 : 1;
 }
 
 int sceneExport(const QStringList &args)
 {
-    if (args.size() < 2) {
-        err() << "export: needs WORKSPACE OUT.png\n";
-        return 2;
-    }
     MainWindow window;
-    showWindow(window, QSize(1400, 900));
-    if (!open(window, args[0]))
-        return 1;
+    if (int code = startWorkspaceScene(window, args, "export: needs WORKSPACE OUT.png"))
+        return code;
     window.exportAction()->trigger();
     emolens::ExportDialog *dialog = window.exportDialog();
     if (!dialog) {
@@ -401,14 +392,9 @@ bool addModel(emolens::EncodersDialog &dialog, const QString &model)
 
 int sceneEncoders(const QStringList &args, const QString &model)
 {
-    if (args.size() < 2) {
-        err() << "encoders: needs WORKSPACE OUT.png\n";
-        return 2;
-    }
     MainWindow window;
-    showWindow(window, QSize(1400, 900));
-    if (!open(window, args[0]))
-        return 1;
+    if (int code = startWorkspaceScene(window, args, "encoders: needs WORKSPACE OUT.png"))
+        return code;
     window.encodersAction()->trigger();
     emolens::EncodersDialog *dialog = window.encodersDialog();
     if (!dialog || !addModel(*dialog, model))

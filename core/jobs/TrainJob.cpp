@@ -245,9 +245,6 @@ JobResult TrainJob::run(ProgressSink &progress)
                                      {QStringLiteral("run"), run.id},
                                      {QStringLiteral("recipe"), recipe},
                                      {QStringLiteral("encoder"), set.encoder.name},
-                                     {QStringLiteral("recipe_asked"),
-                                      r.recipe.isEmpty() ? QStringLiteral("default") : r.recipe},
-                                     {QStringLiteral("labeled_frames"), set.labeledFrames()},
                                      {QStringLiteral("epochs"), options.epochs},
                                      {QStringLiteral("classes"), int(set.classes.size())},
                                      {QStringLiteral("train_clips"), int(train.size())},
@@ -304,22 +301,30 @@ JobResult TrainJob::run(ProgressSink &progress)
             [this, &progress] { return progress.isCancelled() || m_stop; }, &cancelled);
         !st)
         return fail(QString::fromStdString(st.error()));
-    if (progress.isCancelled() || (cancelled && !m_stop) || (m_stop && trainer.bestEpoch() == 0)) {
+    // Cancel ends the run without a model, whenever it comes (the predictions below poll it
+    // between batches too).
+    const auto isCancelled = [&progress] { return progress.isCancelled(); };
+    auto cancelRun = [&](const QString &why) {
         dropCheckpoint();
         models.finishRun(run.id, QStringLiteral("cancelled"), QString(), clock.elapsed() / 1000.0);
-        return JobResult::cancelled(
-            m_stop && !progress.isCancelled()
-                ? QStringLiteral("Training stopped before its first epoch ended; no model is kept")
-                : QStringLiteral("Training cancelled; no model is kept"));
-    }
+        return JobResult::cancelled(why);
+    };
+    if (progress.isCancelled() || (cancelled && !m_stop))
+        return cancelRun(QStringLiteral("Training cancelled; no model is kept"));
+    if (m_stop && trainer.bestEpoch() == 0)
+        return cancelRun(
+            QStringLiteral("Training stopped before its first epoch ended; no model is kept"));
     m_report.stopped = m_stop;
     m_report.bestEpoch = trainer.bestEpoch();
 
     // Validation metrics, and the predictions of every clip with features.
     progress.setProgress(0.92, QStringLiteral("Predicting %1 clips...").arg(everything.size()));
     std::vector<ClipPrediction> predicted;
-    if (auto st = trainer.predict(*set.source, everything, false, false, &predicted); !st)
-        return fail(QString::fromStdString(st.error()));
+    if (auto st = trainer.predict(*set.source, everything, false, false, &predicted, isCancelled);
+        !st)
+        return progress.isCancelled()
+                   ? cancelRun(QStringLiteral("Training cancelled; no model is kept"))
+                   : fail(QString::fromStdString(st.error()));
     QList<int> truth, guess;
     for (std::size_t i : validation) {
         truth << set.clips[qsizetype(i)].classIndex;
@@ -343,7 +348,7 @@ JobResult TrainJob::run(ProgressSink &progress)
             file.flush() && previous.load(path.toStdString())) {
             file.close();
             std::vector<ClipPrediction> old;
-            if (previous.predict(*set.source, validation, false, false, &old)) {
+            if (previous.predict(*set.source, validation, false, false, &old, isCancelled)) {
                 QList<int> oldGuess;
                 for (const ClipPrediction &p : old)
                     oldGuess << argmax(p.probabilities);
@@ -353,6 +358,9 @@ JobResult TrainJob::run(ProgressSink &progress)
             }
         }
     }
+
+    if (progress.isCancelled())
+        return cancelRun(QStringLiteral("Training cancelled; no model is kept"));
 
     // The weights as the bytes of their file.
     QTemporaryDir dir;

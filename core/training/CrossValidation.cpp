@@ -93,9 +93,16 @@ Status CrossValidation::run(const TrainingSet &set, const TrainerOptions &option
             break;
         }
         std::vector<ClipPrediction> predictions;
-        if (auto st = trainer.predict(*set.source, test, false, false, &predictions); !st)
+        if (auto st = trainer.predict(*set.source, test, false, false, &predictions,
+                                      [&progress] { return progress.isCancelled(); });
+            !st) {
+            if (progress.isCancelled()) {
+                report->cancelled = true;
+                break;
+            }
             return Status::failure(
                 QStringLiteral("fold %1: %2").arg(f + 1).arg(QString::fromStdString(st.error())));
+        }
         QList<int> truth, predicted;
         for (std::size_t k = 0; k < test.size(); ++k) {
             truth << set.clips[qsizetype(test[k])].classIndex;

@@ -2,11 +2,6 @@
 
 namespace emolens {
 
-QString defaultRecipe()
-{
-    return QStringLiteral("wap-sap");
-}
-
 QString defaultRecipeFor(qint64 labeledFrames, const QString &device)
 {
     // wap-sap costs about 0.31 ms per training frame and epoch on this 2-core machine
@@ -45,8 +40,13 @@ QList<RecipeInfo> recipes()
 bool recipeOptions(const QString &name, int layerCount, int hiddenSize, int extraInputs,
                    int classCount, TrainerOptions *options, QString *error)
 {
-    const QString recipe =
-        name.isEmpty() || name == QLatin1String("default") ? defaultRecipe() : name;
+    const QString &recipe = name;
+    if (recipe.isEmpty() || recipe == QLatin1String("default")) {
+        if (error)
+            *error = QStringLiteral("the default recipe depends on the labeled set: resolve it "
+                                    "before asking for its settings");
+        return false;
+    }
     TrainerOptions o;
     o.adapter.layerCount = layerCount;
     o.adapter.hiddenSize = hiddenSize;

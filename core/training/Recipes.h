@@ -29,12 +29,11 @@ struct RecipeInfo
 };
 
 QList<RecipeInfo> recipes();
-// The recipe's trainer settings for an encoder of this shape and these classes; empty name:
-// "default". Fails (empty options, *error set) for an unknown name.
+// The recipe's trainer settings for an encoder of this shape and these classes. name is a
+// concrete recipe (baseline, wap-sap): "default" depends on the labeled set and is resolved
+// first (defaultRecipeFor, TrainingSet::resolveRecipe). Fails (*error set) for any other name.
 bool recipeOptions(const QString &name, int layerCount, int hiddenSize, int extraInputs,
                    int classCount, TrainerOptions *options, QString *error);
-// The recipe the name "default" stood for before the size rule: wap-sap.
-QString defaultRecipe();
 // What "default" (and Retrain) runs for this many labeled encoder frames on this device (our
 // choice, to keep one-click retraining within about ten minutes on a 2-core CPU): wap-sap up to
 // kQuickWapSapFrames, baseline above; wap-sap on CUDA whatever the size.
@@ -45,7 +44,7 @@ QString defaultRecipeFor(qint64 labeledFrames, const QString &device);
 // the run's own seed, device, CPU threads and epochs (0: the recipe's).
 struct RunChoices
 {
-    QString recipe; // empty: the default
+    QString recipe; // a concrete recipe (see recipeOptions)
     quint32 seed = 1;
     QString device = QStringLiteral("cpu");
     int threads = 0;

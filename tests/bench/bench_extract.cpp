@@ -11,6 +11,7 @@
 // every hidden state of the corpus in float32 would take (the naive way to extract).
 // Work files go to $TMPDIR/emolens-bench-extract (reused between runs; the cache is cleared).
 
+#include "BenchWav.h"
 #include "BlasKernels.h"
 #include "RandomModels.h"
 
@@ -46,31 +47,6 @@ double residentMegabytes(const char *field)
         if (line.startsWith(QLatin1String(field)))
             return line.section(u':', 1).trimmed().section(u' ', 0, 0).toDouble() / 1024.0;
     return 0;
-}
-
-// 16-bit PCM mono WAV.
-bool writeWav(const QString &path, const std::vector<float> &samples, int sampleRate)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return false;
-    const quint32 dataBytes = quint32(samples.size() * 2);
-    QByteArray header;
-    QDataStream out(&header, QIODevice::WriteOnly);
-    out.setByteOrder(QDataStream::LittleEndian);
-    out.writeRawData("RIFF", 4);
-    out << quint32(36 + dataBytes);
-    out.writeRawData("WAVEfmt ", 8);
-    out << quint32(16) << quint16(1) << quint16(1) << quint32(sampleRate) << quint32(sampleRate * 2)
-        << quint16(2) << quint16(16);
-    out.writeRawData("data", 4);
-    out << dataBytes;
-    std::vector<qint16> pcm(samples.size());
-    for (std::size_t i = 0; i < samples.size(); ++i)
-        pcm[i] = qint16(std::clamp(samples[i], -1.0f, 1.0f) * 32767.0f);
-    return file.write(header) == header.size() &&
-           file.write(reinterpret_cast<const char *>(pcm.data()), qint64(dataBytes)) ==
-               qint64(dataBytes);
 }
 
 class PrintedProgress final : public ProgressSink
@@ -150,7 +126,7 @@ int main(int argc, char **argv)
                 s *= gain;
             const QString name =
                 QStringLiteral("audio/clip%1.wav").arg(clipCount, 5, 10, QChar(u'0'));
-            if (!writeWav(QDir(corpus).filePath(name), clip, 16000))
+            if (!bench::writeWav(QDir(corpus).filePath(name), clip, 16000))
                 return 1;
             out << name << ',' << labels[clipCount % 4] << ",spk" << (clipCount % 12) << '\n';
             corpusSeconds += clip.size() / 16000.0;

@@ -15,6 +15,7 @@
 // baseline recipe cannot avoid). Work files go to $TMPDIR/emolens-bench-retrain (reused: the
 // cache is written once and kept; delete the folder to reclaim the disk).
 
+#include "BenchWav.h"
 #include "BlasKernels.h"
 
 #include "common/Progress.h"
@@ -27,7 +28,6 @@
 #include "store/FeatureRepository.h"
 
 #include <QCoreApplication>
-#include <QDataStream>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -56,27 +56,15 @@ double peakResidentMegabytes()
     return 0;
 }
 
+// Noise of its own for each clip, so every file has its own content hash.
 bool writeNoiseWav(const QString &path, int samples, quint32 seed)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return false;
-    const quint32 dataBytes = quint32(samples) * 2;
-    QByteArray bytes;
-    QDataStream out(&bytes, QIODevice::WriteOnly);
-    out.setByteOrder(QDataStream::LittleEndian);
-    out.writeRawData("RIFF", 4);
-    out << quint32(36 + dataBytes);
-    out.writeRawData("WAVEfmt ", 8);
-    out << quint32(16) << quint16(1) << quint16(1) << quint32(16000) << quint32(32000) << quint16(2)
-        << quint16(16);
-    out.writeRawData("data", 4);
-    out << dataBytes;
     std::mt19937 random(seed);
-    std::uniform_int_distribution<int> noise(-2000, 2000);
-    for (int i = 0; i < samples; ++i)
-        out << qint16(noise(random));
-    return file.write(bytes) == bytes.size();
+    std::uniform_real_distribution<float> noise(-0.06f, 0.06f);
+    std::vector<float> values(static_cast<std::size_t>(samples));
+    for (float &v : values)
+        v = noise(random);
+    return bench::writeWav(path, values, 16000);
 }
 
 class PrintedSteps final : public ProgressSink

@@ -317,6 +317,34 @@ MODEL_TEST(adapter_trainer_is_deterministic_and_stops_when_asked)
     VERIFY(none.empty());
 }
 
+MODEL_TEST(adapter_trainer_cancel_is_honoured_within_one_batch)
+{
+    const MemorySource source(60, 29);
+    TrainerOptions options = trainerOptions();
+    options.epochs = 1;
+    // A cancel during the normalisation pass: the run ends there, before any epoch.
+    int polls = 0;
+    bool cancelled = false;
+    AdapterTrainer early(options);
+    REQUIRE_OK(early.train(
+        source, range(0, 40), range(40, 60), nullptr, [&polls] { return ++polls >= 2; },
+        &cancelled));
+    VERIFY(cancelled);
+    VERIFY(polls == 2);
+    VERIFY(early.history().empty());
+
+    // A cancel while predicting: the call ends after the batch it was in.
+    AdapterTrainer trainer(options);
+    REQUIRE_OK(trainer.train(source, range(0, 40), range(40, 60), nullptr, nullptr));
+    std::vector<ClipPrediction> out;
+    polls = 0;
+    const ModelStatus st = trainer.predict(source, range(0, 60), false, false, &out,
+                                           [&polls] { return ++polls >= 2; });
+    VERIFY(!st.ok());
+    VERIFY_MSG(st.error() == "cancelled", st.error());
+    VERIFY(polls == 2);
+}
+
 MODEL_TEST(adapter_trainer_resumes_a_killed_run_as_if_never_stopped)
 {
     // A run stopped after epoch 3 (as a kill after the epoch's checkpoint leaves it), resumed

@@ -45,11 +45,12 @@ TrainingDashboard::TrainingDashboard(QWidget *parent) : QWidget(parent)
     QFont bold = m_title->font();
     bold.setBold(true);
     m_title->setFont(bold);
-    m_status = new QLabel(tr("Model > Retrain (Ctrl+R) trains the default recipe on the current "
-                             "labels; its loss and validation UA are drawn here epoch by epoch."),
-                          this);
-    m_status->setWordWrap(true);
-    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_status = new QLabel(this);
+    setStatus(tr("Model > Retrain (Ctrl+R) trains the default recipe on the current labels; its "
+                 "loss and validation UA are drawn here epoch by epoch."));
+    // One line, so the chart keeps its height in a small window; the whole text is in the
+    // tooltip and the job log.
+    m_status->setMinimumWidth(1);
 
     m_trainLoss = lineSeries(tr("Training loss"), kTrainColour, Qt::SolidLine, 2);
     m_validationLoss = lineSeries(tr("Validation loss"), kValidationColour, Qt::SolidLine, 2);
@@ -101,7 +102,7 @@ TrainingDashboard::TrainingDashboard(QWidget *parent) : QWidget(parent)
     }
     m_view = new QChartView(m_chart, this);
     m_view->setRenderHint(QPainter::Antialiasing);
-    m_view->setMinimumHeight(140);
+    m_view->setMinimumHeight(170);
     m_view->setAccessibleName(tr("Training curves"));
 
     m_progress = new QProgressBar(this);
@@ -120,13 +121,13 @@ TrainingDashboard::TrainingDashboard(QWidget *parent) : QWidget(parent)
     m_cancel->setEnabled(false);
     connect(m_stop, &QPushButton::clicked, this, [this] {
         m_stop->setEnabled(false);
-        m_status->setText(tr("Stopping after the current batch; the best epoch so far is kept..."));
+        setStatus(tr("Stopping after the current batch; the best epoch so far is kept..."));
         Q_EMIT stopRequested();
     });
     connect(m_cancel, &QPushButton::clicked, this, [this] {
         m_stop->setEnabled(false);
         m_cancel->setEnabled(false);
-        m_status->setText(tr("Cancelling; no model is kept..."));
+        setStatus(tr("Cancelling; no model is kept..."));
         Q_EMIT cancelRequested();
     });
 
@@ -153,7 +154,7 @@ void TrainingDashboard::begin(const QString &what)
     m_bestEpoch = 0;
     m_active = true;
     m_title->setText(what);
-    m_status->setText(tr("Waiting for the features of the clips that have none..."));
+    setStatus(tr("Waiting for the features of the clips that have none..."));
     m_progress->setValue(0);
     m_progress->setFormat(tr("Queued"));
     m_eta->clear();
@@ -171,13 +172,12 @@ void TrainingDashboard::runStarted(const QVariantMap &run)
                          .arg(run.value(QStringLiteral("recipe")).toString(),
                               run.value(QStringLiteral("encoder")).toString()));
     const QVariantList history = run.value(QStringLiteral("history")).toList();
-    m_status->setText(
-        tr("%1 training clips, %2 validation clips (held-out speakers); at most %3 epochs%4")
-            .arg(run.value(QStringLiteral("train_clips")).toInt())
-            .arg(run.value(QStringLiteral("validation_clips")).toInt())
-            .arg(m_maxEpochs)
-            .arg(history.isEmpty() ? QString()
-                                   : tr(", resumed after epoch %1").arg(history.size())));
+    setStatus(tr("%1 training clips, %2 validation clips (held-out speakers); at most %3 epochs%4")
+                  .arg(run.value(QStringLiteral("train_clips")).toInt())
+                  .arg(run.value(QStringLiteral("validation_clips")).toInt())
+                  .arg(m_maxEpochs)
+                  .arg(history.isEmpty() ? QString()
+                                         : tr(", resumed after epoch %1").arg(history.size())));
     m_epochs.clear();
     m_bestEpoch = 0;
     for (const QVariant &v : history) {
@@ -222,12 +222,31 @@ void TrainingDashboard::finish(const QString &summary, bool ok)
     m_progress->setValue(ok ? 1000 : m_progress->value());
     m_progress->setFormat(ok ? tr("Done") : tr("Ended without a model"));
     m_eta->clear();
-    m_status->setText(summary);
+    setStatus(summary);
 }
 
 QString TrainingDashboard::statusText() const
 {
-    return m_status->text();
+    return m_statusText;
+}
+
+void TrainingDashboard::setStatus(const QString &text)
+{
+    m_statusText = text;
+    m_status->setToolTip(text);
+    elideStatus();
+}
+
+void TrainingDashboard::elideStatus()
+{
+    m_status->setText(
+        m_status->fontMetrics().elidedText(m_statusText, Qt::ElideRight, m_status->width()));
+}
+
+void TrainingDashboard::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    elideStatus();
 }
 
 void TrainingDashboard::redraw()

@@ -51,7 +51,12 @@ Q_SIGNALS:
     void stopRequested();
     void cancelRequested();
 
+protected:
+    void resizeEvent(QResizeEvent *event) override;
+
 private:
+    void setStatus(const QString &text);
+    void elideStatus();
     struct Epoch
     {
         int epoch = 0;
@@ -63,6 +68,7 @@ private:
 
     QLabel *m_title = nullptr;
     QLabel *m_status = nullptr;
+    QString m_statusText; // the whole text; the label shows what fits
     QChart *m_chart = nullptr;
     QChartView *m_view = nullptr;
     QLineSeries *m_trainLoss = nullptr;
