@@ -23,7 +23,12 @@ struct AdapterOptions
     int width = 256;           // projection width
     int transformerLayers = 3; // 0: projection only
     int heads = 4;
-    int feedForward = 512;     // Transformer feed-forward width
+    int feedForward = 512; // Transformer feed-forward width
+    // A depthwise convolution over time of this odd kernel (0: none), added to the projected
+    // frames before the blocks, as wav2vec 2.0's convolutional position embedding: without it
+    // the blocks see a clip's frames as a set, and a masked frame could not be told from its
+    // neighbours (seed 000's mask prediction needs that).
+    int positionKernel = 0;
     bool averageBlocks = true; // WAP over the blocks' outputs; false: the last block's
     double dropout = 0.1;
 

@@ -1,6 +1,8 @@
 #include "AdapterTrainer.h"
 
+#include "AdapterPretraining.h"
 #include "EmotionAdapter.h"
+#include "KMeans.h"
 #include "OutOfMemory.h"
 #include "SafeTensors.h"
 #include "SafeTensorsWriter.h"
@@ -162,7 +164,7 @@ void useThreads(int threads)
 bool meansAreExact(const TrainerOptions &o, const ClipFeatureSource &source,
                    const std::vector<std::size_t> &some)
 {
-    if (!o.clipMeansWhenExact || o.adapter.transformerLayers > 0 ||
+    if (!o.clipMeansWhenExact || o.adapter.transformerLayers > 0 || o.pretrain.epochs > 0 ||
         o.adapter.pooling != AdapterPooling::Mean || some.empty())
         return false;
     std::vector<float> layers(std::size_t(source.layerCount() * source.hiddenSize()));
@@ -246,6 +248,49 @@ std::vector<Batch> withMeans(std::vector<Batch> batches, bool means)
 }
 
 constexpr const char *kCheckpointFormat = "emolens-adapter-checkpoint-1";
+constexpr const char *kPretrainCheckpointFormat = "emolens-adapter-pretrain-checkpoint-1";
+
+std::string checkpointFormat(const std::string &path)
+{
+    std::unique_ptr<SafeTensorsFile> file;
+    if (!SafeTensorsFile::open(path, file))
+        return {};
+    const auto it = file->metadata().find("format");
+    return it == file->metadata().end() ? std::string() : it->second;
+}
+
+std::string pretrainHistoryText(const std::vector<PretrainRecord> &history)
+{
+    std::string text;
+    char line[256];
+    for (const PretrainRecord &e : history) {
+        std::snprintf(line, sizeof line, "%d %.17g %.17g %.17g %.17g\n", e.epoch, e.maskLoss,
+                      e.distillLoss, e.maskAccuracy, e.seconds);
+        text += line;
+    }
+    return text;
+}
+
+bool parsePretrainHistory(const std::string &text, std::vector<PretrainRecord> *out)
+{
+    out->clear();
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string::npos)
+            end = text.size();
+        const std::string line = text.substr(start, end - start);
+        start = end + 1;
+        if (line.empty())
+            continue;
+        PretrainRecord e;
+        if (std::sscanf(line.c_str(), "%d %lg %lg %lg %lg", &e.epoch, &e.maskLoss, &e.distillLoss,
+                        &e.maskAccuracy, &e.seconds) != 5)
+            return false;
+        out->push_back(e);
+    }
+    return true;
+}
 
 // A safetensors writer of float32 CPU copies of tensors, which it keeps until written.
 struct Float32Tensors
@@ -521,6 +566,7 @@ struct AdapterTrainer::Private
         writer.setMetadata("settings", options.adapter.describe());
         writer.setMetadata("seed", std::to_string(options.seed));
         writer.setMetadata("means", usedClipMeans ? "1" : "0");
+        writer.setMetadata("pretrain", options.pretrain.describe());
         writer.setMetadata("epoch", std::to_string(c.epoch));
         writer.setMetadata("best_epoch", std::to_string(c.bestEpoch));
         char score[64];
@@ -530,6 +576,306 @@ struct AdapterTrainer::Private
         writer.setMetadata("history", historyText(c.history));
         writer.setMetadata("adam_steps", steps);
         return writer.write(path);
+    }
+
+    // Seed 000's teacher-student pre-training (see PretrainOptions).
+    std::vector<std::size_t> pretrainClips;
+    bool pretrainClipsSet = false;
+    PretrainCallback onPretrain;
+    std::vector<PretrainRecord> pretrainHistory;
+
+    static constexpr uint64_t kPretrainSalt = 0x5052455452414E31ull;
+    static constexpr uint64_t kClusterSalt = 0x434C555354455231ull;
+
+    // Local attributes: k-means over the teacher's frame outputs on a seeded sample of batches.
+    ModelStatus cluster(EmotionAdapter &teacher, const ClipFeatureSource &source,
+                        const std::vector<Batch> &batches, int epoch, torch::Tensor *centres,
+                        const CancelCheck &cancelled, bool *stopped)
+    {
+        torch::NoGradGuard noGrad;
+        const PretrainOptions &p = options.pretrain;
+        std::vector<Batch> order = batches;
+        std::mt19937_64 random(epochSeed(options.seed ^ kClusterSalt, epoch));
+        std::shuffle(order.begin(), order.end(), random);
+        std::vector<torch::Tensor> parts;
+        int64_t rows = 0;
+        for (const Batch &batch : order) {
+            if (rows >= p.clusterFrames)
+                break;
+            if (cancelled && cancelled()) {
+                *stopped = true;
+                return ModelStatus::success();
+            }
+            BatchTensors t;
+            if (auto st = loadBatch(source, batch, device, &t); !st)
+                return st;
+            const auto out = teacher->frames(t.hidden, t.mask, t.extra);
+            parts.push_back(out.index({t.mask}).to(torch::kCPU, torch::kFloat));
+            rows += parts.back().size(0);
+        }
+        auto all = torch::cat(parts, 0);
+        if (all.size(0) > p.clusterFrames)
+            all = all.slice(0, 0, p.clusterFrames);
+        all = all.contiguous();
+        KMeansOptions k;
+        k.clusters = int(std::min<int64_t>(p.clusters, all.size(0)));
+        k.iterations = 20;
+        k.seed = epochSeed(options.seed ^ kClusterSalt, epoch);
+        k.device = options.device;
+        k.threads = options.threads;
+        const MatrixRows matrix(all.data_ptr<float>(), all.size(0), int(all.size(1)));
+        KMeansResult result;
+        if (auto st = runKMeans(matrix, k, &result); !st)
+            return ModelStatus::failure("clustering the teacher's outputs: " + st.error());
+        *centres = torch::from_blob(result.centres.data(), {result.clusters, result.dims})
+                       .clone()
+                       .to(device);
+        return ModelStatus::success();
+    }
+
+    ModelStatus savePretrainCheckpoint(const std::string &path, EmotionAdapter &teacher,
+                                       PretrainHeads &heads, const AdamW &adam,
+                                       const torch::Tensor &centres, int epoch, int64_t step) const
+    {
+        Float32Tensors writer;
+        using Part = std::pair<std::string, const torch::nn::Module *>;
+        for (const auto &[prefix, module] :
+             {Part{"model/", net.get()}, Part{"teacher/", teacher.get()},
+              Part{"heads/", heads.get()}}) {
+            for (const auto &q : module->named_parameters())
+                if (auto st = writer.add(prefix + q.key(), q.value()); !st)
+                    return st;
+            for (const auto &q : module->named_buffers())
+                if (auto st = writer.add(prefix + q.key(), q.value()); !st)
+                    return st;
+        }
+        if (auto st = writer.add("centres", centres); !st)
+            return st;
+        std::string steps;
+        for (std::size_t i = 0; i < adam.params.size(); ++i) {
+            steps += std::to_string(adam.steps[i]) + (i + 1 < adam.params.size() ? "," : "");
+            if (adam.m[i].defined()) {
+                if (auto st = writer.add("adam_m/" + adam.names[i], adam.m[i]); !st)
+                    return st;
+                if (auto st = writer.add("adam_v/" + adam.names[i], adam.v[i]); !st)
+                    return st;
+            }
+        }
+        writer.setMetadata("format", kPretrainCheckpointFormat);
+        writer.setMetadata("settings", options.adapter.describe());
+        writer.setMetadata("pretrain", options.pretrain.describe());
+        writer.setMetadata("seed", std::to_string(options.seed));
+        writer.setMetadata("epoch", std::to_string(epoch));
+        writer.setMetadata("step", std::to_string(step));
+        writer.setMetadata("history", pretrainHistoryText(pretrainHistory));
+        writer.setMetadata("adam_steps", steps);
+        return writer.write(path);
+    }
+
+    ModelStatus loadPretrainCheckpoint(const std::string &path, EmotionAdapter &teacher,
+                                       PretrainHeads &heads, AdamW *adam, torch::Tensor *centres,
+                                       int *epoch, int64_t *step)
+    {
+        std::unique_ptr<SafeTensorsFile> file;
+        if (auto st = SafeTensorsFile::open(path, file); !st)
+            return st;
+        const auto &meta = file->metadata();
+        auto text = [&meta](const char *key) {
+            const auto it = meta.find(key);
+            return it == meta.end() ? std::string() : it->second;
+        };
+        if (text("settings") != options.adapter.describe() ||
+            text("pretrain") != options.pretrain.describe() ||
+            text("seed") != std::to_string(options.seed))
+            return ModelStatus::failure(path + ": the checkpoint was written with other settings "
+                                               "(adapter, pre-training or seed) than this run's");
+        try {
+            *epoch = std::stoi(text("epoch"));
+            *step = std::stoll(text("step"));
+        } catch (...) {
+            return ModelStatus::failure(path + ": the checkpoint's header is damaged");
+        }
+        if (!parsePretrainHistory(text("history"), &pretrainHistory) ||
+            int(pretrainHistory.size()) != *epoch)
+            return ModelStatus::failure(path + ": the checkpoint's history is damaged");
+        torch::NoGradGuard noGrad;
+        auto read = [&](const std::string &name, torch::Tensor &target,
+                        bool assign) -> ModelStatus {
+            const SafeTensorInfo *info = file->find(name);
+            if (!info || info->dtype != TensorDtype::F32 ||
+                (!assign && info->elementCount() != target.numel()))
+                return ModelStatus::failure(path + ": tensor " + name +
+                                            " is missing or has the wrong shape");
+            std::vector<int64_t> shape(info->shape.begin(), info->shape.end());
+            auto value = torch::empty(shape, torch::kFloat);
+            std::memcpy(value.data_ptr<float>(), info->data, info->byteCount);
+            if (assign)
+                target = value.to(device);
+            else
+                target.copy_(value.view(target.sizes()));
+            return ModelStatus::success();
+        };
+        using Part = std::pair<std::string, torch::nn::Module *>;
+        for (const auto &[prefix, module] :
+             {Part{"model/", net.get()}, Part{"teacher/", teacher.get()},
+              Part{"heads/", heads.get()}}) {
+            for (auto &q : module->named_parameters())
+                if (auto st = read(prefix + q.key(), q.value(), false); !st)
+                    return st;
+            for (auto &q : module->named_buffers())
+                if (auto st = read(prefix + q.key(), q.value(), false); !st)
+                    return st;
+        }
+        if (auto st = read("centres", *centres, true); !st)
+            return st;
+        std::vector<int64_t> steps;
+        const std::string list = text("adam_steps");
+        for (std::size_t start = 0; start <= list.size() && !list.empty();) {
+            std::size_t end = list.find(',', start);
+            if (end == std::string::npos)
+                end = list.size();
+            try {
+                steps.push_back(std::stoll(list.substr(start, end - start)));
+            } catch (...) {
+                return ModelStatus::failure(path + ": the optimiser's state is damaged");
+            }
+            start = end + 1;
+        }
+        if (steps.size() != adam->params.size())
+            return ModelStatus::failure(path + ": the optimiser's state is damaged");
+        for (std::size_t i = 0; i < adam->params.size(); ++i) {
+            adam->steps[i] = steps[i];
+            if (!file->find("adam_m/" + adam->names[i]))
+                continue;
+            adam->m[i] = torch::zeros_like(adam->params[i]);
+            adam->v[i] = torch::zeros_like(adam->params[i]);
+            if (auto st = read("adam_m/" + adam->names[i], adam->m[i], false); !st)
+                return st;
+            if (auto st = read("adam_v/" + adam->names[i], adam->v[i], false); !st)
+                return st;
+        }
+        return ModelStatus::success();
+    }
+
+    // Pre-trains the student (net) on clips; resume: from the pre-training checkpoint.
+    ModelStatus pretrain(const ClipFeatureSource &source, const std::vector<std::size_t> &clips,
+                         bool resume, const CancelCheck &cancelled, bool *stopped)
+    {
+        *stopped = false;
+        pretrainHistory.clear();
+        const PretrainOptions &p = options.pretrain;
+        if (p.clusters < 2 || p.refreshEpochs < 1 || p.spanFrames < 1 || p.maskFraction <= 0 ||
+            p.maskFraction >= 1 || p.emaStart < 0 || p.emaEnd > 1 || p.clusterFrames < p.clusters)
+            return ModelStatus::failure("pre-training settings out of range: " + p.describe());
+        EmotionAdapter teacher(options.adapter);
+        teacher->to(device);
+        emaUpdate(*teacher, *net, 0.0); // the teacher starts as the student
+        for (auto &q : teacher->parameters())
+            q.requires_grad_(false);
+        teacher->eval();
+        PretrainHeads heads(options.adapter.width, p.clusters);
+        heads->to(device);
+        torch::OrderedDict<std::string, torch::Tensor> named;
+        for (const auto &q : net->named_parameters())
+            named.insert("model/" + q.key(), q.value());
+        for (const auto &q : heads->named_parameters())
+            named.insert("heads/" + q.key(), q.value());
+        AdamW adam(named, p.learningRate, options.weightDecay);
+
+        const std::vector<Batch> batches =
+            makeBatches(source, clips, options.batchFrames, std::max(1, p.batchClips));
+        const int64_t totalSteps = int64_t(p.epochs) * int64_t(batches.size());
+        int done = 0;
+        int64_t step = 0;
+        torch::Tensor centres;
+        if (resume)
+            if (auto st = loadPretrainCheckpoint(options.checkpointPath, teacher, heads, &adam,
+                                                 &centres, &done, &step);
+                !st)
+                return st;
+        const auto &info = source.clips();
+        for (int epoch = done + 1; epoch <= p.epochs; ++epoch) {
+            const auto start = std::chrono::steady_clock::now();
+            if (!centres.defined() || (epoch - 1) % p.refreshEpochs == 0) {
+                if (auto st =
+                        cluster(teacher, source, batches, epoch, &centres, cancelled, stopped);
+                    !st || *stopped)
+                    return st;
+            }
+            const auto centreNorms = centres.pow(2).sum(1); // [K]
+            const uint64_t seed = epochSeed(options.seed ^ kPretrainSalt, epoch);
+            std::vector<Batch> order = batches;
+            std::mt19937_64 random(seed);
+            std::shuffle(order.begin(), order.end(), random);
+            torch::manual_seed(seed);
+            net->train();
+            heads->train();
+            double maskSum = 0, distillSum = 0, correct = 0, masked = 0;
+            int used = 0;
+            for (const Batch &batch : order) {
+                if (cancelled && cancelled()) {
+                    *stopped = true;
+                    return ModelStatus::success();
+                }
+                BatchTensors t;
+                if (auto st = loadBatch(source, batch, device, &t); !st)
+                    return st;
+                torch::Tensor target, ids;
+                {
+                    torch::NoGradGuard noGrad;
+                    std::vector<torch::Tensor> blocks;
+                    const auto out = teacher->frames(t.hidden, t.mask, t.extra, {}, {}, &blocks);
+                    if (blocks.empty())
+                        blocks.push_back(out);
+                    target = torch::zeros_like(out);
+                    for (const auto &b : blocks)
+                        target += instanceNormalise(b, t.mask);
+                    target /= double(blocks.size());
+                    ids = (centreNorms - 2 * torch::matmul(out, centres.t())).argmin(2);
+                }
+                std::vector<int64_t> lengths;
+                for (std::size_t i : batch.clips)
+                    lengths.push_back(std::max<int64_t>(1, info[i].frames));
+                const auto spans =
+                    spanMask(lengths, batch.frames, p.spanFrames, p.maskFraction, random)
+                        .to(device);
+                const auto student =
+                    net->frames(t.hidden, t.mask, t.extra, spans, heads->maskVector);
+                const auto x = student.index({spans});
+                const auto truth = ids.index({spans});
+                const auto logits = heads->clusterHead(x);
+                const auto maskLoss = torch::nn::functional::cross_entropy(logits, truth);
+                const auto distillLoss =
+                    torch::mse_loss(heads->distillHead(x), target.index({spans}));
+                const auto loss = p.maskWeight * maskLoss + p.distillWeight * distillLoss;
+                adam.zeroGrad();
+                loss.backward();
+                adam.step();
+                ++step;
+                emaUpdate(*teacher, *net, emaDecay(step, totalSteps, p.emaStart, p.emaEnd));
+                maskSum += maskLoss.item<double>();
+                distillSum += distillLoss.item<double>();
+                correct += double(logits.argmax(1).eq(truth).sum().item<int64_t>());
+                masked += double(truth.size(0));
+                ++used;
+            }
+            PretrainRecord record;
+            record.epoch = epoch;
+            record.maskLoss = used > 0 ? maskSum / used : 0;
+            record.distillLoss = used > 0 ? distillSum / used : 0;
+            record.maskAccuracy = masked > 0 ? correct / masked : 0;
+            record.seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            pretrainHistory.push_back(record);
+            if (!options.checkpointPath.empty())
+                if (auto st = savePretrainCheckpoint(options.checkpointPath, teacher, heads, adam,
+                                                     centres, epoch, step);
+                    !st)
+                    return st;
+            if (onPretrain)
+                onPretrain(record, double(epoch) / p.epochs);
+        }
+        return ModelStatus::success();
     }
 
     // Restores what saveCheckpoint wrote, after checking that it belongs to these settings.
@@ -548,9 +894,11 @@ struct AdapterTrainer::Private
         };
         if (text("settings") != options.adapter.describe() ||
             text("seed") != std::to_string(options.seed) ||
-            text("means") != (usedClipMeans ? "1" : "0"))
+            text("means") != (usedClipMeans ? "1" : "0") ||
+            text("pretrain") != options.pretrain.describe())
             return ModelStatus::failure(path + ": the checkpoint was written with other settings "
-                                               "(adapter, seed or inputs) than this run's");
+                                               "(adapter, pre-training, seed or inputs) than this "
+                                               "run's");
         torch::NoGradGuard noGrad;
         auto tensor = [&](const std::string &name, const torch::Tensor &like,
                           torch::Tensor *out) -> ModelStatus {
@@ -691,9 +1039,14 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
         // Statistics over whatever the model is fed: frames, or the clips' frame means (any
         // affine normalisation keeps the means path exact).
         d->usedClipMeans = meansAreExact(o, source, train);
-        const bool resuming = o.resume && !o.checkpointPath.empty() &&
-                              std::ifstream(o.checkpointPath, std::ios::binary).good();
-        if (!resuming) {
+        const bool checkpointed = o.resume && !o.checkpointPath.empty() &&
+                                  std::ifstream(o.checkpointPath, std::ios::binary).good();
+        // A run killed while pre-training continues its pre-training; one killed later, its
+        // fine-tuning (the checkpoint then holds the pre-trained weights).
+        const bool resumingPretrain =
+            checkpointed && checkpointFormat(o.checkpointPath) == kPretrainCheckpointFormat;
+        const bool resuming = checkpointed && !resumingPretrain;
+        if (!resuming && !resumingPretrain) {
             bool stopped = false;
             if (auto st = d->normalise(source, train, d->usedClipMeans, cancelled, &stopped); !st)
                 return st;
@@ -718,6 +1071,25 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
             d->classWeights = torch::tensor(weights).to(d->device);
         } else {
             d->classWeights = torch::Tensor();
+        }
+
+        d->pretrainHistory.clear();
+        if (o.pretrain.epochs > 0 && !resuming) {
+            std::vector<std::size_t> clips = d->pretrainClips;
+            if (!d->pretrainClipsSet) {
+                clips = train;
+                clips.insert(clips.end(), validation.begin(), validation.end());
+            }
+            if (clips.empty())
+                return ModelStatus::failure("no clips to pre-train on");
+            bool stopped = false;
+            if (auto st = d->pretrain(source, clips, resumingPretrain, cancelled, &stopped); !st)
+                return st;
+            if (stopped) {
+                if (wasCancelled)
+                    *wasCancelled = true;
+                return ModelStatus::success();
+            }
         }
 
         AdamW optimizer(d->net->named_parameters(), o.learningRate, o.weightDecay);
@@ -844,12 +1216,47 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
     }
 }
 
+void AdapterTrainer::setPretrainClips(std::vector<std::size_t> clips)
+{
+    d->pretrainClips = std::move(clips);
+    d->pretrainClipsSet = true;
+}
+
+void AdapterTrainer::setPretrainCallback(PretrainCallback callback)
+{
+    d->onPretrain = std::move(callback);
+}
+
+const std::vector<PretrainRecord> &AdapterTrainer::pretrainHistory() const
+{
+    return d->pretrainHistory;
+}
+
+std::string PretrainOptions::describe() const
+{
+    if (epochs <= 0)
+        return "none";
+    char text[320];
+    std::snprintf(text, sizeof text,
+                  "epochs=%d span=%d mask=%g ema=%g-%g clusters=%d refresh=%d sample=%lld "
+                  "weights=%g/%g lr=%g batch=%d",
+                  epochs, spanFrames, maskFraction, emaStart, emaEnd, clusters, refreshEpochs,
+                  static_cast<long long>(clusterFrames), maskWeight, distillWeight, learningRate,
+                  batchClips);
+    return text;
+}
+
 ModelStatus AdapterTrainer::checkpointHistory(const std::string &path,
                                               std::vector<EpochRecord> *out)
 {
     std::unique_ptr<SafeTensorsFile> file;
     if (auto st = SafeTensorsFile::open(path, file); !st)
         return st;
+    if (const auto it = file->metadata().find("format");
+        it != file->metadata().end() && it->second == kPretrainCheckpointFormat) {
+        out->clear(); // killed while pre-training: no fine-tuning epoch yet
+        return ModelStatus::success();
+    }
     Checkpoint c;
     if (auto st = readCheckpointHeader(*file, &c); !st)
         return st;
@@ -958,6 +1365,7 @@ ModelStatus AdapterTrainer::save(const std::string &path) const
         writer.setMetadata("transformer_layers", std::to_string(a.transformerLayers));
         writer.setMetadata("heads", std::to_string(a.heads));
         writer.setMetadata("feed_forward", std::to_string(a.feedForward));
+        writer.setMetadata("position_kernel", std::to_string(a.positionKernel));
         writer.setMetadata("average_blocks", a.averageBlocks ? "1" : "0");
         writer.setMetadata("pooling", a.pooling == AdapterPooling::Mean ? "mean" : "sap");
         writer.setMetadata("attention_width", std::to_string(a.attentionWidth));
@@ -995,6 +1403,8 @@ ModelStatus AdapterTrainer::load(const std::string &path)
         a.transformerLayers = std::stoi(text("transformer_layers"));
         a.heads = std::stoi(text("heads"));
         a.feedForward = std::stoi(text("feed_forward"));
+        // Files written before the option have no position convolution.
+        a.positionKernel = text("position_kernel").empty() ? 0 : std::stoi(text("position_kernel"));
         a.averageBlocks = text("average_blocks") == "1";
         a.pooling =
             text("pooling") == "mean" ? AdapterPooling::Mean : AdapterPooling::AttentiveStatistics;

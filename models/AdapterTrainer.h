@@ -69,9 +69,56 @@ public:
     }
 };
 
+// Seed 000's teacher-student pre-training of the adapter's backbone (layer integration,
+// projection, Transformer blocks, their weighted average), on clips with or without labels,
+// before the labels are used. ../shared/METHODS.md: the paper states the parts (student trained
+// by mask prediction and self-distillation, an EMA teacher, local attributes by clustering the
+// teacher's outputs); every value below is our default where it is silent.
+//
+// - The student sees its projected frames with random spans replaced by a learned mask vector;
+//   the teacher (the EMA of the student, no dropout) sees them unmasked.
+// - Mask prediction: a linear head on the student's frame outputs predicts, at masked frames,
+//   the local-attribute id of the teacher's output there (the nearest k-means centre).
+// - Self-distillation: a linear head on the student's frame outputs regresses, at masked frames,
+//   the average of the teacher's Transformer blocks' outputs, each instance-normalised over the
+//   clip's frames.
+// - Local attributes: k-means over a sample of the teacher's frame outputs, refreshed every
+//   refreshEpochs epochs.
+// Fine-tuning then starts from the student's backbone (pooling and heads are new).
+struct PretrainOptions
+{
+    int epochs = 0;            // 0: no pre-training
+    int spanFrames = 8;        // masked span length
+    double maskFraction = 0.5; // of each clip's frames, covered by spans
+    double emaStart = 0.999;   // teacher decay, rising linearly over the pre-training steps
+    double emaEnd = 0.9999;
+    int clusters = 64;             // local attributes
+    int refreshEpochs = 2;         // re-cluster the teacher's outputs every this many epochs
+    int64_t clusterFrames = 50000; // frames sampled for clustering
+    double maskWeight = 1.0;       // loss weights
+    double distillWeight = 1.0;
+    double learningRate = 5e-4;
+    int batchClips = 8; // clips per batch at most (within TrainerOptions::batchFrames): more
+                        // updates per epoch than fine-tuning's batches, for small corpora
+
+    // "pretrain epochs=10 span=8 mask=0.5 ema=0.999-0.9999 k=64/2 ..." for logs and the store.
+    std::string describe() const;
+};
+
+// One pre-training epoch, as reported.
+struct PretrainRecord
+{
+    int epoch = 0;           // from 1
+    double maskLoss = 0;     // cross-entropy of the local-attribute ids at masked frames
+    double distillLoss = 0;  // mean squared error of the distillation targets
+    double maskAccuracy = 0; // of the predicted ids at masked frames
+    double seconds = 0;
+};
+
 struct TrainerOptions
 {
     AdapterOptions adapter;
+    PretrainOptions pretrain;
     int epochs = 30;
     int patience = 6; // epochs without a better validation score before stopping
     double learningRate = 1e-3;
@@ -120,6 +167,8 @@ public:
     // fraction is of the whole run.
     using EpochCallback = std::function<bool(const EpochRecord &, double fraction)>;
     using CancelCheck = std::function<bool()>;
+    // Pre-training epochs (TrainerOptions::pretrain); fraction is of the pre-training.
+    using PretrainCallback = std::function<void(const PretrainRecord &, double fraction)>;
 
     explicit AdapterTrainer(TrainerOptions options);
     ~AdapterTrainer();
@@ -133,6 +182,12 @@ public:
     ModelStatus train(const ClipFeatureSource &source, const std::vector<std::size_t> &train,
                       const std::vector<std::size_t> &validation, const EpochCallback &onEpoch,
                       const CancelCheck &cancelled, bool *wasCancelled = nullptr);
+
+    // Pre-training (when TrainerOptions::pretrain.epochs > 0) reads these clips, labeled or not;
+    // by default the training and validation clips.
+    void setPretrainClips(std::vector<std::size_t> clips);
+    void setPretrainCallback(PretrainCallback callback);
+    const std::vector<PretrainRecord> &pretrainHistory() const;
 
     // The epochs a checkpoint holds (for a resumed run's records). False with a reason.
     static ModelStatus checkpointHistory(const std::string &path, std::vector<EpochRecord> *out);

@@ -15,6 +15,8 @@ std::string AdapterOptions::describe() const
     if (extraInputs > 0)
         out << " extra=" << extraInputs;
     out << " width=" << width << " blocks=" << transformerLayers;
+    if (positionKernel > 0)
+        out << " position=" << positionKernel;
     if (transformerLayers > 0)
         out << " heads=" << heads << " ff=" << feedForward
             << (averageBlocks ? " blocks=weighted" : " blocks=last");
@@ -37,6 +39,14 @@ EmotionAdapterImpl::EmotionAdapterImpl(AdapterOptions options) : m_options(std::
     m_inputMean = register_buffer("input_mean", torch::zeros({inputs}));
     m_inputStd = register_buffer("input_std", torch::ones({inputs}));
     m_projection = register_module("projection", torch::nn::Linear(inputs, o.width));
+    TORCH_CHECK(o.positionKernel == 0 || (o.positionKernel > 0 && o.positionKernel % 2 == 1),
+                "EmotionAdapter: the position kernel must be odd, not ", o.positionKernel);
+    if (o.positionKernel > 0)
+        m_position = register_module(
+            "position",
+            torch::nn::Conv1d(torch::nn::Conv1dOptions(o.width, o.width, o.positionKernel)
+                                  .padding(o.positionKernel / 2)
+                                  .groups(o.width)));
     m_dropout = register_module("dropout", torch::nn::Dropout(o.dropout));
     m_blocks = register_module("blocks", torch::nn::ModuleList());
     for (int i = 0; i < o.transformerLayers; ++i)
@@ -128,15 +138,30 @@ torch::Tensor EmotionAdapterImpl::headInput(const torch::Tensor &frames, const t
     return torch::cat({mean, variance.sqrt()}, 1);
 }
 
-AdapterOutput EmotionAdapterImpl::forward(const torch::Tensor &hidden, const torch::Tensor &mask,
-                                          const torch::Tensor &extra)
+torch::Tensor EmotionAdapterImpl::frames(const torch::Tensor &hidden, const torch::Tensor &mask,
+                                         const torch::Tensor &extra, const torch::Tensor &spanMask,
+                                         const torch::Tensor &maskVector,
+                                         std::vector<torch::Tensor> *blockOutputs)
 {
     const AdapterOptions &o = m_options;
     TORCH_CHECK(mask.dim() == 2 && mask.size(0) == hidden.size(0) && mask.size(1) == hidden.size(2),
                 "EmotionAdapter: the mask ", mask.sizes(), " does not match the features ",
                 hidden.sizes());
     const auto valid = mask.to(torch::kBool);
-    auto x = m_dropout(m_projection(integrate(hidden, extra))); // [B, T, W]
+    auto x = m_projection(integrate(hidden, extra)); // [B, T, W]
+    if (spanMask.defined()) {
+        TORCH_CHECK(spanMask.sizes() == mask.sizes() && maskVector.defined() &&
+                        maskVector.numel() == o.width,
+                    "EmotionAdapter: the span mask or the mask vector has the wrong shape");
+        x = torch::where(spanMask.to(torch::kBool).unsqueeze(2), maskVector.to(x.scalar_type()), x);
+    }
+    if (m_position) {
+        // Padded frames are zeros first, as the convolution's own padding: a clip's outputs do
+        // not depend on the batch it is in.
+        x = x.masked_fill(valid.logical_not().unsqueeze(2), 0);
+        x = x + torch::gelu(m_position(x.transpose(1, 2)).transpose(1, 2));
+    }
+    x = m_dropout(x);
     if (o.transformerLayers > 0) {
         std::vector<torch::Tensor> outputs{x};
         auto sequence = x.transpose(0, 1); // [T, B, W]: LibTorch's layers are sequence-first
@@ -145,6 +170,8 @@ AdapterOutput EmotionAdapterImpl::forward(const torch::Tensor &hidden, const tor
             sequence = module->as<torch::nn::TransformerEncoderLayer>()->forward(
                 sequence, /*src_mask=*/{}, /*src_key_padding_mask=*/padding);
             outputs.push_back(sequence.transpose(0, 1));
+            if (blockOutputs)
+                blockOutputs->push_back(outputs.back());
         }
         if (o.averageBlocks) {
             const auto weights = torch::softmax(m_blockLogits, 0).to(x.scalar_type());
@@ -154,7 +181,14 @@ AdapterOutput EmotionAdapterImpl::forward(const torch::Tensor &hidden, const tor
         }
     }
     // Padded frames hold zeros from here on, so nothing downstream can pick them up.
-    x = x.masked_fill(valid.logical_not().unsqueeze(2), 0);
+    return x.masked_fill(valid.logical_not().unsqueeze(2), 0);
+}
+
+AdapterOutput EmotionAdapterImpl::forward(const torch::Tensor &hidden, const torch::Tensor &mask,
+                                          const torch::Tensor &extra)
+{
+    const auto valid = mask.to(torch::kBool);
+    const auto x = frames(hidden, mask, extra);
 
     AdapterOutput out;
     torch::Tensor frameInput;

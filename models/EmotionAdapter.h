@@ -34,10 +34,10 @@
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
-
 
 namespace emolens {
 
@@ -61,6 +61,15 @@ public:
     AdapterOutput forward(const torch::Tensor &hidden, const torch::Tensor &mask,
                           const torch::Tensor &extra = {});
 
+    // The backbone alone: the frame representation the pooling reads, [B, T, width], 0 at
+    // padded frames. For seed 000's pre-training: where spanMask [B, T] (bool) is set, the
+    // projected frame is replaced by maskVector [width] before the blocks; blockOutputs, when
+    // given, receives each Transformer block's output [B, T, width] (not the projection's).
+    torch::Tensor frames(const torch::Tensor &hidden, const torch::Tensor &mask,
+                         const torch::Tensor &extra = {}, const torch::Tensor &spanMask = {},
+                         const torch::Tensor &maskVector = {},
+                         std::vector<torch::Tensor> *blockOutputs = nullptr);
+
     const AdapterOptions &options() const { return m_options; }
     // The learned layer weights (softmax), [layers]; all on the chosen layer for SingleLayer.
     torch::Tensor layerWeights() const;
@@ -81,6 +90,7 @@ private:
     torch::Tensor m_inputMean;   // buffer
     torch::Tensor m_inputStd;    // buffer
     torch::nn::Linear m_projection{nullptr};
+    torch::nn::Conv1d m_position{nullptr};
     torch::nn::Dropout m_dropout{nullptr};
     torch::nn::ModuleList m_blocks{nullptr};
     torch::nn::Linear m_attentionHidden{nullptr};

@@ -560,6 +560,11 @@ int evaluateCommand(const QStringList &arguments)
     parser.addOption({QStringLiteral("epochs"),
                       QStringLiteral("Epochs at most (default: the recipe's)."),
                       QStringLiteral("N"), QStringLiteral("0")});
+    parser.addOption({QStringLiteral("pretrain-epochs"),
+                      QStringLiteral("Pre-training epochs of a recipe with that stage "
+                                     "(adapter-local-attributes; 0 skips it; default: the "
+                                     "recipe's)."),
+                      QStringLiteral("N"), QStringLiteral("-1")});
     parser.addOption({QStringLiteral("acoustic"),
                       QStringLiteral("F0, voicing and energy as extra frame inputs: on, off, or "
                                      "auto (on for fbank; the default)."),
@@ -597,6 +602,7 @@ int evaluateCommand(const QStringList &arguments)
     request.k = number("k", 2);
     request.seed = quint32(number("seed", 0));
     request.epochs = number("epochs", 0);
+    request.pretrainEpochs = number("pretrain-epochs", -1);
     request.threads = number("threads", 0);
     if (!ok)
         return fail(QStringLiteral("--k, --seed, --epochs and --threads need whole numbers (k at "
@@ -628,6 +634,16 @@ int evaluateCommand(const QStringList &arguments)
             fold.insert(QStringLiteral("best_epoch"), f.bestEpoch);
             fold.insert(QStringLiteral("epochs"), int(f.history.size()));
             fold.insert(QStringLiteral("seconds"), f.seconds);
+            if (!f.pretrainHistory.empty()) {
+                QJsonArray pretrain;
+                for (const PretrainRecord &p : f.pretrainHistory)
+                    pretrain.append(QJsonObject{{QStringLiteral("epoch"), p.epoch},
+                                                {QStringLiteral("mask_loss"), p.maskLoss},
+                                                {QStringLiteral("distill_loss"), p.distillLoss},
+                                                {QStringLiteral("mask_accuracy"), p.maskAccuracy},
+                                                {QStringLiteral("seconds"), p.seconds}});
+                fold.insert(QStringLiteral("pretrain"), pretrain);
+            }
             folds.append(fold);
         }
         out.insert(QStringLiteral("folds"), folds);
@@ -679,11 +695,15 @@ int evaluateCommand(const QStringList &arguments)
 
 int trainCommand(const QStringList &arguments)
 {
+    QStringList recipeNames;
+    for (const RecipeInfo &r : recipes())
+        recipeNames << r.name;
     QCommandLineParser parser;
     parser.addOption(kDbOption);
     parser.addOption({QStringLiteral("recipe"),
-                      QStringLiteral("baseline, wap-sap or default (wap-sap up to 20 minutes of "
-                                     "labeled audio on the CPU, baseline above)."),
+                      QStringLiteral("One of: %1 (default: wap-sap up to 20 minutes of labeled "
+                                     "audio on the CPU, baseline above).")
+                          .arg(recipeNames.join(QStringLiteral(", "))),
                       QStringLiteral("NAME"), QStringLiteral("default")});
     parser.addOption({QStringLiteral("encoder"),
                       QStringLiteral("Whose cached features: fbank (default), or the name or "
@@ -696,6 +716,11 @@ int trainCommand(const QStringList &arguments)
                       QStringLiteral("N"), QStringLiteral("1")});
     parser.addOption({QStringLiteral("device"), QStringLiteral("cpu (default), cuda or cuda:N."),
                       QStringLiteral("DEVICE"), QStringLiteral("cpu")});
+    parser.addOption({QStringLiteral("pretrain-epochs"),
+                      QStringLiteral("Pre-training epochs of a recipe with that stage "
+                                     "(adapter-local-attributes; 0 skips it; default: the "
+                                     "recipe's)."),
+                      QStringLiteral("N"), QStringLiteral("-1")});
     parser.addOption({QStringLiteral("resume"),
                       QStringLiteral("Continue the interrupted run RUN from its last epoch, with "
                                      "its own recipe, settings, seed and encoder."),
@@ -719,8 +744,10 @@ int trainCommand(const QStringList &arguments)
     bool okEpochs = false, okSeed = false;
     request.epochs = parser.value(QStringLiteral("epochs")).toInt(&okEpochs);
     request.seed = parser.value(QStringLiteral("seed")).toUInt(&okSeed);
-    if (!okEpochs || !okSeed || request.epochs < 0)
-        return fail(QStringLiteral("--epochs and --seed need whole numbers"));
+    bool okPretrain = false;
+    request.pretrainEpochs = parser.value(QStringLiteral("pretrain-epochs")).toInt(&okPretrain);
+    if (!okEpochs || !okSeed || !okPretrain || request.epochs < 0 || request.pretrainEpochs < -1)
+        return fail(QStringLiteral("--epochs, --pretrain-epochs and --seed need whole numbers"));
     if (parser.isSet(QStringLiteral("resume"))) {
         bool okRun = false;
         request.resumeRunId = parser.value(QStringLiteral("resume")).toLongLong(&okRun);
@@ -728,7 +755,8 @@ int trainCommand(const QStringList &arguments)
             return fail(QStringLiteral("--resume needs a run id (emolens-cli models lists the "
                                        "models; an interrupted run's id is printed when it "
                                        "starts)"));
-        for (const char *option : {"recipe", "encoder", "epochs", "seed", "device"})
+        for (const char *option :
+             {"recipe", "encoder", "epochs", "pretrain-epochs", "seed", "device"})
             if (parser.isSet(QString::fromLatin1(option)))
                 return fail(QStringLiteral("--resume continues a run with its own settings: "
                                            "leave out --%1")

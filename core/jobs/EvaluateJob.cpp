@@ -38,9 +38,9 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     const QString recipe = set.resolveRecipe(r.recipe, r.device);
     TrainerOptions options;
     QString error;
-    if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs}, set.encoder.layerCount,
-                    set.encoder.hiddenSize, set.source->extraInputs(), int(set.classes.size()),
-                    &options, &error))
+    if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs, r.pretrainEpochs},
+                    set.encoder.layerCount, set.encoder.hiddenSize, set.source->extraInputs(),
+                    int(set.classes.size()), &options, &error))
         return JobResult::failed(error);
 
     FoldPlan plan;

@@ -123,6 +123,7 @@ JobResult TrainJob::run(ProgressSink &progress)
         r.device = prior->device;
         r.encoder = priorSettings.value(QStringLiteral("encoder")).toString();
         r.epochs = priorSettings.value(QStringLiteral("epochs")).toInt();
+        r.pretrainEpochs = priorSettings.value(QStringLiteral("pretrain_epochs")).toInt(-1);
         r.acousticInputs = priorSettings.value(QStringLiteral("acoustic_inputs")).toBool() ? 1 : 0;
     }
 
@@ -140,9 +141,9 @@ JobResult TrainJob::run(ProgressSink &progress)
     const QString recipe = set.resolveRecipe(r.recipe, r.device);
     TrainerOptions options;
     QString error;
-    if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs}, set.encoder.layerCount,
-                    set.encoder.hiddenSize, set.source->extraInputs(), int(set.classes.size()),
-                    &options, &error))
+    if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs, r.pretrainEpochs},
+                    set.encoder.layerCount, set.encoder.hiddenSize, set.source->extraInputs(),
+                    int(set.classes.size()), &options, &error))
         return JobResult::failed(error);
 
     // Validation speakers from the labeled speakers; the rest train.
@@ -215,6 +216,9 @@ JobResult TrainJob::run(ProgressSink &progress)
                                       {QStringLiteral("learning_rate"), options.learningRate},
                                       {QStringLiteral("weight_decay"), options.weightDecay},
                                       {QStringLiteral("epochs"), options.epochs},
+                                      {QStringLiteral("pretrain"),
+                                       QString::fromStdString(options.pretrain.describe())},
+                                      {QStringLiteral("pretrain_epochs"), options.pretrain.epochs},
                                       {QStringLiteral("patience"), options.patience},
                                       {QStringLiteral("batch_frames"), qint64(options.batchFrames)},
                                       {QStringLiteral("balance_classes"), options.balanceClasses},
@@ -276,6 +280,12 @@ JobResult TrainJob::run(ProgressSink &progress)
     };
 
     AdapterTrainer trainer(options);
+    // Pre-training (seed 000's teacher-student stage) reads the training clips; its epochs share
+    // the progress bar's first part with the fine-tuning epochs by their count.
+    const double pretrainShare =
+        options.pretrain.epochs > 0
+            ? double(options.pretrain.epochs) / (options.pretrain.epochs + options.epochs)
+            : 0.0;
     bool cancelled = false;
     const auto onEpoch = [&](const EpochRecord &e, double fraction) {
         models.addEpoch(run.id,
@@ -285,7 +295,7 @@ JobResult TrainJob::run(ProgressSink &progress)
         value.insert(QStringLiteral("kind"), QStringLiteral("train-epoch"));
         value.insert(QStringLiteral("run"), run.id);
         progress.publish(value);
-        progress.setProgress(fraction * 0.9,
+        progress.setProgress((pretrainShare + fraction * (1 - pretrainShare)) * 0.9,
                              QStringLiteral("Run %6: training %1, epoch %2 of %3: loss %4, "
                                             "validation UA %5")
                                  .arg(recipe)
@@ -296,6 +306,18 @@ JobResult TrainJob::run(ProgressSink &progress)
                                  .arg(run.id));
         return !progress.isCancelled() && !m_stop;
     };
+    trainer.setPretrainCallback([&](const PretrainRecord &p, double fraction) {
+        progress.setProgress(fraction * pretrainShare * 0.9,
+                             QStringLiteral("Run %1: pre-training (teacher-student), epoch %2 of "
+                                            "%3: mask loss %4 (%5 % of the local attributes "
+                                            "right), distillation loss %6")
+                                 .arg(run.id)
+                                 .arg(p.epoch)
+                                 .arg(options.pretrain.epochs)
+                                 .arg(p.maskLoss, 0, 'f', 3)
+                                 .arg(100 * p.maskAccuracy, 0, 'f', 0)
+                                 .arg(p.distillLoss, 0, 'f', 3));
+    });
     if (auto st = trainer.train(
             *set.source, train, validation, onEpoch,
             [this, &progress] { return progress.isCancelled() || m_stop; }, &cancelled);

@@ -32,7 +32,8 @@ struct TrainRequest
     QString recipe;         // empty: the default recipe
     QString encoder = QStringLiteral("fbank");
     quint32 seed = 1;
-    int epochs = 0; // 0: the recipe's
+    int epochs = 0;          // 0: the recipe's
+    int pretrainEpochs = -1; // a recipe's pre-training stage: -1 the recipe's, 0 none
     QString device = QStringLiteral("cpu");
     int threads = 0;
     int acousticInputs = -1; // -1: the encoder's default

@@ -19,6 +19,9 @@ Status CrossValidation::run(const TrainingSet &set, const TrainerOptions &option
                            .arg(options.epochs)
                            .arg(options.patience)
                            .arg(options.seed);
+    if (options.pretrain.epochs > 0)
+        report->settings +=
+            QStringLiteral(" pretrain: ") + QString::fromStdString(options.pretrain.describe());
     QList<QList<int>> pooled;
     const int folds = plan.foldCount();
     for (int f = 0; f < folds; ++f) {
@@ -82,6 +85,19 @@ Status CrossValidation::run(const TrainingSet &set, const TrainerOptions &option
                     .arg(r.validationUa, 0, 'f', 3));
             return !progress.isCancelled();
         };
+        // Pre-training (seed 000) reads this fold's training and validation clips only: the
+        // test speakers' audio stays unseen.
+        trainer.setPretrainCallback([&](const PretrainRecord &p, double) {
+            progress.setProgress(double(f) / folds,
+                                 QStringLiteral("Fold %1 of %2, pre-training epoch %3 of %4: "
+                                                "mask loss %5, distillation loss %6")
+                                     .arg(f + 1)
+                                     .arg(folds)
+                                     .arg(p.epoch)
+                                     .arg(options.pretrain.epochs)
+                                     .arg(p.maskLoss, 0, 'f', 3)
+                                     .arg(p.distillLoss, 0, 'f', 3));
+        });
         if (auto st = trainer.train(
                 *set.source, train, valid, onEpoch, [&progress] { return progress.isCancelled(); },
                 &cancelled);
@@ -112,6 +128,7 @@ Status CrossValidation::run(const TrainingSet &set, const TrainerOptions &option
         result.metrics = ClassificationMetrics::compute(set.classes, truth, predicted);
         result.bestEpoch = trainer.bestEpoch();
         result.history = trainer.history();
+        result.pretrainHistory = trainer.pretrainHistory();
         result.seconds = foldClock.elapsed() / 1000.0;
         pooled = ClassificationMetrics::addConfusion(pooled, result.metrics.confusion);
         report->folds.append(result);

@@ -23,6 +23,7 @@ struct FoldResult
     int testClips = 0;
     int bestEpoch = 0;
     std::vector<EpochRecord> history;
+    std::vector<PretrainRecord> pretrainHistory; // seed 000's pre-training epochs, when run
     ClassificationMetrics metrics;
     double seconds = 0;
 };

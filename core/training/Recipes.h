@@ -8,7 +8,9 @@
 //   projection, masked mean pooling, a linear classifier.
 // - wap-sap: seed 000's network on the labels alone - WAP-Transformer (3 blocks, 4 heads, a
 //   learned average over the blocks) and attentive statistics pooling; the teacher-student
-//   stage comes with the seed recipes.
+//   stage is adapter-local-attributes.
+// - adapter-local-attributes: seed 000 whole - wap-sap after the teacher-student pre-training
+//   with local attributes (PretrainOptions) on the training clips.
 // - default: what Retrain runs (see defaultRecipeFor): wap-sap while its epochs stay quick on
 //   the CPU, baseline on a larger labeled set (and wap-sap always on CUDA).
 //
@@ -49,6 +51,9 @@ struct RunChoices
     QString device = QStringLiteral("cpu");
     int threads = 0;
     int epochs = 0;
+    // Pre-training epochs of a recipe that has the stage (0 skips it: the ablation without
+    // teacher-student); -1: the recipe's.
+    int pretrainEpochs = -1;
 };
 bool runOptions(const RunChoices &choices, int layerCount, int hiddenSize, int extraInputs,
                 int classCount, TrainerOptions *options, QString *error);

@@ -391,6 +391,55 @@ private Q_SLOTS:
         QVERIFY2(none.err.contains("defines no partition"), none.err.constData());
     }
 
+    void evaluateSeed000RecipePretrainsAndBeatsChance()
+    {
+        // Seed 000 whole on the demo corpus: teacher-student pre-training on each fold's
+        // training speakers, then wap-sap on the labels. Its pre-training losses fall, and it
+        // beats chance (0.25) widely on held-out speakers.
+        const QString demo = m_dir.filePath(QStringLiteral("demo000"));
+        const QString db = m_dir.filePath(QStringLiteral("seed000.emolens"));
+        QCOMPARE(runCli({QStringLiteral("demo"), QStringLiteral("--out"), demo}).exitCode, 0);
+        QCOMPARE(runCli({QStringLiteral("import"), demo, QStringLiteral("--db"), db}).exitCode, 0);
+        QCOMPARE(runCli({QStringLiteral("extract"), QStringLiteral("--db"), db}).exitCode, 0);
+        const CliResult seed000 = runCli(
+            {QStringLiteral("evaluate"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+             QStringLiteral("adapter-local-attributes"), QStringLiteral("--k"), QStringLiteral("3"),
+             QStringLiteral("--pretrain-epochs"), QStringLiteral("4"), QStringLiteral("--epochs"),
+             QStringLiteral("12"), QStringLiteral("--json")});
+        QVERIFY2(seed000.exitCode == 0, seed000.err.constData());
+        const QJsonObject e = json(seed000);
+        QVERIFY(e[QStringLiteral("settings")].toString().contains(u"pretrain: epochs=4"));
+        const double seedUa = e[QStringLiteral("ua")].toDouble();
+        qInfo("adapter-local-attributes, 3 speaker folds: UA %.3f", seedUa);
+        QVERIFY2(seedUa > 0.4, qPrintable(QString::number(seedUa)));
+        for (const QJsonValue &f : e[QStringLiteral("folds")].toArray()) {
+            const QJsonArray pretrain = f.toObject()[QStringLiteral("pretrain")].toArray();
+            QCOMPARE(pretrain.size(), 4);
+            const QJsonObject firstEpoch = pretrain.first().toObject();
+            const QJsonObject lastEpoch = pretrain.last().toObject();
+            QVERIFY(lastEpoch[QStringLiteral("distill_loss")].toDouble() <
+                    firstEpoch[QStringLiteral("distill_loss")].toDouble());
+            // The masked frames' local attributes are found well above chance (1 in 64).
+            QVERIFY2(
+                lastEpoch[QStringLiteral("mask_accuracy")].toDouble() > 0.05,
+                qPrintable(QString::number(lastEpoch[QStringLiteral("mask_accuracy")].toDouble())));
+        }
+        // Without the stage (the ablation), no pre-training is reported.
+        const QJsonObject without = json(runCli(
+            {QStringLiteral("evaluate"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+             QStringLiteral("adapter-local-attributes"), QStringLiteral("--pretrain-epochs"),
+             QStringLiteral("0"), QStringLiteral("--k"), QStringLiteral("3"),
+             QStringLiteral("--epochs"), QStringLiteral("2"), QStringLiteral("--json")}));
+        QVERIFY(!without[QStringLiteral("folds")].toArray().first().toObject().contains(
+            QStringLiteral("pretrain")));
+        // A recipe without the stage refuses pre-training epochs, saying which has it.
+        const CliResult refused = runCli(
+            {QStringLiteral("evaluate"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+             QStringLiteral("wap-sap"), QStringLiteral("--pretrain-epochs"), QStringLiteral("3")});
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.err.contains("adapter-local-attributes"), refused.err.constData());
+    }
+
     void evaluateScoresHeldOutSpeakers()
     {
         // The demo corpus (6 speakers, 4 classes), its fbank features, and a 3-fold

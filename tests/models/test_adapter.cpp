@@ -4,6 +4,7 @@
 // features; the losses equal hand-computed values; and a few steps of Adam on a separable toy
 // problem bring the loss down and the accuracy up, the same on every run with the same seed.
 
+#include "AdapterPretraining.h"
 #include "AdapterTrainer.h"
 #include "EmotionAdapter.h"
 #include "ModelTest.h"
@@ -45,9 +46,11 @@ float maxDifference(const torch::Tensor &a, const torch::Tensor &b)
 MODEL_TEST(adapter_padding_does_not_change_a_clip)
 {
     for (AdapterPooling pooling : {AdapterPooling::Mean, AdapterPooling::AttentiveStatistics})
-        for (int blocks : {0, 2}) {
+        for (int blocks : {0, 2, -2}) { // -2: two blocks after a position convolution
             torch::manual_seed(1);
-            EmotionAdapter net(smallOptions(pooling, blocks));
+            AdapterOptions options = smallOptions(pooling, std::abs(blocks));
+            options.positionKernel = blocks < 0 ? 5 : 0;
+            EmotionAdapter net(options);
             net->eval();
             torch::NoGradGuard noGrad;
             const auto hidden = torch::randn({1, 3, 7, 8});
@@ -497,4 +500,253 @@ MODEL_TEST(adapter_trainer_uses_clip_means_where_they_are_exact)
     AdapterTrainer blocks(trainerOptions());
     REQUIRE_OK(blocks.train(source, range(0, 40), range(40, 60), {}, {}));
     VERIFY(!blocks.trainedOnClipMeans());
+}
+
+// Seed 000's teacher-student pre-training: its parts against hand values, then the loop.
+
+MODEL_TEST(pretrain_span_mask_covers_the_fraction_in_whole_spans)
+{
+    const std::vector<int64_t> lengths{100, 37, 5, 200, 9};
+    std::mt19937_64 random(3);
+    double coverSum = 0, lengthSum = 0;
+    for (int draw = 0; draw < 50; ++draw) {
+        const auto mask = spanMask(lengths, 200, 8, 0.5, random);
+        VERIFY(mask.sizes() == torch::IntArrayRef({5, 200}));
+        for (std::size_t b = 0; b < lengths.size(); ++b) {
+            const auto row = mask[int64_t(b)];
+            const int64_t length = lengths[b];
+            const int64_t covered = row.sum().item<int64_t>();
+            const int64_t wanted = std::llround(0.5 * double(length));
+            // Nothing past the clip's end.
+            VERIFY_MSG(row.slice(0, length).sum().item<int64_t>() == 0, b);
+            if (length <= 8) {
+                // One span from the first frame, cut to the fraction.
+                VERIFY_MSG(covered == wanted, b);
+                VERIFY(row.slice(0, 0, wanted).all().item<bool>());
+                continue;
+            }
+            VERIFY_MSG(covered >= wanted && covered < wanted + 8, covered);
+            // Every masked run is a union of whole spans: at least 8 frames long.
+            int64_t run = 0;
+            for (int64_t t = 0; t <= length; ++t) {
+                const bool on = t < length && row[t].item<bool>();
+                if (on) {
+                    ++run;
+                } else {
+                    VERIFY_MSG(run == 0 || run >= 8, run);
+                    run = 0;
+                }
+            }
+            coverSum += double(covered);
+            lengthSum += double(length);
+        }
+    }
+    // Over many clips the cover is the fraction, plus less than one span.
+    const double cover = coverSum / lengthSum;
+    VERIFY_MSG(cover >= 0.5 && cover < 0.56, cover);
+    // The same generator state gives the same mask.
+    std::mt19937_64 a(11), b(11);
+    VERIFY(spanMask(lengths, 200, 8, 0.5, a).equal(spanMask(lengths, 200, 8, 0.5, b)));
+}
+
+MODEL_TEST(pretrain_ema_update_and_decay_equal_hand_values)
+{
+    torch::nn::Linear teacher(2, 1), student(2, 1);
+    {
+        torch::NoGradGuard noGrad;
+        teacher->weight.fill_(1.0);
+        teacher->bias.fill_(-2.0);
+        student->weight.fill_(3.0);
+        student->bias.fill_(2.0);
+    }
+    emaUpdate(*teacher, *student, 0.9);
+    // 0.9 x 1 + 0.1 x 3 = 1.2; 0.9 x -2 + 0.1 x 2 = -1.6
+    VERIFY(std::abs(teacher->weight[0][0].item<float>() - 1.2f) < 1e-6f);
+    VERIFY(std::abs(teacher->bias[0].item<float>() + 1.6f) < 1e-6f);
+    VERIFY(student->weight[0][1].item<float>() == 3.0f); // the student is untouched
+    // Decay 0 copies the student (how the teacher starts).
+    emaUpdate(*teacher, *student, 0.0);
+    VERIFY(teacher->weight.equal(student->weight));
+    // Linear from start to end over the steps.
+    VERIFY(std::abs(emaDecay(0, 100, 0.999, 0.9999) - 0.999) < 1e-12);
+    VERIFY(std::abs(emaDecay(50, 100, 0.999, 0.9999) - 0.99945) < 1e-12);
+    VERIFY(std::abs(emaDecay(100, 100, 0.999, 0.9999) - 0.9999) < 1e-12);
+    VERIFY(std::abs(emaDecay(500, 100, 0.999, 0.9999) - 0.9999) < 1e-12);
+}
+
+MODEL_TEST(pretrain_instance_normalisation_uses_real_frames_only)
+{
+    // Clip 0: 1, 2, 3 and a padded 100; clip 1: 5, 5 (no spread) and two padded frames.
+    const auto x =
+        torch::tensor({1.0f, 2.0f, 3.0f, 100.0f, 5.0f, 5.0f, 7.0f, 9.0f}).view({2, 4, 1});
+    const auto mask = torch::tensor({1, 1, 1, 0, 1, 1, 0, 0}, torch::kBool).view({2, 4});
+    const auto y = instanceNormalise(x, mask);
+    const float s = 1.0f / std::sqrt(2.0f / 3.0f + 1e-5f); // mean 2, population variance 2/3
+    const std::vector<float> expected{-s, 0, s, 0, 0, 0, 0, 0};
+    for (int k = 0; k < 8; ++k)
+        VERIFY_MSG(std::abs(y.view({-1})[k].item<float>() - expected[std::size_t(k)]) < 1e-5f, k);
+}
+
+namespace {
+
+// Speech-like toy frames: each clip is a run of "phones", 8 frames each, drawn from 8
+// prototypes (plus noise) - so a masked span inside a phone can be told from its neighbours,
+// as in speech. The clip's class shifts one hidden dimension.
+class PhoneSource final : public ClipFeatureSource
+{
+public:
+    PhoneSource(int clips, uint64_t seed)
+    {
+        std::mt19937_64 random(seed);
+        std::normal_distribution<float> noise;
+        std::vector<std::vector<float>> prototypes(8, std::vector<float>(8));
+        for (auto &p : prototypes)
+            for (float &v : p)
+                v = 2.0f * noise(random);
+        for (int i = 0; i < clips; ++i) {
+            TrainerClip clip;
+            clip.frames = 8 * (3 + int64_t(random() % 4));
+            clip.classIndex = i % 4;
+            m_clips.push_back(clip);
+            std::vector<float> h(std::size_t(3 * clip.frames * 8));
+            for (int64_t f = 0; f < clip.frames; f += 8) {
+                const auto &p = prototypes[random() % 8];
+                for (int64_t g = f; g < f + 8; ++g)
+                    for (int l = 0; l < 3; ++l)
+                        for (int d = 0; d < 8; ++d)
+                            h[std::size_t((l * clip.frames + g) * 8 + d)] =
+                                p[std::size_t(d)] + 0.3f * noise(random) +
+                                (d == clip.classIndex ? 1.0f : 0.0f);
+            }
+            m_hiddenValues.push_back(std::move(h));
+            m_extraValues.push_back(std::vector<float>(std::size_t(clip.frames * 2), 0.0f));
+        }
+    }
+    int layerCount() const override { return 3; }
+    int hiddenSize() const override { return 8; }
+    int extraInputs() const override { return 2; }
+    const std::vector<TrainerClip> &clips() const override { return m_clips; }
+    bool read(std::size_t i, float *hidden, float *extra, std::string *) const override
+    {
+        if (hidden)
+            std::copy(m_hiddenValues[i].begin(), m_hiddenValues[i].end(), hidden);
+        std::copy(m_extraValues[i].begin(), m_extraValues[i].end(), extra);
+        return true;
+    }
+
+private:
+    std::vector<TrainerClip> m_clips;
+    std::vector<std::vector<float>> m_hiddenValues, m_extraValues;
+};
+
+TrainerOptions pretrainOptions()
+{
+    TrainerOptions o = trainerOptions();
+    o.epochs = 4;
+    o.pretrain.epochs = 8;
+    o.pretrain.clusters = 8;
+    o.pretrain.clusterFrames = 400;
+    o.pretrain.refreshEpochs = 4;
+    o.pretrain.spanFrames = 3;
+    o.batchFrames = 400;
+    o.pretrain.emaStart = 0.9;
+    o.pretrain.emaEnd = 0.99;
+    o.pretrain.learningRate = 5e-3;
+    o.adapter.dropout = 0.1;
+    o.adapter.positionKernel = 5;
+    return o;
+}
+
+std::vector<float> flatPredictions(AdapterTrainer &trainer, const ClipFeatureSource &source,
+                                   const std::vector<std::size_t> &which)
+{
+    std::vector<ClipPrediction> out;
+    VERIFY(trainer.predict(source, which, false, false, &out).ok());
+    std::vector<float> flat;
+    for (const ClipPrediction &p : out)
+        flat.insert(flat.end(), p.probabilities.begin(), p.probabilities.end());
+    return flat;
+}
+
+} // namespace
+
+MODEL_TEST(pretrain_losses_fall_deterministically_and_a_killed_run_resumes)
+{
+    const PhoneSource source(80, 41);
+    TrainerOptions options = pretrainOptions();
+    // Pre-training reads the unlabeled clips 60-79 too.
+    std::vector<std::size_t> everything = range(0, 80);
+
+    AdapterTrainer whole(options);
+    whole.setPretrainClips(everything);
+    std::vector<double> fractions;
+    whole.setPretrainCallback(
+        [&fractions](const PretrainRecord &, double fraction) { fractions.push_back(fraction); });
+    REQUIRE_OK(whole.train(source, range(0, 40), range(40, 60), nullptr, nullptr));
+    const auto &h = whole.pretrainHistory();
+    VERIFY(h.size() == 8);
+    VERIFY(fractions == std::vector<double>({0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0}));
+    // Within one set of local attributes (epochs 1-4, 5-8) the mask loss falls; the
+    // distillation targets move with the teacher, yet its loss falls over the run.
+    VERIFY_MSG(h[3].maskLoss < h[0].maskLoss, h[0].maskLoss << " " << h[3].maskLoss);
+    VERIFY_MSG(h[7].maskLoss < h[4].maskLoss, h[4].maskLoss << " " << h[7].maskLoss);
+    VERIFY_MSG(h[7].distillLoss < h[0].distillLoss, h[0].distillLoss << " " << h[7].distillLoss);
+    // Far better than guessing among 8 ids (0.125).
+    VERIFY_MSG(h[7].maskAccuracy > 0.4, h[7].maskAccuracy);
+    VERIFY(whole.history().size() == 4); // then fine-tuning as usual
+
+    AdapterTrainer again(options);
+    again.setPretrainClips(everything);
+    REQUIRE_OK(again.train(source, range(0, 40), range(40, 60), nullptr, nullptr));
+    for (std::size_t e = 0; e < 8; ++e) {
+        VERIFY_MSG(again.pretrainHistory()[e].maskLoss == h[e].maskLoss, e);
+        VERIFY_MSG(again.pretrainHistory()[e].distillLoss == h[e].distillLoss, e);
+    }
+    VERIFY(flatPredictions(again, source, range(40, 60)) ==
+           flatPredictions(whole, source, range(40, 60)));
+
+    // Killed during pre-training, after epoch 5's checkpoint (the local attributes of epoch 5
+    // come from the checkpoint); resumed, it ends as if never
+    // stopped.
+    const std::string checkpoint =
+        "/tmp/emolens-pretrain-resume-" + std::to_string(::getpid()) + ".safetensors";
+    std::remove(checkpoint.c_str());
+    options.checkpointPath = checkpoint;
+    {
+        AdapterTrainer killed(options);
+        killed.setPretrainClips(everything);
+        bool stop = false;
+        killed.setPretrainCallback(
+            [&stop](const PretrainRecord &r, double) { stop = r.epoch >= 5; });
+        bool cancelled = false;
+        REQUIRE_OK(killed.train(
+            source, range(0, 40), range(40, 60), nullptr, [&stop] { return stop; }, &cancelled));
+        VERIFY(cancelled);
+        VERIFY(killed.pretrainHistory().size() == 5);
+    }
+    std::vector<EpochRecord> saved;
+    REQUIRE_OK(AdapterTrainer::checkpointHistory(checkpoint, &saved));
+    VERIFY(saved.empty()); // no fine-tuning epoch yet
+    options.resume = true;
+    AdapterTrainer resumed(options);
+    resumed.setPretrainClips(everything);
+    std::vector<int> epochsRun;
+    resumed.setPretrainCallback(
+        [&epochsRun](const PretrainRecord &r, double) { epochsRun.push_back(r.epoch); });
+    REQUIRE_OK(resumed.train(source, range(0, 40), range(40, 60), nullptr, nullptr));
+    VERIFY(epochsRun == std::vector<int>({6, 7, 8}));
+    VERIFY(resumed.pretrainHistory().size() == 8);
+    VERIFY(resumed.pretrainHistory()[7].maskLoss == h[7].maskLoss);
+    for (std::size_t e = 0; e < 4; ++e)
+        VERIFY_MSG(resumed.history()[e].trainLoss == whole.history()[e].trainLoss, e);
+    VERIFY(flatPredictions(resumed, source, range(40, 60)) ==
+           flatPredictions(whole, source, range(40, 60)));
+
+    // Other pre-training settings refuse the checkpoint, naming the file.
+    options.pretrain.clusters = 9;
+    AdapterTrainer other(options);
+    const ModelStatus refused = other.train(source, range(0, 40), range(40, 60), nullptr, nullptr);
+    VERIFY(!refused.ok());
+    VERIFY_MSG(refused.error().find(checkpoint) != std::string::npos, refused.error());
+    std::remove(checkpoint.c_str());
 }
