@@ -259,19 +259,24 @@ std::string checkpointFormat(const std::string &path)
     return it == file->metadata().end() ? std::string() : it->second;
 }
 
-std::string pretrainHistoryText(const std::vector<PretrainRecord> &history)
+// Per-epoch records as text lines of an int and four doubles, exact to the last bit.
+template <typename Record>
+std::string recordsText(const std::vector<Record> &records, double Record::*a, double Record::*b,
+                        double Record::*c, double Record::*d)
 {
     std::string text;
     char line[256];
-    for (const PretrainRecord &e : history) {
-        std::snprintf(line, sizeof line, "%d %.17g %.17g %.17g %.17g\n", e.epoch, e.maskLoss,
-                      e.distillLoss, e.maskAccuracy, e.seconds);
+    for (const Record &e : records) {
+        std::snprintf(line, sizeof line, "%d %.17g %.17g %.17g %.17g\n", e.epoch, e.*a, e.*b, e.*c,
+                      e.*d);
         text += line;
     }
     return text;
 }
 
-bool parsePretrainHistory(const std::string &text, std::vector<PretrainRecord> *out)
+template <typename Record>
+bool parseRecords(const std::string &text, std::vector<Record> *out, double Record::*a,
+                  double Record::*b, double Record::*c, double Record::*d)
 {
     out->clear();
     std::size_t start = 0;
@@ -283,13 +288,39 @@ bool parsePretrainHistory(const std::string &text, std::vector<PretrainRecord> *
         start = end + 1;
         if (line.empty())
             continue;
-        PretrainRecord e;
-        if (std::sscanf(line.c_str(), "%d %lg %lg %lg %lg", &e.epoch, &e.maskLoss, &e.distillLoss,
-                        &e.maskAccuracy, &e.seconds) != 5)
+        Record e;
+        if (std::sscanf(line.c_str(), "%d %lg %lg %lg %lg", &e.epoch, &(e.*a), &(e.*b), &(e.*c),
+                        &(e.*d)) != 5)
             return false;
         out->push_back(e);
     }
     return true;
+}
+
+std::string pretrainHistoryText(const std::vector<PretrainRecord> &history)
+{
+    return recordsText(history, &PretrainRecord::maskLoss, &PretrainRecord::distillLoss,
+                       &PretrainRecord::maskAccuracy, &PretrainRecord::seconds);
+}
+
+bool parsePretrainHistory(const std::string &text, std::vector<PretrainRecord> *out)
+{
+    return parseRecords(text, out, &PretrainRecord::maskLoss, &PretrainRecord::distillLoss,
+                        &PretrainRecord::maskAccuracy, &PretrainRecord::seconds);
+}
+
+// A float32 tensor of a checkpoint, shaped like `like` and on its device.
+ModelStatus readTensor(const SafeTensorsFile &file, const std::string &name,
+                       const torch::Tensor &like, torch::Tensor *out)
+{
+    const SafeTensorInfo *info = file.find(name);
+    if (!info || info->dtype != TensorDtype::F32 || info->elementCount() != like.numel())
+        return ModelStatus::failure(file.path() + ": tensor " + name +
+                                    " is missing or has the wrong shape");
+    auto value = torch::empty(like.sizes(), torch::kFloat);
+    std::memcpy(value.data_ptr<float>(), info->data, info->byteCount);
+    *out = value.to(like.device());
+    return ModelStatus::success();
 }
 
 // A safetensors writer of float32 CPU copies of tensors, which it keeps until written.
@@ -343,6 +374,54 @@ struct AdamW
                 p.mutable_grad() = torch::Tensor();
     }
 
+    // The moments as tensors of the writer and the step counts as one line of metadata.
+    ModelStatus save(Float32Tensors *writer) const
+    {
+        std::string list;
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            list += std::to_string(steps[i]) + (i + 1 < params.size() ? "," : "");
+            if (m[i].defined()) {
+                if (auto st = writer->add("adam_m/" + names[i], m[i]); !st)
+                    return st;
+                if (auto st = writer->add("adam_v/" + names[i], v[i]); !st)
+                    return st;
+            }
+        }
+        writer->setMetadata("adam_steps", list);
+        return ModelStatus::success();
+    }
+
+    // What save() wrote.
+    ModelStatus restore(const SafeTensorsFile &file)
+    {
+        const auto it = file.metadata().find("adam_steps");
+        const std::string list = it == file.metadata().end() ? std::string() : it->second;
+        std::vector<int64_t> counts;
+        for (std::size_t start = 0; start <= list.size() && !list.empty();) {
+            std::size_t end = list.find(',', start);
+            if (end == std::string::npos)
+                end = list.size();
+            try {
+                counts.push_back(std::stoll(list.substr(start, end - start)));
+            } catch (...) {
+                return ModelStatus::failure(file.path() + ": the optimiser's state is damaged");
+            }
+            start = end + 1;
+        }
+        if (counts.size() != params.size())
+            return ModelStatus::failure(file.path() + ": the optimiser's state is damaged");
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            steps[i] = counts[i];
+            if (!file.find("adam_m/" + names[i]))
+                continue;
+            if (auto st = readTensor(file, "adam_m/" + names[i], params[i], &m[i]); !st)
+                return st;
+            if (auto st = readTensor(file, "adam_v/" + names[i], params[i], &v[i]); !st)
+                return st;
+        }
+        return ModelStatus::success();
+    }
+
     void step()
     {
         torch::NoGradGuard noGrad;
@@ -380,35 +459,14 @@ struct Checkpoint
 
 std::string historyText(const std::vector<EpochRecord> &history)
 {
-    std::string text;
-    char line[256];
-    for (const EpochRecord &e : history) {
-        std::snprintf(line, sizeof line, "%d %.17g %.17g %.17g %.17g\n", e.epoch, e.trainLoss,
-                      e.validationLoss, e.validationUa, e.seconds);
-        text += line;
-    }
-    return text;
+    return recordsText(history, &EpochRecord::trainLoss, &EpochRecord::validationLoss,
+                       &EpochRecord::validationUa, &EpochRecord::seconds);
 }
 
 bool parseHistory(const std::string &text, std::vector<EpochRecord> *out)
 {
-    out->clear();
-    std::size_t start = 0;
-    while (start < text.size()) {
-        std::size_t end = text.find('\n', start);
-        if (end == std::string::npos)
-            end = text.size();
-        const std::string line = text.substr(start, end - start);
-        start = end + 1;
-        if (line.empty())
-            continue;
-        EpochRecord e;
-        if (std::sscanf(line.c_str(), "%d %lg %lg %lg %lg", &e.epoch, &e.trainLoss,
-                        &e.validationLoss, &e.validationUa, &e.seconds) != 5)
-            return false;
-        out->push_back(e);
-    }
-    return true;
+    return parseRecords(text, out, &EpochRecord::trainLoss, &EpochRecord::validationLoss,
+                        &EpochRecord::validationUa, &EpochRecord::seconds);
 }
 
 ModelStatus readCheckpointHeader(const SafeTensorsFile &file, Checkpoint *out)
@@ -552,16 +610,8 @@ struct AdapterTrainer::Private
         for (const auto &[name, value] : best)
             if (auto st = add("best/" + name, value); !st)
                 return st;
-        std::string steps;
-        for (std::size_t i = 0; i < adam.params.size(); ++i) {
-            steps += std::to_string(adam.steps[i]) + (i + 1 < adam.params.size() ? "," : "");
-            if (adam.m[i].defined()) {
-                if (auto st = add("adam_m/" + adam.names[i], adam.m[i]); !st)
-                    return st;
-                if (auto st = add("adam_v/" + adam.names[i], adam.v[i]); !st)
-                    return st;
-            }
-        }
+        if (auto st = adam.save(&writer); !st)
+            return st;
         writer.setMetadata("format", kCheckpointFormat);
         writer.setMetadata("settings", options.adapter.describe());
         writer.setMetadata("seed", std::to_string(options.seed));
@@ -574,7 +624,6 @@ struct AdapterTrainer::Private
         writer.setMetadata("best_score", score);
         writer.setMetadata("since_best", std::to_string(c.sinceBest));
         writer.setMetadata("history", historyText(c.history));
-        writer.setMetadata("adam_steps", steps);
         return writer.write(path);
     }
 
@@ -651,16 +700,8 @@ struct AdapterTrainer::Private
         }
         if (auto st = writer.add("centres", centres); !st)
             return st;
-        std::string steps;
-        for (std::size_t i = 0; i < adam.params.size(); ++i) {
-            steps += std::to_string(adam.steps[i]) + (i + 1 < adam.params.size() ? "," : "");
-            if (adam.m[i].defined()) {
-                if (auto st = writer.add("adam_m/" + adam.names[i], adam.m[i]); !st)
-                    return st;
-                if (auto st = writer.add("adam_v/" + adam.names[i], adam.v[i]); !st)
-                    return st;
-            }
-        }
+        if (auto st = adam.save(&writer); !st)
+            return st;
         writer.setMetadata("format", kPretrainCheckpointFormat);
         writer.setMetadata("settings", options.adapter.describe());
         writer.setMetadata("pretrain", options.pretrain.describe());
@@ -668,7 +709,6 @@ struct AdapterTrainer::Private
         writer.setMetadata("epoch", std::to_string(epoch));
         writer.setMetadata("step", std::to_string(step));
         writer.setMetadata("history", pretrainHistoryText(pretrainHistory));
-        writer.setMetadata("adam_steps", steps);
         return writer.write(path);
     }
 
@@ -699,62 +739,34 @@ struct AdapterTrainer::Private
             int(pretrainHistory.size()) != *epoch)
             return ModelStatus::failure(path + ": the checkpoint's history is damaged");
         torch::NoGradGuard noGrad;
-        auto read = [&](const std::string &name, torch::Tensor &target,
-                        bool assign) -> ModelStatus {
-            const SafeTensorInfo *info = file->find(name);
-            if (!info || info->dtype != TensorDtype::F32 ||
-                (!assign && info->elementCount() != target.numel()))
-                return ModelStatus::failure(path + ": tensor " + name +
-                                            " is missing or has the wrong shape");
-            std::vector<int64_t> shape(info->shape.begin(), info->shape.end());
-            auto value = torch::empty(shape, torch::kFloat);
-            std::memcpy(value.data_ptr<float>(), info->data, info->byteCount);
-            if (assign)
-                target = value.to(device);
-            else
-                target.copy_(value.view(target.sizes()));
-            return ModelStatus::success();
+        auto read = [&file](const std::string &name, torch::Tensor &target) {
+            torch::Tensor value;
+            auto st = readTensor(*file, name, target, &value);
+            if (st)
+                target.copy_(value);
+            return st;
         };
         using Part = std::pair<std::string, torch::nn::Module *>;
         for (const auto &[prefix, module] :
              {Part{"model/", net.get()}, Part{"teacher/", teacher.get()},
               Part{"heads/", heads.get()}}) {
             for (auto &q : module->named_parameters())
-                if (auto st = read(prefix + q.key(), q.value(), false); !st)
+                if (auto st = read(prefix + q.key(), q.value()); !st)
                     return st;
             for (auto &q : module->named_buffers())
-                if (auto st = read(prefix + q.key(), q.value(), false); !st)
+                if (auto st = read(prefix + q.key(), q.value()); !st)
                     return st;
         }
-        if (auto st = read("centres", *centres, true); !st)
-            return st;
-        std::vector<int64_t> steps;
-        const std::string list = text("adam_steps");
-        for (std::size_t start = 0; start <= list.size() && !list.empty();) {
-            std::size_t end = list.find(',', start);
-            if (end == std::string::npos)
-                end = list.size();
-            try {
-                steps.push_back(std::stoll(list.substr(start, end - start)));
-            } catch (...) {
-                return ModelStatus::failure(path + ": the optimiser's state is damaged");
-            }
-            start = end + 1;
-        }
-        if (steps.size() != adam->params.size())
-            return ModelStatus::failure(path + ": the optimiser's state is damaged");
-        for (std::size_t i = 0; i < adam->params.size(); ++i) {
-            adam->steps[i] = steps[i];
-            if (!file->find("adam_m/" + adam->names[i]))
-                continue;
-            adam->m[i] = torch::zeros_like(adam->params[i]);
-            adam->v[i] = torch::zeros_like(adam->params[i]);
-            if (auto st = read("adam_m/" + adam->names[i], adam->m[i], false); !st)
-                return st;
-            if (auto st = read("adam_v/" + adam->names[i], adam->v[i], false); !st)
-                return st;
-        }
-        return ModelStatus::success();
+        // The local attributes' centres: k x width, k as many as the sample allowed.
+        const SafeTensorInfo *info = file->find("centres");
+        if (!info || info->dtype != TensorDtype::F32 || info->shape.size() != 2 ||
+            info->shape[1] != options.adapter.width || info->shape[0] < 1)
+            return ModelStatus::failure(path +
+                                        ": tensor centres is missing or has the wrong shape");
+        auto value = torch::empty({info->shape[0], info->shape[1]}, torch::kFloat);
+        std::memcpy(value.data_ptr<float>(), info->data, info->byteCount);
+        *centres = value.to(device);
+        return adam->restore(*file);
     }
 
     // Pre-trains the student (net) on clips; resume: from the pre-training checkpoint.
@@ -900,17 +912,8 @@ struct AdapterTrainer::Private
                                                "(adapter, pre-training, seed or inputs) than this "
                                                "run's");
         torch::NoGradGuard noGrad;
-        auto tensor = [&](const std::string &name, const torch::Tensor &like,
-                          torch::Tensor *out) -> ModelStatus {
-            const SafeTensorInfo *info = file->find(name);
-            if (!info || info->dtype != TensorDtype::F32 || info->elementCount() != like.numel())
-                return ModelStatus::failure(path + ": tensor " + name +
-                                            " is missing or has the wrong shape");
-            auto value = torch::empty(like.sizes(), torch::kFloat);
-            std::memcpy(value.data_ptr<float>(), info->data, info->byteCount);
-            *out = value.to(like.device());
-            return ModelStatus::success();
-        };
+        auto tensor = [&file](const std::string &name, const torch::Tensor &like,
+                              torch::Tensor *out) { return readTensor(*file, name, like, out); };
         for (auto &p : net->named_parameters()) {
             torch::Tensor value;
             if (auto st = tensor("model/" + p.key(), p.value(), &value); !st)
@@ -932,31 +935,7 @@ struct AdapterTrainer::Private
                 if (auto st = tensor("best/" + b.key(), b.value(), &(*best)[b.key()]); !st)
                     return st;
         }
-        std::vector<int64_t> steps;
-        std::string list = text("adam_steps");
-        for (std::size_t start = 0; start <= list.size() && !list.empty();) {
-            std::size_t end = list.find(',', start);
-            if (end == std::string::npos)
-                end = list.size();
-            try {
-                steps.push_back(std::stoll(list.substr(start, end - start)));
-            } catch (...) {
-                return ModelStatus::failure(path + ": the optimiser's state is damaged");
-            }
-            start = end + 1;
-        }
-        if (steps.size() != adam->params.size())
-            return ModelStatus::failure(path + ": the optimiser's state is damaged");
-        for (std::size_t i = 0; i < adam->params.size(); ++i) {
-            adam->steps[i] = steps[i];
-            if (!file->find("adam_m/" + adam->names[i]))
-                continue;
-            if (auto st = tensor("adam_m/" + adam->names[i], adam->params[i], &adam->m[i]); !st)
-                return st;
-            if (auto st = tensor("adam_v/" + adam->names[i], adam->params[i], &adam->v[i]); !st)
-                return st;
-        }
-        return ModelStatus::success();
+        return adam->restore(*file);
     }
 };
 
