@@ -48,6 +48,11 @@ cp "$work/demo.emolens" "$work/model.emolens"
 "$cli" train --db "$work/model.emolens" >/dev/null
 "$shot" --scene labeling "$work/model.emolens" "$images/labeling-model.png" 1400x900 5
 "$shot" --scene models "$work/model.emolens" "$images/models.png"
+# Seed 000 whole: the local-attribute band under the emotion curves.
+cp "$work/demo.emolens" "$work/attributes.emolens"
+"$cli" extract --db "$work/attributes.emolens" >/dev/null
+"$cli" train --db "$work/attributes.emolens" --recipe adapter-local-attributes >/dev/null
+"$shot" --scene labeling "$work/attributes.emolens" "$images/labeling-local-attributes.png" 1400x900 5
 # Retrain from the window (the default recipe) and the training dashboard as the run ends.
 cp "$work/demo.emolens" "$work/training.emolens"
 "$cli" extract --db "$work/training.emolens" >/dev/null

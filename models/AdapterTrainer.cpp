@@ -612,6 +612,8 @@ struct AdapterTrainer::Private
                 return st;
         if (auto st = adam.save(&writer); !st)
             return st;
+        if (auto st = writeLocalAttributes(&writer); !st)
+            return st;
         writer.setMetadata("format", kCheckpointFormat);
         writer.setMetadata("settings", options.adapter.describe());
         writer.setMetadata("seed", std::to_string(options.seed));
@@ -632,6 +634,119 @@ struct AdapterTrainer::Private
     bool pretrainClipsSet = false;
     PretrainCallback onPretrain;
     std::vector<PretrainRecord> pretrainHistory;
+
+    // Seed 000's local attributes, kept from pre-training for the clip view: the teacher, its
+    // centres [K, width], and how many labeled frames of each class carry each attribute
+    // [K, classes] (of the clips pre-training and fine-tuning read with a category).
+    EmotionAdapter laTeacher{nullptr};
+    torch::Tensor laCentres, laClassFrames;
+
+    // The local-attribute id of every frame of a batch [B, T] (padding gets some id too).
+    torch::Tensor localAttributeIds(const BatchTensors &t)
+    {
+        const auto out = laTeacher->frames(t.hidden, t.mask, t.extra);
+        const auto norms = laCentres.pow(2).sum(1); // [K]
+        return (norms - 2 * torch::matmul(out, laCentres.t())).argmin(2);
+    }
+
+    // laClassFrames from the clips with a category.
+    ModelStatus countLocalAttributes(const ClipFeatureSource &source,
+                                     const std::vector<std::size_t> &clips)
+    {
+        torch::NoGradGuard noGrad;
+        const auto &info = source.clips();
+        const int classes = options.adapter.classCount;
+        std::vector<std::size_t> labeled;
+        for (std::size_t i : clips)
+            if (info[i].classIndex >= 0 && info[i].classIndex < classes)
+                labeled.push_back(i);
+        auto counts = torch::zeros({laCentres.size(0), std::max(classes, 1)}, torch::kFloat);
+        auto table = counts.accessor<float, 2>();
+        for (const Batch &batch :
+             makeBatches(source, labeled, options.batchFrames, options.maxBatchClips)) {
+            BatchTensors t;
+            if (auto st = loadBatch(source, batch, device, &t); !st)
+                return st;
+            const auto ids = localAttributeIds(t).cpu().contiguous();
+            const auto a = ids.accessor<int64_t, 2>();
+            for (std::size_t b = 0; b < batch.clips.size(); ++b) {
+                const TrainerClip &clip = info[batch.clips[b]];
+                for (int64_t f = 0; f < clip.frames; ++f)
+                    table[a[int64_t(b)][f]][clip.classIndex] += 1;
+            }
+        }
+        laClassFrames = counts;
+        return ModelStatus::success();
+    }
+
+    // The local attributes into a model file or checkpoint (nothing when there are none).
+    ModelStatus writeLocalAttributes(Float32Tensors *writer) const
+    {
+        if (!laTeacher)
+            return ModelStatus::success();
+        for (const auto &q : laTeacher->named_parameters())
+            if (auto st = writer->add("local_attributes/teacher/" + q.key(), q.value()); !st)
+                return st;
+        for (const auto &q : laTeacher->named_buffers())
+            if (auto st = writer->add("local_attributes/teacher/" + q.key(), q.value()); !st)
+                return st;
+        if (auto st = writer->add("local_attributes/centres", laCentres); !st)
+            return st;
+        if (auto st = writer->add("local_attributes/class_frames", laClassFrames); !st)
+            return st;
+        writer->setMetadata("local_attributes", std::to_string(laCentres.size(0)));
+        return ModelStatus::success();
+    }
+
+    // What writeLocalAttributes wrote; a file without them leaves none.
+    ModelStatus readLocalAttributes(const SafeTensorsFile &file)
+    {
+        laTeacher = nullptr;
+        laCentres = laClassFrames = torch::Tensor();
+        const auto it = file.metadata().find("local_attributes");
+        if (it == file.metadata().end())
+            return ModelStatus::success();
+        int64_t k = 0;
+        try {
+            k = std::stoll(it->second);
+        } catch (...) {
+        }
+        // The count must match the centres' shape before anything is allocated for it.
+        const SafeTensorInfo *shape = file.find("local_attributes/centres");
+        if (k < 1 || !shape || shape->shape.size() != 2 || shape->shape[0] != k)
+            return ModelStatus::failure(file.path() + ": the local attributes' count \"" +
+                                        it->second + "\" is damaged");
+        torch::NoGradGuard noGrad;
+        EmotionAdapter teacher(options.adapter);
+        teacher->to(device);
+        auto read = [&file](const std::string &name, torch::Tensor &target) {
+            torch::Tensor value;
+            auto st = readTensor(file, name, target, &value);
+            if (st)
+                target.copy_(value);
+            return st;
+        };
+        for (auto &q : teacher->named_parameters())
+            if (auto st = read("local_attributes/teacher/" + q.key(), q.value()); !st)
+                return st;
+        for (auto &q : teacher->named_buffers())
+            if (auto st = read("local_attributes/teacher/" + q.key(), q.value()); !st)
+                return st;
+        auto centres = torch::empty({k, options.adapter.width}, torch::kFloat).to(device);
+        if (auto st = read("local_attributes/centres", centres); !st)
+            return st;
+        auto classFrames =
+            torch::empty({k, std::max(options.adapter.classCount, 1)}, torch::kFloat);
+        if (auto st = read("local_attributes/class_frames", classFrames); !st)
+            return st;
+        for (auto &q : teacher->parameters())
+            q.requires_grad_(false);
+        teacher->eval();
+        laTeacher = teacher;
+        laCentres = centres;
+        laClassFrames = classFrames;
+        return ModelStatus::success();
+    }
 
     static constexpr uint64_t kPretrainSalt = 0x5052455452414E31ull;
     static constexpr uint64_t kClusterSalt = 0x434C555354455231ull;
@@ -887,6 +1002,8 @@ struct AdapterTrainer::Private
             if (onPretrain)
                 onPretrain(record, double(epoch) / p.epochs);
         }
+        laTeacher = teacher;
+        laCentres = centres;
         return ModelStatus::success();
     }
 
@@ -935,6 +1052,8 @@ struct AdapterTrainer::Private
                 if (auto st = tensor("best/" + b.key(), b.value(), &(*best)[b.key()]); !st)
                     return st;
         }
+        if (auto st = readLocalAttributes(*file); !st)
+            return st;
         return adam->restore(*file);
     }
 };
@@ -1053,6 +1172,8 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
         }
 
         d->pretrainHistory.clear();
+        d->laTeacher = nullptr;
+        d->laCentres = d->laClassFrames = torch::Tensor();
         if (o.pretrain.epochs > 0 && !resuming) {
             std::vector<std::size_t> clips = d->pretrainClips;
             if (!d->pretrainClipsSet) {
@@ -1069,6 +1190,10 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
                     *wasCancelled = true;
                 return ModelStatus::success();
             }
+            std::vector<std::size_t> seen = train;
+            seen.insert(seen.end(), validation.begin(), validation.end());
+            if (auto st = d->countLocalAttributes(source, seen); !st)
+                return st;
         }
 
         AdamW optimizer(d->net->named_parameters(), o.learningRate, o.weightDecay);
@@ -1211,6 +1336,19 @@ const std::vector<PretrainRecord> &AdapterTrainer::pretrainHistory() const
     return d->pretrainHistory;
 }
 
+int AdapterTrainer::localAttributeCount() const
+{
+    return d->laTeacher ? int(d->laCentres.size(0)) : 0;
+}
+
+std::vector<float> AdapterTrainer::localAttributeClassFrames() const
+{
+    if (!d->laTeacher || d->options.adapter.classCount < 1)
+        return {};
+    const auto t = d->laClassFrames.contiguous();
+    return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+}
+
 std::string PretrainOptions::describe() const
 {
     if (epochs <= 0)
@@ -1226,14 +1364,25 @@ std::string PretrainOptions::describe() const
 }
 
 ModelStatus AdapterTrainer::checkpointHistory(const std::string &path,
-                                              std::vector<EpochRecord> *out)
+                                              std::vector<EpochRecord> *out, int *pretrainEpochs)
 {
+    if (pretrainEpochs)
+        *pretrainEpochs = -1;
     std::unique_ptr<SafeTensorsFile> file;
     if (auto st = SafeTensorsFile::open(path, file); !st)
         return st;
-    if (const auto it = file->metadata().find("format");
-        it != file->metadata().end() && it->second == kPretrainCheckpointFormat) {
+    const auto &meta = file->metadata();
+    if (const auto it = meta.find("format");
+        it != meta.end() && it->second == kPretrainCheckpointFormat) {
         out->clear(); // killed while pre-training: no fine-tuning epoch yet
+        if (pretrainEpochs) {
+            const auto epoch = meta.find("epoch");
+            try {
+                *pretrainEpochs = epoch == meta.end() ? 0 : std::stoi(epoch->second);
+            } catch (...) {
+                return ModelStatus::failure(path + ": the checkpoint's header is damaged");
+            }
+        }
         return ModelStatus::success();
     }
     Checkpoint c;
@@ -1286,6 +1435,9 @@ ModelStatus AdapterTrainer::predict(const ClipFeatureSource &source,
             const auto dimensions =
                 result.dimensions.defined() ? result.dimensions.cpu() : torch::Tensor();
             const auto pooled = withPooled ? result.pooled.cpu().contiguous() : torch::Tensor();
+            const auto attributes = withFrames && d->laTeacher
+                                        ? d->localAttributeIds(t).to(torch::kInt).cpu().contiguous()
+                                        : torch::Tensor();
             for (std::size_t b = 0; b < batch.clips.size(); ++b) {
                 ClipPrediction &p = (*out)[slot.at(batch.clips[b])];
                 const int64_t row = int64_t(b);
@@ -1306,6 +1458,11 @@ ModelStatus AdapterTrainer::predict(const ClipFeatureSource &source,
                 if (pooled.defined()) {
                     const auto r = pooled[row].contiguous();
                     p.pooled.assign(r.data_ptr<float>(), r.data_ptr<float>() + r.numel());
+                }
+                if (attributes.defined()) {
+                    const auto r = attributes[row].slice(0, 0, p.frames).contiguous();
+                    p.localAttributes.assign(r.data_ptr<int32_t>(),
+                                             r.data_ptr<int32_t>() + r.numel());
                 }
             }
         }
@@ -1350,6 +1507,8 @@ ModelStatus AdapterTrainer::save(const std::string &path) const
         writer.setMetadata("attention_width", std::to_string(a.attentionWidth));
         writer.setMetadata("class_count", std::to_string(a.classCount));
         writer.setMetadata("dimension_count", std::to_string(a.dimensionCount));
+        if (auto st = d->writeLocalAttributes(&writer); !st)
+            return st;
         return writer.write(path);
     } catch (...) {
         return statusFromCurrentException("saving the adapter to " + path);
@@ -1412,7 +1571,7 @@ ModelStatus AdapterTrainer::load(const std::string &path)
         d->device = torch::Device(d->options.device);
         d->net->to(d->device);
         d->net->eval();
-        return ModelStatus::success();
+        return d->readLocalAttributes(*file);
     } catch (const std::invalid_argument &) {
         return ModelStatus::failure(path + ": the adapter settings in the file are damaged");
     } catch (...) {

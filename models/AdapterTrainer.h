@@ -158,6 +158,9 @@ struct ClipPrediction
     int64_t frames = 0;
     std::vector<float> frameProbabilities; // [frames * classes], when asked for
     std::vector<float> pooled;             // the utterance vector, when asked for
+    // Seed 000's local-attribute id of each frame [frames], with the frames, when the model
+    // was pre-trained (AdapterTrainer::localAttributeCount).
+    std::vector<int32_t> localAttributes;
 };
 
 class AdapterTrainer
@@ -188,9 +191,18 @@ public:
     void setPretrainClips(std::vector<std::size_t> clips);
     void setPretrainCallback(PretrainCallback callback);
     const std::vector<PretrainRecord> &pretrainHistory() const;
+    // Seed 000's local attributes, kept with the model when it was pre-trained: the teacher's
+    // k-means clusters of the last refresh (0 when there are none), and how many frames of
+    // each class carry each one in the clips the training read with a category,
+    // [attributes * classes] (empty without categories).
+    int localAttributeCount() const;
+    std::vector<float> localAttributeClassFrames() const;
 
     // The epochs a checkpoint holds (for a resumed run's records). False with a reason.
-    static ModelStatus checkpointHistory(const std::string &path, std::vector<EpochRecord> *out);
+    // *pretrainEpochs (when given): the pre-training epochs done when the run was killed while
+    // pre-training (out is then empty); -1 when pre-training was over or never ran.
+    static ModelStatus checkpointHistory(const std::string &path, std::vector<EpochRecord> *out,
+                                         int *pretrainEpochs = nullptr);
 
     // Predicts the clips `which` of source with the trained (or loaded) weights. cancelled() is
     // polled between batches: it ends the call with the error "cancelled".

@@ -1,6 +1,8 @@
 #include "ClassColours.h"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace emolens {
 
@@ -61,6 +63,12 @@ QColor classTint(const QColor &colour, double strength)
 {
     const auto mix = [strength](int c) { return int(255 - (255 - c) * strength + 0.5); };
     return QColor(mix(colour.red()), mix(colour.green()), mix(colour.blue()));
+}
+
+QColor localAttributeColour(int id)
+{
+    const double hue = std::fmod(0.11 + 0.618033988749895 * std::max(id, 0), 1.0);
+    return QColor::fromHsvF(float(hue), id % 2 == 0 ? 0.55f : 0.40f, id % 4 < 2 ? 0.80f : 0.62f);
 }
 
 } // namespace emolens

@@ -16,5 +16,8 @@ namespace emolens {
 QColor classColour(const QStringList &classes, int index);
 // The colour mixed with white: a background that keeps black text readable.
 QColor classTint(const QColor &colour, double strength = 0.28);
+// The colour of local-attribute id (seed 000's clusters) in the clip view's band: hues a
+// golden angle apart, so neighbouring ids differ, at two lightnesses; muted beside the classes.
+QColor localAttributeColour(int id);
 
 } // namespace emolens

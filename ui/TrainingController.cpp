@@ -1,6 +1,7 @@
 #include "TrainingController.h"
 
 #include "jobs/ExtractFeaturesJob.h"
+#include "training/Recipes.h"
 
 #include <QMessageBox>
 #include <QSettings>
@@ -75,12 +76,16 @@ bool TrainingController::retrain(const QString &workspacePath, const QString &en
     // only an explicit choice.
     train.device = device.startsWith(QLatin1String("cuda")) ? device : QStringLiteral("cpu");
     // The recipe and epochs Retrain uses (QSettings "model/recipe", "model/epochs"; empty and
-    // 0 mean the default recipe with its own epochs).
+    // 0 mean the default recipe with its own epochs), and the pre-training epochs of a recipe
+    // with that stage ("model/pretrainEpochs"; absent: the recipe's, 0: none).
     const QSettings settings;
     train.recipe = settings.value(QStringLiteral("model/recipe")).toString();
     if (train.recipe == QLatin1String("default"))
         train.recipe.clear();
     train.epochs = std::max(0, settings.value(QStringLiteral("model/epochs"), 0).toInt());
+    if (!train.recipe.isEmpty() && recipeHasPretraining(train.recipe))
+        train.pretrainEpochs =
+            std::max(-1, settings.value(QStringLiteral("model/pretrainEpochs"), -1).toInt());
     m_job = std::make_shared<TrainJob>(train);
     m_trainId = m_queue->submit(m_job);
     Q_EMIT queued(

@@ -779,26 +779,28 @@ int trainCommand(const QStringList &arguments)
         QJsonArray curve;
         for (double ua : report.validationUaByEpoch)
             curve.append(ua);
-        printJson({{QStringLiteral("run"), report.runId},
-                   {QStringLiteral("model"), report.model.id},
-                   {QStringLiteral("active"), report.madeActive},
-                   {QStringLiteral("previous_active"), report.previousActiveId},
-                   {QStringLiteral("previous_ua"), report.previousUa},
-                   {QStringLiteral("labels"), QJsonArray::fromStringList(report.model.classes)},
-                   {QStringLiteral("validation"),
-                    QJsonObject{{QStringLiteral("n"), report.validation.n},
-                                {QStringLiteral("ua"), report.validation.ua},
-                                {QStringLiteral("wa"), report.validation.wa},
-                                {QStringLiteral("f1"), report.validation.f1},
-                                {QStringLiteral("speakers"),
-                                 QJsonArray::fromStringList(report.validationSpeakers)}}},
-                   {QStringLiteral("train_clips"), report.trainClips},
-                   {QStringLiteral("predicted_clips"), report.predictedClips},
-                   {QStringLiteral("best_epoch"), report.bestEpoch},
-                   {QStringLiteral("stopped"), report.stopped},
-                   {QStringLiteral("resumed_after_epoch"), report.resumedAfterEpoch},
-                   {QStringLiteral("validation_ua_by_epoch"), curve},
-                   {QStringLiteral("seconds"), report.seconds}});
+        printJson(
+            {{QStringLiteral("run"), report.runId},
+             {QStringLiteral("model"), report.model.id},
+             {QStringLiteral("active"), report.madeActive},
+             {QStringLiteral("previous_active"), report.previousActiveId},
+             {QStringLiteral("previous_ua"), report.previousUa},
+             {QStringLiteral("labels"), QJsonArray::fromStringList(report.model.classes)},
+             {QStringLiteral("validation"),
+              QJsonObject{{QStringLiteral("n"), report.validation.n},
+                          {QStringLiteral("ua"), report.validation.ua},
+                          {QStringLiteral("wa"), report.validation.wa},
+                          {QStringLiteral("f1"), report.validation.f1},
+                          {QStringLiteral("speakers"),
+                           QJsonArray::fromStringList(report.validationSpeakers)}}},
+             {QStringLiteral("train_clips"), report.trainClips},
+             {QStringLiteral("predicted_clips"), report.predictedClips},
+             {QStringLiteral("best_epoch"), report.bestEpoch},
+             {QStringLiteral("stopped"), report.stopped},
+             {QStringLiteral("resumed_after_epoch"), report.resumedAfterEpoch},
+             {QStringLiteral("resumed_after_pretrain_epoch"), report.resumedAfterPretrainEpoch},
+             {QStringLiteral("validation_ua_by_epoch"), curve},
+             {QStringLiteral("seconds"), report.seconds}});
         return 0;
     }
     std::printf("%s\n", qPrintable(result.summary));
@@ -968,6 +970,14 @@ int predictCommand(const QStringList &arguments)
         which.insert(QStringLiteral("labels"), QJsonArray::fromStringList(p.classes));
         which.insert(QStringLiteral("frame_rate"), p.framesPerSecond);
         which.insert(QStringLiteral("frames"), frames);
+        if (p.localAttributeCount > 0) {
+            // Seed 000's local attribute of each frame (adapter-local-attributes models).
+            QJsonArray ids;
+            for (int id : p.localAttributes)
+                ids.append(id);
+            which.insert(QStringLiteral("local_attributes"), ids);
+            which.insert(QStringLiteral("local_attribute_count"), p.localAttributeCount);
+        }
         clips.append(which);
     };
 

@@ -192,7 +192,9 @@ JobResult TrainJob::run(ProgressSink &progress)
         run = *prior;
         std::vector<EpochRecord> done;
         const QString path = checkpointPath(r.databasePath, run.id);
-        if (auto st = AdapterTrainer::checkpointHistory(path.toStdString(), &done); !st)
+        int pretrainDone = -1;
+        if (auto st = AdapterTrainer::checkpointHistory(path.toStdString(), &done, &pretrainDone);
+            !st)
             return JobResult::failed(QString::fromStdString(st.error()));
         QList<EpochRow> rows;
         for (const EpochRecord &e : done) {
@@ -203,6 +205,7 @@ JobResult TrainJob::run(ProgressSink &progress)
             return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
         m_report.resumed = true;
         m_report.resumedAfterEpoch = int(done.size());
+        m_report.resumedAfterPretrainEpoch = pretrainDone;
     } else {
         run.kind = QStringLiteral("train");
         run.recipe = recipe;
@@ -256,14 +259,18 @@ JobResult TrainJob::run(ProgressSink &progress)
                                      {QStringLiteral("history"), done}});
     }
     progress.setProgress(
-        0.01, QStringLiteral("Run %1: training %2 on %3 clips (%4 for "
-                             "validation)%5...")
-                  .arg(run.id)
-                  .arg(recipe)
-                  .arg(train.size())
-                  .arg(validation.size())
-                  .arg(prior ? QStringLiteral(", from epoch %1").arg(m_report.resumedAfterEpoch + 1)
-                             : QString()));
+        0.01,
+        QStringLiteral("Run %1: training %2 on %3 clips (%4 for "
+                       "validation)%5...")
+            .arg(run.id)
+            .arg(recipe)
+            .arg(train.size())
+            .arg(validation.size())
+            .arg(!prior ? QString()
+                 : m_report.resumedAfterPretrainEpoch >= 0
+                     ? QStringLiteral(", from pre-training epoch %1")
+                           .arg(m_report.resumedAfterPretrainEpoch + 1)
+                     : QStringLiteral(", from epoch %1").arg(m_report.resumedAfterEpoch + 1)));
     const QString checkpoint = checkpointPath(r.databasePath, run.id);
     QDir().mkpath(QFileInfo(checkpoint).absolutePath());
     options.checkpointPath = QFile::encodeName(checkpoint).toStdString();
@@ -447,6 +454,10 @@ JobResult TrainJob::run(ProgressSink &progress)
             .arg(verdict)
             .arg(m_report.stopped
                      ? QStringLiteral("Stopped by request, keeping the best epoch: trained")
+                 : m_report.resumed && m_report.resumedAfterPretrainEpoch >= 0
+                     ? QStringLiteral("Resumed run %1 after pre-training epoch %2 and trained")
+                           .arg(run.id)
+                           .arg(m_report.resumedAfterPretrainEpoch)
                  : m_report.resumed ? QStringLiteral("Resumed run %1 after epoch %2 and trained")
                                           .arg(run.id)
                                           .arg(m_report.resumedAfterEpoch)

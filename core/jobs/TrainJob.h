@@ -60,6 +60,7 @@ struct TrainReport
     bool stopped = false; // stopped early by request; the best epoch so far was kept
     bool resumed = false;
     int resumedAfterEpoch = 0;
+    int resumedAfterPretrainEpoch = -1; // resumed while pre-training: its epochs done before
 };
 
 class TrainJob final : public Job

@@ -75,6 +75,12 @@ Status ClipPosteriors::predict(const QString &contentHash, FramePosteriors *out)
     out->frameCount = int(predictions.front().frames);
     out->values = std::move(predictions.front().frameProbabilities);
     out->clip = std::move(predictions.front().probabilities);
+    const auto &ids = predictions.front().localAttributes;
+    if (!ids.empty()) {
+        out->localAttributes.assign(ids.begin(), ids.end());
+        out->localAttributeCount = m_trainer->localAttributeCount();
+        out->attributeClassFrames = m_trainer->localAttributeClassFrames();
+    }
     return Status::success();
 }
 

@@ -26,6 +26,12 @@ struct FramePosteriors
     int frameCount = 0;
     std::vector<float> values; // [frames * classes]
     std::vector<float> clip;   // [classes]: the clip's posteriors
+    // Seed 000's local attributes, when the model was pre-trained (adapter-local-attributes):
+    // the id of each frame [frames], how many there are, and how many labeled frames of each
+    // class carry each one in the data the model was trained on [attributes * classes].
+    std::vector<int> localAttributes;
+    int localAttributeCount = 0;
+    std::vector<float> attributeClassFrames;
 };
 
 class ClipPosteriors

@@ -49,6 +49,13 @@ QList<RecipeInfo> recipes()
     };
 }
 
+bool recipeHasPretraining(const QString &name)
+{
+    TrainerOptions options;
+    // The stage does not depend on the encoder's shape: any will do.
+    return recipeOptions(name, 2, 8, 0, 2, &options, nullptr) && options.pretrain.epochs > 0;
+}
+
 bool recipeOptions(const QString &name, int layerCount, int hiddenSize, int extraInputs,
                    int classCount, TrainerOptions *options, QString *error)
 {

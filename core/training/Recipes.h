@@ -36,6 +36,8 @@ QList<RecipeInfo> recipes();
 // first (defaultRecipeFor, TrainingSet::resolveRecipe). Fails (*error set) for any other name.
 bool recipeOptions(const QString &name, int layerCount, int hiddenSize, int extraInputs,
                    int classCount, TrainerOptions *options, QString *error);
+// The recipe has a pre-training stage (RunChoices::pretrainEpochs applies to it).
+bool recipeHasPretraining(const QString &name);
 // What "default" (and Retrain) runs for this many labeled encoder frames on this device (our
 // choice, to keep one-click retraining within about ten minutes on a 2-core CPU): wap-sap up to
 // kQuickWapSapFrames, baseline above; wap-sap on CUDA whatever the size.

@@ -438,6 +438,27 @@ private Q_SLOTS:
              QStringLiteral("wap-sap"), QStringLiteral("--pretrain-epochs"), QStringLiteral("3")});
         QCOMPARE(refused.exitCode, 1);
         QVERIFY2(refused.err.contains("adapter-local-attributes"), refused.err.constData());
+
+        // A trained model keeps its local attributes: predict names one per frame.
+        const CliResult trained =
+            runCli({QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+                    QStringLiteral("adapter-local-attributes"), QStringLiteral("--pretrain-epochs"),
+                    QStringLiteral("2"), QStringLiteral("--epochs"), QStringLiteral("2")});
+        QVERIFY2(trained.exitCode == 0, trained.err.constData());
+        const QJsonObject predicted = json(
+            runCli({QStringLiteral("predict"), QStringLiteral("--db"), db,
+                    QStringLiteral("--utterance"), QStringLiteral("1"), QStringLiteral("--json")}));
+        const QJsonObject clip = predicted[QStringLiteral("clips")].toArray().first().toObject();
+        const QJsonArray ids = clip[QStringLiteral("local_attributes")].toArray();
+        const int count = clip[QStringLiteral("local_attribute_count")].toInt();
+        QCOMPARE(count, 64);
+        QCOMPARE(ids.size(), clip[QStringLiteral("frames")].toArray().size());
+        QSet<int> seen;
+        for (const QJsonValue &id : ids) {
+            QVERIFY(id.toInt(-1) >= 0 && id.toInt() < count);
+            seen.insert(id.toInt());
+        }
+        QVERIFY2(seen.size() > 1, "a clip's frames fall in more than one local attribute");
     }
 
     void evaluateScoresHeldOutSpeakers()

@@ -6,11 +6,12 @@
 // the disk: reading a 24 GB cache from disk comes on top when it does not fit the page cache.
 //
 // For each recipe (the settings of core/training/Recipes.cpp): the time of E epochs (default
-// 1), per epoch, the achieved GFLOP/s (training is counted as three forward passes: forward,
-// and a backward of about twice its cost), the peak RSS, and the projected time of one-click
-// retraining (the recipe's epochs, validation included). In the same run, a plain at::mm of a
-// projection-sized product on the same threads gives the GEMM rate the recipes are compared
-// with. Prints the machine and the OpenBLAS kernels first.
+// 1; adapter-local-attributes also E pre-training epochs, timed apart), per epoch, the achieved
+// GFLOP/s (training is counted as three forward passes: forward, and a backward of about twice its
+// cost), the peak RSS, and the projected time of one-click retraining (the recipe's epochs,
+// validation included). In the same run, a plain at::mm of a projection-sized product on the same
+// threads gives the GEMM rate the recipes are compared with. Prints the machine and the OpenBLAS
+// kernels first.
 
 #include "AdapterTrainer.h"
 #include "BlasKernels.h"
@@ -208,11 +209,19 @@ int main(int argc, char **argv)
         o.adapter.pooling = AdapterPooling::AttentiveStatistics;
         o.learningRate = 5e-4;
         recipes.push_back({"wap-sap", o, 30});
+        // Seed 000 whole: the same network with the position convolution, after the
+        // teacher-student pre-training (timed separately: E pre-training epochs, the recipe's
+        // 10 projected).
+        o.adapter.positionKernel = 15;
+        o.pretrain.epochs = 1;
+        recipes.push_back({"adapter-local-attributes", o, 30});
     }
-    std::printf("\n%-9s %9s %12s %10s %16s\n", "recipe", "epoch s", "GFLOP/epoch", "GFLOP/s",
-                "retrain (proj.)");
+    std::printf("\n%-24s %9s %12s %10s %16s %10s\n", "recipe", "epoch s", "GFLOP/epoch", "GFLOP/s",
+                "retrain (proj.)", "peak RSS");
     for (Recipe &r : recipes) {
         r.options.epochs = epochs;
+        const int pretrainEpochs = r.options.pretrain.epochs > 0 ? epochs : 0;
+        r.options.pretrain.epochs = pretrainEpochs;
         r.options.device = device;
         r.options.threads = threads;
         AdapterTrainer trainer(r.options);
@@ -233,9 +242,22 @@ int main(int argc, char **argv)
         const double flops =
             trainingFlopsPerClip(r.options.adapter, trainer.trainedOnClipMeans() ? 1 : frames) *
             (double(train.size()) + double(validation.size()) / 3);
-        const double setup = total - epochSeconds * double(trainer.history().size());
-        std::printf("%-9s %9.1f %12.0f %10.1f %12.1f min\n", r.name, epochSeconds, flops / 1e9,
-                    flops / 1e9 / epochSeconds, (setup + epochSeconds * r.recipeEpochs) / 60);
+        double pretrainSeconds = 0;
+        for (const PretrainRecord &e : trainer.pretrainHistory())
+            pretrainSeconds += e.seconds;
+        const double setup =
+            total - epochSeconds * double(trainer.history().size()) - pretrainSeconds;
+        // The pre-training stage: the recipe's 10 epochs at the measured time per epoch.
+        const double pretrainProjected =
+            pretrainEpochs > 0 ? pretrainSeconds / pretrainEpochs * 10 : 0;
+        std::printf("%-24s %9.1f %12.0f %10.1f %12.1f min %7.0f MB\n", r.name, epochSeconds,
+                    flops / 1e9, flops / 1e9 / epochSeconds,
+                    (setup + pretrainProjected + epochSeconds * r.recipeEpochs) / 60, peakRssMb());
+        if (pretrainEpochs > 0)
+            std::printf("%-24s %9.1f s per pre-training epoch (k-means of the teacher's frames "
+                        "included), last mask accuracy %.3f\n",
+                        "", pretrainSeconds / pretrainEpochs,
+                        trainer.pretrainHistory().back().maskAccuracy);
         std::fflush(stdout);
     }
     std::printf("\nbaseline reads each clip's frame means (exact for an affine-then-mean-pooled "
@@ -243,8 +265,10 @@ int main(int argc, char **argv)
     std::printf("peak RSS: %.0f MB (the pool of %d clips is %.0f MB of it)\n", peakRssMb(), kPool,
                 kPool * double(frames) * kLayers * kHidden * 2 / 1e6);
     std::printf("retrain (proj.): the normalisation pass and setup once, plus the recipe's "
-                "epochs (baseline 40, wap-sap 30) at the measured epoch time, early stopping "
-                "not counted; extraction not included\n");
+                "epochs (baseline 40, wap-sap 30, adapter-local-attributes 10 pre-training and "
+                "30) at the measured epoch times, early stopping not counted; extraction not "
+                "included\n");
+    std::printf("peak RSS: the process's peak after each recipe (recipes run in turn)\n");
     const double labeledFrames = double(clips) * double(frames);
     std::printf("Retrain's default at this size: %s (%.0f labeled frames; wap-sap only up to "
                 "60,000 on the CPU, see core/training/Recipes.cpp)\n",

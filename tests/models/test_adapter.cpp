@@ -609,8 +609,11 @@ public:
             clip.classIndex = i % 4;
             m_clips.push_back(clip);
             std::vector<float> h(std::size_t(3 * clip.frames * 8));
+            m_phones.emplace_back();
             for (int64_t f = 0; f < clip.frames; f += 8) {
-                const auto &p = prototypes[random() % 8];
+                const int phone = int(random() % 8);
+                m_phones.back().insert(m_phones.back().end(), 8, phone);
+                const auto &p = prototypes[std::size_t(phone)];
                 for (int64_t g = f; g < f + 8; ++g)
                     for (int l = 0; l < 3; ++l)
                         for (int d = 0; d < 8; ++d)
@@ -633,9 +636,12 @@ public:
         std::copy(m_extraValues[i].begin(), m_extraValues[i].end(), extra);
         return true;
     }
+    // The prototype behind each frame of clip i.
+    const std::vector<int> &phones(std::size_t i) const { return m_phones[i]; }
 
 private:
     std::vector<TrainerClip> m_clips;
+    std::vector<std::vector<int>> m_phones;
     std::vector<std::vector<float>> m_hiddenValues, m_extraValues;
 };
 
@@ -668,7 +674,80 @@ std::vector<float> flatPredictions(AdapterTrainer &trainer, const ClipFeatureSou
     return flat;
 }
 
+std::vector<std::vector<int32_t>> localAttributes(AdapterTrainer &trainer,
+                                                  const ClipFeatureSource &source,
+                                                  const std::vector<std::size_t> &which)
+{
+    std::vector<ClipPrediction> out;
+    VERIFY(trainer.predict(source, which, true, false, &out).ok());
+    std::vector<std::vector<int32_t>> ids;
+    for (const ClipPrediction &p : out)
+        ids.push_back(p.localAttributes);
+    return ids;
+}
+
 } // namespace
+
+MODEL_TEST(pretrain_keeps_local_attributes_that_find_the_phones)
+{
+    const PhoneSource source(80, 41);
+    const TrainerOptions options = pretrainOptions();
+    AdapterTrainer trainer(options);
+    trainer.setPretrainClips(range(0, 80));
+    REQUIRE_OK(trainer.train(source, range(0, 40), range(40, 60), nullptr, nullptr));
+    VERIFY(trainer.localAttributeCount() == 8);
+
+    // Every frame of the labeled clips read (0-59) is counted once, under its clip's class.
+    const std::vector<float> table = trainer.localAttributeClassFrames();
+    VERIFY(table.size() == 8 * 4);
+    std::vector<double> perClass(4, 0), expected(4, 0);
+    for (int k = 0; k < 8; ++k)
+        for (int c = 0; c < 4; ++c)
+            perClass[std::size_t(c)] += table[std::size_t(k * 4 + c)];
+    for (std::size_t i = 0; i < 60; ++i)
+        expected[std::size_t(source.clips()[i].classIndex)] += double(source.clips()[i].frames);
+    VERIFY_MSG(perClass == expected, perClass[0] << " " << expected[0]);
+
+    // Unseen clips: one id per frame, in range, and the ids follow the phones - most frames of
+    // an id share one prototype (purity; 1/8 would be chance).
+    const auto ids = localAttributes(trainer, source, range(60, 80));
+    std::vector<std::vector<double>> joint(8, std::vector<double>(8, 0));
+    double frames = 0;
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+        const auto &phones = source.phones(60 + k);
+        VERIFY(ids[k].size() == phones.size());
+        for (std::size_t f = 0; f < phones.size(); ++f) {
+            VERIFY(ids[k][f] >= 0 && ids[k][f] < 8);
+            joint[std::size_t(ids[k][f])][std::size_t(phones[f])] += 1;
+            frames += 1;
+        }
+    }
+    double majority = 0;
+    for (const auto &row : joint)
+        majority += *std::max_element(row.begin(), row.end());
+    std::cout << "local-attribute purity against the phones: " << majority / frames << "\n";
+    VERIFY_MSG(majority / frames > 0.6, majority / frames);
+
+    // Kept in the model file: a loaded model gives the same ids and counts.
+    const std::string path =
+        "/tmp/emolens-local-attributes-" + std::to_string(::getpid()) + ".safetensors";
+    REQUIRE_OK(trainer.save(path));
+    AdapterTrainer loaded(TrainerOptions{});
+    REQUIRE_OK(loaded.load(path));
+    std::remove(path.c_str());
+    VERIFY(loaded.localAttributeCount() == 8);
+    VERIFY(loaded.localAttributeClassFrames() == table);
+    VERIFY(localAttributes(loaded, source, range(60, 80)) == ids);
+
+    // A model trained without pre-training has none, and predicts no ids.
+    TrainerOptions plain = options;
+    plain.pretrain.epochs = 0;
+    AdapterTrainer without(plain);
+    REQUIRE_OK(without.train(source, range(0, 40), range(40, 60), nullptr, nullptr));
+    VERIFY(without.localAttributeCount() == 0 && without.localAttributeClassFrames().empty());
+    for (const auto &clip : localAttributes(without, source, range(60, 62)))
+        VERIFY(clip.empty());
+}
 
 MODEL_TEST(pretrain_losses_fall_deterministically_and_a_killed_run_resumes)
 {
@@ -725,8 +804,10 @@ MODEL_TEST(pretrain_losses_fall_deterministically_and_a_killed_run_resumes)
         VERIFY(killed.pretrainHistory().size() == 5);
     }
     std::vector<EpochRecord> saved;
-    REQUIRE_OK(AdapterTrainer::checkpointHistory(checkpoint, &saved));
+    int pretrainDone = 0;
+    REQUIRE_OK(AdapterTrainer::checkpointHistory(checkpoint, &saved, &pretrainDone));
     VERIFY(saved.empty()); // no fine-tuning epoch yet
+    VERIFY_MSG(pretrainDone == 5, pretrainDone);
     options.resume = true;
     AdapterTrainer resumed(options);
     resumed.setPretrainClips(everything);
@@ -741,6 +822,29 @@ MODEL_TEST(pretrain_losses_fall_deterministically_and_a_killed_run_resumes)
         VERIFY_MSG(resumed.history()[e].trainLoss == whole.history()[e].trainLoss, e);
     VERIFY(flatPredictions(resumed, source, range(40, 60)) ==
            flatPredictions(whole, source, range(40, 60)));
+    VERIFY(localAttributes(resumed, source, range(60, 80)) ==
+           localAttributes(whole, source, range(60, 80)));
+    VERIFY(resumed.localAttributeClassFrames() == whole.localAttributeClassFrames());
+
+    // Stopped during fine-tuning after epoch 2: the checkpoint keeps the local attributes.
+    options.resume = false;
+    {
+        AdapterTrainer stopped(options);
+        stopped.setPretrainClips(everything);
+        REQUIRE_OK(stopped.train(
+            source, range(0, 40), range(40, 60),
+            [](const EpochRecord &r, double) { return r.epoch < 2; }, nullptr));
+        VERIFY(stopped.history().size() == 2);
+    }
+    options.resume = true;
+    AdapterTrainer fineTuned(options);
+    fineTuned.setPretrainClips(everything);
+    REQUIRE_OK(fineTuned.train(source, range(0, 40), range(40, 60), nullptr, nullptr));
+    VERIFY(fineTuned.pretrainHistory().empty()); // pre-training was over
+    VERIFY(fineTuned.history().size() == 4);
+    VERIFY(localAttributes(fineTuned, source, range(60, 80)) ==
+           localAttributes(whole, source, range(60, 80)));
+    VERIFY(fineTuned.localAttributeClassFrames() == whole.localAttributeClassFrames());
 
     // Other pre-training settings refuse the checkpoint, naming the file.
     options.pretrain.clusters = 9;

@@ -46,6 +46,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QScreen>
 #include <QScrollArea>
 #include <QScrollBar>
@@ -137,6 +138,7 @@ private Q_SLOTS:
     void reimportAfterARenameNamesTheMovedFile();
     void exportFromTheWindowReportsWhatItWrote();
     void retrainInOneClickShowsPredictions();
+    void seed000ModelShowsLocalAttributes();
     void trainingDashboardStopsAndCancels();
 
 private:
@@ -576,6 +578,74 @@ void TestAnnotatorDesk::retrainInOneClickShowsPredictions()
     QCOMPARE(models->table()->rowCount(), 0);
     QVERIFY(header->isSectionHidden(UtteranceTableModel::PredictedColumn));
     QCOMPARE(lane->posteriors().frameCount, 0);
+    QSettings().remove(QStringLiteral("model"));
+}
+
+void TestAnnotatorDesk::seed000ModelShowsLocalAttributes()
+{
+    // Seed 000 whole, with short stages (the remembered settings Retrain reads).
+    QSettings().setValue(QStringLiteral("model/recipe"),
+                         QStringLiteral("adapter-local-attributes"));
+    QSettings().setValue(QStringLiteral("model/epochs"), 3);
+    QSettings().setValue(QStringLiteral("model/pretrainEpochs"), 2);
+    MainWindow window;
+    window.resize(1400, 900);
+    QVERIFY(test::labelingFromFirstClip(window, workspace(QStringLiteral("attributes.emolens")),
+                                        test::corpus(QStringLiteral("generic-csv"))));
+    QSignalSpy trained(&window, &MainWindow::trainingFinished);
+    window.retrainAction()->trigger();
+    QVERIFY(trained.wait(300000));
+    const JobResult result = trained.first().first().value<JobResult>();
+    QVERIFY2(result.ok(), qPrintable(result.summary));
+    QVERIFY2(result.summary.contains(QLatin1String("adapter-local-attributes")),
+             qPrintable(result.summary));
+
+    // The lane has the band: an attribute per frame, each in range, with the table of how
+    // many labeled frames of each class carry each attribute.
+    EmotionCurveView *lane = window.clipView()->emotionView();
+    QTRY_VERIFY(lane->posteriors().frameCount > 0);
+    const FramePosteriors &p = lane->posteriors();
+    QVERIFY2(p.localAttributeCount > 1, qPrintable(QString::number(p.localAttributeCount)));
+    QCOMPARE(int(p.localAttributes.size()), p.frameCount);
+    for (int id : p.localAttributes)
+        QVERIFY(id >= 0 && id < p.localAttributeCount);
+    const int classes = int(p.classes.size());
+    QCOMPARE(int(p.attributeClassFrames.size()), p.localAttributeCount * classes);
+    QCOMPARE(lane->height(), EmotionCurveView::kCurvesHeight + EmotionCurveView::kBandHeight + 2);
+    const QRect band = lane->bandRect();
+    QVERIFY(!band.isEmpty());
+
+    // Under the pointer on the band: the frame's attribute in its colour, and the hover text
+    // with its share of each class's labeled frames, as the table gives it.
+    const QPoint at(band.center().x(), band.center().y());
+    const QString text = lane->attributeDescriptionAt(at);
+    const QRegularExpression head(QStringLiteral("^local attribute (\\d+) of (\\d+): "));
+    const auto match = head.match(text);
+    QVERIFY2(match.hasMatch(), qPrintable(text));
+    const int id = match.captured(1).toInt();
+    QCOMPARE(match.captured(2).toInt(), p.localAttributeCount);
+    const QImage image = lane->grab().toImage();
+    QCOMPARE(image.pixelColor(at).rgb(), localAttributeColour(id).rgb());
+    for (int c = 0; c < classes; ++c) {
+        double all = 0;
+        for (int k = 0; k < p.localAttributeCount; ++k)
+            all += p.attributeClassFrames[std::size_t(k * classes + c)];
+        QVERIFY2(all > 0, qPrintable(p.classes[c])); // every class has labeled frames
+        const double share = 100.0 * p.attributeClassFrames[std::size_t(id * classes + c)] / all;
+        const QString expected =
+            QStringLiteral("%1 % of %2").arg(share, 0, 'f', 1).arg(p.classes[c]);
+        QVERIFY2(text.contains(expected), qPrintable(text + QStringLiteral(" / ") + expected));
+    }
+    // The frame's attribute is the one the hover names.
+    bool named = false;
+    for (int x = band.left(); x <= band.right() && !named; ++x)
+        named = lane->attributeDescriptionAt(QPoint(x, at.y())) == text;
+    QVERIFY(named);
+    if (const QByteArray shots = qgetenv("EMOLENS_TEST_SCREENSHOTS"); !shots.isEmpty()) {
+        window.trainingDock()->hide();
+        QTest::qWait(50);
+        window.grab().save(QString::fromLocal8Bit(shots) + QStringLiteral("/local-attributes.png"));
+    }
     QSettings().remove(QStringLiteral("model"));
 }
 
