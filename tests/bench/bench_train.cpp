@@ -1,12 +1,14 @@
-// bench_train [cpu|cuda] [--clips N] [--seconds S] [--epochs E] [--threads T]: how long the
-// training recipes take at IEMOCAP's 4-class size with HuBERT-base-shaped features (13 layers
-// x 768, 50 frames/s): by default 5,500 clips of 4.5 s (225 frames). The features come from a
-// pool of 32 random float16 clips handed to the trainer the way the feature cache hands them
-// (float16, converted per batch), so the figures are the trainer's compute and conversion, not
-// the disk: reading a 24 GB cache from disk comes on top when it does not fit the page cache.
+// bench_train [cpu|cuda] [--clips N] [--seconds S] [--epochs E] [--threads T]
+//             [--recipes NAME,NAME]
+// How long the training recipes (all, or those named) take at IEMOCAP's 4-class size with
+// HuBERT-base-shaped features (13 layers x 768, 50 frames/s): by default 5,500 clips of 4.5 s (225
+// frames). The features come from a pool of 32 random float16 clips handed to the trainer the way
+// the feature cache hands them (float16, converted per batch), so the figures are the trainer's
+// compute and conversion, not the disk: reading a 24 GB cache from disk comes on top when it does
+// not fit the page cache.
 //
-// For each recipe (the settings of core/training/Recipes.cpp): the time of E epochs (default
-// 1; adapter-local-attributes also E pre-training epochs, timed apart), per epoch, the achieved
+// For each recipe (the settings of core/training/Recipes.cpp): the time of E epochs (default 1;
+// adapter-local-attributes also E pre-training epochs, timed apart), per epoch, the achieved
 // GFLOP/s (training is counted as three forward passes: forward, and a backward of about twice its
 // cost), the peak RSS, and the projected time of one-click retraining (the recipe's epochs,
 // validation included). In the same run, a plain at::mm of a projection-sized product on the same
@@ -147,6 +149,7 @@ int main(int argc, char **argv)
     double seconds = 4.5;
     int epochs = 1;
     int threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    std::string only; // ",a,b,": these recipes only
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--clips" && i + 1 < argc)
@@ -157,6 +160,8 @@ int main(int argc, char **argv)
             epochs = std::max(1, std::atoi(argv[++i]));
         else if (arg == "--threads" && i + 1 < argc)
             threads = std::max(1, std::atoi(argv[++i]));
+        else if (arg == "--recipes" && i + 1 < argc)
+            only = "," + std::string(argv[++i]) + ",";
         else
             device = arg;
     }
@@ -219,6 +224,8 @@ int main(int argc, char **argv)
     std::printf("\n%-24s %9s %12s %10s %16s %10s\n", "recipe", "epoch s", "GFLOP/epoch", "GFLOP/s",
                 "retrain (proj.)", "peak RSS");
     for (Recipe &r : recipes) {
+        if (!only.empty() && only.find("," + std::string(r.name) + ",") == std::string::npos)
+            continue;
         r.options.epochs = epochs;
         const int pretrainEpochs = r.options.pretrain.epochs > 0 ? epochs : 0;
         r.options.pretrain.epochs = pretrainEpochs;

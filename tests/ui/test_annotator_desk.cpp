@@ -614,6 +614,9 @@ void TestAnnotatorDesk::seed000ModelShowsLocalAttributes()
     QCOMPARE(lane->height(), EmotionCurveView::kCurvesHeight + EmotionCurveView::kBandHeight + 2);
     const QRect band = lane->bandRect();
     QVERIFY(!band.isEmpty());
+    // With the training dock open in this 1400 x 900 window, the whole lane is on screen.
+    QVERIFY(window.trainingDock()->isVisible());
+    QTRY_COMPARE(lane->visibleRegion().boundingRect(), lane->rect());
 
     // Under the pointer on the band: the frame's attribute in its colour, and the hover text
     // with its share of each class's labeled frames, as the table gives it.
@@ -642,6 +645,8 @@ void TestAnnotatorDesk::seed000ModelShowsLocalAttributes()
         named = lane->attributeDescriptionAt(QPoint(x, at.y())) == text;
     QVERIFY(named);
     if (const QByteArray shots = qgetenv("EMOLENS_TEST_SCREENSHOTS"); !shots.isEmpty()) {
+        window.grab().save(QString::fromLocal8Bit(shots) +
+                           QStringLiteral("/local-attributes-dock.png"));
         window.trainingDock()->hide();
         QTest::qWait(50);
         window.grab().save(QString::fromLocal8Bit(shots) + QStringLiteral("/local-attributes.png"));
