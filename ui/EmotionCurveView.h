@@ -28,7 +28,7 @@ public:
     const FramePosteriors &posteriors() const { return m_posteriors; }
     // The hover text at pos: "1.24 s  angry 0.71, happy 0.12, ..."; empty off the frames.
     QString frameDescriptionAt(const QPoint &pos) const;
-    // The local attribute at pos: "local attribute 17 of 64: 4.1 % of angry frames, ..."
+    // The local attribute at pos: "local attribute 17 of 64: 4.1 % of angry, ..."
     // (its share of each class's labeled frames); empty off the frames or without attributes.
     QString attributeDescriptionAt(const QPoint &pos) const;
     // The band's rectangle (empty without local attributes).
