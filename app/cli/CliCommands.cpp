@@ -840,7 +840,9 @@ int modelsCommand(const QStringList &arguments)
                             {QStringLiteral("recipe"), run.recipe},
                             {QStringLiteral("epochs"), int(repository.epochs(run.id).size())},
                             {QStringLiteral("started"), run.startedAt.toString(Qt::ISODate)},
-                            {QStringLiteral("resumable"), resumable(run)}});
+                            {QStringLiteral("resumable"), resumable(run)},
+                            {QStringLiteral("pretrain_epochs"),
+                             TrainJob::checkpointPretrainEpochs(db.filePath(), run.id)}});
         QJsonArray list;
         for (const ModelVersionRecord &m : models) {
             const auto encoder = features.encoder(m.encoderId);
@@ -877,11 +879,16 @@ int modelsCommand(const QStringList &arguments)
             qPrintable(m.createdAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))),
             m.trainSeconds);
     }
-    for (const TrainingRunRecord &run : interrupted)
+    for (const TrainingRunRecord &run : interrupted) {
+        const int pretrain = TrainJob::checkpointPretrainEpochs(db.filePath(), run.id);
         std::printf(
-            "  run %lld   %-9s interrupted after %d epochs (%s)%s\n",
-            static_cast<long long>(run.id), qPrintable(run.recipe),
-            int(repository.epochs(run.id).size()),
+            "  run %lld   %-9s interrupted %s (%s)%s\n", static_cast<long long>(run.id),
+            qPrintable(run.recipe),
+            qPrintable(
+                pretrain >= 0
+                    ? QStringLiteral("while pre-training, after pre-training epoch %1")
+                          .arg(pretrain)
+                    : QStringLiteral("after %1 epochs").arg(repository.epochs(run.id).size())),
             qPrintable(run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))),
             resumable(run)
                 ? qPrintable(QStringLiteral(": continue it with emolens-cli train --db %1 "
@@ -889,6 +896,7 @@ int modelsCommand(const QStringList &arguments)
                                  .arg(db.filePath())
                                  .arg(run.id))
                 : ", no checkpoint to continue from");
+    }
     return 0;
 }
 

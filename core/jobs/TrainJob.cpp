@@ -74,6 +74,18 @@ QString TrainJob::name() const
                                                      : m_request.recipe);
 }
 
+int TrainJob::checkpointPretrainEpochs(const QString &databasePath, qint64 runId)
+{
+    const QString path = checkpointPath(databasePath, runId);
+    if (!QFileInfo::exists(path))
+        return -1;
+    std::vector<EpochRecord> done;
+    int pretrain = -1;
+    if (!AdapterTrainer::checkpointHistory(QFile::encodeName(path).toStdString(), &done, &pretrain))
+        return -1;
+    return pretrain;
+}
+
 QString TrainJob::checkpointPath(const QString &databasePath, qint64 runId)
 {
     const QFileInfo info(databasePath);

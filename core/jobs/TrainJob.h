@@ -83,6 +83,9 @@ public:
 
     // Where a run's checkpoint lives: a folder beside the workspace ("<name>.runs").
     static QString checkpointPath(const QString &databasePath, qint64 runId);
+    // The pre-training epochs a run's checkpoint holds when the run was stopped while
+    // pre-training; -1 when it was not (or has no readable checkpoint).
+    static int checkpointPretrainEpochs(const QString &databasePath, qint64 runId);
 
 private:
     TrainRequest m_request;

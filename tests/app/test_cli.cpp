@@ -439,12 +439,40 @@ private Q_SLOTS:
         QCOMPARE(refused.exitCode, 1);
         QVERIFY2(refused.err.contains("adapter-local-attributes"), refused.err.constData());
 
-        // A trained model keeps its local attributes: predict names one per frame.
-        const CliResult trained =
-            runCli({QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
-                    QStringLiteral("adapter-local-attributes"), QStringLiteral("--pretrain-epochs"),
-                    QStringLiteral("2"), QStringLiteral("--epochs"), QStringLiteral("2")});
+        // Killed while pre-training (after its first pre-training epoch's checkpoint), the run
+        // is listed as such and resumes from there.
+        QProcess job;
+        job.start(QStringLiteral(EMOLENS_CLI_PATH),
+                  {QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+                   QStringLiteral("adapter-local-attributes"), QStringLiteral("--pretrain-epochs"),
+                   QStringLiteral("3"), QStringLiteral("--epochs"), QStringLiteral("2")});
+        QVERIFY(job.waitForStarted());
+        const QDir runs = QFileInfo(emolens::TrainJob::checkpointPath(db, 0)).absoluteDir();
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !runs.entryList({QStringLiteral("*.checkpoint.safetensors")}).isEmpty() ||
+                job.state() != QProcess::Running,
+            180000);
+        QVERIFY2(job.state() == QProcess::Running, "the run ended before it could be killed");
+        job.kill();
+        QVERIFY(job.waitForFinished());
+        const QJsonObject listed = json(runCli(
+            {QStringLiteral("models"), QStringLiteral("--db"), db, QStringLiteral("--json")}));
+        const QJsonObject killed =
+            listed[QStringLiteral("interrupted_runs")].toArray().first().toObject();
+        const int pretrainDone = killed[QStringLiteral("pretrain_epochs")].toInt();
+        QVERIFY2(pretrainDone >= 1 && pretrainDone < 3, qPrintable(QString::number(pretrainDone)));
+        QCOMPARE(killed[QStringLiteral("epochs")].toInt(), 0);
+        const CliResult listedText = runCli({QStringLiteral("models"), QStringLiteral("--db"), db});
+        QVERIFY2(listedText.out.contains("while pre-training, after pre-training epoch"),
+                 listedText.out.constData());
+        const CliResult trained = runCli(
+            {QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--resume"),
+             QString::number(killed[QStringLiteral("run")].toInt()), QStringLiteral("--json")});
         QVERIFY2(trained.exitCode == 0, trained.err.constData());
+        QCOMPARE(json(trained)[QStringLiteral("resumed_after_pretrain_epoch")].toInt(),
+                 pretrainDone);
+
+        // A trained model keeps its local attributes: predict names one per frame.
         const QJsonObject predicted = json(
             runCli({QStringLiteral("predict"), QStringLiteral("--db"), db,
                     QStringLiteral("--utterance"), QStringLiteral("1"), QStringLiteral("--json")}));
