@@ -344,6 +344,40 @@ struct Float32Tensors
     ModelStatus write(const std::string &path) const { return file.write(path); }
 };
 
+// A module's parameters and buffers into a file, each under prefix + its name.
+ModelStatus writeModule(Float32Tensors *writer, const std::string &prefix,
+                        const torch::nn::Module &module)
+{
+    for (const auto &q : module.named_parameters())
+        if (auto st = writer->add(prefix + q.key(), q.value()); !st)
+            return st;
+    for (const auto &q : module.named_buffers())
+        if (auto st = writer->add(prefix + q.key(), q.value()); !st)
+            return st;
+    return ModelStatus::success();
+}
+
+// What writeModule wrote, copied into the module's tensors (checked against their shapes).
+ModelStatus readModule(const SafeTensorsFile &file, const std::string &prefix,
+                       torch::nn::Module &module)
+{
+    torch::NoGradGuard noGrad;
+    auto read = [&](const std::string &name, torch::Tensor &target) {
+        torch::Tensor value;
+        auto st = readTensor(file, prefix + name, target, &value);
+        if (st)
+            target.copy_(value);
+        return st;
+    };
+    for (auto &q : module.named_parameters())
+        if (auto st = read(q.key(), q.value()); !st)
+            return st;
+    for (auto &q : module.named_buffers())
+        if (auto st = read(q.key(), q.value()); !st)
+            return st;
+    return ModelStatus::success();
+}
+
 // AdamW as LibTorch's AdamW computes it (decoupled weight decay; bias-corrected first and
 // second moments; no amsgrad), with its state in plain tensors we can checkpoint. A parameter
 // without a gradient in a step (a head without labels in the batch) is left as it is.
@@ -598,17 +632,10 @@ struct AdapterTrainer::Private
                                const AdamW &adam) const
     {
         Float32Tensors writer;
-        auto add = [&writer](const std::string &name, const torch::Tensor &value) {
-            return writer.add(name, value);
-        };
-        for (const auto &p : net->named_parameters())
-            if (auto st = add("model/" + p.key(), p.value()); !st)
-                return st;
-        for (const auto &b : net->named_buffers())
-            if (auto st = add("model/" + b.key(), b.value()); !st)
-                return st;
+        if (auto st = writeModule(&writer, "model/", *net); !st)
+            return st;
         for (const auto &[name, value] : best)
-            if (auto st = add("best/" + name, value); !st)
+            if (auto st = writer.add("best/" + name, value); !st)
                 return st;
         if (auto st = adam.save(&writer); !st)
             return st;
@@ -684,12 +711,8 @@ struct AdapterTrainer::Private
     {
         if (!laTeacher)
             return ModelStatus::success();
-        for (const auto &q : laTeacher->named_parameters())
-            if (auto st = writer->add("local_attributes/teacher/" + q.key(), q.value()); !st)
-                return st;
-        for (const auto &q : laTeacher->named_buffers())
-            if (auto st = writer->add("local_attributes/teacher/" + q.key(), q.value()); !st)
-                return st;
+        if (auto st = writeModule(writer, "local_attributes/teacher/", *laTeacher); !st)
+            return st;
         if (auto st = writer->add("local_attributes/centres", laCentres); !st)
             return st;
         if (auto st = writer->add("local_attributes/class_frames", laClassFrames); !st)
@@ -719,25 +742,17 @@ struct AdapterTrainer::Private
         torch::NoGradGuard noGrad;
         EmotionAdapter teacher(options.adapter);
         teacher->to(device);
-        auto read = [&file](const std::string &name, torch::Tensor &target) {
-            torch::Tensor value;
-            auto st = readTensor(file, name, target, &value);
-            if (st)
-                target.copy_(value);
+        if (auto st = readModule(file, "local_attributes/teacher/", *teacher); !st)
             return st;
-        };
-        for (auto &q : teacher->named_parameters())
-            if (auto st = read("local_attributes/teacher/" + q.key(), q.value()); !st)
-                return st;
-        for (auto &q : teacher->named_buffers())
-            if (auto st = read("local_attributes/teacher/" + q.key(), q.value()); !st)
-                return st;
-        auto centres = torch::empty({k, options.adapter.width}, torch::kFloat).to(device);
-        if (auto st = read("local_attributes/centres", centres); !st)
+        torch::Tensor centres, classFrames;
+        if (auto st = readTensor(file, "local_attributes/centres",
+                                 torch::empty({k, options.adapter.width}).to(device), &centres);
+            !st)
             return st;
-        auto classFrames =
-            torch::empty({k, std::max(options.adapter.classCount, 1)}, torch::kFloat);
-        if (auto st = read("local_attributes/class_frames", classFrames); !st)
+        if (auto st = readTensor(file, "local_attributes/class_frames",
+                                 torch::empty({k, std::max(options.adapter.classCount, 1)}),
+                                 &classFrames);
+            !st)
             return st;
         for (auto &q : teacher->parameters())
             q.requires_grad_(false);
@@ -805,14 +820,9 @@ struct AdapterTrainer::Private
         using Part = std::pair<std::string, const torch::nn::Module *>;
         for (const auto &[prefix, module] :
              {Part{"model/", net.get()}, Part{"teacher/", teacher.get()},
-              Part{"heads/", heads.get()}}) {
-            for (const auto &q : module->named_parameters())
-                if (auto st = writer.add(prefix + q.key(), q.value()); !st)
-                    return st;
-            for (const auto &q : module->named_buffers())
-                if (auto st = writer.add(prefix + q.key(), q.value()); !st)
-                    return st;
-        }
+              Part{"heads/", heads.get()}})
+            if (auto st = writeModule(&writer, prefix, *module); !st)
+                return st;
         if (auto st = writer.add("centres", centres); !st)
             return st;
         if (auto st = adam.save(&writer); !st)
@@ -853,25 +863,12 @@ struct AdapterTrainer::Private
         if (!parsePretrainHistory(text("history"), &pretrainHistory) ||
             int(pretrainHistory.size()) != *epoch)
             return ModelStatus::failure(path + ": the checkpoint's history is damaged");
-        torch::NoGradGuard noGrad;
-        auto read = [&file](const std::string &name, torch::Tensor &target) {
-            torch::Tensor value;
-            auto st = readTensor(*file, name, target, &value);
-            if (st)
-                target.copy_(value);
-            return st;
-        };
         using Part = std::pair<std::string, torch::nn::Module *>;
         for (const auto &[prefix, module] :
              {Part{"model/", net.get()}, Part{"teacher/", teacher.get()},
-              Part{"heads/", heads.get()}}) {
-            for (auto &q : module->named_parameters())
-                if (auto st = read(prefix + q.key(), q.value()); !st)
-                    return st;
-            for (auto &q : module->named_buffers())
-                if (auto st = read(prefix + q.key(), q.value()); !st)
-                    return st;
-        }
+              Part{"heads/", heads.get()}})
+            if (auto st = readModule(*file, prefix, *module); !st)
+                return st;
         // The local attributes' centres: k x width, k as many as the sample allowed.
         const SafeTensorInfo *info = file->find("centres");
         if (!info || info->dtype != TensorDtype::F32 || info->shape.size() != 2 ||
@@ -1028,21 +1025,10 @@ struct AdapterTrainer::Private
             return ModelStatus::failure(path + ": the checkpoint was written with other settings "
                                                "(adapter, pre-training, seed or inputs) than this "
                                                "run's");
-        torch::NoGradGuard noGrad;
+        if (auto st = readModule(*file, "model/", *net); !st)
+            return st;
         auto tensor = [&file](const std::string &name, const torch::Tensor &like,
                               torch::Tensor *out) { return readTensor(*file, name, like, out); };
-        for (auto &p : net->named_parameters()) {
-            torch::Tensor value;
-            if (auto st = tensor("model/" + p.key(), p.value(), &value); !st)
-                return st;
-            p.value().copy_(value);
-        }
-        for (auto &b : net->named_buffers()) {
-            torch::Tensor value;
-            if (auto st = tensor("model/" + b.key(), b.value(), &value); !st)
-                return st;
-            b.value().copy_(value);
-        }
         best->clear();
         if (c->bestEpoch > 0) {
             for (const auto &p : net->named_parameters())
@@ -1478,15 +1464,8 @@ ModelStatus AdapterTrainer::save(const std::string &path) const
         return ModelStatus::failure("nothing to save: the adapter has not been trained");
     try {
         Float32Tensors writer;
-        auto add = [&writer](const std::string &name, const torch::Tensor &value) {
-            return writer.add(name, value);
-        };
-        for (const auto &p : d->net->named_parameters())
-            if (auto st = add(p.key(), p.value()); !st)
-                return st;
-        for (const auto &b : d->net->named_buffers())
-            if (auto st = add(b.key(), b.value()); !st)
-                return st;
+        if (auto st = writeModule(&writer, "", *d->net); !st)
+            return st;
         const AdapterOptions &a = d->options.adapter;
         writer.setMetadata("format", kFormat);
         writer.setMetadata("settings", a.describe());
@@ -1551,23 +1530,8 @@ ModelStatus AdapterTrainer::load(const std::string &path)
         a.dimensionCount = std::stoi(text("dimension_count"));
         d->options.adapter = a;
         d->net = EmotionAdapter(a);
-        torch::NoGradGuard noGrad;
-        auto assign = [&](const std::string &name, torch::Tensor &target) -> ModelStatus {
-            const SafeTensorInfo *info = file->find(name);
-            if (!info || info->dtype != TensorDtype::F32 || info->elementCount() != target.numel())
-                return ModelStatus::failure(path + ": tensor " + name +
-                                            " is missing or has the wrong shape");
-            std::vector<float> values(std::size_t(info->elementCount()));
-            std::memcpy(values.data(), info->data, info->byteCount);
-            target.copy_(torch::from_blob(values.data(), target.sizes()));
-            return ModelStatus::success();
-        };
-        for (auto &p : d->net->named_parameters())
-            if (auto st = assign(p.key(), p.value()); !st)
-                return st;
-        for (auto &b : d->net->named_buffers())
-            if (auto st = assign(b.key(), b.value()); !st)
-                return st;
+        if (auto st = readModule(*file, "", *d->net); !st)
+            return st;
         d->device = torch::Device(d->options.device);
         d->net->to(d->device);
         d->net->eval();
