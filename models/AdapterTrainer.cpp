@@ -677,9 +677,12 @@ struct AdapterTrainer::Private
     }
 
     // laClassFrames from the clips with a category.
+    // cancelled() is polled between batches: *stopped, and the run keeps no local attributes.
     ModelStatus countLocalAttributes(const ClipFeatureSource &source,
-                                     const std::vector<std::size_t> &clips)
+                                     const std::vector<std::size_t> &clips,
+                                     const CancelCheck &cancelled, bool *stopped)
     {
+        *stopped = false;
         torch::NoGradGuard noGrad;
         const auto &info = source.clips();
         const int classes = options.adapter.classCount;
@@ -691,6 +694,12 @@ struct AdapterTrainer::Private
         auto table = counts.accessor<float, 2>();
         for (const Batch &batch :
              makeBatches(source, labeled, options.batchFrames, options.maxBatchClips)) {
+            if (cancelled && cancelled()) {
+                *stopped = true;
+                laTeacher = nullptr; // no attributes without their counts
+                laCentres = torch::Tensor();
+                return ModelStatus::success();
+            }
             BatchTensors t;
             if (auto st = loadBatch(source, batch, device, &t); !st)
                 return st;
@@ -1178,8 +1187,13 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
             }
             std::vector<std::size_t> seen = train;
             seen.insert(seen.end(), validation.begin(), validation.end());
-            if (auto st = d->countLocalAttributes(source, seen); !st)
+            if (auto st = d->countLocalAttributes(source, seen, cancelled, &stopped); !st)
                 return st;
+            if (stopped) {
+                if (wasCancelled)
+                    *wasCancelled = true;
+                return ModelStatus::success();
+            }
         }
 
         AdamW optimizer(d->net->named_parameters(), o.learningRate, o.weightDecay);

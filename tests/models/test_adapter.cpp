@@ -739,6 +739,22 @@ MODEL_TEST(pretrain_keeps_local_attributes_that_find_the_phones)
     VERIFY(loaded.localAttributeClassFrames() == table);
     VERIFY(localAttributes(loaded, source, range(60, 80)) == ids);
 
+    // Cancel right after the last pre-training epoch lands in the counting pass: honoured
+    // there, before any fine-tuning.
+    {
+        AdapterTrainer cancelledRun(options);
+        cancelledRun.setPretrainClips(range(0, 80));
+        bool stop = false;
+        cancelledRun.setPretrainCallback(
+            [&stop](const PretrainRecord &r, double) { stop = r.epoch == 8; });
+        bool cancelled = false;
+        REQUIRE_OK(cancelledRun.train(
+            source, range(0, 40), range(40, 60), nullptr, [&stop] { return stop; }, &cancelled));
+        VERIFY(cancelled);
+        VERIFY(cancelledRun.pretrainHistory().size() == 8 && cancelledRun.history().empty());
+        VERIFY(cancelledRun.localAttributeCount() == 0); // stopped before they were counted
+    }
+
     // A model trained without pre-training has none, and predicts no ids.
     TrainerOptions plain = options;
     plain.pretrain.epochs = 0;
