@@ -52,25 +52,33 @@ torch::Tensor squaredDistances(const torch::Tensor &x, const torch::Tensor &xNor
 class Reader
 {
 public:
-    Reader(const RowSource &rows, torch::Device device) : m_rows(rows), m_device(device) {}
+    // residentBytes: on a GPU, rows that take at most this much are copied there once and
+    // read from there by every pass; 0: never.
+    Reader(const RowSource &rows, torch::Device device, std::int64_t residentBytes)
+        : m_rows(rows), m_device(device),
+          m_tryResident(!device.is_cpu() && residentBytes > 0 &&
+                        rows.rows() * std::int64_t(rows.dims()) * 4 <= residentBytes)
+    {
+    }
 
     // Rows [first, first + count) on the device; undefined with *error set on failure.
     torch::Tensor range(std::int64_t first, std::int64_t count, std::string *error)
     {
-        if (const float *inPlace = m_rows.view(first, count)) {
-            const auto rows = torch::from_blob(const_cast<float *>(inPlace), {count, m_rows.dims()},
-                                               torch::kFloat);
-            return m_device.is_cpu() ? rows : rows.to(m_device);
-        }
-        auto host = torch::empty({count, m_rows.dims()}, torch::kFloat);
-        if (!m_rows.read(first, count, host.data_ptr<float>(), error))
+        if (const auto &all = resident(error); all.defined())
+            return all.narrow(0, first, count);
+        if (!error->empty())
             return torch::Tensor();
-        return m_device.is_cpu() ? host : host.to(m_device);
+        return readRange(first, count, error);
     }
 
     // The rows `which` (any order), read in runs of consecutive indexes.
     torch::Tensor gather(const std::vector<std::int64_t> &which, std::string *error)
     {
+        if (const auto &all = resident(error); all.defined())
+            return all.index_select(
+                0, torch::tensor(which, torch::kLong).to(m_device, /*non_blocking=*/false));
+        if (!error->empty())
+            return torch::Tensor();
         std::vector<std::int64_t> order(which.size());
         std::iota(order.begin(), order.end(), 0);
         std::sort(order.begin(), order.end(),
@@ -97,8 +105,47 @@ public:
     }
 
 private:
+    torch::Tensor readRange(std::int64_t first, std::int64_t count, std::string *error)
+    {
+        if (const float *inPlace = m_rows.view(first, count)) {
+            const auto rows = torch::from_blob(const_cast<float *>(inPlace), {count, m_rows.dims()},
+                                               torch::kFloat);
+            return m_device.is_cpu() ? rows : rows.to(m_device);
+        }
+        auto host = torch::empty({count, m_rows.dims()}, torch::kFloat);
+        if (!m_rows.read(first, count, host.data_ptr<float>(), error))
+            return torch::Tensor();
+        return m_device.is_cpu() ? host : host.to(m_device);
+    }
+
+    // Every row on the device, read once on first use; undefined when they are not to be kept
+    // there, or do not fit (then each pass reads them again), or on a read error (*error set).
+    const torch::Tensor &resident(std::string *error)
+    {
+        if (!m_tryResident)
+            return m_all;
+        m_tryResident = false;
+        const std::int64_t n = m_rows.rows(), step = 65536;
+        try {
+            m_all = torch::empty({n, m_rows.dims()}, torch::TensorOptions().device(m_device));
+            for (std::int64_t first = 0; first < n; first += step) {
+                const auto part = readRange(first, std::min(step, n - first), error);
+                if (!part.defined()) {
+                    m_all = torch::Tensor();
+                    return m_all;
+                }
+                m_all.narrow(0, first, part.size(0)).copy_(part);
+            }
+        } catch (const c10::OutOfMemoryError &) {
+            m_all = torch::Tensor(); // streamed from the host instead
+        }
+        return m_all;
+    }
+
     const RowSource &m_rows;
     torch::Device m_device;
+    bool m_tryResident;
+    torch::Tensor m_all;
 };
 
 void useThreads(int threads)
@@ -213,7 +260,7 @@ ModelStatus runKMeans(const RowSource &rows, const KMeansOptions &o, KMeansResul
         torch::NoGradGuard noGrad;
         useThreads(o.threads);
         const torch::Device device(o.device);
-        Reader reader(rows, device);
+        Reader reader(rows, device, o.deviceResidentBytes);
         std::mt19937_64 random(o.seed);
         std::string error;
 
@@ -333,7 +380,7 @@ ModelStatus assignToCentres(const RowSource &rows, const KMeansResult &centres,
         torch::NoGradGuard noGrad;
         useThreads(o.threads);
         const torch::Device device(o.device);
-        Reader reader(rows, device);
+        Reader reader(rows, device, o.deviceResidentBytes);
         const auto c = torch::from_blob(const_cast<float *>(centres.centres.data()),
                                         {centres.clusters, centres.dims})
                            .to(device);

@@ -18,7 +18,8 @@
 //   returned centres, from a last assignment pass over every row.
 //
 // Deterministic with the seed on the CPU (the same rows, chunking and threads give the same
-// centres). On CUDA when options.device is (the rows are read on the CPU, chunk by chunk).
+// centres). On CUDA when options.device is: the rows are read on the CPU, chunk by chunk, and
+// kept on the device when they fit options.deviceResidentBytes.
 // No Torch in this header. Threads: one call at a time per source; the source is read from
 // the calling thread.
 
@@ -82,7 +83,10 @@ struct KMeansOptions
     std::int64_t initSample = 0; // rows k-means++ seeds from; 0: min(rows, max(20,000, 50 k))
     std::uint64_t seed = 1;
     std::string device = "cpu"; // cpu, cuda, cuda:N
-    int threads = 0;            // CPU intra-op threads; 0: one per core
+    // On a GPU: rows that take at most this many bytes as float32 are copied to the device
+    // once and every pass reads them there (else each pass streams them from the host).
+    std::int64_t deviceResidentBytes = std::int64_t(4) << 30;
+    int threads = 0; // CPU intra-op threads; 0: one per core
 };
 
 struct KMeansResult
