@@ -13,6 +13,7 @@
 
 #include "BlasKernels.h"
 #include "RandomModels.h"
+#include "ReferencePython.h"
 #include "SelfSupervisedEncoder.h"
 #include "SpeechEncoder.h"
 
@@ -100,7 +101,7 @@ void runReference(const std::string &deviceName, int threads, int runs, double &
     // Beside this source file (the build passes absolute source paths).
     const std::string script =
         (fs::path(__FILE__).parent_path() / "bench_encoder_reference.py").string();
-    const std::string command = "/usr/bin/python3 " + script + " " + deviceName + " " +
+    const std::string command = referencePython() + " " + script + " " + deviceName + " " +
                                 std::to_string(threads) + " " + std::to_string(runs);
     FILE *pipe = popen(command.c_str(), "r");
     if (pipe == nullptr)
@@ -220,7 +221,7 @@ int main(int argc, char **argv)
     std::printf("machine: %s, %u hardware threads; LibTorch %s; device %s; %d threads "
                 "(%d inter-op); oneDNN %s; OpenBLAS kernels %s\n",
                 cpuModel().c_str(), std::thread::hardware_concurrency(), TORCH_VERSION,
-                deviceName.c_str(), at::get_num_threads(), at::get_num_interop_threads(),
+                deviceName.c_str(), at::get_num_threads(), int(at::get_num_interop_threads()),
                 at::hasMKLDNN() && at::globalContext().userEnabledMkldnn() ? "on" : "off",
                 emolens::blasCoreName().empty() ? "(not OpenBLAS)"
                                                 : emolens::blasCoreName().c_str());
@@ -260,7 +261,9 @@ int main(int argc, char **argv)
     if (reference)
         runReference(deviceName, threads, runs, referenceSingle, referenceBatch);
     if (reference && referenceSingle < 0)
-        std::printf("reference: not run (needs Debian's python3-torchaudio)\n");
+        std::printf("reference: not run (needs %s with torchaudio: Debian's python3-torchaudio, "
+                    "or EMOLENS_REFERENCE_PYTHON)\n",
+                    referencePython().c_str());
 
     std::printf("\n%-10s %-8s %8s %8s %9s %8s %9s\n", "", "input", "s/run", "RTF", "audio-s/s",
                 "vs ref", "vs bound");

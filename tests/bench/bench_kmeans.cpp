@@ -1,20 +1,22 @@
 // bench_kmeans [--rows N] [--dims D] [--clusters K] [--iterations I] [--threads T]
-//              [--device cpu|cuda] [--chunk ROWS] [--reference on|off]: k-means at the size issue
-//              11 names (200,000 x 768, k = 100,
-// 20 iterations) against scikit-learn's KMeans on the same rows in the same run.
+//              [--device cpu|cuda] [--chunk ROWS] [--reference on|off] [--seeds S]:
+// k-means at the size issue 11 names (200,000 x 768, k = 100, 20 iterations) against
+// scikit-learn's KMeans on the same rows in the same run.
 //
 // The rows: K Gaussian blobs in D dimensions (centres of spread 1, unit noise), float32,
 // written once to $TMPDIR/emolens-bench-kmeans for the reference to read. Ours: greedy
-// k-means++ seeding on a sample, then I Lloyd passes streaming the rows in chunks, then the
-// inertia of the returned centres over every row; also mini-batches for comparison. The
-// reference: bench_kmeans_reference.py (scikit-learn, Lloyd, greedy k-means++ on every row,
-// one initialisation, at most I iterations, tol 0), the same threads. Both stop early only
-// when no row changes its centre. Each runs three seeds (k-means ends in another local
+// k-means++ seeding on a sample, then I Lloyd passes streaming the rows in chunks (on a GPU,
+// from device memory once they fit KMeansOptions::deviceResidentBytes), then the inertia of
+// the returned centres over every row; also mini-batches for comparison. The reference:
+// bench_kmeans_reference.py (scikit-learn, Lloyd, greedy k-means++ on every row, one
+// initialisation, at most I iterations, tol 0), the same threads. Both stop early only when
+// no row changes its centre. Each runs S seeds, 3 by default (k-means ends in another local
 // optimum from each start); prints every run's seconds, iterations and inertia, the means,
 // and the peak RSS of this process.
 
 #include "BlasKernels.h"
 #include "KMeans.h"
+#include "ReferencePython.h"
 
 #include <ATen/Parallel.h>
 
@@ -52,6 +54,7 @@ int main(int argc, char **argv)
     std::string device = "cpu";
     std::int64_t chunk = KMeansOptions().chunkRows;
     bool reference = true;
+    int seeds = 3;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string arg = argv[i];
         if (arg == "--rows")
@@ -70,6 +73,8 @@ int main(int argc, char **argv)
             chunk = std::atoll(argv[i + 1]);
         else if (arg == "--reference")
             reference = std::string(argv[i + 1]) != "off";
+        else if (arg == "--seeds")
+            seeds = std::max(1, std::atoi(argv[i + 1]));
     }
     at::set_num_threads(threads);
     std::printf("machine: %u hardware threads; %d threads; OpenBLAS kernels %s; device %s\n",
@@ -126,7 +131,6 @@ int main(int argc, char **argv)
     };
     // Several seeds: k-means ends in a different local optimum from each start, for
     // scikit-learn as for us, so single runs do not compare.
-    const int seeds = 3;
     double oursSeconds = 0, oursInertia = 0;
     for (int s = 1; s <= seeds; ++s) {
         KMeansOptions lloyd;
@@ -144,7 +148,7 @@ int main(int argc, char **argv)
     // The reference, same rows, same threads, the same number of seeds.
     const std::string script =
         (fs::path(__FILE__).parent_path() / "bench_kmeans_reference.py").string();
-    const std::string command = "/usr/bin/python3 " + script + " " + file.string() + " " +
+    const std::string command = referencePython() + " " + script + " " + file.string() + " " +
                                 std::to_string(rows) + " " + std::to_string(dims) + " " +
                                 std::to_string(clusters) + " " + std::to_string(iterations) + " " +
                                 std::to_string(threads) + " " + std::to_string(seeds) + " 2>&1";
@@ -178,8 +182,9 @@ int main(int argc, char **argv)
         std::printf("ours vs scikit-learn: %.1fx faster; inertia ratio %.4f (below 1: lower)\n",
                     refSeconds / oursSeconds, oursInertia / refInertia);
     } else {
-        std::printf("scikit-learn reference: not run (needs /usr/bin/python3 with "
-                    "python3-sklearn)\n");
+        std::printf("scikit-learn reference: not run (needs %s with scikit-learn; "
+                    "EMOLENS_REFERENCE_PYTHON names another)\n",
+                    referencePython().c_str());
     }
     std::printf("peak RSS: %.0f MB (the rows are %.0f MB of it)\n", peakRssMb(),
                 double(rows) * dims * 4 / 1e6);
