@@ -185,7 +185,7 @@ bool meansAreExact(const TrainerOptions &o, const ClipFeatureSource &source,
                    const std::vector<std::size_t> &some)
 {
     if (!o.clipMeansWhenExact || o.adapter.transformerLayers > 0 || o.pretrain.epochs > 0 ||
-        o.adapter.pooling != AdapterPooling::Mean || some.empty())
+        o.gmpAtl.multiTaskEpochs > 0 || o.adapter.pooling != AdapterPooling::Mean || some.empty())
         return false;
     std::vector<float> layers(std::size_t(source.layerCount() * source.hiddenSize()));
     std::vector<float> extras(std::size_t(std::max(1, source.extraInputs())));
@@ -680,6 +680,8 @@ struct AdapterTrainer::Private
     std::vector<std::size_t> pretrainClips;
     bool pretrainClipsSet = false;
     PretrainCallback onPretrain;
+    GmpAtlCallback onGmpAtl;
+    std::vector<GmpAtlRecord> gmpHistory;
     std::vector<PretrainRecord> pretrainHistory;
 
     // Seed 000's local attributes, kept from pre-training for the clip view: the teacher, its
@@ -1033,6 +1035,263 @@ struct AdapterTrainer::Private
         return ModelStatus::success();
     }
 
+    static constexpr uint64_t kGmpAtlSalt = 0x474D5041544C3031ull;
+
+    // The utterance vector's width: SAP gives the weighted mean and standard deviation.
+    int64_t pooledWidth() const
+    {
+        return options.adapter.pooling == AdapterPooling::AttentiveStatistics
+                   ? 2 * int64_t(options.adapter.width)
+                   : int64_t(options.adapter.width);
+    }
+
+    // One epoch of GMP-ATL's step 1 or 3: the emotion loss plus `auxiliary` (which returns the
+    // batch's auxiliary loss, undefined when it has none, and adds its right and counted
+    // targets), with `adam` over the parameters it names.
+    using AuxiliaryLoss =
+        std::function<torch::Tensor(const AdapterOutput &, const Batch &, const BatchTensors &,
+                                    double *right, double *counted)>;
+    ModelStatus gmpAtlEpoch(int step, int epoch, const ClipFeatureSource &source,
+                            const std::vector<Batch> &batches, AdamW &adam,
+                            const AuxiliaryLoss &auxiliary, double weight,
+                            const CancelCheck &cancelled, bool *stopped, GmpAtlRecord *record)
+    {
+        const auto start = std::chrono::steady_clock::now();
+        const uint64_t seed = epochSeed(options.seed ^ kGmpAtlSalt ^ uint64_t(step), epoch);
+        std::vector<Batch> order = batches;
+        std::mt19937_64 random(seed);
+        std::shuffle(order.begin(), order.end(), random);
+        torch::manual_seed(seed);
+        net->train();
+        double emotionSum = 0, auxiliarySum = 0, right = 0, counted = 0;
+        int emotionBatches = 0, auxiliaryBatches = 0;
+        for (const Batch &batch : order) {
+            if (cancelled && cancelled()) {
+                *stopped = true;
+                return ModelStatus::success();
+            }
+            BatchTensors t;
+            if (auto st = loadBatch(source, batch, device, &t); !st)
+                return st;
+            const auto out = net->forward(t.hidden, t.mask, t.extra);
+            const auto emotion = loss(out, source, batch);
+            const auto aux = auxiliary(out, batch, t, &right, &counted);
+            if (!emotion.defined() && !aux.defined())
+                continue;
+            auto total = emotion.defined() ? emotion : torch::zeros({}, out.pooled.options());
+            if (aux.defined())
+                total = total + weight * aux;
+            adam.zeroGrad();
+            total.backward();
+            adam.step();
+            if (emotion.defined()) {
+                emotionSum += emotion.item<double>();
+                ++emotionBatches;
+            }
+            if (aux.defined()) {
+                auxiliarySum += aux.item<double>();
+                ++auxiliaryBatches;
+            }
+        }
+        record->step = step;
+        record->epoch = epoch;
+        record->emotionLoss = emotionBatches > 0 ? emotionSum / emotionBatches : 0;
+        record->auxiliaryLoss = auxiliaryBatches > 0 ? auxiliarySum / auxiliaryBatches : 0;
+        record->auxiliaryAccuracy = counted > 0 ? right / counted : 0;
+        record->seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return ModelStatus::success();
+    }
+
+    // Seed 001's steps 1-3 (GmpAtlOptions) on the training clips; leaves net as step 3's
+    // adapter, which the fine-tuning (step 4) continues. The input normalisation is already set.
+    ModelStatus gmpAtl(const ClipFeatureSource &source, const std::vector<std::size_t> &train,
+                       const CancelCheck &cancelled, bool *stopped)
+    {
+        *stopped = false;
+        gmpHistory.clear();
+        const GmpAtlOptions &g = options.gmpAtl;
+        int largest = 0;
+        for (int k : g.scales)
+            largest = std::max(largest, k);
+        if (g.scales.empty() || *std::min_element(g.scales.begin(), g.scales.end()) < 2 ||
+            g.retrainEpochs < 1 || g.clusterFrames < largest || g.genderWeight < 0 ||
+            g.pseudoLabelWeight < 0)
+            return ModelStatus::failure("GMP-ATL settings out of range: " + g.describe());
+        const auto &info = source.clips();
+        const std::vector<Batch> batches =
+            makeBatches(source, train, options.batchFrames, options.maxBatchClips);
+        const double totalEpochs = double(g.multiTaskEpochs + g.retrainEpochs);
+        int epochsDone = 0;
+
+        // Step 1: emotion + gender.
+        torch::nn::Linear genderHead(pooledWidth(), 2);
+        genderHead->to(device);
+        {
+            torch::OrderedDict<std::string, torch::Tensor> named;
+            for (const auto &q : net->named_parameters())
+                named.insert("model/" + q.key(), q.value());
+            for (const auto &q : genderHead->named_parameters())
+                named.insert("gender/" + q.key(), q.value());
+            AdamW adam(named, g.learningRate, options.weightDecay);
+            const AuxiliaryLoss gender = [&](const AdapterOutput &out, const Batch &batch,
+                                             const BatchTensors &, double *right, double *counted) {
+                std::vector<int64_t> rows, targets;
+                for (std::size_t b = 0; b < batch.clips.size(); ++b)
+                    if (const int sex = info[batch.clips[b]].gender; sex == 0 || sex == 1) {
+                        rows.push_back(int64_t(b));
+                        targets.push_back(sex);
+                    }
+                if (rows.empty())
+                    return torch::Tensor();
+                const auto index = torch::tensor(rows, torch::kLong).to(device);
+                const auto truth = torch::tensor(targets, torch::kLong).to(device);
+                const auto logits = genderHead(out.pooled.index_select(0, index));
+                *right += double(logits.argmax(1).eq(truth).sum().item<int64_t>());
+                *counted += double(rows.size());
+                return torch::nn::functional::cross_entropy(logits, truth);
+            };
+            for (int epoch = 1; epoch <= g.multiTaskEpochs; ++epoch) {
+                GmpAtlRecord record;
+                if (auto st = gmpAtlEpoch(1, epoch, source, batches, adam, gender, g.genderWeight,
+                                          cancelled, stopped, &record);
+                    !st || *stopped)
+                    return st;
+                gmpHistory.push_back(record);
+                if (onGmpAtl)
+                    onGmpAtl(record, ++epochsDone / totalEpochs);
+            }
+        }
+
+        // Step 2: k-means of step 1's frame features at every scale, then each training
+        // frame's nearest centre at each scale.
+        std::vector<torch::Tensor> centres;          // per scale [k, width]
+        std::map<std::size_t, torch::Tensor> pseudo; // per clip [scales, frames], long, CPU
+        {
+            torch::NoGradGuard noGrad;
+            net->eval();
+            std::vector<Batch> order = batches;
+            std::mt19937_64 random(options.seed ^ kGmpAtlSalt);
+            std::shuffle(order.begin(), order.end(), random);
+            std::vector<torch::Tensor> parts;
+            int64_t rows = 0;
+            for (const Batch &batch : order) {
+                if (rows >= g.clusterFrames)
+                    break;
+                if (cancelled && cancelled()) {
+                    *stopped = true;
+                    return ModelStatus::success();
+                }
+                BatchTensors t;
+                if (auto st = loadBatch(source, batch, device, &t); !st)
+                    return st;
+                const auto x = net->frames(t.hidden, t.mask, t.extra);
+                parts.push_back(x.index({t.mask}).to(torch::kCPU, torch::kFloat));
+                rows += parts.back().size(0);
+            }
+            auto all = torch::cat(parts, 0);
+            if (all.size(0) > g.clusterFrames)
+                all = all.slice(0, 0, g.clusterFrames);
+            all = all.contiguous();
+            if (all.size(0) < largest)
+                return ModelStatus::failure(
+                    "GMP-ATL: " + std::to_string(all.size(0)) +
+                    " training frames are too few for k = " + std::to_string(largest));
+            const MatrixRows matrix(all.data_ptr<float>(), all.size(0), int(all.size(1)));
+            for (std::size_t s = 0; s < g.scales.size(); ++s) {
+                KMeansOptions k;
+                k.clusters = g.scales[s];
+                k.iterations = 20;
+                k.seed = options.seed ^ kGmpAtlSalt ^ uint64_t(g.scales[s]);
+                k.device = options.device;
+                k.threads = options.threads;
+                KMeansResult result;
+                if (auto st = runKMeans(matrix, k, &result); !st)
+                    return ModelStatus::failure("GMP-ATL, k-means at k = " +
+                                                std::to_string(g.scales[s]) + ": " + st.error());
+                centres.push_back(
+                    torch::from_blob(result.centres.data(), {result.clusters, result.dims})
+                        .clone()
+                        .to(device));
+            }
+            for (const Batch &batch : batches) {
+                if (cancelled && cancelled()) {
+                    *stopped = true;
+                    return ModelStatus::success();
+                }
+                BatchTensors t;
+                if (auto st = loadBatch(source, batch, device, &t); !st)
+                    return st;
+                const auto x = net->frames(t.hidden, t.mask, t.extra); // [B, T, width]
+                std::vector<torch::Tensor> ids;
+                for (const auto &c : centres)
+                    ids.push_back((c.pow(2).sum(1) - 2 * torch::matmul(x, c.t())).argmin(2).cpu());
+                const auto stacked = torch::stack(ids, 1); // [B, scales, T]
+                for (std::size_t b = 0; b < batch.clips.size(); ++b) {
+                    const int64_t frames = std::max<int64_t>(1, info[batch.clips[b]].frames);
+                    pseudo[batch.clips[b]] = stacked[int64_t(b)].slice(1, 0, frames).contiguous();
+                }
+            }
+        }
+
+        // Step 3: a fresh adapter (the same normalisation) learns the utterance labels with
+        // one frame pseudo-label head per scale.
+        torch::manual_seed(options.seed ^ kGmpAtlSalt ^ 3u);
+        EmotionAdapter fresh(options.adapter);
+        fresh->to(device);
+        {
+            torch::NoGradGuard noGrad;
+            const auto buffers = net->named_buffers();
+            for (auto &b : fresh->named_buffers())
+                b.value().copy_(buffers[b.key()]);
+        }
+        net = fresh;
+        std::vector<torch::nn::Linear> heads;
+        torch::OrderedDict<std::string, torch::Tensor> named;
+        for (const auto &q : net->named_parameters())
+            named.insert("model/" + q.key(), q.value());
+        for (std::size_t s = 0; s < g.scales.size(); ++s) {
+            heads.emplace_back(options.adapter.width, g.scales[s]);
+            heads.back()->to(device);
+            for (const auto &q : heads.back()->named_parameters())
+                named.insert("scale" + std::to_string(s) + "/" + q.key(), q.value());
+        }
+        AdamW adam(named, g.learningRate, options.weightDecay);
+        const AuxiliaryLoss pseudoLabels = [&](const AdapterOutput &out, const Batch &batch,
+                                               const BatchTensors &t, double *right,
+                                               double *counted) {
+            const int64_t count = int64_t(batch.clips.size());
+            const int64_t scales = int64_t(g.scales.size());
+            auto truth = torch::full({count, scales, batch.frames}, -1, torch::kLong);
+            for (int64_t b = 0; b < count; ++b) {
+                const auto &ids = pseudo.at(batch.clips[std::size_t(b)]);
+                truth[b].slice(1, 0, ids.size(1)).copy_(ids);
+            }
+            truth = truth.to(device);
+            const auto x = out.frames.index({t.mask}); // [N, width]
+            auto total = torch::zeros({}, x.options());
+            for (int64_t s = 0; s < scales; ++s) {
+                const auto target = truth.select(1, s).index({t.mask}); // [N]
+                const auto logits = heads[std::size_t(s)](x);
+                total = total + torch::nn::functional::cross_entropy(logits, target);
+                *right += double(logits.argmax(1).eq(target).sum().item<int64_t>()) / scales;
+            }
+            *counted += double(x.size(0));
+            return total;
+        };
+        for (int epoch = 1; epoch <= g.retrainEpochs; ++epoch) {
+            GmpAtlRecord record;
+            if (auto st = gmpAtlEpoch(3, epoch, source, batches, adam, pseudoLabels,
+                                      g.pseudoLabelWeight, cancelled, stopped, &record);
+                !st || *stopped)
+                return st;
+            gmpHistory.push_back(record);
+            if (onGmpAtl)
+                onGmpAtl(record, ++epochsDone / totalEpochs);
+        }
+        return ModelStatus::success();
+    }
+
     // Restores what saveCheckpoint wrote, after checking that it belongs to these settings.
     ModelStatus loadCheckpoint(const std::string &path, Checkpoint *c,
                                std::map<std::string, torch::Tensor> *best, AdamW *adam)
@@ -1216,6 +1475,25 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
             }
         }
 
+        if (o.gmpAtl.multiTaskEpochs > 0 && !resuming) {
+            if (o.pretrain.epochs > 0)
+                return ModelStatus::failure(
+                    "GMP-ATL and the teacher-student pre-training are two recipes' stages; "
+                    "they do not run together");
+            if (resumingPretrain)
+                return ModelStatus::failure(o.checkpointPath +
+                                            ": a pre-training checkpoint; this run has no "
+                                            "pre-training stage");
+            bool stopped = false;
+            if (auto st = d->gmpAtl(source, train, cancelled, &stopped); !st)
+                return st;
+            if (stopped) {
+                if (wasCancelled)
+                    *wasCancelled = true;
+                return ModelStatus::success();
+            }
+        }
+
         AdamW optimizer(d->net->named_parameters(), o.learningRate, o.weightDecay);
         const std::vector<Batch> sorted =
             withMeans(makeBatches(source, train, o.batchFrames, o.maxBatchClips), d->usedClipMeans);
@@ -1344,6 +1622,30 @@ void AdapterTrainer::setPretrainClips(std::vector<std::size_t> clips)
 {
     d->pretrainClips = std::move(clips);
     d->pretrainClipsSet = true;
+}
+
+void AdapterTrainer::setGmpAtlCallback(GmpAtlCallback callback)
+{
+    d->onGmpAtl = std::move(callback);
+}
+
+const std::vector<GmpAtlRecord> &AdapterTrainer::gmpAtlHistory() const
+{
+    return d->gmpHistory;
+}
+
+std::string GmpAtlOptions::describe() const
+{
+    std::string scaleText;
+    for (int k : scales)
+        scaleText += (scaleText.empty() ? "" : "/") + std::to_string(k);
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "gmp-atl multitask=%d scales=%s frames=%lld retrain=%d weights=1/%g/%g "
+                  "lr=%g",
+                  multiTaskEpochs, scaleText.c_str(), static_cast<long long>(clusterFrames),
+                  retrainEpochs, genderWeight, pseudoLabelWeight, learningRate);
+    return text;
 }
 
 void AdapterTrainer::setPretrainCallback(PretrainCallback callback)

@@ -191,6 +191,7 @@ AdapterOutput EmotionAdapterImpl::forward(const torch::Tensor &hidden, const tor
     const auto x = frames(hidden, mask, extra);
 
     AdapterOutput out;
+    out.frames = x;
     torch::Tensor frameInput;
     out.pooled = headInput(x, valid, &frameInput);
     const auto maskF = valid.unsqueeze(2).to(x.scalar_type());

@@ -48,6 +48,7 @@ struct AdapterOutput
     torch::Tensor dimensions;      // [B, dims]
     torch::Tensor frameDimensions; // [B, T, dims], 0 at padded frames
     torch::Tensor pooled; // [B, width] (mean) or [B, 2 * width] (SAP): the utterance vector
+    torch::Tensor frames; // [B, T, width]: the backbone's frame features pooling reads
 };
 
 class EmotionAdapterImpl : public torch::nn::Module

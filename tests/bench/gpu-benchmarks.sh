@@ -64,7 +64,7 @@ backtrace() { # NAME COMMAND...
 }
 if wanted tests && [ -x "$bin/models_tests" ]; then
     # One process per suite, as ctest runs them, so a crash in one leaves the others' results.
-    for suite in json safetensors loader encoder wavlm fbank adapter pretrain kmeans; do
+    for suite in json safetensors loader encoder wavlm fbank adapter pretrain gmp kmeans; do
         step "models_$suite" 120 "$bin/models_tests" "${suite}_"
         rc=$?
         cat "$out/models_$suite.log" >>"$out/models_tests.log"

@@ -595,7 +595,9 @@ namespace {
 class PhoneSource final : public ClipFeatureSource
 {
 public:
-    PhoneSource(int clips, uint64_t seed)
+    // withGender: clips 4n..4n+3 alternate female (0) and male (1) by n, independent of the
+    // class, and male clips carry +2 in feature 5 (a gender cue, as pitch is in speech).
+    PhoneSource(int clips, uint64_t seed, bool withGender = false)
     {
         std::mt19937_64 random(seed);
         std::normal_distribution<float> noise;
@@ -607,6 +609,10 @@ public:
             TrainerClip clip;
             clip.frames = 8 * (3 + int64_t(random() % 4));
             clip.classIndex = i % 4;
+            if (withGender)
+                clip.gender = (i / 4) % 2;
+            if (withGender)
+                clip.gender = (i / 4) % 2;
             m_clips.push_back(clip);
             std::vector<float> h(std::size_t(3 * clip.frames * 8));
             m_phones.emplace_back();
@@ -619,7 +625,8 @@ public:
                         for (int d = 0; d < 8; ++d)
                             h[std::size_t((l * clip.frames + g) * 8 + d)] =
                                 p[std::size_t(d)] + 0.3f * noise(random) +
-                                (d == clip.classIndex ? 1.0f : 0.0f);
+                                (d == clip.classIndex ? 1.0f : 0.0f) +
+                                (d == 5 && clip.gender == 1 ? 2.0f : 0.0f);
             }
             m_hiddenValues.push_back(std::move(h));
             m_extraValues.push_back(std::vector<float>(std::size_t(clip.frames * 2), 0.0f));
@@ -869,4 +876,110 @@ MODEL_TEST(pretrain_losses_fall_deterministically_and_a_killed_run_resumes)
     VERIFY(!refused.ok());
     VERIFY_MSG(refused.error().find(checkpoint) != std::string::npos, refused.error());
     std::remove(checkpoint.c_str());
+}
+
+namespace {
+
+TrainerOptions gmpAtlOptions()
+{
+    TrainerOptions o = trainerOptions();
+    o.epochs = 4;
+    o.batchFrames = 400;
+    o.gmpAtl.multiTaskEpochs = 6;
+    o.gmpAtl.retrainEpochs = 6;
+    o.gmpAtl.scales = {4, 8};
+    o.gmpAtl.clusterFrames = 600;
+    o.gmpAtl.learningRate = 5e-3;
+    return o;
+}
+
+} // namespace
+
+MODEL_TEST(gmp_atl_learns_gender_then_pseudo_labels_then_emotion)
+{
+    const PhoneSource source(80, 43, /*withGender=*/true);
+    const TrainerOptions options = gmpAtlOptions();
+    AdapterTrainer trainer(options);
+    std::vector<double> fractions;
+    trainer.setGmpAtlCallback(
+        [&fractions](const GmpAtlRecord &, double fraction) { fractions.push_back(fraction); });
+    REQUIRE_OK(trainer.train(source, range(0, 60), range(60, 80), nullptr, nullptr));
+
+    // Step 1's epochs, then step 3's, reported in order; step 4 is the fine-tuning.
+    const auto &history = trainer.gmpAtlHistory();
+    REQUIRE(history.size() == 12);
+    for (std::size_t i = 0; i < 12; ++i) {
+        VERIFY(history[i].step == (i < 6 ? 1 : 3));
+        VERIFY(history[i].epoch == int(i % 6) + 1);
+        VERIFY(std::isfinite(history[i].emotionLoss) && std::isfinite(history[i].auxiliaryLoss));
+    }
+    VERIFY(fractions.size() == 12 && std::abs(fractions.back() - 1.0) < 1e-9);
+    VERIFY(std::is_sorted(fractions.begin(), fractions.end()));
+    VERIFY(trainer.history().size() == 4);
+
+    // Step 1 learns the speakers' gender from its cue (chance is 0.5).
+    std::cout << "gender accuracy in step 1: " << history[0].auxiliaryAccuracy << " -> "
+              << history[5].auxiliaryAccuracy << "\n";
+    VERIFY_MSG(history[5].auxiliaryAccuracy > 0.9, history[5].auxiliaryAccuracy);
+    // Step 3 learns the frame pseudo-labels of both scales (chance: 1/4 and 1/8, mean 0.19).
+    std::cout << "pseudo-label accuracy in step 3: " << history[6].auxiliaryAccuracy << " -> "
+              << history[11].auxiliaryAccuracy << "\n";
+    VERIFY_MSG(history[11].auxiliaryAccuracy > 0.5, history[11].auxiliaryAccuracy);
+    VERIFY(history[11].auxiliaryLoss < history[6].auxiliaryLoss);
+    // And the model ends up knowing the emotions of unseen clips (chance 0.25).
+    const double ua = trainer.history()[std::size_t(trainer.bestEpoch() - 1)].validationUa;
+    std::cout << "validation UA after step 4: " << ua << "\n";
+    VERIFY_MSG(ua > 0.6, ua);
+
+    // Deterministic with the seed: the same steps and the same model.
+    AdapterTrainer again(options);
+    REQUIRE_OK(again.train(source, range(0, 60), range(60, 80), nullptr, nullptr));
+    REQUIRE(again.gmpAtlHistory().size() == 12);
+    for (std::size_t i = 0; i < 12; ++i)
+        VERIFY(again.gmpAtlHistory()[i].auxiliaryLoss == history[i].auxiliaryLoss);
+    VERIFY(flatPredictions(again, source, range(60, 80)) ==
+           flatPredictions(trainer, source, range(60, 80)));
+}
+
+MODEL_TEST(gmp_atl_cancels_within_its_steps_and_refuses_bad_settings)
+{
+    const PhoneSource source(40, 47, /*withGender=*/true);
+    {
+        // Cancelled in step 3: no fine-tuning, nothing kept.
+        AdapterTrainer trainer(gmpAtlOptions());
+        bool stop = false;
+        trainer.setGmpAtlCallback(
+            [&stop](const GmpAtlRecord &r, double) { stop = r.step == 3 && r.epoch == 2; });
+        bool cancelled = false;
+        REQUIRE_OK(trainer.train(
+            source, range(0, 30), range(30, 40), nullptr, [&stop] { return stop; }, &cancelled));
+        VERIFY(cancelled);
+        VERIFY(trainer.gmpAtlHistory().size() == 8 && trainer.history().empty());
+    }
+    {
+        TrainerOptions o = gmpAtlOptions();
+        o.gmpAtl.scales = {8, 1};
+        AdapterTrainer trainer(o);
+        const auto st = trainer.train(source, range(0, 30), range(30, 40), nullptr, nullptr);
+        VERIFY_MSG(!st.ok() && st.error().find("GMP-ATL settings") != std::string::npos &&
+                       st.error().find("scales=8/1") != std::string::npos,
+                   st.error());
+    }
+    {
+        TrainerOptions o = gmpAtlOptions();
+        o.pretrain.epochs = 2;
+        AdapterTrainer trainer(o);
+        const auto st = trainer.train(source, range(0, 30), range(30, 40), nullptr, nullptr);
+        VERIFY_MSG(!st.ok() && st.error().find("do not run together") != std::string::npos,
+                   st.error());
+    }
+    {
+        // Clips without a known gender: step 1 learns emotion alone and says so (no accuracy).
+        const PhoneSource unknown(40, 47);
+        AdapterTrainer trainer(gmpAtlOptions());
+        REQUIRE_OK(trainer.train(unknown, range(0, 30), range(30, 40), nullptr, nullptr));
+        VERIFY(trainer.gmpAtlHistory().size() == 12);
+        VERIFY(trainer.gmpAtlHistory()[0].auxiliaryLoss == 0 &&
+               trainer.gmpAtlHistory()[0].auxiliaryAccuracy == 0);
+    }
 }
