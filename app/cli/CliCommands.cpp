@@ -565,6 +565,11 @@ int evaluateCommand(const QStringList &arguments)
                                      "(adapter-local-attributes; 0 skips it; default: the "
                                      "recipe's)."),
                       QStringLiteral("N"), QStringLiteral("-1")});
+    parser.addOption({QStringLiteral("gmp-epochs"),
+                      QStringLiteral("Epochs of each of gmp-atl's steps 1 (emotion + gender) and "
+                                     "3 (emotion + frame pseudo-labels); default: the recipe's "
+                                     "20."),
+                      QStringLiteral("N"), QStringLiteral("-1")});
     parser.addOption({QStringLiteral("acoustic"),
                       QStringLiteral("F0, voicing and energy as extra frame inputs: on, off, or "
                                      "auto (on for fbank; the default)."),
@@ -603,6 +608,7 @@ int evaluateCommand(const QStringList &arguments)
     request.seed = quint32(number("seed", 0));
     request.epochs = number("epochs", 0);
     request.pretrainEpochs = number("pretrain-epochs", -1);
+    request.gmpEpochs = number("gmp-epochs", -1);
     request.threads = number("threads", 0);
     if (!ok)
         return fail(QStringLiteral("--k, --seed, --epochs and --threads need whole numbers (k at "
@@ -643,6 +649,18 @@ int evaluateCommand(const QStringList &arguments)
                                                 {QStringLiteral("mask_accuracy"), p.maskAccuracy},
                                                 {QStringLiteral("seconds"), p.seconds}});
                 fold.insert(QStringLiteral("pretrain"), pretrain);
+            }
+            if (!f.gmpAtlHistory.empty()) {
+                QJsonArray steps;
+                for (const GmpAtlRecord &g : f.gmpAtlHistory)
+                    steps.append(
+                        QJsonObject{{QStringLiteral("step"), g.step},
+                                    {QStringLiteral("epoch"), g.epoch},
+                                    {QStringLiteral("emotion_loss"), g.emotionLoss},
+                                    {QStringLiteral("auxiliary_loss"), g.auxiliaryLoss},
+                                    {QStringLiteral("auxiliary_accuracy"), g.auxiliaryAccuracy},
+                                    {QStringLiteral("seconds"), g.seconds}});
+                fold.insert(QStringLiteral("gmp_atl"), steps);
             }
             folds.append(fold);
         }
@@ -721,6 +739,11 @@ int trainCommand(const QStringList &arguments)
                                      "(adapter-local-attributes; 0 skips it; default: the "
                                      "recipe's)."),
                       QStringLiteral("N"), QStringLiteral("-1")});
+    parser.addOption({QStringLiteral("gmp-epochs"),
+                      QStringLiteral("Epochs of each of gmp-atl's steps 1 (emotion + gender) and "
+                                     "3 (emotion + frame pseudo-labels); default: the recipe's "
+                                     "20."),
+                      QStringLiteral("N"), QStringLiteral("-1")});
     parser.addOption({QStringLiteral("resume"),
                       QStringLiteral("Continue the interrupted run RUN from its last epoch, with "
                                      "its own recipe, settings, seed and encoder."),
@@ -746,8 +769,12 @@ int trainCommand(const QStringList &arguments)
     request.seed = parser.value(QStringLiteral("seed")).toUInt(&okSeed);
     bool okPretrain = false;
     request.pretrainEpochs = parser.value(QStringLiteral("pretrain-epochs")).toInt(&okPretrain);
-    if (!okEpochs || !okSeed || !okPretrain || request.epochs < 0 || request.pretrainEpochs < -1)
-        return fail(QStringLiteral("--epochs, --pretrain-epochs and --seed need whole numbers"));
+    bool okGmp = false;
+    request.gmpEpochs = parser.value(QStringLiteral("gmp-epochs")).toInt(&okGmp);
+    if (!okEpochs || !okSeed || !okPretrain || !okGmp || request.epochs < 0 ||
+        request.pretrainEpochs < -1 || request.gmpEpochs < -1)
+        return fail(QStringLiteral("--epochs, --pretrain-epochs, --gmp-epochs and --seed need "
+                                   "whole numbers"));
     if (parser.isSet(QStringLiteral("resume"))) {
         bool okRun = false;
         request.resumeRunId = parser.value(QStringLiteral("resume")).toLongLong(&okRun);
@@ -756,7 +783,7 @@ int trainCommand(const QStringList &arguments)
                                        "models; an interrupted run's id is printed when it "
                                        "starts)"));
         for (const char *option :
-             {"recipe", "encoder", "epochs", "pretrain-epochs", "seed", "device"})
+             {"recipe", "encoder", "epochs", "pretrain-epochs", "gmp-epochs", "seed", "device"})
             if (parser.isSet(QString::fromLatin1(option)))
                 return fail(QStringLiteral("--resume continues a run with its own settings: "
                                            "leave out --%1")

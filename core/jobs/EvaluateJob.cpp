@@ -38,7 +38,7 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     const QString recipe = set.resolveRecipe(r.recipe, r.device);
     TrainerOptions options;
     QString error;
-    if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs, r.pretrainEpochs},
+    if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs, r.pretrainEpochs, r.gmpEpochs},
                     set.encoder.layerCount, set.encoder.hiddenSize, set.source->extraInputs(),
                     int(set.classes.size()), &options, &error))
         return JobResult::failed(error);

@@ -121,9 +121,12 @@ JobResult TrainJob::run(ProgressSink &progress)
         if (!QFileInfo::exists(checkpointPath(r.databasePath, r.resumeRunId)))
             return JobResult::failed(
                 QStringLiteral("run %1 has no checkpoint (%2): it ended before its first epoch "
-                               "did; train a new model instead")
+                               "did%3; train a new model instead")
                     .arg(r.resumeRunId)
-                    .arg(checkpointPath(r.databasePath, r.resumeRunId)));
+                    .arg(checkpointPath(r.databasePath, r.resumeRunId))
+                    .arg(prior->recipe == QLatin1String("gmp-atl")
+                             ? QStringLiteral(" (GMP-ATL's steps 1 to 3 keep no checkpoint)")
+                             : QString()));
         priorSettings = QJsonDocument::fromJson(prior->settings.toUtf8()).object();
         if (!priorSettings.contains(QStringLiteral("encoder")))
             return JobResult::failed(
@@ -136,6 +139,7 @@ JobResult TrainJob::run(ProgressSink &progress)
         r.encoder = priorSettings.value(QStringLiteral("encoder")).toString();
         r.epochs = priorSettings.value(QStringLiteral("epochs")).toInt();
         r.pretrainEpochs = priorSettings.value(QStringLiteral("pretrain_epochs")).toInt(-1);
+        r.gmpEpochs = priorSettings.value(QStringLiteral("gmp_epochs")).toInt(-1);
         r.acousticInputs = priorSettings.value(QStringLiteral("acoustic_inputs")).toBool() ? 1 : 0;
     }
 
@@ -153,7 +157,7 @@ JobResult TrainJob::run(ProgressSink &progress)
     const QString recipe = set.resolveRecipe(r.recipe, r.device);
     TrainerOptions options;
     QString error;
-    if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs, r.pretrainEpochs},
+    if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs, r.pretrainEpochs, r.gmpEpochs},
                     set.encoder.layerCount, set.encoder.hiddenSize, set.source->extraInputs(),
                     int(set.classes.size()), &options, &error))
         return JobResult::failed(error);
@@ -221,26 +225,29 @@ JobResult TrainJob::run(ProgressSink &progress)
     } else {
         run.kind = QStringLiteral("train");
         run.recipe = recipe;
-        run.settings = QString::fromUtf8(
-            QJsonDocument(QJsonObject{{QStringLiteral("adapter"),
-                                       QString::fromStdString(options.adapter.describe())},
-                                      {QStringLiteral("encoder"), set.encoder.name},
-                                      {QStringLiteral("recipe_asked"),
-                                       r.recipe.isEmpty() ? QStringLiteral("default") : r.recipe},
-                                      {QStringLiteral("labeled_frames"), set.labeledFrames()},
-                                      {QStringLiteral("learning_rate"), options.learningRate},
-                                      {QStringLiteral("weight_decay"), options.weightDecay},
-                                      {QStringLiteral("epochs"), options.epochs},
-                                      {QStringLiteral("pretrain"),
-                                       QString::fromStdString(options.pretrain.describe())},
-                                      {QStringLiteral("pretrain_epochs"), options.pretrain.epochs},
-                                      {QStringLiteral("patience"), options.patience},
-                                      {QStringLiteral("batch_frames"), qint64(options.batchFrames)},
-                                      {QStringLiteral("balance_classes"), options.balanceClasses},
-                                      {QStringLiteral("acoustic_inputs"), set.acousticInputs},
-                                      {QStringLiteral("validation_speakers"),
-                                       QJsonArray::fromStringList(m_report.validationSpeakers)}})
-                .toJson(QJsonDocument::Compact));
+        QJsonObject settings{
+            {QStringLiteral("adapter"), QString::fromStdString(options.adapter.describe())},
+            {QStringLiteral("encoder"), set.encoder.name},
+            {QStringLiteral("recipe_asked"),
+             r.recipe.isEmpty() ? QStringLiteral("default") : r.recipe},
+            {QStringLiteral("labeled_frames"), set.labeledFrames()},
+            {QStringLiteral("learning_rate"), options.learningRate},
+            {QStringLiteral("weight_decay"), options.weightDecay},
+            {QStringLiteral("epochs"), options.epochs},
+            {QStringLiteral("pretrain"), QString::fromStdString(options.pretrain.describe())},
+            {QStringLiteral("pretrain_epochs"), options.pretrain.epochs},
+            {QStringLiteral("patience"), options.patience},
+            {QStringLiteral("batch_frames"), qint64(options.batchFrames)},
+            {QStringLiteral("balance_classes"), options.balanceClasses},
+            {QStringLiteral("acoustic_inputs"), set.acousticInputs},
+            {QStringLiteral("validation_speakers"),
+             QJsonArray::fromStringList(m_report.validationSpeakers)}};
+        if (options.gmpAtl.multiTaskEpochs > 0) {
+            settings.insert(QStringLiteral("gmp_atl"),
+                            QString::fromStdString(options.gmpAtl.describe()));
+            settings.insert(QStringLiteral("gmp_epochs"), options.gmpAtl.multiTaskEpochs);
+        }
+        run.settings = QString::fromUtf8(QJsonDocument(settings).toJson(QJsonDocument::Compact));
         run.seed = r.seed;
         run.encoderId = set.encoder.id;
         run.labelSnapshot = labelSnapshot(set);
@@ -299,12 +306,15 @@ JobResult TrainJob::run(ProgressSink &progress)
     };
 
     AdapterTrainer trainer(options);
-    // Pre-training (seed 000's teacher-student stage) reads the training clips; its epochs share
-    // the progress bar's first part with the fine-tuning epochs by their count.
+    // A stage before the fine-tuning (seed 000's teacher-student pre-training, or seed 001's
+    // GMP-ATL steps 1 and 3) shares the progress bar's first part with the fine-tuning epochs
+    // by their count.
+    const int gmpAtlEpochs = options.gmpAtl.multiTaskEpochs > 0
+                                 ? options.gmpAtl.multiTaskEpochs + options.gmpAtl.retrainEpochs
+                                 : 0;
+    const int stageEpochs = options.pretrain.epochs + gmpAtlEpochs;
     const double pretrainShare =
-        options.pretrain.epochs > 0
-            ? double(options.pretrain.epochs) / (options.pretrain.epochs + options.epochs)
-            : 0.0;
+        stageEpochs > 0 ? double(stageEpochs) / (stageEpochs + options.epochs) : 0.0;
     bool cancelled = false;
     const auto onEpoch = [&](const EpochRecord &e, double fraction) {
         models.addEpoch(run.id,
@@ -336,6 +346,24 @@ JobResult TrainJob::run(ProgressSink &progress)
                                  .arg(p.maskLoss, 0, 'f', 3)
                                  .arg(100 * p.maskAccuracy, 0, 'f', 0)
                                  .arg(p.distillLoss, 0, 'f', 3));
+    });
+    trainer.setGmpAtlCallback([&](const GmpAtlRecord &g, double fraction) {
+        const int total =
+            g.step == 1 ? options.gmpAtl.multiTaskEpochs : options.gmpAtl.retrainEpochs;
+        const QString task =
+            g.step == 1 ? QStringLiteral("emotion + gender: gender loss %1 (%2 % right)")
+                        : QStringLiteral("emotion + frame pseudo-labels: pseudo-label loss %1 "
+                                         "(%2 % right)");
+        progress.setProgress(
+            fraction * pretrainShare * 0.9,
+            QStringLiteral("Run %1: GMP-ATL step %2 of 4, epoch %3 of %4: emotion loss %5, %6")
+                .arg(run.id)
+                .arg(g.step)
+                .arg(g.epoch)
+                .arg(total)
+                .arg(g.emotionLoss, 0, 'f', 3)
+                .arg(task.arg(g.auxiliaryLoss, 0, 'f', 3)
+                         .arg(100 * g.auxiliaryAccuracy, 0, 'f', 0)));
     });
     if (auto st = trainer.train(
             *set.source, train, validation, onEpoch,

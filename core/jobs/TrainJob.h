@@ -34,6 +34,7 @@ struct TrainRequest
     quint32 seed = 1;
     int epochs = 0;          // 0: the recipe's
     int pretrainEpochs = -1; // a recipe's pre-training stage: -1 the recipe's, 0 none
+    int gmpEpochs = -1;      // gmp-atl's steps 1 and 3, each: -1 the recipe's
     QString device = QStringLiteral("cpu");
     int threads = 0;
     int acousticInputs = -1; // -1: the encoder's default

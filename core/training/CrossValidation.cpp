@@ -22,6 +22,8 @@ Status CrossValidation::run(const TrainingSet &set, const TrainerOptions &option
     if (options.pretrain.epochs > 0)
         report->settings +=
             QStringLiteral(" pretrain: ") + QString::fromStdString(options.pretrain.describe());
+    if (options.gmpAtl.multiTaskEpochs > 0)
+        report->settings += QLatin1Char(' ') + QString::fromStdString(options.gmpAtl.describe());
     QList<QList<int>> pooled;
     const int folds = plan.foldCount();
     for (int f = 0; f < folds; ++f) {
@@ -87,6 +89,19 @@ Status CrossValidation::run(const TrainingSet &set, const TrainerOptions &option
         };
         // Pre-training (seed 000) reads this fold's training and validation clips only: the
         // test speakers' audio stays unseen.
+        trainer.setGmpAtlCallback([&](const GmpAtlRecord &g, double) {
+            progress.setProgress(
+                double(f) / folds,
+                QStringLiteral("Fold %1 of %2, GMP-ATL step %3 of 4, epoch %4: "
+                               "emotion loss %5, %6 loss %7")
+                    .arg(f + 1)
+                    .arg(folds)
+                    .arg(g.step)
+                    .arg(g.epoch)
+                    .arg(g.emotionLoss, 0, 'f', 3)
+                    .arg(g.step == 1 ? QStringLiteral("gender") : QStringLiteral("pseudo-label"))
+                    .arg(g.auxiliaryLoss, 0, 'f', 3));
+        });
         trainer.setPretrainCallback([&](const PretrainRecord &p, double) {
             progress.setProgress(double(f) / folds,
                                  QStringLiteral("Fold %1 of %2, pre-training epoch %3 of %4: "
@@ -129,6 +144,7 @@ Status CrossValidation::run(const TrainingSet &set, const TrainerOptions &option
         result.bestEpoch = trainer.bestEpoch();
         result.history = trainer.history();
         result.pretrainHistory = trainer.pretrainHistory();
+        result.gmpAtlHistory = trainer.gmpAtlHistory();
         result.seconds = foldClock.elapsed() / 1000.0;
         pooled = ClassificationMetrics::addConfusion(pooled, result.metrics.confusion);
         report->folds.append(result);

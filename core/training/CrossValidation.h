@@ -24,6 +24,7 @@ struct FoldResult
     int bestEpoch = 0;
     std::vector<EpochRecord> history;
     std::vector<PretrainRecord> pretrainHistory; // seed 000's pre-training epochs, when run
+    std::vector<GmpAtlRecord> gmpAtlHistory;     // seed 001's steps 1 and 3, when run
     ClassificationMetrics metrics;
     double seconds = 0;
 };

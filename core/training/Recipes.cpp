@@ -40,6 +40,18 @@ QList<RecipeInfo> recipes()
                         "epochs on 50,000 frames, loss weights 1/1, fine-tuning from the student "
                         "as wap-sap; ours too: a depthwise convolution over 15 frames before the "
                         "blocks tells them where each frame is, which mask prediction needs")},
+        {QStringLiteral("gmp-atl"),
+         QStringLiteral("seed 001: wap-sap trained with gender, then with multi-scale frame "
+                        "pseudo-labels, then fine-tuned"),
+         QStringLiteral("seed 001 states the steps: a multi-task model of emotion and gender, "
+                        "k-means at several k of its frame features (the gender-augmented "
+                        "multi-scale pseudo-labels), retraining on the frame pseudo-labels with "
+                        "the utterance labels, then fine-tuning on the utterance labels; the paper "
+                        "retrains HuBERT itself. Ours: the adapter over the frozen encoder (the "
+                        "wap-sap network), k = 64, 128, 256 on 50,000 frames, task weights 1, 20 "
+                        "epochs each for steps 1 and 3 at AdamW 5e-4, a fresh adapter for step 3, "
+                        "then wap-sap's fine-tuning; clips of unknown gender train emotion "
+                        "alone in step 1")},
         {QStringLiteral("default"),
          QStringLiteral("what Retrain runs: wap-sap up to 20 minutes of labeled audio on the "
                         "CPU, baseline above (wap-sap on CUDA)"),
@@ -82,7 +94,8 @@ bool recipeOptions(const QString &name, int layerCount, int hiddenSize, int extr
         o.epochs = 40;
         o.patience = 8;
     } else if (recipe == QLatin1String("wap-sap") ||
-               recipe == QLatin1String("adapter-local-attributes")) {
+               recipe == QLatin1String("adapter-local-attributes") ||
+               recipe == QLatin1String("gmp-atl")) {
         o.adapter.transformerLayers = 3;
         o.adapter.heads = 4;
         o.adapter.feedForward = 512;
@@ -97,6 +110,11 @@ bool recipeOptions(const QString &name, int layerCount, int hiddenSize, int extr
             // Ours: the blocks need to know where a frame is to predict a masked one from its
             // neighbours; 15 frames is 0.3 s at 50 frames/s.
             o.adapter.positionKernel = 15;
+        }
+        if (recipe == QLatin1String("gmp-atl")) {
+            // Our defaults (seed 001 is silent); GmpAtlOptions' values otherwise.
+            o.gmpAtl.multiTaskEpochs = 20;
+            o.gmpAtl.retrainEpochs = 20;
         }
     } else {
         if (error) {
@@ -131,6 +149,18 @@ bool runOptions(const RunChoices &choices, int layerCount, int hiddenSize, int e
             return false;
         }
         options->pretrain.epochs = choices.pretrainEpochs;
+    }
+    if (choices.gmpEpochs >= 0) {
+        if (options->gmpAtl.multiTaskEpochs == 0 || choices.gmpEpochs < 1) {
+            if (error)
+                *error = choices.gmpEpochs < 1
+                             ? QStringLiteral("GMP-ATL's steps take at least one epoch each")
+                             : QStringLiteral("the recipe \"%1\" has no GMP-ATL steps (%2 has)")
+                                   .arg(choices.recipe, QStringLiteral("gmp-atl"));
+            return false;
+        }
+        options->gmpAtl.multiTaskEpochs = choices.gmpEpochs;
+        options->gmpAtl.retrainEpochs = choices.gmpEpochs;
     }
     return true;
 }

@@ -56,6 +56,8 @@ struct RunChoices
     // Pre-training epochs of a recipe that has the stage (0 skips it: the ablation without
     // teacher-student); -1: the recipe's.
     int pretrainEpochs = -1;
+    // Epochs of each of gmp-atl's steps 1 and 3 (at least 1); -1: the recipe's.
+    int gmpEpochs = -1;
 };
 bool runOptions(const RunChoices &choices, int layerCount, int hiddenSize, int extraInputs,
                 int classCount, TrainerOptions *options, QString *error);

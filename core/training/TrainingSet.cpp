@@ -74,6 +74,9 @@ Status TrainingSet::load(Database &db, const TrainingSetRequest &request, Traini
         const ShownLabel label = shown.value(u.id);
         TrainerClip clip;
         clip.classIndex = label.inLabelSet ? int(out->classes.indexOf(label.category)) : -1;
+        // Seed 001's auxiliary task reads the speaker's gender where the corpus gives it.
+        const Gender gender = speakerGender.value(u.speakerId, Gender::Unknown);
+        clip.gender = gender == Gender::Female ? 0 : gender == Gender::Male ? 1 : -1;
         if (!out->source->add(u.contentHash, clip)) {
             ++out->missingFeatures;
             continue;

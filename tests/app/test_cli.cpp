@@ -391,6 +391,54 @@ private Q_SLOTS:
         QVERIFY2(none.err.contains("defines no partition"), none.err.constData());
     }
 
+    void evaluateSeed001RecipeLearnsGenderThenPseudoLabels()
+    {
+        // Seed 001 (GMP-ATL, one-click form) on the demo corpus, shortened: each fold's step 1
+        // learns the speakers' gender beside emotion, step 3 the frame pseudo-labels of the
+        // three scales, and step 4 ends well above chance (0.25) on held-out speakers.
+        const QString demo = m_dir.filePath(QStringLiteral("demo001"));
+        const QString db = m_dir.filePath(QStringLiteral("seed001.emolens"));
+        QCOMPARE(runCli({QStringLiteral("demo"), QStringLiteral("--out"), demo}).exitCode, 0);
+        QCOMPARE(runCli({QStringLiteral("import"), demo, QStringLiteral("--db"), db}).exitCode, 0);
+        QCOMPARE(runCli({QStringLiteral("extract"), QStringLiteral("--db"), db}).exitCode, 0);
+        const CliResult seed001 =
+            runCli({QStringLiteral("evaluate"), QStringLiteral("--db"), db,
+                    QStringLiteral("--recipe"), QStringLiteral("gmp-atl"), QStringLiteral("--k"),
+                    QStringLiteral("3"), QStringLiteral("--gmp-epochs"), QStringLiteral("4"),
+                    QStringLiteral("--epochs"), QStringLiteral("12"), QStringLiteral("--json")});
+        QVERIFY2(seed001.exitCode == 0, seed001.err.constData());
+        const QJsonObject e = json(seed001);
+        const QString settings = e[QStringLiteral("settings")].toString();
+        QVERIFY2(settings.contains(u"gmp-atl multitask=4 scales=64/128/256"), qPrintable(settings));
+        const double ua = e[QStringLiteral("ua")].toDouble();
+        qInfo("gmp-atl, 3 speaker folds: UA %.3f", ua);
+        QVERIFY2(ua > 0.4, qPrintable(QString::number(ua)));
+        for (const QJsonValue &f : e[QStringLiteral("folds")].toArray()) {
+            const QJsonArray steps = f.toObject()[QStringLiteral("gmp_atl")].toArray();
+            QCOMPARE(steps.size(), 8);
+            QCOMPARE(steps.first().toObject()[QStringLiteral("step")].toInt(), 1);
+            QCOMPARE(steps.last().toObject()[QStringLiteral("step")].toInt(), 3);
+            // Gender from the voices (chance 0.5; two training speakers of each gender at
+            // most), and the pseudo-labels well above chance (1/64, 1/128, 1/256).
+            const double gender =
+                steps[3].toObject()[QStringLiteral("auxiliary_accuracy")].toDouble();
+            const double pseudo =
+                steps[7].toObject()[QStringLiteral("auxiliary_accuracy")].toDouble();
+            qInfo("fold %d: gender %.3f, pseudo-labels %.3f",
+                  f.toObject()[QStringLiteral("fold")].toInt(), gender, pseudo);
+            QVERIFY2(gender > 0.8, qPrintable(QString::number(gender)));
+            QVERIFY2(pseudo > 0.1, qPrintable(QString::number(pseudo)));
+            QVERIFY(steps[7].toObject()[QStringLiteral("auxiliary_loss")].toDouble() <
+                    steps[4].toObject()[QStringLiteral("auxiliary_loss")].toDouble());
+        }
+        // Another recipe refuses GMP-ATL's epochs, saying which recipe has them.
+        const CliResult refused = runCli({QStringLiteral("train"), QStringLiteral("--db"), db,
+                                          QStringLiteral("--recipe"), QStringLiteral("wap-sap"),
+                                          QStringLiteral("--gmp-epochs"), QStringLiteral("3")});
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.err.contains("gmp-atl"), refused.err.constData());
+    }
+
     void evaluateSeed000RecipePretrainsAndBeatsChance()
     {
         // Seed 000 whole on the demo corpus: teacher-student pre-training on each fold's
