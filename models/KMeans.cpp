@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <thread>
@@ -243,6 +245,169 @@ void accumulate(const torch::Tensor &x, const torch::Tensor &centres, const torc
     }
 }
 
+// Lloyd's passes with Hamerly's bounds (Hamerly, 2010): the same assignments as plain Lloyd,
+// without computing every distance. Per row it keeps its centre, an upper bound on the
+// distance to it and a lower bound on the distance to every other centre; after the centres
+// move, the bounds loosen by how far they moved. A row whose upper bound is below both its
+// lower bound and half the distance from its centre to the nearest other centre cannot have
+// changed centre, and is skipped; the others get their exact distance to their centre, and
+// only those still in doubt are compared with every centre (one matrix product on those rows).
+// The per-centre sums and counts follow the rows that change centre, so a pass costs what its
+// doubtful rows cost, and the pass's inertia comes from the sums in closed form.
+class BoundedLloyd
+{
+public:
+    BoundedLloyd(std::int64_t rows, int clusters, int dims, torch::Device device)
+    {
+        const auto on = torch::TensorOptions().device(device);
+        m_assign = torch::full({rows}, -1, on.dtype(torch::kLong));
+        m_upper = torch::full({rows}, std::numeric_limits<float>::infinity(), on);
+        m_lower = torch::zeros({rows}, on);
+        m_half = torch::zeros({clusters}, on);
+        m_sums = torch::zeros({clusters, dims}, on.dtype(torch::kDouble));
+        m_counts = torch::zeros({clusters}, on.dtype(torch::kDouble));
+    }
+
+    // One pass over the rows [first, first + x.size(0)) for `centres`. Temporaries stay
+    // small (a row block at most), since large ones cost a page fault per page here.
+    void visit(std::int64_t first, const torch::Tensor &x, const torch::Tensor &centres,
+               const torch::Tensor &cNorms)
+    {
+        const std::int64_t m = x.size(0);
+        auto assign = m_assign.narrow(0, first, m);
+        auto upper = m_upper.narrow(0, first, m);
+        auto lower = m_lower.narrow(0, first, m);
+        if (!m_started)
+            m_squaredNorms += rowNorms(x).to(torch::kDouble).sum().item<double>();
+        torch::Tensor doubtful; // undefined: every row
+        if (m_started) {
+            const auto bound = torch::maximum(lower, m_half.index_select(0, assign));
+            doubtful = (upper > bound).nonzero().flatten();
+            if (doubtful.numel() == m)
+                doubtful = torch::Tensor();
+        }
+        m_far.add(x, upper, centres.size(0));
+        if (doubtful.defined() && doubtful.numel() == 0)
+            return;
+        // The rows in doubt against every centre: one matrix product.
+        const auto rows = doubtful.defined() ? x.index_select(0, doubtful) : x;
+        const auto scores = torch::addmm(cNorms.unsqueeze(0), rows, centres.t(), 1.0, -2.0);
+        const int64_t k = centres.size(0);
+        const auto [best, which] = scores.topk(std::min<int64_t>(2, k), 1, /*largest=*/false);
+        const auto norms = rowNorms(rows);
+        const auto nearest = which.select(1, 0).contiguous();
+        const auto previous =
+            doubtful.defined() ? assign.index_select(0, doubtful) : assign.clone();
+        const auto near = (best.select(1, 0) + norms).clamp_min_(0).sqrt_();
+        const auto far = k > 1 ? (best.select(1, 1) + norms).clamp_min_(0).sqrt_()
+                               : torch::full_like(norms, std::numeric_limits<float>::infinity());
+        if (doubtful.defined()) {
+            upper.index_copy_(0, doubtful, near);
+            lower.index_copy_(0, doubtful, far);
+            assign.index_copy_(0, doubtful, nearest);
+        } else {
+            upper.copy_(near);
+            lower.copy_(far);
+            assign.copy_(nearest);
+        }
+        const auto changed = (nearest != previous).nonzero().flatten();
+        if (changed.numel() == 0)
+            return;
+        m_changed += changed.numel();
+        // Each changed row's offset from the centre it joins (and, negated, from the one it
+        // leaves) in float32, which is small next to the row itself; plus that centre times
+        // the rows' count in float64: the sums keep the precision the pass's inertia needs
+        // (it comes from them in closed form). In blocks of rows, for small temporaries.
+        auto delta = torch::zeros({k, x.size(1)}, x.options());
+        auto counted = torch::zeros({k}, nearest.options());
+        constexpr int64_t kBlock = 4096;
+        for (int64_t b = 0; b < changed.numel(); b += kBlock) {
+            const auto index = changed.slice(0, b, std::min(changed.numel(), b + kBlock));
+            const auto block = rows.index_select(0, index);
+            const auto to = nearest.index_select(0, index);
+            delta.index_add_(0, to, block - centres.index_select(0, to));
+            counted += torch::bincount(to, {}, k);
+            const auto from = previous.index_select(0, index);
+            const auto had = (from >= 0).nonzero().flatten();
+            if (had.numel() > 0) {
+                const auto left = from.index_select(0, had);
+                delta.index_add_(0, left,
+                                 block.index_select(0, had) - centres.index_select(0, left), -1.0);
+                counted -= torch::bincount(left, {}, k);
+            }
+        }
+        const auto net = counted.to(torch::kDouble);
+        m_sums += delta.to(torch::kDouble) + net.unsqueeze(1) * centres.to(torch::kDouble);
+        m_counts += net;
+    }
+
+    // After a pass: its inertia for the centres it used (sum |x|^2 - 2 c.S + n |c|^2 per
+    // centre), and the centres it moves to; then the bounds follow that move.
+    double inertia(const torch::Tensor &centres) const
+    {
+        const auto c = centres.to(torch::kDouble);
+        return m_squaredNorms - 2.0 * (c * m_sums).sum().item<double>() +
+               (m_counts * (c * c).sum(1)).sum().item<double>();
+    }
+    torch::Tensor moved() const
+    {
+        auto out = (m_sums / m_counts.clamp_min(1).unsqueeze(1)).to(torch::kFloat);
+        // Centres left without rows take the farthest rows of the pass, in turn.
+        const auto empty = (m_counts <= 0.5).nonzero().flatten().cpu();
+        const auto far = m_far.rows();
+        for (std::int64_t e = 0; e < empty.size(0) && far.defined() && e < far.size(0); ++e)
+            out[empty[e].item<std::int64_t>()].copy_(far[e]);
+        return out;
+    }
+    void moveTo(const torch::Tensor &from, const torch::Tensor &to)
+    {
+        const auto shift = (to - from).pow(2).sum(1).sqrt_();
+        m_upper += shift.index_select(0, m_assign.clamp_min(0));
+        m_lower -= shift.max();
+        const auto between = torch::cdist(to.unsqueeze(0), to.unsqueeze(0)).squeeze(0);
+        const int64_t k = to.size(0);
+        m_half = k > 1 ? 0.5 * (between +
+                                torch::diag(torch::full({k}, std::numeric_limits<float>::infinity(),
+                                                        between.options())))
+                                   .amin(1)
+                       : torch::zeros({k}, between.options());
+        m_started = true;
+        m_changed = 0;
+        m_far = Farthest();
+    }
+    std::int64_t changed() const { return m_changed; }
+
+private:
+    // The rows with the largest upper bounds seen in a pass (at most k), for empty centres.
+    struct Farthest
+    {
+        torch::Tensor values, distances;
+        void add(const torch::Tensor &x, const torch::Tensor &distance, int64_t k)
+        {
+            const int64_t keep = std::min<int64_t>(k, x.size(0));
+            const auto [top, at] = distance.topk(keep);
+            auto rows = x.index_select(0, at);
+            auto d = top;
+            if (values.defined()) {
+                rows = torch::cat({values, rows});
+                d = torch::cat({distances, d});
+                const auto [best, where] = d.topk(std::min<int64_t>(k, d.size(0)));
+                rows = rows.index_select(0, where);
+                d = best;
+            }
+            values = rows.clone();
+            distances = d;
+        }
+        torch::Tensor rows() const { return values; }
+    };
+
+    torch::Tensor m_assign, m_upper, m_lower, m_half, m_sums, m_counts;
+    Farthest m_far;
+    double m_squaredNorms = 0;
+    std::int64_t m_changed = 0;
+    bool m_started = false;
+};
+
 } // namespace
 
 ModelStatus runKMeans(const RowSource &rows, const KMeansOptions &o, KMeansResult *result,
@@ -300,12 +465,13 @@ ModelStatus runKMeans(const RowSource &rows, const KMeansOptions &o, KMeansResul
         auto counts = torch::zeros({o.clusters}, doubleOptions); // mini-batch: rows seen
         std::uniform_int_distribution<std::int64_t> anyRow(0, n - 1);
         bool converged = false;
+        BoundedLloyd lloyd(o.batchRows > 0 ? 0 : n, o.clusters, dims, device);
         for (int iteration = 1; iteration <= o.iterations; ++iteration) {
             const auto cNorms = (centres * centres).sum(1);
             Pass pass;
-            pass.sums = torch::zeros({o.clusters, dims}, doubleOptions);
-            pass.counts = torch::zeros({o.clusters}, doubleOptions);
             if (o.batchRows > 0) {
+                pass.sums = torch::zeros({o.clusters, dims}, doubleOptions);
+                pass.counts = torch::zeros({o.clusters}, doubleOptions);
                 std::vector<std::int64_t> batch(std::size_t(std::min(o.batchRows, n)));
                 for (auto &r : batch)
                     r = anyRow(random);
@@ -324,15 +490,13 @@ ModelStatus runKMeans(const RowSource &rows, const KMeansOptions &o, KMeansResul
                     const auto x = reader.range(first, std::min(o.chunkRows, n - first), &error);
                     if (!x.defined())
                         return ModelStatus::failure(error);
-                    accumulate(x, centres, cNorms, &pass);
+                    lloyd.visit(first, x, centres, cNorms);
                 }
-                auto moved = (pass.sums / pass.counts.clamp_min(1).unsqueeze(1)).to(torch::kFloat);
-                // Centres left without rows take the farthest rows of the pass, in turn.
-                const auto empty = (pass.counts == 0).nonzero().flatten().cpu();
-                for (std::int64_t e = 0; e < empty.size(0) && e < pass.farRows.size(0); ++e)
-                    moved[empty[e].item<std::int64_t>()].copy_(pass.farRows[e]);
+                pass.inertia = lloyd.inertia(centres);
+                const auto moved = lloyd.moved();
                 // No row changed its centre: the next passes would change nothing.
                 converged = torch::equal(moved, centres);
+                lloyd.moveTo(centres, moved);
                 centres = moved;
             }
             result->history.push_back(pass.inertia);

@@ -7,11 +7,16 @@
 //   scikit-learn does), on a seeded random sample of the rows (initSample), so seeding never
 //   needs every row at once.
 // - Lloyd (batchRows = 0): every iteration streams the rows from the RowSource in chunks of
-//   chunkRows, assigns each to its nearest centre (distances by one matrix product per chunk)
-//   and moves each centre to the mean of its rows. A centre left without rows moves to the
-//   farthest row from its centre seen in that pass. It stops early when a pass leaves every
-//   centre where it was (no row changed its centre), as scikit-learn's strict convergence
-//   does. Memory: one chunk, the centres and their sums - never the whole matrix.
+//   chunkRows, assigns each to its nearest centre and moves each centre to the mean of its
+//   rows. Hamerly's bounds (2010) skip the rows that provably keep their centre (an upper
+//   bound on the distance to it below a lower bound on the distance to any other, both
+//   loosened by how far the centres moved); the rest are compared with every centre by one
+//   matrix product. The result is Lloyd's, pass for pass (tested against plain passes); after
+//   the first passes a few percent of the rows are compared. A centre left without rows moves
+//   to the farthest row (by its bound) seen in that pass. It stops early when a pass leaves
+//   every centre where it was (no row changed its centre), as scikit-learn's strict
+//   convergence does. Memory: one chunk, the centres and their sums, and per row its centre
+//   and two bounds (16 bytes) - never the whole matrix.
 // - Mini-batch (batchRows > 0): each iteration draws batchRows rows and moves each centre
 //   towards its rows' mean with a per-centre rate 1 / (rows it has seen) (Sculley, 2010).
 // - The reported inertia (sum of squared distances to the nearest centre) is that of the

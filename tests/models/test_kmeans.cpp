@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <set>
 
@@ -128,6 +129,80 @@ MODEL_TEST(kmeans_lloyd_never_raises_inertia_and_is_deterministic)
     KMeansResult other;
     REQUIRE_OK(runKMeans(rows, o, &other));
     VERIFY(other.centres != first.centres);
+}
+
+MODEL_TEST(kmeans_bounded_passes_equal_plain_lloyd_steps)
+{
+    // The passes skip rows whose bounds prove they keep their centre. Each pass must still be
+    // exactly one Lloyd step: the centres after I + 1 passes are the means of the rows nearest
+    // each of the centres after I passes (found here by comparing every row with every centre
+    // in double precision), and pass I + 1's inertia is theirs. Overlapping blobs, so rows keep
+    // moving. A row whose two nearest centres are within float32's precision of the distance
+    // formula (|x|^2 + |c|^2 - 2 x.c, as scikit-learn computes it too) may go to either: the
+    // centres such a row could join are not compared in that pass.
+    Blobs b = makeBlobs(300, 21);
+    for (float &v : b.values)
+        v *= 0.05f;
+    const MatrixRows rows(b.values.data(), b.rows(), b.dims);
+    KMeansOptions o;
+    o.clusters = 12;
+    o.chunkRows = 70;
+    o.seed = 4;
+    const int dims = b.dims;
+    int compared = 0;
+    for (int passes = 1; passes <= 8; ++passes) {
+        o.iterations = passes;
+        KMeansResult before, after;
+        REQUIRE_OK(runKMeans(rows, o, &before));
+        o.iterations = passes + 1;
+        REQUIRE_OK(runKMeans(rows, o, &after));
+        if (after.iterations <= before.iterations)
+            break; // converged: nothing moves any more
+        std::vector<double> sums(std::size_t(o.clusters * dims), 0.0);
+        std::vector<double> counts(std::size_t(o.clusters), 0.0);
+        std::vector<bool> tied(std::size_t(o.clusters), false);
+        double inertia = 0;
+        for (std::int64_t r = 0; r < b.rows(); ++r) {
+            const float *x = b.values.data() + r * dims;
+            int nearest = 0, next = 0;
+            double best = std::numeric_limits<double>::infinity(), second = best;
+            for (int c = 0; c < o.clusters; ++c) {
+                double d = 0;
+                for (int j = 0; j < dims; ++j) {
+                    const double diff = double(x[j]) - before.centres[std::size_t(c * dims + j)];
+                    d += diff * diff;
+                }
+                if (d < best) {
+                    second = best;
+                    next = nearest;
+                    best = d;
+                    nearest = c;
+                } else if (d < second) {
+                    second = d;
+                    next = c;
+                }
+            }
+            if (second - best < 1e-3 * best)
+                tied[std::size_t(nearest)] = tied[std::size_t(next)] = true;
+            inertia += best;
+            counts[std::size_t(nearest)] += 1;
+            for (int j = 0; j < dims; ++j)
+                sums[std::size_t(nearest * dims + j)] += x[j];
+        }
+        VERIFY_MSG(std::abs(after.history.back() - inertia) <= 1e-5 * inertia,
+                   passes << ": " << after.history.back() << " vs " << inertia);
+        for (int c = 0; c < o.clusters; ++c) {
+            if (counts[std::size_t(c)] == 0 || tied[std::size_t(c)])
+                continue; // an empty centre takes a far row instead
+            ++compared;
+            for (int j = 0; j < dims; ++j) {
+                const double mean = sums[std::size_t(c * dims + j)] / counts[std::size_t(c)];
+                VERIFY_MSG(std::abs(after.centres[std::size_t(c * dims + j)] - mean) < 1e-5,
+                           passes << ", centre " << c);
+            }
+        }
+    }
+    VERIFY_MSG(compared >= 40, compared); // most centres of most passes were compared
 }
 
 MODEL_TEST(kmeans_streams_rows_a_chunk_at_a_time)
