@@ -8,12 +8,12 @@
 // not fit the page cache.
 //
 // For each recipe (the settings of core/training/Recipes.cpp): the time of E epochs (default 1;
-// adapter-local-attributes also E pre-training epochs, timed apart), per epoch, the achieved
-// GFLOP/s (training is counted as three forward passes: forward, and a backward of about twice its
-// cost), the peak RSS, and the projected time of one-click retraining (the recipe's epochs,
-// validation included). In the same run, a plain at::mm of a projection-sized product on the same
-// threads gives the GEMM rate the recipes are compared with. Prints the machine and the OpenBLAS
-// kernels first.
+// adapter-local-attributes also E pre-training epochs, gmp-atl E epochs of its steps 1 and 3,
+// timed apart), per epoch, the achieved GFLOP/s (training is counted as three forward passes:
+// forward, and a backward of about twice its cost), the peak RSS, and the projected time of
+// one-click retraining (the recipe's epochs, validation included). In the same run, a plain at::mm
+// of a projection-sized product on the same threads gives the GEMM rate the recipes are compared
+// with. Prints the machine and the OpenBLAS kernels first.
 
 #include "AdapterTrainer.h"
 #include "BlasKernels.h"
@@ -67,6 +67,7 @@ public:
             TrainerClip clip;
             clip.frames = frames;
             clip.classIndex = i % 4;
+            clip.gender = (i / 4) % 2; // for gmp-atl's step 1
             m_clips.push_back(clip);
         }
         for (int p = 0; p < kPool; ++p) {
@@ -217,9 +218,16 @@ int main(int argc, char **argv)
         // Seed 000 whole: the same network with the position convolution, after the
         // teacher-student pre-training (timed separately: E pre-training epochs, the recipe's
         // 10 projected).
+        // Seed 001 (gmp-atl): wap-sap's network after steps 1-3 (timed separately: E epochs of
+        // steps 1 and 3 each, the recipe's 20 each projected; step 2's k-means and pseudo-label
+        // pass count as setup).
+        TrainerOptions g = o;
+        g.gmpAtl.multiTaskEpochs = 1;
+        g.gmpAtl.retrainEpochs = 1;
         o.adapter.positionKernel = 15;
         o.pretrain.epochs = 1;
         recipes.push_back({"adapter-local-attributes", o, 30});
+        recipes.push_back({"gmp-atl", g, 30});
     }
     std::printf("\n%-24s %9s %12s %10s %16s %10s\n", "recipe", "epoch s", "GFLOP/epoch", "GFLOP/s",
                 "retrain (proj.)", "peak RSS");
@@ -229,6 +237,9 @@ int main(int argc, char **argv)
         r.options.epochs = epochs;
         const int pretrainEpochs = r.options.pretrain.epochs > 0 ? epochs : 0;
         r.options.pretrain.epochs = pretrainEpochs;
+        const int gmpEpochs = r.options.gmpAtl.multiTaskEpochs > 0 ? epochs : 0;
+        r.options.gmpAtl.multiTaskEpochs = gmpEpochs;
+        r.options.gmpAtl.retrainEpochs = std::max(1, gmpEpochs);
         r.options.device = device;
         r.options.threads = threads;
         AdapterTrainer trainer(r.options);
@@ -252,19 +263,31 @@ int main(int argc, char **argv)
         double pretrainSeconds = 0;
         for (const PretrainRecord &e : trainer.pretrainHistory())
             pretrainSeconds += e.seconds;
-        const double setup =
-            total - epochSeconds * double(trainer.history().size()) - pretrainSeconds;
+        double stepSeconds[2] = {0, 0}; // gmp-atl's steps 1 and 3
+        for (const GmpAtlRecord &g : trainer.gmpAtlHistory())
+            stepSeconds[g.step == 1 ? 0 : 1] += g.seconds;
+        const double setup = total - epochSeconds * double(trainer.history().size()) -
+                             pretrainSeconds - stepSeconds[0] - stepSeconds[1];
         // The pre-training stage: the recipe's 10 epochs at the measured time per epoch.
         const double pretrainProjected =
             pretrainEpochs > 0 ? pretrainSeconds / pretrainEpochs * 10 : 0;
+        // GMP-ATL's steps 1 and 3: the recipe's 20 epochs each at the measured times.
+        const double gmpProjected =
+            gmpEpochs > 0 ? (stepSeconds[0] + stepSeconds[1]) / gmpEpochs * 20 : 0;
         std::printf("%-24s %9.1f %12.0f %10.1f %12.1f min %7.0f MB\n", r.name, epochSeconds,
                     flops / 1e9, flops / 1e9 / epochSeconds,
-                    (setup + pretrainProjected + epochSeconds * r.recipeEpochs) / 60, peakRssMb());
+                    (setup + pretrainProjected + gmpProjected + epochSeconds * r.recipeEpochs) / 60,
+                    peakRssMb());
         if (pretrainEpochs > 0)
             std::printf("%-24s %9.1f s per pre-training epoch (k-means of the teacher's frames "
                         "included), last mask accuracy %.3f\n",
                         "", pretrainSeconds / pretrainEpochs,
                         trainer.pretrainHistory().back().maskAccuracy);
+        if (gmpEpochs > 0)
+            std::printf("%-24s %9.1f s per step-1 epoch (emotion + gender), %.1f s per step-3 "
+                        "epoch (emotion + pseudo-labels at 64/128/256); step 2 and the rest of "
+                        "the setup %.1f s\n",
+                        "", stepSeconds[0] / gmpEpochs, stepSeconds[1] / gmpEpochs, setup);
         std::fflush(stdout);
     }
     std::printf("\nbaseline reads each clip's frame means (exact for an affine-then-mean-pooled "
@@ -273,7 +296,8 @@ int main(int argc, char **argv)
                 kPool * double(frames) * kLayers * kHidden * 2 / 1e6);
     std::printf("retrain (proj.): the normalisation pass and setup once, plus the recipe's "
                 "epochs (baseline 40, wap-sap 30, adapter-local-attributes 10 pre-training and "
-                "30) at the measured epoch times, early stopping not counted; extraction not "
+                "30, gmp-atl 20 + 20 in steps 1 and 3 and 30) at the measured epoch times, early "
+                "stopping not counted; extraction not "
                 "included\n");
     std::printf("peak RSS: the process's peak after each recipe (recipes run in turn)\n");
     const double labeledFrames = double(clips) * double(frames);
