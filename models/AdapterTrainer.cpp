@@ -794,6 +794,41 @@ struct AdapterTrainer::Private
         return ModelStatus::success();
     }
 
+    // Up to `limit` frame features of net (its backbone's output, real frames only) over the
+    // batches in a seeded shuffled order, as one float32 CPU matrix [rows, width]: the sample
+    // k-means reads (seed 000's local attributes, GMP-ATL's pseudo-labels). Sets *stopped (and
+    // returns an undefined *out) when cancelled() says so between batches.
+    ModelStatus sampleFrames(EmotionAdapter &net, const ClipFeatureSource &source,
+                             const std::vector<Batch> &batches, uint64_t shuffleSeed, int64_t limit,
+                             const CancelCheck &cancelled, bool *stopped, torch::Tensor *out)
+    {
+        torch::NoGradGuard noGrad;
+        std::vector<Batch> order = batches;
+        std::mt19937_64 random(shuffleSeed);
+        std::shuffle(order.begin(), order.end(), random);
+        std::vector<torch::Tensor> parts;
+        int64_t rows = 0;
+        for (const Batch &batch : order) {
+            if (rows >= limit)
+                break;
+            if (cancelled && cancelled()) {
+                *stopped = true;
+                return ModelStatus::success();
+            }
+            BatchTensors t;
+            if (auto st = loadBatch(source, batch, device, &t); !st)
+                return st;
+            const auto x = net->frames(t.hidden, t.mask, t.extra);
+            parts.push_back(x.index({t.mask}).to(torch::kCPU, torch::kFloat));
+            rows += parts.back().size(0);
+        }
+        auto all = torch::cat(parts, 0);
+        if (all.size(0) > limit)
+            all = all.slice(0, 0, limit);
+        *out = all.contiguous();
+        return ModelStatus::success();
+    }
+
     static constexpr uint64_t kPretrainSalt = 0x5052455452414E31ull;
     static constexpr uint64_t kClusterSalt = 0x434C555354455231ull;
 
@@ -804,29 +839,12 @@ struct AdapterTrainer::Private
     {
         torch::NoGradGuard noGrad;
         const PretrainOptions &p = options.pretrain;
-        std::vector<Batch> order = batches;
-        std::mt19937_64 random(epochSeed(options.seed ^ kClusterSalt, epoch));
-        std::shuffle(order.begin(), order.end(), random);
-        std::vector<torch::Tensor> parts;
-        int64_t rows = 0;
-        for (const Batch &batch : order) {
-            if (rows >= p.clusterFrames)
-                break;
-            if (cancelled && cancelled()) {
-                *stopped = true;
-                return ModelStatus::success();
-            }
-            BatchTensors t;
-            if (auto st = loadBatch(source, batch, device, &t); !st)
-                return st;
-            const auto out = teacher->frames(t.hidden, t.mask, t.extra);
-            parts.push_back(out.index({t.mask}).to(torch::kCPU, torch::kFloat));
-            rows += parts.back().size(0);
-        }
-        auto all = torch::cat(parts, 0);
-        if (all.size(0) > p.clusterFrames)
-            all = all.slice(0, 0, p.clusterFrames);
-        all = all.contiguous();
+        torch::Tensor all;
+        if (auto st = sampleFrames(teacher, source, batches,
+                                   epochSeed(options.seed ^ kClusterSalt, epoch), p.clusterFrames,
+                                   cancelled, stopped, &all);
+            !st || *stopped)
+            return st;
         KMeansOptions k;
         k.clusters = int(std::min<int64_t>(p.clusters, all.size(0)));
         k.iterations = 20;
@@ -1170,29 +1188,11 @@ struct AdapterTrainer::Private
         {
             torch::NoGradGuard noGrad;
             net->eval();
-            std::vector<Batch> order = batches;
-            std::mt19937_64 random(options.seed ^ kGmpAtlSalt);
-            std::shuffle(order.begin(), order.end(), random);
-            std::vector<torch::Tensor> parts;
-            int64_t rows = 0;
-            for (const Batch &batch : order) {
-                if (rows >= g.clusterFrames)
-                    break;
-                if (cancelled && cancelled()) {
-                    *stopped = true;
-                    return ModelStatus::success();
-                }
-                BatchTensors t;
-                if (auto st = loadBatch(source, batch, device, &t); !st)
-                    return st;
-                const auto x = net->frames(t.hidden, t.mask, t.extra);
-                parts.push_back(x.index({t.mask}).to(torch::kCPU, torch::kFloat));
-                rows += parts.back().size(0);
-            }
-            auto all = torch::cat(parts, 0);
-            if (all.size(0) > g.clusterFrames)
-                all = all.slice(0, 0, g.clusterFrames);
-            all = all.contiguous();
+            torch::Tensor all;
+            if (auto st = sampleFrames(net, source, batches, options.seed ^ kGmpAtlSalt,
+                                       g.clusterFrames, cancelled, stopped, &all);
+                !st || *stopped)
+                return st;
             if (all.size(0) < largest)
                 return ModelStatus::failure(
                     "GMP-ATL: " + std::to_string(all.size(0)) +
