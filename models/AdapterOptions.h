@@ -6,8 +6,11 @@
 
 namespace emolens {
 
-enum class LayerIntegration { WeightedAverage, SingleLayer };
-enum class AdapterPooling { Mean, AttentiveStatistics };
+// Ari: seed 003's adaptive representation integration - the last layer plus a learned
+// integration of the layers between the first (the CNN's projection, left out) and the last.
+enum class LayerIntegration { WeightedAverage, SingleLayer, Ari };
+// CoAttention: seed 003's auxiliary-task heads guide the weighting of the frames (below).
+enum class AdapterPooling { Mean, AttentiveStatistics, CoAttention };
 
 struct AdapterOptions
 {
@@ -37,6 +40,15 @@ struct AdapterOptions
 
     int classCount = 4;     // 0: no categorical head
     int dimensionCount = 0; // 0: no dimensional head
+
+    // Seed 003's auxiliary tasks (CoAttention pooling needs at least one): classes per task,
+    // 0 where the task is not trained. Utterance tasks read the clip's mean frame; character
+    // CTC reads every frame (characterClasses counts the blank, id 0).
+    int genderClasses = 0;
+    int speakerClasses = 0;
+    int styleClasses = 0; // scripted, improvised
+    int characterClasses = 0;
+    int auxiliaryWidth = 256; // each auxiliary task's hidden state (the co-attention's query)
 
     // "wap-transformer w256 x3 h4 sap ..." : the settings in one line, for logs and the store.
     std::string describe() const;

@@ -629,7 +629,16 @@ struct AdapterTrainer::Private
             BatchTensors t;
             if (auto st = loadBatch(source, batch, torch::kCPU, &t); !st)
                 return st;
-            auto frames = t.hidden.mean(1); // [B, T, H]
+            // [B, T, H]; ARI's start: the last layer plus the even mean of layers 1 to L-2.
+            torch::Tensor frames;
+            if (options.adapter.layerIntegration == LayerIntegration::Ari) {
+                const int64_t layers = t.hidden.size(1);
+                frames = t.hidden.select(1, layers - 1);
+                if (layers > 2)
+                    frames = frames + t.hidden.slice(1, 1, layers - 1).mean(1);
+            } else {
+                frames = t.hidden.mean(1);
+            }
             if (t.extra.defined())
                 frames = torch::cat({frames, t.extra}, 2);
             const auto real = frames.index({t.mask}).to(torch::kDouble); // [N, width]
@@ -682,6 +691,8 @@ struct AdapterTrainer::Private
     PretrainCallback onPretrain;
     GmpAtlCallback onGmpAtl;
     std::vector<GmpAtlRecord> gmpHistory;
+    AriCallback onAri;
+    std::vector<AriRecord> ariHistory;
     std::vector<PretrainRecord> pretrainHistory;
 
     // Seed 000's local attributes, kept from pre-training for the clip view: the teacher, its
@@ -1050,6 +1061,170 @@ struct AdapterTrainer::Private
         }
         laTeacher = teacher;
         laCentres = centres;
+        return ModelStatus::success();
+    }
+
+    // Seed 003's auxiliary losses of a batch, per task (gender, speaker, style, characters):
+    // undefined where the model lacks the task or no clip of the batch has its label; right
+    // and counted add up the utterance tasks' answers.
+    struct AuxiliaryLosses
+    {
+        torch::Tensor loss[EmotionAdapterImpl::kAuxiliaryTasks];
+        double right[3] = {0, 0, 0};
+        double counted[3] = {0, 0, 0};
+
+        // The tasks' weighted sum; undefined when no task has a loss.
+        torch::Tensor weighted(const AriOptions &a) const
+        {
+            const double weights[EmotionAdapterImpl::kAuxiliaryTasks] = {
+                a.genderWeight, a.speakerWeight, a.styleWeight, a.characterWeight};
+            torch::Tensor total;
+            for (int k = 0; k < EmotionAdapterImpl::kAuxiliaryTasks; ++k)
+                if (loss[k].defined())
+                    total = total.defined() ? total + weights[k] * loss[k] : weights[k] * loss[k];
+            return total;
+        }
+    };
+
+    AuxiliaryLosses auxiliaryLosses(const AdapterOutput &out, const ClipFeatureSource &source,
+                                    const Batch &batch, const BatchTensors &t) const
+    {
+        AuxiliaryLosses r;
+        const auto &clips = source.clips();
+        const torch::Tensor *logits[3] = {&out.genderLogits, &out.speakerLogits, &out.styleLogits};
+        for (int k = 0; k < 3; ++k) {
+            if (!logits[k]->defined())
+                continue;
+            const int64_t classes = logits[k]->size(1);
+            std::vector<int64_t> rows, targets;
+            for (std::size_t b = 0; b < batch.clips.size(); ++b) {
+                const TrainerClip &c = clips[batch.clips[b]];
+                const int label = k == 0 ? c.gender : k == 1 ? c.speaker : c.style;
+                if (label >= 0 && label < classes) {
+                    rows.push_back(int64_t(b));
+                    targets.push_back(label);
+                }
+            }
+            if (rows.empty())
+                continue;
+            const auto index = torch::tensor(rows, torch::kLong).to(device);
+            const auto truth = torch::tensor(targets, torch::kLong).to(device);
+            const auto chosen = logits[k]->index_select(0, index);
+            r.right[k] += double(chosen.argmax(1).eq(truth).sum().item<int64_t>());
+            r.counted[k] += double(rows.size());
+            r.loss[k] = torch::nn::functional::cross_entropy(chosen, truth);
+        }
+        if (out.characterLogits.defined()) {
+            // A transcript with characters outside the model's vocabulary is skipped.
+            const int64_t vocabulary = out.characterLogits.size(2);
+            std::vector<std::vector<int32_t>> transcripts;
+            for (std::size_t i : batch.clips) {
+                const auto &text = clips[i].characters;
+                const bool fits = std::all_of(text.begin(), text.end(), [vocabulary](int32_t c) {
+                    return c >= 1 && c < vocabulary;
+                });
+                transcripts.push_back(fits ? text : std::vector<int32_t>());
+            }
+            r.loss[EmotionAdapterImpl::kCharacterTask] =
+                characterLoss(out.characterLogits, t.mask, transcripts);
+        }
+        return r;
+    }
+
+    static constexpr uint64_t kAriSalt = 0x4152494341543033ull;
+
+    // Seed 003's stage 1 (AriOptions): the auxiliary tasks alone, on the training clips. The
+    // input normalisation is already set; the fine-tuning (stage 2) continues from net.
+    ModelStatus ariStage1(const ClipFeatureSource &source, const std::vector<std::size_t> &train,
+                          const CancelCheck &cancelled, bool *stopped)
+    {
+        *stopped = false;
+        ariHistory.clear();
+        const AriOptions &a = options.ari;
+        if (a.genderWeight < 0 || a.speakerWeight < 0 || a.styleWeight < 0 ||
+            a.characterWeight < 0 || !(a.learningRate > 0))
+            return ModelStatus::failure("ARI settings out of range: " + a.describe());
+        if (options.adapter.pooling != AdapterPooling::CoAttention)
+            return ModelStatus::failure("seed 003's stage 1 trains the co-attention adapter's "
+                                        "auxiliary heads; this adapter has none");
+        const std::vector<Batch> batches =
+            makeBatches(source, train, options.batchFrames, options.maxBatchClips);
+        torch::OrderedDict<std::string, torch::Tensor> named;
+        torch::Tensor frozen;
+        for (const auto &q : net->named_parameters()) {
+            if (a.freezeAriInStage1 && q.key() == "ari_logits") {
+                frozen = q.value();
+                continue;
+            }
+            named.insert(q.key(), q.value());
+        }
+        // ARI frozen: no gradient reaches it in stage 1 (none is left over for stage 2).
+        struct Unfreeze
+        {
+            torch::Tensor t;
+            ~Unfreeze()
+            {
+                if (t.defined())
+                    t.requires_grad_(true);
+            }
+        } unfreeze{frozen};
+        if (frozen.defined())
+            frozen.requires_grad_(false);
+        AdamW adam(named, a.learningRate, options.weightDecay);
+        for (int epoch = 1; epoch <= a.auxiliaryEpochs; ++epoch) {
+            const auto start = std::chrono::steady_clock::now();
+            const uint64_t seed = epochSeed(options.seed ^ kAriSalt, epoch);
+            std::vector<Batch> order = batches;
+            std::mt19937_64 random(seed);
+            std::shuffle(order.begin(), order.end(), random);
+            torch::manual_seed(seed);
+            net->train();
+            double sums[EmotionAdapterImpl::kAuxiliaryTasks] = {0, 0, 0, 0};
+            int counts[EmotionAdapterImpl::kAuxiliaryTasks] = {0, 0, 0, 0};
+            double right[3] = {0, 0, 0}, counted[3] = {0, 0, 0};
+            for (const Batch &batch : order) {
+                if (cancelled && cancelled()) {
+                    *stopped = true;
+                    return ModelStatus::success();
+                }
+                BatchTensors t;
+                if (auto st = loadBatch(source, batch, device, &t); !st)
+                    return st;
+                const auto out = net->forward(t.hidden, t.mask, t.extra);
+                const AuxiliaryLosses aux = auxiliaryLosses(out, source, batch, t);
+                const auto total = aux.weighted(a);
+                if (!total.defined())
+                    continue;
+                adam.zeroGrad();
+                total.backward();
+                adam.step();
+                for (int k = 0; k < EmotionAdapterImpl::kAuxiliaryTasks; ++k)
+                    if (aux.loss[k].defined()) {
+                        sums[k] += aux.loss[k].item<double>();
+                        ++counts[k];
+                    }
+                for (int k = 0; k < 3; ++k) {
+                    right[k] += aux.right[k];
+                    counted[k] += aux.counted[k];
+                }
+            }
+            auto mean = [&](int k) { return counts[k] > 0 ? sums[k] / counts[k] : 0.0; };
+            auto share = [&](int k) { return counted[k] > 0 ? right[k] / counted[k] : 0.0; };
+            AriRecord record;
+            record.epoch = epoch;
+            record.genderLoss = mean(0);
+            record.speakerLoss = mean(1);
+            record.styleLoss = mean(2);
+            record.characterLoss = mean(3);
+            record.genderAccuracy = share(0);
+            record.speakerAccuracy = share(1);
+            record.styleAccuracy = share(2);
+            record.seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            ariHistory.push_back(record);
+            if (onAri)
+                onAri(record, double(epoch) / a.auxiliaryEpochs);
+        }
         return ModelStatus::success();
     }
 
@@ -1494,6 +1669,24 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
             }
         }
 
+        if (o.ari.auxiliaryEpochs > 0 && !resuming) {
+            if (o.pretrain.epochs > 0 || o.gmpAtl.multiTaskEpochs > 0)
+                return ModelStatus::failure("seed 003's stage 1 runs alone, without another "
+                                            "recipe's pre-training or GMP-ATL");
+            if (resumingPretrain)
+                return ModelStatus::failure(o.checkpointPath +
+                                            ": a pre-training checkpoint; this run has no "
+                                            "pre-training stage");
+            bool stopped = false;
+            if (auto st = d->ariStage1(source, train, cancelled, &stopped); !st)
+                return st;
+            if (stopped) {
+                if (wasCancelled)
+                    *wasCancelled = true;
+                return ModelStatus::success();
+            }
+        }
+
         AdamW optimizer(d->net->named_parameters(), o.learningRate, o.weightDecay);
         const std::vector<Batch> sorted =
             withMeans(makeBatches(source, train, o.batchFrames, o.maxBatchClips), d->usedClipMeans);
@@ -1528,7 +1721,12 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
                     return st;
                 optimizer.zeroGrad();
                 const auto out = d->net->forward(t.hidden, t.mask, t.extra);
-                const auto loss = d->loss(out, source, batch);
+                auto loss = d->loss(out, source, batch);
+                // Seed 003's stage 2: the emotion loss plus the weighted auxiliary losses.
+                if (o.adapter.pooling == AdapterPooling::CoAttention)
+                    if (const auto aux = d->auxiliaryLosses(out, source, batch, t).weighted(o.ari);
+                        aux.defined())
+                        loss = loss.defined() ? loss + aux : aux;
                 if (!loss.defined())
                     continue;
                 loss.backward();
@@ -1632,6 +1830,27 @@ void AdapterTrainer::setGmpAtlCallback(GmpAtlCallback callback)
 const std::vector<GmpAtlRecord> &AdapterTrainer::gmpAtlHistory() const
 {
     return d->gmpHistory;
+}
+
+void AdapterTrainer::setAriCallback(AriCallback callback)
+{
+    d->onAri = std::move(callback);
+}
+
+const std::vector<AriRecord> &AdapterTrainer::ariHistory() const
+{
+    return d->ariHistory;
+}
+
+std::string AriOptions::describe() const
+{
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "ari-coattention stage1=%d weights=gender:%g/speaker:%g/style:%g/ctc:%g "
+                  "freeze-ari=%d lr=%g",
+                  auxiliaryEpochs, genderWeight, speakerWeight, styleWeight, characterWeight,
+                  freezeAriInStage1 ? 1 : 0, learningRate);
+    return text;
 }
 
 std::string GmpAtlOptions::describe() const
@@ -1810,6 +2029,7 @@ ModelStatus AdapterTrainer::save(const std::string &path) const
         writer.setMetadata("extra_inputs", std::to_string(a.extraInputs));
         writer.setMetadata("layer_integration",
                            a.layerIntegration == LayerIntegration::WeightedAverage ? "weighted"
+                           : a.layerIntegration == LayerIntegration::Ari           ? "ari"
                                                                                    : "single");
         writer.setMetadata("chosen_layer", std::to_string(a.chosenLayer));
         writer.setMetadata("width", std::to_string(a.width));
@@ -1818,7 +2038,14 @@ ModelStatus AdapterTrainer::save(const std::string &path) const
         writer.setMetadata("feed_forward", std::to_string(a.feedForward));
         writer.setMetadata("position_kernel", std::to_string(a.positionKernel));
         writer.setMetadata("average_blocks", a.averageBlocks ? "1" : "0");
-        writer.setMetadata("pooling", a.pooling == AdapterPooling::Mean ? "mean" : "sap");
+        writer.setMetadata("pooling", a.pooling == AdapterPooling::Mean          ? "mean"
+                                      : a.pooling == AdapterPooling::CoAttention ? "coattention"
+                                                                                 : "sap");
+        writer.setMetadata("auxiliary_width", std::to_string(a.auxiliaryWidth));
+        writer.setMetadata("gender_classes", std::to_string(a.genderClasses));
+        writer.setMetadata("speaker_classes", std::to_string(a.speakerClasses));
+        writer.setMetadata("style_classes", std::to_string(a.styleClasses));
+        writer.setMetadata("character_classes", std::to_string(a.characterClasses));
         writer.setMetadata("attention_width", std::to_string(a.attentionWidth));
         writer.setMetadata("class_count", std::to_string(a.classCount));
         writer.setMetadata("dimension_count", std::to_string(a.dimensionCount));
@@ -1848,8 +2075,9 @@ ModelStatus AdapterTrainer::load(const std::string &path)
         a.layerCount = std::stoi(text("layer_count"));
         a.hiddenSize = std::stoi(text("hidden_size"));
         a.extraInputs = std::stoi(text("extra_inputs"));
-        a.layerIntegration = text("layer_integration") == "single"
-                                 ? LayerIntegration::SingleLayer
+        a.layerIntegration = text("layer_integration") == "single" ? LayerIntegration::SingleLayer
+                             : text("layer_integration") == "ari"
+                                 ? LayerIntegration::Ari
                                  : LayerIntegration::WeightedAverage;
         a.chosenLayer = std::stoi(text("chosen_layer"));
         a.width = std::stoi(text("width"));
@@ -1859,8 +2087,18 @@ ModelStatus AdapterTrainer::load(const std::string &path)
         // Files written before the option have no position convolution.
         a.positionKernel = text("position_kernel").empty() ? 0 : std::stoi(text("position_kernel"));
         a.averageBlocks = text("average_blocks") == "1";
-        a.pooling =
-            text("pooling") == "mean" ? AdapterPooling::Mean : AdapterPooling::AttentiveStatistics;
+        a.pooling = text("pooling") == "mean"          ? AdapterPooling::Mean
+                    : text("pooling") == "coattention" ? AdapterPooling::CoAttention
+                                                       : AdapterPooling::AttentiveStatistics;
+        // Files written before seed 003's heads have none.
+        auto count = [&text](const char *key, int otherwise) {
+            return text(key).empty() ? otherwise : std::stoi(text(key));
+        };
+        a.auxiliaryWidth = count("auxiliary_width", a.auxiliaryWidth);
+        a.genderClasses = count("gender_classes", 0);
+        a.speakerClasses = count("speaker_classes", 0);
+        a.styleClasses = count("style_classes", 0);
+        a.characterClasses = count("character_classes", 0);
         a.attentionWidth = std::stoi(text("attention_width"));
         a.classCount = std::stoi(text("class_count"));
         a.dimensionCount = std::stoi(text("dimension_count"));

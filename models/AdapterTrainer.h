@@ -33,7 +33,13 @@ struct TrainerClip
 {
     int64_t frames = 0;  // encoder frames
     int classIndex = -1; // -1: no category (not trained on for the categorical head)
-    int gender = -1;     // the speaker's: 0 female, 1 male, -1 unknown (seed 001's auxiliary task)
+    int gender = -1;     // the speaker's: 0 female, 1 male, -1 unknown (seeds 001, 003)
+    // Seed 003's other auxiliary tasks: the speaker's index (-1 unknown), the speaking style
+    // (0 scripted, 1 improvised, -1 unknown), the transcript as character ids from 1 (0 is
+    // CTC's blank; empty: none).
+    int speaker = -1;
+    int style = -1;
+    std::vector<int32_t> characters;
     std::vector<float> dimensions; // per AdapterOptions::dimensionCount; NaN where unknown
 };
 
@@ -153,11 +159,42 @@ struct GmpAtlRecord
     double seconds = 0;
 };
 
+// Seed 003's two-stage multi-task learning with ARI and co-attention (the adapter's
+// LayerIntegration::Ari and AdapterPooling::CoAttention, with its auxiliary heads), one-click
+// form: the stages train the adapter over the frozen encoder, where the paper fine-tunes the
+// encoder's Transformer (../shared/METHODS.md). Stage 1 trains the auxiliary tasks alone for
+// auxiliaryEpochs; stage 2 is the fine-tuning (TrainerOptions::epochs) on the emotion loss plus
+// the weighted auxiliary losses. The paper tunes the task weights per encoder and gives no
+// values; ours are the defaults below (every value here is ours where the paper is silent).
+struct AriOptions
+{
+    int auxiliaryEpochs = 0; // stage 1; 0: none
+    double genderWeight = 1.0;
+    double speakerWeight = 1.0;
+    double styleWeight = 1.0;
+    double characterWeight = 1.0;   // CTC, per target character
+    bool freezeAriInStage1 = false; // the paper's remedy for fewer auxiliary tasks
+    double learningRate = 5e-4;     // stage 1
+    // "ari stage1=20 weights=1/1/1/1 ..." for logs and the store.
+    std::string describe() const;
+};
+
+// One epoch of seed 003's stage 1, as reported. Losses and accuracies of tasks the model
+// lacks (or whose clips have no such label) are 0.
+struct AriRecord
+{
+    int epoch = 0; // from 1
+    double genderLoss = 0, speakerLoss = 0, styleLoss = 0, characterLoss = 0;
+    double genderAccuracy = 0, speakerAccuracy = 0, styleAccuracy = 0;
+    double seconds = 0;
+};
+
 struct TrainerOptions
 {
     AdapterOptions adapter;
     PretrainOptions pretrain;
     GmpAtlOptions gmpAtl;
+    AriOptions ari;
     int epochs = 30;
     int patience = 6; // epochs without a better validation score before stopping
     double learningRate = 1e-3;
@@ -213,6 +250,8 @@ public:
     using PretrainCallback = std::function<void(const PretrainRecord &, double fraction)>;
     // GMP-ATL's steps 1 and 3 (TrainerOptions::gmpAtl); fraction is of those two steps.
     using GmpAtlCallback = std::function<void(const GmpAtlRecord &, double fraction)>;
+    // Seed 003's stage 1 (TrainerOptions::ari); fraction is of the stage.
+    using AriCallback = std::function<void(const AriRecord &, double fraction)>;
 
     explicit AdapterTrainer(TrainerOptions options);
     ~AdapterTrainer();
@@ -234,6 +273,8 @@ public:
     const std::vector<PretrainRecord> &pretrainHistory() const;
     void setGmpAtlCallback(GmpAtlCallback callback);
     const std::vector<GmpAtlRecord> &gmpAtlHistory() const;
+    void setAriCallback(AriCallback callback);
+    const std::vector<AriRecord> &ariHistory() const;
     // Seed 000's local attributes, kept with the model when it was pre-trained: the teacher's
     // k-means clusters of the last refresh (0 when there are none), and how many frames of
     // each class carry each one in the clips the training read with a category,

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace emolens {
@@ -9,9 +10,9 @@ namespace emolens {
 std::string AdapterOptions::describe() const
 {
     std::ostringstream out;
-    out << (layerIntegration == LayerIntegration::WeightedAverage
-                ? std::string("layers=weighted")
-                : "layer=" + std::to_string(chosenLayer));
+    out << (layerIntegration == LayerIntegration::WeightedAverage ? std::string("layers=weighted")
+            : layerIntegration == LayerIntegration::Ari           ? std::string("layers=ari")
+                                                        : "layer=" + std::to_string(chosenLayer));
     if (extraInputs > 0)
         out << " extra=" << extraInputs;
     out << " width=" << width << " blocks=" << transformerLayers;
@@ -20,8 +21,15 @@ std::string AdapterOptions::describe() const
     if (transformerLayers > 0)
         out << " heads=" << heads << " ff=" << feedForward
             << (averageBlocks ? " blocks=weighted" : " blocks=last");
-    out << " dropout=" << dropout << (pooling == AdapterPooling::Mean ? " pool=mean" : " pool=sap")
+    out << " dropout=" << dropout
+        << (pooling == AdapterPooling::Mean                  ? " pool=mean"
+            : pooling == AdapterPooling::AttentiveStatistics ? " pool=sap"
+                                                             : " pool=coattention")
         << " classes=" << classCount << " dims=" << dimensionCount;
+    if (pooling == AdapterPooling::CoAttention)
+        out << " auxiliary=" << auxiliaryWidth << " gender=" << genderClasses
+            << " speakers=" << speakerClasses << " styles=" << styleClasses
+            << " characters=" << characterClasses;
     return out.str();
 }
 
@@ -56,18 +64,52 @@ EmotionAdapterImpl::EmotionAdapterImpl(AdapterOptions options) : m_options(std::
                 .dropout(o.dropout)));
     m_blockLogits = register_parameter("block_logits", torch::zeros({o.transformerLayers + 1}),
                                        o.averageBlocks && o.transformerLayers > 0);
-    const int pooledWidth = o.pooling == AdapterPooling::Mean ? o.width : 2 * o.width;
+    if (o.layerIntegration == LayerIntegration::Ari && o.layerCount > 2)
+        m_ariLogits =
+            register_parameter("ari_logits", torch::zeros({o.layerCount - 2, o.hiddenSize}));
+    int pooledWidth = o.pooling == AdapterPooling::Mean ? o.width : 2 * o.width;
     if (o.pooling == AdapterPooling::AttentiveStatistics) {
         m_attentionHidden =
             register_module("attention_hidden", torch::nn::Linear(o.width, o.attentionWidth));
         m_attentionScore =
             register_module("attention_score", torch::nn::Linear(o.attentionWidth, 1));
     }
+    if (o.pooling == AdapterPooling::CoAttention) {
+        const int classes[kAuxiliaryTasks] = {o.genderClasses, o.speakerClasses, o.styleClasses,
+                                              o.characterClasses};
+        static const char *const names[kAuxiliaryTasks] = {"gender", "speaker", "style",
+                                                           "characters"};
+        TORCH_CHECK(o.auxiliaryWidth > 0, "EmotionAdapter: the auxiliary width must be positive");
+        TORCH_CHECK(o.characterClasses == 0 || o.characterClasses >= 2,
+                    "EmotionAdapter: a CTC vocabulary needs the blank and a character");
+        m_auxiliaryHidden.assign(kAuxiliaryTasks, torch::nn::Linear(nullptr));
+        m_auxiliaryOutput.assign(kAuxiliaryTasks, torch::nn::Linear(nullptr));
+        m_query.assign(kAuxiliaryTasks, torch::nn::Linear(nullptr));
+        int tasks = 0;
+        for (int k = 0; k < kAuxiliaryTasks; ++k) {
+            TORCH_CHECK(classes[k] >= 0, "EmotionAdapter: negative class count");
+            if (classes[k] == 0)
+                continue;
+            const std::string name = names[k];
+            m_auxiliaryHidden[k] = register_module("auxiliary_" + name + "_hidden",
+                                                   torch::nn::Linear(o.width, o.auxiliaryWidth));
+            m_auxiliaryOutput[k] = register_module("auxiliary_" + name + "_output",
+                                                   torch::nn::Linear(o.auxiliaryWidth, classes[k]));
+            m_query[k] = register_module("coattention_query_" + name,
+                                         torch::nn::Linear(o.auxiliaryWidth, o.attentionWidth));
+            ++tasks;
+        }
+        TORCH_CHECK(tasks > 0, "EmotionAdapter: co-attention needs at least one auxiliary task");
+        m_key = register_module("coattention_key", torch::nn::Linear(o.width, o.attentionWidth));
+        pooledWidth = o.width + tasks * o.auxiliaryWidth;
+        m_emotionHidden =
+            register_module("emotion_hidden", torch::nn::Linear(pooledWidth, o.width));
+    }
+    const int headWidth = m_emotionHidden ? o.width : pooledWidth;
     if (o.classCount > 0)
-        m_classifier = register_module("classifier", torch::nn::Linear(pooledWidth, o.classCount));
+        m_classifier = register_module("classifier", torch::nn::Linear(headWidth, o.classCount));
     if (o.dimensionCount > 0)
-        m_regressor =
-            register_module("regressor", torch::nn::Linear(pooledWidth, o.dimensionCount));
+        m_regressor = register_module("regressor", torch::nn::Linear(headWidth, o.dimensionCount));
 }
 
 torch::Tensor EmotionAdapterImpl::layerWeights() const
@@ -75,6 +117,15 @@ torch::Tensor EmotionAdapterImpl::layerWeights() const
     if (m_options.layerIntegration == LayerIntegration::WeightedAverage)
         return torch::softmax(m_layerLogits.detach(), 0);
     auto weights = torch::zeros({m_options.layerCount});
+    if (m_options.layerIntegration == LayerIntegration::Ari) {
+        // 1 on the last layer; layers 1 to L-2 by the integration's weight, averaged over the
+        // dimensions (they sum to 1 too).
+        weights[m_options.layerCount - 1] = 1;
+        if (m_ariLogits.defined())
+            weights.slice(0, 1, m_options.layerCount - 1)
+                .copy_(torch::softmax(m_ariLogits.detach().cpu(), 0).mean(1));
+        return weights;
+    }
     const int chosen = m_options.chosenLayer < 0 ? m_options.layerCount - 1 : m_options.chosenLayer;
     weights[chosen] = 1;
     return weights;
@@ -105,6 +156,13 @@ torch::Tensor EmotionAdapterImpl::integrate(const torch::Tensor &hidden, const t
         const auto weights = torch::softmax(m_layerLogits, 0).to(dtype);
         // [B, L, T, H] x [L] -> [B, T, H], without a weighted copy of every layer.
         frames = torch::einsum("bltd,l->btd", {hidden.to(dtype), weights});
+    } else if (o.layerIntegration == LayerIntegration::Ari) {
+        // The last layer plus, per dimension, a softmax-weighted sum of layers 1 to L-2.
+        frames = hidden.select(1, o.layerCount - 1).to(dtype);
+        if (m_ariLogits.defined())
+            frames = frames +
+                     torch::einsum("bltd,ld->btd", {hidden.slice(1, 1, o.layerCount - 1).to(dtype),
+                                                    torch::softmax(m_ariLogits, 0).to(dtype)});
     } else {
         const int chosen = o.chosenLayer < 0 ? o.layerCount - 1 : o.chosenLayer;
         frames = hidden.select(1, chosen).to(dtype);
@@ -119,13 +177,51 @@ torch::Tensor EmotionAdapterImpl::integrate(const torch::Tensor &hidden, const t
 }
 
 torch::Tensor EmotionAdapterImpl::headInput(const torch::Tensor &frames, const torch::Tensor &mask,
-                                            torch::Tensor *frameInput)
+                                            torch::Tensor *frameInput, AdapterOutput *out)
 {
     const auto maskF = mask.unsqueeze(2).to(frames.scalar_type()); // [B, T, 1]
+    const auto counts = maskF.sum(1).clamp_min(1);                 // [B, 1]
     if (m_options.pooling == AdapterPooling::Mean) {
-        const auto counts = maskF.sum(1).clamp_min(1); // [B, 1]
         *frameInput = frames;
         return (frames * maskF).sum(1) / counts;
+    }
+    if (m_options.pooling == AdapterPooling::CoAttention) {
+        const auto mean = (frames * maskF).sum(1) / counts; // [B, W]
+        std::vector<torch::Tensor> states, queries;
+        for (int k = 0; k < kAuxiliaryTasks; ++k) {
+            if (!m_auxiliaryHidden[k])
+                continue;
+            torch::Tensor state;
+            if (k == kCharacterTask) {
+                // CTC reads every frame; the task's state is the clip's mean hidden frame.
+                const auto hidden = m_dropout(torch::relu(m_auxiliaryHidden[k](frames)));
+                out->characterLogits = m_auxiliaryOutput[k](hidden) * maskF;
+                state = (hidden * maskF).sum(1) / counts;
+            } else {
+                state = m_dropout(torch::relu(m_auxiliaryHidden[k](mean)));
+                const auto logits = m_auxiliaryOutput[k](state);
+                (k == 0   ? out->genderLogits
+                 : k == 1 ? out->speakerLogits
+                          : out->styleLogits) = logits;
+            }
+            states.push_back(state);
+            queries.push_back(m_query[k](state));
+        }
+        // Each task's state as a query over the frames (scaled dot product, real frames only);
+        // the tasks' weights averaged.
+        const auto keys = m_key(frames);                                         // [B, T, D]
+        auto scores = torch::bmm(torch::stack(queries, 1), keys.transpose(1, 2)) // [B, K, T]
+                      / std::sqrt(double(keys.size(2)));
+        scores = scores.masked_fill(mask.logical_not().unsqueeze(1),
+                                    -std::numeric_limits<float>::infinity());
+        out->attention = torch::softmax(scores, 2).mean(1); // [B, T]
+        const auto weighted = (out->attention.unsqueeze(2) * frames).sum(1);
+        const auto joined = torch::cat(states, 1); // [B, K * A]
+        // A clip of one frame: that frame as the weighted features, the clip's task states.
+        *frameInput = torch::cat(
+            {frames, joined.unsqueeze(1).expand({frames.size(0), frames.size(1), joined.size(1)})},
+            2);
+        return torch::cat({weighted, joined}, 1);
     }
     // SAP: attention scores over real frames only.
     auto scores = m_attentionScore(torch::tanh(m_attentionHidden(frames))).squeeze(2); // [B, T]
@@ -193,14 +289,20 @@ AdapterOutput EmotionAdapterImpl::forward(const torch::Tensor &hidden, const tor
     AdapterOutput out;
     out.frames = x;
     torch::Tensor frameInput;
-    out.pooled = headInput(x, valid, &frameInput);
+    out.pooled = headInput(x, valid, &frameInput, &out);
     const auto maskF = valid.unsqueeze(2).to(x.scalar_type());
+    auto head = out.pooled;
+    if (m_emotionHidden) {
+        // Seed 003's emotion head: two fully connected layers with dropout.
+        head = m_dropout(torch::relu(m_emotionHidden(head)));
+        frameInput = m_dropout(torch::relu(m_emotionHidden(frameInput)));
+    }
     if (m_classifier) {
-        out.logits = m_classifier(out.pooled);
+        out.logits = m_classifier(head);
         out.frameLogits = m_classifier(frameInput) * maskF;
     }
     if (m_regressor) {
-        out.dimensions = m_regressor(out.pooled);
+        out.dimensions = m_regressor(head);
         out.frameDimensions = m_regressor(frameInput) * maskF;
     }
     return out;
@@ -213,6 +315,40 @@ torch::Tensor classificationLoss(const torch::Tensor &logits, const torch::Tenso
     if (classWeights.defined())
         options.weight(classWeights.to(logits.options()));
     return torch::nn::functional::cross_entropy(logits, targets, options);
+}
+
+torch::Tensor characterLoss(const torch::Tensor &characterLogits, const torch::Tensor &mask,
+                            const std::vector<std::vector<int32_t>> &transcripts)
+{
+    TORCH_CHECK(characterLogits.dim() == 3 &&
+                    int64_t(transcripts.size()) == characterLogits.size(0),
+                "characterLoss: one transcript per clip");
+    const int64_t vocabulary = characterLogits.size(2);
+    const auto frames = mask.to(torch::kBool).sum(1).cpu();
+    std::vector<int64_t> rows, targets, inputLengths, targetLengths;
+    for (std::size_t b = 0; b < transcripts.size(); ++b) {
+        const auto &text = transcripts[b];
+        TORCH_CHECK(std::all_of(text.begin(), text.end(),
+                                [vocabulary](int32_t c) { return c >= 1 && c < vocabulary; }),
+                    "characterLoss: a character id outside 1 to ", vocabulary - 1);
+        if (text.empty())
+            continue;
+        rows.push_back(int64_t(b));
+        inputLengths.push_back(frames[int64_t(b)].item<int64_t>());
+        targetLengths.push_back(int64_t(text.size()));
+        targets.insert(targets.end(), text.begin(), text.end());
+    }
+    if (rows.empty())
+        return {};
+    const auto index = torch::tensor(rows, torch::kLong).to(characterLogits.device());
+    // [T, N, C], as CTC wants it.
+    const auto logProbs =
+        torch::log_softmax(characterLogits.index_select(0, index).to(torch::kFloat), 2)
+            .transpose(0, 1);
+    return torch::nn::functional::ctc_loss(
+        logProbs, torch::tensor(targets, torch::kLong).to(characterLogits.device()),
+        torch::tensor(inputLengths, torch::kLong), torch::tensor(targetLengths, torch::kLong),
+        torch::nn::functional::CTCLossFuncOptions().blank(0).zero_infinity(true));
 }
 
 torch::Tensor concordanceLoss(const torch::Tensor &predicted, const torch::Tensor &truth,

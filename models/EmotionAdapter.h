@@ -4,7 +4,10 @@
 // instead of copying a network:
 //
 //   layer integration  a learned softmax-weighted average over the encoder's layers (SUPERB,
-//                      seed 000), or one chosen layer
+//                      seed 000), or one chosen layer, or seed 003's ARI: the last layer plus
+//                      a learned integration of layers 1 to L-2 (a weight matrix [L-2, hidden],
+//                      softmax over the layers per dimension; layer 0, the CNN's projection,
+//                      is left out)
 //   extra inputs       per-frame acoustic curves (F0, voicing, energy) appended to the features;
 //                      fbank's per-utterance normalisation removes the level, these bring it back
 //   normalisation      per input dimension, from the training set (buffers, saved with weights)
@@ -14,9 +17,15 @@
 //                      average: seed 000's WAP-Transformer as ../shared/METHODS.md reads it. Both
 //                      averages can be switched off (one layer; the last block's output).
 //   pooling            masked mean, or SAP: attentive statistics (attention-weighted mean and
-//                      standard deviation)
+//                      standard deviation), or seed 003's co-attention: each auxiliary task
+//                      (gender, speaker, style: a hidden layer on the clip's mean frame; character
+//                      CTC: a hidden layer on every frame, its clip mean as the state) gives a
+//                      hidden state that, as a query, weights the frames (scaled dot product,
+//                      masked softmax); the tasks' weights are averaged, the weighted mean of the
+//                      frames (the weighted emotion features) is joined with the hidden states
 //   heads              categorical (logits for cross-entropy) and dimensional (one value per
-//                      scale, for the CCC loss)
+//                      scale, for the CCC loss); after co-attention, behind a hidden layer
+//                      (ReLU, dropout): two fully connected layers, as seed 003's heads
 //
 // Frame curves: every head also gives per-frame outputs. For mean pooling they are the head on
 // each frame (the clip's logits are their mean); for SAP, the head on a clip made of that frame
@@ -49,11 +58,21 @@ struct AdapterOutput
     torch::Tensor frameDimensions; // [B, T, dims], 0 at padded frames
     torch::Tensor pooled; // [B, width] (mean) or [B, 2 * width] (SAP): the utterance vector
     torch::Tensor frames; // [B, T, width]: the backbone's frame features pooling reads
+    // Seed 003's auxiliary tasks (co-attention only; undefined for a task the model lacks).
+    torch::Tensor genderLogits;    // [B, genderClasses]
+    torch::Tensor speakerLogits;   // [B, speakerClasses]
+    torch::Tensor styleLogits;     // [B, styleClasses]
+    torch::Tensor characterLogits; // [B, T, characterClasses] (CTC; blank is 0)
+    torch::Tensor attention;       // [B, T]: the co-attention's frame weights, summing to 1
 };
 
 class EmotionAdapterImpl : public torch::nn::Module
 {
 public:
+    // Seed 003's auxiliary tasks, in this order: gender, speaker, style, characters (CTC).
+    static constexpr int kAuxiliaryTasks = 4;
+    static constexpr int kCharacterTask = 3;
+
     explicit EmotionAdapterImpl(AdapterOptions options);
 
     // hidden: [B, layers, T, hiddenSize] (any float type; computed in float32, or the
@@ -72,7 +91,9 @@ public:
                          std::vector<torch::Tensor> *blockOutputs = nullptr);
 
     const AdapterOptions &options() const { return m_options; }
-    // The learned layer weights (softmax), [layers]; all on the chosen layer for SingleLayer.
+    // The learned layer weights (softmax), [layers]; all on the chosen layer for SingleLayer;
+    // for ARI 1 on the last layer and the integration's weights (averaged over the dimensions)
+    // on layers 1 to L-2.
     torch::Tensor layerWeights() const;
     // Mean and standard deviation of the inputs (after layer integration, extras appended),
     // [hiddenSize + extraInputs] each; stored as buffers. Defaults: 0 and 1.
@@ -83,7 +104,7 @@ public:
 
 private:
     torch::Tensor headInput(const torch::Tensor &frames, const torch::Tensor &mask,
-                            torch::Tensor *frameInput);
+                            torch::Tensor *frameInput, AdapterOutput *out);
 
     AdapterOptions m_options;
     torch::Tensor m_layerLogits; // [layers]
@@ -98,12 +119,25 @@ private:
     torch::nn::Linear m_attentionScore{nullptr};
     torch::nn::Linear m_classifier{nullptr};
     torch::nn::Linear m_regressor{nullptr};
+    // Seed 003: ARI's weight matrix [layers - 2, hidden], the auxiliary tasks' hidden layers
+    // and outputs (gender, speaker, style, characters; null where absent), a query per task and
+    // the shared key of the co-attention, and the emotion head's hidden layer.
+    torch::Tensor m_ariLogits;
+    std::vector<torch::nn::Linear> m_auxiliaryHidden, m_auxiliaryOutput, m_query;
+    torch::nn::Linear m_key{nullptr};
+    torch::nn::Linear m_emotionHidden{nullptr};
 };
 TORCH_MODULE(EmotionAdapter);
 
 // Cross-entropy over the categorical logits; classWeights [classes] or undefined.
 torch::Tensor classificationLoss(const torch::Tensor &logits, const torch::Tensor &targets,
                                  const torch::Tensor &classWeights = {});
+// Seed 003's character CTC (blank 0): transcripts[b] is clip b's character ids (from 1; empty:
+// the clip is skipped) over its real frames (mask [B, T]); each clip's loss is divided by its
+// transcript's length and the clips are averaged (LibTorch's "mean"); a transcript too long
+// for its frames adds 0. Undefined when no clip has a transcript.
+torch::Tensor characterLoss(const torch::Tensor &characterLogits, const torch::Tensor &mask,
+                            const std::vector<std::vector<int32_t>> &transcripts);
 // 1 - CCC, averaged over the dimensions; valid [B, dims] bool marks the values that exist (a
 // clip may have arousal but no dominance); a dimension with fewer than two values adds 0.
 torch::Tensor concordanceLoss(const torch::Tensor &predicted, const torch::Tensor &truth,
