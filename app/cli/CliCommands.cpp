@@ -527,6 +527,30 @@ QJsonObject metricsJson(const ClassificationMetrics &m)
             {QStringLiteral("per_class"), perClass}};
 }
 
+// The options of the seed recipes' stages, shared by train and evaluate.
+void addRecipeStageOptions(QCommandLineParser &parser)
+{
+    parser.addOption({QStringLiteral("pretrain-epochs"),
+                      QStringLiteral("Pre-training epochs of a recipe with that stage "
+                                     "(adapter-local-attributes; 0 skips it; default: the "
+                                     "recipe's)."),
+                      QStringLiteral("N"), QStringLiteral("-1")});
+    parser.addOption({QStringLiteral("gmp-epochs"),
+                      QStringLiteral("Epochs of each of gmp-atl's steps 1 (emotion + gender) and "
+                                     "3 (emotion + frame pseudo-labels); default: the recipe's "
+                                     "20."),
+                      QStringLiteral("N"), QStringLiteral("-1")});
+    parser.addOption({QStringLiteral("auxiliary-epochs"),
+                      QStringLiteral("Epochs of ari-coattention's stage 1 (the auxiliary tasks "
+                                     "alone; 0 skips it); default: the recipe's 20."),
+                      QStringLiteral("N"), QStringLiteral("-1")});
+    parser.addOption({QStringLiteral("auxiliary-tasks"),
+                      QStringLiteral("ari-coattention's auxiliary tasks, of gender, speaker, "
+                                     "style and characters (comma-separated); default: every "
+                                     "one the corpus has the metadata for."),
+                      QStringLiteral("LIST")});
+}
+
 } // namespace
 
 int evaluateCommand(const QStringList &arguments)
@@ -560,16 +584,7 @@ int evaluateCommand(const QStringList &arguments)
     parser.addOption({QStringLiteral("epochs"),
                       QStringLiteral("Epochs at most (default: the recipe's)."),
                       QStringLiteral("N"), QStringLiteral("0")});
-    parser.addOption({QStringLiteral("pretrain-epochs"),
-                      QStringLiteral("Pre-training epochs of a recipe with that stage "
-                                     "(adapter-local-attributes; 0 skips it; default: the "
-                                     "recipe's)."),
-                      QStringLiteral("N"), QStringLiteral("-1")});
-    parser.addOption({QStringLiteral("gmp-epochs"),
-                      QStringLiteral("Epochs of each of gmp-atl's steps 1 (emotion + gender) and "
-                                     "3 (emotion + frame pseudo-labels); default: the recipe's "
-                                     "20."),
-                      QStringLiteral("N"), QStringLiteral("-1")});
+    addRecipeStageOptions(parser);
     parser.addOption({QStringLiteral("acoustic"),
                       QStringLiteral("F0, voicing and energy as extra frame inputs: on, off, or "
                                      "auto (on for fbank; the default)."),
@@ -609,6 +624,9 @@ int evaluateCommand(const QStringList &arguments)
     request.epochs = number("epochs", 0);
     request.pretrainEpochs = number("pretrain-epochs", -1);
     request.gmpEpochs = number("gmp-epochs", -1);
+    request.auxiliaryEpochs = number("auxiliary-epochs", -1);
+    request.auxiliaryTasks =
+        parser.value(QStringLiteral("auxiliary-tasks")).split(QLatin1Char(','), Qt::SkipEmptyParts);
     request.threads = number("threads", 0);
     if (!ok)
         return fail(QStringLiteral("--k, --seed, --epochs and --threads need whole numbers (k at "
@@ -662,6 +680,21 @@ int evaluateCommand(const QStringList &arguments)
                                     {QStringLiteral("seconds"), g.seconds}});
                 fold.insert(QStringLiteral("gmp_atl"), steps);
             }
+            if (!f.ariHistory.empty()) {
+                QJsonArray stage;
+                for (const AriRecord &a : f.ariHistory)
+                    stage.append(
+                        QJsonObject{{QStringLiteral("epoch"), a.epoch},
+                                    {QStringLiteral("gender_loss"), a.genderLoss},
+                                    {QStringLiteral("gender_accuracy"), a.genderAccuracy},
+                                    {QStringLiteral("speaker_loss"), a.speakerLoss},
+                                    {QStringLiteral("speaker_accuracy"), a.speakerAccuracy},
+                                    {QStringLiteral("style_loss"), a.styleLoss},
+                                    {QStringLiteral("style_accuracy"), a.styleAccuracy},
+                                    {QStringLiteral("ctc_loss"), a.characterLoss},
+                                    {QStringLiteral("seconds"), a.seconds}});
+                fold.insert(QStringLiteral("ari_stage1"), stage);
+            }
             folds.append(fold);
         }
         out.insert(QStringLiteral("folds"), folds);
@@ -677,6 +710,7 @@ int evaluateCommand(const QStringList &arguments)
                                                                   {QStringLiteral("f1"), f1}});
         out.insert(QStringLiteral("recipe"), report.recipe);
         out.insert(QStringLiteral("settings"), report.settings);
+        out.insert(QStringLiteral("notes"), QJsonArray::fromStringList(report.notes));
         out.insert(QStringLiteral("encoder"), job->encoderName());
         out.insert(QStringLiteral("acoustic_inputs"), job->acousticInputs());
         out.insert(QStringLiteral("protocol"), request.folds);
@@ -699,6 +733,8 @@ int evaluateCommand(const QStringList &arguments)
                     wa, f1);
     }
     std::printf("Settings: %s\n", qPrintable(report.settings));
+    for (const QString &note : report.notes)
+        std::printf("Note: %s\n", qPrintable(note));
     for (const FoldResult &f : report.folds)
         std::printf("  fold %d (%s): %d test clips, UA %.3f, WA %.3f, F1 %.3f, best epoch %d of "
                     "%d, %.0f s\n",
@@ -734,16 +770,7 @@ int trainCommand(const QStringList &arguments)
                       QStringLiteral("N"), QStringLiteral("1")});
     parser.addOption({QStringLiteral("device"), QStringLiteral("cpu (default), cuda or cuda:N."),
                       QStringLiteral("DEVICE"), QStringLiteral("cpu")});
-    parser.addOption({QStringLiteral("pretrain-epochs"),
-                      QStringLiteral("Pre-training epochs of a recipe with that stage "
-                                     "(adapter-local-attributes; 0 skips it; default: the "
-                                     "recipe's)."),
-                      QStringLiteral("N"), QStringLiteral("-1")});
-    parser.addOption({QStringLiteral("gmp-epochs"),
-                      QStringLiteral("Epochs of each of gmp-atl's steps 1 (emotion + gender) and "
-                                     "3 (emotion + frame pseudo-labels); default: the recipe's "
-                                     "20."),
-                      QStringLiteral("N"), QStringLiteral("-1")});
+    addRecipeStageOptions(parser);
     parser.addOption({QStringLiteral("resume"),
                       QStringLiteral("Continue the interrupted run RUN from its last epoch, with "
                                      "its own recipe, settings, seed and encoder."),
@@ -769,12 +796,15 @@ int trainCommand(const QStringList &arguments)
     request.seed = parser.value(QStringLiteral("seed")).toUInt(&okSeed);
     bool okPretrain = false;
     request.pretrainEpochs = parser.value(QStringLiteral("pretrain-epochs")).toInt(&okPretrain);
-    bool okGmp = false;
+    bool okGmp = false, okAuxiliary = false;
     request.gmpEpochs = parser.value(QStringLiteral("gmp-epochs")).toInt(&okGmp);
-    if (!okEpochs || !okSeed || !okPretrain || !okGmp || request.epochs < 0 ||
-        request.pretrainEpochs < -1 || request.gmpEpochs < -1)
-        return fail(QStringLiteral("--epochs, --pretrain-epochs, --gmp-epochs and --seed need "
-                                   "whole numbers"));
+    request.auxiliaryEpochs = parser.value(QStringLiteral("auxiliary-epochs")).toInt(&okAuxiliary);
+    request.auxiliaryTasks =
+        parser.value(QStringLiteral("auxiliary-tasks")).split(QLatin1Char(','), Qt::SkipEmptyParts);
+    if (!okEpochs || !okSeed || !okPretrain || !okGmp || !okAuxiliary || request.epochs < 0 ||
+        request.pretrainEpochs < -1 || request.gmpEpochs < -1 || request.auxiliaryEpochs < -1)
+        return fail(QStringLiteral("--epochs, --pretrain-epochs, --gmp-epochs, "
+                                   "--auxiliary-epochs and --seed need whole numbers"));
     if (parser.isSet(QStringLiteral("resume"))) {
         bool okRun = false;
         request.resumeRunId = parser.value(QStringLiteral("resume")).toLongLong(&okRun);
@@ -782,8 +812,8 @@ int trainCommand(const QStringList &arguments)
             return fail(QStringLiteral("--resume needs a run id (emolens-cli models lists the "
                                        "models; an interrupted run's id is printed when it "
                                        "starts)"));
-        for (const char *option :
-             {"recipe", "encoder", "epochs", "pretrain-epochs", "gmp-epochs", "seed", "device"})
+        for (const char *option : {"recipe", "encoder", "epochs", "pretrain-epochs", "gmp-epochs",
+                                   "auxiliary-epochs", "auxiliary-tasks", "seed", "device"})
             if (parser.isSet(QString::fromLatin1(option)))
                 return fail(QStringLiteral("--resume continues a run with its own settings: "
                                            "leave out --%1")
@@ -827,10 +857,13 @@ int trainCommand(const QStringList &arguments)
              {QStringLiteral("resumed_after_epoch"), report.resumedAfterEpoch},
              {QStringLiteral("resumed_after_pretrain_epoch"), report.resumedAfterPretrainEpoch},
              {QStringLiteral("validation_ua_by_epoch"), curve},
+             {QStringLiteral("notes"), QJsonArray::fromStringList(report.notes)},
              {QStringLiteral("seconds"), report.seconds}});
         return 0;
     }
     std::printf("%s\n", qPrintable(result.summary));
+    for (const QString &note : report.notes)
+        std::printf("Note: %s\n", qPrintable(note));
     return 0;
 }
 

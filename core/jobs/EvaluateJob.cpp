@@ -38,10 +38,17 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     const QString recipe = set.resolveRecipe(r.recipe, r.device);
     TrainerOptions options;
     QString error;
-    if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs, r.pretrainEpochs, r.gmpEpochs},
+    if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs, r.pretrainEpochs, r.gmpEpochs,
+                     r.auxiliaryEpochs},
                     set.encoder.layerCount, set.encoder.hiddenSize, set.source->extraInputs(),
                     int(set.classes.size()), &options, &error))
         return JobResult::failed(error);
+    // Seed 003's auxiliary tasks, as the metadata allows.
+    QStringList notes;
+    if (auto st = set.fitAuxiliaryTasks(&options, r.auxiliaryTasks, &notes); !st)
+        return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    for (const QString &note : std::as_const(notes))
+        progress.setProgress(0, QStringLiteral("%1: %2").arg(recipe, note));
 
     FoldPlan plan;
     QList<FoldClip> labeled;
@@ -64,6 +71,7 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     }
     m_report = CrossValidationReport();
     m_report.recipe = recipe;
+    m_report.notes = notes;
     if (auto st =
             CrossValidation::run(set, options, plan, r.validationFraction, progress, &m_report);
         !st)

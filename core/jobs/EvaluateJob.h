@@ -21,9 +21,11 @@ struct EvaluateRequest
     QString folds = QStringLiteral("speaker"); // speaker | session
     int k = 5; // speaker folds (fewer when there are fewer speakers)
     quint32 seed = 1;
-    int epochs = 0;          // 0: the recipe's
-    int pretrainEpochs = -1; // a recipe's pre-training stage: -1 the recipe's, 0 none
-    int gmpEpochs = -1;      // gmp-atl's steps 1 and 3, each: -1 the recipe's
+    int epochs = 0;             // 0: the recipe's
+    int pretrainEpochs = -1;    // a recipe's pre-training stage: -1 the recipe's, 0 none
+    int gmpEpochs = -1;         // gmp-atl's steps 1 and 3, each: -1 the recipe's
+    int auxiliaryEpochs = -1;   // ari-coattention's stage 1: -1 the recipe's, 0 none
+    QStringList auxiliaryTasks; // ari-coattention's tasks, of those the metadata allows; empty: all
     QString device = QStringLiteral("cpu");
     int threads = 0;
     double validationFraction = 0.2; // of each fold's training speakers

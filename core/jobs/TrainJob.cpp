@@ -126,6 +126,9 @@ JobResult TrainJob::run(ProgressSink &progress)
                     .arg(checkpointPath(r.databasePath, r.resumeRunId))
                     .arg(prior->recipe == QLatin1String("gmp-atl")
                              ? QStringLiteral(" (GMP-ATL's steps 1 to 3 keep no checkpoint)")
+                         : prior->recipe == QLatin1String("ari-coattention")
+                             ? QStringLiteral(" (stage 1, the auxiliary tasks, keeps no "
+                                              "checkpoint)")
                              : QString()));
         priorSettings = QJsonDocument::fromJson(prior->settings.toUtf8()).object();
         if (!priorSettings.contains(QStringLiteral("encoder")))
@@ -140,6 +143,10 @@ JobResult TrainJob::run(ProgressSink &progress)
         r.epochs = priorSettings.value(QStringLiteral("epochs")).toInt();
         r.pretrainEpochs = priorSettings.value(QStringLiteral("pretrain_epochs")).toInt(-1);
         r.gmpEpochs = priorSettings.value(QStringLiteral("gmp_epochs")).toInt(-1);
+        r.auxiliaryEpochs = priorSettings.value(QStringLiteral("auxiliary_epochs")).toInt(-1);
+        r.auxiliaryTasks.clear();
+        for (const QJsonValue &v : priorSettings.value(QStringLiteral("auxiliary_tasks")).toArray())
+            r.auxiliaryTasks << v.toString();
         r.acousticInputs = priorSettings.value(QStringLiteral("acoustic_inputs")).toBool() ? 1 : 0;
     }
 
@@ -157,10 +164,14 @@ JobResult TrainJob::run(ProgressSink &progress)
     const QString recipe = set.resolveRecipe(r.recipe, r.device);
     TrainerOptions options;
     QString error;
-    if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs, r.pretrainEpochs, r.gmpEpochs},
+    if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs, r.pretrainEpochs, r.gmpEpochs,
+                     r.auxiliaryEpochs},
                     set.encoder.layerCount, set.encoder.hiddenSize, set.source->extraInputs(),
                     int(set.classes.size()), &options, &error))
         return JobResult::failed(error);
+    // Seed 003's auxiliary tasks, as the metadata allows.
+    if (auto st = set.fitAuxiliaryTasks(&options, r.auxiliaryTasks, &m_report.notes); !st)
+        return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
 
     // Validation speakers from the labeled speakers; the rest train.
     QStringList speakers;
@@ -247,6 +258,15 @@ JobResult TrainJob::run(ProgressSink &progress)
                             QString::fromStdString(options.gmpAtl.describe()));
             settings.insert(QStringLiteral("gmp_epochs"), options.gmpAtl.multiTaskEpochs);
         }
+        if (options.adapter.pooling == AdapterPooling::CoAttention) {
+            settings.insert(QStringLiteral("ari"), QString::fromStdString(options.ari.describe()));
+            settings.insert(QStringLiteral("auxiliary_epochs"), options.ari.auxiliaryEpochs);
+            settings.insert(QStringLiteral("auxiliary_tasks"),
+                            QJsonArray::fromStringList(auxiliaryTaskNames(options.adapter)));
+            settings.insert(QStringLiteral("auxiliary_notes"),
+                            QJsonArray::fromStringList(m_report.notes));
+            settings.insert(QStringLiteral("characters"), set.characters);
+        }
         run.settings = QString::fromUtf8(QJsonDocument(settings).toJson(QJsonDocument::Compact));
         run.seed = r.seed;
         run.encoderId = set.encoder.id;
@@ -290,6 +310,8 @@ JobResult TrainJob::run(ProgressSink &progress)
                      ? QStringLiteral(", from pre-training epoch %1")
                            .arg(m_report.resumedAfterPretrainEpoch + 1)
                      : QStringLiteral(", from epoch %1").arg(m_report.resumedAfterEpoch + 1)));
+    for (const QString &note : std::as_const(m_report.notes))
+        progress.setProgress(0.01, QStringLiteral("Run %1: %2").arg(run.id).arg(note));
     const QString checkpoint = checkpointPath(r.databasePath, run.id);
     QDir().mkpath(QFileInfo(checkpoint).absolutePath());
     options.checkpointPath = QFile::encodeName(checkpoint).toStdString();
@@ -306,13 +328,13 @@ JobResult TrainJob::run(ProgressSink &progress)
     };
 
     AdapterTrainer trainer(options);
-    // A stage before the fine-tuning (seed 000's teacher-student pre-training, or seed 001's
-    // GMP-ATL steps 1 and 3) shares the progress bar's first part with the fine-tuning epochs
-    // by their count.
+    // A stage before the fine-tuning (seed 000's teacher-student pre-training, seed 001's
+    // GMP-ATL steps 1 and 3, or seed 003's stage 1) shares the progress bar's first part with the
+    // fine-tuning epochs by their count.
     const int gmpAtlEpochs = options.gmpAtl.multiTaskEpochs > 0
                                  ? options.gmpAtl.multiTaskEpochs + options.gmpAtl.retrainEpochs
                                  : 0;
-    const int stageEpochs = options.pretrain.epochs + gmpAtlEpochs;
+    const int stageEpochs = options.pretrain.epochs + gmpAtlEpochs + options.ari.auxiliaryEpochs;
     const double pretrainShare =
         stageEpochs > 0 ? double(stageEpochs) / (stageEpochs + options.epochs) : 0.0;
     bool cancelled = false;
@@ -346,6 +368,15 @@ JobResult TrainJob::run(ProgressSink &progress)
                                  .arg(p.maskLoss, 0, 'f', 3)
                                  .arg(100 * p.maskAccuracy, 0, 'f', 0)
                                  .arg(p.distillLoss, 0, 'f', 3));
+    });
+    trainer.setAriCallback([&](const AriRecord &a, double fraction) {
+        progress.setProgress(fraction * pretrainShare * 0.9,
+                             QStringLiteral("Run %1: stage 1 of 2 (auxiliary tasks), epoch %2 of "
+                                            "%3: %4")
+                                 .arg(run.id)
+                                 .arg(a.epoch)
+                                 .arg(options.ari.auxiliaryEpochs)
+                                 .arg(ariRecordText(a, options.adapter)));
     });
     trainer.setGmpAtlCallback([&](const GmpAtlRecord &g, double fraction) {
         const int total =

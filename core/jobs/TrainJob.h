@@ -32,9 +32,11 @@ struct TrainRequest
     QString recipe;         // empty: the default recipe
     QString encoder = QStringLiteral("fbank");
     quint32 seed = 1;
-    int epochs = 0;          // 0: the recipe's
-    int pretrainEpochs = -1; // a recipe's pre-training stage: -1 the recipe's, 0 none
-    int gmpEpochs = -1;      // gmp-atl's steps 1 and 3, each: -1 the recipe's
+    int epochs = 0;             // 0: the recipe's
+    int pretrainEpochs = -1;    // a recipe's pre-training stage: -1 the recipe's, 0 none
+    int gmpEpochs = -1;         // gmp-atl's steps 1 and 3, each: -1 the recipe's
+    int auxiliaryEpochs = -1;   // ari-coattention's stage 1: -1 the recipe's, 0 none
+    QStringList auxiliaryTasks; // ari-coattention's tasks, of those the metadata allows; empty: all
     QString device = QStringLiteral("cpu");
     int threads = 0;
     int acousticInputs = -1; // -1: the encoder's default
@@ -62,6 +64,9 @@ struct TrainReport
     bool resumed = false;
     int resumedAfterEpoch = 0;
     int resumedAfterPretrainEpoch = -1; // resumed while pre-training: its epochs done before
+    // What the run says about its settings, e.g. the auxiliary tasks dropped for want of
+    // metadata (seed 003).
+    QStringList notes;
 };
 
 class TrainJob final : public Job

@@ -1,5 +1,7 @@
 #include "training/CrossValidation.h"
 
+#include "training/Recipes.h"
+
 #include <QElapsedTimer>
 #include <QSet>
 
@@ -24,6 +26,8 @@ Status CrossValidation::run(const TrainingSet &set, const TrainerOptions &option
             QStringLiteral(" pretrain: ") + QString::fromStdString(options.pretrain.describe());
     if (options.gmpAtl.multiTaskEpochs > 0)
         report->settings += QLatin1Char(' ') + QString::fromStdString(options.gmpAtl.describe());
+    if (options.adapter.pooling == AdapterPooling::CoAttention)
+        report->settings += QLatin1Char(' ') + QString::fromStdString(options.ari.describe());
     QList<QList<int>> pooled;
     const int folds = plan.foldCount();
     for (int f = 0; f < folds; ++f) {
@@ -102,6 +106,16 @@ Status CrossValidation::run(const TrainingSet &set, const TrainerOptions &option
                     .arg(g.step == 1 ? QStringLiteral("gender") : QStringLiteral("pseudo-label"))
                     .arg(g.auxiliaryLoss, 0, 'f', 3));
         });
+        trainer.setAriCallback([&](const AriRecord &a, double) {
+            progress.setProgress(double(f) / folds,
+                                 QStringLiteral("Fold %1 of %2, stage 1 (auxiliary tasks), epoch "
+                                                "%3 of %4: %5")
+                                     .arg(f + 1)
+                                     .arg(folds)
+                                     .arg(a.epoch)
+                                     .arg(options.ari.auxiliaryEpochs)
+                                     .arg(ariRecordText(a, options.adapter)));
+        });
         trainer.setPretrainCallback([&](const PretrainRecord &p, double) {
             progress.setProgress(double(f) / folds,
                                  QStringLiteral("Fold %1 of %2, pre-training epoch %3 of %4: "
@@ -145,6 +159,7 @@ Status CrossValidation::run(const TrainingSet &set, const TrainerOptions &option
         result.history = trainer.history();
         result.pretrainHistory = trainer.pretrainHistory();
         result.gmpAtlHistory = trainer.gmpAtlHistory();
+        result.ariHistory = trainer.ariHistory();
         result.seconds = foldClock.elapsed() / 1000.0;
         pooled = ClassificationMetrics::addConfusion(pooled, result.metrics.confusion);
         report->folds.append(result);

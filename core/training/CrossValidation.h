@@ -25,6 +25,7 @@ struct FoldResult
     std::vector<EpochRecord> history;
     std::vector<PretrainRecord> pretrainHistory; // seed 000's pre-training epochs, when run
     std::vector<GmpAtlRecord> gmpAtlHistory;     // seed 001's steps 1 and 3, when run
+    std::vector<AriRecord> ariHistory;           // seed 003's stage 1, when run
     ClassificationMetrics metrics;
     double seconds = 0;
 };
@@ -33,6 +34,9 @@ struct CrossValidationReport
 {
     QString recipe;
     QString settings; // AdapterOptions::describe() plus the trainer's settings
+    // What the run says about its settings, e.g. the auxiliary tasks dropped for want of
+    // metadata (seed 003).
+    QStringList notes;
     QList<FoldResult> folds;
     ClassificationMetrics pooled;
     double seconds = 0;

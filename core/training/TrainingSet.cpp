@@ -7,6 +7,8 @@
 
 #include <QHash>
 
+#include <algorithm>
+
 namespace emolens {
 
 namespace {
@@ -18,6 +20,25 @@ QString partitionOf(const UtteranceRecord &u)
         if (const QString value = u.metadata.value(QLatin1String(key)); !value.isEmpty())
             return value;
     return QString();
+}
+
+// A transcript as CTC targets read it: lower case; letters, digits and apostrophes; runs of
+// anything else become one space; no space at either end.
+QString normalisedTranscript(const QString &text)
+{
+    QString out;
+    bool gap = false;
+    for (const QChar c : text.toLower()) {
+        if (c.isLetterOrNumber() || c == QLatin1Char('\'')) {
+            if (gap && !out.isEmpty())
+                out += QLatin1Char(' ');
+            gap = false;
+            out += c;
+        } else {
+            gap = true;
+        }
+    }
+    return out;
 }
 
 } // namespace
@@ -70,6 +91,25 @@ Status TrainingSet::load(Database &db, const TrainingSetRequest &request, Traini
     out->source = std::make_unique<CacheClipSource>(request.cacheRoot, out->encoder.identity,
                                                     out->encoder.layerCount,
                                                     out->encoder.hiddenSize, out->acousticInputs);
+    // The character vocabulary first, so a clip's ids do not depend on the clips after it.
+    QHash<qint64, QString> transcripts;
+    {
+        QList<QChar> seen;
+        for (const UtteranceRecord &u : std::as_const(utterances)) {
+            const QString text = normalisedTranscript(u.transcript);
+            if (text.isEmpty())
+                continue;
+            transcripts.insert(u.id, text);
+            for (const QChar c : text)
+                if (!seen.contains(c))
+                    seen.append(c);
+        }
+        std::sort(seen.begin(), seen.end());
+        for (const QChar c : std::as_const(seen))
+            out->characters += c;
+    }
+    QHash<QString, int> speakerIndex;
+    bool scripted = false, improvised = false;
     for (const UtteranceRecord &u : std::as_const(utterances)) {
         const ShownLabel label = shown.value(u.id);
         TrainerClip clip;
@@ -77,16 +117,36 @@ Status TrainingSet::load(Database &db, const TrainingSetRequest &request, Traini
         // Seed 001's auxiliary task reads the speaker's gender where the corpus gives it.
         const Gender gender = speakerGender.value(u.speakerId, Gender::Unknown);
         clip.gender = gender == Gender::Female ? 0 : gender == Gender::Male ? 1 : -1;
+        // Seed 003's other auxiliary tasks: the speaker, the speaking style, the transcript.
+        const QString speaker = speakerKey.value(u.speakerId);
+        if (!speaker.isEmpty()) {
+            auto it = speakerIndex.constFind(speaker);
+            clip.speaker = it != speakerIndex.constEnd() ? *it : int(speakerIndex.size());
+        }
+        clip.style = u.style == SpeakingStyle::Scripted     ? 0
+                     : u.style == SpeakingStyle::Improvised ? 1
+                                                            : -1;
+        for (const QChar c : transcripts.value(u.id))
+            clip.characters.push_back(int32_t(out->characters.indexOf(c)) + 1);
         if (!out->source->add(u.contentHash, clip)) {
             ++out->missingFeatures;
             continue;
         }
+        if (!speaker.isEmpty() && !speakerIndex.contains(speaker))
+            speakerIndex.insert(speaker, clip.speaker);
         if (clip.classIndex < 0)
             ++out->withoutCategory;
+        out->withGender += clip.gender >= 0 ? 1 : 0;
+        out->withStyle += clip.style >= 0 ? 1 : 0;
+        out->withTranscript += clip.characters.empty() ? 0 : 1;
+        scripted = scripted || clip.style == 0;
+        improvised = improvised || clip.style == 1;
         out->clips.append({u.id, speakerKey.value(u.speakerId), speakerGender.value(u.speakerId),
                            clip.classIndex, u.sessionKey, partitionOf(u)});
         out->contentHashes.append(u.contentHash);
     }
+    out->speakerCount = int(speakerIndex.size());
+    out->bothStyles = scripted && improvised;
     if (out->clips.isEmpty())
         return Status::failure(
             QStringLiteral("%1: no clip has cached %2 features; extract them first "
@@ -105,6 +165,52 @@ std::vector<std::size_t> TrainingSet::indexesOf(const QList<qint64> &utteranceId
         if (auto it = position.constFind(id); it != position.constEnd())
             out.push_back(*it);
     return out;
+}
+
+Status TrainingSet::fitAuxiliaryTasks(TrainerOptions *options, const QStringList &asked,
+                                      QStringList *notes) const
+{
+    AdapterOptions &a = options->adapter;
+    const QStringList known{QStringLiteral("gender"), QStringLiteral("speaker"),
+                            QStringLiteral("style"), QStringLiteral("characters")};
+    for (const QString &task : asked)
+        if (!known.contains(task))
+            return Status::failure(QStringLiteral("unknown auxiliary task \"%1\" (known: %2)")
+                                       .arg(task, known.join(QStringLiteral(", "))));
+    if (a.pooling != AdapterPooling::CoAttention)
+        return asked.isEmpty() ? Status::success()
+                               : Status::failure(QStringLiteral(
+                                     "this recipe has no auxiliary tasks (ari-coattention has)"));
+    a.genderClasses = withGender > 0 ? 2 : 0;
+    if (a.genderClasses == 0)
+        *notes << QStringLiteral("the gender task is dropped: no clip's speaker has a gender");
+    a.speakerClasses = speakerCount >= 2 ? speakerCount : 0;
+    if (a.speakerClasses == 0)
+        *notes << QStringLiteral("the speaker task is dropped: the clips have %1 speaker%2")
+                      .arg(speakerCount)
+                      .arg(speakerCount == 1 ? QString() : QStringLiteral("s"));
+    a.styleClasses = bothStyles ? 2 : 0;
+    if (a.styleClasses == 0)
+        *notes << (withStyle == 0 ? QStringLiteral("the speaking-style task is dropped: no clip "
+                                                   "has a speaking style (scripted or improvised)")
+                                  : QStringLiteral("the speaking-style task is dropped: every "
+                                                   "clip with a style has the same one"));
+    a.characterClasses = withTranscript > 0 ? int(characters.size()) + 1 : 0;
+    if (a.characterClasses == 0)
+        *notes << QStringLiteral("the character (CTC) task is dropped: no clip has a transcript");
+    // Tasks left out on request.
+    int *classes[] = {&a.genderClasses, &a.speakerClasses, &a.styleClasses, &a.characterClasses};
+    for (int k = 0; k < 4; ++k)
+        if (!asked.isEmpty() && !asked.contains(known[k]) && *classes[k] > 0) {
+            *classes[k] = 0;
+            *notes << QStringLiteral("the %1 task is left out, as asked").arg(known[k]);
+        }
+    if (a.genderClasses + a.speakerClasses + a.styleClasses + a.characterClasses == 0)
+        return Status::failure(
+            QStringLiteral("the co-attention adapter needs at least one auxiliary task, and the "
+                           "clips have none of the metadata they learn from (speakers' gender, "
+                           "speakers, speaking style, transcripts)"));
+    return Status::success();
 }
 
 qint64 TrainingSet::labeledFrames() const

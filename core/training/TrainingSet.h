@@ -39,12 +39,25 @@ struct TrainingSet
     QStringList contentHashes; // parallel to clips: the audio each clip's features are of
     int missingFeatures = 0;   // clips of the workspace without cached features (not in the set)
     int withoutCategory = 0;   // clips in the set without a usable category
+    // Seed 003's auxiliary metadata, as the clips carry it (TrainerClip): speakers by index in
+    // order of first appearance, and the transcripts' characters (lower-cased letters, digits,
+    // apostrophes, single spaces; id = position in `characters` + 1, 0 is CTC's blank).
+    int speakerCount = 0;
+    QString characters;
+    int withGender = 0, withStyle = 0, withTranscript = 0; // clips that have each
+    bool bothStyles = false; // scripted and improvised clips are both present
 
     // Fails when the encoder is unknown, no clip has features (naming the command that makes
     // them), or the store cannot be read.
     static Status load(Database &db, const TrainingSetRequest &request, TrainingSet *out);
     // Indexes into clips (and the source) of these utterances, in the order given.
     std::vector<std::size_t> indexesOf(const QList<qint64> &utteranceIds) const;
+    // Seed 003 (the co-attention adapter): gives options->adapter its auxiliary tasks from the
+    // metadata the clips have, of those asked for (gender, speaker, style, characters; empty:
+    // all); a task left out is named in *notes with the reason. Fails for an unknown task name,
+    // when no task is left, or when tasks are asked of another adapter (which has none).
+    Status fitAuxiliaryTasks(TrainerOptions *options, const QStringList &asked,
+                             QStringList *notes) const;
     // Encoder frames of the clips with a category (what the default recipe is chosen by).
     qint64 labeledFrames() const;
     // The recipe a run asked for, with "default" (or empty) resolved by the labeled frames.

@@ -611,8 +611,6 @@ public:
             clip.classIndex = i % 4;
             if (withGender)
                 clip.gender = (i / 4) % 2;
-            if (withGender)
-                clip.gender = (i / 4) % 2;
             m_clips.push_back(clip);
             std::vector<float> h(std::size_t(3 * clip.frames * 8));
             m_phones.emplace_back();
