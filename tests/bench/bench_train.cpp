@@ -9,6 +9,7 @@
 //
 // For each recipe (the settings of core/training/Recipes.cpp): the time of E epochs (default 1;
 // adapter-local-attributes also E pre-training epochs, gmp-atl E epochs of its steps 1 and 3,
+// ari-coattention E epochs of its stage 1,
 // timed apart), per epoch, the achieved GFLOP/s (training is counted as three forward passes:
 // forward, and a backward of about twice its cost), the peak RSS, and the projected time of
 // one-click retraining (the recipe's epochs, validation included). In the same run, a plain at::mm
@@ -67,7 +68,12 @@ public:
             TrainerClip clip;
             clip.frames = frames;
             clip.classIndex = i % 4;
-            clip.gender = (i / 4) % 2; // for gmp-atl's step 1
+            clip.gender = (i / 4) % 2; // for gmp-atl's step 1 and ari-coattention
+            // ari-coattention's other tasks: 10 speakers, a transcript of a character per 4
+            // frames (12.5 a second at 50 frames/s) from 29 letters.
+            clip.speaker = (i / 4) % 10;
+            for (int64_t c = 0; c < frames / 4; ++c)
+                clip.characters.push_back(int32_t(1 + (i * 7 + c * 13) % 29));
             m_clips.push_back(clip);
         }
         for (int p = 0; p < kPool; ++p) {
@@ -228,6 +234,23 @@ int main(int argc, char **argv)
         o.pretrain.epochs = 1;
         recipes.push_back({"adapter-local-attributes", o, 30});
         recipes.push_back({"gmp-atl", g, 30});
+        // Seed 003 (ari-coattention): ARI, 3 blocks, co-attention over gender, speaker and
+        // character CTC heads (timed separately: E stage-1 epochs, the recipe's 20 projected).
+        TrainerOptions a = baseOptions();
+        a.adapter.layerIntegration = LayerIntegration::Ari;
+        a.adapter.transformerLayers = 3;
+        a.adapter.heads = 4;
+        a.adapter.feedForward = 512;
+        a.adapter.averageBlocks = false;
+        a.adapter.pooling = AdapterPooling::CoAttention;
+        a.adapter.attentionWidth = 128;
+        a.adapter.auxiliaryWidth = 256;
+        a.adapter.genderClasses = 2;
+        a.adapter.speakerClasses = 10;
+        a.adapter.characterClasses = 30;
+        a.learningRate = 5e-4;
+        a.ari.auxiliaryEpochs = 1;
+        recipes.push_back({"ari-coattention", a, 30});
     }
     std::printf("\n%-24s %9s %12s %10s %16s %10s\n", "recipe", "epoch s", "GFLOP/epoch", "GFLOP/s",
                 "retrain (proj.)", "peak RSS");
@@ -240,6 +263,8 @@ int main(int argc, char **argv)
         const int gmpEpochs = r.options.gmpAtl.multiTaskEpochs > 0 ? epochs : 0;
         r.options.gmpAtl.multiTaskEpochs = gmpEpochs;
         r.options.gmpAtl.retrainEpochs = std::max(1, gmpEpochs);
+        const int ariEpochs = r.options.ari.auxiliaryEpochs > 0 ? epochs : 0;
+        r.options.ari.auxiliaryEpochs = ariEpochs;
         r.options.device = device;
         r.options.threads = threads;
         AdapterTrainer trainer(r.options);
@@ -266,17 +291,24 @@ int main(int argc, char **argv)
         double stepSeconds[2] = {0, 0}; // gmp-atl's steps 1 and 3
         for (const GmpAtlRecord &g : trainer.gmpAtlHistory())
             stepSeconds[g.step == 1 ? 0 : 1] += g.seconds;
+        double stage1Seconds = 0; // ari-coattention's stage 1
+        for (const AriRecord &a : trainer.ariHistory())
+            stage1Seconds += a.seconds;
         const double setup = total - epochSeconds * double(trainer.history().size()) -
-                             pretrainSeconds - stepSeconds[0] - stepSeconds[1];
+                             pretrainSeconds - stepSeconds[0] - stepSeconds[1] - stage1Seconds;
         // The pre-training stage: the recipe's 10 epochs at the measured time per epoch.
         const double pretrainProjected =
             pretrainEpochs > 0 ? pretrainSeconds / pretrainEpochs * 10 : 0;
         // GMP-ATL's steps 1 and 3: the recipe's 20 epochs each at the measured times.
         const double gmpProjected =
             gmpEpochs > 0 ? (stepSeconds[0] + stepSeconds[1]) / gmpEpochs * 20 : 0;
+        // ari-coattention's stage 1: the recipe's 20 epochs at the measured time.
+        const double ariProjected = ariEpochs > 0 ? stage1Seconds / ariEpochs * 20 : 0;
         std::printf("%-24s %9.1f %12.0f %10.1f %12.1f min %7.0f MB\n", r.name, epochSeconds,
                     flops / 1e9, flops / 1e9 / epochSeconds,
-                    (setup + pretrainProjected + gmpProjected + epochSeconds * r.recipeEpochs) / 60,
+                    (setup + pretrainProjected + gmpProjected + ariProjected +
+                     epochSeconds * r.recipeEpochs) /
+                        60,
                     peakRssMb());
         if (pretrainEpochs > 0)
             std::printf("%-24s %9.1f s per pre-training epoch (k-means of the teacher's frames "
@@ -288,6 +320,10 @@ int main(int argc, char **argv)
                         "epoch (emotion + pseudo-labels at 64/128/256); step 2 and the rest of "
                         "the setup %.1f s\n",
                         "", stepSeconds[0] / gmpEpochs, stepSeconds[1] / gmpEpochs, setup);
+        if (ariEpochs > 0)
+            std::printf("%-24s %9.1f s per stage-1 epoch (gender, speaker and CTC heads); the "
+                        "GFLOP figures count the network without its auxiliary heads\n",
+                        "", stage1Seconds / ariEpochs);
         std::fflush(stdout);
     }
     std::printf("\nbaseline reads each clip's frame means (exact for an affine-then-mean-pooled "
@@ -296,7 +332,8 @@ int main(int argc, char **argv)
                 kPool * double(frames) * kLayers * kHidden * 2 / 1e6);
     std::printf("retrain (proj.): the normalisation pass and setup once, plus the recipe's "
                 "epochs (baseline 40, wap-sap 30, adapter-local-attributes 10 pre-training and "
-                "30, gmp-atl 20 + 20 in steps 1 and 3 and 30) at the measured epoch times, early "
+                "30, gmp-atl 20 + 20 in steps 1 and 3 and 30, ari-coattention 20 in stage 1 and "
+                "30) at the measured epoch times, early "
                 "stopping not counted; extraction not "
                 "included\n");
     std::printf("peak RSS: the process's peak after each recipe (recipes run in turn)\n");
