@@ -1650,6 +1650,17 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
             }
         }
 
+        // A stage before the fine-tuning on the training clips (GMP-ATL's steps 1-3, seed
+        // 003's stage 1); a cancel inside it ends the run with nothing trained.
+        bool stopped = false;
+        auto runStage = [&](ModelStatus (Private::*stage)(const ClipFeatureSource &,
+                                                          const std::vector<std::size_t> &,
+                                                          const CancelCheck &, bool *)) {
+            const ModelStatus st = (d.get()->*stage)(source, train, cancelled, &stopped);
+            if (st && stopped && wasCancelled)
+                *wasCancelled = true;
+            return st;
+        };
         if (o.gmpAtl.multiTaskEpochs > 0 && !resuming) {
             if (o.pretrain.epochs > 0)
                 return ModelStatus::failure(
@@ -1659,14 +1670,8 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
                 return ModelStatus::failure(o.checkpointPath +
                                             ": a pre-training checkpoint; this run has no "
                                             "pre-training stage");
-            bool stopped = false;
-            if (auto st = d->gmpAtl(source, train, cancelled, &stopped); !st)
+            if (auto st = runStage(&Private::gmpAtl); !st || stopped)
                 return st;
-            if (stopped) {
-                if (wasCancelled)
-                    *wasCancelled = true;
-                return ModelStatus::success();
-            }
         }
 
         if (o.ari.auxiliaryEpochs > 0 && !resuming) {
@@ -1677,14 +1682,8 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
                 return ModelStatus::failure(o.checkpointPath +
                                             ": a pre-training checkpoint; this run has no "
                                             "pre-training stage");
-            bool stopped = false;
-            if (auto st = d->ariStage1(source, train, cancelled, &stopped); !st)
+            if (auto st = runStage(&Private::ariStage1); !st || stopped)
                 return st;
-            if (stopped) {
-                if (wasCancelled)
-                    *wasCancelled = true;
-                return ModelStatus::success();
-            }
         }
 
         AdamW optimizer(d->net->named_parameters(), o.learningRate, o.weightDecay);

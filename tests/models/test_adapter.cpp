@@ -5,6 +5,7 @@
 // problem bring the loss down and the accuracy up, the same on every run with the same seed.
 
 #include "AdapterPretraining.h"
+#include "AdapterTestSupport.h"
 #include "AdapterTrainer.h"
 #include "EmotionAdapter.h"
 #include "ModelTest.h"
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 using namespace emolens;
+using namespace emolens::testsupport;
 
 namespace {
 
@@ -34,11 +36,6 @@ AdapterOptions smallOptions(AdapterPooling pooling, int blocks)
     o.classCount = 4;
     o.dimensionCount = 2;
     return o;
-}
-
-float maxDifference(const torch::Tensor &a, const torch::Tensor &b)
-{
-    return (a - b).abs().max().item<float>();
 }
 
 } // namespace
@@ -214,14 +211,6 @@ private:
     std::vector<TrainerClip> m_clips;
     std::vector<std::vector<float>> m_hiddenValues, m_extraValues;
 };
-
-std::vector<std::size_t> range(std::size_t from, std::size_t to)
-{
-    std::vector<std::size_t> out;
-    for (std::size_t i = from; i < to; ++i)
-        out.push_back(i);
-    return out;
-}
 
 TrainerOptions trainerOptions()
 {

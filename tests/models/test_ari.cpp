@@ -6,6 +6,7 @@
 // (stage 1) and then emotion (stage 2), deterministically with a seed; freezing ARI in stage 1
 // leaves it as initialised; the model saves and loads with its heads; bad settings are refused.
 
+#include "AdapterTestSupport.h"
 #include "AdapterTrainer.h"
 #include "EmotionAdapter.h"
 #include "ModelTest.h"
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 using namespace emolens;
+using namespace emolens::testsupport;
 
 namespace {
 
@@ -41,11 +43,6 @@ AdapterOptions ariOptions()
     o.styleClasses = 2;
     o.characterClasses = 6;
     return o;
-}
-
-float maxDifference(const torch::Tensor &a, const torch::Tensor &b)
-{
-    return (a - b).abs().max().item<float>();
 }
 
 } // namespace
@@ -236,14 +233,6 @@ private:
     std::vector<TrainerClip> m_clips;
     std::vector<std::vector<float>> m_hiddenValues;
 };
-
-std::vector<std::size_t> range(std::size_t from, std::size_t to)
-{
-    std::vector<std::size_t> out;
-    for (std::size_t i = from; i < to; ++i)
-        out.push_back(i);
-    return out;
-}
 
 TrainerOptions twoStageOptions()
 {
