@@ -18,6 +18,7 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <sstream>
 #include <thread>
 
 namespace emolens {
@@ -185,7 +186,8 @@ bool meansAreExact(const TrainerOptions &o, const ClipFeatureSource &source,
                    const std::vector<std::size_t> &some)
 {
     if (!o.clipMeansWhenExact || o.adapter.transformerLayers > 0 || o.pretrain.epochs > 0 ||
-        o.gmpAtl.multiTaskEpochs > 0 || o.adapter.pooling != AdapterPooling::Mean || some.empty())
+        !o.initialBackbone.empty() || o.gmpAtl.multiTaskEpochs > 0 ||
+        o.adapter.pooling != AdapterPooling::Mean || some.empty())
         return false;
     std::vector<float> layers(std::size_t(source.layerCount() * source.hiddenSize()));
     std::vector<float> extras(std::size_t(std::max(1, source.extraInputs())));
@@ -383,6 +385,43 @@ ModelStatus readModule(const SafeTensorsFile &file, const std::string &prefix,
 {
     torch::NoGradGuard noGrad;
     auto read = [&](const std::string &name, torch::Tensor &target) {
+        torch::Tensor value;
+        auto st = readTensor(file, prefix + name, target, &value);
+        if (st)
+            target.copy_(value);
+        return st;
+    };
+    for (auto &q : module.named_parameters())
+        if (auto st = read(q.key(), q.value()); !st)
+            return st;
+    for (auto &q : module.named_buffers())
+        if (auto st = read(q.key(), q.value()); !st)
+            return st;
+    return ModelStatus::success();
+}
+
+// The tensors of an adapter's backbone (see AdapterTrainer::backboneSettings): what adapter TAPT
+// hands on; the pooling and the heads are the rest.
+bool isBackboneTensor(const std::string &name)
+{
+    for (const char *part :
+         {"layer_logits", "ari_logits", "input_mean", "input_std", "block_logits"})
+        if (name == part)
+            return true;
+    for (const char *prefix : {"projection.", "position.", "blocks."})
+        if (name.rfind(prefix, 0) == 0)
+            return true;
+    return false;
+}
+
+// The backbone's tensors of what writeModule wrote, copied into the module's.
+ModelStatus readBackbone(const SafeTensorsFile &file, const std::string &prefix,
+                         torch::nn::Module &module)
+{
+    torch::NoGradGuard noGrad;
+    auto read = [&](const std::string &name, torch::Tensor &target) {
+        if (!isBackboneTensor(name))
+            return ModelStatus::success();
         torch::Tensor value;
         auto st = readTensor(file, prefix + name, target, &value);
         if (st)
@@ -763,8 +802,10 @@ struct AdapterTrainer::Private
         return ModelStatus::success();
     }
 
-    // What writeLocalAttributes wrote; a file without them leaves none.
-    ModelStatus readLocalAttributes(const SafeTensorsFile &file)
+    // What writeLocalAttributes wrote; a file without them leaves none. backboneOnly: the
+    // teacher's backbone and the centres only (a backbone file of another run, whose classes
+    // may differ): the counts per class are then zero until countLocalAttributes.
+    ModelStatus readLocalAttributes(const SafeTensorsFile &file, bool backboneOnly = false)
     {
         laTeacher = nullptr;
         laCentres = laClassFrames = torch::Tensor();
@@ -784,17 +825,21 @@ struct AdapterTrainer::Private
         torch::NoGradGuard noGrad;
         EmotionAdapter teacher(options.adapter);
         teacher->to(device);
-        if (auto st = readModule(file, "local_attributes/teacher/", *teacher); !st)
+        if (auto st = (backboneOnly ? readBackbone : readModule)(file, "local_attributes/teacher/",
+                                                                 *teacher);
+            !st)
             return st;
         torch::Tensor centres, classFrames;
         if (auto st = readTensor(file, "local_attributes/centres",
                                  torch::empty({k, options.adapter.width}).to(device), &centres);
             !st)
             return st;
-        if (auto st = readTensor(file, "local_attributes/class_frames",
-                                 torch::empty({k, std::max(options.adapter.classCount, 1)}),
-                                 &classFrames);
-            !st)
+        if (backboneOnly)
+            classFrames = torch::zeros({k, std::max(options.adapter.classCount, 1)});
+        else if (auto st = readTensor(file, "local_attributes/class_frames",
+                                      torch::empty({k, std::max(options.adapter.classCount, 1)}),
+                                      &classFrames);
+                 !st)
             return st;
         for (auto &q : teacher->parameters())
             q.requires_grad_(false);
@@ -1062,6 +1107,29 @@ struct AdapterTrainer::Private
         laTeacher = teacher;
         laCentres = centres;
         return ModelStatus::success();
+    }
+
+    // Adapter TAPT's start (TrainerOptions::initialBackbone): the file's backbone into net, and
+    // its local attributes (their counts are the caller's to redo).
+    ModelStatus loadBackbone(const std::string &path)
+    {
+        std::unique_ptr<SafeTensorsFile> file;
+        if (auto st = SafeTensorsFile::open(path, file); !st)
+            return st;
+        const auto &meta = file->metadata();
+        const auto format = meta.find("format");
+        if (format == meta.end() || format->second != kFormat)
+            return ModelStatus::failure(path + ": not an EmoLens adapter");
+        const auto settings = meta.find("backbone");
+        const std::string wanted = AdapterTrainer::backboneSettings(options.adapter);
+        if (settings == meta.end() || settings->second != wanted)
+            return ModelStatus::failure(
+                path + ": the pre-trained backbone (" +
+                (settings == meta.end() ? std::string("no backbone settings") : settings->second) +
+                ") does not fit this adapter (" + wanted + ")");
+        if (auto st = readBackbone(*file, "", *net); !st)
+            return st;
+        return readLocalAttributes(*file, true);
     }
 
     // Seed 003's auxiliary losses of a batch, per task (gender, speaker, style, characters):
@@ -1593,7 +1661,13 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
         const bool resumingPretrain =
             checkpointed && checkpointFormat(o.checkpointPath) == kPretrainCheckpointFormat;
         const bool resuming = checkpointed && !resumingPretrain;
-        if (!resuming && !resumingPretrain) {
+        const bool fromBackbone = !o.initialBackbone.empty();
+        if (fromBackbone && (o.pretrain.epochs > 0 || o.gmpAtl.multiTaskEpochs > 0 ||
+                             o.ari.auxiliaryEpochs > 0 || resumingPretrain))
+            return ModelStatus::failure(
+                "a run from a pre-trained backbone (adapter TAPT) has no pre-training, GMP-ATL "
+                "or auxiliary stage of its own");
+        if (!resuming && !resumingPretrain && !fromBackbone) {
             bool stopped = false;
             if (auto st = d->normalise(source, train, d->usedClipMeans, cancelled, &stopped); !st)
                 return st;
@@ -1623,6 +1697,22 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
         d->pretrainHistory.clear();
         d->laTeacher = nullptr;
         d->laCentres = d->laClassFrames = torch::Tensor();
+        if (fromBackbone && !resuming) {
+            if (auto st = d->loadBackbone(o.initialBackbone); !st)
+                return st;
+            if (d->laTeacher) {
+                std::vector<std::size_t> seen = train;
+                seen.insert(seen.end(), validation.begin(), validation.end());
+                bool stopped = false;
+                if (auto st = d->countLocalAttributes(source, seen, cancelled, &stopped); !st)
+                    return st;
+                if (stopped) {
+                    if (wasCancelled)
+                        *wasCancelled = true;
+                    return ModelStatus::success();
+                }
+            }
+        }
         if (o.pretrain.epochs > 0 && !resuming) {
             std::vector<std::size_t> clips = d->pretrainClips;
             if (!d->pretrainClipsSet) {
@@ -2012,6 +2102,83 @@ ModelStatus AdapterTrainer::predict(const ClipFeatureSource &source,
     }
 }
 
+std::string AdapterTrainer::backboneSettings(const AdapterOptions &a)
+{
+    std::ostringstream out;
+    out << "encoder=" << a.layerCount << "x" << a.hiddenSize << " extra=" << a.extraInputs
+        << (a.layerIntegration == LayerIntegration::WeightedAverage ? " layers=weighted"
+            : a.layerIntegration == LayerIntegration::Ari
+                ? " layers=ari"
+                : " layer=" + std::to_string(a.chosenLayer))
+        << " width=" << a.width << " position=" << a.positionKernel
+        << " blocks=" << a.transformerLayers;
+    if (a.transformerLayers > 0)
+        out << " heads=" << a.heads << " ff=" << a.feedForward
+            << (a.averageBlocks ? " average=1" : " average=0");
+    return out.str();
+}
+
+ModelStatus AdapterTrainer::pretrainBackbone(const ClipFeatureSource &source,
+                                             const std::vector<std::size_t> &clips,
+                                             const CancelCheck &cancelled, bool *wasCancelled)
+{
+    if (wasCancelled)
+        *wasCancelled = false;
+    try {
+        const TrainerOptions &o = d->options;
+        if (source.layerCount() != o.adapter.layerCount ||
+            source.hiddenSize() != o.adapter.hiddenSize ||
+            source.extraInputs() != o.adapter.extraInputs)
+            return ModelStatus::failure("the features (" + std::to_string(source.layerCount()) +
+                                        " x " + std::to_string(source.hiddenSize()) +
+                                        ") do not fit the adapter's settings");
+        if (o.pretrain.epochs < 1)
+            return ModelStatus::failure("adapter TAPT needs at least one pre-training epoch");
+        if (clips.empty())
+            return ModelStatus::failure("no clips to pre-train on");
+        d->device = torch::Device(o.device);
+        useThreads(o.threads);
+        torch::manual_seed(o.seed);
+        d->net = EmotionAdapter(o.adapter);
+        d->net->to(d->device);
+        d->history.clear();
+        d->bestEpoch = 0;
+        d->usedClipMeans = false;
+        d->laTeacher = nullptr;
+        d->laCentres = d->laClassFrames = torch::Tensor();
+        const bool resuming = o.resume && !o.checkpointPath.empty() &&
+                              std::ifstream(o.checkpointPath, std::ios::binary).good();
+        if (resuming && checkpointFormat(o.checkpointPath) != kPretrainCheckpointFormat)
+            return ModelStatus::failure(o.checkpointPath + ": not a pre-training checkpoint");
+        bool stopped = false;
+        auto stop = [&] {
+            if (wasCancelled)
+                *wasCancelled = true;
+            d->laTeacher = nullptr;
+            return ModelStatus::success();
+        };
+        // A resumed run's normalisation comes with the student from the checkpoint.
+        if (!resuming) {
+            if (auto st = d->normalise(source, clips, false, cancelled, &stopped); !st)
+                return st;
+            if (stopped)
+                return stop();
+        }
+        if (auto st = d->pretrain(source, clips, resuming, cancelled, &stopped); !st)
+            return st;
+        if (stopped)
+            return stop();
+        if (auto st = d->countLocalAttributes(source, clips, cancelled, &stopped); !st)
+            return st;
+        if (stopped)
+            return stop();
+        d->net->eval();
+        return ModelStatus::success();
+    } catch (...) {
+        return statusFromCurrentException("pre-training the adapter");
+    }
+}
+
 ModelStatus AdapterTrainer::save(const std::string &path) const
 {
     if (!d->net)
@@ -2023,6 +2190,7 @@ ModelStatus AdapterTrainer::save(const std::string &path) const
         const AdapterOptions &a = d->options.adapter;
         writer.setMetadata("format", kFormat);
         writer.setMetadata("settings", a.describe());
+        writer.setMetadata("backbone", backboneSettings(a));
         writer.setMetadata("layer_count", std::to_string(a.layerCount));
         writer.setMetadata("hidden_size", std::to_string(a.hiddenSize));
         writer.setMetadata("extra_inputs", std::to_string(a.extraInputs));

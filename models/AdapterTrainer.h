@@ -216,6 +216,14 @@ struct TrainerOptions
     // Continue from checkpointPath when it holds a checkpoint of these settings: the same
     // seed gives the same weights as a run that was never interrupted.
     bool resume = false;
+    // Adapter TAPT (seed 002's one-click variant, ../shared/METHODS.md): start from the
+    // backbone of this adapter file, as pretrainBackbone() and save() wrote it - the input
+    // normalisation, layer integration, projection, position convolution and Transformer blocks
+    // with their average - and from its local attributes (recounted on this run's labeled
+    // clips); the pooling and heads start fresh. The file's backbone settings must equal the
+    // adapter's (backboneSettings), and the run has no pre-training of its own (pretrain.epochs
+    // 0), nor GMP-ATL or seed 003's stage 1 (they start fresh adapters of their own).
+    std::string initialBackbone;
 };
 
 struct EpochRecord
@@ -304,6 +312,21 @@ public:
     // The weights and normalisation as a safetensors file (metadata: the adapter settings).
     ModelStatus save(const std::string &path) const;
     ModelStatus load(const std::string &path);
+
+    // Adapter TAPT: seed 000's teacher-student pre-training (TrainerOptions::pretrain, epochs >
+    // 0) on these clips, labeled or not, with the input normalisation from them, and no
+    // fine-tuning. The student's backbone and the local attributes are kept (their counts per
+    // class from the clips with a category): save() writes them, with the untrained pooling and
+    // heads, for a later run's TrainerOptions::initialBackbone. Checkpoints and resume as the
+    // pre-training in train() (checkpointPath, resume). cancelled() is polled between batches.
+    ModelStatus pretrainBackbone(const ClipFeatureSource &source,
+                                 const std::vector<std::size_t> &clips,
+                                 const CancelCheck &cancelled, bool *wasCancelled = nullptr);
+    // The settings a backbone is shaped by (the encoder's shape, extra inputs, layer
+    // integration, width, position convolution, blocks, heads, feed-forward width, block
+    // average): a backbone file fits an adapter when they are equal. Saved as the file's
+    // "backbone" metadata.
+    static std::string backboneSettings(const AdapterOptions &adapter);
 
 private:
     struct Private;

@@ -9,10 +9,12 @@
 #include "AdapterTrainer.h"
 #include "EmotionAdapter.h"
 #include "ModelTest.h"
+#include "SafeTensors.h"
 
 #include <torch/torch.h>
 
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <unistd.h>
 
@@ -969,4 +971,120 @@ MODEL_TEST(gmp_atl_cancels_within_its_steps_and_refuses_bad_settings)
         VERIFY(trainer.gmpAtlHistory()[0].auxiliaryLoss == 0 &&
                trainer.gmpAtlHistory()[0].auxiliaryAccuracy == 0);
     }
+}
+
+// Adapter TAPT (seed 002's one-click variant): the teacher-student pre-training alone, on every
+// clip, is a backbone file that a later run starts from.
+MODEL_TEST(adapter_tapt_backbone_is_where_a_later_run_starts)
+{
+    const PhoneSource source(80, 41);
+    const TrainerOptions options = pretrainOptions();
+    AdapterTrainer tapt(options);
+    std::vector<double> fractions;
+    tapt.setPretrainCallback(
+        [&fractions](const PretrainRecord &, double fraction) { fractions.push_back(fraction); });
+    REQUIRE_OK(tapt.pretrainBackbone(source, range(0, 80), nullptr));
+    const auto h = tapt.pretrainHistory();
+    VERIFY(h.size() == 8 && tapt.history().empty());
+    VERIFY(fractions.size() == 8 && fractions.back() == 1.0);
+    VERIFY_MSG(h[3].maskLoss < h[0].maskLoss, h[0].maskLoss << " " << h[3].maskLoss);
+    VERIFY_MSG(h[7].distillLoss < h[0].distillLoss, h[0].distillLoss << " " << h[7].distillLoss);
+    VERIFY_MSG(h[7].maskAccuracy > 0.4, h[7].maskAccuracy);
+    VERIFY(tapt.localAttributeCount() == 8);
+    {
+        // Deterministic with the seed.
+        AdapterTrainer again(options);
+        REQUIRE_OK(again.pretrainBackbone(source, range(0, 80), nullptr));
+        for (std::size_t e = 0; e < 8; ++e)
+            VERIFY_MSG(again.pretrainHistory()[e].maskLoss == h[e].maskLoss, e);
+    }
+    const std::string path = "/tmp/emolens-tapt-" + std::to_string(::getpid()) + ".safetensors";
+    REQUIRE_OK(tapt.save(path));
+
+    // A run from the file, with another seed and no epochs: the backbone is the file's, the
+    // pooling and the heads are its own.
+    TrainerOptions from = options;
+    from.pretrain.epochs = 0;
+    from.initialBackbone = path;
+    from.seed = 7;
+    from.epochs = 0;
+    AdapterTrainer start(from);
+    REQUIRE_OK(start.train(source, range(0, 40), range(40, 60), nullptr, nullptr));
+    const std::string startPath =
+        "/tmp/emolens-tapt-start-" + std::to_string(::getpid()) + ".safetensors";
+    REQUIRE_OK(start.save(startPath));
+    {
+        std::unique_ptr<SafeTensorsFile> a, b;
+        REQUIRE_OK(SafeTensorsFile::open(path, a));
+        REQUIRE_OK(SafeTensorsFile::open(startPath, b));
+        int backbone = 0;
+        for (const SafeTensorInfo &t : a->tensors()) {
+            const SafeTensorInfo *u = b->find(t.name);
+            VERIFY_MSG(u && u->byteCount == t.byteCount, t.name);
+            const bool same = std::memcmp(t.data, u->data, t.byteCount) == 0;
+            const bool isBackbone =
+                t.name.rfind("local_attributes/", 0) != 0 &&
+                (t.name == "layer_logits" || t.name == "input_mean" || t.name == "input_std" ||
+                 t.name == "block_logits" || t.name.rfind("projection.", 0) == 0 ||
+                 t.name.rfind("position.", 0) == 0 || t.name.rfind("blocks.", 0) == 0);
+            if (isBackbone) {
+                VERIFY_MSG(same, t.name);
+                ++backbone;
+            }
+            if (t.name == "classifier.weight" || t.name == "attention_hidden.weight")
+                VERIFY_MSG(!same, t.name);
+        }
+        VERIFY_MSG(backbone > 10, backbone);
+        VERIFY(a->metadata().at("backbone") == AdapterTrainer::backboneSettings(options.adapter));
+    }
+    std::remove(startPath.c_str());
+    // The local attributes come along, counted on this run's labeled clips (0-59).
+    VERIFY(start.localAttributeCount() == 8);
+    VERIFY(localAttributes(start, source, range(60, 80)) ==
+           localAttributes(tapt, source, range(60, 80)));
+    double counted = 0, frames = 0;
+    for (float v : start.localAttributeClassFrames())
+        counted += v;
+    for (std::size_t i = 0; i < 60; ++i)
+        frames += double(source.clips()[i].frames);
+    VERIFY_MSG(counted == frames, counted << " " << frames);
+
+    // Fine-tuning from it trains as usual.
+    from.epochs = 4;
+    AdapterTrainer fine(from);
+    REQUIRE_OK(fine.train(source, range(0, 40), range(40, 60), nullptr, nullptr));
+    VERIFY(fine.history().size() == 4 && fine.pretrainHistory().empty());
+
+    // Refused: a pre-training stage of its own; a backbone of other settings; a missing file.
+    TrainerOptions twice = from;
+    twice.pretrain.epochs = 2;
+    AdapterTrainer twiceRun(twice);
+    const ModelStatus twiceStatus =
+        twiceRun.train(source, range(0, 40), range(40, 60), nullptr, nullptr);
+    VERIFY(!twiceStatus && twiceStatus.error().find("adapter TAPT") != std::string::npos);
+    TrainerOptions other = from;
+    other.adapter.positionKernel = 0;
+    AdapterTrainer otherRun(other);
+    const ModelStatus otherStatus =
+        otherRun.train(source, range(0, 40), range(40, 60), nullptr, nullptr);
+    VERIFY_MSG(!otherStatus && otherStatus.error().find("does not fit") != std::string::npos &&
+                   otherStatus.error().find(path) != std::string::npos,
+               otherStatus.error());
+    std::remove(path.c_str());
+    AdapterTrainer missing(from);
+    const ModelStatus missingStatus =
+        missing.train(source, range(0, 40), range(40, 60), nullptr, nullptr);
+    VERIFY_MSG(!missingStatus && missingStatus.error().find(path) != std::string::npos,
+               missingStatus.error());
+
+    // Cancelled during TAPT: no local attributes are kept.
+    AdapterTrainer cancelledRun(options);
+    bool stop = false;
+    cancelledRun.setPretrainCallback(
+        [&stop](const PretrainRecord &r, double) { stop = r.epoch == 2; });
+    bool cancelled = false;
+    REQUIRE_OK(cancelledRun.pretrainBackbone(
+        source, range(0, 80), [&stop] { return stop; }, &cancelled));
+    VERIFY(cancelled && cancelledRun.pretrainHistory().size() == 2);
+    VERIFY(cancelledRun.localAttributeCount() == 0);
 }
