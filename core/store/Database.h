@@ -20,7 +20,7 @@ namespace emolens {
 class Database
 {
 public:
-    static constexpr int kCurrentSchemaVersion = 5;
+    static constexpr int kCurrentSchemaVersion = 6;
 
     explicit Database(QString filePath);
     ~Database();

@@ -206,6 +206,29 @@ QStringList version5()
     };
 }
 
+// Version 6: pre-trained backbones (adapter TAPT, seed 002's one-click variant): what a
+// pretrain run (training_runs.kind 'pretrain') made from every clip of the corpus, labeled or
+// not - an emolens-adapter safetensors file whose backbone later runs start from when its
+// encoder, inputs and backbone settings fit theirs - and its epochs' losses.
+QStringList version6()
+{
+    return {
+        QStringLiteral(R"(CREATE TABLE pretrained_backbones(
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES training_runs(id) ON DELETE CASCADE,
+            encoder_id INTEGER REFERENCES encoders(id) ON DELETE SET NULL,
+            mode TEXT NOT NULL,              -- adapter (adapter TAPT) | paper (TAPT proper)
+            acoustic_inputs INTEGER NOT NULL,
+            backbone TEXT NOT NULL,          -- the backbone settings it fits
+            clips INTEGER NOT NULL,          -- clips it was pre-trained on
+            history TEXT NOT NULL,           -- JSON: per epoch, its losses and accuracy
+            weights BLOB NOT NULL,           -- emolens-adapter safetensors file
+            weights_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        ))"),
+    };
+}
+
 } // namespace
 
 QStringList migrationStatements(int version)
@@ -221,6 +244,8 @@ QStringList migrationStatements(int version)
         return version4();
     case 5:
         return version5();
+    case 6:
+        return version6();
     default:
         return {};
     }

@@ -255,6 +255,95 @@ Status ModelRepository::storeTrainedModel(qint64 runId, double seconds,
     return tx.commit();
 }
 
+Status ModelRepository::storeBackbone(qint64 runId, double seconds, const QByteArray &weights,
+                                      BackboneRecord *backbone)
+{
+    Transaction tx(m_db);
+    if (auto st = tx.begin(); !st)
+        return st;
+    QSqlQuery q(m_db.connection());
+    const QString now = sql::nowUtc();
+    backbone->runId = runId;
+    backbone->weightsHash =
+        QString::fromLatin1(QCryptographicHash::hash(weights, QCryptographicHash::Sha256).toHex());
+    if (auto st = sql::run(
+            q,
+            QStringLiteral("INSERT INTO pretrained_backbones(run_id, encoder_id, mode, "
+                           "acoustic_inputs, backbone, clips, history, weights, weights_hash, "
+                           "created_at) VALUES(?,?,?,?,?,?,?,?,?,?)"),
+            {runId,
+             backbone->encoderId > 0 ? QVariant(backbone->encoderId)
+                                     : QVariant(QMetaType(QMetaType::LongLong)),
+             backbone->mode, backbone->acousticInputs ? 1 : 0, backbone->backbone, backbone->clips,
+             backbone->history, weights, backbone->weightsHash, now});
+        !st)
+        return st;
+    backbone->id = q.lastInsertId().toLongLong();
+    backbone->createdAt = sql::timeFrom(now);
+    backbone->seconds = seconds;
+    if (auto st = sql::run(q,
+                           QStringLiteral("UPDATE training_runs SET status='succeeded', "
+                                          "finished_at=?, seconds=? WHERE id=?"),
+                           {now, seconds, runId});
+        !st)
+        return st;
+    return tx.commit();
+}
+
+namespace {
+
+const QString kBackboneColumns = QStringLiteral(
+    "SELECT b.id, b.run_id, b.encoder_id, b.mode, b.acoustic_inputs, b.backbone, b.clips, "
+    "b.history, b.weights_hash, b.created_at, r.seconds FROM pretrained_backbones b JOIN "
+    "training_runs r ON r.id = b.run_id ");
+
+BackboneRecord backboneFrom(const QSqlQuery &q)
+{
+    BackboneRecord b;
+    b.id = q.value(0).toLongLong();
+    b.runId = q.value(1).toLongLong();
+    b.encoderId = q.value(2).toLongLong();
+    b.mode = q.value(3).toString();
+    b.acousticInputs = q.value(4).toInt() != 0;
+    b.backbone = q.value(5).toString();
+    b.clips = q.value(6).toInt();
+    b.history = q.value(7).toString();
+    b.weightsHash = q.value(8).toString();
+    b.createdAt = sql::timeFrom(q.value(9));
+    b.seconds = q.value(10).toDouble();
+    return b;
+}
+
+} // namespace
+
+QList<BackboneRecord> ModelRepository::backbones() const
+{
+    QList<BackboneRecord> out;
+    QSqlQuery q(m_db.connection());
+    if (sql::run(q, kBackboneColumns + QStringLiteral("ORDER BY b.id DESC")))
+        while (q.next())
+            out << backboneFrom(q);
+    return out;
+}
+
+std::optional<BackboneRecord> ModelRepository::backbone(qint64 backboneId) const
+{
+    QSqlQuery q(m_db.connection());
+    if (sql::run(q, kBackboneColumns + QStringLiteral("WHERE b.id=?"), {backboneId}) && q.next())
+        return backboneFrom(q);
+    return std::nullopt;
+}
+
+QByteArray ModelRepository::backboneWeights(qint64 backboneId) const
+{
+    QSqlQuery q(m_db.connection());
+    if (sql::run(q, QStringLiteral("SELECT weights FROM pretrained_backbones WHERE id=?"),
+                 {backboneId}) &&
+        q.next())
+        return q.value(0).toByteArray();
+    return QByteArray();
+}
+
 Status ModelRepository::markInterruptedRuns(int *marked)
 {
     if (marked)

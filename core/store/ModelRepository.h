@@ -93,6 +93,22 @@ struct PredictionRow
     std::vector<float> probabilities;
 };
 
+// A pre-trained backbone (adapter TAPT): see Migrations' version 6.
+struct BackboneRecord
+{
+    qint64 id = 0;
+    qint64 runId = 0;
+    qint64 encoderId = 0;
+    QString mode = QStringLiteral("adapter");
+    bool acousticInputs = false;
+    QString backbone; // AdapterTrainer::backboneSettings
+    int clips = 0;
+    QString history; // JSON array of the epochs
+    QString weightsHash;
+    QDateTime createdAt;
+    double seconds = 0; // the run's
+};
+
 class ModelRepository
 {
 public:
@@ -115,6 +131,13 @@ public:
                              const QByteArray &weights, ModelVersionRecord *model,
                              const QList<PredictionRow> &predictions, bool makeActive,
                              const QString &status = QStringLiteral("succeeded"));
+    // Ends a pretrain run in one transaction: the backbone with its weights. Fills
+    // backbone->id, runId, weightsHash and createdAt.
+    Status storeBackbone(qint64 runId, double seconds, const QByteArray &weights,
+                         BackboneRecord *backbone);
+    QList<BackboneRecord> backbones() const; // newest first
+    std::optional<BackboneRecord> backbone(qint64 backboneId) const;
+    QByteArray backboneWeights(qint64 backboneId) const;
     // Runs marked running whose process is gone (same host, no such process) become
     // interrupted, and so do this process's own: call it when a workspace is opened, which
     // never happens while one of its jobs runs. Returns how many.

@@ -160,6 +160,7 @@ private Q_SLOTS:
     void twoProcessesMigratingAtOnceBothOpen();
     void schema4WorkspaceKeepsEveryLabel();
     void trainingRunsModelsAndPredictions();
+    void pretrainedBackbonesAreStoredWithTheirRun();
     void refusesAnotherProgramsDatabase();
     void twoConnectionsAddTheSameEncoderAtOnce();
     void speakersComeInNaturalOrder();
@@ -880,6 +881,53 @@ void StoreTest::trainingRunsModelsAndPredictions()
     QVERIFY(models.predictions(model.id).isEmpty());
     QVERIFY(models.removeModel(model.id).ok());
     QVERIFY(!models.activeModel().has_value());
+}
+
+void StoreTest::pretrainedBackbonesAreStoredWithTheirRun()
+{
+    Database db(m_dir.filePath(QStringLiteral("backbones.emolens")));
+    QVERIFY(db.open());
+    ModelRepository models(db);
+    TrainingRunRecord run;
+    run.kind = QStringLiteral("pretrain");
+    run.recipe = QStringLiteral("adapter-tapt");
+    run.settings = QStringLiteral("{}");
+    run.labelSnapshot = QStringLiteral("{}");
+    run.device = QStringLiteral("cpu");
+    QVERIFY(models.startRun(&run).ok());
+    BackboneRecord first;
+    first.backbone = QStringLiteral("encoder=1x80 extra=3 width=256");
+    first.acousticInputs = true;
+    first.clips = 96;
+    first.history = QStringLiteral("[]");
+    QVERIFY(models.storeBackbone(run.id, 80.5, QByteArray("first"), &first).ok());
+    QVERIFY(first.id > 0);
+    QCOMPARE(models.run(run.id)->status, QStringLiteral("succeeded"));
+    QCOMPARE(models.run(run.id)->seconds, 80.5);
+
+    TrainingRunRecord again = run;
+    QVERIFY(models.startRun(&again).ok());
+    BackboneRecord second = first;
+    QVERIFY(models.storeBackbone(again.id, 10, QByteArray("second"), &second).ok());
+    const QList<BackboneRecord> all = models.backbones();
+    QCOMPARE(all.size(), 2);
+    QCOMPARE(all.first().id, second.id); // newest first
+    const auto stored = models.backbone(first.id);
+    QVERIFY(stored.has_value());
+    QCOMPARE(stored->runId, run.id);
+    QCOMPARE(stored->mode, QStringLiteral("adapter"));
+    QVERIFY(stored->acousticInputs);
+    QCOMPARE(stored->backbone, first.backbone);
+    QCOMPARE(stored->clips, 96);
+    QCOMPARE(stored->seconds, 80.5);
+    QCOMPARE(stored->weightsHash, first.weightsHash);
+    QCOMPARE(models.backboneWeights(first.id), QByteArray("first"));
+    QVERIFY(!models.backbone(999).has_value());
+    QVERIFY(models.backboneWeights(999).isEmpty());
+    // Deleting the run deletes its backbone.
+    QSqlQuery q(db.connection());
+    QVERIFY(q.exec(QStringLiteral("DELETE FROM training_runs WHERE id=%1").arg(run.id)));
+    QCOMPARE(models.backbones().size(), 1);
 }
 
 void StoreTest::refusesAnotherProgramsDatabase()
