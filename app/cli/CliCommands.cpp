@@ -12,6 +12,7 @@
 #include "jobs/ExtractFeaturesJob.h"
 #include "jobs/ImportJob.h"
 #include "jobs/JobQueue.h"
+#include "jobs/PretrainJob.h"
 #include "jobs/TrainJob.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
@@ -19,6 +20,7 @@
 #include "store/LabelRepository.h"
 #include "store/ModelRepository.h"
 #include "training/ClipPosteriors.h"
+#include "training/PretrainedBackbones.h"
 #include "training/Recipes.h"
 
 #include <QCommandLineParser>
@@ -549,6 +551,29 @@ void addRecipeStageOptions(QCommandLineParser &parser)
                                      "style and characters (comma-separated); default: every "
                                      "one the corpus has the metadata for."),
                       QStringLiteral("LIST")});
+    parser.addOption({QStringLiteral("backbone"),
+                      QStringLiteral("The adapter TAPT backbone (emolens-cli pretrain) to start "
+                                     "from: newest (the default: the newest whose encoder, "
+                                     "inputs and backbone fit the recipe's, which is "
+                                     "adapter-local-attributes'), none, or its id."),
+                      QStringLiteral("newest|none|ID"), QStringLiteral("newest")});
+}
+
+// --backbone as PretrainedBackbones' choice; false when it is none of newest, none or an id.
+bool backboneArgument(const QCommandLineParser &parser, qint64 *out)
+{
+    const QString text = parser.value(QStringLiteral("backbone"));
+    if (text == u"newest") {
+        *out = kNewestFittingBackbone;
+        return true;
+    }
+    if (text == u"none") {
+        *out = kNoBackbone;
+        return true;
+    }
+    bool ok = false;
+    *out = text.toLongLong(&ok);
+    return ok && *out > 0;
 }
 
 } // namespace
@@ -635,6 +660,9 @@ int evaluateCommand(const QStringList &arguments)
     if (acoustic != u"on" && acoustic != u"off" && acoustic != u"auto")
         return fail(QStringLiteral("--acoustic is on, off or auto, not \"%1\"").arg(acoustic));
     request.acousticInputs = acoustic == u"auto" ? -1 : acoustic == u"on" ? 1 : 0;
+    if (!backboneArgument(parser, &request.backbone))
+        return fail(QStringLiteral("--backbone is newest, none or a backbone's id, not \"%1\"")
+                        .arg(parser.value(QStringLiteral("backbone"))));
 
     TerminalProgress progress;
     const auto job = std::make_shared<EvaluateJob>(request);
@@ -712,6 +740,7 @@ int evaluateCommand(const QStringList &arguments)
         out.insert(QStringLiteral("settings"), report.settings);
         out.insert(QStringLiteral("notes"), QJsonArray::fromStringList(report.notes));
         out.insert(QStringLiteral("encoder"), job->encoderName());
+        out.insert(QStringLiteral("backbone"), job->backboneId());
         out.insert(QStringLiteral("acoustic_inputs"), job->acousticInputs());
         out.insert(QStringLiteral("protocol"), request.folds);
         out.insert(QStringLiteral("seed"), qint64(request.seed));
@@ -805,6 +834,9 @@ int trainCommand(const QStringList &arguments)
         request.pretrainEpochs < -1 || request.gmpEpochs < -1 || request.auxiliaryEpochs < -1)
         return fail(QStringLiteral("--epochs, --pretrain-epochs, --gmp-epochs, "
                                    "--auxiliary-epochs and --seed need whole numbers"));
+    if (!backboneArgument(parser, &request.backbone))
+        return fail(QStringLiteral("--backbone is newest, none or a backbone's id, not \"%1\"")
+                        .arg(parser.value(QStringLiteral("backbone"))));
     if (parser.isSet(QStringLiteral("resume"))) {
         bool okRun = false;
         request.resumeRunId = parser.value(QStringLiteral("resume")).toLongLong(&okRun);
@@ -812,8 +844,9 @@ int trainCommand(const QStringList &arguments)
             return fail(QStringLiteral("--resume needs a run id (emolens-cli models lists the "
                                        "models; an interrupted run's id is printed when it "
                                        "starts)"));
-        for (const char *option : {"recipe", "encoder", "epochs", "pretrain-epochs", "gmp-epochs",
-                                   "auxiliary-epochs", "auxiliary-tasks", "seed", "device"})
+        for (const char *option :
+             {"recipe", "encoder", "epochs", "pretrain-epochs", "gmp-epochs", "auxiliary-epochs",
+              "auxiliary-tasks", "backbone", "seed", "device"})
             if (parser.isSet(QString::fromLatin1(option)))
                 return fail(QStringLiteral("--resume continues a run with its own settings: "
                                            "leave out --%1")
@@ -858,12 +891,127 @@ int trainCommand(const QStringList &arguments)
              {QStringLiteral("resumed_after_pretrain_epoch"), report.resumedAfterPretrainEpoch},
              {QStringLiteral("validation_ua_by_epoch"), curve},
              {QStringLiteral("notes"), QJsonArray::fromStringList(report.notes)},
+             {QStringLiteral("backbone"), report.backboneId},
              {QStringLiteral("seconds"), report.seconds}});
         return 0;
     }
     std::printf("%s\n", qPrintable(result.summary));
     for (const QString &note : report.notes)
         std::printf("Note: %s\n", qPrintable(note));
+    return 0;
+}
+
+int pretrainCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addOption(kDbOption);
+    parser.addOption({QStringLiteral("mode"),
+                      QStringLiteral("adapter (the default): adapter TAPT, seed 000's "
+                                     "teacher-student pre-training of the adapter on every "
+                                     "clip, over the frozen encoder's features (our one-click "
+                                     "variant). paper: TAPT proper, continued training of the "
+                                     "encoder itself (not built yet)."),
+                      QStringLiteral("adapter|paper"), QStringLiteral("adapter")});
+    parser.addOption({QStringLiteral("encoder"),
+                      QStringLiteral("Whose cached features: fbank (default), or the name or "
+                                     "folder of an extracted model."),
+                      QStringLiteral("NAME"), QStringLiteral("fbank")});
+    parser.addOption({QStringLiteral("epochs"),
+                      QStringLiteral("Pre-training epochs (default: adapter-local-attributes' "
+                                     "10)."),
+                      QStringLiteral("N"), QStringLiteral("0")});
+    parser.addOption({QStringLiteral("seed"), QStringLiteral("Seed (default 1)."),
+                      QStringLiteral("N"), QStringLiteral("1")});
+    parser.addOption({QStringLiteral("acoustic"),
+                      QStringLiteral("F0, voicing and energy as extra frame inputs: on, off, or "
+                                     "auto (on for fbank; the default)."),
+                      QStringLiteral("on|off|auto"), QStringLiteral("auto")});
+    parser.addOption({QStringLiteral("device"), QStringLiteral("cpu (default), cuda or cuda:N."),
+                      QStringLiteral("DEVICE"), QStringLiteral("cpu")});
+    parser.addOption({QStringLiteral("threads"),
+                      QStringLiteral("CPU threads (default: one per core)."), QStringLiteral("N"),
+                      QStringLiteral("0")});
+    parser.addOption({QStringLiteral("resume"),
+                      QStringLiteral("Continue the interrupted pre-training run RUN from its last "
+                                     "epoch, with its own settings."),
+                      QStringLiteral("RUN")});
+    parser.addOption(kJsonOption);
+    if (int code = parse(parser, arguments,
+                         QStringLiteral("Task-adaptive pre-training (seed 002) on every clip of "
+                                        "the workspace that has cached features, labeled or "
+                                        "not. The pre-trained backbone is stored in the "
+                                        "workspace; train and evaluate runs whose backbone fits "
+                                        "(adapter-local-attributes) start from the newest one "
+                                        "unless told --backbone none."));
+        code >= 0)
+        return code;
+    PretrainRequest request;
+    request.databasePath = parser.value(kDbOption);
+    if (int code = requireWorkspaceFile(request.databasePath); code != 0)
+        return code;
+    request.mode = parser.value(QStringLiteral("mode"));
+    if (request.mode != u"adapter" && request.mode != u"paper")
+        return fail(QStringLiteral("--mode is adapter or paper, not \"%1\"").arg(request.mode));
+    request.encoder = parser.value(QStringLiteral("encoder"));
+    request.device = parser.value(QStringLiteral("device"));
+    bool okEpochs = false, okSeed = false, okThreads = false;
+    request.epochs = parser.value(QStringLiteral("epochs")).toInt(&okEpochs);
+    request.seed = parser.value(QStringLiteral("seed")).toUInt(&okSeed);
+    request.threads = parser.value(QStringLiteral("threads")).toInt(&okThreads);
+    if (!okEpochs || !okSeed || !okThreads || request.epochs < 0 || request.threads < 0)
+        return fail(QStringLiteral("--epochs, --seed and --threads need whole numbers"));
+    const QString acoustic = parser.value(QStringLiteral("acoustic"));
+    if (acoustic != u"on" && acoustic != u"off" && acoustic != u"auto")
+        return fail(QStringLiteral("--acoustic is on, off or auto, not \"%1\"").arg(acoustic));
+    request.acousticInputs = acoustic == u"auto" ? -1 : acoustic == u"on" ? 1 : 0;
+    if (parser.isSet(QStringLiteral("resume"))) {
+        bool okRun = false;
+        request.resumeRunId = parser.value(QStringLiteral("resume")).toLongLong(&okRun);
+        if (!okRun || request.resumeRunId <= 0)
+            return fail(QStringLiteral("--resume needs a run id (emolens-cli models lists the "
+                                       "interrupted runs)"));
+        for (const char *option : {"mode", "encoder", "epochs", "seed", "acoustic", "device"})
+            if (parser.isSet(QString::fromLatin1(option)))
+                return fail(QStringLiteral("--resume continues a run with its own settings: "
+                                           "leave out --%1")
+                                .arg(QString::fromLatin1(option)));
+    }
+    {
+        // A run that a crash left "running" is marked interrupted first.
+        Database db(request.databasePath);
+        if (auto st = db.open(); !st)
+            return fail(st.error());
+        ModelRepository(db).markInterruptedRuns();
+    }
+    TerminalProgress progress;
+    const auto job = std::make_shared<PretrainJob>(request);
+    const JobResult result = JobQueue::runToEnd(job, progress);
+    if (result.outcome == JobOutcome::Failed || result.wasCancelled())
+        return fail(result.summary);
+    const PretrainReport &report = job->report();
+    if (parser.isSet(kJsonOption)) {
+        QJsonArray epochs;
+        for (const PretrainRecord &p : report.history)
+            epochs.append(QJsonObject{{QStringLiteral("epoch"), p.epoch},
+                                      {QStringLiteral("mask_loss"), p.maskLoss},
+                                      {QStringLiteral("distill_loss"), p.distillLoss},
+                                      {QStringLiteral("mask_accuracy"), p.maskAccuracy},
+                                      {QStringLiteral("seconds"), p.seconds}});
+        printJson({{QStringLiteral("run"), report.runId},
+                   {QStringLiteral("backbone"), report.backbone.id},
+                   {QStringLiteral("mode"), report.backbone.mode},
+                   {QStringLiteral("backbone_settings"), report.backbone.backbone},
+                   {QStringLiteral("settings"), report.settings},
+                   {QStringLiteral("clips"), report.clips},
+                   {QStringLiteral("labeled_clips"), report.labeledClips},
+                   {QStringLiteral("local_attributes"), report.localAttributes},
+                   {QStringLiteral("epochs"), epochs},
+                   {QStringLiteral("resumed_after_epoch"), report.resumedAfterEpoch},
+                   {QStringLiteral("seconds"), report.seconds}});
+        return 0;
+    }
+    std::printf("%s\n", qPrintable(result.summary));
+    std::printf("Settings: %s\n", qPrintable(report.settings));
     return 0;
 }
 
@@ -887,8 +1035,10 @@ int modelsCommand(const QStringList &arguments)
     // checkpoint.
     QList<TrainingRunRecord> interrupted;
     for (const TrainingRunRecord &run : repository.runs())
-        if (run.kind == QLatin1String("train") && run.status == QLatin1String("interrupted"))
+        if ((run.kind == QLatin1String("train") || run.kind == QLatin1String("pretrain")) &&
+            run.status == QLatin1String("interrupted"))
             interrupted << run;
+    const QList<BackboneRecord> backbones = repository.backbones();
     auto resumable = [&db](const TrainingRunRecord &run) {
         return QFileInfo::exists(TrainJob::checkpointPath(db.filePath(), run.id));
     };
@@ -922,7 +1072,24 @@ int modelsCommand(const QStringList &arguments)
                             {QStringLiteral("created"), m.createdAt.toString(Qt::ISODate)},
                             {QStringLiteral("weights_sha256"), m.weightsHash}});
         }
-        printJson({{QStringLiteral("models"), list}, {QStringLiteral("interrupted_runs"), runs}});
+        QJsonArray pretrained;
+        for (const BackboneRecord &b : backbones) {
+            const auto encoder = features.encoder(b.encoderId);
+            pretrained.append(
+                QJsonObject{{QStringLiteral("id"), b.id},
+                            {QStringLiteral("run"), b.runId},
+                            {QStringLiteral("mode"), b.mode},
+                            {QStringLiteral("encoder"), encoder ? encoder->name : QString()},
+                            {QStringLiteral("acoustic_inputs"), b.acousticInputs},
+                            {QStringLiteral("backbone"), b.backbone},
+                            {QStringLiteral("clips"), b.clips},
+                            {QStringLiteral("seconds"), b.seconds},
+                            {QStringLiteral("created"), b.createdAt.toString(Qt::ISODate)},
+                            {QStringLiteral("weights_sha256"), b.weightsHash}});
+        }
+        printJson({{QStringLiteral("models"), list},
+                   {QStringLiteral("backbones"), pretrained},
+                   {QStringLiteral("interrupted_runs"), runs}});
         return 0;
     }
     if (models.isEmpty())
@@ -938,6 +1105,17 @@ int modelsCommand(const QStringList &arguments)
             m.validationWa, m.validationF1, m.validationClips,
             qPrintable(m.createdAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))),
             m.trainSeconds);
+    }
+    for (const BackboneRecord &b : backbones) {
+        const auto encoder = features.encoder(b.encoderId);
+        std::printf(
+            "  backbone %lld  adapter TAPT on %d clips of %s%s (%s, %.0f s); "
+            "adapter-local-attributes runs start from the newest that fits\n",
+            static_cast<long long>(b.id), b.clips,
+            qPrintable(encoder ? encoder->name : QStringLiteral("?")),
+            b.acousticInputs ? " with acoustic inputs" : "",
+            qPrintable(b.createdAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))),
+            b.seconds);
     }
     for (const TrainingRunRecord &run : interrupted) {
         const int pretrain = TrainJob::checkpointPretrainEpochs(db.filePath(), run.id);

@@ -19,6 +19,7 @@ int evaluateCommand(const QStringList &arguments);
 int trainCommand(const QStringList &arguments);
 int modelsCommand(const QStringList &arguments);
 int predictCommand(const QStringList &arguments);
+int pretrainCommand(const QStringList &arguments);
 
 // The options the encoder commands (extract, features) share: --encoder and --device.
 QCommandLineOption encoderOption();

@@ -26,6 +26,7 @@ const char *const kUsage =
     "  features --in AUDIO       every hidden layer of one file, as safetensors\n"
     "  evaluate --db FILE        cross-validate a recipe speaker-independently\n"
     "  train --db FILE           train a model on the current labels; it predicts every clip\n"
+    "  pretrain --db FILE        adapter TAPT on every clip (seed 002); later runs start from it\n"
     "  models --db FILE          the model versions, the active one marked\n"
     "  predict --db FILE         a model's clip and frame posteriors for utterances\n"
     "\n"
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
         {QStringLiteral("evaluate"), emolens::cli::evaluateCommand},
         {QStringLiteral("train"), emolens::cli::trainCommand},
         {QStringLiteral("models"), emolens::cli::modelsCommand},
+        {QStringLiteral("pretrain"), emolens::cli::pretrainCommand},
         {QStringLiteral("predict"), emolens::cli::predictCommand},
     };
     const QString name = args[1];

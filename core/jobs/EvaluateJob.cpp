@@ -2,7 +2,10 @@
 
 #include "features/FeatureCache.h"
 #include "store/Database.h"
+#include "training/PretrainedBackbones.h"
+
 #include "training/Recipes.h"
+#include <QTemporaryDir>
 
 namespace emolens {
 
@@ -47,6 +50,16 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     QStringList notes;
     if (auto st = set.fitAuxiliaryTasks(&options, r.auxiliaryTasks, &notes); !st)
         return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    // Adapter TAPT's backbone, when one fits: every fold starts from it.
+    QTemporaryDir backboneFolder;
+    BackboneRecord backbone;
+    ModelRepository models(db);
+    if (auto st = chooseBackbone(models, set, r.backbone,
+                                 backboneFolder.filePath(QStringLiteral("backbone.safetensors")),
+                                 &options, &backbone, &notes);
+        !st)
+        return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    m_backboneId = backbone.id;
     for (const QString &note : std::as_const(notes))
         progress.setProgress(0, QStringLiteral("%1: %2").arg(recipe, note));
 

@@ -31,6 +31,9 @@ struct EvaluateRequest
     double validationFraction = 0.2; // of each fold's training speakers
     int acousticInputs = -1;         // -1: the encoder's default (on for fbank)
     qint64 corpusId = 0;
+    // The adapter TAPT backbone every fold starts from (PretrainedBackbones): -1 the newest that
+    // fits, 0 none, or an id.
+    qint64 backbone = -1;
 };
 
 class EvaluateJob final : public Job
@@ -54,6 +57,7 @@ public:
     int withoutCategory() const { return m_withoutCategory; }
     bool acousticInputs() const { return m_acoustic; }
     QString encoderName() const { return m_encoderName; }
+    qint64 backboneId() const { return m_backboneId; } // 0: none
 
 private:
     EvaluateRequest m_request;
@@ -64,6 +68,7 @@ private:
     int m_withoutCategory = 0;
     bool m_acoustic = false;
     QString m_encoderName;
+    qint64 m_backboneId = 0;
 };
 
 } // namespace emolens

@@ -3,6 +3,7 @@
 #include "features/FeatureCache.h"
 #include "store/Database.h"
 #include "training/ClassificationMetrics.h"
+#include "training/PretrainedBackbones.h"
 #include "training/Recipes.h"
 #include "training/TrainingSet.h"
 
@@ -148,6 +149,7 @@ JobResult TrainJob::run(ProgressSink &progress)
         for (const QJsonValue &v : priorSettings.value(QStringLiteral("auxiliary_tasks")).toArray())
             r.auxiliaryTasks << v.toString();
         r.acousticInputs = priorSettings.value(QStringLiteral("acoustic_inputs")).toBool() ? 1 : 0;
+        r.backbone = priorSettings.value(QStringLiteral("backbone_id")).toInteger(0);
     }
 
     progress.setProgress(0, QStringLiteral("Reading the labels and the feature cache..."));
@@ -172,6 +174,15 @@ JobResult TrainJob::run(ProgressSink &progress)
     // Seed 003's auxiliary tasks, as the metadata allows.
     if (auto st = set.fitAuxiliaryTasks(&options, r.auxiliaryTasks, &m_report.notes); !st)
         return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    // Adapter TAPT's backbone, when one fits (it replaces the recipe's own pre-training).
+    QTemporaryDir backboneFolder;
+    BackboneRecord backbone;
+    if (auto st = chooseBackbone(models, set, r.backbone,
+                                 backboneFolder.filePath(QStringLiteral("backbone.safetensors")),
+                                 &options, &backbone, &m_report.notes);
+        !st)
+        return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    m_report.backboneId = backbone.id;
 
     // Validation speakers from the labeled speakers; the rest train.
     QStringList speakers;
@@ -251,6 +262,7 @@ JobResult TrainJob::run(ProgressSink &progress)
             {QStringLiteral("batch_frames"), qint64(options.batchFrames)},
             {QStringLiteral("balance_classes"), options.balanceClasses},
             {QStringLiteral("acoustic_inputs"), set.acousticInputs},
+            {QStringLiteral("backbone_id"), backbone.id},
             {QStringLiteral("validation_speakers"),
              QJsonArray::fromStringList(m_report.validationSpeakers)}};
         if (options.gmpAtl.multiTaskEpochs > 0) {

@@ -41,6 +41,9 @@ struct TrainRequest
     int threads = 0;
     int acousticInputs = -1; // -1: the encoder's default
     double validationFraction = 0.2;
+    // The adapter TAPT backbone to start from (PretrainedBackbones): -1 the newest that fits,
+    // 0 none, or an id.
+    qint64 backbone = -1;
     // Continue this interrupted run from its checkpoint; the other fields but databasePath,
     // cacheDirectory and threads then come from the run.
     qint64 resumeRunId = 0;
@@ -65,8 +68,9 @@ struct TrainReport
     int resumedAfterEpoch = 0;
     int resumedAfterPretrainEpoch = -1; // resumed while pre-training: its epochs done before
     // What the run says about its settings, e.g. the auxiliary tasks dropped for want of
-    // metadata (seed 003).
+    // metadata (seed 003), or the pre-trained backbone it starts from.
     QStringList notes;
+    qint64 backboneId = 0; // the adapter TAPT backbone it started from; 0 none
 };
 
 class TrainJob final : public Job

@@ -57,7 +57,7 @@ private Q_SLOTS:
     void helpOnEveryCommand()
     {
         for (const char *command : {"import", "export", "info", "demo", "features", "extract",
-                                    "evaluate", "train", "models"}) {
+                                    "evaluate", "train", "models", "pretrain"}) {
             const CliResult r = runCli({QString::fromLatin1(command), QStringLiteral("--help")});
             QCOMPARE(r.exitCode, 0);
             QVERIFY2(r.out.contains("--help") && r.out.contains("Usage"), r.out.constData());
@@ -602,6 +602,122 @@ private Q_SLOTS:
             seen.insert(id.toInt());
         }
         QVERIFY2(seen.size() > 1, "a clip's frames fall in more than one local attribute");
+    }
+
+    void pretrainAdapterTaptIsWhereLaterRunsStart()
+    {
+        // Seed 002's one-click variant: adapter TAPT on every clip of the demo corpus, killed
+        // and resumed, stored as a backbone that adapter-local-attributes runs start from.
+        const QString demo = m_dir.filePath(QStringLiteral("demo002"));
+        const QString db = m_dir.filePath(QStringLiteral("seed002.emolens"));
+        QCOMPARE(runCli({QStringLiteral("demo"), QStringLiteral("--out"), demo}).exitCode, 0);
+        QCOMPARE(runCli({QStringLiteral("import"), demo, QStringLiteral("--db"), db}).exitCode, 0);
+        QCOMPARE(runCli({QStringLiteral("extract"), QStringLiteral("--db"), db}).exitCode, 0);
+
+        // TAPT proper is not built: said so, nothing stored.
+        const CliResult paper = runCli({QStringLiteral("pretrain"), QStringLiteral("--db"), db,
+                                        QStringLiteral("--mode"), QStringLiteral("paper")});
+        QCOMPARE(paper.exitCode, 1);
+        QVERIFY2(paper.err.contains("not built yet") && paper.err.contains("--mode adapter"),
+                 paper.err.constData());
+
+        // Killed after its first epoch's checkpoint, listed, and resumed.
+        QProcess job;
+        job.start(QStringLiteral(EMOLENS_CLI_PATH),
+                  {QStringLiteral("pretrain"), QStringLiteral("--db"), db,
+                   QStringLiteral("--epochs"), QStringLiteral("3")});
+        QVERIFY(job.waitForStarted());
+        const QDir runs = QFileInfo(emolens::TrainJob::checkpointPath(db, 0)).absoluteDir();
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !runs.entryList({QStringLiteral("*.checkpoint.safetensors")}).isEmpty() ||
+                job.state() != QProcess::Running,
+            180000);
+        QVERIFY2(job.state() == QProcess::Running, "the run ended before it could be killed");
+        job.kill();
+        QVERIFY(job.waitForFinished());
+        const QJsonObject listed = json(runCli(
+            {QStringLiteral("models"), QStringLiteral("--db"), db, QStringLiteral("--json")}));
+        const QJsonObject killed =
+            listed[QStringLiteral("interrupted_runs")].toArray().first().toObject();
+        QCOMPARE(killed[QStringLiteral("recipe")].toString(), QStringLiteral("adapter-tapt"));
+        const int done = killed[QStringLiteral("pretrain_epochs")].toInt();
+        QVERIFY2(done >= 1 && done < 3, qPrintable(QString::number(done)));
+        QVERIFY(listed[QStringLiteral("backbones")].toArray().isEmpty());
+        const CliResult resumed = runCli(
+            {QStringLiteral("pretrain"), QStringLiteral("--db"), db, QStringLiteral("--resume"),
+             QString::number(killed[QStringLiteral("run")].toInt()), QStringLiteral("--json")});
+        QVERIFY2(resumed.exitCode == 0, resumed.err.constData());
+        const QJsonObject r = json(resumed);
+        QCOMPARE(r[QStringLiteral("resumed_after_epoch")].toInt(), done);
+        QCOMPARE(r[QStringLiteral("backbone")].toInt(), 1);
+        QCOMPARE(r[QStringLiteral("clips")].toInt(), 96); // every clip, labeled or not
+        QCOMPARE(r[QStringLiteral("local_attributes")].toInt(), 64);
+        const QJsonArray epochs = r[QStringLiteral("epochs")].toArray();
+        QCOMPARE(epochs.size(), 3);
+        QVERIFY(epochs.last().toObject()[QStringLiteral("distill_loss")].toDouble() <
+                epochs.first().toObject()[QStringLiteral("distill_loss")].toDouble());
+
+        // The same settings run at once give the same losses: the resumed run lost nothing.
+        const CliResult whole =
+            runCli({QStringLiteral("pretrain"), QStringLiteral("--db"), db,
+                    QStringLiteral("--epochs"), QStringLiteral("3"), QStringLiteral("--json")});
+        QVERIFY2(whole.exitCode == 0, whole.err.constData());
+        const QJsonObject w = json(whole);
+        QCOMPARE(w[QStringLiteral("backbone")].toInt(), 2);
+        for (int e = 0; e < 3; ++e)
+            for (const char *key : {"mask_loss", "distill_loss"})
+                QCOMPARE(w[QStringLiteral("epochs")][e].toObject()[QLatin1String(key)].toDouble(),
+                         epochs[e].toObject()[QLatin1String(key)].toDouble());
+
+        // adapter-local-attributes starts from the newest backbone, in place of its own
+        // pre-training, and keeps the backbone's local attributes.
+        const CliResult trained =
+            runCli({QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+                    QStringLiteral("adapter-local-attributes"), QStringLiteral("--epochs"),
+                    QStringLiteral("2"), QStringLiteral("--json")});
+        QVERIFY2(trained.exitCode == 0, trained.err.constData());
+        const QJsonObject t = json(trained);
+        QCOMPARE(t[QStringLiteral("backbone")].toInt(), 2);
+        QVERIFY2(t[QStringLiteral("notes")].toArray().first().toString().contains(
+                     u"adapter TAPT backbone 2"),
+                 trained.out.constData());
+        const QJsonObject clip = json(runCli({QStringLiteral("predict"), QStringLiteral("--db"), db,
+                                              QStringLiteral("--utterance"), QStringLiteral("1"),
+                                              QStringLiteral("--json")}))[QStringLiteral("clips")]
+                                     .toArray()
+                                     .first()
+                                     .toObject();
+        QCOMPARE(clip[QStringLiteral("local_attribute_count")].toInt(), 64);
+
+        // Every fold of an evaluation starts from it too, or from none when told.
+        const QJsonObject evaluated = json(runCli(
+            {QStringLiteral("evaluate"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+             QStringLiteral("adapter-local-attributes"), QStringLiteral("--k"), QStringLiteral("3"),
+             QStringLiteral("--epochs"), QStringLiteral("1"), QStringLiteral("--backbone"),
+             QStringLiteral("1"), QStringLiteral("--json")}));
+        QCOMPARE(evaluated[QStringLiteral("backbone")].toInt(), 1);
+        QCOMPARE(evaluated[QStringLiteral("folds")].toArray().size(), 3);
+        for (const QJsonValue &f : evaluated[QStringLiteral("folds")].toArray())
+            QVERIFY(!f.toObject().contains(QStringLiteral("pretrain")));
+        const CliResult without = runCli(
+            {QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+             QStringLiteral("adapter-local-attributes"), QStringLiteral("--backbone"),
+             QStringLiteral("none"), QStringLiteral("--pretrain-epochs"), QStringLiteral("0"),
+             QStringLiteral("--epochs"), QStringLiteral("1"), QStringLiteral("--json")});
+        QVERIFY2(without.exitCode == 0, without.err.constData());
+        QCOMPARE(json(without)[QStringLiteral("backbone")].toInt(), 0);
+
+        // A recipe whose backbone differs never starts from it; asked to, it says why.
+        const CliResult wapSap =
+            runCli({QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+                    QStringLiteral("wap-sap"), QStringLiteral("--backbone"), QStringLiteral("2")});
+        QCOMPARE(wapSap.exitCode, 1);
+        QVERIFY2(wapSap.err.contains("backbone 2 does not fit") &&
+                     wapSap.err.contains("position=15"),
+                 wapSap.err.constData());
+        const CliResult listedText = runCli({QStringLiteral("models"), QStringLiteral("--db"), db});
+        QVERIFY2(listedText.out.contains("backbone 2  adapter TAPT on 96 clips of fbank"),
+                 listedText.out.constData());
     }
 
     void evaluateScoresHeldOutSpeakers()

@@ -975,7 +975,7 @@ MODEL_TEST(gmp_atl_cancels_within_its_steps_and_refuses_bad_settings)
 
 // Adapter TAPT (seed 002's one-click variant): the teacher-student pre-training alone, on every
 // clip, is a backbone file that a later run starts from.
-MODEL_TEST(adapter_tapt_backbone_is_where_a_later_run_starts)
+MODEL_TEST(pretrain_backbone_alone_is_where_a_later_run_starts)
 {
     const PhoneSource source(80, 41);
     const TrainerOptions options = pretrainOptions();

@@ -1,0 +1,250 @@
+#include "jobs/PretrainJob.h"
+
+#include "features/FeatureCache.h"
+#include "jobs/TrainJob.h"
+#include "store/Database.h"
+#include "training/Recipes.h"
+#include "training/TrainingSet.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <optional>
+
+namespace emolens {
+
+namespace {
+
+const QString kRecipe = QStringLiteral("adapter-tapt");
+// The recipe whose backbone and pre-training adapter TAPT runs (seed 000's).
+const QString kBackboneRecipe = QStringLiteral("adapter-local-attributes");
+
+QString historyJson(const std::vector<PretrainRecord> &history)
+{
+    QJsonArray epochs;
+    for (const PretrainRecord &p : history)
+        epochs.append(QJsonObject{{QStringLiteral("epoch"), p.epoch},
+                                  {QStringLiteral("mask_loss"), p.maskLoss},
+                                  {QStringLiteral("distill_loss"), p.distillLoss},
+                                  {QStringLiteral("mask_accuracy"), p.maskAccuracy},
+                                  {QStringLiteral("seconds"), p.seconds}});
+    return QString::fromUtf8(QJsonDocument(epochs).toJson(QJsonDocument::Compact));
+}
+
+} // namespace
+
+QString PretrainJob::name() const
+{
+    return m_request.resumeRunId > 0
+               ? QStringLiteral("Resume pre-training run %1").arg(m_request.resumeRunId)
+               : QStringLiteral("Pre-train (adapter TAPT) on %1").arg(m_request.encoder);
+}
+
+JobResult PretrainJob::run(ProgressSink &progress)
+{
+    QElapsedTimer clock;
+    clock.start();
+    m_report = PretrainReport();
+    PretrainRequest r = m_request;
+    if (r.mode == QLatin1String("paper"))
+        return JobResult::failed(QStringLiteral(
+            "pretrain --mode paper (TAPT proper: continued masked-prediction training of the "
+            "encoder's own Transformer) is not built yet: the encoders' Transformer layers run in "
+            "inference mode only. --mode adapter runs adapter TAPT, our one-click variant"));
+    if (r.mode != QLatin1String("adapter"))
+        return JobResult::failed(
+            QStringLiteral("unknown pre-training mode \"%1\" (adapter or paper)").arg(r.mode));
+    Database db(r.databasePath);
+    if (auto st = db.open(); !st)
+        return JobResult::failed(st.error());
+    ModelRepository models(db);
+
+    std::optional<TrainingRunRecord> prior;
+    if (r.resumeRunId > 0) {
+        prior = models.run(r.resumeRunId);
+        if (!prior || prior->kind != QLatin1String("pretrain"))
+            return JobResult::failed(QStringLiteral("%1: no pre-training run %2")
+                                         .arg(r.databasePath)
+                                         .arg(r.resumeRunId));
+        if (prior->status != QLatin1String("interrupted"))
+            return JobResult::failed(
+                QStringLiteral("run %1 is %2: only an interrupted run can be resumed")
+                    .arg(r.resumeRunId)
+                    .arg(prior->status));
+        if (!QFileInfo::exists(TrainJob::checkpointPath(r.databasePath, r.resumeRunId)))
+            return JobResult::failed(
+                QStringLiteral("run %1 has no checkpoint (%2): it ended before its first epoch "
+                               "did; pre-train anew instead")
+                    .arg(r.resumeRunId)
+                    .arg(TrainJob::checkpointPath(r.databasePath, r.resumeRunId)));
+        const QJsonObject settings = QJsonDocument::fromJson(prior->settings.toUtf8()).object();
+        r.seed = quint32(prior->seed);
+        r.device = prior->device;
+        r.encoder = settings.value(QStringLiteral("encoder")).toString();
+        r.epochs = settings.value(QStringLiteral("pretrain_epochs")).toInt();
+        r.acousticInputs = settings.value(QStringLiteral("acoustic_inputs")).toBool() ? 1 : 0;
+    }
+
+    progress.setProgress(0, QStringLiteral("Reading the feature cache..."));
+    TrainingSetRequest setRequest;
+    setRequest.cacheRoot = r.cacheDirectory.isEmpty() ? FeatureCache::defaultRootFor(r.databasePath)
+                                                      : r.cacheDirectory;
+    setRequest.encoder = r.encoder;
+    setRequest.acousticInputs = r.acousticInputs;
+    TrainingSet set;
+    if (auto st = TrainingSet::load(db, setRequest, &set); !st)
+        return JobResult::failed(st.error());
+    TrainerOptions options;
+    QString error;
+    if (!runOptions({kBackboneRecipe, r.seed, r.device, r.threads, 0, r.epochs > 0 ? r.epochs : -1},
+                    set.encoder.layerCount, set.encoder.hiddenSize, set.source->extraInputs(),
+                    int(set.classes.size()), &options, &error))
+        return JobResult::failed(error);
+    std::vector<std::size_t> clips;
+    for (qsizetype i = 0; i < set.clips.size(); ++i) {
+        clips.push_back(std::size_t(i));
+        if (set.clips[i].classIndex >= 0)
+            ++m_report.labeledClips;
+    }
+    m_report.clips = int(clips.size());
+    const QString backbone =
+        QString::fromStdString(AdapterTrainer::backboneSettings(options.adapter));
+    m_report.settings = QString::fromStdString(options.pretrain.describe());
+
+    TrainingRunRecord run;
+    if (prior) {
+        run = *prior;
+        if (QJsonDocument::fromJson(run.settings.toUtf8())
+                .object()
+                .value(QStringLiteral("clips"))
+                .toInt() != m_report.clips)
+            return JobResult::failed(
+                QStringLiteral("the clips with features have changed since run %1 started: "
+                               "pre-train anew instead")
+                    .arg(run.id));
+        int done = -1;
+        std::vector<EpochRecord> none;
+        AdapterTrainer::checkpointHistory(
+            QFile::encodeName(TrainJob::checkpointPath(r.databasePath, run.id)).toStdString(),
+            &none, &done);
+        if (auto st = models.resumeRun(run.id, {}); !st)
+            return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+        m_report.resumed = true;
+        m_report.resumedAfterEpoch = std::max(0, done);
+    } else {
+        run.kind = QStringLiteral("pretrain");
+        run.recipe = kRecipe;
+        const QJsonObject settings{
+            {QStringLiteral("mode"), r.mode},
+            {QStringLiteral("encoder"), set.encoder.name},
+            {QStringLiteral("backbone_recipe"), kBackboneRecipe},
+            {QStringLiteral("adapter"), QString::fromStdString(options.adapter.describe())},
+            {QStringLiteral("backbone"), backbone},
+            {QStringLiteral("pretrain"), m_report.settings},
+            {QStringLiteral("pretrain_epochs"), options.pretrain.epochs},
+            {QStringLiteral("acoustic_inputs"), set.acousticInputs},
+            {QStringLiteral("clips"), m_report.clips},
+            {QStringLiteral("labeled_clips"), m_report.labeledClips}};
+        run.settings = QString::fromUtf8(QJsonDocument(settings).toJson(QJsonDocument::Compact));
+        run.seed = r.seed;
+        run.encoderId = set.encoder.id;
+        run.labelSnapshot = QStringLiteral("{}"); // pre-training reads no labels
+        run.device = r.device;
+        if (auto st = models.startRun(&run); !st)
+            return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    }
+    m_report.runId = run.id;
+    const QString checkpoint = TrainJob::checkpointPath(r.databasePath, run.id);
+    QDir().mkpath(QFileInfo(checkpoint).absolutePath());
+    options.checkpointPath = QFile::encodeName(checkpoint).toStdString();
+    options.resume = bool(prior);
+    auto dropCheckpoint = [&checkpoint] {
+        QFile::remove(checkpoint);
+        QDir().rmdir(QFileInfo(checkpoint).absolutePath()); // only when empty
+    };
+    auto fail = [&](const QString &why) {
+        dropCheckpoint();
+        models.finishRun(run.id, QStringLiteral("failed"), why, clock.elapsed() / 1000.0);
+        return JobResult::failed(why);
+    };
+
+    progress.setProgress(
+        0.01, QStringLiteral("Run %1: adapter TAPT on %2 clips (%3 labeled) of %4%5...")
+                  .arg(run.id)
+                  .arg(m_report.clips)
+                  .arg(m_report.labeledClips)
+                  .arg(set.encoder.name)
+                  .arg(prior ? QStringLiteral(", from epoch %1").arg(m_report.resumedAfterEpoch + 1)
+                             : QString()));
+    AdapterTrainer trainer(options);
+    trainer.setPretrainCallback([&](const PretrainRecord &p, double fraction) {
+        progress.setProgress(0.01 + 0.93 * fraction,
+                             QStringLiteral("Run %1: adapter TAPT, epoch %2 of %3: mask loss %4 "
+                                            "(%5 % of the local attributes right), distillation "
+                                            "loss %6")
+                                 .arg(run.id)
+                                 .arg(p.epoch)
+                                 .arg(options.pretrain.epochs)
+                                 .arg(p.maskLoss, 0, 'f', 3)
+                                 .arg(100 * p.maskAccuracy, 0, 'f', 0)
+                                 .arg(p.distillLoss, 0, 'f', 3));
+    });
+    bool cancelled = false;
+    if (auto st = trainer.pretrainBackbone(
+            *set.source, clips, [&progress] { return progress.isCancelled(); }, &cancelled);
+        !st)
+        return fail(QString::fromStdString(st.error()));
+    if (cancelled || progress.isCancelled()) {
+        dropCheckpoint();
+        models.finishRun(run.id, QStringLiteral("cancelled"), QString(), clock.elapsed() / 1000.0);
+        return JobResult::cancelled(QStringLiteral("Pre-training cancelled; nothing is kept"));
+    }
+    m_report.history = trainer.pretrainHistory();
+    m_report.localAttributes = trainer.localAttributeCount();
+
+    progress.setProgress(0.96, QStringLiteral("Run %1: storing the backbone...").arg(run.id));
+    QTemporaryDir dir;
+    const QString weightsPath = dir.filePath(QStringLiteral("backbone.safetensors"));
+    if (auto st = trainer.save(QFile::encodeName(weightsPath).toStdString()); !st)
+        return fail(QString::fromStdString(st.error()));
+    QFile weightsFile(weightsPath);
+    if (!weightsFile.open(QIODevice::ReadOnly))
+        return fail(QStringLiteral("%1: %2").arg(weightsPath, weightsFile.errorString()));
+    const QByteArray weights = weightsFile.readAll();
+    m_report.backbone.encoderId = set.encoder.id;
+    m_report.backbone.mode = r.mode;
+    m_report.backbone.acousticInputs = set.acousticInputs;
+    m_report.backbone.backbone = backbone;
+    m_report.backbone.clips = m_report.clips;
+    m_report.backbone.history = historyJson(m_report.history);
+    m_report.seconds = clock.elapsed() / 1000.0;
+    if (auto st = models.storeBackbone(run.id, m_report.seconds, weights, &m_report.backbone); !st)
+        return fail(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    dropCheckpoint();
+    const PretrainRecord last =
+        m_report.history.empty() ? PretrainRecord() : m_report.history.back();
+    return JobResult::succeeded(
+        QStringLiteral("%1 adapter TAPT on %2 clips of %3 as backbone %4: after %5 epochs mask "
+                       "loss %6 (%7 % of %8 local attributes right), distillation loss %9, in "
+                       "%10 s; adapter-local-attributes runs start from it")
+            .arg(m_report.resumed ? QStringLiteral("Resumed run %1 after epoch %2 and finished")
+                                        .arg(run.id)
+                                        .arg(m_report.resumedAfterEpoch)
+                                  : QStringLiteral("Finished"))
+            .arg(m_report.clips)
+            .arg(set.encoder.name)
+            .arg(m_report.backbone.id)
+            .arg(m_report.history.size())
+            .arg(last.maskLoss, 0, 'f', 3)
+            .arg(100 * last.maskAccuracy, 0, 'f', 0)
+            .arg(m_report.localAttributes)
+            .arg(last.distillLoss, 0, 'f', 3)
+            .arg(m_report.seconds, 0, 'f', 0));
+}
+
+} // namespace emolens

@@ -1,0 +1,83 @@
+#include "training/PretrainedBackbones.h"
+
+#include <QFile>
+
+namespace emolens {
+
+QString backboneMismatch(const BackboneRecord &backbone, const TrainingSet &set,
+                         const TrainerOptions &options)
+{
+    if (options.gmpAtl.multiTaskEpochs > 0 || options.ari.auxiliaryEpochs > 0)
+        return QStringLiteral("the recipe's stages (GMP-ATL, or seed 003's stage 1) start "
+                              "adapters of their own");
+    if (backbone.encoderId != set.encoder.id)
+        return QStringLiteral("it was pre-trained on another encoder's features");
+    if (backbone.acousticInputs != set.acousticInputs)
+        return backbone.acousticInputs
+                   ? QStringLiteral(
+                         "it was pre-trained with the acoustic inputs, this run has none")
+                   : QStringLiteral("it was pre-trained without the acoustic inputs");
+    const QString wanted =
+        QString::fromStdString(AdapterTrainer::backboneSettings(options.adapter));
+    if (backbone.backbone != wanted)
+        return QStringLiteral("its backbone (%1) is not this recipe's (%2)")
+            .arg(backbone.backbone, wanted);
+    return QString();
+}
+
+Status chooseBackbone(ModelRepository &models, const TrainingSet &set, qint64 asked,
+                      const QString &weightsPath, TrainerOptions *options, BackboneRecord *chosen,
+                      QStringList *notes)
+{
+    *chosen = BackboneRecord();
+    if (asked == kNoBackbone)
+        return Status::success();
+    if (asked > 0) {
+        const auto backbone = models.backbone(asked);
+        if (!backbone)
+            return Status::failure(
+                QStringLiteral("no pre-trained backbone %1 in this workspace (emolens-cli "
+                               "pretrain makes one)")
+                    .arg(asked));
+        if (const QString why = backboneMismatch(*backbone, set, *options); !why.isEmpty())
+            return Status::failure(
+                QStringLiteral("pre-trained backbone %1 does not fit this run: %2")
+                    .arg(asked)
+                    .arg(why));
+        *chosen = *backbone;
+    } else {
+        for (const BackboneRecord &b : models.backbones())
+            if (b.mode == QLatin1String("adapter") &&
+                backboneMismatch(b, set, *options).isEmpty()) {
+                *chosen = b;
+                break;
+            }
+        if (chosen->id == 0)
+            return Status::success();
+    }
+    const QByteArray weights = models.backboneWeights(chosen->id);
+    QFile file(weightsPath);
+    if (weights.isEmpty() || !file.open(QIODevice::WriteOnly) ||
+        file.write(weights) != weights.size() || !file.flush())
+        return Status::failure(
+            QStringLiteral("%1: cannot write pre-trained backbone %2 (%3)")
+                .arg(weightsPath)
+                .arg(chosen->id)
+                .arg(weights.isEmpty() ? QStringLiteral("it has no weights") : file.errorString()));
+    file.close();
+    options->initialBackbone = QFile::encodeName(weightsPath).toStdString();
+    const int replaced = options->pretrain.epochs;
+    options->pretrain.epochs = 0;
+    notes->append(QStringLiteral("starts from adapter TAPT backbone %1 (pre-trained on %2 clips "
+                                 "of the corpus, labeled or not)%3")
+                      .arg(chosen->id)
+                      .arg(chosen->clips)
+                      .arg(replaced > 0 ? QStringLiteral(", in place of the recipe's %1 "
+                                                         "pre-training epochs on the training "
+                                                         "clips")
+                                              .arg(replaced)
+                                        : QString()));
+    return Status::success();
+}
+
+} // namespace emolens
