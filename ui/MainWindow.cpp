@@ -132,6 +132,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
         updateActions();
         Q_EMIT trainingFinished(result);
     });
+    connect(m_training, &TrainingController::pretrained, this, [this](const JobResult &result) {
+        updateActions();
+        Q_EMIT pretrainingFinished(result);
+    });
     m_extraction = new FeatureExtractionController(m_jobs, this, this);
     connect(m_extraction, &FeatureExtractionController::message, statusBar(),
             &QStatusBar::showMessage);
@@ -200,6 +204,20 @@ void MainWindow::createActions()
     m_modelsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
     m_modelsAction->setToolTip(tr("Every model of this workspace: choose the active one, delete"));
     connect(m_modelsAction, &QAction::triggered, this, [this] { showModelsDialog(); });
+    m_pretrainAction = new QAction(tr("&Pre-train on Every Clip (Adapter TAPT)"), this);
+    m_pretrainAction->setToolTip(
+        tr("Pre-train the adapter-local-attributes backbone without labels on every clip of the "
+           "workspace (seed 002's task-adaptive pre-training, our one-click variant); Retrain "
+           "of adapter-local-attributes then starts from it"));
+    connect(m_pretrainAction, &QAction::triggered, this, [this] {
+        if (!db())
+            return;
+        const ExtractionChoice choice = FeatureExtractionController::activeChoiceFor(*db());
+        if (!m_training->pretrain(m_session->path(), choice.encoder, choice.device))
+            statusBar()->showMessage(tr("Training or pre-training is already queued or running"),
+                                     4000);
+        updateActions();
+    });
     m_stopTrainingAction = new QAction(tr("&Stop Training (Keep Best)"), this);
     m_stopTrainingAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
     m_stopTrainingAction->setToolTip(
@@ -454,7 +472,19 @@ void MainWindow::createDocks()
     });
     connect(m_training, &TrainingController::progressed, m_trainingDashboard,
             &TrainingDashboard::setProgress);
+    connect(m_training, &TrainingController::pretrainingStarted, m_trainingDashboard,
+            &TrainingDashboard::pretrainingStarted);
+    connect(m_training, &TrainingController::pretrainingEpochEnded, this,
+            [this](const QVariantMap &e) {
+                m_trainingDashboard->addEpoch(e.value(QStringLiteral("epoch")).toInt(),
+                                              e.value(QStringLiteral("mask_loss")).toDouble(),
+                                              e.value(QStringLiteral("distill_loss")).toDouble(),
+                                              e.value(QStringLiteral("mask_accuracy")).toDouble());
+            });
     connect(m_training, &TrainingController::finished, this, [this](const JobResult &result) {
+        m_trainingDashboard->finish(result.summary, result.ok());
+    });
+    connect(m_training, &TrainingController::pretrained, this, [this](const JobResult &result) {
         m_trainingDashboard->finish(result.summary, result.ok());
     });
     connect(m_trainingDashboard, &TrainingDashboard::stopRequested, m_training,
@@ -617,6 +647,7 @@ void MainWindow::createMenus()
     QMenu *model = menuBar()->addMenu(tr("&Model"));
     model->addAction(m_retrainAction);
     model->addAction(m_stopTrainingAction);
+    model->addAction(m_pretrainAction);
     // The recipe Retrain trains (remembered in the settings as "model/recipe").
     m_recipeMenu = model->addMenu(tr("Retrain &Recipe"));
     m_recipeMenu->setToolTipsVisible(true);
@@ -1292,6 +1323,7 @@ void MainWindow::updateActions()
     m_encodersAction->setEnabled(open);
     m_modelsAction->setEnabled(open);
     m_retrainAction->setEnabled(open && !m_training->isRunning() && m_tableModel->rowCount() > 0);
+    m_pretrainAction->setEnabled(open && !m_training->isRunning() && m_tableModel->rowCount() > 0);
     m_stopTrainingAction->setEnabled(m_training->isRunning());
     m_recentMenu->setEnabled(!busy && !m_recentMenu->actions().isEmpty());
 

@@ -131,6 +131,7 @@ public:
     QAction *exportAction() const { return m_exportAction; }
     // Model > Retrain: extraction of what is missing, then training, through the job queue.
     QAction *retrainAction() const { return m_retrainAction; }
+    QAction *pretrainAction() const { return m_pretrainAction; }
     TrainingController *training() const { return m_training; }
     // Model > Models...: opens (or raises) the dialog; null without a workspace.
     ModelsDialog *showModelsDialog();
@@ -181,6 +182,7 @@ Q_SIGNALS:
     void extractionFinished(const emolens::Status &status);
     void exportFinished(const emolens::JobResult &result);
     void trainingFinished(const emolens::JobResult &result);
+    void pretrainingFinished(const emolens::JobResult &result);
     void currentUtteranceChanged(qint64 utteranceId);
 
 protected:
@@ -307,6 +309,7 @@ private:
     QAction *m_exportAction = nullptr;
     QAction *m_resetLayoutAction = nullptr;
     QAction *m_retrainAction = nullptr;
+    QAction *m_pretrainAction = nullptr;
     QAction *m_modelsAction = nullptr;
     QAction *m_stopTrainingAction = nullptr;
     QMenu *m_recipeMenu = nullptr;

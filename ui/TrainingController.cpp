@@ -14,17 +14,21 @@ TrainingController::TrainingController(JobQueue *queue, QWidget *dialogParent, Q
 {
     connect(m_queue, &JobQueue::progress, this,
             [this](int id, double fraction, const QString &text, const QString &eta) {
-                if (id == 0 || (id != m_extractId && id != m_trainId))
+                if (id == 0 || (id != m_extractId && id != m_trainId && id != m_pretrainId))
                     return;
                 Q_EMIT progressed(fraction, id == m_extractId ? tr("Features: %1").arg(text) : text,
                                   eta);
             });
     connect(m_queue, &JobQueue::intermediate, this, [this](int id, const QVariant &value) {
-        if (id == 0 || id != m_trainId)
+        if (id == 0 || (id != m_trainId && id != m_pretrainId))
             return;
         const QVariantMap map = value.toMap();
         const QString kind = map.value(QStringLiteral("kind")).toString();
-        if (kind == QLatin1String("train-run"))
+        if (kind == QLatin1String("pretrain-run"))
+            Q_EMIT pretrainingStarted(map);
+        else if (kind == QLatin1String("pretrain-epoch"))
+            Q_EMIT pretrainingEpochEnded(map);
+        else if (kind == QLatin1String("train-run"))
             Q_EMIT runStarted(map);
         else if (kind == QLatin1String("train-epoch"))
             Q_EMIT epochEnded(map);
@@ -36,7 +40,27 @@ TrainingController::TrainingController(JobQueue *queue, QWidget *dialogParent, Q
             if (result.outcome == JobOutcome::Failed || result.wasCancelled()) {
                 if (m_trainId != 0)
                     m_queue->cancel(m_trainId);
+                if (m_pretrainId != 0)
+                    m_queue->cancel(m_pretrainId);
             }
+            return;
+        }
+        if (id != 0 && id == m_pretrainId) {
+            m_pretrainId = 0;
+            m_lastPretrainReport = m_pretrainJob ? m_pretrainJob->report() : PretrainReport();
+            m_pretrainJob.reset();
+            m_lastSummary = result.summary;
+            Q_EMIT message(result.outcome == JobOutcome::Failed
+                               ? tr("Pre-training failed: %1").arg(result.summary)
+                               : result.summary,
+                           30000);
+            if (result.outcome == JobOutcome::Failed && m_dialogParent) {
+                auto *box = new QMessageBox(QMessageBox::Warning, tr("Pre-train"), result.summary,
+                                            QMessageBox::Ok, m_dialogParent);
+                box->setAttribute(Qt::WA_DeleteOnClose);
+                box->open();
+            }
+            Q_EMIT pretrained(result);
             return;
         }
         if (id != m_trainId)
@@ -97,10 +121,35 @@ bool TrainingController::retrain(const QString &workspacePath, const QString &en
     return m_trainId != 0;
 }
 
+bool TrainingController::pretrain(const QString &workspacePath, const QString &encoder,
+                                  const QString &device)
+{
+    if (isRunning() || workspacePath.isEmpty())
+        return false;
+    ExtractFeaturesRequest extract;
+    extract.databasePath = workspacePath;
+    extract.encoder = encoder;
+    extract.device = device;
+    m_extractId = m_queue->submit(std::make_shared<ExtractFeaturesJob>(extract));
+    PretrainRequest request;
+    request.databasePath = workspacePath;
+    request.encoder = encoder;
+    request.device = device.startsWith(QLatin1String("cuda")) ? device : QStringLiteral("cpu");
+    request.epochs =
+        std::max(0, QSettings().value(QStringLiteral("model/pretrainEpochs"), 0).toInt());
+    m_pretrainJob = std::make_shared<PretrainJob>(request);
+    m_pretrainId = m_queue->submit(m_pretrainJob);
+    Q_EMIT queued(tr("Pre-training (adapter TAPT) on every clip of %1").arg(encoder));
+    Q_EMIT message(tr("Pre-training: features first (only the clips without them), then adapter "
+                      "TAPT on every clip..."),
+                   8000);
+    return m_pretrainId != 0;
+}
+
 void TrainingController::stop()
 {
-    if (m_extractId != 0) {
-        cancel(); // no epoch yet: nothing to keep
+    if (m_extractId != 0 || m_pretrainId != 0) {
+        cancel(); // no epoch yet, or pre-training (which keeps nothing until it ends)
         return;
     }
     if (m_job)
@@ -113,6 +162,8 @@ void TrainingController::cancel()
         m_queue->cancel(m_extractId);
     if (m_trainId != 0)
         m_queue->cancel(m_trainId);
+    if (m_pretrainId != 0)
+        m_queue->cancel(m_pretrainId);
 }
 
 } // namespace emolens

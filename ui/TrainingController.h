@@ -6,9 +6,13 @@
 // model with the active one on the same validation speakers and says which is active; the
 // summary goes to the status bar and the job log, and finished() lets the window show the new
 // predictions. The dashboard follows it through queued, runStarted, epochEnded, progressed and
-// finished. GUI thread only.
+// finished. Model > Pre-train queues, the same way, an extraction and a PretrainJob (adapter
+// TAPT on every clip), whose backbone later Retrains of adapter-local-attributes start from;
+// its progress goes to the dashboard's bar and its summary to the status bar (pretrained()).
+// GUI thread only.
 
 #include "jobs/JobQueue.h"
+#include "jobs/PretrainJob.h"
 #include "jobs/TrainJob.h"
 
 #include <QObject>
@@ -27,7 +31,11 @@ public:
 
     // False when a retrain is already queued or running, or the path is empty.
     bool retrain(const QString &workspacePath, const QString &encoder, const QString &device);
-    bool isRunning() const { return m_trainId != 0 || m_extractId != 0; }
+    // Adapter TAPT on every clip (QSettings "model/pretrainEpochs": absent or -1 the recipe's
+    // 10). False when training or pre-training is queued or running, or the path is empty.
+    bool pretrain(const QString &workspacePath, const QString &encoder, const QString &device);
+    bool isRunning() const { return m_trainId != 0 || m_extractId != 0 || m_pretrainId != 0; }
+    const PretrainReport &lastPretrainReport() const { return m_lastPretrainReport; }
     void cancel();
     // End the running training now and keep its best epoch as a model (cancels a queued
     // extraction, after which no training would start).
@@ -46,13 +54,22 @@ Q_SIGNALS:
     void runStarted(const QVariantMap &run);
     void epochEnded(const QVariantMap &epoch);
     void progressed(double fraction, const QString &message, const QString &etaText);
+    // Adapter TAPT's run and epochs for the dashboard (PretrainJob's "pretrain-run" and
+    // "pretrain-epoch" values).
+    void pretrainingStarted(const QVariantMap &run);
+    void pretrainingEpochEnded(const QVariantMap &epoch);
+    // The pre-training job ended; result.ok() when a backbone was stored.
+    void pretrained(const emolens::JobResult &result);
 
 private:
     JobQueue *m_queue = nullptr;
     QWidget *m_dialogParent = nullptr;
     int m_extractId = 0;
     int m_trainId = 0;
+    int m_pretrainId = 0;
     std::shared_ptr<TrainJob> m_job;
+    std::shared_ptr<PretrainJob> m_pretrainJob;
+    PretrainReport m_lastPretrainReport;
     TrainReport m_lastReport;
     QString m_lastSummary;
 };

@@ -1128,12 +1128,12 @@ int modelsCommand(const QStringList &arguments)
                           .arg(pretrain)
                     : QStringLiteral("after %1 epochs").arg(repository.epochs(run.id).size())),
             qPrintable(run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))),
-            resumable(run)
-                ? qPrintable(QStringLiteral(": continue it with emolens-cli train --db %1 "
-                                            "--resume %2")
-                                 .arg(db.filePath())
-                                 .arg(run.id))
-                : ", no checkpoint to continue from");
+            resumable(run) ? qPrintable(QStringLiteral(": continue it with emolens-cli %3 --db %1 "
+                                                       "--resume %2")
+                                            .arg(db.filePath())
+                                            .arg(run.id)
+                                            .arg(run.kind))
+                           : ", no checkpoint to continue from");
     }
     return 0;
 }

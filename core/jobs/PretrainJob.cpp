@@ -181,8 +181,22 @@ JobResult PretrainJob::run(ProgressSink &progress)
                   .arg(set.encoder.name)
                   .arg(prior ? QStringLiteral(", from epoch %1").arg(m_report.resumedAfterEpoch + 1)
                              : QString()));
+    // For a live view of the run (the training dashboard): what it is, then each epoch.
+    progress.publish(QVariantMap{{QStringLiteral("kind"), QStringLiteral("pretrain-run")},
+                                 {QStringLiteral("run"), run.id},
+                                 {QStringLiteral("encoder"), set.encoder.name},
+                                 {QStringLiteral("epochs"), options.pretrain.epochs},
+                                 {QStringLiteral("clips"), m_report.clips},
+                                 {QStringLiteral("labeled_clips"), m_report.labeledClips},
+                                 {QStringLiteral("clusters"), options.pretrain.clusters}});
     AdapterTrainer trainer(options);
     trainer.setPretrainCallback([&](const PretrainRecord &p, double fraction) {
+        progress.publish(QVariantMap{{QStringLiteral("kind"), QStringLiteral("pretrain-epoch")},
+                                     {QStringLiteral("run"), run.id},
+                                     {QStringLiteral("epoch"), p.epoch},
+                                     {QStringLiteral("mask_loss"), p.maskLoss},
+                                     {QStringLiteral("distill_loss"), p.distillLoss},
+                                     {QStringLiteral("mask_accuracy"), p.maskAccuracy}});
         progress.setProgress(0.01 + 0.93 * fraction,
                              QStringLiteral("Run %1: adapter TAPT, epoch %2 of %3: mask loss %4 "
                                             "(%5 % of the local attributes right), distillation "

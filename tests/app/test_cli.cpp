@@ -643,6 +643,10 @@ private Q_SLOTS:
         const int done = killed[QStringLiteral("pretrain_epochs")].toInt();
         QVERIFY2(done >= 1 && done < 3, qPrintable(QString::number(done)));
         QVERIFY(listed[QStringLiteral("backbones")].toArray().isEmpty());
+        const CliResult listedKilled =
+            runCli({QStringLiteral("models"), QStringLiteral("--db"), db});
+        QVERIFY2(listedKilled.out.contains("continue it with emolens-cli pretrain --db"),
+                 listedKilled.out.constData());
         const CliResult resumed = runCli(
             {QStringLiteral("pretrain"), QStringLiteral("--db"), db, QStringLiteral("--resume"),
              QString::number(killed[QStringLiteral("run")].toInt()), QStringLiteral("--json")});

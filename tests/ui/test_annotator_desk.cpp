@@ -20,6 +20,7 @@
 #include "ModelsDialog.h"
 #include "PlayerBar.h"
 #include "TestPaths.h"
+#include "TrainingController.h"
 #include "UtteranceTableModel.h"
 #include "WaveformView.h"
 #include "WindowJobs.h"
@@ -139,6 +140,7 @@ private Q_SLOTS:
     void exportFromTheWindowReportsWhatItWrote();
     void retrainInOneClickShowsPredictions();
     void seed000ModelShowsLocalAttributes();
+    void adapterTaptFromTheModelMenuIsWhereRetrainStarts();
     void trainingDashboardStopsAndCancels();
 
 private:
@@ -579,6 +581,57 @@ void TestAnnotatorDesk::retrainInOneClickShowsPredictions()
     QVERIFY(header->isSectionHidden(UtteranceTableModel::PredictedColumn));
     QCOMPARE(lane->posteriors().frameCount, 0);
     QSettings().remove(QStringLiteral("model"));
+}
+
+void TestAnnotatorDesk::adapterTaptFromTheModelMenuIsWhereRetrainStarts()
+{
+    // Model > Pre-train: adapter TAPT on every clip (2 epochs, the remembered setting), then
+    // Retrain of adapter-local-attributes starts from its backbone.
+    QSettings().setValue(QStringLiteral("model/recipe"),
+                         QStringLiteral("adapter-local-attributes"));
+    QSettings().setValue(QStringLiteral("model/epochs"), 2);
+    QSettings().setValue(QStringLiteral("model/pretrainEpochs"), 2);
+    MainWindow window;
+    window.resize(1400, 900);
+    QVERIFY(test::labelingFromFirstClip(window, workspace(QStringLiteral("tapt.emolens")),
+                                        test::corpus(QStringLiteral("generic-csv"))));
+    QAction *pretrain = window.pretrainAction();
+    QVERIFY(pretrain->isEnabled());
+    bool inModelMenu = false;
+    for (QMenu *menu : window.findChildren<QMenu *>())
+        inModelMenu = inModelMenu || (menu->title() == QLatin1String("&Model") &&
+                                      menu->actions().contains(pretrain));
+    QVERIFY(inModelMenu);
+    QSignalSpy pretrained(&window, &MainWindow::pretrainingFinished);
+    pretrain->trigger();
+    QVERIFY(!pretrain->isEnabled() && !window.retrainAction()->isEnabled()); // one at a time
+    QVERIFY(window.trainingDock()->isVisible());
+    QVERIFY(pretrained.wait(300000));
+    const JobResult result = pretrained.first().first().value<JobResult>();
+    QVERIFY2(result.ok(), qPrintable(result.summary));
+    QVERIFY2(result.summary.contains(QLatin1String("adapter TAPT on")), qPrintable(result.summary));
+    const PretrainReport &report = window.training()->lastPretrainReport();
+    QVERIFY(report.backbone.id > 0);
+    QCOMPARE(int(report.history.size()), 2);
+    QCOMPARE(report.clips, window.utteranceModel()->rowCount()); // every clip
+    QCOMPARE(window.trainingDashboard()->statusText(), result.summary);
+    // The dashboard drew its epochs (mask loss, distillation loss, local attributes right).
+    QCOMPARE(window.trainingDashboard()->epochCount(), 2);
+    QVERIFY(window.jobLog()->entries().last().name.startsWith(QLatin1String("Pre-train")));
+    QVERIFY(pretrain->isEnabled() && window.retrainAction()->isEnabled());
+
+    QSignalSpy trained(&window, &MainWindow::trainingFinished);
+    window.retrainAction()->trigger();
+    QVERIFY(trained.wait(300000));
+    const JobResult retrained = trained.first().first().value<JobResult>();
+    QVERIFY2(retrained.ok(), qPrintable(retrained.summary));
+    const TrainReport &train = window.training()->lastReport();
+    QCOMPARE(train.backboneId, report.backbone.id);
+    QVERIFY(!train.notes.isEmpty() && train.notes.first().contains(QLatin1String("adapter TAPT")));
+    // The backbone's local attributes come with the model to the clip view's band.
+    EmotionCurveView *lane = window.clipView()->emotionView();
+    QTRY_VERIFY(lane->posteriors().frameCount > 0);
+    QVERIFY(lane->posteriors().localAttributeCount > 1);
 }
 
 void TestAnnotatorDesk::seed000ModelShowsLocalAttributes()

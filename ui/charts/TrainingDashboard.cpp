@@ -52,12 +52,11 @@ TrainingDashboard::TrainingDashboard(QWidget *parent) : QWidget(parent)
     // tooltip and the job log.
     m_status->setMinimumWidth(1);
 
-    m_trainLoss = lineSeries(tr("Training loss"), kTrainColour, Qt::SolidLine, 2);
-    m_validationLoss = lineSeries(tr("Validation loss"), kValidationColour, Qt::SolidLine, 2);
-    m_validationUa = lineSeries(tr("Validation UA"), kUaColour, Qt::SolidLine, 3);
-    m_chance = lineSeries(tr("Chance UA"), kUaColour.lighter(140), Qt::DashLine, 1);
+    m_trainLoss = lineSeries(QString(), kTrainColour, Qt::SolidLine, 2);
+    m_validationLoss = lineSeries(QString(), kValidationColour, Qt::SolidLine, 2);
+    m_validationUa = lineSeries(QString(), kUaColour, Qt::SolidLine, 3);
+    m_chance = lineSeries(QString(), kUaColour.lighter(140), Qt::DashLine, 1);
     m_best = new QScatterSeries;
-    m_best->setName(tr("Best epoch (kept)"));
     m_best->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
     m_best->setMarkerSize(11);
     m_best->setColor(kUaColour.darker(130));
@@ -83,7 +82,6 @@ TrainingDashboard::TrainingDashboard(QWidget *parent) : QWidget(parent)
     m_lossAxis->setLabelFormat(QStringLiteral("%.2f"));
     m_lossAxis->setRange(0, 1);
     m_uaAxis = new QValueAxis;
-    m_uaAxis->setTitleText(tr("UA"));
     m_uaAxis->setLabelFormat(QStringLiteral("%.1f"));
     m_uaAxis->setRange(0, 1);
     m_chart->addAxis(m_epochAxis, Qt::AlignBottom);
@@ -143,11 +141,49 @@ TrainingDashboard::TrainingDashboard(QWidget *parent) : QWidget(parent)
     layout->addWidget(m_status);
     layout->addWidget(m_view, 1);
     layout->addLayout(bottom);
+    nameSeries(false);
+    redraw();
+}
+
+void TrainingDashboard::nameSeries(bool pretraining)
+{
+    m_pretraining = pretraining;
+    m_trainLoss->setName(pretraining ? tr("Mask loss") : tr("Training loss"));
+    m_validationLoss->setName(pretraining ? tr("Distillation loss") : tr("Validation loss"));
+    m_validationUa->setName(pretraining ? tr("Local attributes right") : tr("Validation UA"));
+    m_chance->setName(pretraining ? tr("Chance") : tr("Chance UA"));
+    m_best->setName(tr("Best epoch (kept)"));
+    m_uaAxis->setTitleText(pretraining ? tr("Right") : tr("UA"));
+    // Pre-training keeps its last epoch, not a best one.
+    m_best->setVisible(!pretraining);
+    const auto markers = m_chart->legend()->markers(m_best);
+    for (QLegendMarker *marker : markers)
+        marker->setVisible(!pretraining);
+}
+
+void TrainingDashboard::pretrainingStarted(const QVariantMap &run)
+{
+    nameSeries(true);
+    m_maxEpochs = run.value(QStringLiteral("epochs")).toInt();
+    m_classes = run.value(QStringLiteral("clusters")).toInt();
+    m_title->setText(tr("Run %1: adapter TAPT on %2")
+                         .arg(run.value(QStringLiteral("run")).toLongLong())
+                         .arg(run.value(QStringLiteral("encoder")).toString()));
+    setStatus(tr("%1 clips, labeled or not (%2 labeled; labels unused); %3 epochs of "
+                 "teacher-student pre-training, %4 local attributes")
+                  .arg(run.value(QStringLiteral("clips")).toInt())
+                  .arg(run.value(QStringLiteral("labeled_clips")).toInt())
+                  .arg(m_maxEpochs)
+                  .arg(m_classes));
+    m_stop->setEnabled(false);
+    m_epochs.clear();
+    m_bestEpoch = 0;
     redraw();
 }
 
 void TrainingDashboard::begin(const QString &what)
 {
+    nameSeries(false);
     m_epochs.clear();
     m_maxEpochs = 0;
     m_classes = 0;
@@ -165,6 +201,7 @@ void TrainingDashboard::begin(const QString &what)
 
 void TrainingDashboard::runStarted(const QVariantMap &run)
 {
+    nameSeries(false);
     m_maxEpochs = run.value(QStringLiteral("epochs")).toInt();
     m_classes = run.value(QStringLiteral("classes")).toInt();
     m_title->setText(tr("Run %1: %2 on %3")
@@ -261,7 +298,7 @@ void TrainingDashboard::redraw()
         m_trainLoss->append(e.epoch, e.trainLoss);
         m_validationLoss->append(e.epoch, e.validationLoss);
         m_validationUa->append(e.epoch, e.validationUa);
-        if (e.epoch == m_bestEpoch)
+        if (e.epoch == m_bestEpoch && !m_pretraining)
             m_best->append(e.epoch, e.validationUa);
         if (std::isfinite(e.trainLoss))
             lossTop = std::max(lossTop, e.trainLoss);

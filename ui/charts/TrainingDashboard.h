@@ -35,6 +35,12 @@ public:
     // The run's description as TrainJob publishes it (kind "train-run"): recipe, encoder,
     // epochs, classes, clip counts, and the epochs a resumed run already has.
     void runStarted(const QVariantMap &run);
+    // Adapter TAPT's run as PretrainJob publishes it (kind "pretrain-run": run, encoder,
+    // epochs, clips, labeled_clips, clusters): the chart then draws, per pre-training epoch
+    // (addEpoch), the mask loss, the distillation loss and the share of masked frames whose
+    // local attribute was right, against chance (1 in clusters); Stop is off (nothing to keep
+    // before the end).
+    void pretrainingStarted(const QVariantMap &run);
     void addEpoch(int epoch, double trainLoss, double validationLoss, double validationUa);
     void setProgress(double fraction, const QString &message, const QString &etaText);
     // The run ended (ok: a model was stored); the curves stay, the buttons go off.
@@ -88,6 +94,8 @@ private:
     int m_classes = 0;
     int m_bestEpoch = 0;
     bool m_active = false;
+    bool m_pretraining = false;
+    void nameSeries(bool pretraining);
 };
 
 } // namespace emolens
