@@ -181,6 +181,17 @@ void useThreads(int threads)
         torch::set_num_threads(wanted);
 }
 
+// Whether the source's features fit the adapter's settings; the failure says what they are.
+ModelStatus featuresFit(const ClipFeatureSource &source, const AdapterOptions &adapter)
+{
+    if (source.layerCount() != adapter.layerCount || source.hiddenSize() != adapter.hiddenSize ||
+        source.extraInputs() != adapter.extraInputs)
+        return ModelStatus::failure("the features (" + std::to_string(source.layerCount()) + " x " +
+                                    std::to_string(source.hiddenSize()) +
+                                    ") do not fit the adapter's settings");
+    return ModelStatus::success();
+}
+
 // Whether the clip means give the same clip logits as the frames (see TrainerOptions).
 bool meansAreExact(const TrainerOptions &o, const ClipFeatureSource &source,
                    const std::vector<std::size_t> &some)
@@ -379,27 +390,6 @@ ModelStatus writeModule(Float32Tensors *writer, const std::string &prefix,
     return ModelStatus::success();
 }
 
-// What writeModule wrote, copied into the module's tensors (checked against their shapes).
-ModelStatus readModule(const SafeTensorsFile &file, const std::string &prefix,
-                       torch::nn::Module &module)
-{
-    torch::NoGradGuard noGrad;
-    auto read = [&](const std::string &name, torch::Tensor &target) {
-        torch::Tensor value;
-        auto st = readTensor(file, prefix + name, target, &value);
-        if (st)
-            target.copy_(value);
-        return st;
-    };
-    for (auto &q : module.named_parameters())
-        if (auto st = read(q.key(), q.value()); !st)
-            return st;
-    for (auto &q : module.named_buffers())
-        if (auto st = read(q.key(), q.value()); !st)
-            return st;
-    return ModelStatus::success();
-}
-
 // The tensors of an adapter's backbone (see AdapterTrainer::backboneSettings): what adapter TAPT
 // hands on; the pooling and the heads are the rest.
 bool isBackboneTensor(const std::string &name)
@@ -414,13 +404,14 @@ bool isBackboneTensor(const std::string &name)
     return false;
 }
 
-// The backbone's tensors of what writeModule wrote, copied into the module's.
-ModelStatus readBackbone(const SafeTensorsFile &file, const std::string &prefix,
-                         torch::nn::Module &module)
+// What writeModule wrote, copied into the module's tensors (checked against their shapes);
+// with `only`, just the tensors whose names it accepts.
+ModelStatus readModule(const SafeTensorsFile &file, const std::string &prefix,
+                       torch::nn::Module &module, bool (*only)(const std::string &) = nullptr)
 {
     torch::NoGradGuard noGrad;
     auto read = [&](const std::string &name, torch::Tensor &target) {
-        if (!isBackboneTensor(name))
+        if (only && !only(name))
             return ModelStatus::success();
         torch::Tensor value;
         auto st = readTensor(file, prefix + name, target, &value);
@@ -825,8 +816,8 @@ struct AdapterTrainer::Private
         torch::NoGradGuard noGrad;
         EmotionAdapter teacher(options.adapter);
         teacher->to(device);
-        if (auto st = (backboneOnly ? readBackbone : readModule)(file, "local_attributes/teacher/",
-                                                                 *teacher);
+        if (auto st = readModule(file, "local_attributes/teacher/", *teacher,
+                                 backboneOnly ? isBackboneTensor : nullptr);
             !st)
             return st;
         torch::Tensor centres, classFrames;
@@ -1109,6 +1100,18 @@ struct AdapterTrainer::Private
         return ModelStatus::success();
     }
 
+    // A run's start: the device and threads, and a fresh adapter from the seed.
+    void start()
+    {
+        device = torch::Device(options.device);
+        useThreads(options.threads);
+        torch::manual_seed(options.seed);
+        net = EmotionAdapter(options.adapter);
+        net->to(device);
+        history.clear();
+        bestEpoch = 0;
+    }
+
     // Adapter TAPT's start (TrainerOptions::initialBackbone): the file's backbone into net, and
     // its local attributes (their counts are the caller's to redo).
     ModelStatus loadBackbone(const std::string &path)
@@ -1127,7 +1130,7 @@ struct AdapterTrainer::Private
                 path + ": the pre-trained backbone (" +
                 (settings == meta.end() ? std::string("no backbone settings") : settings->second) +
                 ") does not fit this adapter (" + wanted + ")");
-        if (auto st = readBackbone(*file, "", *net); !st)
+        if (auto st = readModule(*file, "", *net, isBackboneTensor); !st)
             return st;
         return readLocalAttributes(*file, true);
     }
@@ -1622,12 +1625,8 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
         *wasCancelled = false;
     try {
         TrainerOptions &o = d->options;
-        if (input.layerCount() != o.adapter.layerCount ||
-            input.hiddenSize() != o.adapter.hiddenSize ||
-            input.extraInputs() != o.adapter.extraInputs)
-            return ModelStatus::failure("the features (" + std::to_string(input.layerCount()) +
-                                        " x " + std::to_string(input.hiddenSize()) +
-                                        ") do not fit the adapter's settings");
+        if (auto st = featuresFit(input, o.adapter); !st)
+            return st;
         if (train.empty())
             return ModelStatus::failure("no clips to train on");
         // Where the means path applies, every clip's means are read once, up front.
@@ -1644,13 +1643,7 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
         }
         const ClipFeatureSource &source =
             memoised ? static_cast<const ClipFeatureSource &>(memo) : input;
-        d->device = torch::Device(o.device);
-        useThreads(o.threads);
-        torch::manual_seed(o.seed);
-        d->net = EmotionAdapter(o.adapter);
-        d->net->to(d->device);
-        d->history.clear();
-        d->bestEpoch = 0;
+        d->start();
         // Statistics over whatever the model is fed: frames, or the clips' frame means (any
         // affine normalisation keeps the means path exact).
         d->usedClipMeans = meansAreExact(o, source, train);
@@ -2126,23 +2119,13 @@ ModelStatus AdapterTrainer::pretrainBackbone(const ClipFeatureSource &source,
         *wasCancelled = false;
     try {
         const TrainerOptions &o = d->options;
-        if (source.layerCount() != o.adapter.layerCount ||
-            source.hiddenSize() != o.adapter.hiddenSize ||
-            source.extraInputs() != o.adapter.extraInputs)
-            return ModelStatus::failure("the features (" + std::to_string(source.layerCount()) +
-                                        " x " + std::to_string(source.hiddenSize()) +
-                                        ") do not fit the adapter's settings");
+        if (auto st = featuresFit(source, o.adapter); !st)
+            return st;
         if (o.pretrain.epochs < 1)
             return ModelStatus::failure("adapter TAPT needs at least one pre-training epoch");
         if (clips.empty())
             return ModelStatus::failure("no clips to pre-train on");
-        d->device = torch::Device(o.device);
-        useThreads(o.threads);
-        torch::manual_seed(o.seed);
-        d->net = EmotionAdapter(o.adapter);
-        d->net->to(d->device);
-        d->history.clear();
-        d->bestEpoch = 0;
+        d->start();
         d->usedClipMeans = false;
         d->laTeacher = nullptr;
         d->laCentres = d->laClassFrames = torch::Tensor();

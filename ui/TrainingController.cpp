@@ -45,21 +45,23 @@ TrainingController::TrainingController(JobQueue *queue, QWidget *dialogParent, Q
             }
             return;
         }
-        if (id != 0 && id == m_pretrainId) {
-            m_pretrainId = 0;
-            m_lastPretrainReport = m_pretrainJob ? m_pretrainJob->report() : PretrainReport();
-            m_pretrainJob.reset();
+        // The summary to the status bar (and a dialog when the job failed).
+        auto tell = [this, &result](const QString &failedText, const QString &title) {
             m_lastSummary = result.summary;
-            Q_EMIT message(result.outcome == JobOutcome::Failed
-                               ? tr("Pre-training failed: %1").arg(result.summary)
-                               : result.summary,
-                           30000);
-            if (result.outcome == JobOutcome::Failed && m_dialogParent) {
-                auto *box = new QMessageBox(QMessageBox::Warning, tr("Pre-train"), result.summary,
+            const bool failed = result.outcome == JobOutcome::Failed;
+            Q_EMIT message(failed ? failedText.arg(result.summary) : result.summary, 30000);
+            if (failed && m_dialogParent) {
+                auto *box = new QMessageBox(QMessageBox::Warning, title, result.summary,
                                             QMessageBox::Ok, m_dialogParent);
                 box->setAttribute(Qt::WA_DeleteOnClose);
                 box->open();
             }
+        };
+        if (id != 0 && id == m_pretrainId) {
+            m_pretrainId = 0;
+            m_lastPretrainReport = m_pretrainJob ? m_pretrainJob->report() : PretrainReport();
+            m_pretrainJob.reset();
+            tell(tr("Pre-training failed: %1"), tr("Pre-train"));
             Q_EMIT pretrained(result);
             return;
         }
@@ -68,19 +70,19 @@ TrainingController::TrainingController(JobQueue *queue, QWidget *dialogParent, Q
         m_trainId = 0;
         m_lastReport = m_job ? m_job->report() : TrainReport();
         m_job.reset();
-        m_lastSummary = result.summary;
-        Q_EMIT message(result.outcome == JobOutcome::Failed
-                           ? tr("Retraining failed: %1").arg(result.summary)
-                           : result.summary,
-                       30000);
-        if (result.outcome == JobOutcome::Failed && m_dialogParent) {
-            auto *box = new QMessageBox(QMessageBox::Warning, tr("Retrain"), result.summary,
-                                        QMessageBox::Ok, m_dialogParent);
-            box->setAttribute(Qt::WA_DeleteOnClose);
-            box->open();
-        }
+        tell(tr("Retraining failed: %1"), tr("Retrain"));
         Q_EMIT finished(result);
     });
+}
+
+void TrainingController::queueExtraction(const QString &workspacePath, const QString &encoder,
+                                         const QString &device)
+{
+    ExtractFeaturesRequest extract;
+    extract.databasePath = workspacePath;
+    extract.encoder = encoder;
+    extract.device = device;
+    m_extractId = m_queue->submit(std::make_shared<ExtractFeaturesJob>(extract));
 }
 
 bool TrainingController::retrain(const QString &workspacePath, const QString &encoder,
@@ -88,11 +90,7 @@ bool TrainingController::retrain(const QString &workspacePath, const QString &en
 {
     if (isRunning() || workspacePath.isEmpty())
         return false;
-    ExtractFeaturesRequest extract;
-    extract.databasePath = workspacePath;
-    extract.encoder = encoder;
-    extract.device = device;
-    m_extractId = m_queue->submit(std::make_shared<ExtractFeaturesJob>(extract));
+    queueExtraction(workspacePath, encoder, device);
     TrainRequest train;
     train.databasePath = workspacePath;
     train.encoder = encoder;
@@ -126,11 +124,7 @@ bool TrainingController::pretrain(const QString &workspacePath, const QString &e
 {
     if (isRunning() || workspacePath.isEmpty())
         return false;
-    ExtractFeaturesRequest extract;
-    extract.databasePath = workspacePath;
-    extract.encoder = encoder;
-    extract.device = device;
-    m_extractId = m_queue->submit(std::make_shared<ExtractFeaturesJob>(extract));
+    queueExtraction(workspacePath, encoder, device);
     PretrainRequest request;
     request.databasePath = workspacePath;
     request.encoder = encoder;

@@ -62,6 +62,10 @@ Q_SIGNALS:
     void pretrained(const emolens::JobResult &result);
 
 private:
+    // Features first (the job skips the clips that have them), for what is queued after it.
+    void queueExtraction(const QString &workspacePath, const QString &encoder,
+                         const QString &device);
+
     JobQueue *m_queue = nullptr;
     QWidget *m_dialogParent = nullptr;
     int m_extractId = 0;

@@ -92,6 +92,84 @@ const QCommandLineOption kDbOption(QStringList{QStringLiteral("db")},
 const QCommandLineOption kJsonOption(QStringList{QStringLiteral("json")},
                                      QStringLiteral("Print one JSON object instead of text."));
 
+// Options the training commands (evaluate, train, pretrain) share.
+const QCommandLineOption kFeaturesEncoderOption(
+    QStringLiteral("encoder"),
+    QStringLiteral("Whose cached features: fbank (default), or the name or folder of an "
+                   "extracted model."),
+    QStringLiteral("NAME"), QStringLiteral("fbank"));
+const QCommandLineOption kSeedOption(QStringLiteral("seed"), QStringLiteral("Seed (default 1)."),
+                                     QStringLiteral("N"), QStringLiteral("1"));
+const QCommandLineOption kAcousticOption(
+    QStringLiteral("acoustic"),
+    QStringLiteral("F0, voicing and energy as extra frame inputs: on, off, or auto (on for "
+                   "fbank; the default)."),
+    QStringLiteral("on|off|auto"), QStringLiteral("auto"));
+const QCommandLineOption kTrainingDeviceOption(QStringLiteral("device"),
+                                               QStringLiteral("cpu (default), cuda or cuda:N."),
+                                               QStringLiteral("DEVICE"), QStringLiteral("cpu"));
+const QCommandLineOption kThreadsOption(QStringLiteral("threads"),
+                                        QStringLiteral("CPU threads (default: one per core)."),
+                                        QStringLiteral("N"), QStringLiteral("0"));
+
+// --acoustic as a request's acousticInputs (-1 auto, 1 on, 0 off); false for another value.
+bool acousticArgument(const QCommandLineParser &parser, int *out)
+{
+    const QString acoustic = parser.value(kAcousticOption);
+    if (acoustic != u"on" && acoustic != u"off" && acoustic != u"auto")
+        return false;
+    *out = acoustic == u"auto" ? -1 : acoustic == u"on" ? 1 : 0;
+    return true;
+}
+
+// A run that a crash left "running" is marked interrupted, before a command lists or resumes
+// runs.
+Status markInterruptedRuns(const QString &databasePath)
+{
+    Database db(databasePath);
+    if (auto st = db.open(); !st)
+        return st;
+    return ModelRepository(db).markInterruptedRuns();
+}
+
+// --resume RUN of a command whose runs keep checkpoints (train, pretrain): the run id, refused
+// together with any option the run takes from itself. 0 to go on, else the exit code.
+int resumeArgument(const QCommandLineParser &parser,
+                   std::initializer_list<const char *> ownSettings, qint64 *runId)
+{
+    if (!parser.isSet(QStringLiteral("resume")))
+        return 0;
+    bool ok = false;
+    *runId = parser.value(QStringLiteral("resume")).toLongLong(&ok);
+    if (!ok || *runId <= 0)
+        return fail(QStringLiteral("--resume needs a run id (emolens-cli models lists the "
+                                   "interrupted runs; a run's id is printed when it starts)"));
+    for (const char *option : ownSettings)
+        if (parser.isSet(QString::fromLatin1(option)))
+            return fail(QStringLiteral("--resume continues a run with its own settings: "
+                                       "leave out --%1")
+                            .arg(QString::fromLatin1(option)));
+    return 0;
+}
+
+// Runs a job whose runs are recorded (a crash's leftovers are marked interrupted first) to its
+// end, with progress on the terminal. Null, with *result saying why, when it failed or was
+// cancelled.
+template <typename JobType, typename Request>
+std::shared_ptr<JobType> runCheckpointedJob(const Request &request, JobResult *result)
+{
+    if (auto st = markInterruptedRuns(request.databasePath); !st) {
+        *result = JobResult::failed(st.error());
+        return nullptr;
+    }
+    TerminalProgress progress;
+    auto job = std::make_shared<JobType>(request);
+    *result = JobQueue::runToEnd(job, progress);
+    if (result->outcome == JobOutcome::Failed || result->wasCancelled())
+        return nullptr;
+    return job;
+}
+
 } // namespace
 
 QCommandLineOption encoderOption()
@@ -401,9 +479,7 @@ int extractCommand(const QStringList &arguments)
                       QStringLiteral("The feature cache folder (default: NAME.features beside "
                                      "the workspace NAME.emolens)."),
                       QStringLiteral("DIR")});
-    parser.addOption({QStringLiteral("threads"),
-                      QStringLiteral("CPU threads (default: one per core)."), QStringLiteral("N"),
-                      QStringLiteral("0")});
+    parser.addOption(kThreadsOption);
     parser.addOption({QStringLiteral("utterance"),
                       QStringLiteral("Only this utterance id (repeatable; default: all)."),
                       QStringLiteral("ID")});
@@ -593,10 +669,7 @@ int evaluateCommand(const QStringList &arguments)
                                      "audio on the CPU, baseline above).")
                           .arg(recipeNames.join(QStringLiteral(", "))),
                       QStringLiteral("NAME"), QStringLiteral("default")});
-    parser.addOption({QStringLiteral("encoder"),
-                      QStringLiteral("Whose cached features: fbank (default), or the name or "
-                                     "folder of an extracted model."),
-                      QStringLiteral("NAME"), QStringLiteral("fbank")});
+    parser.addOption(kFeaturesEncoderOption);
     parser.addOption({QStringLiteral("folds"),
                       QStringLiteral("speaker (k speaker-disjoint folds, the default), session "
                                      "(leave one session out) or official (the corpus's own "
@@ -604,21 +677,14 @@ int evaluateCommand(const QStringList &arguments)
                       QStringLiteral("KIND"), QStringLiteral("speaker")});
     parser.addOption({QStringLiteral("k"), QStringLiteral("Speaker folds (default 5)."),
                       QStringLiteral("N"), QStringLiteral("5")});
-    parser.addOption({QStringLiteral("seed"), QStringLiteral("Seed (default 1)."),
-                      QStringLiteral("N"), QStringLiteral("1")});
+    parser.addOption(kSeedOption);
     parser.addOption({QStringLiteral("epochs"),
                       QStringLiteral("Epochs at most (default: the recipe's)."),
                       QStringLiteral("N"), QStringLiteral("0")});
     addRecipeStageOptions(parser);
-    parser.addOption({QStringLiteral("acoustic"),
-                      QStringLiteral("F0, voicing and energy as extra frame inputs: on, off, or "
-                                     "auto (on for fbank; the default)."),
-                      QStringLiteral("on|off|auto"), QStringLiteral("auto")});
-    parser.addOption({QStringLiteral("device"), QStringLiteral("cpu (default), cuda or cuda:N."),
-                      QStringLiteral("DEVICE"), QStringLiteral("cpu")});
-    parser.addOption({QStringLiteral("threads"),
-                      QStringLiteral("CPU threads (default: one per core)."), QStringLiteral("N"),
-                      QStringLiteral("0")});
+    parser.addOption(kAcousticOption);
+    parser.addOption(kTrainingDeviceOption);
+    parser.addOption(kThreadsOption);
     parser.addOption(kJsonOption);
     if (int code = parse(parser, arguments,
                          QStringLiteral("Cross-validate a recipe speaker-independently on the "
@@ -656,10 +722,9 @@ int evaluateCommand(const QStringList &arguments)
     if (!ok)
         return fail(QStringLiteral("--k, --seed, --epochs and --threads need whole numbers (k at "
                                    "least 2)"));
-    const QString acoustic = parser.value(QStringLiteral("acoustic"));
-    if (acoustic != u"on" && acoustic != u"off" && acoustic != u"auto")
-        return fail(QStringLiteral("--acoustic is on, off or auto, not \"%1\"").arg(acoustic));
-    request.acousticInputs = acoustic == u"auto" ? -1 : acoustic == u"on" ? 1 : 0;
+    if (!acousticArgument(parser, &request.acousticInputs))
+        return fail(QStringLiteral("--acoustic is on, off or auto, not \"%1\"")
+                        .arg(parser.value(QStringLiteral("acoustic"))));
     if (!backboneArgument(parser, &request.backbone))
         return fail(QStringLiteral("--backbone is newest, none or a backbone's id, not \"%1\"")
                         .arg(parser.value(QStringLiteral("backbone"))));
@@ -687,14 +752,7 @@ int evaluateCommand(const QStringList &arguments)
             fold.insert(QStringLiteral("epochs"), int(f.history.size()));
             fold.insert(QStringLiteral("seconds"), f.seconds);
             if (!f.pretrainHistory.empty()) {
-                QJsonArray pretrain;
-                for (const PretrainRecord &p : f.pretrainHistory)
-                    pretrain.append(QJsonObject{{QStringLiteral("epoch"), p.epoch},
-                                                {QStringLiteral("mask_loss"), p.maskLoss},
-                                                {QStringLiteral("distill_loss"), p.distillLoss},
-                                                {QStringLiteral("mask_accuracy"), p.maskAccuracy},
-                                                {QStringLiteral("seconds"), p.seconds}});
-                fold.insert(QStringLiteral("pretrain"), pretrain);
+                fold.insert(QStringLiteral("pretrain"), PretrainJob::epochsJson(f.pretrainHistory));
             }
             if (!f.gmpAtlHistory.empty()) {
                 QJsonArray steps;
@@ -788,17 +846,12 @@ int trainCommand(const QStringList &arguments)
                                      "audio on the CPU, baseline above).")
                           .arg(recipeNames.join(QStringLiteral(", "))),
                       QStringLiteral("NAME"), QStringLiteral("default")});
-    parser.addOption({QStringLiteral("encoder"),
-                      QStringLiteral("Whose cached features: fbank (default), or the name or "
-                                     "folder of an extracted model."),
-                      QStringLiteral("NAME"), QStringLiteral("fbank")});
+    parser.addOption(kFeaturesEncoderOption);
     parser.addOption({QStringLiteral("epochs"),
                       QStringLiteral("Epochs at most (default: the recipe's)."),
                       QStringLiteral("N"), QStringLiteral("0")});
-    parser.addOption({QStringLiteral("seed"), QStringLiteral("Seed (default 1)."),
-                      QStringLiteral("N"), QStringLiteral("1")});
-    parser.addOption({QStringLiteral("device"), QStringLiteral("cpu (default), cuda or cuda:N."),
-                      QStringLiteral("DEVICE"), QStringLiteral("cpu")});
+    parser.addOption(kSeedOption);
+    parser.addOption(kTrainingDeviceOption);
     addRecipeStageOptions(parser);
     parser.addOption({QStringLiteral("resume"),
                       QStringLiteral("Continue the interrupted run RUN from its last epoch, with "
@@ -837,32 +890,16 @@ int trainCommand(const QStringList &arguments)
     if (!backboneArgument(parser, &request.backbone))
         return fail(QStringLiteral("--backbone is newest, none or a backbone's id, not \"%1\"")
                         .arg(parser.value(QStringLiteral("backbone"))));
-    if (parser.isSet(QStringLiteral("resume"))) {
-        bool okRun = false;
-        request.resumeRunId = parser.value(QStringLiteral("resume")).toLongLong(&okRun);
-        if (!okRun || request.resumeRunId <= 0)
-            return fail(QStringLiteral("--resume needs a run id (emolens-cli models lists the "
-                                       "models; an interrupted run's id is printed when it "
-                                       "starts)"));
-        for (const char *option :
-             {"recipe", "encoder", "epochs", "pretrain-epochs", "gmp-epochs", "auxiliary-epochs",
-              "auxiliary-tasks", "backbone", "seed", "device"})
-            if (parser.isSet(QString::fromLatin1(option)))
-                return fail(QStringLiteral("--resume continues a run with its own settings: "
-                                           "leave out --%1")
-                                .arg(QString::fromLatin1(option)));
-    }
-    {
-        // A run that a crash left "running" is marked interrupted first.
-        Database db(request.databasePath);
-        if (auto st = db.open(); !st)
-            return fail(st.error());
-        ModelRepository(db).markInterruptedRuns();
-    }
-    TerminalProgress progress;
-    const auto job = std::make_shared<TrainJob>(request);
-    const JobResult result = JobQueue::runToEnd(job, progress);
-    if (result.outcome == JobOutcome::Failed || result.wasCancelled())
+    if (int code =
+            resumeArgument(parser,
+                           {"recipe", "encoder", "epochs", "pretrain-epochs", "gmp-epochs",
+                            "auxiliary-epochs", "auxiliary-tasks", "backbone", "seed", "device"},
+                           &request.resumeRunId);
+        code != 0)
+        return code;
+    JobResult result;
+    const auto job = runCheckpointedJob<TrainJob>(request, &result);
+    if (!job)
         return fail(result.summary);
     const TrainReport &report = job->report();
     if (parser.isSet(kJsonOption)) {
@@ -912,25 +949,15 @@ int pretrainCommand(const QStringList &arguments)
                                      "variant). paper: TAPT proper, continued training of the "
                                      "encoder itself (not built yet)."),
                       QStringLiteral("adapter|paper"), QStringLiteral("adapter")});
-    parser.addOption({QStringLiteral("encoder"),
-                      QStringLiteral("Whose cached features: fbank (default), or the name or "
-                                     "folder of an extracted model."),
-                      QStringLiteral("NAME"), QStringLiteral("fbank")});
+    parser.addOption(kFeaturesEncoderOption);
     parser.addOption({QStringLiteral("epochs"),
                       QStringLiteral("Pre-training epochs (default: adapter-local-attributes' "
                                      "10)."),
                       QStringLiteral("N"), QStringLiteral("0")});
-    parser.addOption({QStringLiteral("seed"), QStringLiteral("Seed (default 1)."),
-                      QStringLiteral("N"), QStringLiteral("1")});
-    parser.addOption({QStringLiteral("acoustic"),
-                      QStringLiteral("F0, voicing and energy as extra frame inputs: on, off, or "
-                                     "auto (on for fbank; the default)."),
-                      QStringLiteral("on|off|auto"), QStringLiteral("auto")});
-    parser.addOption({QStringLiteral("device"), QStringLiteral("cpu (default), cuda or cuda:N."),
-                      QStringLiteral("DEVICE"), QStringLiteral("cpu")});
-    parser.addOption({QStringLiteral("threads"),
-                      QStringLiteral("CPU threads (default: one per core)."), QStringLiteral("N"),
-                      QStringLiteral("0")});
+    parser.addOption(kSeedOption);
+    parser.addOption(kAcousticOption);
+    parser.addOption(kTrainingDeviceOption);
+    parser.addOption(kThreadsOption);
     parser.addOption({QStringLiteral("resume"),
                       QStringLiteral("Continue the interrupted pre-training run RUN from its last "
                                      "epoch, with its own settings."),
@@ -960,43 +987,20 @@ int pretrainCommand(const QStringList &arguments)
     request.threads = parser.value(QStringLiteral("threads")).toInt(&okThreads);
     if (!okEpochs || !okSeed || !okThreads || request.epochs < 0 || request.threads < 0)
         return fail(QStringLiteral("--epochs, --seed and --threads need whole numbers"));
-    const QString acoustic = parser.value(QStringLiteral("acoustic"));
-    if (acoustic != u"on" && acoustic != u"off" && acoustic != u"auto")
-        return fail(QStringLiteral("--acoustic is on, off or auto, not \"%1\"").arg(acoustic));
-    request.acousticInputs = acoustic == u"auto" ? -1 : acoustic == u"on" ? 1 : 0;
-    if (parser.isSet(QStringLiteral("resume"))) {
-        bool okRun = false;
-        request.resumeRunId = parser.value(QStringLiteral("resume")).toLongLong(&okRun);
-        if (!okRun || request.resumeRunId <= 0)
-            return fail(QStringLiteral("--resume needs a run id (emolens-cli models lists the "
-                                       "interrupted runs)"));
-        for (const char *option : {"mode", "encoder", "epochs", "seed", "acoustic", "device"})
-            if (parser.isSet(QString::fromLatin1(option)))
-                return fail(QStringLiteral("--resume continues a run with its own settings: "
-                                           "leave out --%1")
-                                .arg(QString::fromLatin1(option)));
-    }
-    {
-        // A run that a crash left "running" is marked interrupted first.
-        Database db(request.databasePath);
-        if (auto st = db.open(); !st)
-            return fail(st.error());
-        ModelRepository(db).markInterruptedRuns();
-    }
-    TerminalProgress progress;
-    const auto job = std::make_shared<PretrainJob>(request);
-    const JobResult result = JobQueue::runToEnd(job, progress);
-    if (result.outcome == JobOutcome::Failed || result.wasCancelled())
+    if (!acousticArgument(parser, &request.acousticInputs))
+        return fail(QStringLiteral("--acoustic is on, off or auto, not \"%1\"")
+                        .arg(parser.value(QStringLiteral("acoustic"))));
+    if (int code =
+            resumeArgument(parser, {"mode", "encoder", "epochs", "seed", "acoustic", "device"},
+                           &request.resumeRunId);
+        code != 0)
+        return code;
+    JobResult result;
+    const auto job = runCheckpointedJob<PretrainJob>(request, &result);
+    if (!job)
         return fail(result.summary);
     const PretrainReport &report = job->report();
     if (parser.isSet(kJsonOption)) {
-        QJsonArray epochs;
-        for (const PretrainRecord &p : report.history)
-            epochs.append(QJsonObject{{QStringLiteral("epoch"), p.epoch},
-                                      {QStringLiteral("mask_loss"), p.maskLoss},
-                                      {QStringLiteral("distill_loss"), p.distillLoss},
-                                      {QStringLiteral("mask_accuracy"), p.maskAccuracy},
-                                      {QStringLiteral("seconds"), p.seconds}});
         printJson({{QStringLiteral("run"), report.runId},
                    {QStringLiteral("backbone"), report.backbone.id},
                    {QStringLiteral("mode"), report.backbone.mode},
@@ -1005,7 +1009,7 @@ int pretrainCommand(const QStringList &arguments)
                    {QStringLiteral("clips"), report.clips},
                    {QStringLiteral("labeled_clips"), report.labeledClips},
                    {QStringLiteral("local_attributes"), report.localAttributes},
-                   {QStringLiteral("epochs"), epochs},
+                   {QStringLiteral("epochs"), PretrainJob::epochsJson(report.history)},
                    {QStringLiteral("resumed_after_epoch"), report.resumedAfterEpoch},
                    {QStringLiteral("seconds"), report.seconds}});
         return 0;

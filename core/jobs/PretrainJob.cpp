@@ -1,6 +1,5 @@
 #include "jobs/PretrainJob.h"
 
-#include "features/FeatureCache.h"
 #include "jobs/TrainJob.h"
 #include "store/Database.h"
 #include "training/Recipes.h"
@@ -24,7 +23,9 @@ const QString kRecipe = QStringLiteral("adapter-tapt");
 // The recipe whose backbone and pre-training adapter TAPT runs (seed 000's).
 const QString kBackboneRecipe = QStringLiteral("adapter-local-attributes");
 
-QString historyJson(const std::vector<PretrainRecord> &history)
+} // namespace
+
+QJsonArray PretrainJob::epochsJson(const std::vector<PretrainRecord> &history)
 {
     QJsonArray epochs;
     for (const PretrainRecord &p : history)
@@ -33,10 +34,8 @@ QString historyJson(const std::vector<PretrainRecord> &history)
                                   {QStringLiteral("distill_loss"), p.distillLoss},
                                   {QStringLiteral("mask_accuracy"), p.maskAccuracy},
                                   {QStringLiteral("seconds"), p.seconds}});
-    return QString::fromUtf8(QJsonDocument(epochs).toJson(QJsonDocument::Compact));
+    return epochs;
 }
-
-} // namespace
 
 QString PretrainJob::name() const
 {
@@ -66,22 +65,13 @@ JobResult PretrainJob::run(ProgressSink &progress)
 
     std::optional<TrainingRunRecord> prior;
     if (r.resumeRunId > 0) {
-        prior = models.run(r.resumeRunId);
-        if (!prior || prior->kind != QLatin1String("pretrain"))
-            return JobResult::failed(QStringLiteral("%1: no pre-training run %2")
-                                         .arg(r.databasePath)
-                                         .arg(r.resumeRunId));
-        if (prior->status != QLatin1String("interrupted"))
-            return JobResult::failed(
-                QStringLiteral("run %1 is %2: only an interrupted run can be resumed")
-                    .arg(r.resumeRunId)
-                    .arg(prior->status));
-        if (!QFileInfo::exists(TrainJob::checkpointPath(r.databasePath, r.resumeRunId)))
-            return JobResult::failed(
-                QStringLiteral("run %1 has no checkpoint (%2): it ended before its first epoch "
-                               "did; pre-train anew instead")
-                    .arg(r.resumeRunId)
-                    .arg(TrainJob::checkpointPath(r.databasePath, r.resumeRunId)));
+        TrainingRunRecord resumed;
+        if (auto st = TrainJob::resumableRun(models, r.databasePath, r.resumeRunId,
+                                             QStringLiteral("pretrain"),
+                                             QStringLiteral("; pre-train anew instead"), &resumed);
+            !st)
+            return JobResult::failed(st.error());
+        prior = resumed;
         const QJsonObject settings = QJsonDocument::fromJson(prior->settings.toUtf8()).object();
         r.seed = quint32(prior->seed);
         r.device = prior->device;
@@ -91,13 +81,12 @@ JobResult PretrainJob::run(ProgressSink &progress)
     }
 
     progress.setProgress(0, QStringLiteral("Reading the feature cache..."));
-    TrainingSetRequest setRequest;
-    setRequest.cacheRoot = r.cacheDirectory.isEmpty() ? FeatureCache::defaultRootFor(r.databasePath)
-                                                      : r.cacheDirectory;
-    setRequest.encoder = r.encoder;
-    setRequest.acousticInputs = r.acousticInputs;
     TrainingSet set;
-    if (auto st = TrainingSet::load(db, setRequest, &set); !st)
+    if (auto st = TrainingSet::load(
+            db,
+            TrainingSetRequest::of(r.databasePath, r.cacheDirectory, r.encoder, r.acousticInputs),
+            &set);
+        !st)
         return JobResult::failed(st.error());
     TrainerOptions options;
     QString error;
@@ -159,14 +148,8 @@ JobResult PretrainJob::run(ProgressSink &progress)
             return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
     }
     m_report.runId = run.id;
-    const QString checkpoint = TrainJob::checkpointPath(r.databasePath, run.id);
-    QDir().mkpath(QFileInfo(checkpoint).absolutePath());
-    options.checkpointPath = QFile::encodeName(checkpoint).toStdString();
-    options.resume = bool(prior);
-    auto dropCheckpoint = [&checkpoint] {
-        QFile::remove(checkpoint);
-        QDir().rmdir(QFileInfo(checkpoint).absolutePath()); // only when empty
-    };
+    TrainJob::useCheckpoint(r.databasePath, run.id, bool(prior), &options);
+    auto dropCheckpoint = [&] { TrainJob::dropCheckpoint(r.databasePath, run.id); };
     auto fail = [&](const QString &why) {
         dropCheckpoint();
         models.finishRun(run.id, QStringLiteral("failed"), why, clock.elapsed() / 1000.0);
@@ -235,7 +218,8 @@ JobResult PretrainJob::run(ProgressSink &progress)
     m_report.backbone.acousticInputs = set.acousticInputs;
     m_report.backbone.backbone = backbone;
     m_report.backbone.clips = m_report.clips;
-    m_report.backbone.history = historyJson(m_report.history);
+    m_report.backbone.history = QString::fromUtf8(
+        QJsonDocument(epochsJson(m_report.history)).toJson(QJsonDocument::Compact));
     m_report.seconds = clock.elapsed() / 1000.0;
     if (auto st = models.storeBackbone(run.id, m_report.seconds, weights, &m_report.backbone); !st)
         return fail(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));

@@ -22,6 +22,7 @@
 #include "jobs/Job.h"
 #include "store/ModelRepository.h"
 
+#include <QJsonArray>
 #include <vector>
 
 namespace emolens {
@@ -67,6 +68,8 @@ public:
         return QStringLiteral("Stop the pre-training; nothing is kept");
     }
     const PretrainReport &report() const { return m_report; }
+    // Teacher-student pre-training epochs as JSON (stored with a backbone; the CLI's --json).
+    static QJsonArray epochsJson(const std::vector<PretrainRecord> &history);
 
 private:
     PretrainRequest m_request;

@@ -1,6 +1,5 @@
 #include "jobs/TrainJob.h"
 
-#include "features/FeatureCache.h"
 #include "store/Database.h"
 #include "training/ClassificationMetrics.h"
 #include "training/PretrainedBackbones.h"
@@ -87,6 +86,47 @@ int TrainJob::checkpointPretrainEpochs(const QString &databasePath, qint64 runId
     return pretrain;
 }
 
+Status TrainJob::resumableRun(const ModelRepository &models, const QString &databasePath,
+                              qint64 runId, const QString &kind, const QString &instead,
+                              TrainingRunRecord *run)
+{
+    const auto prior = models.run(runId);
+    if (!prior || prior->kind != kind)
+        return Status::failure(QStringLiteral("%1: no %2 run %3")
+                                   .arg(databasePath, kind == QLatin1String("train")
+                                                          ? QStringLiteral("training")
+                                                          : QStringLiteral("pre-training"))
+                                   .arg(runId));
+    if (prior->status != QLatin1String("interrupted"))
+        return Status::failure(
+            QStringLiteral("run %1 is %2: only an interrupted run can be resumed")
+                .arg(runId)
+                .arg(prior->status));
+    if (!QFileInfo::exists(checkpointPath(databasePath, runId)))
+        return Status::failure(
+            QStringLiteral("run %1 has no checkpoint (%2): it ended before its first epoch did%3")
+                .arg(runId)
+                .arg(checkpointPath(databasePath, runId), instead));
+    *run = *prior;
+    return Status::success();
+}
+
+void TrainJob::useCheckpoint(const QString &databasePath, qint64 runId, bool resume,
+                             TrainerOptions *options)
+{
+    const QString checkpoint = checkpointPath(databasePath, runId);
+    QDir().mkpath(QFileInfo(checkpoint).absolutePath());
+    options->checkpointPath = QFile::encodeName(checkpoint).toStdString();
+    options->resume = resume;
+}
+
+void TrainJob::dropCheckpoint(const QString &databasePath, qint64 runId)
+{
+    const QString checkpoint = checkpointPath(databasePath, runId);
+    QFile::remove(checkpoint);
+    QDir().rmdir(QFileInfo(checkpoint).absolutePath()); // only when empty
+}
+
 QString TrainJob::checkpointPath(const QString &databasePath, qint64 runId)
 {
     const QFileInfo info(databasePath);
@@ -110,27 +150,20 @@ JobResult TrainJob::run(ProgressSink &progress)
     std::optional<TrainingRunRecord> prior;
     QJsonObject priorSettings;
     if (r.resumeRunId > 0) {
-        prior = models.run(r.resumeRunId);
-        if (!prior || prior->kind != QLatin1String("train"))
-            return JobResult::failed(
-                QStringLiteral("%1: no training run %2").arg(r.databasePath).arg(r.resumeRunId));
-        if (prior->status != QLatin1String("interrupted"))
-            return JobResult::failed(
-                QStringLiteral("run %1 is %2: only an interrupted run can be resumed")
-                    .arg(r.resumeRunId)
-                    .arg(prior->status));
-        if (!QFileInfo::exists(checkpointPath(r.databasePath, r.resumeRunId)))
-            return JobResult::failed(
-                QStringLiteral("run %1 has no checkpoint (%2): it ended before its first epoch "
-                               "did%3; train a new model instead")
-                    .arg(r.resumeRunId)
-                    .arg(checkpointPath(r.databasePath, r.resumeRunId))
-                    .arg(prior->recipe == QLatin1String("gmp-atl")
-                             ? QStringLiteral(" (GMP-ATL's steps 1 to 3 keep no checkpoint)")
-                         : prior->recipe == QLatin1String("ari-coattention")
-                             ? QStringLiteral(" (stage 1, the auxiliary tasks, keeps no "
-                                              "checkpoint)")
-                             : QString()));
+        // The stages before the fine-tuning that keep no checkpoint, named when there is none.
+        const QString recipe = models.run(r.resumeRunId).value_or(TrainingRunRecord()).recipe;
+        const QString why =
+            recipe == QLatin1String("gmp-atl")
+                ? QStringLiteral(" (GMP-ATL's steps 1 to 3 keep no checkpoint)")
+            : recipe == QLatin1String("ari-coattention")
+                ? QStringLiteral(" (stage 1, the auxiliary tasks, keeps no checkpoint)")
+                : QString();
+        TrainingRunRecord resumed;
+        if (auto st = resumableRun(models, r.databasePath, r.resumeRunId, QStringLiteral("train"),
+                                   why + QStringLiteral("; train a new model instead"), &resumed);
+            !st)
+            return JobResult::failed(st.error());
+        prior = resumed;
         priorSettings = QJsonDocument::fromJson(prior->settings.toUtf8()).object();
         if (!priorSettings.contains(QStringLiteral("encoder")))
             return JobResult::failed(
@@ -153,13 +186,12 @@ JobResult TrainJob::run(ProgressSink &progress)
     }
 
     progress.setProgress(0, QStringLiteral("Reading the labels and the feature cache..."));
-    TrainingSetRequest setRequest;
-    setRequest.cacheRoot = r.cacheDirectory.isEmpty() ? FeatureCache::defaultRootFor(r.databasePath)
-                                                      : r.cacheDirectory;
-    setRequest.encoder = r.encoder;
-    setRequest.acousticInputs = r.acousticInputs;
     TrainingSet set;
-    if (auto st = TrainingSet::load(db, setRequest, &set); !st)
+    if (auto st = TrainingSet::load(
+            db,
+            TrainingSetRequest::of(r.databasePath, r.cacheDirectory, r.encoder, r.acousticInputs),
+            &set);
+        !st)
         return JobResult::failed(st.error());
 
     // "default" by the size of the labeled set (see defaultRecipeFor).
@@ -324,15 +356,8 @@ JobResult TrainJob::run(ProgressSink &progress)
                      : QStringLiteral(", from epoch %1").arg(m_report.resumedAfterEpoch + 1)));
     for (const QString &note : std::as_const(m_report.notes))
         progress.setProgress(0.01, QStringLiteral("Run %1: %2").arg(run.id).arg(note));
-    const QString checkpoint = checkpointPath(r.databasePath, run.id);
-    QDir().mkpath(QFileInfo(checkpoint).absolutePath());
-    options.checkpointPath = QFile::encodeName(checkpoint).toStdString();
-    options.resume = bool(prior);
-    // The checkpoint serves only an interrupted run: whatever else ends the run removes it.
-    auto dropCheckpoint = [&checkpoint] {
-        QFile::remove(checkpoint);
-        QDir().rmdir(QFileInfo(checkpoint).absolutePath()); // only when empty
-    };
+    useCheckpoint(r.databasePath, run.id, bool(prior), &options);
+    auto dropCheckpoint = [&] { TrainJob::dropCheckpoint(r.databasePath, run.id); };
     auto fail = [&](const QString &why) {
         dropCheckpoint();
         models.finishRun(run.id, QStringLiteral("failed"), why, clock.elapsed() / 1000.0);

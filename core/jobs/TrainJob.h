@@ -25,6 +25,8 @@
 
 namespace emolens {
 
+struct TrainerOptions;
+
 struct TrainRequest
 {
     QString databasePath;
@@ -96,6 +98,19 @@ public:
     // The pre-training epochs a run's checkpoint holds when the run was stopped while
     // pre-training; -1 when it was not (or has no readable checkpoint).
     static int checkpointPretrainEpochs(const QString &databasePath, qint64 runId);
+    // For the jobs that checkpoint a run (this one, PretrainJob): the run to resume, checked -
+    // of this kind ("train", "pretrain"), interrupted, with a checkpoint; the failure says which
+    // is not so (what is missing names the file, and `instead` what to do then).
+    static Status resumableRun(const ModelRepository &models, const QString &databasePath,
+                               qint64 runId, const QString &kind, const QString &instead,
+                               TrainingRunRecord *run);
+    // Points the trainer at the run's checkpoint (made ready: its folder exists); resume:
+    // continue from it.
+    static void useCheckpoint(const QString &databasePath, qint64 runId, bool resume,
+                              TrainerOptions *options);
+    // The checkpoint serves only an interrupted run: whatever else ends the run removes it (and
+    // its folder, when empty).
+    static void dropCheckpoint(const QString &databasePath, qint64 runId);
 
 private:
     TrainRequest m_request;

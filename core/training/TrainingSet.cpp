@@ -1,5 +1,6 @@
 #include "training/TrainingSet.h"
 
+#include "features/FeatureCache.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/LabelRepository.h"
@@ -10,6 +11,18 @@
 #include <algorithm>
 
 namespace emolens {
+
+TrainingSetRequest TrainingSetRequest::of(const QString &databasePath,
+                                          const QString &cacheDirectory, const QString &encoder,
+                                          int acousticInputs)
+{
+    TrainingSetRequest request;
+    request.cacheRoot =
+        cacheDirectory.isEmpty() ? FeatureCache::defaultRootFor(databasePath) : cacheDirectory;
+    request.encoder = encoder;
+    request.acousticInputs = acousticInputs;
+    return request;
+}
 
 namespace {
 

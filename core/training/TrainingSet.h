@@ -27,6 +27,10 @@ struct TrainingSetRequest
     QString encoder = QStringLiteral("fbank"); // source ("fbank" or a folder) or name
     qint64 corpusId = 0;                       // 0: every corpus
     int acousticInputs = -1;                   // -1: on for fbank, off for the others
+
+    // A workspace's request: its cache (cacheDirectory, or beside the workspace when empty).
+    static TrainingSetRequest of(const QString &databasePath, const QString &cacheDirectory,
+                                 const QString &encoder, int acousticInputs);
 };
 
 struct TrainingSet

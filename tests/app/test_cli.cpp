@@ -10,6 +10,7 @@
 
 #include <QDir>
 #include <QDirIterator>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -45,6 +46,26 @@ CliResult runCli(const QStringList &args)
 QJsonObject json(const CliResult &r)
 {
     return QJsonDocument::fromJson(r.out).object();
+}
+
+// Runs emolens-cli with these arguments and kills it (SIGKILL) as soon as a run of the
+// workspace db has written its first checkpoint. False when the process ended first.
+bool killedAtFirstCheckpoint(const QString &db, const QStringList &args)
+{
+    QProcess job;
+    job.start(QStringLiteral(EMOLENS_CLI_PATH), args);
+    if (!job.waitForStarted())
+        return false;
+    const QDir runs = QFileInfo(emolens::TrainJob::checkpointPath(db, 0)).absoluteDir();
+    QElapsedTimer clock;
+    clock.start();
+    while (runs.entryList({QStringLiteral("*.checkpoint.safetensors")}).isEmpty() &&
+           job.state() == QProcess::Running && clock.elapsed() < 180000)
+        QTest::qWait(50);
+    const bool running = job.state() == QProcess::Running;
+    job.kill();
+    job.waitForFinished();
+    return running;
 }
 
 } // namespace
@@ -556,20 +577,12 @@ private Q_SLOTS:
 
         // Killed while pre-training (after its first pre-training epoch's checkpoint), the run
         // is listed as such and resumes from there.
-        QProcess job;
-        job.start(QStringLiteral(EMOLENS_CLI_PATH),
-                  {QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
-                   QStringLiteral("adapter-local-attributes"), QStringLiteral("--pretrain-epochs"),
-                   QStringLiteral("3"), QStringLiteral("--epochs"), QStringLiteral("2")});
-        QVERIFY(job.waitForStarted());
-        const QDir runs = QFileInfo(emolens::TrainJob::checkpointPath(db, 0)).absoluteDir();
-        QTRY_VERIFY_WITH_TIMEOUT(
-            !runs.entryList({QStringLiteral("*.checkpoint.safetensors")}).isEmpty() ||
-                job.state() != QProcess::Running,
-            180000);
-        QVERIFY2(job.state() == QProcess::Running, "the run ended before it could be killed");
-        job.kill();
-        QVERIFY(job.waitForFinished());
+        QVERIFY2(killedAtFirstCheckpoint(
+                     db, {QStringLiteral("train"), QStringLiteral("--db"), db,
+                          QStringLiteral("--recipe"), QStringLiteral("adapter-local-attributes"),
+                          QStringLiteral("--pretrain-epochs"), QStringLiteral("3"),
+                          QStringLiteral("--epochs"), QStringLiteral("2")}),
+                 "the run ended before it could be killed");
         const QJsonObject listed = json(runCli(
             {QStringLiteral("models"), QStringLiteral("--db"), db, QStringLiteral("--json")}));
         const QJsonObject killed =
@@ -622,19 +635,9 @@ private Q_SLOTS:
                  paper.err.constData());
 
         // Killed after its first epoch's checkpoint, listed, and resumed.
-        QProcess job;
-        job.start(QStringLiteral(EMOLENS_CLI_PATH),
-                  {QStringLiteral("pretrain"), QStringLiteral("--db"), db,
-                   QStringLiteral("--epochs"), QStringLiteral("3")});
-        QVERIFY(job.waitForStarted());
-        const QDir runs = QFileInfo(emolens::TrainJob::checkpointPath(db, 0)).absoluteDir();
-        QTRY_VERIFY_WITH_TIMEOUT(
-            !runs.entryList({QStringLiteral("*.checkpoint.safetensors")}).isEmpty() ||
-                job.state() != QProcess::Running,
-            180000);
-        QVERIFY2(job.state() == QProcess::Running, "the run ended before it could be killed");
-        job.kill();
-        QVERIFY(job.waitForFinished());
+        QVERIFY2(killedAtFirstCheckpoint(db, {QStringLiteral("pretrain"), QStringLiteral("--db"),
+                                              db, QStringLiteral("--epochs"), QStringLiteral("3")}),
+                 "the run ended before it could be killed");
         const QJsonObject listed = json(runCli(
             {QStringLiteral("models"), QStringLiteral("--db"), db, QStringLiteral("--json")}));
         const QJsonObject killed =
