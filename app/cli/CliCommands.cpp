@@ -627,6 +627,10 @@ void addRecipeStageOptions(QCommandLineParser &parser)
                                      "style and characters (comma-separated); default: every "
                                      "one the corpus has the metadata for."),
                       QStringLiteral("LIST")});
+    parser.addOption({QStringLiteral("freeze-ari"),
+                      QStringLiteral("ari-coattention: keep ARI's layer weights frozen in stage 1 "
+                                     "(the paper's remedy when the corpus allows few auxiliary "
+                                     "tasks; off by default).")});
     parser.addOption({QStringLiteral("backbone"),
                       QStringLiteral("The adapter TAPT backbone (emolens-cli pretrain) to start "
                                      "from: newest (the default: the newest whose encoder, "
@@ -718,6 +722,7 @@ int evaluateCommand(const QStringList &arguments)
     request.auxiliaryEpochs = number("auxiliary-epochs", -1);
     request.auxiliaryTasks =
         parser.value(QStringLiteral("auxiliary-tasks")).split(QLatin1Char(','), Qt::SkipEmptyParts);
+    request.freezeAri = parser.isSet(QStringLiteral("freeze-ari"));
     request.threads = number("threads", 0);
     if (!ok)
         return fail(QStringLiteral("--k, --seed, --epochs and --threads need whole numbers (k at "
@@ -883,6 +888,7 @@ int trainCommand(const QStringList &arguments)
     request.auxiliaryEpochs = parser.value(QStringLiteral("auxiliary-epochs")).toInt(&okAuxiliary);
     request.auxiliaryTasks =
         parser.value(QStringLiteral("auxiliary-tasks")).split(QLatin1Char(','), Qt::SkipEmptyParts);
+    request.freezeAri = parser.isSet(QStringLiteral("freeze-ari"));
     if (!okEpochs || !okSeed || !okPretrain || !okGmp || !okAuxiliary || request.epochs < 0 ||
         request.pretrainEpochs < -1 || request.gmpEpochs < -1 || request.auxiliaryEpochs < -1)
         return fail(QStringLiteral("--epochs, --pretrain-epochs, --gmp-epochs, "
@@ -890,11 +896,11 @@ int trainCommand(const QStringList &arguments)
     if (!backboneArgument(parser, &request.backbone))
         return fail(QStringLiteral("--backbone is newest, none or a backbone's id, not \"%1\"")
                         .arg(parser.value(QStringLiteral("backbone"))));
-    if (int code =
-            resumeArgument(parser,
-                           {"recipe", "encoder", "epochs", "pretrain-epochs", "gmp-epochs",
-                            "auxiliary-epochs", "auxiliary-tasks", "backbone", "seed", "device"},
-                           &request.resumeRunId);
+    if (int code = resumeArgument(parser,
+                                  {"recipe", "encoder", "epochs", "pretrain-epochs", "gmp-epochs",
+                                   "auxiliary-epochs", "auxiliary-tasks", "freeze-ari", "backbone",
+                                   "seed", "device"},
+                                  &request.resumeRunId);
         code != 0)
         return code;
     JobResult result;

@@ -26,6 +26,7 @@ struct EvaluateRequest
     int gmpEpochs = -1;         // gmp-atl's steps 1 and 3, each: -1 the recipe's
     int auxiliaryEpochs = -1;   // ari-coattention's stage 1: -1 the recipe's, 0 none
     QStringList auxiliaryTasks; // ari-coattention's tasks, of those the metadata allows; empty: all
+    bool freezeAri = false;     // ari-coattention: ARI frozen in stage 1
     QString device = QStringLiteral("cpu");
     int threads = 0;
     double validationFraction = 0.2; // of each fold's training speakers

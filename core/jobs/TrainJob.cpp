@@ -178,6 +178,7 @@ JobResult TrainJob::run(ProgressSink &progress)
         r.pretrainEpochs = priorSettings.value(QStringLiteral("pretrain_epochs")).toInt(-1);
         r.gmpEpochs = priorSettings.value(QStringLiteral("gmp_epochs")).toInt(-1);
         r.auxiliaryEpochs = priorSettings.value(QStringLiteral("auxiliary_epochs")).toInt(-1);
+        r.freezeAri = priorSettings.value(QStringLiteral("freeze_ari")).toBool();
         r.auxiliaryTasks.clear();
         for (const QJsonValue &v : priorSettings.value(QStringLiteral("auxiliary_tasks")).toArray())
             r.auxiliaryTasks << v.toString();
@@ -199,7 +200,7 @@ JobResult TrainJob::run(ProgressSink &progress)
     TrainerOptions options;
     QString error;
     if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs, r.pretrainEpochs, r.gmpEpochs,
-                     r.auxiliaryEpochs},
+                     r.auxiliaryEpochs, r.freezeAri},
                     set.encoder.layerCount, set.encoder.hiddenSize, set.source->extraInputs(),
                     int(set.classes.size()), &options, &error))
         return JobResult::failed(error);
@@ -305,6 +306,7 @@ JobResult TrainJob::run(ProgressSink &progress)
         if (options.adapter.pooling == AdapterPooling::CoAttention) {
             settings.insert(QStringLiteral("ari"), QString::fromStdString(options.ari.describe()));
             settings.insert(QStringLiteral("auxiliary_epochs"), options.ari.auxiliaryEpochs);
+            settings.insert(QStringLiteral("freeze_ari"), options.ari.freezeAriInStage1);
             settings.insert(QStringLiteral("auxiliary_tasks"),
                             QJsonArray::fromStringList(auxiliaryTaskNames(options.adapter)));
             settings.insert(QStringLiteral("auxiliary_notes"),

@@ -245,6 +245,19 @@ bool runOptions(const RunChoices &choices, int layerCount, int hiddenSize, int e
         }
         options->ari.auxiliaryEpochs = choices.auxiliaryEpochs;
     }
+    if (choices.freezeAri) {
+        if (options->adapter.layerIntegration != LayerIntegration::Ari ||
+            options->ari.auxiliaryEpochs == 0) {
+            if (error)
+                *error = options->adapter.layerIntegration != LayerIntegration::Ari
+                             ? QStringLiteral("the recipe \"%1\" has no ARI to freeze (%2 has)")
+                                   .arg(choices.recipe, QStringLiteral("ari-coattention"))
+                             : QStringLiteral("ARI is frozen in stage 1, which this run skips "
+                                              "(--auxiliary-epochs 0)");
+            return false;
+        }
+        options->ari.freezeAriInStage1 = true;
+    }
     return true;
 }
 

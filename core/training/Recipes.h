@@ -67,6 +67,9 @@ struct RunChoices
     // Epochs of ari-coattention's stage 1 (0 skips it: the ablation without stage 1); -1: the
     // recipe's.
     int auxiliaryEpochs = -1;
+    // ari-coattention: ARI's layer weights frozen in stage 1 (the paper's remedy for fewer
+    // auxiliary tasks; off by default).
+    bool freezeAri = false;
 };
 // One epoch of ari-coattention's stage 1 in words, the tasks the adapter has: "gender loss
 // 0.412 (81 % right), speaker loss 1.208 (40 % right), CTC loss 2.917".

@@ -525,6 +525,36 @@ private Q_SLOTS:
                                         QStringLiteral("--auxiliary-epochs"), QStringLiteral("3")});
         QCOMPARE(other.exitCode, 1);
         QVERIFY2(other.err.contains("ari-coattention"), other.err.constData());
+
+        // ARI frozen in stage 1 (the paper's remedy for few tasks): recorded with the run;
+        // refused for a recipe without ARI and for a run without stage 1.
+        const CliResult frozen =
+            runCli({QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+                    QStringLiteral("ari-coattention"), QStringLiteral("--freeze-ari"),
+                    QStringLiteral("--auxiliary-epochs"), QStringLiteral("1"),
+                    QStringLiteral("--epochs"), QStringLiteral("1"), QStringLiteral("--json")});
+        QVERIFY2(frozen.exitCode == 0, frozen.err.constData());
+        {
+            emolens::Database store(db);
+            QVERIFY(store.open());
+            const auto run =
+                emolens::ModelRepository(store).run(json(frozen)[QStringLiteral("run")].toInt());
+            QVERIFY(run.has_value());
+            QVERIFY2(run->settings.contains(u"freeze-ari=1") &&
+                         run->settings.contains(u"\"freeze_ari\":true"),
+                     qPrintable(run->settings));
+        }
+        const CliResult noAri =
+            runCli({QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+                    QStringLiteral("wap-sap"), QStringLiteral("--freeze-ari")});
+        QCOMPARE(noAri.exitCode, 1);
+        QVERIFY2(noAri.err.contains("no ARI to freeze"), noAri.err.constData());
+        const CliResult noStage = runCli(
+            {QStringLiteral("evaluate"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+             QStringLiteral("ari-coattention"), QStringLiteral("--freeze-ari"),
+             QStringLiteral("--auxiliary-epochs"), QStringLiteral("0")});
+        QCOMPARE(noStage.exitCode, 1);
+        QVERIFY2(noStage.err.contains("stage 1"), noStage.err.constData());
     }
 
     void evaluateSeed000RecipePretrainsAndBeatsChance()
