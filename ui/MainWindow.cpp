@@ -673,6 +673,21 @@ void MainWindow::createMenus()
                                      4000);
         });
     }
+    // Seed 003's remedy for few auxiliary tasks, for Retrain of ari-coattention (remembered as
+    // "model/freezeAri").
+    m_recipeMenu->addSeparator();
+    QAction *freezeAri = m_recipeMenu->addAction(tr("Freeze ARI in Stage 1 (ari-coattention)"));
+    freezeAri->setCheckable(true);
+    freezeAri->setData(QStringLiteral("model/freezeAri")); // a setting, not a recipe's name
+    freezeAri->setChecked(QSettings().value(QStringLiteral("model/freezeAri"), false).toBool());
+    freezeAri->setToolTip(tr("Keep ARI's layer weights fixed while the auxiliary tasks train "
+                             "alone (the paper's remedy when the corpus allows few tasks)"));
+    connect(freezeAri, &QAction::toggled, this, [this](bool on) {
+        QSettings().setValue(QStringLiteral("model/freezeAri"), on);
+        statusBar()->showMessage(on ? tr("Retrain of ari-coattention will freeze ARI in stage 1")
+                                    : tr("Retrain of ari-coattention will train ARI in stage 1"),
+                                 4000);
+    });
     model->addSeparator();
     model->addAction(m_modelsAction);
 

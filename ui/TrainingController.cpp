@@ -108,6 +108,9 @@ bool TrainingController::retrain(const QString &workspacePath, const QString &en
     if (!train.recipe.isEmpty() && recipeHasPretraining(train.recipe))
         train.pretrainEpochs =
             std::max(-1, settings.value(QStringLiteral("model/pretrainEpochs"), -1).toInt());
+    // ari-coattention's ARI frozen in stage 1 ("model/freezeAri", off when absent).
+    train.freezeAri = train.recipe == QLatin1String("ari-coattention") &&
+                      settings.value(QStringLiteral("model/freezeAri"), false).toBool();
     m_job = std::make_shared<TrainJob>(train);
     m_trainId = m_queue->submit(m_job);
     Q_EMIT queued(

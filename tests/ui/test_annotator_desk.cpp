@@ -735,6 +735,18 @@ void TestAnnotatorDesk::trainingDashboardStopsAndCancels()
             a->trigger();
     QCOMPARE(QSettings().value(QStringLiteral("model/recipe")).toString(),
              QStringLiteral("wap-sap"));
+    // The menu's Freeze ARI check (ari-coattention's stage 1) is remembered on its own.
+    QAction *freezeAri = nullptr;
+    for (QAction *a : window.recipeMenu()->actions())
+        if (a->data().toString() == QLatin1String("model/freezeAri"))
+            freezeAri = a;
+    QVERIFY(freezeAri && freezeAri->isCheckable() && !freezeAri->isChecked());
+    freezeAri->trigger();
+    QVERIFY(QSettings().value(QStringLiteral("model/freezeAri")).toBool());
+    freezeAri->trigger();
+    QVERIFY(!QSettings().value(QStringLiteral("model/freezeAri")).toBool());
+    QCOMPARE(QSettings().value(QStringLiteral("model/recipe")).toString(),
+             QStringLiteral("wap-sap"));
     QSignalSpy trained(&window, &MainWindow::trainingFinished);
     QCOMPARE(window.trainingDock()->toggleViewAction()->shortcut(),
              QKeySequence(QStringLiteral("Ctrl+Shift+T")));
