@@ -282,6 +282,8 @@ std::vector<Batch> withMeans(std::vector<Batch> batches, bool means)
 
 constexpr const char *kCheckpointFormat = "emolens-adapter-checkpoint-1";
 constexpr const char *kPretrainCheckpointFormat = "emolens-adapter-pretrain-checkpoint-1";
+// Seed 003's stage 1 (the auxiliary tasks alone), after each of its epochs.
+constexpr const char *kStage1CheckpointFormat = "emolens-adapter-stage1-checkpoint-1";
 
 std::string checkpointFormat(const std::string &path)
 {
@@ -340,6 +342,42 @@ bool parsePretrainHistory(const std::string &text, std::vector<PretrainRecord> *
 {
     return parseRecords(text, out, &PretrainRecord::maskLoss, &PretrainRecord::distillLoss,
                         &PretrainRecord::maskAccuracy, &PretrainRecord::seconds);
+}
+
+// Seed 003's stage-1 records as text lines, exact to the last bit.
+std::string ariHistoryText(const std::vector<AriRecord> &history)
+{
+    std::string text;
+    char line[512];
+    for (const AriRecord &a : history) {
+        std::snprintf(line, sizeof line, "%d %.17g %.17g %.17g %.17g %.17g %.17g %.17g %.17g\n",
+                      a.epoch, a.genderLoss, a.speakerLoss, a.styleLoss, a.characterLoss,
+                      a.genderAccuracy, a.speakerAccuracy, a.styleAccuracy, a.seconds);
+        text += line;
+    }
+    return text;
+}
+
+bool parseAriHistory(const std::string &text, std::vector<AriRecord> *out)
+{
+    out->clear();
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string::npos)
+            end = text.size();
+        const std::string line = text.substr(start, end - start);
+        start = end + 1;
+        if (line.empty())
+            continue;
+        AriRecord a;
+        if (std::sscanf(line.c_str(), "%d %lg %lg %lg %lg %lg %lg %lg %lg", &a.epoch, &a.genderLoss,
+                        &a.speakerLoss, &a.styleLoss, &a.characterLoss, &a.genderAccuracy,
+                        &a.speakerAccuracy, &a.styleAccuracy, &a.seconds) != 9)
+            return false;
+        out->push_back(a);
+    }
+    return true;
 }
 
 // A float32 tensor of a checkpoint, shaped like `like` and on its device.
@@ -1242,7 +1280,11 @@ struct AdapterTrainer::Private
         if (frozen.defined())
             frozen.requires_grad_(false);
         AdamW adam(named, a.learningRate, options.weightDecay);
-        for (int epoch = 1; epoch <= a.auxiliaryEpochs; ++epoch) {
+        int done = 0;
+        if (resumeStage1)
+            if (auto st = loadStage1Checkpoint(options.checkpointPath, &adam, &done); !st)
+                return st;
+        for (int epoch = done + 1; epoch <= a.auxiliaryEpochs; ++epoch) {
             const auto start = std::chrono::steady_clock::now();
             const uint64_t seed = epochSeed(options.seed ^ kAriSalt, epoch);
             std::vector<Batch> order = batches;
@@ -1293,10 +1335,60 @@ struct AdapterTrainer::Private
             record.seconds =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             ariHistory.push_back(record);
+            if (!options.checkpointPath.empty())
+                if (auto st = saveStage1Checkpoint(options.checkpointPath, adam, epoch); !st)
+                    return st;
             if (onAri)
                 onAri(record, double(epoch) / a.auxiliaryEpochs);
         }
         return ModelStatus::success();
+    }
+
+    // Stage 1 continues from options.checkpointPath (set by train() for its checkpoint).
+    bool resumeStage1 = false;
+
+    // The stage's state after an epoch: the adapter (with its normalisation), the optimiser,
+    // the history; replaced atomically.
+    ModelStatus saveStage1Checkpoint(const std::string &path, const AdamW &adam, int epoch) const
+    {
+        Float32Tensors writer;
+        if (auto st = writeModule(&writer, "model/", *net); !st)
+            return st;
+        if (auto st = adam.save(&writer); !st)
+            return st;
+        writer.setMetadata("format", kStage1CheckpointFormat);
+        writer.setMetadata("settings", options.adapter.describe());
+        writer.setMetadata("ari", options.ari.describe());
+        writer.setMetadata("seed", std::to_string(options.seed));
+        writer.setMetadata("epoch", std::to_string(epoch));
+        writer.setMetadata("history", ariHistoryText(ariHistory));
+        return writer.write(path);
+    }
+
+    ModelStatus loadStage1Checkpoint(const std::string &path, AdamW *adam, int *epoch)
+    {
+        std::unique_ptr<SafeTensorsFile> file;
+        if (auto st = SafeTensorsFile::open(path, file); !st)
+            return st;
+        const auto &meta = file->metadata();
+        auto text = [&meta](const char *key) {
+            const auto it = meta.find(key);
+            return it == meta.end() ? std::string() : it->second;
+        };
+        if (text("settings") != options.adapter.describe() ||
+            text("ari") != options.ari.describe() || text("seed") != std::to_string(options.seed))
+            return ModelStatus::failure(path + ": the checkpoint was written with other settings "
+                                               "(adapter, stage 1 or seed) than this run's");
+        try {
+            *epoch = std::stoi(text("epoch"));
+        } catch (...) {
+            return ModelStatus::failure(path + ": the checkpoint's header is damaged");
+        }
+        if (!parseAriHistory(text("history"), &ariHistory) || int(ariHistory.size()) != *epoch)
+            return ModelStatus::failure(path + ": the checkpoint's history is damaged");
+        if (auto st = readModule(*file, "model/", *net); !st)
+            return st;
+        return adam->restore(*file);
     }
 
     static constexpr uint64_t kGmpAtlSalt = 0x474D5041544C3031ull;
@@ -1651,16 +1743,22 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
                                   std::ifstream(o.checkpointPath, std::ios::binary).good();
         // A run killed while pre-training continues its pre-training; one killed later, its
         // fine-tuning (the checkpoint then holds the pre-trained weights).
-        const bool resumingPretrain =
-            checkpointed && checkpointFormat(o.checkpointPath) == kPretrainCheckpointFormat;
-        const bool resuming = checkpointed && !resumingPretrain;
+        const std::string format = checkpointed ? checkpointFormat(o.checkpointPath) : "";
+        const bool resumingPretrain = format == kPretrainCheckpointFormat;
+        // Likewise one killed in seed 003's stage 1.
+        const bool resumingStage1 = format == kStage1CheckpointFormat;
+        const bool resuming = checkpointed && !resumingPretrain && !resumingStage1;
+        if (resumingStage1 && o.ari.auxiliaryEpochs == 0)
+            return ModelStatus::failure(o.checkpointPath +
+                                        ": a checkpoint of seed 003's stage 1; this run has no "
+                                        "such stage");
         const bool fromBackbone = !o.initialBackbone.empty();
         if (fromBackbone && (o.pretrain.epochs > 0 || o.gmpAtl.multiTaskEpochs > 0 ||
                              o.ari.auxiliaryEpochs > 0 || resumingPretrain))
             return ModelStatus::failure(
                 "a run from a pre-trained backbone (adapter TAPT) has no pre-training, GMP-ATL "
                 "or auxiliary stage of its own");
-        if (!resuming && !resumingPretrain && !fromBackbone) {
+        if (!resuming && !resumingPretrain && !resumingStage1 && !fromBackbone) {
             bool stopped = false;
             if (auto st = d->normalise(source, train, d->usedClipMeans, cancelled, &stopped); !st)
                 return st;
@@ -1765,6 +1863,7 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
                 return ModelStatus::failure(o.checkpointPath +
                                             ": a pre-training checkpoint; this run has no "
                                             "pre-training stage");
+            d->resumeStage1 = resumingStage1;
             if (auto st = runStage(&Private::ariStage1); !st || stopped)
                 return st;
         }
@@ -1996,8 +2095,9 @@ ModelStatus AdapterTrainer::checkpointHistory(const std::string &path,
         return st;
     const auto &meta = file->metadata();
     if (const auto it = meta.find("format");
-        it != meta.end() && it->second == kPretrainCheckpointFormat) {
-        out->clear(); // killed while pre-training: no fine-tuning epoch yet
+        it != meta.end() &&
+        (it->second == kPretrainCheckpointFormat || it->second == kStage1CheckpointFormat)) {
+        out->clear(); // killed before fine-tuning: no fine-tuning epoch yet
         if (pretrainEpochs) {
             const auto epoch = meta.find("epoch");
             try {

@@ -291,8 +291,9 @@ public:
     std::vector<float> localAttributeClassFrames() const;
 
     // The epochs a checkpoint holds (for a resumed run's records). False with a reason.
-    // *pretrainEpochs (when given): the pre-training epochs done when the run was killed while
-    // pre-training (out is then empty); -1 when pre-training was over or never ran.
+    // *pretrainEpochs (when given): the epochs of the stage before fine-tuning - seed 000's
+    // pre-training or seed 003's stage 1 - done when the run was killed in it (out is then
+    // empty); -1 when that stage was over or never ran.
     static ModelStatus checkpointHistory(const std::string &path, std::vector<EpochRecord> *out,
                                          int *pretrainEpochs = nullptr);
 

@@ -1134,7 +1134,9 @@ int modelsCommand(const QStringList &arguments)
             qPrintable(run.recipe),
             qPrintable(
                 pretrain >= 0
-                    ? QStringLiteral("while pre-training, after pre-training epoch %1")
+                    ? (run.recipe == QLatin1String("ari-coattention")
+                           ? QStringLiteral("in stage 1 (the auxiliary tasks), after epoch %1")
+                           : QStringLiteral("while pre-training, after pre-training epoch %1"))
                           .arg(pretrain)
                     : QStringLiteral("after %1 epochs").arg(repository.epochs(run.id).size())),
             qPrintable(run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))),

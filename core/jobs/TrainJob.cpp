@@ -151,13 +151,10 @@ JobResult TrainJob::run(ProgressSink &progress)
     QJsonObject priorSettings;
     if (r.resumeRunId > 0) {
         // The stages before the fine-tuning that keep no checkpoint, named when there is none.
-        const QString recipe = models.run(r.resumeRunId).value_or(TrainingRunRecord()).recipe;
-        const QString why =
-            recipe == QLatin1String("gmp-atl")
-                ? QStringLiteral(" (GMP-ATL's steps 1 to 3 keep no checkpoint)")
-            : recipe == QLatin1String("ari-coattention")
-                ? QStringLiteral(" (stage 1, the auxiliary tasks, keeps no checkpoint)")
-                : QString();
+        const QString why = models.run(r.resumeRunId).value_or(TrainingRunRecord()).recipe ==
+                                    QLatin1String("gmp-atl")
+                                ? QStringLiteral(" (GMP-ATL's steps 1 to 3 keep no checkpoint)")
+                                : QString();
         TrainingRunRecord resumed;
         if (auto st = resumableRun(models, r.databasePath, r.resumeRunId, QStringLiteral("train"),
                                    why + QStringLiteral("; train a new model instead"), &resumed);
@@ -322,6 +319,9 @@ JobResult TrainJob::run(ProgressSink &progress)
             return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
     }
     m_report.runId = run.id;
+    // The stage before the fine-tuning that a resumed run may continue, in words.
+    const QString stageName = options.ari.auxiliaryEpochs > 0 ? QStringLiteral("stage-1")
+                                                              : QStringLiteral("pre-training");
     // For a live view of the run (the training dashboard): what it is, and its epochs so far.
     auto epochValue = [](int epoch, double trainLoss, double validationLoss, double ua) {
         return QVariantMap{{QStringLiteral("epoch"), epoch},
@@ -353,7 +353,8 @@ JobResult TrainJob::run(ProgressSink &progress)
             .arg(validation.size())
             .arg(!prior ? QString()
                  : m_report.resumedAfterPretrainEpoch >= 0
-                     ? QStringLiteral(", from pre-training epoch %1")
+                     ? QStringLiteral(", from %1 epoch %2")
+                           .arg(stageName)
                            .arg(m_report.resumedAfterPretrainEpoch + 1)
                      : QStringLiteral(", from epoch %1").arg(m_report.resumedAfterEpoch + 1)));
     for (const QString &note : std::as_const(m_report.notes))
@@ -565,9 +566,10 @@ JobResult TrainJob::run(ProgressSink &progress)
             .arg(m_report.stopped
                      ? QStringLiteral("Stopped by request, keeping the best epoch: trained")
                  : m_report.resumed && m_report.resumedAfterPretrainEpoch >= 0
-                     ? QStringLiteral("Resumed run %1 after pre-training epoch %2 and trained")
+                     ? QStringLiteral("Resumed run %1 after %3 epoch %2 and trained")
                            .arg(run.id)
                            .arg(m_report.resumedAfterPretrainEpoch)
+                           .arg(stageName)
                  : m_report.resumed ? QStringLiteral("Resumed run %1 after epoch %2 and trained")
                                           .arg(run.id)
                                           .arg(m_report.resumedAfterEpoch)

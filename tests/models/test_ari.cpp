@@ -396,3 +396,70 @@ MODEL_TEST(ari_refuses_bad_settings)
                    st.error());
     }
 }
+
+// Killed in stage 1 after epoch 3's checkpoint, a run resumes there and ends as if it had never
+// stopped: the same stage-1 records, fine-tuning epochs and predictions.
+MODEL_TEST(ari_stage_1_resumes_after_a_kill)
+{
+    const TaskSource source(100, 11);
+    TrainerOptions options = twoStageOptions();
+    options.ari.auxiliaryEpochs = 5;
+    options.epochs = 3;
+    AdapterTrainer whole(options);
+    REQUIRE_OK(whole.train(source, range(0, 80), range(80, 100), nullptr, nullptr));
+
+    const std::string checkpoint = temporaryPath("stage1.checkpoint.safetensors");
+    std::remove(checkpoint.c_str());
+    options.checkpointPath = checkpoint;
+    {
+        AdapterTrainer killed(options);
+        bool stop = false;
+        killed.setAriCallback([&stop](const AriRecord &r, double) { stop = r.epoch >= 3; });
+        bool cancelled = false;
+        REQUIRE_OK(killed.train(
+            source, range(0, 80), range(80, 100), nullptr, [&stop] { return stop; }, &cancelled));
+        VERIFY(cancelled && killed.ariHistory().size() == 3 && killed.history().empty());
+    }
+    std::vector<EpochRecord> saved;
+    int stageDone = 0;
+    REQUIRE_OK(AdapterTrainer::checkpointHistory(checkpoint, &saved, &stageDone));
+    VERIFY(saved.empty());
+    VERIFY_MSG(stageDone == 3, stageDone);
+
+    options.resume = true;
+    AdapterTrainer resumed(options);
+    std::vector<int> epochsRun;
+    resumed.setAriCallback(
+        [&epochsRun](const AriRecord &r, double) { epochsRun.push_back(r.epoch); });
+    REQUIRE_OK(resumed.train(source, range(0, 80), range(80, 100), nullptr, nullptr));
+    VERIFY(epochsRun == std::vector<int>({4, 5}));
+    REQUIRE(resumed.ariHistory().size() == 5);
+    for (std::size_t e = 0; e < 5; ++e)
+        VERIFY_MSG(resumed.ariHistory()[e].characterLoss == whole.ariHistory()[e].characterLoss &&
+                       resumed.ariHistory()[e].genderLoss == whole.ariHistory()[e].genderLoss,
+                   e);
+    REQUIRE(resumed.history().size() == whole.history().size());
+    for (std::size_t e = 0; e < whole.history().size(); ++e)
+        VERIFY_MSG(resumed.history()[e].trainLoss == whole.history()[e].trainLoss, e);
+    VERIFY(flatPredictions(resumed, source, range(80, 100)) ==
+           flatPredictions(whole, source, range(80, 100)));
+
+    // A stage-1 checkpoint does not serve a run without stage 1.
+    std::remove(checkpoint.c_str());
+    {
+        options.resume = false;
+        AdapterTrainer first(options);
+        bool stop = false;
+        first.setAriCallback([&stop](const AriRecord &r, double) { stop = r.epoch >= 1; });
+        bool cancelled = false;
+        REQUIRE_OK(first.train(
+            source, range(0, 80), range(80, 100), nullptr, [&stop] { return stop; }, &cancelled));
+    }
+    TrainerOptions without = options;
+    without.resume = true;
+    without.ari.auxiliaryEpochs = 0;
+    AdapterTrainer other(without);
+    const ModelStatus refused = other.train(source, range(0, 80), range(80, 100), nullptr, nullptr);
+    VERIFY_MSG(!refused && refused.error().find("stage 1") != std::string::npos, refused.error());
+    std::remove(checkpoint.c_str());
+}
