@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -294,24 +295,22 @@ std::string checkpointFormat(const std::string &path)
     return it == file->metadata().end() ? std::string() : it->second;
 }
 
-// Per-epoch records as text lines of an int and four doubles, exact to the last bit.
-template <typename Record>
-std::string recordsText(const std::vector<Record> &records, double Record::*a, double Record::*b,
-                        double Record::*c, double Record::*d)
+// Per-epoch records as text lines: the epoch, then the fields, exact to the last bit.
+template <typename Record, typename... Fields>
+std::string recordsText(const std::vector<Record> &records, Fields... fields)
 {
     std::string text;
-    char line[256];
+    char number[32];
     for (const Record &e : records) {
-        std::snprintf(line, sizeof line, "%d %.17g %.17g %.17g %.17g\n", e.epoch, e.*a, e.*b, e.*c,
-                      e.*d);
-        text += line;
+        text += std::to_string(e.epoch);
+        ((std::snprintf(number, sizeof number, " %.17g", e.*fields), text += number), ...);
+        text += '\n';
     }
     return text;
 }
 
-template <typename Record>
-bool parseRecords(const std::string &text, std::vector<Record> *out, double Record::*a,
-                  double Record::*b, double Record::*c, double Record::*d)
+template <typename Record, typename... Fields>
+bool parseRecords(const std::string &text, std::vector<Record> *out, Fields... fields)
 {
     out->clear();
     std::size_t start = 0;
@@ -324,8 +323,17 @@ bool parseRecords(const std::string &text, std::vector<Record> *out, double Reco
         if (line.empty())
             continue;
         Record e;
-        if (std::sscanf(line.c_str(), "%d %lg %lg %lg %lg", &e.epoch, &(e.*a), &(e.*b), &(e.*c),
-                        &(e.*d)) != 5)
+        const char *at = line.c_str();
+        char *next = nullptr;
+        e.epoch = int(std::strtol(at, &next, 10));
+        bool ok = next != at;
+        auto field = [&](double &value) {
+            at = next;
+            value = std::strtod(at, &next);
+            ok = ok && next != at;
+        };
+        (field(e.*fields), ...);
+        if (!ok)
             return false;
         out->push_back(e);
     }
@@ -344,40 +352,20 @@ bool parsePretrainHistory(const std::string &text, std::vector<PretrainRecord> *
                         &PretrainRecord::maskAccuracy, &PretrainRecord::seconds);
 }
 
-// Seed 003's stage-1 records as text lines, exact to the last bit.
+// Seed 003's stage-1 records, likewise.
 std::string ariHistoryText(const std::vector<AriRecord> &history)
 {
-    std::string text;
-    char line[512];
-    for (const AriRecord &a : history) {
-        std::snprintf(line, sizeof line, "%d %.17g %.17g %.17g %.17g %.17g %.17g %.17g %.17g\n",
-                      a.epoch, a.genderLoss, a.speakerLoss, a.styleLoss, a.characterLoss,
-                      a.genderAccuracy, a.speakerAccuracy, a.styleAccuracy, a.seconds);
-        text += line;
-    }
-    return text;
+    return recordsText(history, &AriRecord::genderLoss, &AriRecord::speakerLoss,
+                       &AriRecord::styleLoss, &AriRecord::characterLoss, &AriRecord::genderAccuracy,
+                       &AriRecord::speakerAccuracy, &AriRecord::styleAccuracy, &AriRecord::seconds);
 }
 
 bool parseAriHistory(const std::string &text, std::vector<AriRecord> *out)
 {
-    out->clear();
-    std::size_t start = 0;
-    while (start < text.size()) {
-        std::size_t end = text.find('\n', start);
-        if (end == std::string::npos)
-            end = text.size();
-        const std::string line = text.substr(start, end - start);
-        start = end + 1;
-        if (line.empty())
-            continue;
-        AriRecord a;
-        if (std::sscanf(line.c_str(), "%d %lg %lg %lg %lg %lg %lg %lg %lg", &a.epoch, &a.genderLoss,
-                        &a.speakerLoss, &a.styleLoss, &a.characterLoss, &a.genderAccuracy,
-                        &a.speakerAccuracy, &a.styleAccuracy, &a.seconds) != 9)
-            return false;
-        out->push_back(a);
-    }
-    return true;
+    return parseRecords(text, out, &AriRecord::genderLoss, &AriRecord::speakerLoss,
+                        &AriRecord::styleLoss, &AriRecord::characterLoss,
+                        &AriRecord::genderAccuracy, &AriRecord::speakerAccuracy,
+                        &AriRecord::styleAccuracy, &AriRecord::seconds);
 }
 
 // A float32 tensor of a checkpoint, shaped like `like` and on its device.
