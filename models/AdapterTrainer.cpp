@@ -368,6 +368,38 @@ bool parseAriHistory(const std::string &text, std::vector<AriRecord> *out)
                         &AriRecord::styleAccuracy, &AriRecord::seconds);
 }
 
+// A metadata value of a file; empty when it has none.
+std::string metadataText(const SafeTensorsFile &file, const char *key)
+{
+    const auto it = file.metadata().find(key);
+    return it == file.metadata().end() ? std::string() : it->second;
+}
+
+// A stage's checkpoint (pre-training, seed 003's stage 1), opened, with its settings checked
+// against the run's - the adapter's, the stage's own (under stageKey, named stageName in the
+// message) and the seed - and its epoch read.
+ModelStatus openStageCheckpoint(const std::string &path, const std::string &adapterSettings,
+                                const char *stageKey, const std::string &stageSettings,
+                                uint64_t seed, const char *stageName,
+                                std::unique_ptr<SafeTensorsFile> *file, int *epoch)
+{
+    if (auto st = SafeTensorsFile::open(path, *file); !st)
+        return st;
+    if (metadataText(**file, "settings") != adapterSettings ||
+        metadataText(**file, stageKey) != stageSettings ||
+        metadataText(**file, "seed") != std::to_string(seed))
+        return ModelStatus::failure(path +
+                                    ": the checkpoint was written with other settings "
+                                    "(adapter, " +
+                                    stageName + " or seed) than this run's");
+    try {
+        *epoch = std::stoi(metadataText(**file, "epoch"));
+    } catch (...) {
+        return ModelStatus::failure(path + ": the checkpoint's header is damaged");
+    }
+    return ModelStatus::success();
+}
+
 // A float32 tensor of a checkpoint, shaped like `like` and on its device.
 ModelStatus readTensor(const SafeTensorsFile &file, const std::string &name,
                        const torch::Tensor &like, torch::Tensor *out)
@@ -964,20 +996,13 @@ struct AdapterTrainer::Private
                                        int *epoch, int64_t *step)
     {
         std::unique_ptr<SafeTensorsFile> file;
-        if (auto st = SafeTensorsFile::open(path, file); !st)
+        if (auto st = openStageCheckpoint(path, options.adapter.describe(), "pretrain",
+                                          options.pretrain.describe(), options.seed, "pre-training",
+                                          &file, epoch);
+            !st)
             return st;
-        const auto &meta = file->metadata();
-        auto text = [&meta](const char *key) {
-            const auto it = meta.find(key);
-            return it == meta.end() ? std::string() : it->second;
-        };
-        if (text("settings") != options.adapter.describe() ||
-            text("pretrain") != options.pretrain.describe() ||
-            text("seed") != std::to_string(options.seed))
-            return ModelStatus::failure(path + ": the checkpoint was written with other settings "
-                                               "(adapter, pre-training or seed) than this run's");
+        auto text = [&file](const char *key) { return metadataText(*file, key); };
         try {
-            *epoch = std::stoi(text("epoch"));
             *step = std::stoll(text("step"));
         } catch (...) {
             return ModelStatus::failure(path + ": the checkpoint's header is damaged");
@@ -1356,22 +1381,12 @@ struct AdapterTrainer::Private
     ModelStatus loadStage1Checkpoint(const std::string &path, AdamW *adam, int *epoch)
     {
         std::unique_ptr<SafeTensorsFile> file;
-        if (auto st = SafeTensorsFile::open(path, file); !st)
+        if (auto st =
+                openStageCheckpoint(path, options.adapter.describe(), "ari", options.ari.describe(),
+                                    options.seed, "stage 1", &file, epoch);
+            !st)
             return st;
-        const auto &meta = file->metadata();
-        auto text = [&meta](const char *key) {
-            const auto it = meta.find(key);
-            return it == meta.end() ? std::string() : it->second;
-        };
-        if (text("settings") != options.adapter.describe() ||
-            text("ari") != options.ari.describe() || text("seed") != std::to_string(options.seed))
-            return ModelStatus::failure(path + ": the checkpoint was written with other settings "
-                                               "(adapter, stage 1 or seed) than this run's");
-        try {
-            *epoch = std::stoi(text("epoch"));
-        } catch (...) {
-            return ModelStatus::failure(path + ": the checkpoint's header is damaged");
-        }
+        auto text = [&file](const char *key) { return metadataText(*file, key); };
         if (!parseAriHistory(text("history"), &ariHistory) || int(ariHistory.size()) != *epoch)
             return ModelStatus::failure(path + ": the checkpoint's history is damaged");
         if (auto st = readModule(*file, "model/", *net); !st)
