@@ -1,6 +1,5 @@
 #include "jobs/EvaluateJob.h"
 
-#include "features/FeatureCache.h"
 #include "store/Database.h"
 #include "training/PretrainedBackbones.h"
 
@@ -21,12 +20,9 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     Database db(r.databasePath);
     if (auto st = db.open(); !st)
         return JobResult::failed(st.error());
-    TrainingSetRequest setRequest;
-    setRequest.cacheRoot = r.cacheDirectory.isEmpty() ? FeatureCache::defaultRootFor(r.databasePath)
-                                                      : r.cacheDirectory;
-    setRequest.encoder = r.encoder;
+    TrainingSetRequest setRequest =
+        TrainingSetRequest::of(r.databasePath, r.cacheDirectory, r.encoder, r.acousticInputs);
     setRequest.corpusId = r.corpusId;
-    setRequest.acousticInputs = r.acousticInputs;
     progress.setProgress(0, QStringLiteral("Reading the labels and the feature cache..."));
     TrainingSet set;
     if (auto st = TrainingSet::load(db, setRequest, &set); !st)

@@ -161,6 +161,7 @@ private Q_SLOTS:
     void schema4WorkspaceKeepsEveryLabel();
     void trainingRunsModelsAndPredictions();
     void pretrainedBackbonesAreStoredWithTheirRun();
+    void schema5WorkspaceKeepsEveryLabelAndModel();
     void refusesAnotherProgramsDatabase();
     void twoConnectionsAddTheSameEncoderAtOnce();
     void speakersComeInNaturalOrder();
@@ -928,6 +929,67 @@ void StoreTest::pretrainedBackbonesAreStoredWithTheirRun()
     QSqlQuery q(db.connection());
     QVERIFY(q.exec(QStringLiteral("DELETE FROM training_runs WHERE id=%1").arg(run.id)));
     QCOMPARE(models.backbones().size(), 1);
+}
+
+void StoreTest::schema5WorkspaceKeepsEveryLabelAndModel()
+{
+    // A workspace as the previous version (schema 5) wrote it: the committed schema-3 fixture
+    // migrated that far, a label and a trained model added at schema 5.
+    const QString path = m_dir.filePath(QStringLiteral("schema5.emolens"));
+    QVERIFY(QFile::copy(test::sourceRoot() + QStringLiteral("/tests/fixtures/workspace-v3.emolens"),
+                        path));
+    QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    QList<LabelRecord> before;
+    qint64 modelId = 0;
+    {
+        Database v5(path);
+        QVERIFY(v5.open(5).ok());
+        QCOMPARE(v5.schemaVersion(), 5);
+        CorpusRepository corpora(v5);
+        LabelRepository labels(v5);
+        const UtteranceRow first = corpora.utteranceRows().first();
+        QVERIFY(labels
+                    .setLabel(first.id, corpora.corpus(first.corpusId)->labelSchemaId,
+                              QStringLiteral("v5 annotator"),
+                              LabelValue::ofCategory(QStringLiteral("sad")))
+                    .ok());
+        for (const UtteranceRow &r : corpora.utteranceRows())
+            before << labels.history(r.id);
+        ModelRepository models(v5);
+        TrainingRunRecord run;
+        run.recipe = QStringLiteral("wap-sap");
+        run.settings = QStringLiteral("{}");
+        run.labelSnapshot = QStringLiteral("{}");
+        run.device = QStringLiteral("cpu");
+        QVERIFY(models.startRun(&run).ok());
+        ModelVersionRecord model;
+        model.classes = {QStringLiteral("angry"), QStringLiteral("sad")};
+        QVERIFY(
+            models.storeTrainedModel(run.id, 3, {}, QByteArray("weights"), &model, {}, true).ok());
+        modelId = model.id;
+    }
+    QVERIFY(before.size() > 20);
+
+    Database db(path);
+    QVERIFY(db.open().ok());
+    QCOMPARE(db.schemaVersion(), Database::kCurrentSchemaVersion);
+    CorpusRepository corpora(db);
+    LabelRepository labels(db);
+    QList<LabelRecord> after;
+    for (const UtteranceRow &r : corpora.utteranceRows())
+        after << labels.history(r.id);
+    QCOMPARE(after.size(), before.size());
+    for (qsizetype i = 0; i < after.size(); ++i) {
+        QCOMPARE(after[i].id, before[i].id);
+        QCOMPARE(after[i].annotatorName, before[i].annotatorName);
+        QVERIFY(after[i].value == before[i].value);
+    }
+    // The model and its run are kept; the new table is there and empty.
+    ModelRepository models(db);
+    QCOMPARE(models.activeModel().value_or(ModelVersionRecord()).id, modelId);
+    QCOMPARE(models.weights(modelId), QByteArray("weights"));
+    QVERIFY(models.backbones().isEmpty());
+    QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
 }
 
 void StoreTest::refusesAnotherProgramsDatabase()
