@@ -294,6 +294,38 @@ ModelStatus SelfSupervisedEncoder::load(const std::string &folder, const Encoder
     return ModelStatus::success();
 }
 
+std::map<std::string, at::Tensor> SelfSupervisedEncoder::transformerTensors() const
+{
+    std::map<std::string, at::Tensor> out;
+    const auto put = [&out](const std::string &name, const at::Tensor &tensor) {
+        if (tensor.defined())
+            out[name] = tensor;
+    };
+    int number = 0;
+    for (const TransformerLayer &l : m_network->layers) {
+        const std::string base = "layer" + std::to_string(++number) + ".";
+        put(base + "qkv_weight", l.projectionWeight);
+        put(base + "qkv_bias", l.projectionBias);
+        put(base + "out_weight", l.outWeight);
+        put(base + "out_bias", l.outBias);
+        put(base + "attention_norm_weight", l.attentionNormWeight);
+        put(base + "attention_norm_bias", l.attentionNormBias);
+        put(base + "ff_in_weight", l.feedForwardInWeight);
+        put(base + "ff_in_bias", l.feedForwardInBias);
+        put(base + "ff_out_weight", l.feedForwardOutWeight);
+        put(base + "ff_out_bias", l.feedForwardOutBias);
+        put(base + "final_norm_weight", l.finalNormWeight);
+        put(base + "final_norm_bias", l.finalNormBias);
+        put(base + "gate_constant", l.gateConstant);
+        put(base + "gate_weight", l.gateWeight);
+        put(base + "gate_bias", l.gateBias);
+    }
+    put("encoder_norm_weight", m_network->encoderNormWeight);
+    put("encoder_norm_bias", m_network->encoderNormBias);
+    put("relative_embedding", m_network->relativeEmbedding);
+    return out;
+}
+
 at::Tensor SelfSupervisedEncoder::relativePositionBuckets(std::int64_t frames, int bucketCount,
                                                           int maxDistance, c10::Device device)
 {

@@ -19,6 +19,8 @@
 #include "EncoderConfig.h"
 #include "SpeechEncoder.h"
 
+#include <map>
+
 namespace emolens {
 
 class SelfSupervisedEncoder final : public SpeechEncoder
@@ -57,6 +59,13 @@ public:
     // WavLM's relative position bucket of every (query, key) frame pair: [frames, frames],
     // int64 on `device`. Exact up to a quarter of `bucketCount` frames apart, log-spaced up
     // to `maxDistance`, with separate halves for keys after and before the query.
+    // The Transformer's weights by models/EncoderLayers' parameter names, for training them in
+    // a recipe's paper mode: "layerN.qkv_weight" ... for N from 1 (the stacked query, key and
+    // value projections, the output projection, both norms, the feed-forward block, WavLM's
+    // gate), "encoder_norm_weight/bias" and (WavLM) "relative_embedding". The loaded tensors
+    // themselves, on the encoder's device: copy before changing them.
+    std::map<std::string, at::Tensor> transformerTensors() const;
+
     static at::Tensor relativePositionBuckets(std::int64_t frames, int bucketCount, int maxDistance,
                                               c10::Device device);
 

@@ -66,37 +66,6 @@ at::Tensor paddedBatch(const at::Tensor &wave, std::int64_t shortLength)
     return batch;
 }
 
-// A WavLM folder made from a wav2vec 2.0 fixture's weights plus the relative position bias
-// tensors; `biasScale` 0 switches the bias off.
-void makeWavlm(const std::string &fixture, const std::string &folder, double biasScale)
-{
-    at::manual_seed(7);
-    const int heads = 2, headSize = 16, buckets = 320;
-    // The base fixture carries the "wav2vec2." prefix, renamed to WavLM's below.
-    const std::string prefix = fixture == "wav2vec2-tiny-base" ? "wavlm." : "";
-    std::vector<std::pair<std::string, at::Tensor>> extra = {
-        {prefix + "encoder.layers.0.attention.rel_attn_embed.weight",
-         at::randn({buckets, heads}) * biasScale}};
-    for (int i = 0; i < 2; ++i) {
-        const std::string base = prefix + "encoder.layers." + std::to_string(i) + ".attention.";
-        extra.push_back({base + "gru_rel_pos_const", at::rand({1, heads, 1, 1}) + 0.5});
-        extra.push_back({base + "gru_rel_pos_linear.weight", at::randn({8, headSize}) * 0.3});
-        extra.push_back({base + "gru_rel_pos_linear.bias", at::randn({8}) * 0.1});
-    }
-    copyFixture(
-        fixture, folder,
-        [](std::string &name, at::Tensor &) {
-            // WavLM checkpoints use the "wavlm." prefix or none.
-            if (name.rfind("wav2vec2.", 0) == 0)
-                name = "wavlm." + name.substr(9);
-            return true;
-        },
-        [](std::string &config) {
-            replaceOnce(config, "\"model_type\": \"wav2vec2\"", "\"model_type\": \"wavlm\"");
-        },
-        extra);
-}
-
 } // namespace
 
 MODEL_TEST(encoder_matches_torchaudio_on_every_layer)
