@@ -50,6 +50,17 @@ struct AdapterOptions
     int characterClasses = 0;
     int auxiliaryWidth = 256; // each auxiliary task's hidden state (the co-attention's query)
 
+    // Paper mode (seeds 001-003; ../shared/METHODS.md, "Encoder fine-tuning"): the encoder's
+    // own Transformer layers from encoderFirstLayer (1: the first) to the last run inside the
+    // adapter on the cached output of the layer below, and replace the cached layers above it;
+    // they train with the adapter (TrainerOptions says from which layer and at what rate). 0:
+    // none, the one-click mode. encoderConfig is the encoder's config.json text (its shape);
+    // the weights come from TrainerOptions::encoderFolder when a run starts, and from the
+    // adapter's own file after. encoderDropout: Hugging Face's attention and hidden dropout.
+    int encoderFirstLayer = 0;
+    std::string encoderConfig;
+    double encoderDropout = 0.1;
+
     // "wap-transformer w256 x3 h4 sap ..." : the settings in one line, for logs and the store.
     std::string describe() const;
 };

@@ -6,6 +6,7 @@
 #include "OutOfMemory.h"
 #include "SafeTensors.h"
 #include "SafeTensorsWriter.h"
+#include "SelfSupervisedEncoder.h"
 
 #include <torch/torch.h>
 
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <numeric>
@@ -199,7 +201,8 @@ bool meansAreExact(const TrainerOptions &o, const ClipFeatureSource &source,
 {
     if (!o.clipMeansWhenExact || o.adapter.transformerLayers > 0 || o.pretrain.epochs > 0 ||
         !o.initialBackbone.empty() || o.gmpAtl.multiTaskEpochs > 0 ||
-        o.adapter.pooling != AdapterPooling::Mean || some.empty())
+        o.adapter.encoderFirstLayer > 0 || o.adapter.pooling != AdapterPooling::Mean ||
+        some.empty())
         return false;
     std::vector<float> layers(std::size_t(source.layerCount() * source.hiddenSize()));
     std::vector<float> extras(std::size_t(std::max(1, source.extraInputs())));
@@ -494,15 +497,21 @@ struct AdamW
     std::vector<std::string> names;
     std::vector<torch::Tensor> params, m, v;
     std::vector<int64_t> steps;
+    std::vector<double> rates; // per parameter
     double lr = 1e-3, weightDecay = 1e-2, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
 
+    // encoderRate > 0: the rate of paper mode's encoder layers (names "encoder." or
+    // "model/encoder."), the others learningRate.
     AdamW(const torch::OrderedDict<std::string, torch::Tensor> &named, double learningRate,
-          double decay)
+          double decay, double encoderRate = 0)
         : lr(learningRate), weightDecay(decay)
     {
         for (const auto &p : named) {
             names.push_back(p.key());
             params.push_back(p.value());
+            const bool encoder =
+                p.key().rfind("encoder.", 0) == 0 || p.key().rfind("model/encoder.", 0) == 0;
+            rates.push_back(encoder && encoderRate > 0 ? encoderRate : learningRate);
         }
         m.resize(params.size());
         v.resize(params.size());
@@ -577,6 +586,7 @@ struct AdamW
                 v[i] = torch::zeros_like(p);
             }
             const int64_t step = ++steps[i];
+            const double lr = rates[i];
             if (weightDecay != 0)
                 p.mul_(1 - lr * weightDecay);
             m[i].mul_(beta1).add_(g, 1 - beta1);
@@ -1151,6 +1161,73 @@ struct AdapterTrainer::Private
         return ModelStatus::success();
     }
 
+    // Paper mode: the encoder's Transformer weights (TrainerOptions::encoderFolder), read once
+    // per run; every fresh adapter of the run starts from them.
+    std::map<std::string, at::Tensor> encoderWeights;
+
+    // Paper mode's encoder, read before the run's first adapter is made: its config.json
+    // becomes the adapter's encoderConfig, and it must make the features' shape.
+    ModelStatus readEncoder()
+    {
+        encoderWeights.clear();
+        AdapterOptions &a = options.adapter;
+        if (a.encoderFirstLayer <= 0)
+            return ModelStatus::success();
+        const std::string &folder = options.encoderFolder;
+        if (folder.empty())
+            return ModelStatus::failure("paper mode fine-tunes the encoder's Transformer layers, "
+                                        "and no encoder folder was given");
+        EncoderOptions eo;
+        eo.threadCount = -1;
+        std::unique_ptr<SpeechEncoder> encoder;
+        if (auto st = SpeechEncoder::loadFolder(folder, eo, encoder); !st)
+            return st;
+        const auto *self = dynamic_cast<const SelfSupervisedEncoder *>(encoder.get());
+        if (!self)
+            return ModelStatus::failure(folder + ": this encoder has no Transformer layers to "
+                                                 "fine-tune (paper mode needs wav2vec 2.0, HuBERT "
+                                                 "or WavLM)");
+        const EncoderConfig &c = self->config();
+        if (c.layerCount + 1 != a.layerCount || c.hiddenSize != a.hiddenSize)
+            return ModelStatus::failure(folder + ": an encoder of " + std::to_string(c.layerCount) +
+                                        " Transformer layers x " + std::to_string(c.hiddenSize) +
+                                        " did not make these features (" +
+                                        std::to_string(a.layerCount) + " x " +
+                                        std::to_string(a.hiddenSize) + ")");
+        if (a.encoderFirstLayer > c.layerCount ||
+            (options.encoderTrainFrom != 0 && (options.encoderTrainFrom < a.encoderFirstLayer ||
+                                               options.encoderTrainFrom > c.layerCount + 1)))
+            return ModelStatus::failure("paper mode: the encoder has Transformer layers 1 to " +
+                                        std::to_string(c.layerCount) + "; layers from " +
+                                        std::to_string(a.encoderFirstLayer) +
+                                        " cannot run, or train from " +
+                                        std::to_string(options.encoderTrainFrom));
+        std::ifstream in(std::filesystem::path(folder) / "config.json", std::ios::binary);
+        a.encoderConfig.assign(std::istreambuf_iterator<char>(in), {});
+        for (const auto &[name, tensor] : self->transformerTensors())
+            encoderWeights[name] = tensor.to(torch::kCPU).clone();
+        return ModelStatus::success();
+    }
+
+    // The layer paper mode's fine-tuning trains the encoder from.
+    int encoderTrainFrom() const
+    {
+        return options.encoderTrainFrom > 0 ? options.encoderTrainFrom
+                                            : options.adapter.encoderFirstLayer;
+    }
+
+    // A fresh adapter's encoder layers from the encoder's weights, trained from `trainFrom`.
+    ModelStatus fillEncoder(EmotionAdapter &n, int trainFrom)
+    {
+        auto layers = n->encoderLayers();
+        if (!layers)
+            return ModelStatus::success();
+        if (auto st = layers->copyFrom(encoderWeights); !st)
+            return ModelStatus::failure(options.encoderFolder + ": " + st.error());
+        layers->trainFrom(trainFrom);
+        return ModelStatus::success();
+    }
+
     // A run's start: the device and threads, and a fresh adapter from the seed.
     void start()
     {
@@ -1292,7 +1369,10 @@ struct AdapterTrainer::Private
         } unfreeze{frozen};
         if (frozen.defined())
             frozen.requires_grad_(false);
-        AdamW adam(named, a.learningRate, options.weightDecay);
+        // Paper mode: stage 1 trains every encoder layer the adapter runs.
+        if (auto layers = net->encoderLayers())
+            layers->trainFrom(options.adapter.encoderFirstLayer);
+        AdamW adam(named, a.learningRate, options.weightDecay, options.encoderLearningRate);
         int done = 0;
         if (resumeStage1)
             if (auto st = loadStage1Checkpoint(options.checkpointPath, &adam, &done); !st)
@@ -1492,6 +1572,9 @@ struct AdapterTrainer::Private
                 named.insert("model/" + q.key(), q.value());
             for (const auto &q : genderHead->named_parameters())
                 named.insert("gender/" + q.key(), q.value());
+            // Paper mode: the encoder's layers train in steps 3 and 4, not here.
+            if (auto layers = net->encoderLayers())
+                layers->trainFrom(options.adapter.layerCount);
             AdamW adam(named, g.learningRate, options.weightDecay);
             const AuxiliaryLoss gender = [&](const AdapterOutput &out, const Batch &batch,
                                              const BatchTensors &, double *right, double *counted) {
@@ -1579,6 +1662,8 @@ struct AdapterTrainer::Private
         // one frame pseudo-label head per scale.
         torch::manual_seed(options.seed ^ kGmpAtlSalt ^ 3u);
         EmotionAdapter fresh(options.adapter);
+        if (auto st = fillEncoder(fresh, encoderTrainFrom()); !st)
+            return st;
         fresh->to(device);
         {
             torch::NoGradGuard noGrad;
@@ -1597,7 +1682,7 @@ struct AdapterTrainer::Private
             for (const auto &q : heads.back()->named_parameters())
                 named.insert("scale" + std::to_string(s) + "/" + q.key(), q.value());
         }
-        AdamW adam(named, g.learningRate, options.weightDecay);
+        AdamW adam(named, g.learningRate, options.weightDecay, options.encoderLearningRate);
         const AuxiliaryLoss pseudoLabels = [&](const AdapterOutput &out, const Batch &batch,
                                                const BatchTensors &t, double *right,
                                                double *counted) {
@@ -1724,6 +1809,13 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
             return st;
         if (train.empty())
             return ModelStatus::failure("no clips to train on");
+        if (o.adapter.encoderFirstLayer > 0 &&
+            (o.pretrain.epochs > 0 || !o.initialBackbone.empty()))
+            return ModelStatus::failure(
+                "paper mode fine-tunes the encoder; seed 000's pre-training and adapter TAPT "
+                "are one-click stages and do not run with it");
+        if (auto st = d->readEncoder(); !st)
+            return st;
         // Where the means path applies, every clip's means are read once, up front.
         MeansInMemory memo;
         const bool memoised = meansAreExact(o, input, train);
@@ -1739,6 +1831,8 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
         const ClipFeatureSource &source =
             memoised ? static_cast<const ClipFeatureSource &>(memo) : input;
         d->start();
+        if (auto st = d->fillEncoder(d->net, d->encoderTrainFrom()); !st)
+            return st;
         // Statistics over whatever the model is fed: frames, or the clips' frame means (any
         // affine normalisation keeps the means path exact).
         d->usedClipMeans = meansAreExact(o, source, train);
@@ -1871,7 +1965,10 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
                 return st;
         }
 
-        AdamW optimizer(d->net->named_parameters(), o.learningRate, o.weightDecay);
+        if (auto layers = d->net->encoderLayers())
+            layers->trainFrom(d->encoderTrainFrom());
+        AdamW optimizer(d->net->named_parameters(), o.learningRate, o.weightDecay,
+                        o.encoderLearningRate);
         const std::vector<Batch> sorted =
             withMeans(makeBatches(source, train, o.batchFrames, o.maxBatchClips), d->usedClipMeans);
         std::map<std::string, torch::Tensor> best;
@@ -2226,6 +2323,9 @@ ModelStatus AdapterTrainer::pretrainBackbone(const ClipFeatureSource &source,
             return st;
         if (o.pretrain.epochs < 1)
             return ModelStatus::failure("adapter TAPT needs at least one pre-training epoch");
+        if (o.adapter.encoderFirstLayer > 0)
+            return ModelStatus::failure("adapter TAPT trains the adapter alone; it has no paper "
+                                        "mode (TAPT proper is not built yet)");
         if (clips.empty())
             return ModelStatus::failure("no clips to pre-train on");
         d->start();
@@ -2302,6 +2402,13 @@ ModelStatus AdapterTrainer::save(const std::string &path) const
         writer.setMetadata("attention_width", std::to_string(a.attentionWidth));
         writer.setMetadata("class_count", std::to_string(a.classCount));
         writer.setMetadata("dimension_count", std::to_string(a.dimensionCount));
+        if (a.encoderFirstLayer > 0) {
+            writer.setMetadata("encoder_first_layer", std::to_string(a.encoderFirstLayer));
+            writer.setMetadata("encoder_config", a.encoderConfig);
+            char dropout[64];
+            std::snprintf(dropout, sizeof dropout, "%.17g", a.encoderDropout);
+            writer.setMetadata("encoder_dropout", dropout);
+        }
         if (auto st = d->writeLocalAttributes(&writer); !st)
             return st;
         return writer.write(path);
@@ -2355,6 +2462,12 @@ ModelStatus AdapterTrainer::load(const std::string &path)
         a.attentionWidth = std::stoi(text("attention_width"));
         a.classCount = std::stoi(text("class_count"));
         a.dimensionCount = std::stoi(text("dimension_count"));
+        // Paper mode's encoder layers (files of the one-click mode have none).
+        a.encoderFirstLayer = count("encoder_first_layer", 0);
+        if (a.encoderFirstLayer > 0) {
+            a.encoderConfig = text("encoder_config");
+            a.encoderDropout = std::stod(text("encoder_dropout"));
+        }
         d->options.adapter = a;
         d->net = EmotionAdapter(a);
         if (auto st = readModule(*file, "", *d->net); !st)

@@ -224,6 +224,15 @@ struct TrainerOptions
     // adapter's (backboneSettings), and the run has no pre-training of its own (pretrain.epochs
     // 0), nor GMP-ATL or seed 003's stage 1 (they start fresh adapters of their own).
     std::string initialBackbone;
+    // Paper mode (adapter.encoderFirstLayer > 0): the encoder's folder (config.json and
+    // weights), whose Transformer layers start the run; it must be the encoder the features
+    // came from. The fine-tuning trains the encoder's layers from encoderTrainFrom (0: every
+    // layer the adapter runs) at encoderLearningRate (seed 003's 1e-5), the rest of the adapter
+    // at learningRate. Seed 003's stage 1 trains every layer the adapter runs; GMP-ATL's step 1
+    // trains none (its steps 3 and 4 do).
+    std::string encoderFolder;
+    int encoderTrainFrom = 0;
+    double encoderLearningRate = 1e-5;
 };
 
 struct EpochRecord

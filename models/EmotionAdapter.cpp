@@ -30,6 +30,9 @@ std::string AdapterOptions::describe() const
         out << " auxiliary=" << auxiliaryWidth << " gender=" << genderClasses
             << " speakers=" << speakerClasses << " styles=" << styleClasses
             << " characters=" << characterClasses;
+    if (encoderFirstLayer > 0)
+        out << " encoder-layers=" << encoderFirstLayer << "-" << layerCount - 1
+            << " encoder-dropout=" << encoderDropout;
     return out.str();
 }
 
@@ -105,6 +108,18 @@ EmotionAdapterImpl::EmotionAdapterImpl(AdapterOptions options) : m_options(std::
         m_emotionHidden =
             register_module("emotion_hidden", torch::nn::Linear(pooledWidth, o.width));
     }
+    if (o.encoderFirstLayer > 0) {
+        EncoderConfig config;
+        const ModelStatus parsed =
+            EncoderConfig::parse(o.encoderConfig, "the encoder's config.json", config);
+        TORCH_CHECK(parsed, "EmotionAdapter: ", parsed.error());
+        TORCH_CHECK(config.layerCount + 1 == o.layerCount && config.hiddenSize == o.hiddenSize,
+                    "EmotionAdapter: an encoder of ", config.layerCount, " Transformer layers x ",
+                    config.hiddenSize, " does not make the features (", o.layerCount, " x ",
+                    o.hiddenSize, ")");
+        m_encoder = register_module("encoder",
+                                    EncoderLayers(config, o.encoderFirstLayer, o.encoderDropout));
+    }
     const int headWidth = m_emotionHidden ? o.width : pooledWidth;
     if (o.classCount > 0)
         m_classifier = register_module("classifier", torch::nn::Linear(headWidth, o.classCount));
@@ -176,6 +191,19 @@ torch::Tensor EmotionAdapterImpl::integrate(const torch::Tensor &hidden, const t
     return (frames - m_inputMean.to(dtype)) / m_inputStd.to(dtype);
 }
 
+torch::Tensor EmotionAdapterImpl::encoderStates(const torch::Tensor &hidden,
+                                                const torch::Tensor &mask)
+{
+    if (!m_encoder)
+        return hidden;
+    const int first = m_options.encoderFirstLayer;
+    TORCH_CHECK(hidden.dim() == 4 && hidden.size(1) == m_options.layerCount,
+                "EmotionAdapter: features of shape ", hidden.sizes(), " do not fit an encoder of ",
+                m_options.layerCount, " layers");
+    const auto top = m_encoder->forward(hidden.select(1, first - 1), mask.to(torch::kBool));
+    return torch::cat({hidden.slice(1, 0, first).to(top.scalar_type()), top}, 1);
+}
+
 torch::Tensor EmotionAdapterImpl::headInput(const torch::Tensor &frames, const torch::Tensor &mask,
                                             torch::Tensor *frameInput, AdapterOutput *out)
 {
@@ -244,7 +272,7 @@ torch::Tensor EmotionAdapterImpl::frames(const torch::Tensor &hidden, const torc
                 "EmotionAdapter: the mask ", mask.sizes(), " does not match the features ",
                 hidden.sizes());
     const auto valid = mask.to(torch::kBool);
-    auto x = m_projection(integrate(hidden, extra)); // [B, T, W]
+    auto x = m_projection(integrate(encoderStates(hidden, valid), extra)); // [B, T, W]
     if (spanMask.defined()) {
         TORCH_CHECK(spanMask.sizes() == mask.sizes() && maskVector.defined() &&
                         maskVector.numel() == o.width,

@@ -40,6 +40,7 @@
 //   auto loss = classificationLoss(out.logits, targets, classWeights);
 
 #include "AdapterOptions.h"
+#include "EncoderLayers.h"
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
@@ -91,6 +92,11 @@ public:
                          std::vector<torch::Tensor> *blockOutputs = nullptr);
 
     const AdapterOptions &options() const { return m_options; }
+    // Paper mode's encoder layers (AdapterOptions::encoderFirstLayer), null in one-click mode.
+    EncoderLayers encoderLayers() const { return m_encoder; }
+    // The features the adapter reads: `hidden` itself, or in paper mode the cached layers below
+    // encoderFirstLayer and the encoder layers' outputs from there on, [B, layers, T, hidden].
+    torch::Tensor encoderStates(const torch::Tensor &hidden, const torch::Tensor &mask);
     // The learned layer weights (softmax), [layers]; all on the chosen layer for SingleLayer;
     // for ARI 1 on the last layer and the integration's weights (averaged over the dimensions)
     // on layers 1 to L-2.
@@ -126,6 +132,7 @@ private:
     std::vector<torch::nn::Linear> m_auxiliaryHidden, m_auxiliaryOutput, m_query;
     torch::nn::Linear m_key{nullptr};
     torch::nn::Linear m_emotionHidden{nullptr};
+    EncoderLayers m_encoder{nullptr};
 };
 TORCH_MODULE(EmotionAdapter);
 
