@@ -631,12 +631,41 @@ void addRecipeStageOptions(QCommandLineParser &parser)
                       QStringLiteral("ari-coattention: keep ARI's layer weights frozen in stage 1 "
                                      "(the paper's remedy when the corpus allows few auxiliary "
                                      "tasks; off by default).")});
+    parser.addOption({QStringLiteral("mode"),
+                      QStringLiteral("one-click (the default: the encoder stays frozen, the "
+                                     "adapter trains on the feature cache) or paper (gmp-atl and "
+                                     "ari-coattention also fine-tune the encoder's Transformer "
+                                     "layers, as their papers do; needs features of a wav2vec "
+                                     "2.0, HuBERT or WavLM folder; meant for a GPU)."),
+                      QStringLiteral("MODE"), QStringLiteral("one-click")});
+    parser.addOption({QStringLiteral("encoder-layers"),
+                      QStringLiteral("Paper mode: fine-tune the encoder's top N Transformer "
+                                     "layers only (default: every layer, as the papers do)."),
+                      QStringLiteral("N"), QStringLiteral("0")});
     parser.addOption({QStringLiteral("backbone"),
                       QStringLiteral("The adapter TAPT backbone (emolens-cli pretrain) to start "
                                      "from: newest (the default: the newest whose encoder, "
                                      "inputs and backbone fit the recipe's, which is "
                                      "adapter-local-attributes'), none, or its id."),
                       QStringLiteral("newest|none|ID"), QStringLiteral("newest")});
+}
+
+// --mode and --encoder-layers; false (with *error) when they are not a mode and a count.
+bool modeArguments(const QCommandLineParser &parser, QString *mode, int *encoderLayers,
+                   QString *error)
+{
+    *mode = parser.value(QStringLiteral("mode"));
+    bool ok = false;
+    *encoderLayers = parser.value(QStringLiteral("encoder-layers")).toInt(&ok);
+    if (*mode != u"one-click" && *mode != u"paper")
+        *error = QStringLiteral("--mode is one-click or paper, not \"%1\"").arg(*mode);
+    else if (!ok || *encoderLayers < 0)
+        *error = QStringLiteral("--encoder-layers needs a whole number");
+    else if (*encoderLayers > 0 && *mode != u"paper")
+        *error = QStringLiteral("--encoder-layers is paper mode's (add --mode paper)");
+    else
+        return true;
+    return false;
 }
 
 // --backbone as PretrainedBackbones' choice; false when it is none of newest, none or an id.
@@ -723,6 +752,8 @@ int evaluateCommand(const QStringList &arguments)
     request.auxiliaryTasks =
         parser.value(QStringLiteral("auxiliary-tasks")).split(QLatin1Char(','), Qt::SkipEmptyParts);
     request.freezeAri = parser.isSet(QStringLiteral("freeze-ari"));
+    if (QString why; !modeArguments(parser, &request.mode, &request.encoderLayers, &why))
+        return fail(why);
     request.threads = number("threads", 0);
     if (!ok)
         return fail(QStringLiteral("--k, --seed, --epochs and --threads need whole numbers (k at "
@@ -802,6 +833,7 @@ int evaluateCommand(const QStringList &arguments)
         out.insert(QStringLiteral("recipe"), report.recipe);
         out.insert(QStringLiteral("settings"), report.settings);
         out.insert(QStringLiteral("notes"), QJsonArray::fromStringList(report.notes));
+        out.insert(QStringLiteral("mode"), request.mode);
         out.insert(QStringLiteral("encoder"), job->encoderName());
         out.insert(QStringLiteral("backbone"), job->backboneId());
         out.insert(QStringLiteral("acoustic_inputs"), job->acousticInputs());
@@ -889,6 +921,8 @@ int trainCommand(const QStringList &arguments)
     request.auxiliaryTasks =
         parser.value(QStringLiteral("auxiliary-tasks")).split(QLatin1Char(','), Qt::SkipEmptyParts);
     request.freezeAri = parser.isSet(QStringLiteral("freeze-ari"));
+    if (QString why; !modeArguments(parser, &request.mode, &request.encoderLayers, &why))
+        return fail(why);
     if (!okEpochs || !okSeed || !okPretrain || !okGmp || !okAuxiliary || request.epochs < 0 ||
         request.pretrainEpochs < -1 || request.gmpEpochs < -1 || request.auxiliaryEpochs < -1)
         return fail(QStringLiteral("--epochs, --pretrain-epochs, --gmp-epochs, "
@@ -899,7 +933,7 @@ int trainCommand(const QStringList &arguments)
     if (int code = resumeArgument(parser,
                                   {"recipe", "encoder", "epochs", "pretrain-epochs", "gmp-epochs",
                                    "auxiliary-epochs", "auxiliary-tasks", "freeze-ari", "backbone",
-                                   "seed", "device"},
+                                   "mode", "encoder-layers", "seed", "device"},
                                   &request.resumeRunId);
         code != 0)
         return code;

@@ -38,7 +38,7 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     TrainerOptions options;
     QString error;
     if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs, r.pretrainEpochs, r.gmpEpochs,
-                     r.auxiliaryEpochs, r.freezeAri},
+                     r.auxiliaryEpochs, r.freezeAri, r.mode, r.encoderLayers, set.encoder.source},
                     set.encoder.layerCount, set.encoder.hiddenSize, set.source->extraInputs(),
                     int(set.classes.size()), &options, &error))
         return JobResult::failed(error);
@@ -46,6 +46,8 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     QStringList notes;
     if (auto st = set.fitAuxiliaryTasks(&options, r.auxiliaryTasks, &notes); !st)
         return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    if (const QString note = paperModeNote(options); !note.isEmpty())
+        notes << note;
     // Adapter TAPT's backbone, when one fits: every fold starts from it.
     QTemporaryDir backboneFolder;
     BackboneRecord backbone;

@@ -27,6 +27,10 @@ struct EvaluateRequest
     int auxiliaryEpochs = -1;   // ari-coattention's stage 1: -1 the recipe's, 0 none
     QStringList auxiliaryTasks; // ari-coattention's tasks, of those the metadata allows; empty: all
     bool freezeAri = false;     // ari-coattention: ARI frozen in stage 1
+    // "one-click" or "paper" (gmp-atl and ari-coattention fine-tune the encoder's Transformer
+    // layers too; RunChoices), and paper mode's top layers trained (0: all).
+    QString mode = QStringLiteral("one-click");
+    int encoderLayers = 0;
     QString device = QStringLiteral("cpu");
     int threads = 0;
     double validationFraction = 0.2; // of each fold's training speakers

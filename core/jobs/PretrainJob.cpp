@@ -90,9 +90,14 @@ JobResult PretrainJob::run(ProgressSink &progress)
         return JobResult::failed(st.error());
     TrainerOptions options;
     QString error;
-    if (!runOptions({kBackboneRecipe, r.seed, r.device, r.threads, 0, r.epochs > 0 ? r.epochs : -1},
-                    set.encoder.layerCount, set.encoder.hiddenSize, set.source->extraInputs(),
-                    int(set.classes.size()), &options, &error))
+    RunChoices choices;
+    choices.recipe = kBackboneRecipe;
+    choices.seed = r.seed;
+    choices.device = r.device;
+    choices.threads = r.threads;
+    choices.pretrainEpochs = r.epochs > 0 ? r.epochs : -1;
+    if (!runOptions(choices, set.encoder.layerCount, set.encoder.hiddenSize,
+                    set.source->extraInputs(), int(set.classes.size()), &options, &error))
         return JobResult::failed(error);
     std::vector<std::size_t> clips;
     for (qsizetype i = 0; i < set.clips.size(); ++i) {

@@ -176,6 +176,8 @@ JobResult TrainJob::run(ProgressSink &progress)
         r.gmpEpochs = priorSettings.value(QStringLiteral("gmp_epochs")).toInt(-1);
         r.auxiliaryEpochs = priorSettings.value(QStringLiteral("auxiliary_epochs")).toInt(-1);
         r.freezeAri = priorSettings.value(QStringLiteral("freeze_ari")).toBool();
+        r.mode = priorSettings.value(QStringLiteral("mode")).toString(QStringLiteral("one-click"));
+        r.encoderLayers = priorSettings.value(QStringLiteral("encoder_layers")).toInt(0);
         r.auxiliaryTasks.clear();
         for (const QJsonValue &v : priorSettings.value(QStringLiteral("auxiliary_tasks")).toArray())
             r.auxiliaryTasks << v.toString();
@@ -197,13 +199,15 @@ JobResult TrainJob::run(ProgressSink &progress)
     TrainerOptions options;
     QString error;
     if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs, r.pretrainEpochs, r.gmpEpochs,
-                     r.auxiliaryEpochs, r.freezeAri},
+                     r.auxiliaryEpochs, r.freezeAri, r.mode, r.encoderLayers, set.encoder.source},
                     set.encoder.layerCount, set.encoder.hiddenSize, set.source->extraInputs(),
                     int(set.classes.size()), &options, &error))
         return JobResult::failed(error);
     // Seed 003's auxiliary tasks, as the metadata allows.
     if (auto st = set.fitAuxiliaryTasks(&options, r.auxiliaryTasks, &m_report.notes); !st)
         return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    if (const QString note = paperModeNote(options); !note.isEmpty())
+        m_report.notes << note;
     // Adapter TAPT's backbone, when one fits (it replaces the recipe's own pre-training).
     QTemporaryDir backboneFolder;
     BackboneRecord backbone;
@@ -295,6 +299,14 @@ JobResult TrainJob::run(ProgressSink &progress)
             {QStringLiteral("backbone_id"), backbone.id},
             {QStringLiteral("validation_speakers"),
              QJsonArray::fromStringList(m_report.validationSpeakers)}};
+        settings.insert(QStringLiteral("mode"), r.mode);
+        if (options.adapter.encoderFirstLayer > 0) {
+            settings.insert(QStringLiteral("encoder_layers"),
+                            set.encoder.layerCount - options.adapter.encoderFirstLayer);
+            settings.insert(QStringLiteral("encoder_train_from"), options.encoderTrainFrom);
+            settings.insert(QStringLiteral("encoder_learning_rate"), options.encoderLearningRate);
+            settings.insert(QStringLiteral("batch_clips"), options.maxBatchClips);
+        }
         if (options.gmpAtl.multiTaskEpochs > 0) {
             settings.insert(QStringLiteral("gmp_atl"),
                             QString::fromStdString(options.gmpAtl.describe()));

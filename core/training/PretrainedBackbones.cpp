@@ -7,6 +7,9 @@ namespace emolens {
 QString backboneMismatch(const BackboneRecord &backbone, const TrainingSet &set,
                          const TrainerOptions &options)
 {
+    if (options.adapter.encoderFirstLayer > 0)
+        return QStringLiteral("paper mode fine-tunes the encoder, and the backbone was "
+                              "pre-trained over the frozen one");
     if (options.gmpAtl.multiTaskEpochs > 0 || options.ari.auxiliaryEpochs > 0)
         return QStringLiteral("the recipe's stages (GMP-ATL, or seed 003's stage 1) start "
                               "adapters of their own");

@@ -1,5 +1,7 @@
 #include "training/Recipes.h"
 
+#include <algorithm>
+
 namespace emolens {
 
 QString defaultRecipeFor(qint64 labeledFrames, const QString &device)
@@ -51,7 +53,12 @@ QList<RecipeInfo> recipes()
                         "wap-sap network), k = 64, 128, 256 on 50,000 frames, task weights 1, 20 "
                         "epochs each for steps 1 and 3 at AdamW 5e-4, a fresh adapter for step 3, "
                         "then wap-sap's fine-tuning; clips of unknown gender train emotion "
-                        "alone in step 1")},
+                        "alone in step 1. Paper mode also fine-tunes the encoder's Transformer "
+                        "layers in steps 3 and 4 (step 1 keeps them as pre-trained; the CNN and "
+                        "the positional convolution stay frozen, since the cache holds their "
+                        "output), with the wap-sap head without its blocks; ours where seed 001 "
+                        "is silent: seed 003's batch of 4 and rates 1e-4 (heads) and 1e-5 "
+                        "(encoder)")},
         {QStringLiteral("ari-coattention"),
          QStringLiteral("seed 003: ARI over the encoder's layers, auxiliary tasks (gender, "
                         "speaker, style, characters) guiding the pooling by co-attention, "
@@ -69,7 +76,12 @@ QList<RecipeInfo> recipes()
                         "states of 256; the tasks' frame weights averaged; task weights 1 "
                         "(the paper tunes them and gives none); 20 stage-1 epochs, then 30 with "
                         "early stopping, AdamW 5e-4; tasks without metadata are dropped with a "
-                        "message")},
+                        "message. Paper mode: the paper's own stages on the encoder - every "
+                        "Transformer layer trained in stage 1, the first 4 frozen in stage 2, "
+                        "100 epochs per stage, batch 4, learning rates 1e-4 (heads) and 1e-5 "
+                        "(encoder), no adapter blocks; ours: the positional convolution stays "
+                        "frozen with the CNN (the cache holds its output), the best epoch on the "
+                        "validation speakers is kept")},
         {QStringLiteral("default"),
          QStringLiteral("what Retrain runs: wap-sap up to 20 minutes of labeled audio on the "
                         "CPU, baseline above (wap-sap on CUDA)"),
@@ -204,6 +216,88 @@ QStringList auxiliaryTaskNames(const AdapterOptions &adapter)
     return names;
 }
 
+namespace {
+
+// Paper mode's settings over the recipe's (see Recipes.h); the run's own epochs stay.
+bool paperOptions(const RunChoices &choices, int layerCount, TrainerOptions *o, QString *error)
+{
+    const auto fail = [error](const QString &why) {
+        if (error)
+            *error = why;
+        return false;
+    };
+    const bool ari = choices.recipe == QLatin1String("ari-coattention");
+    if (!ari && choices.recipe != QLatin1String("gmp-atl"))
+        return fail(QStringLiteral("the recipe \"%1\" has no paper mode: only gmp-atl and "
+                                   "ari-coattention (seeds 001 and 003) fine-tune the encoder; "
+                                   "seed 000 keeps it frozen, as the one-click mode does")
+                        .arg(choices.recipe));
+    const int transformerLayers = layerCount - 1;
+    if (transformerLayers < 1)
+        return fail(QStringLiteral("paper mode fine-tunes the encoder's Transformer layers, and "
+                                   "these features come from an encoder without any (fbank): "
+                                   "extract features with a wav2vec 2.0, HuBERT or WavLM folder"));
+    if (choices.encoderFolder.isEmpty())
+        return fail(QStringLiteral("paper mode needs the encoder's model folder"));
+    const int trained = choices.encoderLayers > 0 ? choices.encoderLayers : transformerLayers;
+    if (trained > transformerLayers)
+        return fail(QStringLiteral("the encoder has %1 Transformer layers; %2 cannot train")
+                        .arg(transformerLayers)
+                        .arg(trained));
+    o->adapter.encoderFirstLayer = transformerLayers - trained + 1;
+    o->encoderFolder = choices.encoderFolder.toStdString();
+    // The fine-tuned layers take the place of the adapter's stand-in blocks.
+    o->adapter.transformerLayers = 0;
+    o->maxBatchClips = kPaperBatchClips;
+    o->encoderLearningRate = kPaperEncoderLearningRate;
+    o->learningRate = kPaperHeadLearningRate;
+    if (ari) {
+        // Stage 1 trains every layer that runs; stage 2 freezes the first 4 Transformer layers.
+        o->encoderTrainFrom = std::min(
+            std::max(o->adapter.encoderFirstLayer, kPaperFrozenLayers + 1), transformerLayers);
+        o->ari.learningRate = kPaperHeadLearningRate;
+        if (choices.auxiliaryEpochs < 0)
+            o->ari.auxiliaryEpochs = kPaperEpochs;
+        if (choices.epochs <= 0)
+            o->epochs = kPaperEpochs;
+        o->patience = 0; // the paper trains its epochs through (the best one is still kept)
+    } else {
+        o->encoderTrainFrom = o->adapter.encoderFirstLayer;
+        o->gmpAtl.learningRate = kPaperHeadLearningRate;
+    }
+    return true;
+}
+
+} // namespace
+
+QString paperModeNote(const TrainerOptions &o)
+{
+    const int first = o.adapter.encoderFirstLayer;
+    if (first <= 0)
+        return QString();
+    const int last = o.adapter.layerCount - 1;
+    const int from = o.encoderTrainFrom > 0 ? o.encoderTrainFrom : first;
+    const QString layers = first == last ? QStringLiteral("layer %1").arg(first)
+                                         : QStringLiteral("layers %1-%2").arg(first).arg(last);
+    QString training;
+    if (o.ari.auxiliaryEpochs > 0)
+        training = from == first ? QStringLiteral("both stages train all of them")
+                                 : QStringLiteral("stage 1 trains all of them, stage 2 those "
+                                                  "from layer %1")
+                                       .arg(from);
+    else if (o.gmpAtl.multiTaskEpochs > 0)
+        training = QStringLiteral("GMP-ATL's steps 3 and 4 train them from layer %1 (step 1 "
+                                  "leaves them as pre-trained)")
+                       .arg(from);
+    else
+        training = QStringLiteral("they train from layer %1").arg(from);
+    return QStringLiteral("paper mode: the encoder's Transformer %1 run inside the adapter; %2, "
+                          "at learning rate %3, in batches of %4 clips")
+        .arg(layers, training)
+        .arg(o.encoderLearningRate)
+        .arg(o.maxBatchClips);
+}
+
 bool runOptions(const RunChoices &choices, int layerCount, int hiddenSize, int extraInputs,
                 int classCount, TrainerOptions *options, QString *error)
 {
@@ -257,6 +351,18 @@ bool runOptions(const RunChoices &choices, int layerCount, int hiddenSize, int e
             return false;
         }
         options->ari.freezeAriInStage1 = true;
+    }
+    if (choices.mode == QLatin1String("paper"))
+        return paperOptions(choices, layerCount, options, error);
+    if (choices.mode != QLatin1String("one-click")) {
+        if (error)
+            *error = QStringLiteral("unknown mode \"%1\" (one-click or paper)").arg(choices.mode);
+        return false;
+    }
+    if (choices.encoderLayers != 0) {
+        if (error)
+            *error = QStringLiteral("only paper mode fine-tunes encoder layers");
+        return false;
     }
     return true;
 }

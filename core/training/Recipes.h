@@ -17,6 +17,13 @@
 //   heads (gender, speaker, style, character CTC; those the metadata allows) guiding the
 //   frames' weighting by co-attention, stage 1 on the auxiliary tasks, stage 2 on emotion plus
 //   the weighted auxiliary losses (AriOptions; TrainingSet::fitAuxiliaryTasks).
+// - Paper mode (RunChoices::mode "paper"; ../shared/METHODS.md, "Encoder fine-tuning"): gmp-atl
+//   and ari-coattention also fine-tune the encoder's own Transformer layers, which run inside
+//   the adapter from the feature cache's layer below them (EncoderLayers); the adapter's own
+//   Transformer blocks, which stand in for them in the one-click mode, are dropped. Seed 003's
+//   values: every layer trained in stage 1, the first 4 frozen in stage 2, 100 epochs per
+//   stage, batch 4, learning rates 1e-4 (heads) and 1e-5 (encoder). Seed 001 gives none of its
+//   own: the same batch and rates (our default), its steps' epochs as in the one-click mode.
 // - default: what Retrain runs (see defaultRecipeFor): wap-sap while its epochs stay quick on
 //   the CPU, baseline on a larger labeled set (and wap-sap always on CUDA).
 //
@@ -70,12 +77,27 @@ struct RunChoices
     // ari-coattention: ARI's layer weights frozen in stage 1 (the paper's remedy for fewer
     // auxiliary tasks; off by default).
     bool freezeAri = false;
+    // "one-click" (the encoder frozen; what Retrain runs) or "paper" (see above).
+    QString mode = QStringLiteral("one-click");
+    // Paper mode: the encoder's top N Transformer layers run and train (0: every layer).
+    int encoderLayers = 0;
+    // Paper mode: the encoder's model folder (the feature cache's source for the encoder).
+    QString encoderFolder;
 };
+constexpr int kPaperBatchClips = 4;                // seed 003's batch
+constexpr double kPaperEncoderLearningRate = 1e-5; // seed 003's encoder rate
+constexpr double kPaperHeadLearningRate = 1e-4;    // seed 003's rate for the rest
+constexpr int kPaperEpochs = 100;                  // seed 003's, per stage
+constexpr int kPaperFrozenLayers = 4;              // seed 003's stage 2: the first 4 frozen
 // One epoch of ari-coattention's stage 1 in words, the tasks the adapter has: "gender loss
 // 0.412 (81 % right), speaker loss 1.208 (40 % right), CTC loss 2.917".
 QString ariRecordText(const AriRecord &record, const AdapterOptions &adapter);
 // The auxiliary tasks the adapter has, by name: gender, speaker, style, characters.
 QStringList auxiliaryTaskNames(const AdapterOptions &adapter);
+// Paper mode's settings in words, for a run's notes: "paper mode: the encoder's Transformer
+// layers 1-12 run inside the adapter; stage 1 trains all of them, stage 2 those from 5, at
+// learning rate 1e-05, in batches of 4 clips". Empty in the one-click mode.
+QString paperModeNote(const TrainerOptions &options);
 bool runOptions(const RunChoices &choices, int layerCount, int hiddenSize, int extraInputs,
                 int classCount, TrainerOptions *options, QString *error);
 

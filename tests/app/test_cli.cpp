@@ -68,6 +68,25 @@ bool killedAtFirstCheckpoint(const QString &db, const QStringList &args)
     return running;
 }
 
+// The tiny HuBERT fixture's folder: 2 Transformer layers of width 32.
+QString tinyHubert()
+{
+    return QDir(emolens::test::sourceRoot())
+        .filePath(QStringLiteral("tests/models/fixtures/hubert-tiny-base"));
+}
+
+// A new workspace `name` in `dir` with the generated RAVDESS corpus (4 actors, 48 clips).
+QString importedRavdess(const QTemporaryDir &dir, const QString &name)
+{
+    const QString db = dir.filePath(name);
+    const CliResult r =
+        runCli({QStringLiteral("import"), emolens::test::corpus(QStringLiteral("ravdess")),
+                QStringLiteral("--db"), db});
+    if (r.exitCode != 0)
+        qWarning("importing ravdess into %s: %s", qPrintable(db), r.err.constData());
+    return db;
+}
+
 } // namespace
 
 class CliTest : public QObject
@@ -245,9 +264,7 @@ private Q_SLOTS:
         // A Hugging Face folder: the tiny HuBERT fixture has 2 Transformer layers of width 32.
         const QString hubert = m_dir.filePath(QStringLiteral("hubert.safetensors"));
         const CliResult h =
-            runCli({QStringLiteral("features"), QStringLiteral("--encoder"),
-                    QDir(emolens::test::sourceRoot())
-                        .filePath(QStringLiteral("tests/models/fixtures/hubert-tiny-base")),
+            runCli({QStringLiteral("features"), QStringLiteral("--encoder"), tinyHubert(),
                     QStringLiteral("--in"), clip, QStringLiteral("--out"), hubert,
                     QStringLiteral("--device"), QStringLiteral("cpu")});
         QVERIFY2(h.exitCode == 0, h.err.constData());
@@ -270,14 +287,8 @@ private Q_SLOTS:
 
     void extractResumesAfterKill()
     {
-        const QString db = m_dir.filePath(QStringLiteral("extract.emolens"));
-        QCOMPARE(runCli({QStringLiteral("import"), emolens::test::corpus(QStringLiteral("ravdess")),
-                         QStringLiteral("--db"), db})
-                     .exitCode,
-                 0);
-        const QString model =
-            QDir(emolens::test::sourceRoot())
-                .filePath(QStringLiteral("tests/models/fixtures/hubert-tiny-base"));
+        const QString db = importedRavdess(m_dir, QStringLiteral("extract.emolens"));
+        const QString model = tinyHubert();
         const QStringList args{QStringLiteral("extract"),
                                QStringLiteral("--db"),
                                db,
@@ -555,6 +566,98 @@ private Q_SLOTS:
              QStringLiteral("--auxiliary-epochs"), QStringLiteral("0")});
         QCOMPARE(noStage.exitCode, 1);
         QVERIFY2(noStage.err.contains("stage 1"), noStage.err.constData());
+    }
+
+    void paperModeFineTunesTheEncoderFromTheCache()
+    {
+        // Paper mode on features of a real (tiny) HuBERT: gmp-atl and ari-coattention fine-tune
+        // its Transformer layers inside the adapter, say so in a note, record it with the run,
+        // predict from the stored model, and resume after a kill; what cannot run is refused
+        // with the reason.
+        const QString db = importedRavdess(m_dir, QStringLiteral("paper.emolens"));
+        QCOMPARE(runCli({QStringLiteral("extract"), QStringLiteral("--db"), db,
+                         QStringLiteral("--encoder"), tinyHubert()})
+                     .exitCode,
+                 0);
+        QCOMPARE(runCli({QStringLiteral("extract"), QStringLiteral("--db"), db}).exitCode, 0);
+        const auto train = [&db](const QStringList &more) {
+            return runCli(QStringList{QStringLiteral("train"), QStringLiteral("--db"), db,
+                                      QStringLiteral("--encoder"),
+                                      QStringLiteral("hubert-tiny-base"), QStringLiteral("--mode"),
+                                      QStringLiteral("paper"), QStringLiteral("--json")} +
+                          more);
+        };
+        const CliResult gmp = train({QStringLiteral("--recipe"), QStringLiteral("gmp-atl"),
+                                     QStringLiteral("--gmp-epochs"), QStringLiteral("1"),
+                                     QStringLiteral("--epochs"), QStringLiteral("2")});
+        QVERIFY2(gmp.exitCode == 0, gmp.err.constData());
+        const QJsonObject trained = json(gmp);
+        const QString note = trained[QStringLiteral("notes")].toArray().first().toString();
+        QVERIFY2(note.contains(u"paper mode: the encoder's Transformer layers 1-2") &&
+                     note.contains(u"steps 3 and 4"),
+                 qPrintable(note));
+        {
+            emolens::Database store(db);
+            QVERIFY(store.open());
+            const auto run =
+                emolens::ModelRepository(store).run(trained[QStringLiteral("run")].toInt());
+            QVERIFY(run.has_value());
+            QVERIFY2(run->settings.contains(u"\"mode\":\"paper\"") &&
+                         run->settings.contains(u"encoder-layers=1-2") &&
+                         run->settings.contains(u"\"encoder_learning_rate\":1e-05"),
+                     qPrintable(run->settings));
+        }
+        // The stored model carries its fine-tuned layers: it predicts on its own.
+        const CliResult predicted =
+            runCli({QStringLiteral("predict"), QStringLiteral("--db"), db,
+                    QStringLiteral("--utterance"), QStringLiteral("1"), QStringLiteral("--json")});
+        QVERIFY2(predicted.exitCode == 0, predicted.err.constData());
+        QCOMPARE(json(predicted)[QStringLiteral("clips")].toArray().size(), 1);
+
+        // Seed 003's stages on the encoder, killed after its first checkpoint and resumed.
+        QVERIFY2(
+            killedAtFirstCheckpoint(
+                db, {QStringLiteral("train"), QStringLiteral("--db"), db,
+                     QStringLiteral("--encoder"), QStringLiteral("hubert-tiny-base"),
+                     QStringLiteral("--mode"), QStringLiteral("paper"), QStringLiteral("--recipe"),
+                     QStringLiteral("ari-coattention"), QStringLiteral("--auxiliary-epochs"),
+                     QStringLiteral("2"), QStringLiteral("--epochs"), QStringLiteral("3")}),
+            "the run ended before it could be killed");
+        const QJsonObject listed = json(runCli(
+            {QStringLiteral("models"), QStringLiteral("--db"), db, QStringLiteral("--json")}));
+        const int killed = listed[QStringLiteral("interrupted_runs")]
+                               .toArray()
+                               .first()
+                               .toObject()[QStringLiteral("run")]
+                               .toInt();
+        const CliResult resumed =
+            runCli({QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--resume"),
+                    QString::number(killed), QStringLiteral("--json")});
+        QVERIFY2(resumed.exitCode == 0, resumed.err.constData());
+        const QString resumedNote =
+            json(resumed)[QStringLiteral("notes")].toArray().last().toString();
+        QVERIFY2(resumedNote.contains(u"stage 1 trains all of them, stage 2 those from layer 2"),
+                 qPrintable(resumedNote));
+
+        // Refused, with the reason: a recipe without a paper mode, features without
+        // Transformer layers, more layers than the encoder has, layers without paper mode.
+        const CliResult wapSap = train({QStringLiteral("--recipe"), QStringLiteral("wap-sap")});
+        QCOMPARE(wapSap.exitCode, 1);
+        QVERIFY2(wapSap.err.contains("has no paper mode"), wapSap.err.constData());
+        const CliResult fbank = runCli({QStringLiteral("evaluate"), QStringLiteral("--db"), db,
+                                        QStringLiteral("--recipe"), QStringLiteral("gmp-atl"),
+                                        QStringLiteral("--mode"), QStringLiteral("paper")});
+        QCOMPARE(fbank.exitCode, 1);
+        QVERIFY2(fbank.err.contains("without any (fbank)"), fbank.err.constData());
+        const CliResult tooMany = train({QStringLiteral("--recipe"), QStringLiteral("gmp-atl"),
+                                         QStringLiteral("--encoder-layers"), QStringLiteral("3")});
+        QCOMPARE(tooMany.exitCode, 1);
+        QVERIFY2(tooMany.err.contains("3 cannot train"), tooMany.err.constData());
+        const CliResult oneClick = runCli(
+            {QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+             QStringLiteral("gmp-atl"), QStringLiteral("--encoder-layers"), QStringLiteral("1")});
+        QCOMPARE(oneClick.exitCode, 1);
+        QVERIFY2(oneClick.err.contains("--mode paper"), oneClick.err.constData());
     }
 
     void evaluateSeed000RecipePretrainsAndBeatsChance()

@@ -2,9 +2,11 @@
 // per-class precision/recall/F1 and CCC equal values worked out by hand on fixed data (the
 // conventions are scikit-learn's); speaker folds are speaker-disjoint, cover every speaker
 // once, balance genders and classes as far as the speakers allow, and depend only on the seed;
-// session folds follow the sessions; validation speakers come from the training speakers.
+// session folds follow the sessions; validation speakers come from the training speakers; paper
+// mode gives seeds 001 and 003 the papers' stated settings and keeps the run's own choices.
 
 #include "training/ClassificationMetrics.h"
+#include "training/Recipes.h"
 #include "training/SpeakerFolds.h"
 
 #include <QSet>
@@ -244,6 +246,63 @@ private Q_SLOTS:
         QCOMPARE(SpeakerFolds::validationSpeakers(clips, training, 1.0, 3).size(), 5);
         QCOMPARE(SpeakerFolds::validationSpeakers(clips, training, 0.0, 3).size(), 2);
         QCOMPARE(SpeakerFolds::validationSpeakers(clips, training.mid(0, 4), 0.0, 3).size(), 1);
+    }
+
+    void paperModeTakesThePapersSettings()
+    {
+        // A HuBERT-base-shaped encoder (13 hidden states of 768), 4 classes.
+        RunChoices choices;
+        choices.recipe = QStringLiteral("ari-coattention");
+        choices.mode = QStringLiteral("paper");
+        choices.encoderFolder = QStringLiteral("/models/hubert-base");
+        TrainerOptions o;
+        QString error;
+        QVERIFY2(runOptions(choices, 13, 768, 0, 4, &o, &error), qPrintable(error));
+        // Seed 003: every layer runs, stage 2 trains the last 8, 100 epochs per stage, batch 4,
+        // 1e-4 and 1e-5; no adapter blocks stand in for the encoder.
+        QCOMPARE(o.adapter.encoderFirstLayer, 1);
+        QCOMPARE(o.encoderTrainFrom, 5);
+        QCOMPARE(o.ari.auxiliaryEpochs, 100);
+        QCOMPARE(o.epochs, 100);
+        QCOMPARE(o.maxBatchClips, 4);
+        QCOMPARE(o.learningRate, 1e-4);
+        QCOMPARE(o.ari.learningRate, 1e-4);
+        QCOMPARE(o.encoderLearningRate, 1e-5);
+        QCOMPARE(o.adapter.transformerLayers, 0);
+        QCOMPARE(o.encoderFolder, std::string("/models/hubert-base"));
+        QVERIFY(paperModeNote(o).contains(u"stage 2 those from layer 5"));
+        // The run's own epochs and top layers stay its own.
+        choices.epochs = 7;
+        choices.auxiliaryEpochs = 3;
+        choices.encoderLayers = 4;
+        QVERIFY(runOptions(choices, 13, 768, 0, 4, &o, &error));
+        QCOMPARE(o.epochs, 7);
+        QCOMPARE(o.ari.auxiliaryEpochs, 3);
+        QCOMPARE(o.adapter.encoderFirstLayer, 9);
+        QCOMPARE(o.encoderTrainFrom, 9);
+
+        // Seed 001: every layer, trained in steps 3 and 4.
+        choices = RunChoices();
+        choices.recipe = QStringLiteral("gmp-atl");
+        choices.mode = QStringLiteral("paper");
+        choices.encoderFolder = QStringLiteral("/models/hubert-base");
+        QVERIFY(runOptions(choices, 13, 768, 0, 4, &o, &error));
+        QCOMPARE(o.adapter.encoderFirstLayer, 1);
+        QCOMPARE(o.encoderTrainFrom, 1);
+        QCOMPARE(o.gmpAtl.multiTaskEpochs, 20);
+        QVERIFY(paperModeNote(o).contains(u"steps 3 and 4"));
+
+        // The one-click mode has no encoder layers; fbank's features have none to train.
+        choices.mode = QStringLiteral("one-click");
+        QVERIFY(runOptions(choices, 13, 768, 0, 4, &o, &error));
+        QCOMPARE(o.adapter.encoderFirstLayer, 0);
+        QVERIFY(paperModeNote(o).isEmpty());
+        choices.mode = QStringLiteral("paper");
+        QVERIFY(!runOptions(choices, 1, 80, 3, 4, &o, &error));
+        QVERIFY2(error.contains(u"fbank"), qPrintable(error));
+        choices.recipe = QStringLiteral("adapter-local-attributes");
+        QVERIFY(!runOptions(choices, 13, 768, 0, 4, &o, &error));
+        QVERIFY2(error.contains(u"seed 000 keeps it frozen"), qPrintable(error));
     }
 };
 
