@@ -673,21 +673,37 @@ void MainWindow::createMenus()
                                      4000);
         });
     }
-    // Seed 003's remedy for few auxiliary tasks, for Retrain of ari-coattention (remembered as
-    // "model/freezeAri").
+    // Settings of Retrain beside the recipe, each a check remembered under its key (the
+    // action's data, so it is never taken for a recipe's name).
     m_recipeMenu->addSeparator();
-    QAction *freezeAri = m_recipeMenu->addAction(tr("Freeze ARI in Stage 1 (ari-coattention)"));
-    freezeAri->setCheckable(true);
-    freezeAri->setData(QStringLiteral("model/freezeAri")); // a setting, not a recipe's name
-    freezeAri->setChecked(QSettings().value(QStringLiteral("model/freezeAri"), false).toBool());
-    freezeAri->setToolTip(tr("Keep ARI's layer weights fixed while the auxiliary tasks train "
-                             "alone (the paper's remedy when the corpus allows few tasks)"));
-    connect(freezeAri, &QAction::toggled, this, [this](bool on) {
-        QSettings().setValue(QStringLiteral("model/freezeAri"), on);
-        statusBar()->showMessage(on ? tr("Retrain of ari-coattention will freeze ARI in stage 1")
-                                    : tr("Retrain of ari-coattention will train ARI in stage 1"),
-                                 4000);
-    });
+    const auto addSetting = [this](const QString &text, const QString &key, const QString &tip,
+                                   const QString &on, const QString &off) {
+        QAction *action = m_recipeMenu->addAction(text);
+        action->setCheckable(true);
+        action->setData(key);
+        action->setChecked(QSettings().value(key, false).toBool());
+        action->setToolTip(tip);
+        connect(action, &QAction::toggled, this, [this, key, on, off](bool checked) {
+            QSettings().setValue(key, checked);
+            statusBar()->showMessage(checked ? on : off, 4000);
+        });
+    };
+    // Seed 003's remedy for few auxiliary tasks.
+    addSetting(tr("Freeze ARI in Stage 1 (ari-coattention)"), QStringLiteral("model/freezeAri"),
+               tr("Keep ARI's layer weights fixed while the auxiliary tasks train alone (the "
+                  "paper's remedy when the corpus allows few tasks)"),
+               tr("Retrain of ari-coattention will freeze ARI in stage 1"),
+               tr("Retrain of ari-coattention will train ARI in stage 1"));
+    // Seeds 001 and 003 as their papers train: the encoder's Transformer layers too.
+    addSetting(tr("Paper Mode: Fine-tune the Encoder (gmp-atl, ari-coattention)"),
+               QStringLiteral("model/paperMode"),
+               tr("Retrain of gmp-atl or ari-coattention also fine-tunes the encoder's "
+                  "Transformer layers, as seeds 001 and 003 do. Needs features of a wav2vec 2.0, "
+                  "HuBERT or WavLM folder; slow on a CPU, meant for a GPU"),
+               tr("Retrain of gmp-atl and ari-coattention will fine-tune the encoder (paper "
+                  "mode)"),
+               tr("Retrain of gmp-atl and ari-coattention will keep the encoder frozen "
+                  "(one-click mode)"));
     model->addSeparator();
     model->addAction(m_modelsAction);
 

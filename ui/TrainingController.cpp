@@ -111,6 +111,11 @@ bool TrainingController::retrain(const QString &workspacePath, const QString &en
     // ari-coattention's ARI frozen in stage 1 ("model/freezeAri", off when absent).
     train.freezeAri = train.recipe == QLatin1String("ari-coattention") &&
                       settings.value(QStringLiteral("model/freezeAri"), false).toBool();
+    // Paper mode for the recipes that have one ("model/paperMode", off when absent).
+    if ((train.recipe == QLatin1String("gmp-atl") ||
+         train.recipe == QLatin1String("ari-coattention")) &&
+        settings.value(QStringLiteral("model/paperMode"), false).toBool())
+        train.mode = QStringLiteral("paper");
     m_job = std::make_shared<TrainJob>(train);
     m_trainId = m_queue->submit(m_job);
     Q_EMIT queued(

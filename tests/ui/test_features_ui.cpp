@@ -4,7 +4,8 @@
 // connection; a folder that is not a model is refused by name; an extraction cancelled from
 // the status bar keeps what it did and the next run finishes the rest; a clip that cannot be
 // decoded is listed with its reason; a restarted window lists the added model and keeps the
-// choice; Remove forgets a model after asking. Settings go to a test-only organisation.
+// choice; Remove forgets a model after asking; with the menu's Paper Mode checked, Retrain of
+// gmp-atl fine-tunes the model's Transformer layers. Settings go to a test-only organisation.
 
 #include "CorpusTreeModel.h"
 #include "EncodersDialog.h"
@@ -16,6 +17,7 @@
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
+#include "store/ModelRepository.h"
 
 #include <QAction>
 #include <QApplication>
@@ -23,6 +25,7 @@
 #include <QDir>
 #include <QFile>
 #include <QLabel>
+#include <QMenu>
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
@@ -104,6 +107,7 @@ class TestFeaturesUi : public QObject
 private Q_SLOTS:
     void initTestCase();
     void addModelFolderAndExtract();
+    void paperModeRetrainFineTunesTheEncoder();
     void folderThatIsNotAModelIsRefused();
     void cancelKeepsWhatIsDoneAndResumes();
     void restartKeepsEncodersAndChoice();
@@ -241,6 +245,41 @@ void TestFeaturesUi::addModelFolderAndExtract()
     QVERIFY(runExtraction(window));
     QVERIFY2(window.statusBar()->currentMessage().startsWith(QLatin1String("Nothing to extract")),
              qPrintable(window.statusBar()->currentMessage()));
+}
+
+void TestFeaturesUi::paperModeRetrainFineTunesTheEncoder()
+{
+    // The tiny HuBERT is active and extracted (the test before); gmp-atl, shortened.
+    QSettings().setValue(QStringLiteral("model/recipe"), QStringLiteral("gmp-atl"));
+    QSettings().setValue(QStringLiteral("model/epochs"), 2);
+    MainWindow window;
+    window.show();
+    QVERIFY(window.openWorkspace(m_workspace).ok());
+    QAction *paper = nullptr;
+    for (QAction *a : window.recipeMenu()->actions())
+        if (a->data().toString() == QLatin1String("model/paperMode"))
+            paper = a;
+    QVERIFY(paper && paper->isCheckable() && !paper->isChecked());
+    QVERIFY(paper->text().contains(QLatin1String("Paper Mode")));
+    paper->trigger();
+    QVERIFY(QSettings().value(QStringLiteral("model/paperMode")).toBool());
+
+    QSignalSpy trained(&window, &MainWindow::trainingFinished);
+    window.retrainAction()->trigger();
+    QVERIFY(trained.wait(kJobTimeoutMs));
+    const JobResult result = trained.first().first().value<JobResult>();
+    QVERIFY2(result.ok(), qPrintable(result.summary));
+    Database db(m_workspace);
+    QVERIFY(db.open());
+    const QList<TrainingRunRecord> runs = ModelRepository(db).runs();
+    QVERIFY(!runs.isEmpty());
+    QVERIFY2(runs.last().settings.contains(QLatin1String("\"mode\":\"paper\"")) &&
+                 runs.last().settings.contains(QLatin1String("encoder-layers=1-2")),
+             qPrintable(runs.last().settings));
+    paper->trigger(); // back to the one-click mode for the tests after
+    QVERIFY(!QSettings().value(QStringLiteral("model/paperMode")).toBool());
+    QSettings().remove(QStringLiteral("model/recipe"));
+    QSettings().remove(QStringLiteral("model/epochs"));
 }
 
 void TestFeaturesUi::folderThatIsNotAModelIsRefused()
@@ -519,10 +558,9 @@ void TestFeaturesUi::countsWhatTheCacheHoldsWhenItsFolderIsGone()
                 }
             });
     QVERIFY(runExtraction(window));
-    const auto plan =
-        std::find_if(messages.cbegin(), messages.cend(), [](const QString &m) {
-            return m.contains(QLatin1String("clips to do"));
-        });
+    const auto plan = std::find_if(messages.cbegin(), messages.cend(), [](const QString &m) {
+        return m.contains(QLatin1String("clips to do"));
+    });
     QVERIFY2(plan != messages.cend(), qPrintable(messages.join(u'\n')));
     QVERIFY2(plan->endsWith(QLatin1String("48 clips to do, 0 already cached")), qPrintable(*plan));
     const ExtractFeaturesReport &report = window.featureExtraction()->lastReport();
