@@ -1,5 +1,5 @@
 // bench_train [cpu|cuda] [--clips N] [--seconds S] [--epochs E] [--threads T]
-//             [--recipes NAME,NAME]
+//             [--recipes NAME,NAME] [--paper]
 // How long the training recipes (all, or those named) take at IEMOCAP's 4-class size with
 // HuBERT-base-shaped features (13 layers x 768, 50 frames/s): by default 5,500 clips of 4.5 s (225
 // frames). The features come from a pool of 32 random float16 clips handed to the trainer the way
@@ -15,9 +15,18 @@
 // one-click retraining (the recipe's epochs, validation included). In the same run, a plain at::mm
 // of a projection-sized product on the same threads gives the GEMM rate the recipes are compared
 // with. Prints the machine and the OpenBLAS kernels first.
+//
+// --paper adds the paper mode of gmp-atl and ari-coattention (gmp-atl/paper,
+// ari-coattention/paper): the encoder's 12 Transformer layers, from a HuBERT-base-shaped folder
+// with random weights written to a temporary folder, run inside the adapter and train
+// (ari-coattention's stage 2 from layer 5), batches of 4 clips. It is meant for a GPU: on the CPU
+// give it few clips
+// (--clips 40). Its GFLOP figures add the encoder layers, counted as training (three forward
+// passes) even where stage 2 only runs them forward.
 
 #include "AdapterTrainer.h"
 #include "BlasKernels.h"
+#include "RandomModels.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -25,10 +34,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <sys/resource.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 using namespace emolens;
@@ -119,6 +130,7 @@ struct Recipe
     const char *name;
     TrainerOptions options;
     int recipeEpochs;
+    int stage1Epochs = 20; // ari-coattention's stage 1
 };
 
 TrainerOptions baseOptions()
@@ -143,6 +155,9 @@ double trainingFlopsPerClip(const AdapterOptions &a, int64_t frames)
                 2.0 * t * t * a.width; // projections, FFN, attention
     if (a.pooling == AdapterPooling::AttentiveStatistics)
         macs += t * a.width * a.attentionWidth;
+    if (a.encoderFirstLayer > 0) // paper mode: HuBERT-base's layers (768 wide, 3,072 inner)
+        macs += double(a.layerCount - a.encoderFirstLayer) *
+                (t * (4.0 * kHidden * kHidden + 2.0 * kHidden * 3072) + 2.0 * t * t * kHidden);
     return macs * 2 * 3;
 }
 
@@ -157,6 +172,7 @@ int main(int argc, char **argv)
     int epochs = 1;
     int threads = int(std::max(1u, std::thread::hardware_concurrency()));
     std::string only; // ",a,b,": these recipes only
+    bool paper = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--clips" && i + 1 < argc)
@@ -169,6 +185,8 @@ int main(int argc, char **argv)
             threads = std::max(1, std::atoi(argv[++i]));
         else if (arg == "--recipes" && i + 1 < argc)
             only = "," + std::string(argv[++i]) + ",";
+        else if (arg == "--paper")
+            paper = true;
         else
             device = arg;
     }
@@ -205,6 +223,18 @@ int main(int argc, char **argv)
         (i % 5 == 0 ? validation : train).push_back(std::size_t(i));
 
     std::vector<Recipe> recipes;
+    const std::string encoderFolder = (std::filesystem::temp_directory_path() /
+                                       ("emolens-bench-train-hubert-" + std::to_string(::getpid())))
+                                          .string();
+    struct RemoveFolder
+    {
+        const std::string &path;
+        ~RemoveFolder()
+        {
+            std::error_code ignored;
+            std::filesystem::remove_all(path, ignored);
+        }
+    } removeFolder{encoderFolder};
     {
         TrainerOptions o = baseOptions();
         o.adapter.transformerLayers = 0;
@@ -251,6 +281,31 @@ int main(int argc, char **argv)
         a.learningRate = 5e-4;
         a.ari.auxiliaryEpochs = 1;
         recipes.push_back({"ari-coattention", a, 30});
+        if (paper) {
+            // core/training/Recipes.cpp's paper mode: every encoder layer runs inside the
+            // adapter, no adapter blocks, batch 4, 1e-4 / 1e-5.
+            std::printf("paper mode: writing a HuBERT-base-shaped folder with random weights to "
+                        "%s\n",
+                        encoderFolder.c_str());
+            if (!bench::writeRandomHubertBase(encoderFolder)) {
+                std::fprintf(stderr, "cannot write %s\n", encoderFolder.c_str());
+                return 1;
+            }
+            const auto paperMode = [&encoderFolder](TrainerOptions o, int trainFrom) {
+                o.adapter.transformerLayers = 0;
+                o.adapter.encoderFirstLayer = 1;
+                o.encoderFolder = encoderFolder;
+                o.encoderTrainFrom = trainFrom;
+                o.maxBatchClips = 4;
+                o.learningRate = 1e-4;
+                o.gmpAtl.learningRate = 1e-4;
+                o.ari.learningRate = 1e-4;
+                o.encoderLearningRate = 1e-5;
+                return o;
+            };
+            recipes.push_back({"gmp-atl/paper", paperMode(g, 1), 30});
+            recipes.push_back({"ari-coattention/paper", paperMode(a, 5), 100, 100});
+        }
     }
     std::printf("\n%-24s %9s %12s %10s %16s %10s\n", "recipe", "epoch s", "GFLOP/epoch", "GFLOP/s",
                 "retrain (proj.)", "peak RSS");
@@ -302,8 +357,8 @@ int main(int argc, char **argv)
         // GMP-ATL's steps 1 and 3: the recipe's 20 epochs each at the measured times.
         const double gmpProjected =
             gmpEpochs > 0 ? (stepSeconds[0] + stepSeconds[1]) / gmpEpochs * 20 : 0;
-        // ari-coattention's stage 1: the recipe's 20 epochs at the measured time.
-        const double ariProjected = ariEpochs > 0 ? stage1Seconds / ariEpochs * 20 : 0;
+        // ari-coattention's stage 1: the recipe's 20 epochs (paper mode 100) at the measured time.
+        const double ariProjected = ariEpochs > 0 ? stage1Seconds / ariEpochs * r.stage1Epochs : 0;
         std::printf("%-24s %9.1f %12.0f %10.1f %12.1f min %7.0f MB\n", r.name, epochSeconds,
                     flops / 1e9, flops / 1e9 / epochSeconds,
                     (setup + pretrainProjected + gmpProjected + ariProjected +
@@ -333,7 +388,8 @@ int main(int argc, char **argv)
     std::printf("retrain (proj.): the normalisation pass and setup once, plus the recipe's "
                 "epochs (baseline 40, wap-sap 30, adapter-local-attributes 10 pre-training and "
                 "30, gmp-atl 20 + 20 in steps 1 and 3 and 30, ari-coattention 20 in stage 1 and "
-                "30) at the measured epoch times, early "
+                "30; paper mode: gmp-atl as one-click, ari-coattention 100 and 100) at the "
+                "measured epoch times, early "
                 "stopping not counted; extraction not "
                 "included\n");
     std::printf("peak RSS: the process's peak after each recipe (recipes run in turn)\n");
