@@ -288,6 +288,8 @@ constexpr const char *kCheckpointFormat = "emolens-adapter-checkpoint-1";
 constexpr const char *kPretrainCheckpointFormat = "emolens-adapter-pretrain-checkpoint-1";
 // Seed 003's stage 1 (the auxiliary tasks alone), after each of its epochs.
 constexpr const char *kStage1CheckpointFormat = "emolens-adapter-stage1-checkpoint-1";
+// GMP-ATL's steps 1 and 3 (seed 001), after each of their epochs.
+constexpr const char *kGmpAtlCheckpointFormat = "emolens-adapter-gmp-atl-checkpoint-1";
 
 std::string checkpointFormat(const std::string &path)
 {
@@ -369,6 +371,30 @@ bool parseAriHistory(const std::string &text, std::vector<AriRecord> *out)
                         &AriRecord::styleLoss, &AriRecord::characterLoss,
                         &AriRecord::genderAccuracy, &AriRecord::speakerAccuracy,
                         &AriRecord::styleAccuracy, &AriRecord::seconds);
+}
+
+// GMP-ATL's records of one step, likewise (the step is the metadata key's).
+std::string gmpHistoryText(const std::vector<GmpAtlRecord> &history, int step)
+{
+    std::vector<GmpAtlRecord> of;
+    for (const GmpAtlRecord &r : history)
+        if (r.step == step)
+            of.push_back(r);
+    return recordsText(of, &GmpAtlRecord::emotionLoss, &GmpAtlRecord::auxiliaryLoss,
+                       &GmpAtlRecord::auxiliaryAccuracy, &GmpAtlRecord::seconds);
+}
+
+bool parseGmpHistory(const std::string &text, int step, std::vector<GmpAtlRecord> *out)
+{
+    std::vector<GmpAtlRecord> of;
+    if (!parseRecords(text, &of, &GmpAtlRecord::emotionLoss, &GmpAtlRecord::auxiliaryLoss,
+                      &GmpAtlRecord::auxiliaryAccuracy, &GmpAtlRecord::seconds))
+        return false;
+    for (GmpAtlRecord &r : of) {
+        r.step = step;
+        out->push_back(r);
+    }
+    return true;
 }
 
 // A metadata value of a file; empty when it has none.
@@ -1563,6 +1589,27 @@ struct AdapterTrainer::Private
         const double totalEpochs = double(g.multiTaskEpochs + g.retrainEpochs);
         int epochsDone = 0;
 
+        // A run killed in step 1 or 3 continues from the checkpoint of its last epoch there.
+        std::unique_ptr<SafeTensorsFile> checkpoint;
+        int resumeStep = 0, resumeEpoch = 0;
+        if (resumeGmpAtl) {
+            const std::string &path = options.checkpointPath;
+            if (auto st =
+                    openStageCheckpoint(path, options.adapter.describe(), "gmp_atl", g.describe(),
+                                        options.seed, "GMP-ATL", &checkpoint, &resumeEpoch);
+                !st)
+                return st;
+            const std::string step = metadataText(*checkpoint, "step");
+            resumeStep = step == "1" ? 1 : step == "3" ? 3 : 0;
+            if (resumeStep == 0 ||
+                !parseGmpHistory(metadataText(*checkpoint, "history1"), 1, &gmpHistory) ||
+                !parseGmpHistory(metadataText(*checkpoint, "history3"), 3, &gmpHistory) ||
+                int(gmpHistory.size()) !=
+                    (resumeStep == 1 ? resumeEpoch : g.multiTaskEpochs + resumeEpoch))
+                return ModelStatus::failure(path + ": the checkpoint's history is damaged");
+            epochsDone = int(gmpHistory.size());
+        }
+
         // Step 1: emotion + gender.
         torch::nn::Linear genderHead(pooledWidth(), 2);
         genderHead->to(device);
@@ -1593,13 +1640,34 @@ struct AdapterTrainer::Private
                 *counted += double(rows.size());
                 return torch::nn::functional::cross_entropy(logits, truth);
             };
-            for (int epoch = 1; epoch <= g.multiTaskEpochs; ++epoch) {
+            int first = 1;
+            if (resumeStep == 1) {
+                for (const auto &[prefix, module] :
+                     {std::pair<const char *, torch::nn::Module *>{"model/", net.get()},
+                      {"gender/", genderHead.get()}})
+                    if (auto st = readModule(*checkpoint, prefix, *module); !st)
+                        return st;
+                if (auto st = adam.restore(*checkpoint); !st)
+                    return st;
+                first = resumeEpoch + 1;
+            } else if (resumeStep == 3) {
+                // Step 1 is over: its model, for step 2.
+                if (auto st = readModule(*checkpoint, "step1/", *net); !st)
+                    return st;
+                first = g.multiTaskEpochs + 1;
+            }
+            for (int epoch = first; epoch <= g.multiTaskEpochs; ++epoch) {
                 GmpAtlRecord record;
                 if (auto st = gmpAtlEpoch(1, epoch, source, batches, adam, gender, g.genderWeight,
                                           cancelled, stopped, &record);
                     !st || *stopped)
                     return st;
                 gmpHistory.push_back(record);
+                if (!options.checkpointPath.empty())
+                    if (auto st = saveGmpAtlCheckpoint(
+                            1, epoch, {{"model/", net.get()}, {"gender/", genderHead.get()}}, adam);
+                        !st)
+                        return st;
                 if (onGmpAtl)
                     onGmpAtl(record, ++epochsDone / totalEpochs);
             }
@@ -1671,6 +1739,7 @@ struct AdapterTrainer::Private
             for (auto &b : fresh->named_buffers())
                 b.value().copy_(buffers[b.key()]);
         }
+        EmotionAdapter step1 = net; // kept in step 3's checkpoints (step 2 is redone)
         net = fresh;
         std::vector<torch::nn::Linear> heads;
         torch::OrderedDict<std::string, torch::Tensor> named;
@@ -1705,17 +1774,63 @@ struct AdapterTrainer::Private
             *counted += double(x.size(0));
             return total;
         };
-        for (int epoch = 1; epoch <= g.retrainEpochs; ++epoch) {
+        std::vector<std::pair<std::string, torch::nn::Module *>> saved = {{"model/", net.get()},
+                                                                          {"step1/", step1.get()}};
+        for (std::size_t s = 0; s < heads.size(); ++s)
+            saved.emplace_back("scale" + std::to_string(s) + "/", heads[s].get());
+        int first = 1;
+        if (resumeStep == 3) {
+            for (const auto &[prefix, module] : saved)
+                if (prefix != "step1/")
+                    if (auto st = readModule(*checkpoint, prefix, *module); !st)
+                        return st;
+            if (auto st = adam.restore(*checkpoint); !st)
+                return st;
+            first = resumeEpoch + 1;
+        }
+        for (int epoch = first; epoch <= g.retrainEpochs; ++epoch) {
             GmpAtlRecord record;
             if (auto st = gmpAtlEpoch(3, epoch, source, batches, adam, pseudoLabels,
                                       g.pseudoLabelWeight, cancelled, stopped, &record);
                 !st || *stopped)
                 return st;
             gmpHistory.push_back(record);
+            if (!options.checkpointPath.empty())
+                if (auto st = saveGmpAtlCheckpoint(3, epoch, saved, adam); !st)
+                    return st;
             if (onGmpAtl)
                 onGmpAtl(record, ++epochsDone / totalEpochs);
         }
         return ModelStatus::success();
+    }
+
+    // GMP-ATL continues from options.checkpointPath (set by train() for its checkpoint).
+    bool resumeGmpAtl = false;
+
+    // Step 1's or 3's state after an epoch: the modules under their prefixes (step 3 also
+    // keeps step 1's model, from which step 2 is redone on resume), the optimiser, the
+    // records of both steps; replaced atomically.
+    ModelStatus
+    saveGmpAtlCheckpoint(int step, int epoch,
+                         const std::vector<std::pair<std::string, torch::nn::Module *>> &modules,
+                         const AdamW &adam) const
+    {
+        Float32Tensors writer;
+        for (const auto &[prefix, module] : modules)
+            if (auto st = writeModule(&writer, prefix, *module); !st)
+                return st;
+        if (auto st = adam.save(&writer); !st)
+            return st;
+        writer.setMetadata("format", kGmpAtlCheckpointFormat);
+        writer.setMetadata("settings", options.adapter.describe());
+        writer.setMetadata("gmp_atl", options.gmpAtl.describe());
+        writer.setMetadata("seed", std::to_string(options.seed));
+        writer.setMetadata("step", std::to_string(step));
+        writer.setMetadata("epoch", std::to_string(epoch));
+        writer.setMetadata("stage_epochs", std::to_string(gmpHistory.size()));
+        writer.setMetadata("history1", gmpHistoryText(gmpHistory, 1));
+        writer.setMetadata("history3", gmpHistoryText(gmpHistory, 3));
+        return writer.write(options.checkpointPath);
     }
 
     // Restores what saveCheckpoint wrote, after checking that it belongs to these settings.
@@ -1842,9 +1957,14 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
         // fine-tuning (the checkpoint then holds the pre-trained weights).
         const std::string format = checkpointed ? checkpointFormat(o.checkpointPath) : "";
         const bool resumingPretrain = format == kPretrainCheckpointFormat;
-        // Likewise one killed in seed 003's stage 1.
+        // Likewise one killed in seed 003's stage 1, or in GMP-ATL's steps 1 and 3.
         const bool resumingStage1 = format == kStage1CheckpointFormat;
-        const bool resuming = checkpointed && !resumingPretrain && !resumingStage1;
+        const bool resumingGmpAtl = format == kGmpAtlCheckpointFormat;
+        const bool resuming =
+            checkpointed && !resumingPretrain && !resumingStage1 && !resumingGmpAtl;
+        if (resumingGmpAtl && o.gmpAtl.multiTaskEpochs == 0)
+            return ModelStatus::failure(o.checkpointPath +
+                                        ": a checkpoint of GMP-ATL's steps; this run has none");
         if (resumingStage1 && o.ari.auxiliaryEpochs == 0)
             return ModelStatus::failure(o.checkpointPath +
                                         ": a checkpoint of seed 003's stage 1; this run has no "
@@ -1855,7 +1975,7 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
             return ModelStatus::failure(
                 "a run from a pre-trained backbone (adapter TAPT) has no pre-training, GMP-ATL "
                 "or auxiliary stage of its own");
-        if (!resuming && !resumingPretrain && !resumingStage1 && !fromBackbone) {
+        if (!resuming && !resumingPretrain && !resumingStage1 && !resumingGmpAtl && !fromBackbone) {
             bool stopped = false;
             if (auto st = d->normalise(source, train, d->usedClipMeans, cancelled, &stopped); !st)
                 return st;
@@ -1948,6 +2068,7 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
                 return ModelStatus::failure(o.checkpointPath +
                                             ": a pre-training checkpoint; this run has no "
                                             "pre-training stage");
+            d->resumeGmpAtl = resumingGmpAtl;
             if (auto st = runStage(&Private::gmpAtl); !st || stopped)
                 return st;
         }
@@ -2196,10 +2317,13 @@ ModelStatus AdapterTrainer::checkpointHistory(const std::string &path,
     const auto &meta = file->metadata();
     if (const auto it = meta.find("format");
         it != meta.end() &&
-        (it->second == kPretrainCheckpointFormat || it->second == kStage1CheckpointFormat)) {
+        (it->second == kPretrainCheckpointFormat || it->second == kStage1CheckpointFormat ||
+         it->second == kGmpAtlCheckpointFormat)) {
         out->clear(); // killed before fine-tuning: no fine-tuning epoch yet
         if (pretrainEpochs) {
-            const auto epoch = meta.find("epoch");
+            // GMP-ATL counts its steps 1 and 3 together.
+            const auto epoch =
+                meta.find(it->second == kGmpAtlCheckpointFormat ? "stage_epochs" : "epoch");
             try {
                 *pretrainEpochs = epoch == meta.end() ? 0 : std::stoi(epoch->second);
             } catch (...) {

@@ -134,6 +134,8 @@ struct PretrainRecord
 // 3. Retraining: a freshly initialised adapter learns the utterance emotion labels together
 //    with one frame-level pseudo-label head (linear on the frame features) per scale.
 // Step 4 fine-tunes step 3's adapter on the utterance emotion labels alone.
+// Steps 1 and 3 write a checkpoint after each epoch (TrainerOptions::checkpointPath): a run
+// killed in them resumes there (step 2 is redone from step 1's model, deterministically).
 struct GmpAtlOptions
 {
     int multiTaskEpochs = 0; // step 1; 0: no GMP-ATL stage
@@ -301,8 +303,9 @@ public:
 
     // The epochs a checkpoint holds (for a resumed run's records). False with a reason.
     // *pretrainEpochs (when given): the epochs of the stage before fine-tuning - seed 000's
-    // pre-training or seed 003's stage 1 - done when the run was killed in it (out is then
-    // empty); -1 when that stage was over or never ran.
+    // pre-training, seed 003's stage 1, or GMP-ATL's steps 1 and 3 counted together - done
+    // when the run was killed in it (out is then empty); -1 when that stage was over or never
+    // ran.
     static ModelStatus checkpointHistory(const std::string &path, std::vector<EpochRecord> *out,
                                          int *pretrainEpochs = nullptr);
 

@@ -1170,6 +1170,9 @@ int modelsCommand(const QStringList &arguments)
                 pretrain >= 0
                     ? (run.recipe == QLatin1String("ari-coattention")
                            ? QStringLiteral("in stage 1 (the auxiliary tasks), after epoch %1")
+                       : run.recipe == QLatin1String("gmp-atl")
+                           ? QStringLiteral("in GMP-ATL's steps 1 and 3, after %1 of their "
+                                            "epochs")
                            : QStringLiteral("while pre-training, after pre-training epoch %1"))
                           .arg(pretrain)
                     : QStringLiteral("after %1 epochs").arg(repository.epochs(run.id).size())),

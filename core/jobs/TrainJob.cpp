@@ -150,14 +150,9 @@ JobResult TrainJob::run(ProgressSink &progress)
     std::optional<TrainingRunRecord> prior;
     QJsonObject priorSettings;
     if (r.resumeRunId > 0) {
-        // The stages before the fine-tuning that keep no checkpoint, named when there is none.
-        const QString why = models.run(r.resumeRunId).value_or(TrainingRunRecord()).recipe ==
-                                    QLatin1String("gmp-atl")
-                                ? QStringLiteral(" (GMP-ATL's steps 1 to 3 keep no checkpoint)")
-                                : QString();
         TrainingRunRecord resumed;
         if (auto st = resumableRun(models, r.databasePath, r.resumeRunId, QStringLiteral("train"),
-                                   why + QStringLiteral("; train a new model instead"), &resumed);
+                                   QStringLiteral("; train a new model instead"), &resumed);
             !st)
             return JobResult::failed(st.error());
         prior = resumed;
@@ -333,7 +328,9 @@ JobResult TrainJob::run(ProgressSink &progress)
     m_report.runId = run.id;
     // The stage before the fine-tuning that a resumed run may continue, in words.
     const QString stageName = options.ari.auxiliaryEpochs > 0 ? QStringLiteral("stage-1")
-                                                              : QStringLiteral("pre-training");
+                              : options.gmpAtl.multiTaskEpochs > 0
+                                  ? QStringLiteral("GMP-ATL step-1/3")
+                                  : QStringLiteral("pre-training");
     // For a live view of the run (the training dashboard): what it is, and its epochs so far.
     auto epochValue = [](int epoch, double trainLoss, double validationLoss, double ua) {
         return QVariantMap{{QStringLiteral("epoch"), epoch},
@@ -565,12 +562,14 @@ JobResult TrainJob::run(ProgressSink &progress)
                       .arg(m_report.previousUa, 0, 'f', 3);
     return JobResult::succeeded(
         QStringLiteral("%11 %1 on %2 as model %3: validation UA %4 on %5 clips of %6 "
-                       "speakers (best epoch %7 of %8), in %9 s; %10")
+                       "(best epoch %7 of %8), in %9 s; %10")
             .arg(recipe, set.encoder.name)
             .arg(m_report.model.id)
             .arg(validationMetrics.ua, 0, 'f', 3)
             .arg(validationMetrics.count)
-            .arg(m_report.validationSpeakers.size())
+            .arg(m_report.validationSpeakers.size() == 1
+                     ? QStringLiteral("1 speaker")
+                     : QStringLiteral("%1 speakers").arg(m_report.validationSpeakers.size()))
             .arg(m_report.bestEpoch)
             .arg(trainer.history().size())
             .arg(m_report.seconds, 0, 'f', 0)

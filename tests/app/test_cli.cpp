@@ -639,6 +639,31 @@ private Q_SLOTS:
         QVERIFY2(resumedNote.contains(u"stage 1 trains all of them, stage 2 those from layer 2"),
                  qPrintable(resumedNote));
 
+        // Seed 001's steps keep checkpoints too: killed in step 1, listed so, resumed.
+        QVERIFY2(killedAtFirstCheckpoint(db, {QStringLiteral("train"), QStringLiteral("--db"), db,
+                                              QStringLiteral("--encoder"),
+                                              QStringLiteral("hubert-tiny-base"),
+                                              QStringLiteral("--mode"), QStringLiteral("paper"),
+                                              QStringLiteral("--recipe"), QStringLiteral("gmp-atl"),
+                                              QStringLiteral("--gmp-epochs"), QStringLiteral("3"),
+                                              QStringLiteral("--epochs"), QStringLiteral("2")}),
+                 "the run ended before it could be killed");
+        const CliResult listedText = runCli({QStringLiteral("models"), QStringLiteral("--db"), db});
+        QVERIFY2(listedText.out.contains("in GMP-ATL's steps 1 and 3, after"),
+                 listedText.out.constData());
+        const int killedGmp =
+            json(runCli({QStringLiteral("models"), QStringLiteral("--db"), db,
+                         QStringLiteral("--json")}))[QStringLiteral("interrupted_runs")]
+                .toArray()
+                .first()
+                .toObject()[QStringLiteral("run")]
+                .toInt();
+        const CliResult resumedGmp =
+            runCli({QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--resume"),
+                    QString::number(killedGmp), QStringLiteral("--json")});
+        QVERIFY2(resumedGmp.exitCode == 0, resumedGmp.err.constData());
+        QVERIFY(json(resumedGmp)[QStringLiteral("resumed_after_pretrain_epoch")].toInt() >= 1);
+
         // Refused, with the reason: a recipe without a paper mode, features without
         // Transformer layers, more layers than the encoder has, layers without paper mode.
         const CliResult wapSap = train({QStringLiteral("--recipe"), QStringLiteral("wap-sap")});

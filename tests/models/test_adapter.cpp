@@ -1088,3 +1088,76 @@ MODEL_TEST(pretrain_backbone_alone_is_where_a_later_run_starts)
     VERIFY(cancelled && cancelledRun.pretrainHistory().size() == 2);
     VERIFY(cancelledRun.localAttributeCount() == 0);
 }
+
+MODEL_TEST(gmp_atl_resumes_after_a_kill_in_step_1_or_3)
+{
+    // Killed (cancelled after the epoch's checkpoint) in step 1 and, separately, in step 3,
+    // each resumed run ends with the records and the model of a run never stopped; step 2 is
+    // redone from step 1's model.
+    const PhoneSource source(80, 43, /*withGender=*/true);
+    const TrainerOptions options = gmpAtlOptions();
+    AdapterTrainer whole(options);
+    REQUIRE_OK(whole.train(source, range(0, 60), range(60, 80), nullptr, nullptr));
+    const std::string checkpoint =
+        "/tmp/emolens-gmp-resume-" + std::to_string(::getpid()) + ".safetensors";
+    for (const auto &[step, epoch] : {std::pair<int, int>{1, 2}, {3, 4}}) {
+        std::remove(checkpoint.c_str());
+        TrainerOptions o = options;
+        o.checkpointPath = checkpoint;
+        {
+            AdapterTrainer killed(o);
+            bool stop = false;
+            killed.setGmpAtlCallback(
+                [&stop, step = step, epoch = epoch](const GmpAtlRecord &r, double) {
+                    stop = r.step == step && r.epoch >= epoch;
+                });
+            bool cancelled = false;
+            REQUIRE_OK(killed.train(
+                source, range(0, 60), range(60, 80), nullptr, [&stop] { return stop; },
+                &cancelled));
+            VERIFY(cancelled && killed.history().empty());
+        }
+        std::vector<EpochRecord> saved;
+        int stageDone = -1;
+        REQUIRE_OK(AdapterTrainer::checkpointHistory(checkpoint, &saved, &stageDone));
+        const int expected = step == 1 ? epoch : 6 + epoch;
+        VERIFY_MSG(saved.empty() && stageDone == expected, stageDone);
+
+        o.resume = true;
+        AdapterTrainer resumed(o);
+        std::vector<int> run;
+        resumed.setGmpAtlCallback(
+            [&run](const GmpAtlRecord &r, double) { run.push_back(r.step * 100 + r.epoch); });
+        REQUIRE_OK(resumed.train(source, range(0, 60), range(60, 80), nullptr, nullptr));
+        VERIFY_MSG(!run.empty() && run.front() == step * 100 + epoch + 1, run.front());
+        REQUIRE(resumed.gmpAtlHistory().size() == whole.gmpAtlHistory().size());
+        for (std::size_t i = 0; i < whole.gmpAtlHistory().size(); ++i)
+            VERIFY_MSG(resumed.gmpAtlHistory()[i].auxiliaryLoss ==
+                               whole.gmpAtlHistory()[i].auxiliaryLoss &&
+                           resumed.gmpAtlHistory()[i].step == whole.gmpAtlHistory()[i].step,
+                       "step " << step << ", record " << i);
+        REQUIRE(resumed.history().size() == whole.history().size());
+        for (std::size_t e = 0; e < whole.history().size(); ++e)
+            VERIFY_MSG(resumed.history()[e].trainLoss == whole.history()[e].trainLoss, e);
+        VERIFY(flatPredictions(resumed, source, range(60, 80)) ==
+               flatPredictions(whole, source, range(60, 80)));
+    }
+    // A GMP-ATL checkpoint does not serve a run without the steps.
+    std::remove(checkpoint.c_str());
+    TrainerOptions without = options;
+    without.checkpointPath = checkpoint;
+    {
+        AdapterTrainer first(without);
+        bool stop = false;
+        first.setGmpAtlCallback([&stop](const GmpAtlRecord &, double) { stop = true; });
+        bool cancelled = false;
+        REQUIRE_OK(first.train(
+            source, range(0, 60), range(60, 80), nullptr, [&stop] { return stop; }, &cancelled));
+    }
+    without.resume = true;
+    without.gmpAtl.multiTaskEpochs = 0;
+    AdapterTrainer other(without);
+    const ModelStatus refused = other.train(source, range(0, 60), range(60, 80), nullptr, nullptr);
+    VERIFY_MSG(!refused && refused.error().find("GMP-ATL") != std::string::npos, refused.error());
+    std::remove(checkpoint.c_str());
+}
