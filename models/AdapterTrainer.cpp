@@ -201,8 +201,8 @@ bool meansAreExact(const TrainerOptions &o, const ClipFeatureSource &source,
 {
     if (!o.clipMeansWhenExact || o.adapter.transformerLayers > 0 || o.pretrain.epochs > 0 ||
         !o.initialBackbone.empty() || o.gmpAtl.multiTaskEpochs > 0 ||
-        o.adapter.encoderFirstLayer > 0 || o.adapter.pooling != AdapterPooling::Mean ||
-        some.empty())
+        o.adapter.encoderFirstLayer > 0 || o.speedPerturbation ||
+        o.adapter.pooling != AdapterPooling::Mean || some.empty())
         return false;
     std::vector<float> layers(std::size_t(source.layerCount() * source.hiddenSize()));
     std::vector<float> extras(std::size_t(std::max(1, source.extraInputs())));
@@ -1187,6 +1187,25 @@ struct AdapterTrainer::Private
         return ModelStatus::success();
     }
 
+    static constexpr uint64_t kSpeedSalt = 0x5350454544303033ull;
+
+    // The source a training batch reads (TrainerOptions::speedPerturbation): variant 0, or one
+    // drawn by `random`, with the batch's padded length for it.
+    const ClipFeatureSource &trainingSource(const ClipFeatureSource &source, Batch *batch,
+                                            std::mt19937_64 &random) const
+    {
+        if (!options.speedPerturbation || source.variantCount() < 2 || batch->means)
+            return source;
+        const int v = int(random() % uint64_t(source.variantCount()));
+        const ClipFeatureSource *chosen = source.variant(v);
+        if (!chosen)
+            return source;
+        batch->frames = 1;
+        for (std::size_t i : batch->clips)
+            batch->frames = std::max(batch->frames, chosen->clips()[i].frames);
+        return *chosen;
+    }
+
     // Paper mode: the encoder's Transformer weights (TrainerOptions::encoderFolder), read once
     // per run; every fresh adapter of the run starts from them.
     std::map<std::string, at::Tensor> encoderWeights;
@@ -1414,16 +1433,18 @@ struct AdapterTrainer::Private
             double sums[EmotionAdapterImpl::kAuxiliaryTasks] = {0, 0, 0, 0};
             int counts[EmotionAdapterImpl::kAuxiliaryTasks] = {0, 0, 0, 0};
             double right[3] = {0, 0, 0}, counted[3] = {0, 0, 0};
-            for (const Batch &batch : order) {
+            std::mt19937_64 speeds(epochSeed(options.seed ^ kAriSalt ^ kSpeedSalt, epoch));
+            for (Batch batch : order) {
                 if (cancelled && cancelled()) {
                     *stopped = true;
                     return ModelStatus::success();
                 }
+                const ClipFeatureSource &read = trainingSource(source, &batch, speeds);
                 BatchTensors t;
-                if (auto st = loadBatch(source, batch, device, &t); !st)
+                if (auto st = loadBatch(read, batch, device, &t); !st)
                     return st;
                 const auto out = net->forward(t.hidden, t.mask, t.extra);
-                const AuxiliaryLosses aux = auxiliaryLosses(out, source, batch, t);
+                const AuxiliaryLosses aux = auxiliaryLosses(out, read, batch, t);
                 const auto total = aux.weighted(a);
                 if (!total.defined())
                     continue;
@@ -2112,21 +2133,23 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
             d->net->train();
             double lossSum = 0;
             int lossBatches = 0;
-            for (const Batch &batch : batches) {
+            std::mt19937_64 speeds(epochSeed(o.seed ^ Private::kSpeedSalt, epoch));
+            for (Batch batch : batches) {
                 if (cancelled && cancelled()) {
                     if (wasCancelled)
                         *wasCancelled = true;
                     break;
                 }
+                const ClipFeatureSource &read = d->trainingSource(source, &batch, speeds);
                 BatchTensors t;
-                if (auto st = loadBatch(source, batch, d->device, &t); !st)
+                if (auto st = loadBatch(read, batch, d->device, &t); !st)
                     return st;
                 optimizer.zeroGrad();
                 const auto out = d->net->forward(t.hidden, t.mask, t.extra);
-                auto loss = d->loss(out, source, batch);
+                auto loss = d->loss(out, read, batch);
                 // Seed 003's stage 2: the emotion loss plus the weighted auxiliary losses.
                 if (o.adapter.pooling == AdapterPooling::CoAttention)
-                    if (const auto aux = d->auxiliaryLosses(out, source, batch, t).weighted(o.ari);
+                    if (const auto aux = d->auxiliaryLosses(out, read, batch, t).weighted(o.ari);
                         aux.defined())
                         loss = loss.defined() ? loss + aux : aux;
                 if (!loss.defined())

@@ -74,6 +74,11 @@ public:
     {
         return false;
     }
+    // Seed 003's speed perturbation: the same clips at other speeds, as sources of their own
+    // (the same clips in the same order, their own frame counts and features; labels as here).
+    // Variant 0 is this source; null past the last.
+    virtual int variantCount() const { return 1; }
+    virtual const ClipFeatureSource *variant(int v) const { return v == 0 ? this : nullptr; }
 };
 
 // Seed 000's teacher-student pre-training of the adapter's backbone (layer integration,
@@ -218,6 +223,11 @@ struct TrainerOptions
     // Continue from checkpointPath when it holds a checkpoint of these settings: the same
     // seed gives the same weights as a run that was never interrupted.
     bool resume = false;
+    // Seed 003's speed perturbation: each training batch of the fine-tuning and of seed 003's
+    // stage 1 reads one of the source's variants (ClipFeatureSource::variant), drawn uniformly
+    // from the seed and the epoch; validation, the normalisation statistics and the other
+    // stages (whose frame targets are tied to the clip's own frames) read variant 0.
+    bool speedPerturbation = false;
     // Adapter TAPT (seed 002's one-click variant, ../shared/METHODS.md): start from the
     // backbone of this adapter file, as pretrainBackbone() and save() wrote it - the input
     // normalisation, layer integration, projection, position convolution and Transformer blocks

@@ -463,3 +463,135 @@ MODEL_TEST(ari_stage_1_resumes_after_a_kill)
     VERIFY_MSG(!refused && refused.error().find("stage 1") != std::string::npos, refused.error());
     std::remove(checkpoint.c_str());
 }
+
+namespace {
+
+// `base`'s clips played `rate` times as fast, as the frames see it: frame f of the copy is the
+// base's frame floor(f * rate) (dropped or repeated); it counts its reads.
+class StretchedSource final : public ClipFeatureSource
+{
+public:
+    StretchedSource(const ClipFeatureSource &base, double rate) : m_base(base), m_rate(rate)
+    {
+        for (TrainerClip clip : base.clips()) {
+            clip.frames = std::max<int64_t>(1, int64_t(double(clip.frames) / rate));
+            m_clips.push_back(clip);
+        }
+    }
+    int layerCount() const override { return m_base.layerCount(); }
+    int hiddenSize() const override { return m_base.hiddenSize(); }
+    int extraInputs() const override { return 0; }
+    const std::vector<TrainerClip> &clips() const override { return m_clips; }
+    bool read(std::size_t i, float *hidden, float *, std::string *error) const override
+    {
+        ++reads;
+        const int64_t frames = m_base.clips()[i].frames, width = hiddenSize();
+        std::vector<float> original(std::size_t(layerCount() * frames * width));
+        if (!m_base.read(i, original.data(), nullptr, error))
+            return false;
+        const int64_t copy = m_clips[i].frames;
+        if (hidden)
+            for (int l = 0; l < layerCount(); ++l)
+                for (int64_t f = 0; f < copy; ++f) {
+                    const int64_t from = std::min(frames - 1, int64_t(double(f) * m_rate));
+                    std::copy_n(original.data() + (l * frames + from) * width, width,
+                                hidden + (l * copy + f) * width);
+                }
+        return true;
+    }
+    mutable int reads = 0;
+
+private:
+    const ClipFeatureSource &m_base;
+    double m_rate;
+    std::vector<TrainerClip> m_clips;
+};
+
+// TaskSource with its copies at 0.8 and 1.2 as variants 1 and 2.
+class SpeedSource final : public ClipFeatureSource
+{
+public:
+    explicit SpeedSource(const ClipFeatureSource &base)
+        : m_base(base), m_slow(base, 0.8), m_fast(base, 1.2)
+    {
+    }
+    int layerCount() const override { return m_base.layerCount(); }
+    int hiddenSize() const override { return m_base.hiddenSize(); }
+    int extraInputs() const override { return 0; }
+    const std::vector<TrainerClip> &clips() const override { return m_base.clips(); }
+    bool read(std::size_t i, float *hidden, float *extra, std::string *error) const override
+    {
+        return m_base.read(i, hidden, extra, error);
+    }
+    int variantCount() const override { return 3; }
+    const ClipFeatureSource *variant(int v) const override
+    {
+        const ClipFeatureSource *variants[] = {this, &m_slow, &m_fast};
+        return v >= 0 && v < 3 ? variants[v] : nullptr;
+    }
+    const StretchedSource &slow() const { return m_slow; }
+    const StretchedSource &fast() const { return m_fast; }
+
+private:
+    const ClipFeatureSource &m_base;
+    StretchedSource m_slow, m_fast;
+};
+
+} // namespace
+
+MODEL_TEST(ari_speed_perturbation_reads_one_rate_per_batch)
+{
+    // Seed 003's speed perturbation: the training batches of both stages read the copies at
+    // 0.8 and 1.2 about as often as the clips themselves; without it they are never read. The
+    // run is deterministic, learns, and resumes after a kill as if never stopped.
+    const TaskSource base(100, 11);
+    TrainerOptions options = twoStageOptions();
+    options.ari.auxiliaryEpochs = 4;
+    options.epochs = 4;
+    options.speedPerturbation = true;
+    const SpeedSource speeds(base);
+    AdapterTrainer trainer(options);
+    REQUIRE_OK(trainer.train(speeds, range(0, 80), range(80, 100), nullptr, nullptr));
+    const int slow = speeds.slow().reads, fast = speeds.fast().reads;
+    std::printf("clip reads at 0.8: %d, at 1.2: %d (of 8 epochs over 80 training clips)\n", slow,
+                fast);
+    // 8 epochs of 80 clips, a third of them at each rate in expectation.
+    VERIFY_MSG(slow > 80 && fast > 80 && slow < 400 && fast < 400, slow << " / " << fast);
+    const double ua = trainer.history()[std::size_t(trainer.bestEpoch() - 1)].validationUa;
+    VERIFY_MSG(ua > 0.5, ua);
+
+    const SpeedSource again(base);
+    AdapterTrainer same(options);
+    REQUIRE_OK(same.train(again, range(0, 80), range(80, 100), nullptr, nullptr));
+    VERIFY(again.slow().reads == slow && again.fast().reads == fast);
+    VERIFY(flatPredictions(same, base, range(80, 100)) ==
+           flatPredictions(trainer, base, range(80, 100)));
+
+    // Killed in stage 2 after its second epoch, resumed: the same run.
+    const std::string checkpoint = temporaryPath("speed.checkpoint.safetensors");
+    std::remove(checkpoint.c_str());
+    TrainerOptions o = options;
+    o.checkpointPath = checkpoint;
+    {
+        const SpeedSource first(base);
+        AdapterTrainer killed(o);
+        REQUIRE_OK(killed.train(
+            first, range(0, 80), range(80, 100),
+            [](const EpochRecord &r, double) { return r.epoch < 2; }, nullptr));
+    }
+    o.resume = true;
+    const SpeedSource rest(base);
+    AdapterTrainer resumed(o);
+    REQUIRE_OK(resumed.train(rest, range(0, 80), range(80, 100), nullptr, nullptr));
+    REQUIRE(resumed.history().size() == trainer.history().size());
+    for (std::size_t e = 0; e < trainer.history().size(); ++e)
+        VERIFY_MSG(resumed.history()[e].trainLoss == trainer.history()[e].trainLoss, e);
+    std::remove(checkpoint.c_str());
+
+    // Off: the copies are never read.
+    options.speedPerturbation = false;
+    const SpeedSource unused(base);
+    AdapterTrainer plain(options);
+    REQUIRE_OK(plain.train(unused, range(0, 80), range(80, 100), nullptr, nullptr));
+    VERIFY(unused.slow().reads == 0 && unused.fast().reads == 0);
+}
