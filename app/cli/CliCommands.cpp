@@ -483,6 +483,11 @@ int extractCommand(const QStringList &arguments)
     parser.addOption({QStringLiteral("utterance"),
                       QStringLiteral("Only this utterance id (repeatable; default: all)."),
                       QStringLiteral("ID")});
+    parser.addOption({QStringLiteral("speed-perturb"),
+                      QStringLiteral("Also cache each clip's copies at speeds 0.8 and 1.2 (seed "
+                                     "003's speed perturbation, for train/evaluate "
+                                     "--speed-perturb; training only, so the workspace gets no "
+                                     "embedding of them).")});
     parser.addOption(kJsonOption);
     if (int code = parse(parser, arguments,
                          QStringLiteral("Run a speech encoder over the utterances of a workspace: "
@@ -513,6 +518,8 @@ int extractCommand(const QStringList &arguments)
     }
     if (request.databasePath.isEmpty())
         return fail(QStringLiteral("--db FILE is required"));
+    if (parser.isSet(QStringLiteral("speed-perturb")))
+        request.speedRates = speedPerturbationRates();
 
     TerminalProgress progress;
     const auto job = std::make_shared<ExtractFeaturesJob>(request);
@@ -535,6 +542,7 @@ int extractCommand(const QStringList &arguments)
                    {QStringLiteral("cache"), report.cacheDirectory},
                    {QStringLiteral("requested"), report.requested},
                    {QStringLiteral("extracted"), report.extracted},
+                   {QStringLiteral("speed_copies"), report.perturbed},
                    {QStringLiteral("already_done"), report.alreadyDone},
                    {QStringLiteral("failed"), failed},
                    {QStringLiteral("audio_seconds"), report.audioSeconds},
@@ -551,6 +559,9 @@ int extractCommand(const QStringList &arguments)
                     qPrintable(report.device), report.extracted, report.requested,
                     report.audioSeconds, realTime, report.alreadyDone, int(report.failed.size()),
                     report.batches, report.seconds);
+        if (report.perturbed > 0)
+            std::printf("Speed-perturbed copies cached: %d (at 0.8 and 1.2, for training)\n",
+                        report.perturbed);
         std::printf("Feature cache: %s (%.1f MB for this encoder)\n",
                     qPrintable(report.cacheDirectory), report.cacheBytes / 1e6);
         for (const ExtractionProblem &p : report.failed)
@@ -638,6 +649,11 @@ void addRecipeStageOptions(QCommandLineParser &parser)
                                      "layers, as their papers do; needs features of a wav2vec "
                                      "2.0, HuBERT or WavLM folder; meant for a GPU)."),
                       QStringLiteral("MODE"), QStringLiteral("one-click")});
+    parser.addOption({QStringLiteral("speed-perturb"),
+                      QStringLiteral("ari-coattention: seed 003's speed perturbation - each "
+                                     "training batch reads the clips at 0.8, 1.0 or 1.2 times "
+                                     "their speed (the copies come from extract "
+                                     "--speed-perturb); off by default.")});
     parser.addOption({QStringLiteral("encoder-layers"),
                       QStringLiteral("Paper mode: fine-tune the encoder's top N Transformer "
                                      "layers only (default: every layer, as the papers do)."),
@@ -754,6 +770,7 @@ int evaluateCommand(const QStringList &arguments)
     request.freezeAri = parser.isSet(QStringLiteral("freeze-ari"));
     if (QString why; !modeArguments(parser, &request.mode, &request.encoderLayers, &why))
         return fail(why);
+    request.speedPerturbation = parser.isSet(QStringLiteral("speed-perturb"));
     request.threads = number("threads", 0);
     if (!ok)
         return fail(QStringLiteral("--k, --seed, --epochs and --threads need whole numbers (k at "
@@ -923,6 +940,7 @@ int trainCommand(const QStringList &arguments)
     request.freezeAri = parser.isSet(QStringLiteral("freeze-ari"));
     if (QString why; !modeArguments(parser, &request.mode, &request.encoderLayers, &why))
         return fail(why);
+    request.speedPerturbation = parser.isSet(QStringLiteral("speed-perturb"));
     if (!okEpochs || !okSeed || !okPretrain || !okGmp || !okAuxiliary || request.epochs < 0 ||
         request.pretrainEpochs < -1 || request.gmpEpochs < -1 || request.auxiliaryEpochs < -1)
         return fail(QStringLiteral("--epochs, --pretrain-epochs, --gmp-epochs, "
@@ -933,7 +951,7 @@ int trainCommand(const QStringList &arguments)
     if (int code = resumeArgument(parser,
                                   {"recipe", "encoder", "epochs", "pretrain-epochs", "gmp-epochs",
                                    "auxiliary-epochs", "auxiliary-tasks", "freeze-ari", "backbone",
-                                   "mode", "encoder-layers", "seed", "device"},
+                                   "mode", "encoder-layers", "speed-perturb", "seed", "device"},
                                   &request.resumeRunId);
         code != 0)
         return code;

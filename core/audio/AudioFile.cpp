@@ -457,4 +457,36 @@ Status decodeMono(const QString &path, std::vector<float> *samples, int targetSa
     return Status::success();
 }
 
+Status speedPerturb(const std::vector<float> &samples, int sampleRate, double rate,
+                    std::vector<float> *out)
+{
+    if (!(rate > 0 && rate <= 4))
+        return Status::failure(
+            QStringLiteral("speed perturbation needs a rate in (0, 4], not %1").arg(rate));
+    if (rate == 1 || samples.empty()) {
+        *out = samples;
+        return Status::success();
+    }
+    const double inputRate = double(sampleRate) * rate;
+    const size_t outputLength = size_t(std::llround(double(samples.size()) / rate));
+    out->assign(outputLength, 0.0f);
+    const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
+    size_t produced = 0;
+    const soxr_error_t soxrError =
+        soxr_oneshot(inputRate, sampleRate, 1, samples.data(), samples.size(), nullptr, out->data(),
+                     outputLength, &produced, nullptr, &quality, nullptr);
+    if (soxrError) {
+        out->clear();
+        return Status::failure(QStringLiteral("speed perturbation at %1 failed: %2")
+                                   .arg(rate)
+                                   .arg(QString::fromLatin1(soxrError)));
+    }
+    return Status::success();
+}
+
+QString speedKey(const QString &contentHash, double rate)
+{
+    return rate == 1 ? contentHash : QStringLiteral("%1-speed%2").arg(contentHash).arg(rate);
+}
+
 } // namespace emolens

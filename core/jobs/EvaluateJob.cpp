@@ -23,6 +23,8 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     TrainingSetRequest setRequest =
         TrainingSetRequest::of(r.databasePath, r.cacheDirectory, r.encoder, r.acousticInputs);
     setRequest.corpusId = r.corpusId;
+    if (r.speedPerturbation)
+        setRequest.speedRates = speedPerturbationRates();
     progress.setProgress(0, QStringLiteral("Reading the labels and the feature cache..."));
     TrainingSet set;
     if (auto st = TrainingSet::load(db, setRequest, &set); !st)
@@ -38,7 +40,8 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     TrainerOptions options;
     QString error;
     if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs, r.pretrainEpochs, r.gmpEpochs,
-                     r.auxiliaryEpochs, r.freezeAri, r.mode, r.encoderLayers, set.encoder.source},
+                     r.auxiliaryEpochs, r.freezeAri, r.mode, r.encoderLayers, set.encoder.source,
+                     r.speedPerturbation},
                     set.encoder.layerCount, set.encoder.hiddenSize, set.source->extraInputs(),
                     int(set.classes.size()), &options, &error))
         return JobResult::failed(error);

@@ -31,6 +31,7 @@ struct EvaluateRequest
     // layers too; RunChoices), and paper mode's top layers trained (0: all).
     QString mode = QStringLiteral("one-click");
     int encoderLayers = 0;
+    bool speedPerturbation = false; // ari-coattention: seed 003's, from the cached copies
     QString device = QStringLiteral("cpu");
     int threads = 0;
     double validationFraction = 0.2; // of each fold's training speakers

@@ -33,6 +33,9 @@ struct Clip
     double durationSeconds = 0;
     // Utterances with the same audio (same content hash) share one computation.
     QList<qint64> sameAudio;
+    // A speed-perturbed copy (ExtractFeaturesRequest::speedRates) when not 1: its samples are
+    // perturbed after decoding and it is cached under speedKey(contentHash, rate) alone.
+    double rate = 1;
 };
 
 struct DecodedClip
@@ -253,10 +256,25 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
     QList<UtteranceRecord> utterances;
     if (auto st = corpora.utterances(0, &utterances); !st)
         return Status::failure(QStringLiteral("%1: %2").arg(request.databasePath, st.error()));
+    std::vector<Clip> copies; // speed-perturbed copies not cached yet
+    QSet<QString> copied;
     for (const UtteranceRecord &u : std::as_const(utterances)) {
         if (!wanted.isEmpty() && !wanted.contains(u.id))
             continue;
         ++report->requested;
+        for (const double rate : request.speedRates) {
+            const QString key = speedKey(u.contentHash, rate);
+            if (rate == 1 || copied.contains(key) || cache.contains(described.identity, key))
+                continue;
+            copied.insert(key);
+            Clip copy;
+            copy.utteranceId = u.id;
+            copy.path = u.path;
+            copy.contentHash = u.contentHash;
+            copy.durationSeconds = u.durationSeconds / rate;
+            copy.rate = rate;
+            copies.push_back(copy);
+        }
         const bool cached = cache.contains(described.identity, u.contentHash);
         if (cached && stored.contains(u.id)) {
             ++report->alreadyDone;
@@ -293,6 +311,10 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
         todo.push_back(byHash.value(hash));
         totalSeconds += todo.back().durationSeconds;
     }
+    for (const Clip &copy : copies) {
+        todo.push_back(copy);
+        totalSeconds += copy.durationSeconds;
+    }
     // Longest first: the biggest batch meets the device first, so running out of memory shows
     // at once, and the ETA errs on the safe side.
     std::stable_sort(todo.begin(), todo.end(), [](const Clip &a, const Clip &b) {
@@ -311,7 +333,7 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
     // but counted each.
     int clipsToDo = 0;
     for (const Clip &clip : todo)
-        clipsToDo += int(clip.sameAudio.size());
+        clipsToDo += clip.rate == 1 ? int(clip.sameAudio.size()) : 1;
     progress.setProgress(0, QStringLiteral("%1: %2 clips to do, %3 already cached")
                                 .arg(what)
                                 .arg(clipsToDo)
@@ -337,7 +359,12 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
                 break;
             DecodedClip d;
             d.clip = &todo[i];
-            const Status st = decodeMono(todo[i].path, &d.samples, SpeechEncoder::kSampleRate);
+            Status st = decodeMono(todo[i].path, &d.samples, SpeechEncoder::kSampleRate);
+            if (st && todo[i].rate != 1) {
+                std::vector<float> original;
+                original.swap(d.samples);
+                st = speedPerturb(original, SpeechEncoder::kSampleRate, todo[i].rate, &d.samples);
+            }
             if (!st) {
                 report->failed.append({todo[i].utteranceId, todo[i].path, st.error()});
                 continue;
@@ -367,11 +394,17 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
                 const at::Tensor layers =
                     states.layers.select(1, std::int64_t(i)).narrow(1, 0, frames);
                 at::Tensor mean;
-                storeStatus = storeClip(cache, described.identity, clip.contentHash, layers,
-                                        encoder->framesPerSecond(), clips[i]->samples,
-                                        request.acousticCurves, &mean);
+                storeStatus = storeClip(
+                    cache, described.identity, speedKey(clip.contentHash, clip.rate), layers,
+                    encoder->framesPerSecond(), clips[i]->samples, request.acousticCurves, &mean);
                 if (!storeStatus)
                     break;
+                if (clip.rate != 1) { // a training copy: the cache only
+                    ++report->perturbed;
+                    report->audioSeconds +=
+                        double(clips[i]->samples.size()) / SpeechEncoder::kSampleRate;
+                    continue;
+                }
                 const float *values = mean.data_ptr<float>();
                 for (qint64 id : clip.sameAudio)
                     embeddings.append({id, clip.contentHash, frames,
@@ -407,7 +440,7 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
 
         for (std::size_t i = next; i < end; ++i) {
             doneSeconds += todo[i].durationSeconds;
-            doneClips += int(todo[i].sameAudio.size());
+            doneClips += todo[i].rate == 1 ? int(todo[i].sameAudio.size()) : 1;
         }
         next = end;
         const double elapsed = std::max(1e-3, jobClock.elapsed() / 1000.0);

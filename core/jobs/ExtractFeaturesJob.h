@@ -38,6 +38,10 @@ struct ExtractFeaturesRequest
     QString cacheDirectory;                    // empty: FeatureCache::defaultRootFor(database)
     int threadCount = 0;                       // CPU threads; 0: one per core
     bool acousticCurves = true;                // also store F0, voicing and energy per clip
+    // Seed 003's speed perturbation: also extract each clip's copy at these rates (e.g. 0.8
+    // and 1.2) into the cache, under speedKey(hash, rate); for training only, so they get no
+    // utterance embedding in the workspace. Copies already cached are not redone.
+    QList<double> speedRates;
 };
 
 struct ExtractionProblem
@@ -56,6 +60,7 @@ struct ExtractFeaturesReport
     QString cacheDirectory; // the cache root used
     int requested = 0;      // utterances asked for
     int extracted = 0;      // utterances computed by this run (same audio is computed once)
+    int perturbed = 0;      // speed-perturbed copies computed by this run
     int alreadyDone = 0;    // found in the cache (restored to the store if needed)
     QList<ExtractionProblem> failed;
     double audioSeconds = 0;  // audio this run encoded

@@ -173,6 +173,7 @@ JobResult TrainJob::run(ProgressSink &progress)
         r.freezeAri = priorSettings.value(QStringLiteral("freeze_ari")).toBool();
         r.mode = priorSettings.value(QStringLiteral("mode")).toString(QStringLiteral("one-click"));
         r.encoderLayers = priorSettings.value(QStringLiteral("encoder_layers")).toInt(0);
+        r.speedPerturbation = priorSettings.value(QStringLiteral("speed_perturbation")).toBool();
         r.auxiliaryTasks.clear();
         for (const QJsonValue &v : priorSettings.value(QStringLiteral("auxiliary_tasks")).toArray())
             r.auxiliaryTasks << v.toString();
@@ -182,11 +183,11 @@ JobResult TrainJob::run(ProgressSink &progress)
 
     progress.setProgress(0, QStringLiteral("Reading the labels and the feature cache..."));
     TrainingSet set;
-    if (auto st = TrainingSet::load(
-            db,
-            TrainingSetRequest::of(r.databasePath, r.cacheDirectory, r.encoder, r.acousticInputs),
-            &set);
-        !st)
+    TrainingSetRequest setRequest =
+        TrainingSetRequest::of(r.databasePath, r.cacheDirectory, r.encoder, r.acousticInputs);
+    if (r.speedPerturbation)
+        setRequest.speedRates = speedPerturbationRates();
+    if (auto st = TrainingSet::load(db, setRequest, &set); !st)
         return JobResult::failed(st.error());
 
     // "default" by the size of the labeled set (see defaultRecipeFor).
@@ -194,7 +195,8 @@ JobResult TrainJob::run(ProgressSink &progress)
     TrainerOptions options;
     QString error;
     if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs, r.pretrainEpochs, r.gmpEpochs,
-                     r.auxiliaryEpochs, r.freezeAri, r.mode, r.encoderLayers, set.encoder.source},
+                     r.auxiliaryEpochs, r.freezeAri, r.mode, r.encoderLayers, set.encoder.source,
+                     r.speedPerturbation},
                     set.encoder.layerCount, set.encoder.hiddenSize, set.source->extraInputs(),
                     int(set.classes.size()), &options, &error))
         return JobResult::failed(error);
@@ -311,6 +313,7 @@ JobResult TrainJob::run(ProgressSink &progress)
             settings.insert(QStringLiteral("ari"), QString::fromStdString(options.ari.describe()));
             settings.insert(QStringLiteral("auxiliary_epochs"), options.ari.auxiliaryEpochs);
             settings.insert(QStringLiteral("freeze_ari"), options.ari.freezeAriInStage1);
+            settings.insert(QStringLiteral("speed_perturbation"), options.speedPerturbation);
             settings.insert(QStringLiteral("auxiliary_tasks"),
                             QJsonArray::fromStringList(auxiliaryTaskNames(options.adapter)));
             settings.insert(QStringLiteral("auxiliary_notes"),

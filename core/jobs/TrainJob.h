@@ -44,6 +44,7 @@ struct TrainRequest
     // layers too; RunChoices), and paper mode's top layers trained (0: all).
     QString mode = QStringLiteral("one-click");
     int encoderLayers = 0;
+    bool speedPerturbation = false; // ari-coattention: seed 003's, from the cached copies
     QString device = QStringLiteral("cpu");
     int threads = 0;
     int acousticInputs = -1; // -1: the encoder's default

@@ -1,5 +1,6 @@
 #include "training/CacheClipSource.h"
 
+#include "audio/AudioFile.h"
 #include "features/Float16.h"
 
 #include <algorithm>
@@ -132,6 +133,33 @@ bool CacheClipSource::read(std::size_t i, float *hidden, float *extra, std::stri
         row[2] = float(level / count);
     }
     return true;
+}
+
+Status CacheClipSource::addSpeedVariants(const QList<double> &rates)
+{
+    m_variants.clear();
+    for (const double rate : rates) {
+        auto copies = std::make_unique<CacheClipSource>(m_cache.rootDirectory(), m_identity,
+                                                        m_layerCount, m_hiddenSize, m_acoustic);
+        for (std::size_t i = 0; i < m_clips.size(); ++i)
+            if (auto st = copies->add(speedKey(m_hashes[i], rate), m_clips[i]); !st) {
+                m_variants.clear();
+                return Status::failure(
+                    QStringLiteral("the copy at speed %1 of the audio %2 is not in the feature "
+                                   "cache (%3)")
+                        .arg(rate)
+                        .arg(m_hashes[i], st.error()));
+            }
+        m_variants.push_back(std::move(copies));
+    }
+    return Status::success();
+}
+
+const ClipFeatureSource *CacheClipSource::variant(int v) const
+{
+    if (v == 0)
+        return this;
+    return v >= 1 && v <= int(m_variants.size()) ? m_variants[std::size_t(v - 1)].get() : nullptr;
 }
 
 } // namespace emolens

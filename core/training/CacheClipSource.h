@@ -14,7 +14,9 @@
 #include "common/Status.h"
 #include "features/FeatureCache.h"
 
+#include <QList>
 #include <QString>
+#include <memory>
 #include <vector>
 
 namespace emolens {
@@ -42,6 +44,13 @@ public:
     bool readClipMeans(std::size_t i, float *layerMeans, float *extraMeans,
                        std::string *error) const override;
 
+    // Seed 003's speed perturbation: the clips' copies at these rates (cached by the extraction
+    // under speedKey(hash, rate)) as variants 1, 2, ... of this source, the same clips in the
+    // same order. Fails, naming the first clip whose copy is not in the cache.
+    Status addSpeedVariants(const QList<double> &rates);
+    int variantCount() const override { return 1 + int(m_variants.size()); }
+    const ClipFeatureSource *variant(int v) const override;
+
 private:
     FeatureCache m_cache;
     QString m_identity;
@@ -50,6 +59,7 @@ private:
     bool m_acoustic = false;
     std::vector<TrainerClip> m_clips;
     std::vector<QString> m_hashes;
+    std::vector<std::unique_ptr<CacheClipSource>> m_variants;
 };
 
 } // namespace emolens

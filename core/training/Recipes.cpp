@@ -270,6 +270,11 @@ bool paperOptions(const RunChoices &choices, int layerCount, TrainerOptions *o, 
 
 } // namespace
 
+QList<double> speedPerturbationRates()
+{
+    return {0.8, 1.2};
+}
+
 QString paperModeNote(const TrainerOptions &o)
 {
     const int first = o.adapter.encoderFirstLayer;
@@ -291,11 +296,17 @@ QString paperModeNote(const TrainerOptions &o)
                        .arg(from);
     else
         training = QStringLiteral("they train from layer %1").arg(from);
+    QString speed;
+    if (o.adapter.pooling == AdapterPooling::CoAttention)
+        speed = o.speedPerturbation
+                    ? QStringLiteral("; speed perturbation at 0.8, 1.0 and 1.2, one rate per batch")
+                    : QStringLiteral("; no speed perturbation (--speed-perturb adds it)");
     return QStringLiteral("paper mode: the encoder's Transformer %1 run inside the adapter; %2, "
-                          "at learning rate %3, in batches of %4 clips")
+                          "at learning rate %3, in batches of %4 clips%5")
         .arg(layers, training)
         .arg(o.encoderLearningRate)
-        .arg(o.maxBatchClips);
+        .arg(o.maxBatchClips)
+        .arg(speed);
 }
 
 bool runOptions(const RunChoices &choices, int layerCount, int hiddenSize, int extraInputs,
@@ -351,6 +362,15 @@ bool runOptions(const RunChoices &choices, int layerCount, int hiddenSize, int e
             return false;
         }
         options->ari.freezeAriInStage1 = true;
+    }
+    if (choices.speedPerturbation) {
+        if (choices.recipe != QLatin1String("ari-coattention")) {
+            if (error)
+                *error = QStringLiteral("the recipe \"%1\" has no speed perturbation (%2 has)")
+                             .arg(choices.recipe, QStringLiteral("ari-coattention"));
+            return false;
+        }
+        options->speedPerturbation = true;
     }
     if (choices.mode == QLatin1String("paper"))
         return paperOptions(choices, layerCount, options, error);

@@ -83,7 +83,13 @@ struct RunChoices
     int encoderLayers = 0;
     // Paper mode: the encoder's model folder (the feature cache's source for the encoder).
     QString encoderFolder;
+    // ari-coattention: seed 003's speed perturbation (TrainerOptions::speedPerturbation; the
+    // training set must then carry the copies at speedPerturbationRates()). Off by default: the
+    // copies triple the extraction.
+    bool speedPerturbation = false;
 };
+// Seed 003's speed-perturbation rates besides 1.0: 0.8 and 1.2.
+QList<double> speedPerturbationRates();
 constexpr int kPaperBatchClips = 4;                // seed 003's batch
 constexpr double kPaperEncoderLearningRate = 1e-5; // seed 003's encoder rate
 constexpr double kPaperHeadLearningRate = 1e-4;    // seed 003's rate for the rest

@@ -165,6 +165,12 @@ Status TrainingSet::load(Database &db, const TrainingSetRequest &request, Traini
             QStringLiteral("%1: no clip has cached %2 features; extract them first "
                            "(Features > Extract Features, or emolens-cli extract --encoder %3)")
                 .arg(db.filePath(), out->encoder.name, out->encoder.source));
+    if (!request.speedRates.isEmpty())
+        if (auto st = out->source->addSpeedVariants(request.speedRates); !st)
+            return Status::failure(
+                QStringLiteral("%1: speed perturbation: %2; extract the copies first "
+                               "(emolens-cli extract --db %1 --encoder %3 --speed-perturb)")
+                    .arg(db.filePath(), st.error(), out->encoder.source));
     return Status::success();
 }
 

@@ -27,6 +27,9 @@ struct TrainingSetRequest
     QString encoder = QStringLiteral("fbank"); // source ("fbank" or a folder) or name
     qint64 corpusId = 0;                       // 0: every corpus
     int acousticInputs = -1;                   // -1: on for fbank, off for the others
+    // Seed 003's speed perturbation: the clips' cached copies at these rates as the source's
+    // variants (CacheClipSource::addSpeedVariants); empty: none.
+    QList<double> speedRates;
 
     // A workspace's request: its cache (cacheDirectory, or beside the workspace when empty).
     static TrainingSetRequest of(const QString &databasePath, const QString &cacheDirectory,

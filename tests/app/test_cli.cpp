@@ -664,6 +664,29 @@ private Q_SLOTS:
         QVERIFY2(resumedGmp.exitCode == 0, resumedGmp.err.constData());
         QVERIFY(json(resumedGmp)[QStringLiteral("resumed_after_pretrain_epoch")].toInt() >= 1);
 
+        // Seed 003's speed perturbation: the copies are extracted once, then every training
+        // batch reads one rate; the note says so.
+        const CliResult copies = runCli(
+            {QStringLiteral("extract"), QStringLiteral("--db"), db, QStringLiteral("--encoder"),
+             tinyHubert(), QStringLiteral("--speed-perturb"), QStringLiteral("--json")});
+        QVERIFY2(copies.exitCode == 0, copies.err.constData());
+        QCOMPARE(json(copies)[QStringLiteral("speed_copies")].toInt(), 96);
+        const CliResult perturbed =
+            train({QStringLiteral("--recipe"), QStringLiteral("ari-coattention"),
+                   QStringLiteral("--speed-perturb"), QStringLiteral("--auxiliary-epochs"),
+                   QStringLiteral("1"), QStringLiteral("--epochs"), QStringLiteral("1")});
+        QVERIFY2(perturbed.exitCode == 0, perturbed.err.constData());
+        const QString speedNote =
+            json(perturbed)[QStringLiteral("notes")].toArray().last().toString();
+        QVERIFY2(speedNote.contains(u"speed perturbation at 0.8, 1.0 and 1.2"),
+                 qPrintable(speedNote));
+        const CliResult noCopies =
+            runCli({QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+                    QStringLiteral("ari-coattention"), QStringLiteral("--speed-perturb")});
+        QCOMPARE(noCopies.exitCode, 1);
+        QVERIFY2(noCopies.err.contains("extract --db") && noCopies.err.contains("--speed-perturb"),
+                 noCopies.err.constData());
+
         // Refused, with the reason: a recipe without a paper mode, features without
         // Transformer layers, more layers than the encoder has, layers without paper mode.
         const CliResult wapSap = train({QStringLiteral("--recipe"), QStringLiteral("wap-sap")});

@@ -1,7 +1,8 @@
 // The audio layer on the generated corpora: decoding every format the formats/ folder holds,
 // probing rejecting each broken file in bad/ for the right reason, content hashes, the peak
 // pyramid behind the waveform view, the display spectrogram, and the speech synthesizer's
-// emotions being audibly (and measurably) different.
+// emotions being audibly (and measurably) different; speed perturbation shortens a clip and
+// raises its pitch by the rate.
 
 #include "TestPaths.h"
 
@@ -621,6 +622,34 @@ private Q_SLOTS:
                  qPrintable(status.error()));
         QCOMPARE(rendered.error(), status.error());
         QVERIFY(!QFile::exists(job.outputPath));
+    }
+
+    void speedPerturbationScalesLengthAndPitch()
+    {
+        // One second of 440 Hz at 16 kHz: at 1.2 it lasts 1/1.2 s and sounds at 528 Hz, at 0.8
+        // 1.25 s at 352 Hz (counted by zero crossings in the middle, away from the edges).
+        std::vector<float> tone(16000);
+        for (std::size_t n = 0; n < tone.size(); ++n)
+            tone[n] = float(0.5 * std::sin(2 * M_PI * 440.0 * double(n) / 16000.0));
+        const auto frequency = [](const std::vector<float> &x) {
+            const std::size_t from = x.size() / 4, to = 3 * x.size() / 4;
+            int crossings = 0;
+            for (std::size_t n = from + 1; n < to; ++n)
+                crossings += (x[n - 1] < 0) != (x[n] < 0) ? 1 : 0;
+            return crossings / 2.0 / (double(to - from) / 16000.0);
+        };
+        for (const double rate : {0.8, 1.0, 1.2}) {
+            std::vector<float> out;
+            QVERIFY(speedPerturb(tone, 16000, rate, &out).ok());
+            QCOMPARE(qint64(out.size()), qint64(std::llround(16000 / rate)));
+            const double hz = frequency(out);
+            QVERIFY2(std::abs(hz - 440.0 * rate) < 5.0,
+                     qPrintable(QStringLiteral("rate %1: %2 Hz").arg(rate).arg(hz)));
+        }
+        std::vector<float> out;
+        QVERIFY(!speedPerturb(tone, 16000, 0, &out).ok());
+        QCOMPARE(speedKey(QStringLiteral("ab12"), 0.8), QStringLiteral("ab12-speed0.8"));
+        QCOMPARE(speedKey(QStringLiteral("ab12"), 1.0), QStringLiteral("ab12"));
     }
 };
 

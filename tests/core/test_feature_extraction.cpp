@@ -1,11 +1,13 @@
 // The extraction job end to end on real generated speech: fbank and a tiny HuBERT fixture,
 // a real workspace file, the feature cache on disk. Checks what a user relies on: every clip
 // is extracted once, a second run computes nothing, a cancelled run resumes, changed audio is
-// re-extracted and never read stale, a broken file is reported while the rest goes on, and a
-// clip's features do not depend on the batch it was padded into.
+// re-extracted and never read stale, a broken file is reported while the rest goes on, a
+// clip's features do not depend on the batch it was padded into, and speed-perturbed copies
+// are cached once, for training only.
 
 #include "TestPaths.h"
 
+#include "audio/AudioFile.h"
 #include "common/Progress.h"
 #include "corpus/CorpusImporter.h"
 #include "features/EncoderCatalog.h"
@@ -15,6 +17,7 @@
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
+#include "training/TrainingSet.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -203,6 +206,60 @@ private Q_SLOTS:
         QCOMPARE(second.extracted, 0);
         QCOMPARE(second.alreadyDone, 48);
         QCOMPARE(second.batches, 0);
+    }
+
+    void speedPerturbedCopiesAreCachedOnceForTraining()
+    {
+        // Seed 003's copies at 0.8 and 1.2 (fbank is extracted already, the test before): each
+        // clip's copy is cached under its own key with about frames / rate frames; the workspace
+        // gets no embedding of them; a second run finds them done; a training set reads them as
+        // its source's variants.
+        SilentProgress progress;
+        ExtractFeaturesRequest request;
+        request.databasePath = m_database;
+        request.device = QStringLiteral("cpu");
+        request.speedRates = {0.8, 1.2};
+        ExtractFeaturesReport report;
+        QVERIFY(ExtractFeaturesJob::extract(request, progress, &report).ok());
+        QCOMPARE(report.perturbed, 96);
+        QCOMPARE(report.extracted, 0);
+        QCOMPARE(report.alreadyDone, 48);
+
+        Database db(m_database);
+        QVERIFY(db.open());
+        QCOMPARE(FeatureRepository(db).utterancesWithEmbedding(report.encoderId).size(), 48);
+        const UtteranceRecord clip = CorpusRepository(db).utterances().first();
+        const FeatureCache cache(report.cacheDirectory);
+        std::unique_ptr<CachedFeatures> original, slow, fast;
+        QVERIFY(cache.open(report.encoderIdentity, clip.contentHash, &original));
+        QVERIFY(cache.open(report.encoderIdentity, speedKey(clip.contentHash, 0.8), &slow));
+        QVERIFY(cache.open(report.encoderIdentity, speedKey(clip.contentHash, 1.2), &fast));
+        QVERIFY2(std::abs(slow->frameCount() - original->frameCount() / 0.8) <= 2,
+                 qPrintable(QString::number(slow->frameCount())));
+        QVERIFY2(std::abs(fast->frameCount() - original->frameCount() / 1.2) <= 2,
+                 qPrintable(QString::number(fast->frameCount())));
+        QVERIFY(fast->hasCurves());
+
+        ExtractFeaturesReport again;
+        QVERIFY(ExtractFeaturesJob::extract(request, progress, &again).ok());
+        QCOMPARE(again.perturbed, 0);
+        QCOMPARE(again.batches, 0);
+
+        TrainingSetRequest setRequest =
+            TrainingSetRequest::of(m_database, QString(), QStringLiteral("fbank"), -1);
+        setRequest.speedRates = {0.8, 1.2};
+        TrainingSet set;
+        QVERIFY(TrainingSet::load(db, setRequest, &set).ok());
+        QCOMPARE(set.source->variantCount(), 3);
+        const ClipFeatureSource *copies = set.source->variant(1);
+        QVERIFY(copies && copies->clips().size() == set.source->clips().size());
+        QCOMPARE(copies->clips()[0].classIndex, set.source->clips()[0].classIndex);
+        QVERIFY(copies->clips()[0].frames > set.source->clips()[0].frames);
+        // Copies at a rate never extracted: the set says which and how to make them.
+        setRequest.speedRates = {0.9};
+        const Status missing = TrainingSet::load(db, setRequest, &set);
+        QVERIFY(!missing.ok());
+        QVERIFY2(missing.error().contains(u"--speed-perturb"), qPrintable(missing.error()));
     }
 
     void cancelledRunResumesWhereItStopped()
