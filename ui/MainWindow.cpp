@@ -694,6 +694,14 @@ void MainWindow::createMenus()
                   "paper's remedy when the corpus allows few tasks)"),
                tr("Retrain of ari-coattention will freeze ARI in stage 1"),
                tr("Retrain of ari-coattention will train ARI in stage 1"));
+    // Seed 003's augmentation (the extraction caches the copies first).
+    addSetting(tr("Speed Perturbation (ari-coattention)"),
+               QStringLiteral("model/speedPerturbation"),
+               tr("Each training batch reads the clips at 0.8, 1.0 or 1.2 times their speed, as "
+                  "seed 003 trains; the first Retrain also extracts the copies (three times the "
+                  "extraction)"),
+               tr("Retrain of ari-coattention will perturb the speed of its training batches"),
+               tr("Retrain of ari-coattention will train on the clips as they are"));
     // Seeds 001 and 003 as their papers train: the encoder's Transformer layers too.
     addSetting(tr("Paper Mode: Fine-tune the Encoder (gmp-atl, ari-coattention)"),
                QStringLiteral("model/paperMode"),

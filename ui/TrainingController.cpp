@@ -76,12 +76,13 @@ TrainingController::TrainingController(JobQueue *queue, QWidget *dialogParent, Q
 }
 
 void TrainingController::queueExtraction(const QString &workspacePath, const QString &encoder,
-                                         const QString &device)
+                                         const QString &device, const QList<double> &speedRates)
 {
     ExtractFeaturesRequest extract;
     extract.databasePath = workspacePath;
     extract.encoder = encoder;
     extract.device = device;
+    extract.speedRates = speedRates;
     m_extractId = m_queue->submit(std::make_shared<ExtractFeaturesJob>(extract));
 }
 
@@ -90,8 +91,16 @@ bool TrainingController::retrain(const QString &workspacePath, const QString &en
 {
     if (isRunning() || workspacePath.isEmpty())
         return false;
-    queueExtraction(workspacePath, encoder, device);
+    // ari-coattention's speed perturbation ("model/speedPerturbation", off when absent): the
+    // extraction first caches the clips' copies at 0.8 and 1.2 (once).
+    const QString recipe = QSettings().value(QStringLiteral("model/recipe")).toString();
+    const bool speedPerturbation =
+        recipe == QLatin1String("ari-coattention") &&
+        QSettings().value(QStringLiteral("model/speedPerturbation"), false).toBool();
+    queueExtraction(workspacePath, encoder, device,
+                    speedPerturbation ? speedPerturbationRates() : QList<double>());
     TrainRequest train;
+    train.speedPerturbation = speedPerturbation;
     train.databasePath = workspacePath;
     train.encoder = encoder;
     // Training runs on the CPU here; the extraction's "auto" may pick a GPU, training follows

@@ -64,7 +64,7 @@ Q_SIGNALS:
 private:
     // Features first (the job skips the clips that have them), for what is queued after it.
     void queueExtraction(const QString &workspacePath, const QString &encoder,
-                         const QString &device);
+                         const QString &device, const QList<double> &speedRates = {});
 
     JobQueue *m_queue = nullptr;
     QWidget *m_dialogParent = nullptr;

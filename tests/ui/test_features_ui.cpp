@@ -5,7 +5,9 @@
 // the status bar keeps what it did and the next run finishes the rest; a clip that cannot be
 // decoded is listed with its reason; a restarted window lists the added model and keeps the
 // choice; Remove forgets a model after asking; with the menu's Paper Mode checked, Retrain of
-// gmp-atl fine-tunes the model's Transformer layers. Settings go to a test-only organisation.
+// gmp-atl fine-tunes the model's Transformer layers, and with Speed Perturbation checked, Retrain
+// of ari-coattention caches the clips' copies at 0.8 and 1.2 first and trains on them. Settings go
+// to a test-only organisation.
 
 #include "CorpusTreeModel.h"
 #include "EncodersDialog.h"
@@ -13,6 +15,7 @@
 #include "MainWindow.h"
 #include "TestPaths.h"
 #include "WindowJobs.h"
+#include "audio/AudioFile.h"
 #include "features/FeatureCache.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
@@ -108,6 +111,7 @@ private Q_SLOTS:
     void initTestCase();
     void addModelFolderAndExtract();
     void paperModeRetrainFineTunesTheEncoder();
+    void speedPerturbationRetrainExtractsTheCopiesFirst();
     void folderThatIsNotAModelIsRefused();
     void cancelKeepsWhatIsDoneAndResumes();
     void restartKeepsEncodersAndChoice();
@@ -278,6 +282,48 @@ void TestFeaturesUi::paperModeRetrainFineTunesTheEncoder()
              qPrintable(runs.last().settings));
     paper->trigger(); // back to the one-click mode for the tests after
     QVERIFY(!QSettings().value(QStringLiteral("model/paperMode")).toBool());
+    QSettings().remove(QStringLiteral("model/recipe"));
+    QSettings().remove(QStringLiteral("model/epochs"));
+}
+
+void TestFeaturesUi::speedPerturbationRetrainExtractsTheCopiesFirst()
+{
+    QSettings().setValue(QStringLiteral("model/recipe"), QStringLiteral("ari-coattention"));
+    QSettings().setValue(QStringLiteral("model/epochs"), 1);
+    MainWindow window;
+    window.show();
+    QVERIFY(window.openWorkspace(m_workspace).ok());
+    QAction *speed = nullptr;
+    for (QAction *a : window.recipeMenu()->actions())
+        if (a->data().toString() == QLatin1String("model/speedPerturbation"))
+            speed = a;
+    QVERIFY(speed && speed->isCheckable() && !speed->isChecked());
+    speed->trigger();
+    QVERIFY(QSettings().value(QStringLiteral("model/speedPerturbation")).toBool());
+
+    QSignalSpy trained(&window, &MainWindow::trainingFinished);
+    window.retrainAction()->trigger();
+    QVERIFY(trained.wait(kJobTimeoutMs));
+    const JobResult result = trained.first().first().value<JobResult>();
+    QVERIFY2(result.ok(), qPrintable(result.summary));
+    Database db(m_workspace);
+    QVERIFY(db.open());
+    const QList<TrainingRunRecord> runs = ModelRepository(db).runs();
+    QVERIFY(!runs.isEmpty());
+    const auto newest = std::max_element(
+        runs.begin(), runs.end(),
+        [](const TrainingRunRecord &a, const TrainingRunRecord &b) { return a.id < b.id; });
+    QCOMPARE(newest->recipe, QStringLiteral("ari-coattention"));
+    QVERIFY2(newest->settings.contains(QLatin1String("\"speed_perturbation\":true")),
+             qPrintable(newest->settings));
+    // The copies are in the cache, beside the clips' own features.
+    const auto encoder = storedEncoder(m_workspace, m_model);
+    QVERIFY(encoder);
+    const FeatureCache cache(FeatureCache::defaultRootFor(m_workspace));
+    const UtteranceRecord clip = CorpusRepository(db).utterances().first();
+    QVERIFY(cache.contains(encoder->identity, speedKey(clip.contentHash, 0.8)));
+    QVERIFY(cache.contains(encoder->identity, speedKey(clip.contentHash, 1.2)));
+    speed->trigger();
     QSettings().remove(QStringLiteral("model/recipe"));
     QSettings().remove(QStringLiteral("model/epochs"));
 }
