@@ -1,5 +1,6 @@
 #include "training/PretrainedBackbones.h"
 
+#include <QCryptographicHash>
 #include <QFile>
 
 namespace emolens {
@@ -59,6 +60,17 @@ Status chooseBackbone(ModelRepository &models, const TrainingSet &set, qint64 as
             return Status::success();
     }
     const QByteArray weights = models.backboneWeights(chosen->id);
+    // Stored weights that no longer match their SHA-256 are refused here, by the backbone's id,
+    // rather than by the temporary file the trainer would read them from.
+    if (!weights.isEmpty() &&
+        QString::fromLatin1(
+            QCryptographicHash::hash(weights, QCryptographicHash::Sha256).toHex()) !=
+            chosen->weightsHash)
+        return Status::failure(
+            QStringLiteral("pre-trained backbone %1 is damaged (its weights do not match their "
+                           "SHA-256); run emolens-cli pretrain again, or train with --backbone "
+                           "none")
+                .arg(chosen->id));
     QFile file(weightsPath);
     if (weights.isEmpty() || !file.open(QIODevice::WriteOnly) ||
         file.write(weights) != weights.size() || !file.flush())

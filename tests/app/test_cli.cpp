@@ -17,6 +17,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QSet>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 #include <cstring>
@@ -906,6 +907,24 @@ private Q_SLOTS:
         const CliResult listedText = runCli({QStringLiteral("models"), QStringLiteral("--db"), db});
         QVERIFY2(listedText.out.contains("backbone 2  adapter TAPT on 96 clips of fbank"),
                  listedText.out.constData());
+
+        // Stored weights damaged behind the program's back (a bit flipped on disk): refused by
+        // the backbone's id, not by a temporary file's name.
+        {
+            emolens::Database store(db);
+            QVERIFY(store.open());
+            QSqlQuery q(store.connection());
+            QVERIFY(q.exec(QStringLiteral("UPDATE pretrained_backbones SET weights = "
+                                          "CAST('damaged' AS BLOB) WHERE id = 1")));
+        }
+        const CliResult damaged =
+            runCli({QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+                    QStringLiteral("adapter-local-attributes"), QStringLiteral("--backbone"),
+                    QStringLiteral("1"), QStringLiteral("--epochs"), QStringLiteral("1")});
+        QCOMPARE(damaged.exitCode, 1);
+        QVERIFY2(damaged.err.contains("backbone 1 is damaged") &&
+                     !damaged.err.contains("backbone.safetensors"),
+                 damaged.err.constData());
     }
 
     void evaluateScoresHeldOutSpeakers()
