@@ -603,6 +603,25 @@ void TestAnnotatorDesk::adapterTaptFromTheModelMenuIsWhereRetrainStarts()
                                       menu->actions().contains(pretrain));
     QVERIFY(inModelMenu);
     QSignalSpy pretrained(&window, &MainWindow::pretrainingFinished);
+
+    // Cancelled from the dashboard after its first epoch: the run ends cancelled, no backbone.
+    pretrain->trigger();
+    TrainingDashboard *dashboard = window.trainingDashboard();
+    QVERIFY(dashboard->isActive() && dashboard->cancelButton()->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(dashboard->epochCount() >= 1, 120000);
+    QTest::mouseClick(dashboard->cancelButton(), Qt::LeftButton);
+    QVERIFY(pretrained.wait(60000));
+    const JobResult cancelled = pretrained.takeFirst().first().value<JobResult>();
+    QVERIFY2(cancelled.wasCancelled(), qPrintable(cancelled.summary));
+    {
+        Database db(workspace(QStringLiteral("tapt.emolens")));
+        QVERIFY(db.open());
+        ModelRepository models(db);
+        QVERIFY(models.backbones().isEmpty());
+        QCOMPARE(models.runs().first().status, QStringLiteral("cancelled"));
+    }
+    QVERIFY(pretrain->isEnabled());
+
     pretrain->trigger();
     QVERIFY(!pretrain->isEnabled() && !window.retrainAction()->isEnabled()); // one at a time
     QVERIFY(window.trainingDock()->isVisible());
