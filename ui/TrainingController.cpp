@@ -91,16 +91,7 @@ bool TrainingController::retrain(const QString &workspacePath, const QString &en
 {
     if (isRunning() || workspacePath.isEmpty())
         return false;
-    // ari-coattention's speed perturbation ("model/speedPerturbation", off when absent): the
-    // extraction first caches the clips' copies at 0.8 and 1.2 (once).
-    const QString recipe = QSettings().value(QStringLiteral("model/recipe")).toString();
-    const bool speedPerturbation =
-        recipe == QLatin1String("ari-coattention") &&
-        QSettings().value(QStringLiteral("model/speedPerturbation"), false).toBool();
-    queueExtraction(workspacePath, encoder, device,
-                    speedPerturbation ? speedPerturbationRates() : QList<double>());
     TrainRequest train;
-    train.speedPerturbation = speedPerturbation;
     train.databasePath = workspacePath;
     train.encoder = encoder;
     // Training runs on the CPU here; the extraction's "auto" may pick a GPU, training follows
@@ -125,6 +116,13 @@ bool TrainingController::retrain(const QString &workspacePath, const QString &en
          train.recipe == QLatin1String("ari-coattention")) &&
         settings.value(QStringLiteral("model/paperMode"), false).toBool())
         train.mode = QStringLiteral("paper");
+    // ari-coattention's speed perturbation ("model/speedPerturbation", off when absent): the
+    // extraction first caches the clips' copies at 0.8 and 1.2 (once).
+    train.speedPerturbation =
+        train.recipe == QLatin1String("ari-coattention") &&
+        settings.value(QStringLiteral("model/speedPerturbation"), false).toBool();
+    queueExtraction(workspacePath, encoder, device,
+                    train.speedPerturbation ? speedPerturbationRates() : QList<double>());
     m_job = std::make_shared<TrainJob>(train);
     m_trainId = m_queue->submit(m_job);
     Q_EMIT queued(

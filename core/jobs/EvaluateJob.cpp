@@ -39,11 +39,9 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     const QString recipe = set.resolveRecipe(r.recipe, r.device);
     TrainerOptions options;
     QString error;
-    if (!runOptions({recipe, r.seed, r.device, r.threads, r.epochs, r.pretrainEpochs, r.gmpEpochs,
-                     r.auxiliaryEpochs, r.freezeAri, r.mode, r.encoderLayers, set.encoder.source,
-                     r.speedPerturbation},
-                    set.encoder.layerCount, set.encoder.hiddenSize, set.source->extraInputs(),
-                    int(set.classes.size()), &options, &error))
+    if (!runOptions(runChoicesOf(r, recipe, set.encoder.source), set.encoder.layerCount,
+                    set.encoder.hiddenSize, set.source->extraInputs(), int(set.classes.size()),
+                    &options, &error))
         return JobResult::failed(error);
     // Seed 003's auxiliary tasks, as the metadata allows.
     QStringList notes;

@@ -88,6 +88,15 @@ struct RunChoices
     // copies triple the extraction.
     bool speedPerturbation = false;
 };
+// A run's choices from a TrainRequest or EvaluateRequest (their fields of the same names), the
+// resolved recipe and the encoder's folder.
+template <typename Request>
+RunChoices runChoicesOf(const Request &r, const QString &recipe, const QString &encoderFolder)
+{
+    return {recipe,           r.seed,        r.device,           r.threads,   r.epochs,
+            r.pretrainEpochs, r.gmpEpochs,   r.auxiliaryEpochs,  r.freezeAri, r.mode,
+            r.encoderLayers,  encoderFolder, r.speedPerturbation};
+}
 // Seed 003's speed-perturbation rates besides 1.0: 0.8 and 1.2.
 QList<double> speedPerturbationRates();
 constexpr int kPaperBatchClips = 4;                // seed 003's batch

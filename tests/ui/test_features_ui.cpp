@@ -101,6 +101,37 @@ bool runExtraction(MainWindow &window)
     return finished.first().first().value<Status>().ok();
 }
 
+// The Retrain Recipe menu's check for this setting key (its data), or null.
+QAction *settingCheck(MainWindow &window, const QString &key)
+{
+    for (QAction *a : window.recipeMenu()->actions())
+        if (a->data().toString() == key)
+            return a;
+    return nullptr;
+}
+
+// Retrain from the window, to its end: the job's result.
+JobResult retrained(MainWindow &window)
+{
+    QSignalSpy trained(&window, &MainWindow::trainingFinished);
+    window.retrainAction()->trigger();
+    if (!trained.wait(kJobTimeoutMs) && trained.isEmpty())
+        return JobResult::failed(QStringLiteral("Retrain did not finish"));
+    return trained.first().first().value<JobResult>();
+}
+
+// The workspace's newest training run, read on its own connection.
+TrainingRunRecord newestRun(const QString &workspace)
+{
+    Database db(workspace);
+    TrainingRunRecord newest;
+    if (db.open())
+        for (const TrainingRunRecord &run : ModelRepository(db).runs())
+            if (run.id > newest.id)
+                newest = run;
+    return newest;
+}
+
 } // namespace
 
 class TestFeaturesUi : public QObject
@@ -259,27 +290,18 @@ void TestFeaturesUi::paperModeRetrainFineTunesTheEncoder()
     MainWindow window;
     window.show();
     QVERIFY(window.openWorkspace(m_workspace).ok());
-    QAction *paper = nullptr;
-    for (QAction *a : window.recipeMenu()->actions())
-        if (a->data().toString() == QLatin1String("model/paperMode"))
-            paper = a;
+    QAction *paper = settingCheck(window, QStringLiteral("model/paperMode"));
     QVERIFY(paper && paper->isCheckable() && !paper->isChecked());
     QVERIFY(paper->text().contains(QLatin1String("Paper Mode")));
     paper->trigger();
     QVERIFY(QSettings().value(QStringLiteral("model/paperMode")).toBool());
 
-    QSignalSpy trained(&window, &MainWindow::trainingFinished);
-    window.retrainAction()->trigger();
-    QVERIFY(trained.wait(kJobTimeoutMs));
-    const JobResult result = trained.first().first().value<JobResult>();
+    const JobResult result = retrained(window);
     QVERIFY2(result.ok(), qPrintable(result.summary));
-    Database db(m_workspace);
-    QVERIFY(db.open());
-    const QList<TrainingRunRecord> runs = ModelRepository(db).runs();
-    QVERIFY(!runs.isEmpty());
-    QVERIFY2(runs.last().settings.contains(QLatin1String("\"mode\":\"paper\"")) &&
-                 runs.last().settings.contains(QLatin1String("encoder-layers=1-2")),
-             qPrintable(runs.last().settings));
+    const TrainingRunRecord run = newestRun(m_workspace);
+    QVERIFY2(run.settings.contains(QLatin1String("\"mode\":\"paper\"")) &&
+                 run.settings.contains(QLatin1String("encoder-layers=1-2")),
+             qPrintable(run.settings));
     paper->trigger(); // back to the one-click mode for the tests after
     QVERIFY(!QSettings().value(QStringLiteral("model/paperMode")).toBool());
     QSettings().remove(QStringLiteral("model/recipe"));
@@ -293,29 +315,19 @@ void TestFeaturesUi::speedPerturbationRetrainExtractsTheCopiesFirst()
     MainWindow window;
     window.show();
     QVERIFY(window.openWorkspace(m_workspace).ok());
-    QAction *speed = nullptr;
-    for (QAction *a : window.recipeMenu()->actions())
-        if (a->data().toString() == QLatin1String("model/speedPerturbation"))
-            speed = a;
+    QAction *speed = settingCheck(window, QStringLiteral("model/speedPerturbation"));
     QVERIFY(speed && speed->isCheckable() && !speed->isChecked());
     speed->trigger();
     QVERIFY(QSettings().value(QStringLiteral("model/speedPerturbation")).toBool());
 
-    QSignalSpy trained(&window, &MainWindow::trainingFinished);
-    window.retrainAction()->trigger();
-    QVERIFY(trained.wait(kJobTimeoutMs));
-    const JobResult result = trained.first().first().value<JobResult>();
+    const JobResult result = retrained(window);
     QVERIFY2(result.ok(), qPrintable(result.summary));
+    const TrainingRunRecord newest = newestRun(m_workspace);
+    QCOMPARE(newest.recipe, QStringLiteral("ari-coattention"));
+    QVERIFY2(newest.settings.contains(QLatin1String("\"speed_perturbation\":true")),
+             qPrintable(newest.settings));
     Database db(m_workspace);
     QVERIFY(db.open());
-    const QList<TrainingRunRecord> runs = ModelRepository(db).runs();
-    QVERIFY(!runs.isEmpty());
-    const auto newest = std::max_element(
-        runs.begin(), runs.end(),
-        [](const TrainingRunRecord &a, const TrainingRunRecord &b) { return a.id < b.id; });
-    QCOMPARE(newest->recipe, QStringLiteral("ari-coattention"));
-    QVERIFY2(newest->settings.contains(QLatin1String("\"speed_perturbation\":true")),
-             qPrintable(newest->settings));
     // The copies are in the cache, beside the clips' own features.
     const auto encoder = storedEncoder(m_workspace, m_model);
     QVERIFY(encoder);
