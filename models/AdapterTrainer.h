@@ -245,6 +245,10 @@ struct TrainerOptions
     std::string encoderFolder;
     int encoderTrainFrom = 0;
     double encoderLearningRate = 1e-5;
+    // Paper mode after TAPT proper (seed 002): the file EncoderPretrainer::save wrote, whose
+    // adapted Transformer replaces the folder's. It changed every layer, so the run must start
+    // from the cache's layer 0 (adapter.encoderFirstLayer 1), which TAPT leaves exact.
+    std::string encoderWeights;
 };
 
 struct EpochRecord

@@ -289,8 +289,10 @@ ModelStatus SelfSupervisedEncoder::load(const std::string &folder, const Encoder
         return statusFromCurrentException(folder + ": cannot move the weights to " +
                                           options.device.str() + ": ");
     }
-    out.reset(
-        new SelfSupervisedEncoder(std::move(config), std::move(network), identity, options.device));
+    auto *encoder =
+        new SelfSupervisedEncoder(std::move(config), std::move(network), identity, options.device);
+    encoder->m_keepProjection = options.keepProjection;
+    out.reset(encoder);
     return ModelStatus::success();
 }
 
@@ -323,6 +325,8 @@ std::map<std::string, at::Tensor> SelfSupervisedEncoder::transformerTensors() co
     put("encoder_norm_weight", m_network->encoderNormWeight);
     put("encoder_norm_bias", m_network->encoderNormBias);
     put("relative_embedding", m_network->relativeEmbedding);
+    put("position_weight", m_network->positionWeight);
+    put("position_bias", m_network->positionBias);
     return out;
 }
 
@@ -653,6 +657,8 @@ ModelStatus SelfSupervisedEncoder::run(const at::Tensor &waveforms,
         };
         if (padded)
             zeroPadding(x);
+        if (m_keepProjection)
+            out.projection = x.view({batch, totalFrames, hidden}).clone();
         clock.mark("projection", -1, 2.0 * static_cast<double>(rows) * convChannels * hidden);
 
         const std::int64_t kernel = c.positionConvKernel;

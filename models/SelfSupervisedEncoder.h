@@ -62,8 +62,9 @@ public:
     // The Transformer's weights by models/EncoderLayers' parameter names, for training them in
     // a recipe's paper mode: "layerN.qkv_weight" ... for N from 1 (the stacked query, key and
     // value projections, the output projection, both norms, the feed-forward block, WavLM's
-    // gate), "encoder_norm_weight/bias" and (WavLM) "relative_embedding". The loaded tensors
-    // themselves, on the encoder's device: copy before changing them.
+    // gate), "encoder_norm_weight/bias", (WavLM) "relative_embedding", and the positional
+    // convolution's "position_weight" (folded from its weight norm) and "position_bias". The loaded
+    // tensors themselves, on the encoder's device: copy before changing them.
     std::map<std::string, at::Tensor> transformerTensors() const;
 
     static at::Tensor relativePositionBuckets(std::int64_t frames, int bucketCount, int maxDistance,
@@ -78,6 +79,7 @@ private:
                     HiddenStates &out, std::vector<StageSeconds> *stages) const;
 
     EncoderConfig m_config;
+    bool m_keepProjection = false;
     std::unique_ptr<Network> m_network;
     std::string m_identity;
     c10::Device m_device;

@@ -35,6 +35,10 @@ struct HiddenStates
     // Frames past a clip's frameLengths entry are zero.
     at::Tensor layers;
     std::vector<std::int64_t> frameLengths;
+    // [batch, frames, hiddenSize]: the projected CNN features before the positional
+    // convolution, the input TAPT masks (models/EncoderPretrainer) - only from a
+    // SelfSupervisedEncoder loaded with EncoderOptions::keepProjection; else undefined.
+    at::Tensor projection;
 };
 
 struct EncoderOptions
@@ -43,6 +47,8 @@ struct EncoderOptions
     // CPU threads for Torch's intra-op pool (a process-wide setting): 0 uses one per core,
     // a negative value leaves the current setting alone.
     int threadCount = 0;
+    // Self-supervised encoders also return HiddenStates::projection.
+    bool keepProjection = false;
 };
 
 class SpeechEncoder
