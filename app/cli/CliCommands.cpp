@@ -488,6 +488,11 @@ int extractCommand(const QStringList &arguments)
                                      "003's speed perturbation, for train/evaluate "
                                      "--speed-perturb; training only, so the workspace gets no "
                                      "embedding of them).")});
+    parser.addOption({QStringLiteral("tapt-inputs"),
+                      QStringLiteral("Also cache each clip's projected CNN features, the input "
+                                     "of TAPT proper (pretrain --mode paper); wav2vec 2.0, "
+                                     "HuBERT and WavLM only. Clips whose features are cached "
+                                     "already run again for this input alone.")});
     parser.addOption(kJsonOption);
     if (int code = parse(parser, arguments,
                          QStringLiteral("Run a speech encoder over the utterances of a workspace: "
@@ -520,6 +525,7 @@ int extractCommand(const QStringList &arguments)
         return fail(QStringLiteral("--db FILE is required"));
     if (parser.isSet(QStringLiteral("speed-perturb")))
         request.speedRates = speedPerturbationRates();
+    request.taptInputs = parser.isSet(QStringLiteral("tapt-inputs"));
 
     TerminalProgress progress;
     const auto job = std::make_shared<ExtractFeaturesJob>(request);
@@ -543,6 +549,7 @@ int extractCommand(const QStringList &arguments)
                    {QStringLiteral("requested"), report.requested},
                    {QStringLiteral("extracted"), report.extracted},
                    {QStringLiteral("speed_copies"), report.perturbed},
+                   {QStringLiteral("tapt_inputs"), report.taptInputs},
                    {QStringLiteral("already_done"), report.alreadyDone},
                    {QStringLiteral("failed"), failed},
                    {QStringLiteral("audio_seconds"), report.audioSeconds},
@@ -562,6 +569,8 @@ int extractCommand(const QStringList &arguments)
         if (report.perturbed > 0)
             std::printf("Speed-perturbed copies cached: %d (at 0.8 and 1.2, for training)\n",
                         report.perturbed);
+        if (report.taptInputs > 0)
+            std::printf("TAPT inputs cached: %d (for pretrain --mode paper)\n", report.taptInputs);
         std::printf("Feature cache: %s (%.1f MB for this encoder)\n",
                     qPrintable(report.cacheDirectory), report.cacheBytes / 1e6);
         for (const ExtractionProblem &p : report.failed)
@@ -659,10 +668,11 @@ void addRecipeStageOptions(QCommandLineParser &parser)
                                      "layers only (default: every layer, as the papers do)."),
                       QStringLiteral("N"), QStringLiteral("0")});
     parser.addOption({QStringLiteral("backbone"),
-                      QStringLiteral("The adapter TAPT backbone (emolens-cli pretrain) to start "
-                                     "from: newest (the default: the newest whose encoder, "
-                                     "inputs and backbone fit the recipe's, which is "
-                                     "adapter-local-attributes'), none, or its id."),
+                      QStringLiteral("The backbone (emolens-cli pretrain) to start from: "
+                                     "newest (the default: the newest that fits - an adapter "
+                                     "TAPT backbone for adapter-local-attributes, an encoder "
+                                     "adapted by TAPT proper for a paper-mode run that trains "
+                                     "every layer), none, or its id."),
                       QStringLiteral("newest|none|ID"), QStringLiteral("newest")});
 }
 
@@ -1005,12 +1015,13 @@ int pretrainCommand(const QStringList &arguments)
                                      "teacher-student pre-training of the adapter on every "
                                      "clip, over the frozen encoder's features (our one-click "
                                      "variant). paper: TAPT proper, continued training of the "
-                                     "encoder itself (not built yet)."),
+                                     "encoder's own Transformer by HuBERT's masked prediction of "
+                                     "k-means targets (needs extract --tapt-inputs); paper-mode "
+                                     "train/evaluate runs start from its result."),
                       QStringLiteral("adapter|paper"), QStringLiteral("adapter")});
     parser.addOption(kFeaturesEncoderOption);
     parser.addOption({QStringLiteral("epochs"),
-                      QStringLiteral("Pre-training epochs (default: adapter-local-attributes' "
-                                     "10)."),
+                      QStringLiteral("Pre-training epochs (default 10, in both modes)."),
                       QStringLiteral("N"), QStringLiteral("0")});
     parser.addOption(kSeedOption);
     parser.addOption(kAcousticOption);
@@ -1067,7 +1078,9 @@ int pretrainCommand(const QStringList &arguments)
                    {QStringLiteral("clips"), report.clips},
                    {QStringLiteral("labeled_clips"), report.labeledClips},
                    {QStringLiteral("local_attributes"), report.localAttributes},
-                   {QStringLiteral("epochs"), PretrainJob::epochsJson(report.history)},
+                   {QStringLiteral("epochs"), report.backbone.mode == QLatin1String("paper")
+                                                  ? PretrainJob::epochsJson(report.taptHistory)
+                                                  : PretrainJob::epochsJson(report.history)},
                    {QStringLiteral("resumed_after_epoch"), report.resumedAfterEpoch},
                    {QStringLiteral("seconds"), report.seconds}});
         return 0;
@@ -1114,7 +1127,9 @@ int modelsCommand(const QStringList &arguments)
                             {QStringLiteral("started"), run.startedAt.toString(Qt::ISODate)},
                             {QStringLiteral("resumable"), resumable(run)},
                             {QStringLiteral("pretrain_epochs"),
-                             TrainJob::checkpointPretrainEpochs(db.filePath(), run.id)}});
+                             run.recipe == QLatin1String("tapt")
+                                 ? PretrainJob::checkpointEpochs(db.filePath(), run.id)
+                                 : TrainJob::checkpointPretrainEpochs(db.filePath(), run.id)}});
         QJsonArray list;
         for (const ModelVersionRecord &m : models) {
             const auto encoder = features.encoder(m.encoderId);
@@ -1170,6 +1185,16 @@ int modelsCommand(const QStringList &arguments)
     }
     for (const BackboneRecord &b : backbones) {
         const auto encoder = features.encoder(b.encoderId);
+        if (b.mode == QLatin1String("paper")) {
+            std::printf(
+                "  backbone %lld  TAPT of %s's Transformer on %d clips (%s, %.0f s); paper-mode "
+                "runs that train every layer start from the newest\n",
+                static_cast<long long>(b.id),
+                qPrintable(encoder ? encoder->name : QStringLiteral("?")), b.clips,
+                qPrintable(b.createdAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))),
+                b.seconds);
+            continue;
+        }
         std::printf(
             "  backbone %lld  adapter TAPT on %d clips of %s%s (%s, %.0f s); "
             "adapter-local-attributes runs start from the newest that fits\n",
@@ -1180,7 +1205,9 @@ int modelsCommand(const QStringList &arguments)
             b.seconds);
     }
     for (const TrainingRunRecord &run : interrupted) {
-        const int pretrain = TrainJob::checkpointPretrainEpochs(db.filePath(), run.id);
+        const int pretrain = run.recipe == QLatin1String("tapt")
+                                 ? PretrainJob::checkpointEpochs(db.filePath(), run.id)
+                                 : TrainJob::checkpointPretrainEpochs(db.filePath(), run.id);
         std::printf(
             "  run %lld   %-9s interrupted %s (%s)%s\n", static_cast<long long>(run.id),
             qPrintable(run.recipe),
@@ -1188,6 +1215,8 @@ int modelsCommand(const QStringList &arguments)
                 pretrain >= 0
                     ? (run.recipe == QLatin1String("ari-coattention")
                            ? QStringLiteral("in stage 1 (the auxiliary tasks), after epoch %1")
+                       : run.recipe == QLatin1String("tapt")
+                           ? QStringLiteral("in TAPT (the encoder's Transformer), after epoch %1")
                        : run.recipe == QLatin1String("gmp-atl")
                            ? QStringLiteral("in GMP-ATL's steps 1 and 3, after %1 of their "
                                             "epochs")

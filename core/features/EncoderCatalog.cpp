@@ -75,11 +75,12 @@ Status EncoderCatalog::resolveDevice(const QString &name, QString *resolved)
 
 Status EncoderCatalog::loadEncoder(const QString &spec, const QString &device, int threadCount,
                                    std::unique_ptr<SpeechEncoder> *encoder,
-                                   EncoderDescription *description)
+                                   EncoderDescription *description, bool keepProjection)
 {
     EncoderOptions options;
     options.device = deviceFrom(device);
     options.threadCount = threadCount;
+    options.keepProjection = keepProjection;
     std::unique_ptr<SpeechEncoder> loaded;
     const bool builtIn = spec.isEmpty() || spec == QLatin1String(kBuiltIn);
     QString source = QString::fromLatin1(kBuiltIn);

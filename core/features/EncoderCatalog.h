@@ -45,9 +45,11 @@ public:
 
     // Loads "fbank" or a Hugging Face folder (config.json + model.safetensors) on `device`
     // (already resolved). threadCount 0 uses one CPU thread per core.
+    // keepProjection: a self-supervised encoder also returns the projected CNN features (the
+    // input TAPT masks; HiddenStates::projection).
     static Status loadEncoder(const QString &spec, const QString &device, int threadCount,
                               std::unique_ptr<SpeechEncoder> *encoder,
-                              EncoderDescription *description);
+                              EncoderDescription *description, bool keepProjection = false);
     // Loads on the CPU only to check the folder and describe it; nothing is kept.
     static Status describeEncoder(const QString &spec, EncoderDescription *description);
 };

@@ -91,6 +91,11 @@ std::vector<float> CachedFeatures::energyDb() const
 
 FeatureCache::FeatureCache(QString rootDirectory) : m_root(std::move(rootDirectory)) {}
 
+QString taptInputKey(const QString &contentHash)
+{
+    return contentHash + QStringLiteral("-tapt-input");
+}
+
 QString FeatureCache::defaultRootFor(const QString &workspacePath)
 {
     const QFileInfo info(workspacePath);

@@ -128,4 +128,9 @@ private:
     QString m_root;
 };
 
+// The cache's key for a clip's TAPT input (TAPT proper, seed 002's paper mode): the projected
+// CNN features before the positional convolution, [1, frames, hidden], stored like features
+// under "<hash>-tapt-input" (ExtractFeaturesRequest::taptInputs).
+QString taptInputKey(const QString &contentHash);
+
 } // namespace emolens

@@ -36,6 +36,10 @@ struct Clip
     // A speed-perturbed copy (ExtractFeaturesRequest::speedRates) when not 1: its samples are
     // perturbed after decoding and it is cached under speedKey(contentHash, rate) alone.
     double rate = 1;
+    // Its features are cached already and it runs for its TAPT input alone.
+    bool taptInputOnly = false;
+    // Its TAPT input (ExtractFeaturesRequest::taptInputs) is to be cached too.
+    bool taptInput = false;
 };
 
 struct DecodedClip
@@ -227,8 +231,13 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
                          QStringLiteral("Loading encoder %1 on %2").arg(request.encoder, device));
     std::unique_ptr<SpeechEncoder> encoder;
     EncoderDescription described;
+    if (request.taptInputs &&
+        (request.encoder.isEmpty() || request.encoder == QLatin1String("fbank")))
+        return Status::failure(QStringLiteral(
+            "TAPT inputs are the projected CNN features of a wav2vec 2.0, HuBERT or WavLM "
+            "encoder; fbank has none (TAPT proper adapts an encoder's Transformer)"));
     if (auto st = EncoderCatalog::loadEncoder(request.encoder, device, request.threadCount,
-                                              &encoder, &described);
+                                              &encoder, &described, request.taptInputs);
         !st)
         return st;
     report->encoderName = described.name;
@@ -256,8 +265,9 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
     QList<UtteranceRecord> utterances;
     if (auto st = corpora.utterances(0, &utterances); !st)
         return Status::failure(QStringLiteral("%1: %2").arg(request.databasePath, st.error()));
-    std::vector<Clip> copies; // speed-perturbed copies not cached yet
+    std::vector<Clip> copies; // speed-perturbed copies and TAPT inputs not cached yet
     QSet<QString> copied;
+    QSet<QString> inputs; // content hashes whose TAPT input is to be cached
     for (const UtteranceRecord &u : std::as_const(utterances)) {
         if (!wanted.isEmpty() && !wanted.contains(u.id))
             continue;
@@ -276,6 +286,19 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
             copies.push_back(copy);
         }
         const bool cached = cache.contains(described.identity, u.contentHash);
+        const bool needsInput = request.taptInputs && !inputs.contains(u.contentHash) &&
+                                !cache.contains(described.identity, taptInputKey(u.contentHash));
+        if (needsInput)
+            inputs.insert(u.contentHash);
+        if (cached && needsInput) { // features there: run again for the TAPT input alone
+            Clip input;
+            input.utteranceId = u.id;
+            input.path = u.path;
+            input.contentHash = u.contentHash;
+            input.durationSeconds = u.durationSeconds;
+            input.taptInputOnly = input.taptInput = true;
+            copies.push_back(input);
+        }
         if (cached && stored.contains(u.id)) {
             ++report->alreadyDone;
             continue;
@@ -295,6 +318,7 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
             clip.path = u.path;
             clip.contentHash = u.contentHash;
             clip.durationSeconds = u.durationSeconds;
+            clip.taptInput = needsInput;
             it = byHash.insert(u.contentHash, clip);
             order.append(u.contentHash);
         }
@@ -333,7 +357,7 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
     // but counted each.
     int clipsToDo = 0;
     for (const Clip &clip : todo)
-        clipsToDo += clip.rate == 1 ? int(clip.sameAudio.size()) : 1;
+        clipsToDo += clip.rate == 1 && !clip.taptInputOnly ? int(clip.sameAudio.size()) : 1;
     progress.setProgress(0, QStringLiteral("%1: %2 clips to do, %3 already cached")
                                 .arg(what)
                                 .arg(clipsToDo)
@@ -391,9 +415,31 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
             for (std::size_t i = 0; i < clips.size() && storeStatus; ++i) {
                 const Clip &clip = *clips[i]->clip;
                 const std::int64_t frames = states.frameLengths[i];
+                at::Tensor mean;
+                if (clip.taptInput) {
+                    if (!states.projection.defined()) {
+                        storeStatus = Status::failure(
+                            QStringLiteral("%1 gives no projected CNN features (TAPT inputs)")
+                                .arg(described.name));
+                        break;
+                    }
+                    storeStatus =
+                        storeClip(cache, described.identity, taptInputKey(clip.contentHash),
+                                  states.projection.select(0, std::int64_t(i))
+                                      .narrow(0, 0, frames)
+                                      .unsqueeze(0),
+                                  encoder->framesPerSecond(), clips[i]->samples, false, &mean);
+                    if (!storeStatus)
+                        break;
+                    ++report->taptInputs;
+                    if (clip.taptInputOnly) {
+                        report->audioSeconds +=
+                            double(clips[i]->samples.size()) / SpeechEncoder::kSampleRate;
+                        continue;
+                    }
+                }
                 const at::Tensor layers =
                     states.layers.select(1, std::int64_t(i)).narrow(1, 0, frames);
-                at::Tensor mean;
                 storeStatus = storeClip(
                     cache, described.identity, speedKey(clip.contentHash, clip.rate), layers,
                     encoder->framesPerSecond(), clips[i]->samples, request.acousticCurves, &mean);
@@ -440,7 +486,8 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
 
         for (std::size_t i = next; i < end; ++i) {
             doneSeconds += todo[i].durationSeconds;
-            doneClips += todo[i].rate == 1 ? int(todo[i].sameAudio.size()) : 1;
+            doneClips +=
+                todo[i].rate == 1 && !todo[i].taptInputOnly ? int(todo[i].sameAudio.size()) : 1;
         }
         next = end;
         const double elapsed = std::max(1e-3, jobClock.elapsed() / 1000.0);

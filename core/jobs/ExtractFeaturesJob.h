@@ -42,6 +42,10 @@ struct ExtractFeaturesRequest
     // and 1.2) into the cache, under speedKey(hash, rate); for training only, so they get no
     // utterance embedding in the workspace. Copies already cached are not redone.
     QList<double> speedRates;
+    // TAPT proper (seed 002's paper mode, `pretrain --mode paper`): also cache each clip's
+    // projected CNN features, the input TAPT masks, under taptInputKey(hash). Self-supervised
+    // encoders only; clips whose input is cached already are not redone.
+    bool taptInputs = false;
 };
 
 struct ExtractionProblem
@@ -61,6 +65,7 @@ struct ExtractFeaturesReport
     int requested = 0;      // utterances asked for
     int extracted = 0;      // utterances computed by this run (same audio is computed once)
     int perturbed = 0;      // speed-perturbed copies computed by this run
+    int taptInputs = 0;     // TAPT inputs cached by this run
     int alreadyDone = 0;    // found in the cache (restored to the store if needed)
     QList<ExtractionProblem> failed;
     double audioSeconds = 0;  // audio this run encoded

@@ -2,6 +2,8 @@
 
 #include "jobs/TrainJob.h"
 #include "store/Database.h"
+#include "training/CacheClipSource.h"
+#include "training/PretrainedBackbones.h"
 #include "training/Recipes.h"
 #include "training/TrainingSet.h"
 
@@ -37,10 +39,30 @@ QJsonArray PretrainJob::epochsJson(const std::vector<PretrainRecord> &history)
     return epochs;
 }
 
+QJsonArray PretrainJob::epochsJson(const std::vector<EncoderPretrainRecord> &history)
+{
+    QJsonArray epochs;
+    for (const EncoderPretrainRecord &p : history)
+        epochs.append(QJsonObject{{QStringLiteral("epoch"), p.epoch},
+                                  {QStringLiteral("masked_loss"), p.loss},
+                                  {QStringLiteral("masked_accuracy"), p.maskedAccuracy},
+                                  {QStringLiteral("seconds"), p.seconds}});
+    return epochs;
+}
+
+int PretrainJob::checkpointEpochs(const QString &databasePath, qint64 runId)
+{
+    return EncoderPretrainer::checkpointEpochs(
+        QFile::encodeName(TrainJob::checkpointPath(databasePath, runId)).toStdString());
+}
+
 QString PretrainJob::name() const
 {
-    return m_request.resumeRunId > 0
-               ? QStringLiteral("Resume pre-training run %1").arg(m_request.resumeRunId)
+    if (m_request.resumeRunId > 0)
+        return QStringLiteral("Resume pre-training run %1").arg(m_request.resumeRunId);
+    return m_request.mode == QLatin1String("paper")
+               ? QStringLiteral("TAPT (the encoder's Transformer) on %1")
+                     .arg(QFileInfo(m_request.encoder).fileName())
                : QStringLiteral("Pre-train (adapter TAPT) on %1").arg(m_request.encoder);
 }
 
@@ -50,11 +72,17 @@ JobResult PretrainJob::run(ProgressSink &progress)
     clock.start();
     m_report = PretrainReport();
     PretrainRequest r = m_request;
+    if (r.resumeRunId > 0) { // the run's own mode
+        Database db(r.databasePath);
+        if (auto st = db.open(); !st)
+            return JobResult::failed(st.error());
+        ModelRepository models(db);
+        if (const auto prior = models.run(r.resumeRunId);
+            prior && prior->recipe == QLatin1String("tapt"))
+            r.mode = QStringLiteral("paper");
+    }
     if (r.mode == QLatin1String("paper"))
-        return JobResult::failed(QStringLiteral(
-            "pretrain --mode paper (TAPT proper: continued masked-prediction training of the "
-            "encoder's own Transformer) is not built yet: the encoders' Transformer layers run in "
-            "inference mode only. --mode adapter runs adapter TAPT, our one-click variant"));
+        return runPaper(progress);
     if (r.mode != QLatin1String("adapter"))
         return JobResult::failed(
             QStringLiteral("unknown pre-training mode \"%1\" (adapter or paper)").arg(r.mode));
@@ -247,6 +275,211 @@ JobResult PretrainJob::run(ProgressSink &progress)
             .arg(100 * last.maskAccuracy, 0, 'f', 0)
             .arg(m_report.localAttributes)
             .arg(last.distillLoss, 0, 'f', 3)
+            .arg(m_report.seconds, 0, 'f', 0));
+}
+
+} // namespace emolens
+
+namespace emolens {
+
+JobResult PretrainJob::runPaper(ProgressSink &progress)
+{
+    QElapsedTimer clock;
+    clock.start();
+    PretrainRequest r = m_request;
+    Database db(r.databasePath);
+    if (auto st = db.open(); !st)
+        return JobResult::failed(st.error());
+    ModelRepository models(db);
+
+    std::optional<TrainingRunRecord> prior;
+    if (r.resumeRunId > 0) {
+        TrainingRunRecord resumed;
+        if (auto st = TrainJob::resumableRun(models, r.databasePath, r.resumeRunId,
+                                             QStringLiteral("pretrain"),
+                                             QStringLiteral("; pre-train anew instead"), &resumed);
+            !st)
+            return JobResult::failed(st.error());
+        prior = resumed;
+        const QJsonObject settings = QJsonDocument::fromJson(prior->settings.toUtf8()).object();
+        r.seed = quint32(prior->seed);
+        r.device = prior->device;
+        r.encoder = settings.value(QStringLiteral("encoder")).toString();
+        r.epochs = settings.value(QStringLiteral("pretrain_epochs")).toInt();
+    }
+
+    progress.setProgress(0, QStringLiteral("Reading the feature cache..."));
+    TrainingSet set;
+    if (auto st = TrainingSet::load(
+            db, TrainingSetRequest::of(r.databasePath, r.cacheDirectory, r.encoder, 0), &set);
+        !st)
+        return JobResult::failed(st.error());
+    if (set.encoder.layerCount < 2)
+        return JobResult::failed(
+            QStringLiteral("TAPT proper adapts an encoder's Transformer, and %1 has none: extract "
+                           "features with a wav2vec 2.0, HuBERT or WavLM folder (or run adapter "
+                           "TAPT, --mode adapter)")
+                .arg(set.encoder.name));
+    std::unique_ptr<CacheClipSource> inputs;
+    if (auto st = set.source->taptInputs(&inputs); !st)
+        return JobResult::failed(
+            QStringLiteral("%1; TAPT reads the projected CNN features of every clip: run "
+                           "emolens-cli extract --db %2 --encoder %3 --tapt-inputs first")
+                .arg(st.error(), r.databasePath, set.encoder.source));
+
+    EncoderPretrainOptions options;
+    options.encoderFolder = QFile::encodeName(set.encoder.source).toStdString();
+    if (r.epochs > 0)
+        options.epochs = r.epochs;
+    options.seed = r.seed;
+    options.device = r.device.toStdString();
+    options.threads = r.threads;
+    std::vector<std::size_t> clips;
+    for (qsizetype i = 0; i < set.clips.size(); ++i) {
+        clips.push_back(std::size_t(i));
+        if (set.clips[i].classIndex >= 0)
+            ++m_report.labeledClips;
+    }
+    m_report.clips = int(clips.size());
+    m_report.settings = QString::fromStdString(options.describe());
+
+    TrainingRunRecord run;
+    if (prior) {
+        run = *prior;
+        if (QJsonDocument::fromJson(run.settings.toUtf8())
+                .object()
+                .value(QStringLiteral("clips"))
+                .toInt() != m_report.clips)
+            return JobResult::failed(
+                QStringLiteral("the clips with features have changed since run %1 started: "
+                               "pre-train anew instead")
+                    .arg(run.id));
+        if (auto st = models.resumeRun(run.id, {}); !st)
+            return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    } else {
+        run.kind = QStringLiteral("pretrain");
+        run.recipe = QStringLiteral("tapt");
+        const QJsonObject settings{{QStringLiteral("mode"), QStringLiteral("paper")},
+                                   {QStringLiteral("encoder"), set.encoder.name},
+                                   {QStringLiteral("encoder_folder"), set.encoder.source},
+                                   {QStringLiteral("pretrain"), m_report.settings},
+                                   {QStringLiteral("pretrain_epochs"), options.epochs},
+                                   {QStringLiteral("clips"), m_report.clips},
+                                   {QStringLiteral("labeled_clips"), m_report.labeledClips}};
+        run.settings = QString::fromUtf8(QJsonDocument(settings).toJson(QJsonDocument::Compact));
+        run.seed = r.seed;
+        run.encoderId = set.encoder.id;
+        run.labelSnapshot = QStringLiteral("{}"); // pre-training reads no labels
+        run.device = r.device;
+        if (auto st = models.startRun(&run); !st)
+            return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    }
+    m_report.runId = run.id;
+    TrainerOptions where; // TrainJob's checkpoint file (its folder made), read from here
+    TrainJob::useCheckpoint(r.databasePath, run.id, bool(prior), &where);
+    options.checkpointPath = where.checkpointPath;
+    options.resume = where.resume;
+    if (prior) {
+        m_report.resumed = true;
+        m_report.resumedAfterEpoch = EncoderPretrainer::checkpointEpochs(options.checkpointPath);
+    }
+    auto dropCheckpoint = [&] { TrainJob::dropCheckpoint(r.databasePath, run.id); };
+    auto fail = [&](const QString &why) {
+        dropCheckpoint();
+        models.finishRun(run.id, QStringLiteral("failed"), why, clock.elapsed() / 1000.0);
+        return JobResult::failed(why);
+    };
+
+    progress.setProgress(
+        0.02,
+        QStringLiteral("Run %1: TAPT of %2's Transformer on %3 clips (%4 labeled)%5: clustering "
+                       "the targets...")
+            .arg(run.id)
+            .arg(set.encoder.name)
+            .arg(m_report.clips)
+            .arg(m_report.labeledClips)
+            .arg(prior ? QStringLiteral(", from epoch %1").arg(m_report.resumedAfterEpoch + 1)
+                       : QString()));
+    // The training dashboard's pre-training events, with the mode and the objective's names.
+    progress.publish(QVariantMap{{QStringLiteral("kind"), QStringLiteral("pretrain-run")},
+                                 {QStringLiteral("mode"), QStringLiteral("paper")},
+                                 {QStringLiteral("run"), run.id},
+                                 {QStringLiteral("labeled_clips"), m_report.labeledClips},
+                                 {QStringLiteral("encoder"), set.encoder.name},
+                                 {QStringLiteral("epochs"), options.epochs},
+                                 {QStringLiteral("clips"), m_report.clips},
+                                 {QStringLiteral("clusters"), options.clusters}});
+    EncoderPretrainer tapt(options);
+    tapt.setCallback([&](const EncoderPretrainRecord &p, double fraction) {
+        progress.publish(QVariantMap{{QStringLiteral("kind"), QStringLiteral("pretrain-epoch")},
+                                     {QStringLiteral("mode"), QStringLiteral("paper")},
+                                     {QStringLiteral("run"), run.id},
+                                     {QStringLiteral("epoch"), p.epoch},
+                                     {QStringLiteral("mask_loss"), p.loss},
+                                     {QStringLiteral("mask_accuracy"), p.maskedAccuracy}});
+        progress.setProgress(0.05 + 0.9 * fraction,
+                             QStringLiteral("Run %1: TAPT, epoch %2 of %3: masked-prediction loss "
+                                            "%4 (%5 % of the masked frames' clusters right)")
+                                 .arg(run.id)
+                                 .arg(p.epoch)
+                                 .arg(options.epochs)
+                                 .arg(p.loss, 0, 'f', 3)
+                                 .arg(100 * p.maskedAccuracy, 0, 'f', 0));
+    });
+    bool cancelled = false;
+    if (auto st = tapt.run(
+            *set.source, *inputs, clips, [&progress] { return progress.isCancelled(); },
+            &cancelled);
+        !st)
+        return fail(QString::fromStdString(st.error()));
+    if (cancelled || progress.isCancelled()) {
+        dropCheckpoint();
+        models.finishRun(run.id, QStringLiteral("cancelled"), QString(), clock.elapsed() / 1000.0);
+        return JobResult::cancelled(QStringLiteral("Pre-training cancelled; nothing is kept"));
+    }
+    m_report.taptHistory = tapt.history();
+
+    progress.setProgress(0.96,
+                         QStringLiteral("Run %1: storing the adapted encoder...").arg(run.id));
+    QTemporaryDir dir;
+    const QString weightsPath = dir.filePath(QStringLiteral("tapt.safetensors"));
+    if (auto st = tapt.save(QFile::encodeName(weightsPath).toStdString()); !st)
+        return fail(QString::fromStdString(st.error()));
+    QFile weightsFile(weightsPath);
+    if (!weightsFile.open(QIODevice::ReadOnly))
+        return fail(QStringLiteral("%1: %2").arg(weightsPath, weightsFile.errorString()));
+    const QByteArray weights = weightsFile.readAll();
+    m_report.backbone.encoderId = set.encoder.id;
+    m_report.backbone.mode = QStringLiteral("paper");
+    m_report.backbone.acousticInputs = false;
+    m_report.backbone.backbone = taptBackboneSettings(set.encoder);
+    m_report.backbone.clips = m_report.clips;
+    m_report.backbone.history = QString::fromUtf8(
+        QJsonDocument(epochsJson(m_report.taptHistory)).toJson(QJsonDocument::Compact));
+    m_report.seconds = clock.elapsed() / 1000.0;
+    if (auto st = models.storeBackbone(run.id, m_report.seconds, weights, &m_report.backbone); !st)
+        return fail(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    dropCheckpoint();
+    const EncoderPretrainRecord last =
+        m_report.taptHistory.empty() ? EncoderPretrainRecord() : m_report.taptHistory.back();
+    const EncoderPretrainRecord first =
+        m_report.taptHistory.empty() ? EncoderPretrainRecord() : m_report.taptHistory.front();
+    return JobResult::succeeded(
+        QStringLiteral("%1 TAPT of %2's Transformer on %3 clips as backbone %4: after %5 epochs "
+                       "masked-prediction loss %6 (from %7; %8 % of the masked frames' clusters "
+                       "right), in %9 s; paper-mode runs on %2 that train every layer start from "
+                       "it")
+            .arg(m_report.resumed ? QStringLiteral("Resumed run %1 after epoch %2 and finished")
+                                        .arg(run.id)
+                                        .arg(m_report.resumedAfterEpoch)
+                                  : QStringLiteral("Finished"))
+            .arg(set.encoder.name)
+            .arg(m_report.clips)
+            .arg(m_report.backbone.id)
+            .arg(m_report.taptHistory.size())
+            .arg(last.loss, 0, 'f', 3)
+            .arg(first.loss, 0, 'f', 3)
+            .arg(100 * last.maskedAccuracy, 0, 'f', 0)
             .arg(m_report.seconds, 0, 'f', 0));
 }
 

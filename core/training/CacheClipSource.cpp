@@ -155,6 +155,19 @@ Status CacheClipSource::addSpeedVariants(const QList<double> &rates)
     return Status::success();
 }
 
+Status CacheClipSource::taptInputs(std::unique_ptr<CacheClipSource> *out) const
+{
+    auto inputs = std::make_unique<CacheClipSource>(m_cache.rootDirectory(), m_identity, 1,
+                                                    m_hiddenSize, false);
+    for (std::size_t i = 0; i < m_clips.size(); ++i)
+        if (auto st = inputs->add(taptInputKey(m_hashes[i]), m_clips[i]); !st)
+            return Status::failure(
+                QStringLiteral("the TAPT input of the audio %1 is not in the feature cache (%2)")
+                    .arg(m_hashes[i], st.error()));
+    *out = std::move(inputs);
+    return Status::success();
+}
+
 const ClipFeatureSource *CacheClipSource::variant(int v) const
 {
     if (v == 0)

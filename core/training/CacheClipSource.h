@@ -49,6 +49,11 @@ public:
     // same order. Fails, naming the first clip whose copy is not in the cache.
     Status addSpeedVariants(const QList<double> &rates);
     int variantCount() const override { return 1 + int(m_variants.size()); }
+
+    // TAPT proper (seed 002's paper mode): the same clips' TAPT inputs (the projected CNN
+    // features the extraction cached under taptInputKey(hash)) as a source of one layer, the
+    // same clips in the same order. Fails, naming the first clip whose input is not cached.
+    Status taptInputs(std::unique_ptr<CacheClipSource> *out) const;
     const ClipFeatureSource *variant(int v) const override;
 
 private:

@@ -5,9 +5,31 @@
 
 namespace emolens {
 
+QString taptBackboneSettings(const EncoderRecord &encoder)
+{
+    return QStringLiteral("tapt encoder=%1x%2").arg(encoder.layerCount).arg(encoder.hiddenSize);
+}
+
 QString backboneMismatch(const BackboneRecord &backbone, const TrainingSet &set,
                          const TrainerOptions &options)
 {
+    if (backbone.mode == QLatin1String("paper")) {
+        if (options.adapter.encoderFirstLayer <= 0)
+            return QStringLiteral(
+                "TAPT proper adapted the encoder itself, and one-click runs read the frozen "
+                "encoder's cached features (paper-mode runs start from it)");
+        if (backbone.encoderId != set.encoder.id)
+            return QStringLiteral("TAPT adapted another encoder");
+        if (backbone.backbone != taptBackboneSettings(set.encoder))
+            return QStringLiteral("it is not this encoder's shape (%1)").arg(backbone.backbone);
+        if (options.adapter.encoderFirstLayer != 1)
+            return QStringLiteral(
+                       "TAPT changed every Transformer layer, and this run would read the cached "
+                       "output of layer %1, which is no longer its own: train every layer (leave "
+                       "out --encoder-layers)")
+                .arg(options.adapter.encoderFirstLayer - 1);
+        return QString();
+    }
     if (options.adapter.encoderFirstLayer > 0)
         return QStringLiteral("paper mode fine-tunes the encoder, and the backbone was "
                               "pre-trained over the frozen one");
@@ -51,8 +73,7 @@ Status chooseBackbone(ModelRepository &models, const TrainingSet &set, qint64 as
         *chosen = *backbone;
     } else {
         for (const BackboneRecord &b : models.backbones())
-            if (b.mode == QLatin1String("adapter") &&
-                backboneMismatch(b, set, *options).isEmpty()) {
+            if (backboneMismatch(b, set, *options).isEmpty()) {
                 *chosen = b;
                 break;
             }
@@ -80,6 +101,15 @@ Status chooseBackbone(ModelRepository &models, const TrainingSet &set, qint64 as
                 .arg(chosen->id)
                 .arg(weights.isEmpty() ? QStringLiteral("it has no weights") : file.errorString()));
     file.close();
+    if (chosen->mode == QLatin1String("paper")) {
+        options->encoderWeights = QFile::encodeName(weightsPath).toStdString();
+        notes->append(QStringLiteral("starts from the encoder adapted by TAPT (backbone %1: its "
+                                     "Transformer pre-trained further on %2 clips of the corpus, "
+                                     "labeled or not)")
+                          .arg(chosen->id)
+                          .arg(chosen->clips));
+        return Status::success();
+    }
     options->initialBackbone = QFile::encodeName(weightsPath).toStdString();
     const int replaced = options->pretrain.epochs;
     options->pretrain.epochs = 0;

@@ -1,6 +1,10 @@
 #pragma once
 // PretrainedBackbones: which stored adapter TAPT backbone (seed 002's one-click variant; see
-// PretrainJob) a training or evaluation run starts from. A backbone fits a run when it was
+// PretrainJob) a training or evaluation run starts from - or, for a paper-mode run, which
+// encoder adapted by TAPT proper (mode "paper"): it fits a paper-mode run on the same encoder's
+// features that runs every Transformer layer (TAPT changed them all, so the cached output of
+// any layer above 0 is no longer theirs), and its weights replace the encoder folder's
+// (TrainerOptions::encoderWeights). A backbone fits a run when it was
 // pre-trained on the same encoder's features, with the same acoustic inputs, and its backbone
 // settings (AdapterTrainer::backboneSettings) equal the run's adapter's - in practice the
 // adapter-local-attributes recipe, whose own pre-training on the training clips it then
@@ -31,6 +35,9 @@ constexpr qint64 kNoBackbone = 0;
 Status chooseBackbone(ModelRepository &models, const TrainingSet &set, qint64 asked,
                       const QString &weightsPath, TrainerOptions *options, BackboneRecord *chosen,
                       QStringList *notes);
+
+// What a TAPT-proper backbone (mode "paper") records as its settings: the encoder's shape.
+QString taptBackboneSettings(const EncoderRecord &encoder);
 
 // Why this backbone does not fit a run with these options on this set; empty when it fits.
 QString backboneMismatch(const BackboneRecord &backbone, const TrainingSet &set,

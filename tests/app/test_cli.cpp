@@ -709,6 +709,108 @@ private Q_SLOTS:
         QVERIFY2(oneClick.err.contains("--mode paper"), oneClick.err.constData());
     }
 
+    void pretrainPaperModeIsTaptProper()
+    {
+        // Seed 002's paper mode on the tiny HuBERT: its inputs are extracted once, the run is
+        // killed and resumed, the adapted encoder is stored, and paper-mode runs that train
+        // every layer start from it; what cannot start from it is refused with the reason.
+        const QString db = importedRavdess(m_dir, QStringLiteral("tapt.emolens"));
+        QCOMPARE(runCli({QStringLiteral("extract"), QStringLiteral("--db"), db,
+                         QStringLiteral("--encoder"), tinyHubert()})
+                     .exitCode,
+                 0);
+        const QStringList pretrain{
+            QStringLiteral("pretrain"),        QStringLiteral("--db"),  db,
+            QStringLiteral("--mode"),          QStringLiteral("paper"), QStringLiteral("--encoder"),
+            QStringLiteral("hubert-tiny-base")};
+        const CliResult noInputs = runCli(pretrain);
+        QCOMPARE(noInputs.exitCode, 1);
+        QVERIFY2(noInputs.err.contains("--tapt-inputs") && noInputs.err.contains("extract --db"),
+                 noInputs.err.constData());
+
+        // The inputs: every clip runs again for them alone (its features are cached), once.
+        const auto inputs = [&db] {
+            return runCli({QStringLiteral("extract"), QStringLiteral("--db"), db,
+                           QStringLiteral("--encoder"), tinyHubert(),
+                           QStringLiteral("--tapt-inputs"), QStringLiteral("--json")});
+        };
+        const CliResult first = inputs();
+        QVERIFY2(first.exitCode == 0, first.err.constData());
+        QCOMPARE(json(first)[QStringLiteral("tapt_inputs")].toInt(), 48);
+        QCOMPARE(json(first)[QStringLiteral("extracted")].toInt(), 0);
+        QCOMPARE(json(inputs())[QStringLiteral("tapt_inputs")].toInt(), 0);
+        const CliResult fbankInputs = runCli({QStringLiteral("extract"), QStringLiteral("--db"), db,
+                                              QStringLiteral("--tapt-inputs")});
+        QCOMPARE(fbankInputs.exitCode, 1);
+        QVERIFY2(fbankInputs.err.contains("fbank has none"), fbankInputs.err.constData());
+
+        // Killed after its first epoch's checkpoint, listed so, resumed to the end.
+        QVERIFY2(killedAtFirstCheckpoint(
+                     db, pretrain + QStringList{QStringLiteral("--epochs"), QStringLiteral("12")}),
+                 "the run ended before it could be killed");
+        const CliResult listed = runCli({QStringLiteral("models"), QStringLiteral("--db"), db});
+        QVERIFY2(listed.out.contains("in TAPT (the encoder's Transformer), after epoch"),
+                 listed.out.constData());
+        const int killed =
+            json(runCli({QStringLiteral("models"), QStringLiteral("--db"), db,
+                         QStringLiteral("--json")}))[QStringLiteral("interrupted_runs")]
+                .toArray()
+                .first()
+                .toObject()[QStringLiteral("run")]
+                .toInt();
+        const CliResult resumed =
+            runCli({QStringLiteral("pretrain"), QStringLiteral("--db"), db,
+                    QStringLiteral("--resume"), QString::number(killed), QStringLiteral("--json")});
+        QVERIFY2(resumed.exitCode == 0, resumed.err.constData());
+        const QJsonObject tapt = json(resumed);
+        QCOMPARE(tapt[QStringLiteral("mode")].toString(), QStringLiteral("paper"));
+        QVERIFY(tapt[QStringLiteral("resumed_after_epoch")].toInt() >= 1);
+        const QJsonArray epochs = tapt[QStringLiteral("epochs")].toArray();
+        QCOMPARE(epochs.size(), 12);
+        const double firstLoss = epochs.first()[QStringLiteral("masked_loss")].toDouble();
+        const double lastLoss = epochs.last()[QStringLiteral("masked_loss")].toDouble();
+        QVERIFY2(lastLoss < firstLoss,
+                 qPrintable(QStringLiteral("%1 -> %2").arg(firstLoss).arg(lastLoss)));
+        QVERIFY2(tapt[QStringLiteral("settings")].toString().contains(
+                     u"objective=hubert-masked-prediction"),
+                 qPrintable(tapt[QStringLiteral("settings")].toString()));
+        const int backbone = tapt[QStringLiteral("backbone")].toInt();
+        QVERIFY(backbone > 0);
+        const CliResult listedAfter =
+            runCli({QStringLiteral("models"), QStringLiteral("--db"), db});
+        QVERIFY2(listedAfter.out.contains("TAPT of hubert-tiny-base's Transformer on 48 clips"),
+                 listedAfter.out.constData());
+
+        // A paper-mode run that trains every layer starts from it, and says so.
+        const CliResult gmp =
+            runCli({QStringLiteral("train"), QStringLiteral("--db"), db,
+                    QStringLiteral("--encoder"), QStringLiteral("hubert-tiny-base"),
+                    QStringLiteral("--mode"), QStringLiteral("paper"), QStringLiteral("--recipe"),
+                    QStringLiteral("gmp-atl"), QStringLiteral("--gmp-epochs"), QStringLiteral("1"),
+                    QStringLiteral("--epochs"), QStringLiteral("1"), QStringLiteral("--json")});
+        QVERIFY2(gmp.exitCode == 0, gmp.err.constData());
+        QCOMPARE(json(gmp)[QStringLiteral("backbone")].toInt(), backbone);
+        const QString notes = QJsonDocument(json(gmp)[QStringLiteral("notes")].toArray()).toJson();
+        QVERIFY2(notes.contains(u"starts from the encoder adapted by TAPT"), qPrintable(notes));
+
+        // Refused with the reason: a run from a cached layer TAPT changed, a one-click run.
+        const CliResult upper =
+            runCli({QStringLiteral("train"), QStringLiteral("--db"), db,
+                    QStringLiteral("--encoder"), QStringLiteral("hubert-tiny-base"),
+                    QStringLiteral("--mode"), QStringLiteral("paper"), QStringLiteral("--recipe"),
+                    QStringLiteral("gmp-atl"), QStringLiteral("--encoder-layers"),
+                    QStringLiteral("1"), QStringLiteral("--backbone"), QString::number(backbone)});
+        QCOMPARE(upper.exitCode, 1);
+        QVERIFY2(upper.err.contains("leave out --encoder-layers"), upper.err.constData());
+        const CliResult oneClick = runCli(
+            {QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--encoder"),
+             QStringLiteral("hubert-tiny-base"), QStringLiteral("--recipe"),
+             QStringLiteral("wap-sap"), QStringLiteral("--backbone"), QString::number(backbone)});
+        QCOMPARE(oneClick.exitCode, 1);
+        QVERIFY2(oneClick.err.contains("one-click runs read the frozen encoder"),
+                 oneClick.err.constData());
+    }
+
     void evaluateSeed000RecipePretrainsAndBeatsChance()
     {
         // Seed 000 whole on the demo corpus: teacher-student pre-training on each fold's
@@ -809,11 +911,11 @@ private Q_SLOTS:
         QCOMPARE(runCli({QStringLiteral("import"), demo, QStringLiteral("--db"), db}).exitCode, 0);
         QCOMPARE(runCli({QStringLiteral("extract"), QStringLiteral("--db"), db}).exitCode, 0);
 
-        // TAPT proper is not built: said so, nothing stored.
+        // TAPT proper adapts an encoder's Transformer, and fbank has none: said so.
         const CliResult paper = runCli({QStringLiteral("pretrain"), QStringLiteral("--db"), db,
                                         QStringLiteral("--mode"), QStringLiteral("paper")});
         QCOMPARE(paper.exitCode, 1);
-        QVERIFY2(paper.err.contains("not built yet") && paper.err.contains("--mode adapter"),
+        QVERIFY2(paper.err.contains("fbank has none") && paper.err.contains("--mode adapter"),
                  paper.err.constData());
 
         // Killed after its first epoch's checkpoint, listed, and resumed.
