@@ -218,6 +218,22 @@ void MainWindow::createActions()
                                      4000);
         updateActions();
     });
+    m_taptAction = new QAction(tr("Pre-train the &Encoder on Every Clip (TAPT, Paper Mode)"), this);
+    m_taptAction->setToolTip(
+        tr("Seed 002's TAPT proper: continue the encoder's own self-supervised training "
+           "(HuBERT's masked prediction of k-means targets) on every clip of the workspace, "
+           "labeled or not; paper-mode retraining then starts from the adapted encoder. For a "
+           "wav2vec 2.0, HuBERT or WavLM encoder; meant for a GPU"));
+    connect(m_taptAction, &QAction::triggered, this, [this] {
+        if (!db())
+            return;
+        const ExtractionChoice choice = FeatureExtractionController::activeChoiceFor(*db());
+        if (!m_training->pretrain(m_session->path(), choice.encoder, choice.device,
+                                  QStringLiteral("paper")))
+            statusBar()->showMessage(tr("Training or pre-training is already queued or running"),
+                                     4000);
+        updateActions();
+    });
     m_stopTrainingAction = new QAction(tr("&Stop Training (Keep Best)"), this);
     m_stopTrainingAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
     m_stopTrainingAction->setToolTip(
@@ -648,6 +664,7 @@ void MainWindow::createMenus()
     model->addAction(m_retrainAction);
     model->addAction(m_stopTrainingAction);
     model->addAction(m_pretrainAction);
+    model->addAction(m_taptAction);
     // The recipe Retrain trains (remembered in the settings as "model/recipe").
     m_recipeMenu = model->addMenu(tr("Retrain &Recipe"));
     m_recipeMenu->setToolTipsVisible(true);
@@ -1363,6 +1380,7 @@ void MainWindow::updateActions()
     m_modelsAction->setEnabled(open);
     m_retrainAction->setEnabled(open && !m_training->isRunning() && m_tableModel->rowCount() > 0);
     m_pretrainAction->setEnabled(open && !m_training->isRunning() && m_tableModel->rowCount() > 0);
+    m_taptAction->setEnabled(m_pretrainAction->isEnabled());
     m_stopTrainingAction->setEnabled(m_training->isRunning());
     m_recentMenu->setEnabled(!busy && !m_recentMenu->actions().isEmpty());
 

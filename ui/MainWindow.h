@@ -132,6 +132,7 @@ public:
     // Model > Retrain: extraction of what is missing, then training, through the job queue.
     QAction *retrainAction() const { return m_retrainAction; }
     QAction *pretrainAction() const { return m_pretrainAction; }
+    QAction *taptAction() const { return m_taptAction; }
     TrainingController *training() const { return m_training; }
     // Model > Models...: opens (or raises) the dialog; null without a workspace.
     ModelsDialog *showModelsDialog();
@@ -310,6 +311,7 @@ private:
     QAction *m_resetLayoutAction = nullptr;
     QAction *m_retrainAction = nullptr;
     QAction *m_pretrainAction = nullptr;
+    QAction *m_taptAction = nullptr;
     QAction *m_modelsAction = nullptr;
     QAction *m_stopTrainingAction = nullptr;
     QMenu *m_recipeMenu = nullptr;

@@ -3,6 +3,7 @@
 #include "jobs/ExtractFeaturesJob.h"
 #include "training/Recipes.h"
 
+#include <QFileInfo>
 #include <QMessageBox>
 #include <QSettings>
 #include <QWidget>
@@ -76,13 +77,15 @@ TrainingController::TrainingController(JobQueue *queue, QWidget *dialogParent, Q
 }
 
 void TrainingController::queueExtraction(const QString &workspacePath, const QString &encoder,
-                                         const QString &device, const QList<double> &speedRates)
+                                         const QString &device, const QList<double> &speedRates,
+                                         bool taptInputs)
 {
     ExtractFeaturesRequest extract;
     extract.databasePath = workspacePath;
     extract.encoder = encoder;
     extract.device = device;
     extract.speedRates = speedRates;
+    extract.taptInputs = taptInputs;
     m_extractId = m_queue->submit(std::make_shared<ExtractFeaturesJob>(extract));
 }
 
@@ -135,23 +138,34 @@ bool TrainingController::retrain(const QString &workspacePath, const QString &en
 }
 
 bool TrainingController::pretrain(const QString &workspacePath, const QString &encoder,
-                                  const QString &device)
+                                  const QString &device, const QString &mode)
 {
     if (isRunning() || workspacePath.isEmpty())
         return false;
-    queueExtraction(workspacePath, encoder, device);
+    const bool paper = mode == QLatin1String("paper");
+    queueExtraction(workspacePath, encoder, device, {}, paper);
     PretrainRequest request;
     request.databasePath = workspacePath;
+    request.mode = paper ? QStringLiteral("paper") : QStringLiteral("adapter");
     request.encoder = encoder;
     request.device = device.startsWith(QLatin1String("cuda")) ? device : QStringLiteral("cpu");
-    request.epochs =
-        std::max(0, QSettings().value(QStringLiteral("model/pretrainEpochs"), 0).toInt());
+    if (!paper)
+        request.epochs =
+            std::max(0, QSettings().value(QStringLiteral("model/pretrainEpochs"), 0).toInt());
     m_pretrainJob = std::make_shared<PretrainJob>(request);
     m_pretrainId = m_queue->submit(m_pretrainJob);
-    Q_EMIT queued(tr("Pre-training (adapter TAPT) on every clip of %1").arg(encoder));
-    Q_EMIT message(tr("Pre-training: features first (only the clips without them), then adapter "
-                      "TAPT on every clip..."),
-                   8000);
+    if (paper) {
+        Q_EMIT queued(tr("TAPT of the encoder's Transformer on every clip of %1")
+                          .arg(QFileInfo(encoder).fileName()));
+        Q_EMIT message(tr("TAPT: features and TAPT inputs first (only the clips without them), "
+                          "then the encoder's masked-prediction training on every clip..."),
+                       8000);
+    } else {
+        Q_EMIT queued(tr("Pre-training (adapter TAPT) on every clip of %1").arg(encoder));
+        Q_EMIT message(tr("Pre-training: features first (only the clips without them), then "
+                          "adapter TAPT on every clip..."),
+                       8000);
+    }
     return m_pretrainId != 0;
 }
 

@@ -31,9 +31,12 @@ public:
 
     // False when a retrain is already queued or running, or the path is empty.
     bool retrain(const QString &workspacePath, const QString &encoder, const QString &device);
-    // Adapter TAPT on every clip (QSettings "model/pretrainEpochs": absent or -1 the recipe's
-    // 10). False when training or pre-training is queued or running, or the path is empty.
-    bool pretrain(const QString &workspacePath, const QString &encoder, const QString &device);
+    // Adapter TAPT on every clip (mode "adapter"; QSettings "model/pretrainEpochs": absent or
+    // -1 the recipe's 10), or TAPT proper (mode "paper": the extraction caches the clips' TAPT
+    // inputs first; its 10 epochs). False when training or pre-training is queued or running,
+    // or the path is empty.
+    bool pretrain(const QString &workspacePath, const QString &encoder, const QString &device,
+                  const QString &mode = QStringLiteral("adapter"));
     bool isRunning() const { return m_trainId != 0 || m_extractId != 0 || m_pretrainId != 0; }
     const PretrainReport &lastPretrainReport() const { return m_lastPretrainReport; }
     void cancel();
@@ -64,7 +67,8 @@ Q_SIGNALS:
 private:
     // Features first (the job skips the clips that have them), for what is queued after it.
     void queueExtraction(const QString &workspacePath, const QString &encoder,
-                         const QString &device, const QList<double> &speedRates = {});
+                         const QString &device, const QList<double> &speedRates = {},
+                         bool taptInputs = false);
 
     JobQueue *m_queue = nullptr;
     QWidget *m_dialogParent = nullptr;

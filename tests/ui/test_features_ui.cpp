@@ -16,6 +16,7 @@
 #include "TestPaths.h"
 #include "WindowJobs.h"
 #include "audio/AudioFile.h"
+#include "charts/TrainingDashboard.h"
 #include "features/FeatureCache.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
@@ -143,6 +144,7 @@ private Q_SLOTS:
     void addModelFolderAndExtract();
     void paperModeRetrainFineTunesTheEncoder();
     void speedPerturbationRetrainExtractsTheCopiesFirst();
+    void taptFromTheModelMenuIsWherePaperRetrainStarts();
     void folderThatIsNotAModelIsRefused();
     void cancelKeepsWhatIsDoneAndResumes();
     void restartKeepsEncodersAndChoice();
@@ -336,6 +338,60 @@ void TestFeaturesUi::speedPerturbationRetrainExtractsTheCopiesFirst()
     QVERIFY(cache.contains(encoder->identity, speedKey(clip.contentHash, 0.8)));
     QVERIFY(cache.contains(encoder->identity, speedKey(clip.contentHash, 1.2)));
     speed->trigger();
+    QSettings().remove(QStringLiteral("model/recipe"));
+    QSettings().remove(QStringLiteral("model/epochs"));
+}
+
+void TestFeaturesUi::taptFromTheModelMenuIsWherePaperRetrainStarts()
+{
+    // Model > Pre-train the Encoder (TAPT, Paper Mode) on the active tiny HuBERT: the
+    // extraction caches the TAPT inputs first, the dashboard draws the masked-prediction
+    // epochs, the adapted encoder is stored, and a paper-mode Retrain starts from it.
+    MainWindow window;
+    window.show();
+    QVERIFY(window.openWorkspace(m_workspace).ok());
+    QAction *tapt = window.taptAction();
+    QVERIFY(tapt && tapt->isEnabled());
+    QVERIFY(tapt->text().contains(QLatin1String("TAPT, Paper Mode")));
+    QSignalSpy pretrained(&window, &MainWindow::pretrainingFinished);
+    tapt->trigger();
+    QVERIFY(!tapt->isEnabled()); // one training or pre-training at a time
+    QVERIFY(pretrained.wait(kJobTimeoutMs) || !pretrained.isEmpty());
+    const JobResult result = pretrained.first().first().value<JobResult>();
+    QVERIFY2(result.ok(), qPrintable(result.summary));
+    QVERIFY2(result.summary.contains(QLatin1String("TAPT of hubert-tiny-base's Transformer on 48 "
+                                                   "clips")),
+             qPrintable(result.summary));
+    TrainingDashboard *dashboard = window.trainingDashboard();
+    QVERIFY2(dashboard->titleText().contains(QLatin1String("TAPT of hubert-tiny-base")),
+             qPrintable(dashboard->titleText()));
+    QCOMPARE(dashboard->epochCount(), 10);
+
+    const auto encoder = storedEncoder(m_workspace, m_model);
+    QVERIFY(encoder);
+    {
+        Database db(m_workspace);
+        QVERIFY(db.open());
+        const FeatureCache cache(FeatureCache::defaultRootFor(m_workspace));
+        for (const UtteranceRecord &clip : CorpusRepository(db).utterances())
+            QVERIFY(cache.contains(encoder->identity, taptInputKey(clip.contentHash)));
+    }
+    const TrainingRunRecord taptRun = newestRun(m_workspace);
+    QCOMPARE(taptRun.recipe, QStringLiteral("tapt"));
+
+    // Paper-mode Retrain (gmp-atl, shortened) starts from the adapted encoder.
+    QSettings().setValue(QStringLiteral("model/recipe"), QStringLiteral("gmp-atl"));
+    QSettings().setValue(QStringLiteral("model/epochs"), 1);
+    QAction *paper = settingCheck(window, QStringLiteral("model/paperMode"));
+    QVERIFY(paper && !paper->isChecked());
+    paper->trigger();
+    const JobResult trained = retrained(window);
+    QVERIFY2(trained.ok(), qPrintable(trained.summary));
+    const TrainingRunRecord run = newestRun(m_workspace);
+    QVERIFY2(run.settings.contains(QLatin1String("\"mode\":\"paper\"")) &&
+                 !run.settings.contains(QLatin1String("\"backbone_id\":0")),
+             qPrintable(run.settings));
+    paper->trigger();
     QSettings().remove(QStringLiteral("model/recipe"));
     QSettings().remove(QStringLiteral("model/epochs"));
 }

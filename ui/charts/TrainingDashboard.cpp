@@ -145,12 +145,22 @@ TrainingDashboard::TrainingDashboard(QWidget *parent) : QWidget(parent)
     redraw();
 }
 
-void TrainingDashboard::nameSeries(bool pretraining)
+void TrainingDashboard::nameSeries(bool pretraining, bool encoderPretraining)
 {
     m_pretraining = pretraining;
-    m_trainLoss->setName(pretraining ? tr("Mask loss") : tr("Training loss"));
+    m_encoderPretraining = pretraining && encoderPretraining;
+    // TAPT proper (the encoder's own masked prediction) has one loss and no distillation.
+    m_trainLoss->setName(m_encoderPretraining ? tr("Masked-prediction loss")
+                         : pretraining        ? tr("Mask loss")
+                                              : tr("Training loss"));
     m_validationLoss->setName(pretraining ? tr("Distillation loss") : tr("Validation loss"));
-    m_validationUa->setName(pretraining ? tr("Local attributes right") : tr("Validation UA"));
+    m_validationLoss->setVisible(!m_encoderPretraining);
+    const auto lossMarkers = m_chart->legend()->markers(m_validationLoss);
+    for (QLegendMarker *marker : lossMarkers)
+        marker->setVisible(!m_encoderPretraining);
+    m_validationUa->setName(m_encoderPretraining ? tr("Masked frames' clusters right")
+                            : pretraining        ? tr("Local attributes right")
+                                                 : tr("Validation UA"));
     m_chance->setName(pretraining ? tr("Chance") : tr("Chance UA"));
     m_best->setName(tr("Best epoch (kept)"));
     m_uaAxis->setTitleText(pretraining ? tr("Right") : tr("UA"));
@@ -163,14 +173,18 @@ void TrainingDashboard::nameSeries(bool pretraining)
 
 void TrainingDashboard::pretrainingStarted(const QVariantMap &run)
 {
-    nameSeries(true);
+    const bool paper = run.value(QStringLiteral("mode")).toString() == QLatin1String("paper");
+    nameSeries(true, paper);
     m_maxEpochs = run.value(QStringLiteral("epochs")).toInt();
     m_classes = run.value(QStringLiteral("clusters")).toInt();
-    m_title->setText(tr("Run %1: adapter TAPT on %2")
+    m_title->setText((paper ? tr("Run %1: TAPT of %2's Transformer (paper mode)")
+                            : tr("Run %1: adapter TAPT on %2"))
                          .arg(run.value(QStringLiteral("run")).toLongLong())
                          .arg(run.value(QStringLiteral("encoder")).toString()));
-    setStatus(tr("%1 clips, labeled or not (%2 labeled; labels unused); %3 epochs of "
-                 "teacher-student pre-training, %4 local attributes")
+    setStatus((paper ? tr("%1 clips, labeled or not (%2 labeled; labels unused); %3 epochs of "
+                          "HuBERT's masked prediction of %4 k-means clusters")
+                     : tr("%1 clips, labeled or not (%2 labeled; labels unused); %3 epochs of "
+                          "teacher-student pre-training, %4 local attributes"))
                   .arg(run.value(QStringLiteral("clips")).toInt())
                   .arg(run.value(QStringLiteral("labeled_clips")).toInt())
                   .arg(m_maxEpochs)
@@ -267,6 +281,11 @@ QString TrainingDashboard::statusText() const
     return m_statusText;
 }
 
+QString TrainingDashboard::titleText() const
+{
+    return m_title->text();
+}
+
 void TrainingDashboard::setStatus(const QString &text)
 {
     m_statusText = text;
@@ -296,13 +315,14 @@ void TrainingDashboard::redraw()
     double lossTop = 0;
     for (const Epoch &e : m_epochs) {
         m_trainLoss->append(e.epoch, e.trainLoss);
-        m_validationLoss->append(e.epoch, e.validationLoss);
+        if (!m_encoderPretraining)
+            m_validationLoss->append(e.epoch, e.validationLoss);
         m_validationUa->append(e.epoch, e.validationUa);
         if (e.epoch == m_bestEpoch && !m_pretraining)
             m_best->append(e.epoch, e.validationUa);
         if (std::isfinite(e.trainLoss))
             lossTop = std::max(lossTop, e.trainLoss);
-        if (std::isfinite(e.validationLoss))
+        if (std::isfinite(e.validationLoss) && !m_encoderPretraining)
             lossTop = std::max(lossTop, e.validationLoss);
     }
     const int lastEpoch = m_epochs.empty() ? 0 : m_epochs.back().epoch;

@@ -39,7 +39,8 @@ public:
     // epochs, clips, labeled_clips, clusters): the chart then draws, per pre-training epoch
     // (addEpoch), the mask loss, the distillation loss and the share of masked frames whose
     // local attribute was right, against chance (1 in clusters); Stop is off (nothing to keep
-    // before the end).
+    // before the end). With "mode" "paper" (TAPT proper), the masked-prediction loss and the
+    // share of masked frames whose cluster was right; it has no distillation loss.
     void pretrainingStarted(const QVariantMap &run);
     void addEpoch(int epoch, double trainLoss, double validationLoss, double validationUa);
     void setProgress(double fraction, const QString &message, const QString &etaText);
@@ -52,6 +53,7 @@ public:
     QPushButton *stopButton() const { return m_stop; }
     QPushButton *cancelButton() const { return m_cancel; }
     QString statusText() const;
+    QString titleText() const;
 
 Q_SIGNALS:
     void stopRequested();
@@ -95,7 +97,8 @@ private:
     int m_bestEpoch = 0;
     bool m_active = false;
     bool m_pretraining = false;
-    void nameSeries(bool pretraining);
+    bool m_encoderPretraining = false; // TAPT proper
+    void nameSeries(bool pretraining, bool encoderPretraining = false);
 };
 
 } // namespace emolens
