@@ -1,5 +1,5 @@
 // bench_train [cpu|cuda] [--clips N] [--seconds S] [--epochs E] [--threads T]
-//             [--recipes NAME,NAME] [--paper]
+//             [--recipes NAME,NAME] [--paper] [--tapt]
 // How long the training recipes (all, or those named) take at IEMOCAP's 4-class size with
 // HuBERT-base-shaped features (13 layers x 768, 50 frames/s): by default 5,500 clips of 4.5 s (225
 // frames). The features come from a pool of 32 random float16 clips handed to the trainer the way
@@ -23,9 +23,16 @@
 // give it few clips
 // (--clips 40). Its GFLOP figures add the encoder layers, counted as training (three forward
 // passes) even where stage 2 only runs them forward.
+//
+// --tapt adds TAPT proper (seed 002's paper mode, models/EncoderPretrainer) on the same
+// HuBERT-base-shaped folder: its k-means of the middle layer, then E epochs of masked
+// prediction over every clip (the projected CNN features drawn from a pool like the layers),
+// with the 10 epochs of a run projected. Like --paper, meant for a GPU; on the CPU give it few
+// clips.
 
 #include "AdapterTrainer.h"
 #include "BlasKernels.h"
+#include "EncoderPretrainer.h"
 #include "RandomModels.h"
 
 #include <ATen/ATen.h>
@@ -72,7 +79,7 @@ double peakRssMb()
 class PoolSource final : public ClipFeatureSource
 {
 public:
-    PoolSource(int clips, int64_t frames)
+    PoolSource(int clips, int64_t frames, int layers = kLayers) : m_layers(layers)
     {
         at::manual_seed(7);
         for (int i = 0; i < clips; ++i) {
@@ -89,7 +96,7 @@ public:
         }
         for (int p = 0; p < kPool; ++p) {
             const at::Tensor values =
-                (at::randn({kLayers, frames, kHidden}) + 0.2 * (p % 4)).to(at::kHalf).contiguous();
+                (at::randn({m_layers, frames, kHidden}) + 0.2 * (p % 4)).to(at::kHalf).contiguous();
             m_pool.emplace_back(reinterpret_cast<const std::uint16_t *>(values.data_ptr()),
                                 reinterpret_cast<const std::uint16_t *>(values.data_ptr()) +
                                     values.numel());
@@ -98,7 +105,7 @@ public:
             m_means.emplace_back(means.data_ptr<float>(), means.data_ptr<float>() + means.numel());
         }
     }
-    int layerCount() const override { return kLayers; }
+    int layerCount() const override { return m_layers; }
     int hiddenSize() const override { return kHidden; }
     int extraInputs() const override { return 0; }
     const std::vector<TrainerClip> &clips() const override { return m_clips; }
@@ -119,6 +126,7 @@ public:
     void setMeans(bool on) { m_withMeans = on; }
 
 private:
+    int m_layers;
     std::vector<TrainerClip> m_clips;
     std::vector<std::vector<std::uint16_t>> m_pool;
     std::vector<std::vector<float>> m_means;
@@ -161,6 +169,17 @@ double trainingFlopsPerClip(const AdapterOptions &a, int64_t frames)
     return macs * 2 * 3;
 }
 
+// TAPT proper per clip: HuBERT-base's 12 layers, the positional convolution (128 taps, 16
+// groups) and the 256-wide prediction head, as training (x 2 FLOP x 3).
+double encoderFlopsPerClip(int64_t frames)
+{
+    const double t = double(frames);
+    const double macs =
+        12.0 * (t * (4.0 * kHidden * kHidden + 2.0 * kHidden * 3072) + 2.0 * t * t * kHidden) +
+        t * kHidden * (kHidden / 16.0) * 128 + t * kHidden * 256;
+    return macs * 2 * 3;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -173,6 +192,7 @@ int main(int argc, char **argv)
     int threads = int(std::max(1u, std::thread::hardware_concurrency()));
     std::string only; // ",a,b,": these recipes only
     bool paper = false;
+    bool tapt = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--clips" && i + 1 < argc)
@@ -187,6 +207,8 @@ int main(int argc, char **argv)
             only = "," + std::string(argv[++i]) + ",";
         else if (arg == "--paper")
             paper = true;
+        else if (arg == "--tapt")
+            tapt = true;
         else
             device = arg;
     }
@@ -281,9 +303,7 @@ int main(int argc, char **argv)
         a.learningRate = 5e-4;
         a.ari.auxiliaryEpochs = 1;
         recipes.push_back({"ari-coattention", a, 30});
-        if (paper) {
-            // core/training/Recipes.cpp's paper mode: every encoder layer runs inside the
-            // adapter, no adapter blocks, batch 4, 1e-4 / 1e-5.
+        if (paper || tapt) {
             std::printf("paper mode: writing a HuBERT-base-shaped folder with random weights to "
                         "%s\n",
                         encoderFolder.c_str());
@@ -291,6 +311,10 @@ int main(int argc, char **argv)
                 std::fprintf(stderr, "cannot write %s\n", encoderFolder.c_str());
                 return 1;
             }
+        }
+        if (paper) {
+            // core/training/Recipes.cpp's paper mode: every encoder layer runs inside the
+            // adapter, no adapter blocks, batch 4, 1e-4 / 1e-5.
             const auto paperMode = [&encoderFolder](TrainerOptions o, int trainFrom) {
                 o.adapter.transformerLayers = 0;
                 o.adapter.encoderFirstLayer = 1;
@@ -380,6 +404,41 @@ int main(int argc, char **argv)
                         "GFLOP figures count the network without its auxiliary heads\n",
                         "", stage1Seconds / ariEpochs);
         std::fflush(stdout);
+    }
+    if (tapt) {
+        // Seed 002's TAPT proper: the encoder's 12 layers train on every clip (no validation).
+        PoolSource inputs(clips, frames, 1);
+        EncoderPretrainOptions t;
+        t.encoderFolder = encoderFolder;
+        t.epochs = epochs;
+        t.device = device;
+        t.threads = threads;
+        EncoderPretrainer trainer(t);
+        std::vector<std::size_t> all(static_cast<std::size_t>(clips));
+        for (int i = 0; i < clips; ++i)
+            all[std::size_t(i)] = std::size_t(i);
+        const auto start = std::chrono::steady_clock::now();
+        const ModelStatus st = trainer.run(source, inputs, all);
+        const double total =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (!st) {
+            std::fprintf(stderr, "tapt: %s\n", st.error().c_str());
+            return 1;
+        }
+        double epochSeconds = 0;
+        for (const EncoderPretrainRecord &e : trainer.history())
+            epochSeconds += e.seconds;
+        const double setup = total - epochSeconds; // the encoder's weights, k-means, targets
+        epochSeconds /= double(trainer.history().size());
+        const double flops = encoderFlopsPerClip(frames) * clips;
+        std::printf("%-24s %9.1f %12.0f %10.1f %12.1f min %7.0f MB\n", "tapt (paper)", epochSeconds,
+                    flops / 1e9, flops / 1e9 / epochSeconds, (setup + epochSeconds * 10) / 60,
+                    peakRssMb());
+        std::printf("%-24s %9.1f s of setup (the folder's weights, k-means of %lld frames of "
+                    "layer %d into 100 clusters, every frame's target); last masked accuracy "
+                    "%.3f; projected: setup + 10 epochs\n",
+                    "", setup, static_cast<long long>(std::min<int64_t>(50000, clips * frames)),
+                    trainer.targetLayer(), trainer.history().back().maskedAccuracy);
     }
     std::printf("\nbaseline reads each clip's frame means (exact for an affine-then-mean-pooled "
                 "recipe); baseline* reads every frame, as before\n");
