@@ -1,0 +1,421 @@
+#include "active/Selection.h"
+
+#include "KMeans.h"
+
+#include <QHash>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+
+namespace emolens {
+
+namespace {
+
+struct Named
+{
+    SelectionStrategy strategy;
+    const char *name;
+};
+
+constexpr Named kNames[] = {{SelectionStrategy::Random, "random"},
+                            {SelectionStrategy::LeastConfidence, "least-confidence"},
+                            {SelectionStrategy::Margin, "margin"},
+                            {SelectionStrategy::Entropy, "entropy"},
+                            {SelectionStrategy::CoreSet, "core-set"},
+                            {SelectionStrategy::ColdStart, "cold-start"},
+                            {SelectionStrategy::Hybrid, "hybrid"}};
+
+// The two most probable classes of a row and their probabilities.
+struct TopTwo
+{
+    int first = -1, second = -1;
+    double p1 = 0, p2 = 0;
+};
+
+TopTwo topTwo(const float *p, int classes)
+{
+    TopTwo t;
+    for (int c = 0; c < classes; ++c) {
+        if (t.first < 0 || p[c] > t.p1) {
+            t.second = t.first;
+            t.p2 = t.p1;
+            t.first = c;
+            t.p1 = p[c];
+        } else if (t.second < 0 || p[c] > t.p2) {
+            t.second = c;
+            t.p2 = p[c];
+        }
+    }
+    return t;
+}
+
+double squaredDistance(const float *a, const float *b, int dims)
+{
+    double sum = 0;
+    for (int k = 0; k < dims; ++k) {
+        const double d = double(a[k]) - double(b[k]);
+        sum += d * d;
+    }
+    return sum;
+}
+
+// The rows a strategy may pick: unlabeled (unless asked), within the duration range.
+std::vector<int> eligibleRows(const SelectionPool &pool, const SelectionOptions &o)
+{
+    std::vector<int> rows;
+    for (int r = 0; r < pool.rows(); ++r) {
+        if (!o.includeLabeled && r < int(pool.labeled.size()) && pool.labeled[std::size_t(r)])
+            continue;
+        const double s = r < int(pool.seconds.size()) ? pool.seconds[std::size_t(r)] : 0;
+        if (s < o.minSeconds || (o.maxSeconds > 0 && s > o.maxSeconds))
+            continue;
+        rows.push_back(r);
+    }
+    return rows;
+}
+
+// Takes picks from a ranked list while the per-speaker cap allows, up to count.
+QList<SelectionPick> capped(const SelectionPool &pool, const SelectionOptions &o,
+                            const QList<SelectionPick> &ranked)
+{
+    QList<SelectionPick> out;
+    QHash<qint64, int> perSpeaker;
+    for (const SelectionPick &p : ranked) {
+        if (out.size() >= o.count)
+            break;
+        const qint64 speaker = pool.speakers.value(p.row, 0);
+        if (o.perSpeaker > 0 && speaker != 0 && perSpeaker.value(speaker) >= o.perSpeaker)
+            continue;
+        ++perSpeaker[speaker];
+        out.append(p);
+    }
+    return out;
+}
+
+void describePrediction(const SelectionPool &pool, int row, SelectionPick *pick)
+{
+    const int classes = int(pool.classes.size());
+    if (classes == 0 || pool.probabilities.size() < std::size_t(row + 1) * std::size_t(classes))
+        return;
+    const TopTwo t =
+        topTwo(pool.probabilities.data() + std::size_t(row) * std::size_t(classes), classes);
+    pick->predicted = t.first;
+    pick->confidence = t.p1;
+}
+
+Status kmeans(const std::vector<float> &rows, int count, int dims, int clusters, std::uint64_t seed,
+              KMeansResult *result, std::vector<std::int32_t> *labels)
+{
+    const MatrixRows matrix(rows.data(), count, dims);
+    KMeansOptions k;
+    k.clusters = clusters;
+    k.iterations = 20;
+    k.seed = seed;
+    k.threads = 0;
+    if (auto st = runKMeans(matrix, k, result); !st)
+        return Status::failure(QString::fromStdString(st.error()));
+    double inertia = 0;
+    if (auto st = assignToCentres(matrix, *result, k, labels, nullptr, &inertia); !st)
+        return Status::failure(QString::fromStdString(st.error()));
+    return Status::success();
+}
+
+} // namespace
+
+QString selectionStrategyName(SelectionStrategy strategy)
+{
+    for (const Named &n : kNames)
+        if (n.strategy == strategy)
+            return QString::fromLatin1(n.name);
+    return QString();
+}
+
+bool selectionStrategyFromName(const QString &name, SelectionStrategy *out)
+{
+    for (const Named &n : kNames)
+        if (name == QLatin1String(n.name)) {
+            *out = n.strategy;
+            return true;
+        }
+    return false;
+}
+
+QStringList selectionStrategyNames()
+{
+    QStringList names;
+    for (const Named &n : kNames)
+        names << QString::fromLatin1(n.name);
+    return names;
+}
+
+bool selectionNeedsModel(SelectionStrategy strategy)
+{
+    return strategy == SelectionStrategy::LeastConfidence ||
+           strategy == SelectionStrategy::Margin || strategy == SelectionStrategy::Entropy ||
+           strategy == SelectionStrategy::Hybrid;
+}
+
+Status selectClips(const SelectionPool &pool, const SelectionOptions &o, QList<SelectionPick> *out)
+{
+    out->clear();
+    const QString name = selectionStrategyName(o.strategy);
+    if (o.count < 1)
+        return Status::failure(QStringLiteral("select at least one clip"));
+    const int classes = int(pool.classes.size());
+    if (selectionNeedsModel(o.strategy) &&
+        (classes < 2 || pool.probabilities.size() != std::size_t(pool.rows()) * classes))
+        return Status::failure(
+            QStringLiteral("%1 ranks by the model's posteriors, and there are none: train a "
+                           "model first, or start with cold-start (no model needed)")
+                .arg(name));
+    const bool needsEmbeddings = o.strategy == SelectionStrategy::CoreSet ||
+                                 o.strategy == SelectionStrategy::ColdStart ||
+                                 o.strategy == SelectionStrategy::Hybrid;
+    if (needsEmbeddings &&
+        (pool.dims < 1 || pool.embeddings.size() != std::size_t(pool.rows()) * pool.dims))
+        return Status::failure(
+            QStringLiteral("%1 compares the clips' embeddings, and the pool has none: extract "
+                           "features first")
+                .arg(name));
+    const std::vector<int> eligible = eligibleRows(pool, o);
+    if (eligible.empty())
+        return Status::success();
+    const auto probabilities = [&](int row) {
+        return pool.probabilities.data() + std::size_t(row) * std::size_t(classes);
+    };
+    const auto embedding = [&](int row) {
+        return pool.embeddings.data() + std::size_t(row) * std::size_t(pool.dims);
+    };
+    const auto pickOf = [&](int row, double score, const QString &reason) {
+        SelectionPick p;
+        p.row = row;
+        p.utteranceId = pool.utteranceIds[row];
+        p.score = score;
+        p.reason = reason;
+        describePrediction(pool, row, &p);
+        return p;
+    };
+    // Best first by a key (ascending), ties in pool order.
+    const auto ranked = [&](const std::vector<std::pair<double, int>> &keyed,
+                            const auto &makePick) {
+        std::vector<std::pair<double, int>> order = keyed;
+        std::stable_sort(order.begin(), order.end(),
+                         [](const auto &a, const auto &b) { return a.first < b.first; });
+        QList<SelectionPick> list;
+        for (const auto &[key, row] : order)
+            list.append(makePick(row));
+        return capped(pool, o, list);
+    };
+
+    switch (o.strategy) {
+    case SelectionStrategy::Random: {
+        std::vector<int> order = eligible;
+        std::mt19937_64 random(o.seed);
+        std::shuffle(order.begin(), order.end(), random);
+        QList<SelectionPick> list;
+        for (int row : order)
+            list.append(pickOf(row, 0, QStringLiteral("random order (seed %1)").arg(o.seed)));
+        *out = capped(pool, o, list);
+        return Status::success();
+    }
+    case SelectionStrategy::LeastConfidence:
+    case SelectionStrategy::Margin:
+    case SelectionStrategy::Entropy: {
+        std::vector<std::pair<double, int>> keyed;
+        for (int row : eligible) {
+            const float *p = probabilities(row);
+            double key = 0;
+            if (o.strategy == SelectionStrategy::LeastConfidence) {
+                key = -(1.0 - topTwo(p, classes).p1);
+            } else if (o.strategy == SelectionStrategy::Margin) {
+                const TopTwo t = topTwo(p, classes);
+                key = t.p1 - t.p2;
+            } else {
+                double h = 0;
+                for (int c = 0; c < classes; ++c)
+                    if (p[c] > 0)
+                        h -= double(p[c]) * std::log(double(p[c]));
+                key = -h;
+            }
+            keyed.emplace_back(key, row);
+        }
+        *out = ranked(keyed, [&](int row) {
+            const float *p = probabilities(row);
+            const TopTwo t = topTwo(p, classes);
+            if (o.strategy == SelectionStrategy::LeastConfidence)
+                return pickOf(row, 1.0 - t.p1,
+                              QStringLiteral("confidence %1 in %2")
+                                  .arg(t.p1, 0, 'f', 2)
+                                  .arg(pool.classes[t.first]));
+            if (o.strategy == SelectionStrategy::Margin)
+                return pickOf(row, t.p1 - t.p2,
+                              QStringLiteral("margin %1 between %2 and %3")
+                                  .arg(t.p1 - t.p2, 0, 'f', 2)
+                                  .arg(pool.classes[t.first], pool.classes[t.second]));
+            double h = 0;
+            for (int c = 0; c < classes; ++c)
+                if (p[c] > 0)
+                    h -= double(p[c]) * std::log(double(p[c]));
+            return pickOf(row, h,
+                          QStringLiteral("entropy %1 of at most %2 nats")
+                              .arg(h, 0, 'f', 2)
+                              .arg(std::log(double(classes)), 0, 'f', 2));
+        });
+        return Status::success();
+    }
+    case SelectionStrategy::CoreSet: {
+        const int dims = pool.dims;
+        // Each eligible row's squared distance to its nearest labeled (or picked) clip.
+        std::vector<double> nearest(std::size_t(pool.rows()),
+                                    std::numeric_limits<double>::infinity());
+        bool anyLabeled = false;
+        for (int r = 0; r < pool.rows(); ++r)
+            if (r < int(pool.labeled.size()) && pool.labeled[std::size_t(r)]) {
+                anyLabeled = true;
+                for (int e : eligible)
+                    nearest[std::size_t(e)] = std::min(
+                        nearest[std::size_t(e)], squaredDistance(embedding(e), embedding(r), dims));
+            }
+        if (!anyLabeled) { // start from the pool's mean: the first pick is the farthest from it
+            std::vector<float> mean(std::size_t(dims), 0.f);
+            for (int r = 0; r < pool.rows(); ++r)
+                for (int k = 0; k < dims; ++k)
+                    mean[std::size_t(k)] += embedding(r)[k] / float(pool.rows());
+            for (int e : eligible)
+                nearest[std::size_t(e)] = squaredDistance(embedding(e), mean.data(), dims);
+        }
+        std::vector<bool> taken(std::size_t(pool.rows()), false);
+        QHash<qint64, int> perSpeaker;
+        while (out->size() < o.count) {
+            int best = -1;
+            for (int e : eligible) {
+                if (taken[std::size_t(e)])
+                    continue;
+                const qint64 speaker = pool.speakers.value(e, 0);
+                if (o.perSpeaker > 0 && speaker != 0 && perSpeaker.value(speaker) >= o.perSpeaker)
+                    continue;
+                if (best < 0 || nearest[std::size_t(e)] > nearest[std::size_t(best)])
+                    best = e;
+            }
+            if (best < 0)
+                break;
+            taken[std::size_t(best)] = true;
+            ++perSpeaker[pool.speakers.value(best, 0)];
+            const double distance = std::sqrt(nearest[std::size_t(best)]);
+            out->append(pickOf(
+                best, distance,
+                out->isEmpty() && !anyLabeled
+                    ? QStringLiteral("farthest from the pool's mean (%1)").arg(distance, 0, 'f', 2)
+                    : QStringLiteral("%1 from everything labeled or picked")
+                          .arg(distance, 0, 'f', 2)));
+            for (int e : eligible)
+                if (!taken[std::size_t(e)])
+                    nearest[std::size_t(e)] =
+                        std::min(nearest[std::size_t(e)],
+                                 squaredDistance(embedding(e), embedding(best), dims));
+        }
+        return Status::success();
+    }
+    case SelectionStrategy::ColdStart:
+    case SelectionStrategy::Hybrid: {
+        const bool hybrid = o.strategy == SelectionStrategy::Hybrid;
+        const int k =
+            std::min<int>(int(eligible.size()), std::max(1, hybrid ? o.count : o.clusters));
+        std::vector<float> rows;
+        rows.reserve(eligible.size() * std::size_t(pool.dims));
+        for (int e : eligible)
+            rows.insert(rows.end(), embedding(e), embedding(e) + pool.dims);
+        KMeansResult centres;
+        std::vector<std::int32_t> labels;
+        if (auto st = kmeans(rows, int(eligible.size()), pool.dims, k, o.seed, &centres, &labels);
+            !st)
+            return st;
+        // Per cluster, its rows by the order the strategy takes them.
+        std::vector<std::vector<std::pair<double, int>>> members(static_cast<std::size_t>(k));
+        for (std::size_t i = 0; i < eligible.size(); ++i) {
+            const int row = eligible[i];
+            double key = 0;
+            if (hybrid) {
+                const TopTwo t = topTwo(probabilities(row), classes);
+                key = t.p1 - t.p2;
+            } else {
+                key = squaredDistance(embedding(row),
+                                      centres.centres.data() +
+                                          std::size_t(labels[i]) * std::size_t(pool.dims),
+                                      pool.dims);
+            }
+            members[std::size_t(labels[i])].emplace_back(key, row);
+        }
+        for (auto &m : members)
+            std::stable_sort(m.begin(), m.end(),
+                             [](const auto &a, const auto &b) { return a.first < b.first; });
+        if (hybrid) {
+            // Each cluster's most uncertain clip, then the picks ranked by their margin.
+            std::vector<std::pair<double, int>> heads;
+            QHash<int, int> clusterOf;
+            for (int c = 0; c < k; ++c)
+                if (!members[std::size_t(c)].empty()) {
+                    heads.push_back(members[std::size_t(c)].front());
+                    clusterOf[members[std::size_t(c)].front().second] = c;
+                }
+            *out = ranked(heads, [&](int row) {
+                const TopTwo t = topTwo(probabilities(row), classes);
+                return pickOf(row, t.p1 - t.p2,
+                              QStringLiteral("cluster %1 of %2, margin %3 between %4 and %5")
+                                  .arg(clusterOf.value(row) + 1)
+                                  .arg(k)
+                                  .arg(t.p1 - t.p2, 0, 'f', 2)
+                                  .arg(pool.classes[t.first], pool.classes[t.second]));
+            });
+            return Status::success();
+        }
+        // Cold start: the centres in turn, each giving its nearest clip not taken yet, from a
+        // speaker with the fewest picks so far (nearest first among those).
+        std::vector<std::size_t> next(std::size_t(k), 0);
+        std::vector<bool> taken(std::size_t(pool.rows()), false);
+        QHash<qint64, int> perSpeaker;
+        bool progress = true;
+        while (out->size() < o.count && progress) {
+            progress = false;
+            for (int c = 0; c < k && out->size() < o.count; ++c) {
+                auto &m = members[std::size_t(c)];
+                int chosen = -1;
+                int fewest = std::numeric_limits<int>::max();
+                for (std::size_t j = next[std::size_t(c)]; j < m.size(); ++j) {
+                    const int row = m[j].second;
+                    if (taken[std::size_t(row)])
+                        continue;
+                    const qint64 speaker = pool.speakers.value(row, 0);
+                    const int picks = perSpeaker.value(speaker);
+                    if (o.perSpeaker > 0 && speaker != 0 && picks >= o.perSpeaker)
+                        continue;
+                    if (picks < fewest) {
+                        fewest = picks;
+                        chosen = int(j);
+                    }
+                }
+                if (chosen < 0)
+                    continue;
+                const int row = m[std::size_t(chosen)].second;
+                taken[std::size_t(row)] = true;
+                while (next[std::size_t(c)] < m.size() &&
+                       taken[std::size_t(m[next[std::size_t(c)]].second)])
+                    ++next[std::size_t(c)];
+                ++perSpeaker[pool.speakers.value(row, 0)];
+                progress = true;
+                out->append(pickOf(row, std::sqrt(m[std::size_t(chosen)].first),
+                                   QStringLiteral("near the centre of cluster %1 of %2 (%3)")
+                                       .arg(c + 1)
+                                       .arg(k)
+                                       .arg(std::sqrt(m[std::size_t(chosen)].first), 0, 'f', 2)));
+            }
+        }
+        return Status::success();
+    }
+    }
+    return Status::failure(QStringLiteral("unknown selection strategy"));
+}
+
+} // namespace emolens

@@ -1,0 +1,98 @@
+#pragma once
+// Selection: seed 002's active-learning strategies (../shared/METHODS.md) over a pool of clips -
+// which unlabeled clips an annotator should label next, ranked, each with a score and the
+// reason in words. Pure functions on plain arrays; the CLI's `select` and the queue build the
+// pool from the workspace (utterance embeddings, the model's posteriors, speakers, durations).
+//
+// Strategies, what each scores, and its cost for n pool clips, d embedding dimensions, c
+// classes, m picks:
+// - random (the authors' baseline): a seeded shuffle; O(n).
+// - least-confidence: 1 - the top class probability, highest first; O(n c).
+// - margin: the gap between the two most probable classes, smallest first; O(n c).
+// - entropy: the posterior's entropy in nats, highest first; O(n c).
+// - core-set (ours, named so: Sener and Savarese's k-center greedy): each pick is the clip
+//   farthest (Euclidean, embeddings) from every labeled and already picked clip; with nothing
+//   labeled the first is the clip farthest from the pool's mean. O(n d m).
+// - cold-start (the authors' code: k-means, k = 3, on speaker embeddings; ours on the encoder's
+//   utterance embeddings, k a setting): k-means of the pool, then the centres in turn, each
+//   giving the clip nearest it among the speakers with the fewest picks so far (so picks are
+//   balanced over speakers as well as clusters). Needs no model. O(n d k x iterations).
+// - hybrid (ours): k-means of the unlabeled pool into m clusters (diversity), then from each
+//   cluster its clip with the smallest margin (uncertainty); picks ranked by margin. O(n d m x
+//   iterations + n c).
+// The three uncertainty strategies and hybrid need the model's posteriors; the others do not.
+// Options every strategy honours: labeled clips are never picked (unless includeLabeled), a
+// cap of picks per speaker, and a duration range. Ties keep the pool's order.
+//
+// Threads: any; no state.
+
+#include "common/Status.h"
+
+#include <QList>
+#include <QString>
+#include <QStringList>
+#include <cstdint>
+#include <vector>
+
+namespace emolens {
+
+enum class SelectionStrategy {
+    Random,
+    LeastConfidence,
+    Margin,
+    Entropy,
+    CoreSet,
+    ColdStart,
+    Hybrid
+};
+
+// "random", "least-confidence", "margin", "entropy", "core-set", "cold-start", "hybrid".
+QString selectionStrategyName(SelectionStrategy strategy);
+bool selectionStrategyFromName(const QString &name, SelectionStrategy *out);
+QStringList selectionStrategyNames();
+// Whether the strategy ranks by the model's posteriors.
+bool selectionNeedsModel(SelectionStrategy strategy);
+
+// The pool, one row per clip.
+struct SelectionPool
+{
+    QList<qint64> utteranceIds;
+    int dims = 0;
+    std::vector<float> embeddings; // [rows x dims]; core-set, cold-start and hybrid
+    QStringList classes;
+    std::vector<float> probabilities; // [rows x classes]; empty rows (all 0) for labeled clips
+    QList<qint64> speakers;           // per row (0: unknown)
+    std::vector<double> seconds;      // per row
+    std::vector<bool> labeled;        // per row
+
+    int rows() const { return int(utteranceIds.size()); }
+};
+
+struct SelectionOptions
+{
+    SelectionStrategy strategy = SelectionStrategy::Random;
+    int count = 0;
+    std::uint64_t seed = 1;
+    int clusters = 3;   // cold-start's k (the authors' 3); hybrid uses count clusters
+    int perSpeaker = 0; // at most this many picks per speaker; 0: no cap
+    double minSeconds = 0;
+    double maxSeconds = 0; // 0: no upper bound
+    bool includeLabeled = false;
+};
+
+struct SelectionPick
+{
+    int row = -1;
+    qint64 utteranceId = 0;
+    double score = 0;   // the strategy's own (see above; for margin, smaller is picked first)
+    QString reason;     // in words, e.g. "margin 0.04 between angry and neutral"
+    int predicted = -1; // the model's top class, when it has posteriors
+    double confidence = 0;
+};
+
+// The picks, best first (at most options.count). Fails, saying why, when the pool lacks what
+// the strategy needs (posteriors, embeddings) or the options are out of range.
+Status selectClips(const SelectionPool &pool, const SelectionOptions &options,
+                   QList<SelectionPick> *out);
+
+} // namespace emolens

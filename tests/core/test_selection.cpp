@@ -1,0 +1,257 @@
+// Seed 002's active-learning strategies (core/active/Selection) on small fixed pools whose
+// answers can be checked by hand: margin picks the smallest top-2 gap, least confidence the
+// lowest top probability, entropy the flattest posterior, k-center the farthest point, the
+// cold start one clip per cluster (nearest its centre, balanced over speakers), hybrid one
+// per cluster ranked by margin; labeled clips are never picked; the same seed gives the same
+// picks; and what a strategy needs but lacks is refused with the reason.
+
+#include "active/Selection.h"
+
+#include <QSet>
+#include <QTest>
+
+using namespace emolens;
+
+namespace {
+
+// Five clips, 3 classes: their posteriors, hand-made.
+SelectionPool posteriorPool()
+{
+    SelectionPool pool;
+    pool.utteranceIds = {10, 11, 12, 13, 14};
+    pool.classes = {QStringLiteral("angry"), QStringLiteral("happy"), QStringLiteral("neutral")};
+    pool.probabilities = {
+        0.90f, 0.05f, 0.05f, // 10: sure
+        0.45f, 0.41f, 0.14f, // 11: margin 0.04, top 0.45
+        0.34f, 0.33f, 0.33f, // 12: flattest, margin 0.01, top 0.34
+        0.60f, 0.10f, 0.30f, // 13: margin 0.30
+        0.40f, 0.35f, 0.25f, // 14: margin 0.05, top 0.40
+    };
+    pool.speakers = {1, 1, 2, 2, 3};
+    pool.seconds = {2, 2, 2, 2, 2};
+    pool.labeled = {false, false, false, false, false};
+    return pool;
+}
+
+QList<qint64> idsOf(const QList<SelectionPick> &picks)
+{
+    QList<qint64> ids;
+    for (const SelectionPick &p : picks)
+        ids << p.utteranceId;
+    return ids;
+}
+
+// Points on a line, 2-D: clusters around x = 0, 10 and 20 (three clips each, speakers A, B, C).
+SelectionPool clusteredPool()
+{
+    SelectionPool pool;
+    pool.dims = 2;
+    const float xs[] = {0.f, 0.5f, -0.5f, 10.f, 10.4f, 9.7f, 20.f, 20.3f, 19.8f};
+    for (int i = 0; i < 9; ++i) {
+        pool.utteranceIds << 100 + i;
+        pool.embeddings.push_back(xs[i]);
+        pool.embeddings.push_back(0.f);
+        pool.speakers << 1 + i % 3;
+        pool.seconds.push_back(3);
+        pool.labeled.push_back(false);
+    }
+    return pool;
+}
+
+} // namespace
+
+class TestSelection : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void namesRoundTrip()
+    {
+        for (const QString &name : selectionStrategyNames()) {
+            SelectionStrategy s;
+            QVERIFY(selectionStrategyFromName(name, &s));
+            QCOMPARE(selectionStrategyName(s), name);
+        }
+        SelectionStrategy s;
+        QVERIFY(!selectionStrategyFromName(QStringLiteral("badge?"), &s));
+    }
+
+    void uncertaintyStrategiesRankByHand()
+    {
+        const SelectionPool pool = posteriorPool();
+        SelectionOptions o;
+        o.count = 3;
+        QList<SelectionPick> picks;
+
+        o.strategy = SelectionStrategy::Margin;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(idsOf(picks), (QList<qint64>{12, 11, 14})); // gaps 0.01, 0.04, 0.05
+        QCOMPARE(picks[1].reason, QStringLiteral("margin 0.04 between angry and happy"));
+        QVERIFY(std::abs(picks[0].score - 0.01) < 1e-6);
+        QCOMPARE(picks[1].predicted, 0);
+        QVERIFY(std::abs(picks[1].confidence - 0.45) < 1e-6);
+
+        o.strategy = SelectionStrategy::LeastConfidence;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(idsOf(picks), (QList<qint64>{12, 14, 11})); // tops 0.34, 0.40, 0.45
+        QVERIFY(std::abs(picks[0].score - 0.66) < 1e-6);
+
+        o.strategy = SelectionStrategy::Entropy;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(picks.first().utteranceId, qint64(12));
+        QVERIFY(std::abs(picks.first().score - std::log(3.0)) < 1e-3); // nearly uniform
+        QCOMPARE(picks.last().utteranceId,
+                 qint64(11)); // 1.00 nats, after 14 (1.08), before 13 (0.90)
+    }
+
+    void labeledClipsAreNeverPickedUnlessAsked()
+    {
+        SelectionPool pool = posteriorPool();
+        pool.labeled[2] = true; // 12, the most uncertain
+        SelectionOptions o;
+        o.strategy = SelectionStrategy::Margin;
+        o.count = 5;
+        QList<SelectionPick> picks;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(idsOf(picks), (QList<qint64>{11, 14, 13, 10}));
+        o.includeLabeled = true;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(picks.first().utteranceId, qint64(12));
+    }
+
+    void perSpeakerCapAndDurationRange()
+    {
+        SelectionPool pool = posteriorPool();
+        pool.seconds = {2, 2, 9, 2, 0.5};
+        SelectionOptions o;
+        o.strategy = SelectionStrategy::Margin;
+        o.count = 5;
+        o.perSpeaker = 1;
+        QList<SelectionPick> picks;
+        QVERIFY(selectClips(pool, o, &picks));
+        // 12 (speaker 2), 11 (speaker 1), 14 (speaker 3); 13 and 10 are over their cap.
+        QCOMPARE(idsOf(picks), (QList<qint64>{12, 11, 14}));
+        o.perSpeaker = 0;
+        o.minSeconds = 1;
+        o.maxSeconds = 5;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(idsOf(picks), (QList<qint64>{11, 13, 10})); // 12 too long, 14 too short
+    }
+
+    void kCenterPicksTheFarthestPoint()
+    {
+        SelectionPool pool = clusteredPool();
+        pool.labeled[0] = true; // x = 0 is labeled
+        SelectionOptions o;
+        o.strategy = SelectionStrategy::CoreSet;
+        o.count = 2;
+        QList<SelectionPick> picks;
+        QVERIFY(selectClips(pool, o, &picks));
+        // Farthest from x = 0: x = 20.3 (id 107). Then each clip's distance to the nearer of
+        // 0 and 20.3: 10.0 -> 10.0, 10.4 -> 9.9, 9.7 -> 9.7, the rest under 1: x = 10 (id 103).
+        QCOMPARE(idsOf(picks), (QList<qint64>{107, 103}));
+        QVERIFY(std::abs(picks[0].score - 20.3) < 1e-4);
+        QVERIFY(std::abs(picks[1].score - 10.0) < 1e-4);
+        QVERIFY2(picks[1].reason.contains(QLatin1String("from everything labeled or picked")),
+                 qPrintable(picks[1].reason));
+    }
+
+    void coldStartTakesOneClipPerClusterBalancedOverSpeakers()
+    {
+        const SelectionPool pool = clusteredPool();
+        SelectionOptions o;
+        o.strategy = SelectionStrategy::ColdStart;
+        o.clusters = 3;
+        o.count = 3;
+        QList<SelectionPick> picks;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(picks.size(), 3);
+        // One per cluster (x near 0, 10 and 20), each time the clip nearest the centre among
+        // the speakers with the fewest picks: the first is the nearest of all (x = 0, id 100,
+        // speaker 1); the next clusters take speakers 2 and 3 - three clusters, three speakers.
+        QCOMPARE(picks.first().utteranceId, qint64(100));
+        QSet<int> clusters;
+        QSet<qint64> speakers;
+        for (const SelectionPick &p : picks) {
+            clusters.insert(int(p.utteranceId - 100) / 3);
+            speakers.insert(pool.speakers[p.row]);
+        }
+        QCOMPARE(clusters.size(), 3);
+        QCOMPARE(speakers.size(), 3);
+        // Six picks: two per cluster and two per speaker.
+        o.count = 6;
+        QVERIFY(selectClips(pool, o, &picks));
+        QHash<qint64, int> perSpeaker;
+        QHash<int, int> perCluster;
+        for (const SelectionPick &p : picks) {
+            ++perSpeaker[pool.speakers[p.row]];
+            ++perCluster[int(p.utteranceId - 100) / 3];
+        }
+        for (int c = 0; c < 3; ++c) {
+            QCOMPARE(perSpeaker.value(c + 1), 2);
+            QCOMPARE(perCluster.value(c), 2);
+        }
+        QVERIFY2(picks.first().reason.startsWith(QLatin1String("near the centre of cluster")),
+                 qPrintable(picks.first().reason));
+    }
+
+    void hybridTakesEachClustersMostUncertainClip()
+    {
+        SelectionPool pool = clusteredPool();
+        pool.classes = {QStringLiteral("a"), QStringLiteral("b")};
+        // Margins: cluster 0 (ids 100-102): 0.8, 0.2, 0.6; cluster 1: 0.4, 0.1, 0.9; cluster 2:
+        // 0.7, 0.5, 0.3.
+        const float top[] = {0.9f, 0.6f, 0.8f, 0.7f, 0.55f, 0.95f, 0.85f, 0.75f, 0.65f};
+        for (float p : top) {
+            pool.probabilities.push_back(p);
+            pool.probabilities.push_back(1 - p);
+        }
+        SelectionOptions o;
+        o.strategy = SelectionStrategy::Hybrid;
+        o.count = 3;
+        QList<SelectionPick> picks;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(idsOf(picks), (QList<qint64>{104, 101, 108})); // margins 0.1, 0.2, 0.3
+        QVERIFY2(picks.first().reason.contains(QLatin1String("of 3, margin 0.10")),
+                 qPrintable(picks.first().reason));
+    }
+
+    void randomIsDeterministicWithTheSeed()
+    {
+        const SelectionPool pool = clusteredPool();
+        SelectionOptions o;
+        o.strategy = SelectionStrategy::Random;
+        o.count = 9;
+        QList<SelectionPick> a, b, c;
+        QVERIFY(selectClips(pool, o, &a));
+        QVERIFY(selectClips(pool, o, &b));
+        o.seed = 2;
+        QVERIFY(selectClips(pool, o, &c));
+        QCOMPARE(idsOf(a), idsOf(b));
+        QVERIFY(idsOf(a) != idsOf(c));
+        QList<qint64> all = idsOf(a);
+        std::sort(all.begin(), all.end());
+        QCOMPARE(all, pool.utteranceIds); // a permutation of the pool
+    }
+
+    void whatAStrategyLacksIsRefused()
+    {
+        SelectionPool pool = clusteredPool(); // no posteriors
+        SelectionOptions o;
+        o.strategy = SelectionStrategy::Margin;
+        o.count = 2;
+        QList<SelectionPick> picks;
+        const Status noModel = selectClips(pool, o, &picks);
+        QVERIFY(!noModel && noModel.error().contains(QLatin1String("train a model first")));
+        SelectionPool bare = posteriorPool(); // no embeddings
+        o.strategy = SelectionStrategy::CoreSet;
+        const Status noEmbeddings = selectClips(bare, o, &picks);
+        QVERIFY(!noEmbeddings &&
+                noEmbeddings.error().contains(QLatin1String("extract features first")));
+        o.count = 0;
+        QVERIFY(!selectClips(bare, o, &picks));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSelection)
+#include "test_selection.moc"
