@@ -1,5 +1,6 @@
 #include "CliCommands.h"
 
+#include "active/Selection.h"
 #include "common/EtaEstimator.h"
 #include "common/Progress.h"
 #include "corpus/CorpusExporter.h"
@@ -25,6 +26,7 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -1369,6 +1371,227 @@ int predictCommand(const QStringList &arguments)
     if (parser.isSet(kJsonOption))
         printJson(
             {{QStringLiteral("model"), posteriors.modelId()}, {QStringLiteral("clips"), clips}});
+    return 0;
+}
+
+} // namespace emolens::cli
+
+namespace emolens::cli {
+
+int selectCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addOption(kDbOption);
+    parser.addOption({QStringLiteral("strategy"),
+                      QStringLiteral("How to rank: %1 (see docs/cli.md for what each scores).")
+                          .arg(selectionStrategyNames().join(QStringLiteral(", "))),
+                      QStringLiteral("NAME"), QStringLiteral("cold-start")});
+    parser.addOption({QStringLiteral("count"), QStringLiteral("How many clips (default 20)."),
+                      QStringLiteral("N"), QStringLiteral("20")});
+    parser.addOption({QStringLiteral("model"),
+                      QStringLiteral("The model version whose posteriors rank the clips "
+                                     "(default: the active one)."),
+                      QStringLiteral("ID")});
+    parser.addOption({QStringLiteral("encoder"),
+                      QStringLiteral("Whose utterance embeddings (core-set, cold-start, hybrid): "
+                                     "the name of an extracted encoder (default: the model's, "
+                                     "else fbank)."),
+                      QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("layer"),
+                      QStringLiteral("The embeddings' layer (default: the encoder's last)."),
+                      QStringLiteral("N")});
+    parser.addOption(kSeedOption);
+    parser.addOption({QStringLiteral("clusters"),
+                      QStringLiteral("cold-start's k (default 3, as the authors' code)."),
+                      QStringLiteral("K"), QStringLiteral("3")});
+    parser.addOption({QStringLiteral("per-speaker"),
+                      QStringLiteral("At most N clips of one speaker (default: no cap)."),
+                      QStringLiteral("N"), QStringLiteral("0")});
+    parser.addOption({QStringLiteral("min-seconds"),
+                      QStringLiteral("Only clips at least this long."), QStringLiteral("S"),
+                      QStringLiteral("0")});
+    parser.addOption({QStringLiteral("max-seconds"),
+                      QStringLiteral("Only clips at most this long (0: no bound)."),
+                      QStringLiteral("S"), QStringLiteral("0")});
+    parser.addOption({QStringLiteral("include-labeled"),
+                      QStringLiteral("Also rank clips a person has labeled already.")});
+    parser.addOption(kJsonOption);
+    if (int code = parse(parser, arguments,
+                         QStringLiteral("Rank the clips an annotator should label next (seed "
+                                        "002's active learning): the clips no person has "
+                                        "labeled, by the strategy, each with its score and why "
+                                        "it was picked."));
+        code >= 0)
+        return code;
+    SelectionOptions options;
+    if (!selectionStrategyFromName(parser.value(QStringLiteral("strategy")), &options.strategy))
+        return fail(QStringLiteral("--strategy is one of %1, not \"%2\"")
+                        .arg(selectionStrategyNames().join(QStringLiteral(", ")),
+                             parser.value(QStringLiteral("strategy"))));
+    bool okCount = false, okSeed = false, okClusters = false, okCap = false, okMin = false,
+         okMax = false;
+    options.count = parser.value(QStringLiteral("count")).toInt(&okCount);
+    options.seed = parser.value(QStringLiteral("seed")).toULongLong(&okSeed);
+    options.clusters = parser.value(QStringLiteral("clusters")).toInt(&okClusters);
+    options.perSpeaker = parser.value(QStringLiteral("per-speaker")).toInt(&okCap);
+    options.minSeconds = parser.value(QStringLiteral("min-seconds")).toDouble(&okMin);
+    options.maxSeconds = parser.value(QStringLiteral("max-seconds")).toDouble(&okMax);
+    options.includeLabeled = parser.isSet(QStringLiteral("include-labeled"));
+    if (!okCount || !okSeed || !okClusters || !okCap || !okMin || !okMax || options.count < 1 ||
+        options.clusters < 1 || options.perSpeaker < 0 || options.minSeconds < 0 ||
+        options.maxSeconds < 0)
+        return fail(QStringLiteral("--count and --clusters need positive whole numbers, --seed "
+                                   "and --per-speaker whole numbers, the seconds numbers"));
+    Database db(parser.value(kDbOption));
+    if (auto st = openWorkspace(db, true); !st)
+        return fail(st.error());
+    QElapsedTimer clock;
+    clock.start();
+
+    // The model, when one is there (the uncertainty strategies need it).
+    ClipPosteriors posteriors;
+    const QString cache = FeatureCache::defaultRootFor(db.filePath());
+    if (parser.isSet(QStringLiteral("model"))) {
+        bool ok = false;
+        const qint64 model = parser.value(QStringLiteral("model")).toLongLong(&ok);
+        if (!ok)
+            return fail(QStringLiteral("--model needs a model id"));
+        if (auto st = posteriors.loadModel(db, cache, model); !st)
+            return fail(st.error());
+    } else if (auto st = posteriors.loadActive(db, cache); !st) {
+        return fail(st.error());
+    }
+    const bool needsModel = selectionNeedsModel(options.strategy);
+    if (needsModel && !posteriors.hasModel())
+        return fail(QStringLiteral("%1 ranks by a model's posteriors, and %2 has no model yet: "
+                                   "train one (emolens-cli train --db %2), or start with "
+                                   "--strategy cold-start")
+                        .arg(selectionStrategyName(options.strategy), db.filePath()));
+
+    // The embeddings' encoder: asked, else the model's, else fbank.
+    FeatureRepository features(db);
+    const QString wanted = parser.value(QStringLiteral("encoder"));
+    std::optional<EncoderRecord> encoder;
+    for (const EncoderRecord &e : features.encoders())
+        if (wanted.isEmpty() ? (posteriors.hasModel() ? e.id == posteriors.model().encoderId
+                                                      : e.name == QLatin1String("fbank"))
+                             : (e.name == wanted || e.source == wanted))
+            encoder = e;
+    if (!encoder)
+        return fail(
+            QStringLiteral("%1: no features of %2 yet: extract them first "
+                           "(emolens-cli extract --db %1%3)")
+                .arg(db.filePath(), wanted.isEmpty() ? QStringLiteral("fbank") : wanted,
+                     wanted.isEmpty() ? QString() : QStringLiteral(" --encoder ") + wanted));
+    int layer = encoder->layerCount - 1;
+    if (parser.isSet(QStringLiteral("layer"))) {
+        bool ok = false;
+        layer = parser.value(QStringLiteral("layer")).toInt(&ok);
+        if (!ok || layer < 0 || layer >= encoder->layerCount)
+            return fail(QStringLiteral("--layer is 0 to %1 for %2")
+                            .arg(encoder->layerCount - 1)
+                            .arg(encoder->name));
+    }
+    QList<qint64> ids;
+    std::vector<float> matrix;
+    if (auto st = features.layerMatrix(encoder->id, layer, &ids, &matrix); !st)
+        return fail(QStringLiteral("%1: %2").arg(db.filePath(), st.error()));
+
+    // The pool: every clip with an embedding; labeled when a person gave it a category.
+    CorpusRepository corpora(db);
+    LabelRepository labels(db);
+    const QHash<qint64, ShownLabel> shown = labels.shownLabels();
+    SelectionPool pool;
+    pool.dims = encoder->hiddenSize;
+    if (posteriors.hasModel())
+        pool.classes = posteriors.model().classes;
+    int withoutPosteriors = 0;
+    for (qsizetype i = 0; i < ids.size(); ++i) {
+        const auto u = corpora.utterance(ids[i]);
+        if (!u)
+            continue;
+        const bool labeled = shown.value(u->id).hasPersonCategory();
+        std::vector<float> clip(std::size_t(pool.classes.size()), 0.f);
+        if (needsModel && !labeled) {
+            FramePosteriors p;
+            if (!posteriors.predict(u->contentHash, &p) || p.clip.size() != clip.size()) {
+                ++withoutPosteriors; // no features for the model's encoder: left out
+                continue;
+            }
+            clip = p.clip;
+        }
+        pool.utteranceIds << u->id;
+        pool.embeddings.insert(pool.embeddings.end(),
+                               matrix.begin() + std::ptrdiff_t(i) * pool.dims,
+                               matrix.begin() + std::ptrdiff_t(i + 1) * pool.dims);
+        if (needsModel)
+            pool.probabilities.insert(pool.probabilities.end(), clip.begin(), clip.end());
+        pool.speakers << u->speakerId;
+        pool.seconds.push_back(u->durationSeconds);
+        pool.labeled.push_back(labeled);
+    }
+    if (!needsModel)
+        pool.classes.clear();
+    int labeledCount = 0;
+    for (bool l : pool.labeled)
+        labeledCount += l ? 1 : 0;
+    QList<SelectionPick> picks;
+    if (auto st = selectClips(pool, options, &picks); !st)
+        return fail(st.error());
+    const double seconds = clock.elapsed() / 1000.0;
+
+    const QStringList classes = posteriors.hasModel() ? posteriors.model().classes : QStringList();
+    if (parser.isSet(kJsonOption)) {
+        QJsonArray list;
+        int rank = 0;
+        for (const SelectionPick &p : std::as_const(picks)) {
+            const auto u = corpora.utterance(p.utteranceId);
+            QJsonObject o{{QStringLiteral("rank"), ++rank},
+                          {QStringLiteral("utterance"), p.utteranceId},
+                          {QStringLiteral("key"), u ? u->key : QString()},
+                          {QStringLiteral("path"), u ? u->path : QString()},
+                          {QStringLiteral("score"), p.score},
+                          {QStringLiteral("reason"), p.reason}};
+            if (p.predicted >= 0) {
+                o.insert(QStringLiteral("label"), classes.value(p.predicted));
+                o.insert(QStringLiteral("confidence"), p.confidence);
+            }
+            list.append(o);
+        }
+        printJson({{QStringLiteral("strategy"), selectionStrategyName(options.strategy)},
+                   {QStringLiteral("model"), posteriors.hasModel() ? posteriors.modelId() : 0},
+                   {QStringLiteral("encoder"), encoder->name},
+                   {QStringLiteral("layer"), layer},
+                   {QStringLiteral("pool"), pool.rows()},
+                   {QStringLiteral("labeled"), labeledCount},
+                   {QStringLiteral("without_posteriors"), withoutPosteriors},
+                   {QStringLiteral("seed"), QString::number(options.seed)},
+                   {QStringLiteral("picks"), list},
+                   {QStringLiteral("seconds"), seconds}});
+        return 0;
+    }
+    std::printf("%s: %d of %d clips (%d labeled by a person, left out) ranked by %s%s in %.2f "
+                "s\n",
+                qPrintable(db.filePath()), int(picks.size()), pool.rows(), labeledCount,
+                qPrintable(selectionStrategyName(options.strategy)),
+                posteriors.hasModel() && needsModel
+                    ? qPrintable(QStringLiteral(" (model %1)").arg(posteriors.modelId()))
+                    : "",
+                seconds);
+    int rank = 0;
+    for (const SelectionPick &p : std::as_const(picks)) {
+        const auto u = corpora.utterance(p.utteranceId);
+        std::printf("%3d  %-8lld %-28s %s%s\n", ++rank, static_cast<long long>(p.utteranceId),
+                    qPrintable(u ? u->key : QString()), qPrintable(p.reason),
+                    p.predicted >= 0 ? qPrintable(QStringLiteral(" (the model says %1, %2)")
+                                                      .arg(classes.value(p.predicted))
+                                                      .arg(p.confidence, 0, 'f', 2))
+                                     : "");
+    }
+    if (withoutPosteriors > 0)
+        std::printf("Note: %d clips have no features for the model's encoder and were not "
+                    "ranked (emolens-cli extract)\n",
+                    withoutPosteriors);
     return 0;
 }
 

@@ -20,6 +20,7 @@ int trainCommand(const QStringList &arguments);
 int modelsCommand(const QStringList &arguments);
 int predictCommand(const QStringList &arguments);
 int pretrainCommand(const QStringList &arguments);
+int selectCommand(const QStringList &arguments);
 
 // The options the encoder commands (extract, features) share: --encoder and --device.
 QCommandLineOption encoderOption();

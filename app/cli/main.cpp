@@ -29,6 +29,7 @@ const char *const kUsage =
     "  pretrain --db FILE        adapter TAPT on every clip (seed 002); later runs start from it\n"
     "  models --db FILE          the model versions, the active one marked\n"
     "  predict --db FILE         a model's clip and frame posteriors for utterances\n"
+    "  select --db FILE          the clips an annotator should label next (active learning)\n"
     "\n"
     "Run 'emolens-cli <command> --help' for the options of a command.\n";
 
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
         {QStringLiteral("models"), emolens::cli::modelsCommand},
         {QStringLiteral("pretrain"), emolens::cli::pretrainCommand},
         {QStringLiteral("predict"), emolens::cli::predictCommand},
+        {QStringLiteral("select"), emolens::cli::selectCommand},
     };
     const QString name = args[1];
     const auto it = commands.find(name);

@@ -8,6 +8,7 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <thread>
 
 namespace emolens {
 
@@ -56,6 +57,26 @@ double squaredDistance(const float *a, const float *b, int dims)
     double sum = 0;
     for (int k = 0; k < dims; ++k) {
         const double d = double(a[k]) - double(b[k]);
+        sum += d * d;
+    }
+    return sum;
+}
+
+// The same in float with eight independent sums, which the compiler turns into vector code:
+// core-set's inner loop.
+float squaredDistanceFast(const float *a, const float *b, int dims)
+{
+    float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int k = 0;
+    for (; k + 8 <= dims; k += 8)
+        for (int j = 0; j < 8; ++j) {
+            const float d = a[k + j] - b[k + j];
+            lanes[j] += d * d;
+        }
+    float sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+                ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    for (; k < dims; ++k) {
+        const float d = a[k] - b[k];
         sum += d * d;
     }
     return sum;
@@ -114,11 +135,152 @@ Status kmeans(const std::vector<float> &rows, int count, int dims, int clusters,
     k.iterations = 20;
     k.seed = seed;
     k.threads = 0;
+    // Beyond 20,000 clips or 32 clusters (hybrid's one per pick), the mini-batch form seeded
+    // from a sample: the clusters spread the picks, and each of Lloyd's passes over 100,000
+    // clips x 768 values reads 300 MB (x 500 centres, seconds each).
+    if (count > 20000 || clusters > 32) {
+        k.initSample = std::min<std::int64_t>(count, std::max<std::int64_t>(2000, 4 * clusters));
+        k.batchRows = std::min<std::int64_t>(count, 4096);
+        k.iterations = 20;
+    }
     if (auto st = runKMeans(matrix, k, result); !st)
         return Status::failure(QString::fromStdString(st.error()));
     double inertia = 0;
     if (auto st = assignToCentres(matrix, *result, k, labels, nullptr, &inertia); !st)
         return Status::failure(QString::fromStdString(st.error()));
+    return Status::success();
+}
+
+// k-center greedy, exact, with the triangle inequality sparing most distance computations:
+// every row keeps its nearest centre a and the squared distance r to it; a new centre c can
+// only become a row's nearest when |c - a| < 2 sqrt(r) (else |x - c| >= |c - a| - |x - a| >=
+// sqrt(r)), so only those rows are compared with c. The first assignment (to the labeled
+// clips, or to the pool's mean when none is labeled) is one matrix product (models/KMeans).
+template <typename PickOf>
+Status coreSet(const SelectionPool &pool, const SelectionOptions &o,
+               const std::vector<int> &eligible, const PickOf &pickOf, QList<SelectionPick> *out)
+{
+    const int dims = pool.dims;
+    const auto embedding = [&](int row) {
+        return pool.embeddings.data() + std::size_t(row) * std::size_t(dims);
+    };
+    // The centres so far, as vectors: the labeled clips (or the mean), then the picks.
+    std::vector<float> centres;
+    for (int r = 0; r < pool.rows(); ++r)
+        if (r < int(pool.labeled.size()) && pool.labeled[std::size_t(r)])
+            centres.insert(centres.end(), embedding(r), embedding(r) + dims);
+    const bool anyLabeled = !centres.empty();
+    if (!anyLabeled) {
+        std::vector<double> mean(std::size_t(dims), 0.0);
+        for (int r = 0; r < pool.rows(); ++r)
+            for (int k = 0; k < dims; ++k)
+                mean[std::size_t(k)] += embedding(r)[k];
+        for (int k = 0; k < dims; ++k)
+            centres.push_back(float(mean[std::size_t(k)] / pool.rows()));
+    }
+    KMeansResult initial;
+    initial.clusters = int(centres.size() / std::size_t(dims));
+    initial.dims = dims;
+    initial.centres = centres;
+    std::vector<std::int32_t> nearestCentre;
+    std::vector<float> nearest;
+    {
+        const MatrixRows rows(pool.embeddings.data(), pool.rows(), dims);
+        KMeansOptions k;
+        k.clusters = initial.clusters;
+        k.threads = 0;
+        double inertia = 0;
+        if (auto st = assignToCentres(rows, initial, k, &nearestCentre, &nearest, &inertia); !st)
+            return Status::failure(QString::fromStdString(st.error()));
+    }
+    std::vector<bool> taken(std::size_t(pool.rows()), false);
+    // Speakers as dense slots (slot 0: unknown, never capped), so the cap costs an array read.
+    QHash<qint64, int> slotOf;
+    std::vector<int> slot(std::size_t(pool.rows()), 0);
+    for (int e : eligible) {
+        const qint64 speaker = pool.speakers.value(e, 0);
+        if (speaker != 0)
+            slot[std::size_t(e)] =
+                *slotOf.insert(speaker, slotOf.value(speaker, 1 + int(slotOf.size())));
+    }
+    std::vector<int> picksOf(std::size_t(slotOf.size() + 1), 0);
+    std::vector<float> toNew; // squared distance from the new centre to each centre
+
+    // One pass over the eligible rows, split over the cores: with a new centre, each row's
+    // nearest centre is updated (where the bound allows a change); and the next pick is the row
+    // farthest from its nearest centre, first in pool order among equals (as one thread would
+    // find it), among those not taken and under the speaker cap.
+    const int workers = std::max(1, std::min(8, int(std::thread::hardware_concurrency())));
+    const auto scan = [&](std::size_t from, std::size_t to, const float *c, int centre) {
+        int best = -1;
+        for (std::size_t i = from; i < to; ++i) {
+            const int e = eligible[i];
+            if (taken[std::size_t(e)])
+                continue;
+            if (c) {
+                const float r = nearest[std::size_t(e)];
+                if (toNew[std::size_t(nearestCentre[std::size_t(e)])] < 4 * r) {
+                    const float d = squaredDistanceFast(embedding(e), c, dims);
+                    if (d < r) {
+                        nearest[std::size_t(e)] = d;
+                        nearestCentre[std::size_t(e)] = centre;
+                    }
+                }
+            }
+            const int s = slot[std::size_t(e)];
+            if (o.perSpeaker > 0 && s != 0 && picksOf[std::size_t(s)] >= o.perSpeaker)
+                continue;
+            if (best < 0 || nearest[std::size_t(e)] > nearest[std::size_t(best)])
+                best = e;
+        }
+        return best;
+    };
+    const auto pass = [&](const float *c, int centre) {
+        const std::size_t n = eligible.size();
+        std::vector<int> bests(std::size_t(workers), -1);
+        if (workers == 1 || n < 4096) {
+            bests[0] = scan(0, n, c, centre);
+        } else {
+            std::vector<std::thread> threads;
+            for (int w = 1; w < workers; ++w)
+                threads.emplace_back([&, w] {
+                    bests[std::size_t(w)] =
+                        scan(n * std::size_t(w) / std::size_t(workers),
+                             n * std::size_t(w + 1) / std::size_t(workers), c, centre);
+                });
+            bests[0] = scan(0, n / std::size_t(workers), c, centre);
+            for (std::thread &t : threads)
+                t.join();
+        }
+        int best = -1;
+        for (int b : bests)
+            if (b >= 0 && (best < 0 || nearest[std::size_t(b)] > nearest[std::size_t(best)]))
+                best = b;
+        return best;
+    };
+
+    int best = pass(nullptr, 0);
+    while (out->size() < o.count && best >= 0) {
+        taken[std::size_t(best)] = true;
+        ++picksOf[std::size_t(slot[std::size_t(best)])];
+        const double distance = std::sqrt(std::max(0.f, nearest[std::size_t(best)]));
+        out->append(pickOf(
+            best, distance,
+            out->isEmpty() && !anyLabeled
+                ? QStringLiteral("farthest from the pool's mean (%1)").arg(distance, 0, 'f', 2)
+                : QStringLiteral("%1 from everything labeled or picked").arg(distance, 0, 'f', 2)));
+        if (out->size() >= o.count)
+            break;
+        // The pick becomes a centre.
+        const float *c = embedding(best);
+        const int count = int(centres.size() / std::size_t(dims));
+        toNew.resize(std::size_t(count));
+        for (int j = 0; j < count; ++j)
+            toNew[std::size_t(j)] =
+                squaredDistanceFast(c, centres.data() + std::size_t(j) * std::size_t(dims), dims);
+        centres.insert(centres.end(), c, c + dims);
+        best = pass(c, count);
+    }
     return Status::success();
 }
 
@@ -265,59 +427,8 @@ Status selectClips(const SelectionPool &pool, const SelectionOptions &o, QList<S
         });
         return Status::success();
     }
-    case SelectionStrategy::CoreSet: {
-        const int dims = pool.dims;
-        // Each eligible row's squared distance to its nearest labeled (or picked) clip.
-        std::vector<double> nearest(std::size_t(pool.rows()),
-                                    std::numeric_limits<double>::infinity());
-        bool anyLabeled = false;
-        for (int r = 0; r < pool.rows(); ++r)
-            if (r < int(pool.labeled.size()) && pool.labeled[std::size_t(r)]) {
-                anyLabeled = true;
-                for (int e : eligible)
-                    nearest[std::size_t(e)] = std::min(
-                        nearest[std::size_t(e)], squaredDistance(embedding(e), embedding(r), dims));
-            }
-        if (!anyLabeled) { // start from the pool's mean: the first pick is the farthest from it
-            std::vector<float> mean(std::size_t(dims), 0.f);
-            for (int r = 0; r < pool.rows(); ++r)
-                for (int k = 0; k < dims; ++k)
-                    mean[std::size_t(k)] += embedding(r)[k] / float(pool.rows());
-            for (int e : eligible)
-                nearest[std::size_t(e)] = squaredDistance(embedding(e), mean.data(), dims);
-        }
-        std::vector<bool> taken(std::size_t(pool.rows()), false);
-        QHash<qint64, int> perSpeaker;
-        while (out->size() < o.count) {
-            int best = -1;
-            for (int e : eligible) {
-                if (taken[std::size_t(e)])
-                    continue;
-                const qint64 speaker = pool.speakers.value(e, 0);
-                if (o.perSpeaker > 0 && speaker != 0 && perSpeaker.value(speaker) >= o.perSpeaker)
-                    continue;
-                if (best < 0 || nearest[std::size_t(e)] > nearest[std::size_t(best)])
-                    best = e;
-            }
-            if (best < 0)
-                break;
-            taken[std::size_t(best)] = true;
-            ++perSpeaker[pool.speakers.value(best, 0)];
-            const double distance = std::sqrt(nearest[std::size_t(best)]);
-            out->append(pickOf(
-                best, distance,
-                out->isEmpty() && !anyLabeled
-                    ? QStringLiteral("farthest from the pool's mean (%1)").arg(distance, 0, 'f', 2)
-                    : QStringLiteral("%1 from everything labeled or picked")
-                          .arg(distance, 0, 'f', 2)));
-            for (int e : eligible)
-                if (!taken[std::size_t(e)])
-                    nearest[std::size_t(e)] =
-                        std::min(nearest[std::size_t(e)],
-                                 squaredDistance(embedding(e), embedding(best), dims));
-        }
-        return Status::success();
-    }
+    case SelectionStrategy::CoreSet:
+        return coreSet(pool, o, eligible, pickOf, out);
     case SelectionStrategy::ColdStart:
     case SelectionStrategy::Hybrid: {
         const bool hybrid = o.strategy == SelectionStrategy::Hybrid;

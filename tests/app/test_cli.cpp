@@ -6,6 +6,7 @@
 #include "jobs/TrainJob.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
+#include "store/LabelRepository.h"
 #include "store/ModelRepository.h"
 
 #include <QDir>
@@ -98,7 +99,7 @@ private Q_SLOTS:
     void helpOnEveryCommand()
     {
         for (const char *command : {"import", "export", "info", "demo", "features", "extract",
-                                    "evaluate", "train", "models", "pretrain"}) {
+                                    "evaluate", "train", "models", "pretrain", "select"}) {
             const CliResult r = runCli({QString::fromLatin1(command), QStringLiteral("--help")});
             QCOMPARE(r.exitCode, 0);
             QVERIFY2(r.out.contains("--help") && r.out.contains("Usage"), r.out.constData());
@@ -809,6 +810,82 @@ private Q_SLOTS:
         QCOMPARE(oneClick.exitCode, 1);
         QVERIFY2(oneClick.err.contains("one-click runs read the frozen encoder"),
                  oneClick.err.constData());
+    }
+
+    void selectRanksTheClipsToLabelNext()
+    {
+        // Seed 002's strategies from the command line: the cold start needs no model, the
+        // uncertainty strategies rank by the active model's posteriors with the reason in
+        // words, and a clip a person has labeled is never offered.
+        const QString db = importedRavdess(m_dir, QStringLiteral("select.emolens"));
+        QCOMPARE(runCli({QStringLiteral("extract"), QStringLiteral("--db"), db}).exitCode, 0);
+        const auto select = [&db](const QStringList &more) {
+            return runCli(QStringList{QStringLiteral("select"), QStringLiteral("--db"), db,
+                                      QStringLiteral("--json")} +
+                          more);
+        };
+        const CliResult cold = select({QStringLiteral("--count"), QStringLiteral("4"),
+                                       QStringLiteral("--per-speaker"), QStringLiteral("1")});
+        QVERIFY2(cold.exitCode == 0, cold.err.constData());
+        const QJsonObject coldJson = json(cold);
+        QCOMPARE(coldJson[QStringLiteral("strategy")].toString(), QStringLiteral("cold-start"));
+        QCOMPARE(coldJson[QStringLiteral("pool")].toInt(), 48);
+        const QJsonArray coldPicks = coldJson[QStringLiteral("picks")].toArray();
+        QCOMPARE(coldPicks.size(), 4);
+        QSet<QString> actors; // RAVDESS keys end in the actor: one clip per speaker here
+        for (const QJsonValue &p : coldPicks) {
+            QVERIFY2(p[QStringLiteral("reason")].toString().startsWith(u"near the centre of "
+                                                                       u"cluster"),
+                     qPrintable(p[QStringLiteral("reason")].toString()));
+            actors.insert(p[QStringLiteral("key")].toString().section(QLatin1Char('-'), -1));
+        }
+        QCOMPARE(actors.size(), 4);
+
+        const CliResult noModel = select({QStringLiteral("--strategy"), QStringLiteral("margin")});
+        QCOMPARE(noModel.exitCode, 1);
+        QVERIFY2(noModel.err.contains("no model yet") && noModel.err.contains("cold-start"),
+                 noModel.err.constData());
+        const CliResult unknown = select({QStringLiteral("--strategy"), QStringLiteral("oracle")});
+        QCOMPARE(unknown.exitCode, 1);
+        QVERIFY2(unknown.err.contains("least-confidence"), unknown.err.constData());
+
+        QCOMPARE(
+            runCli({QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+                    QStringLiteral("baseline"), QStringLiteral("--epochs"), QStringLiteral("3")})
+                .exitCode,
+            0);
+        const CliResult margin = select({QStringLiteral("--strategy"), QStringLiteral("margin"),
+                                         QStringLiteral("--count"), QStringLiteral("5")});
+        QVERIFY2(margin.exitCode == 0, margin.err.constData());
+        const QJsonArray marginPicks = json(margin)[QStringLiteral("picks")].toArray();
+        QCOMPARE(marginPicks.size(), 5);
+        for (qsizetype i = 1; i < marginPicks.size(); ++i)
+            QVERIFY(marginPicks[i][QStringLiteral("score")].toDouble() >=
+                    marginPicks[i - 1][QStringLiteral("score")].toDouble());
+        const QString reason = marginPicks.first()[QStringLiteral("reason")].toString();
+        QVERIFY2(reason.startsWith(u"margin ") && reason.contains(u" between "),
+                 qPrintable(reason));
+        QVERIFY(!marginPicks.first()[QStringLiteral("label")].toString().isEmpty());
+
+        // A person labels the first pick: it is not offered again.
+        const qint64 first = marginPicks.first()[QStringLiteral("utterance")].toInteger();
+        {
+            emolens::Database store(db);
+            QVERIFY(store.open());
+            emolens::CorpusRepository corpora(store);
+            const auto u = corpora.utterance(first);
+            QVERIFY(u.has_value());
+            emolens::LabelValue value;
+            value.category = QStringLiteral("angry");
+            QVERIFY(emolens::LabelRepository(store).setLabel(
+                first, corpora.corpus(u->corpusId)->labelSchemaId, QStringLiteral("Ada"), value));
+        }
+        const QJsonObject again =
+            json(select({QStringLiteral("--strategy"), QStringLiteral("margin"),
+                         QStringLiteral("--count"), QStringLiteral("5")}));
+        QCOMPARE(again[QStringLiteral("labeled")].toInt(), 1);
+        for (const QJsonValue &p : again[QStringLiteral("picks")].toArray())
+            QVERIFY(p[QStringLiteral("utterance")].toInteger() != first);
     }
 
     void evaluateSeed000RecipePretrainsAndBeatsChance()
