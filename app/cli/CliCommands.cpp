@@ -14,6 +14,7 @@
 #include "jobs/ImportJob.h"
 #include "jobs/JobQueue.h"
 #include "jobs/PretrainJob.h"
+#include "jobs/SimulateJob.h"
 #include "jobs/TrainJob.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
@@ -1592,6 +1593,136 @@ int selectCommand(const QStringList &arguments)
         std::printf("Note: %d clips have no features for the model's encoder and were not "
                     "ranked (emolens-cli extract)\n",
                     withoutPosteriors);
+    return 0;
+}
+
+} // namespace emolens::cli
+
+namespace emolens::cli {
+
+int simulateCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addOption(kDbOption);
+    parser.addOption({QStringLiteral("strategy"),
+                      QStringLiteral("The strategy whose curve to draw: %1.")
+                          .arg(selectionStrategyNames().join(QStringLiteral(", "))),
+                      QStringLiteral("NAME"), QStringLiteral("margin")});
+    parser.addOption({QStringLiteral("recipe"),
+                      QStringLiteral("The recipe each round trains (default baseline; default: "
+                                     "the one Retrain would choose)."),
+                      QStringLiteral("NAME"), QStringLiteral("baseline")});
+    parser.addOption(kFeaturesEncoderOption);
+    parser.addOption(kSeedOption);
+    parser.addOption({QStringLiteral("initial"),
+                      QStringLiteral("Clips labeled by the cold start (default 20)."),
+                      QStringLiteral("N"), QStringLiteral("20")});
+    parser.addOption({QStringLiteral("step"),
+                      QStringLiteral("Clips the strategy picks each round (default 20)."),
+                      QStringLiteral("N"), QStringLiteral("20")});
+    parser.addOption({QStringLiteral("rounds"),
+                      QStringLiteral("Rounds after the cold start (default 5)."),
+                      QStringLiteral("N"), QStringLiteral("5")});
+    parser.addOption({QStringLiteral("folds"),
+                      QStringLiteral("The test speakers are one of this many speaker folds "
+                                     "(default 4)."),
+                      QStringLiteral("K"), QStringLiteral("4")});
+    parser.addOption({QStringLiteral("epochs"),
+                      QStringLiteral("Epochs of each training (default: the recipe's)."),
+                      QStringLiteral("N"), QStringLiteral("0")});
+    parser.addOption({QStringLiteral("clusters"), QStringLiteral("The cold start's k (default 3)."),
+                      QStringLiteral("K"), QStringLiteral("3")});
+    parser.addOption(kThreadsOption);
+    parser.addOption(kJsonOption);
+    if (int code = parse(parser, arguments,
+                         QStringLiteral("Simulate seed 002's active-learning loop with the "
+                                        "corpus's labels as the oracle: held-out speakers for "
+                                        "testing, a cold start, then rounds of select, reveal, "
+                                        "retrain and score; and the same recipe on every label "
+                                        "for comparison. Nothing is stored."));
+        code >= 0)
+        return code;
+    SimulateRequest request;
+    request.databasePath = parser.value(kDbOption);
+    if (int code = requireWorkspaceFile(request.databasePath); code != 0)
+        return code;
+    request.strategy = parser.value(QStringLiteral("strategy"));
+    request.recipe = parser.value(QStringLiteral("recipe"));
+    request.encoder = parser.value(QStringLiteral("encoder"));
+    bool ok[8] = {};
+    request.seed = parser.value(QStringLiteral("seed")).toUInt(&ok[0]);
+    request.initial = parser.value(QStringLiteral("initial")).toInt(&ok[1]);
+    request.step = parser.value(QStringLiteral("step")).toInt(&ok[2]);
+    request.rounds = parser.value(QStringLiteral("rounds")).toInt(&ok[3]);
+    request.folds = parser.value(QStringLiteral("folds")).toInt(&ok[4]);
+    request.epochs = parser.value(QStringLiteral("epochs")).toInt(&ok[5]);
+    request.clusters = parser.value(QStringLiteral("clusters")).toInt(&ok[6]);
+    request.threads = parser.value(QStringLiteral("threads")).toInt(&ok[7]);
+    if (std::find(std::begin(ok), std::end(ok), false) != std::end(ok) || request.epochs < 0 ||
+        request.threads < 0 || request.clusters < 1)
+        return fail(QStringLiteral("--seed, --initial, --step, --rounds, --folds, --epochs, "
+                                   "--clusters and --threads need whole numbers"));
+    TerminalProgress progress;
+    const auto job = std::make_shared<SimulateJob>(request);
+    const JobResult result = JobQueue::runToEnd(job, progress);
+    if (result.outcome == JobOutcome::Failed)
+        return fail(result.summary);
+    if (result.outcome != JobOutcome::Succeeded)
+        return fail(result.summary);
+    const SimulationReport &report = job->report();
+    // The first round that reaches 95 % of the UA of every label (-1: none).
+    double fractionTo95 = -1;
+    for (const SimulationRound &round : report.rounds)
+        if (round.ua >= 0.95 * report.fullUa) {
+            fractionTo95 = round.labeledFraction;
+            break;
+        }
+    double roundSeconds = 0;
+    for (const SimulationRound &round : report.rounds)
+        roundSeconds += round.trainSeconds + round.selectSeconds;
+    if (parser.isSet(kJsonOption)) {
+        QJsonArray rounds;
+        for (const SimulationRound &round : report.rounds)
+            rounds.append(QJsonObject{{QStringLiteral("round"), round.round},
+                                      {QStringLiteral("labeled"), round.labeled},
+                                      {QStringLiteral("labeled_fraction"), round.labeledFraction},
+                                      {QStringLiteral("ua"), round.ua},
+                                      {QStringLiteral("wa"), round.wa},
+                                      {QStringLiteral("f1"), round.f1},
+                                      {QStringLiteral("train_seconds"), round.trainSeconds},
+                                      {QStringLiteral("select_seconds"), round.selectSeconds}});
+        printJson(
+            {{QStringLiteral("strategy"), report.strategy},
+             {QStringLiteral("recipe"), report.recipe},
+             {QStringLiteral("encoder"), report.encoder},
+             {QStringLiteral("seed"), qint64(request.seed)},
+             {QStringLiteral("pool"), report.poolClips},
+             {QStringLiteral("test_clips"), report.testClips},
+             {QStringLiteral("test_speakers"), QJsonArray::fromStringList(report.testSpeakers)},
+             {QStringLiteral("full_ua"), report.fullUa},
+             {QStringLiteral("full_wa"), report.fullWa},
+             {QStringLiteral("full_f1"), report.fullF1},
+             {QStringLiteral("full_seconds"), report.fullSeconds},
+             {QStringLiteral("fraction_to_95"),
+              fractionTo95 >= 0 ? QJsonValue(fractionTo95) : QJsonValue()},
+             {QStringLiteral("rounds_seconds"), roundSeconds},
+             {QStringLiteral("rounds"), rounds},
+             {QStringLiteral("seconds"), report.seconds}});
+        return 0;
+    }
+    std::printf("%s\n", qPrintable(result.summary));
+    std::printf("%6s %8s %9s %7s %7s %7s %9s\n", "round", "labeled", "fraction", "UA", "WA", "F1",
+                "train s");
+    for (const SimulationRound &round : report.rounds)
+        std::printf("%6d %8d %8.1f%% %7.3f %7.3f %7.3f %9.1f\n", round.round, round.labeled,
+                    100 * round.labeledFraction, round.ua, round.wa, round.f1, round.trainSeconds);
+    std::printf("%6s %8d %8.1f%% %7.3f %7.3f %7.3f %9.1f\n", "all", report.poolClips, 100.0,
+                report.fullUa, report.fullWa, report.fullF1, report.fullSeconds);
+    if (fractionTo95 >= 0)
+        std::printf("95 %% of the UA of every label at %.1f %% of the labels\n",
+                    100 * fractionTo95);
+    else
+        std::printf("95 %% of the UA of every label not reached in these rounds\n");
     return 0;
 }
 

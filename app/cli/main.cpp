@@ -30,6 +30,7 @@ const char *const kUsage =
     "  models --db FILE          the model versions, the active one marked\n"
     "  predict --db FILE         a model's clip and frame posteriors for utterances\n"
     "  select --db FILE          the clips an annotator should label next (active learning)\n"
+    "  simulate --db FILE        an active-learning strategy's learning curve, labels as oracle\n"
     "\n"
     "Run 'emolens-cli <command> --help' for the options of a command.\n";
 
@@ -68,6 +69,7 @@ int main(int argc, char **argv)
         {QStringLiteral("pretrain"), emolens::cli::pretrainCommand},
         {QStringLiteral("predict"), emolens::cli::predictCommand},
         {QStringLiteral("select"), emolens::cli::selectCommand},
+        {QStringLiteral("simulate"), emolens::cli::simulateCommand},
     };
     const QString name = args[1];
     const auto it = commands.find(name);

@@ -98,8 +98,9 @@ class CliTest : public QObject
 private Q_SLOTS:
     void helpOnEveryCommand()
     {
-        for (const char *command : {"import", "export", "info", "demo", "features", "extract",
-                                    "evaluate", "train", "models", "pretrain", "select"}) {
+        for (const char *command :
+             {"import", "export", "info", "demo", "features", "extract", "evaluate", "train",
+              "models", "pretrain", "select", "simulate"}) {
             const CliResult r = runCli({QString::fromLatin1(command), QStringLiteral("--help")});
             QCOMPARE(r.exitCode, 0);
             QVERIFY2(r.out.contains("--help") && r.out.contains("Usage"), r.out.constData());
@@ -886,6 +887,49 @@ private Q_SLOTS:
         QCOMPARE(again[QStringLiteral("labeled")].toInt(), 1);
         for (const QJsonValue &p : again[QStringLiteral("picks")].toArray())
             QVERIFY(p[QStringLiteral("utterance")].toInteger() != first);
+    }
+
+    void simulateDrawsALearningCurve()
+    {
+        // Seed 002's loop simulated on the demo corpus (96 clips, 6 voices) with its labels as
+        // the oracle: the curve starts near chance from the cold start and rises as margin
+        // picks clips; every label is the reference.
+        const QString demo = m_dir.filePath(QStringLiteral("demo-simulate"));
+        const QString db = m_dir.filePath(QStringLiteral("simulate.emolens"));
+        QCOMPARE(runCli({QStringLiteral("demo"), QStringLiteral("--out"), demo}).exitCode, 0);
+        QCOMPARE(runCli({QStringLiteral("import"), demo, QStringLiteral("--db"), db}).exitCode, 0);
+        QCOMPARE(runCli({QStringLiteral("extract"), QStringLiteral("--db"), db}).exitCode, 0);
+        const CliResult margin =
+            runCli({QStringLiteral("simulate"), QStringLiteral("--db"), db,
+                    QStringLiteral("--strategy"), QStringLiteral("margin"),
+                    QStringLiteral("--initial"), QStringLiteral("8"), QStringLiteral("--step"),
+                    QStringLiteral("8"), QStringLiteral("--rounds"), QStringLiteral("4"),
+                    QStringLiteral("--folds"), QStringLiteral("3"), QStringLiteral("--json")});
+        QVERIFY2(margin.exitCode == 0, margin.err.constData());
+        const QJsonObject curve = json(margin);
+        QCOMPARE(curve[QStringLiteral("strategy")].toString(), QStringLiteral("margin"));
+        QCOMPARE(curve[QStringLiteral("pool")].toInt(), 64); // 4 of the 6 voices
+        QCOMPARE(curve[QStringLiteral("test_clips")].toInt(), 32);
+        const QJsonArray rounds = curve[QStringLiteral("rounds")].toArray();
+        QCOMPARE(rounds.size(), 5);
+        for (qsizetype i = 0; i < rounds.size(); ++i) {
+            QCOMPARE(rounds[i][QStringLiteral("labeled")].toInt(), 8 * int(i + 1));
+            QCOMPARE(rounds[i][QStringLiteral("labeled_fraction")].toDouble(), 8.0 * (i + 1) / 64);
+        }
+        const double first = rounds.first()[QStringLiteral("ua")].toDouble();
+        const double last = rounds.last()[QStringLiteral("ua")].toDouble();
+        const double full = curve[QStringLiteral("full_ua")].toDouble();
+        QVERIFY2(last > first && full > 0.4,
+                 qPrintable(
+                     QStringLiteral("UA %1 -> %2, every label %3").arg(first).arg(last).arg(full)));
+        QVERIFY(curve.contains(QStringLiteral("fraction_to_95")));
+
+        // A strategy that needs a model starts all the same (the cold start needs none); an
+        // unknown one is refused with the list.
+        const CliResult unknown = runCli({QStringLiteral("simulate"), QStringLiteral("--db"), db,
+                                          QStringLiteral("--strategy"), QStringLiteral("oracle")});
+        QCOMPARE(unknown.exitCode, 1);
+        QVERIFY2(unknown.err.contains("core-set"), unknown.err.constData());
     }
 
     void evaluateSeed000RecipePretrainsAndBeatsChance()
