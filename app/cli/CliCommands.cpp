@@ -452,17 +452,40 @@ int demoCommand(const QStringList &arguments)
     QCommandLineParser parser;
     parser.addOption({QStringLiteral("out"), QStringLiteral("Folder for the demo corpus."),
                       QStringLiteral("DIR")});
+    parser.addOption({QStringLiteral("speakers"),
+                      QStringLiteral("Voices, 1 to 12 (default 6: the demo's)."),
+                      QStringLiteral("N"), QStringLiteral("6")});
+    parser.addOption({QStringLiteral("sentences"),
+                      QStringLiteral("Sentences per emotion, 1 to 24 (default 4)."),
+                      QStringLiteral("N"), QStringLiteral("4")});
+    parser.addOption({QStringLiteral("renditions"),
+                      QStringLiteral("Times each sentence is said, pitch and rate varied, 1 to 8 "
+                                     "(default 1)."),
+                      QStringLiteral("N"), QStringLiteral("1")});
+    parser.addOption({QStringLiteral("imbalanced"),
+                      QStringLiteral("As real corpora are: every neutral clip, 60 % of the happy "
+                                     "and sad ones, 20 % of the angry ones.")});
     if (int code = parse(parser, arguments,
                          QStringLiteral("Generate the demo corpus (synthetic speech in four "
                                         "emotions, made with espeak-ng and sox) as a generic "
-                                        "corpus with a manifest.csv."));
+                                        "corpus with a manifest.csv; with --speakers, "
+                                        "--sentences and --renditions a larger one for "
+                                        "experiments (12 x 24 x 2: 2,304 clips)."));
         code >= 0)
         return code;
     const QString out = parser.value(QStringLiteral("out"));
     if (out.isEmpty())
         return fail(QStringLiteral("demo needs --out DIR (see --help)"));
+    DemoCorpusOptions options;
+    bool ok[3] = {};
+    options.speakers = parser.value(QStringLiteral("speakers")).toInt(&ok[0]);
+    options.sentences = parser.value(QStringLiteral("sentences")).toInt(&ok[1]);
+    options.renditions = parser.value(QStringLiteral("renditions")).toInt(&ok[2]);
+    options.imbalanced = parser.isSet(QStringLiteral("imbalanced"));
+    if (!ok[0] || !ok[1] || !ok[2])
+        return fail(QStringLiteral("--speakers, --sentences and --renditions need whole numbers"));
     TerminalProgress progress;
-    if (auto st = DemoCorpus::generate(out, progress); !st)
+    if (auto st = DemoCorpus::generate(out, options, progress); !st)
         return fail(st.error());
     std::printf("Demo corpus in %s\n", qPrintable(out));
     return 0;

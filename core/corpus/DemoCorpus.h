@@ -16,6 +16,26 @@
 
 namespace emolens {
 
+// A larger generated corpus for experiments (the ablation, active learning's label-efficiency
+// runs): more voices, more sentences, each said in more renditions, optionally with the class
+// imbalance of real SER corpora. The default is the demo itself.
+struct DemoCorpusOptions
+{
+    int speakers = 6;   // 1 to 12: the demo's six, then six more espeak-ng voices
+    int sentences = 4;  // 1 to 24 per emotion
+    int renditions = 1; // each sentence said this many times, pitch and rate varied
+    // Real corpora are neutral-heavy and anger is rare: keep every neutral clip, 60 % of the
+    // happy and sad ones and 20 % of the angry ones (by a fixed rule, the same every run).
+    bool imbalanced = false;
+
+    bool isDemo() const
+    {
+        return speakers == 6 && sentences == 4 && renditions == 1 && !imbalanced;
+    }
+    // "speakers=12 sentences=24 renditions=2 imbalanced=0", kept in the completion marker.
+    QString describe() const;
+};
+
 class DemoCorpus
 {
 public:
@@ -33,6 +53,11 @@ public:
     // Clips left by an interrupted run of this version are kept, so a rerun resumes.
     // Reports progress per clip and stops with a "cancelled" failure when cancelled.
     static Status generate(const QString &folder, ProgressSink &progress);
+    // The same for a corpus of another size (see DemoCorpusOptions); a folder that holds one of
+    // other options is redone. Fails for options out of range.
+    static Status generate(const QString &folder, const DemoCorpusOptions &options,
+                           ProgressSink &progress);
+    static bool isComplete(const QString &folder, const DemoCorpusOptions &options);
 };
 
 } // namespace emolens

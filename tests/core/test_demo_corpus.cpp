@@ -6,10 +6,12 @@
 #include "corpus/DelimitedText.h"
 #include "corpus/DemoCorpus.h"
 
+#include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QFileInfo>
 #include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
@@ -38,6 +40,14 @@ private:
     int m_cancelAfter;
 };
 
+QByteArray fileHash(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QCryptographicHash::hash(file.readAll(), QCryptographicHash::Sha256);
+}
+
 QStringList manifestLines(const QString &folder)
 {
     QFile file(QDir(folder).filePath(DemoCorpus::manifestFileName()));
@@ -53,6 +63,49 @@ class TestDemoCorpus : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void generatesALargerImbalancedCorpusForExperiments()
+    {
+        // 2 voices x 2 sentences x 2 renditions x 4 emotions = 32 clips before the imbalance;
+        // of each emotion's 8: neutral keeps 8, happy and sad 60 % (4 each), angry 20 % (1).
+        QTemporaryDir dir;
+        const QString folder = dir.filePath(QStringLiteral("experiment"));
+        DemoCorpusOptions options;
+        options.speakers = 2;
+        options.sentences = 2;
+        options.renditions = 2;
+        options.imbalanced = true;
+        RecordingProgress progress;
+        const Status status = DemoCorpus::generate(folder, options, progress);
+        QVERIFY2(status.ok(), qPrintable(status.error()));
+        QVERIFY(DemoCorpus::isComplete(folder, options));
+        QVERIFY2(!DemoCorpus::isComplete(folder), "another size is not the demo");
+        const QStringList lines = manifestLines(folder);
+        QMap<QString, int> perLabel;
+        QSet<QString> files;
+        for (int i = 1; i < lines.size(); ++i) {
+            const QStringList fields = parseDelimitedText(lines[i], QLatin1Char(','))[0].fields;
+            ++perLabel[fields[1]];
+            QVERIFY(QFileInfo(QDir(folder).filePath(fields[0])).size() > 1000);
+            files.insert(fields[0]);
+        }
+        QCOMPARE(perLabel.value(QStringLiteral("neutral")), 8);
+        QCOMPARE(perLabel.value(QStringLiteral("happy")), 4);
+        QCOMPARE(perLabel.value(QStringLiteral("sad")), 4);
+        QCOMPARE(perLabel.value(QStringLiteral("angry")), 1);
+        QCOMPARE(files.size(), 17);
+        // A second rendition of a sentence is a clip of its own, not a copy.
+        QVERIFY(files.contains(QStringLiteral("audio/alice/alice_neutral_1_2.wav")));
+        QVERIFY(
+            fileHash(QDir(folder).filePath(QStringLiteral("audio/alice/alice_neutral_1.wav"))) !=
+            fileHash(QDir(folder).filePath(QStringLiteral("audio/alice/alice_neutral_1_2.wav"))));
+
+        DemoCorpusOptions tooMany;
+        tooMany.speakers = 13;
+        const Status refused =
+            DemoCorpus::generate(dir.filePath(QStringLiteral("x")), tooMany, progress);
+        QVERIFY(!refused && refused.error().contains(QLatin1String("1 to 12 speakers")));
+    }
+
     void generatesACompleteCorpusOnce()
     {
         QTemporaryDir dir;
