@@ -966,17 +966,12 @@ struct AdapterTrainer::Private
         if (folder.empty())
             return ModelStatus::failure("paper mode fine-tunes the encoder's Transformer layers, "
                                         "and no encoder folder was given");
-        EncoderOptions eo;
-        eo.threadCount = -1;
-        std::unique_ptr<SpeechEncoder> encoder;
-        if (auto st = SpeechEncoder::loadFolder(folder, eo, encoder); !st)
+        EncoderConfig c;
+        if (auto st = readTransformer(
+                folder, "to fine-tune (paper mode needs wav2vec 2.0, HuBERT or WavLM)", &c,
+                &a.encoderConfig, &encoderWeights);
+            !st)
             return st;
-        const auto *self = dynamic_cast<const SelfSupervisedEncoder *>(encoder.get());
-        if (!self)
-            return ModelStatus::failure(folder + ": this encoder has no Transformer layers to "
-                                                 "fine-tune (paper mode needs wav2vec 2.0, HuBERT "
-                                                 "or WavLM)");
-        const EncoderConfig &c = self->config();
         if (c.layerCount + 1 != a.layerCount || c.hiddenSize != a.hiddenSize)
             return ModelStatus::failure(folder + ": an encoder of " + std::to_string(c.layerCount) +
                                         " Transformer layers x " + std::to_string(c.hiddenSize) +
@@ -991,10 +986,6 @@ struct AdapterTrainer::Private
                                         std::to_string(a.encoderFirstLayer) +
                                         " cannot run, or train from " +
                                         std::to_string(options.encoderTrainFrom));
-        std::ifstream in(std::filesystem::path(folder) / "config.json", std::ios::binary);
-        a.encoderConfig.assign(std::istreambuf_iterator<char>(in), {});
-        for (const auto &[name, tensor] : self->transformerTensors())
-            encoderWeights[name] = tensor.to(torch::kCPU).clone();
         if (!options.encoderWeights.empty()) {
             if (a.encoderFirstLayer != 1)
                 return ModelStatus::failure(

@@ -172,22 +172,8 @@ struct EncoderPretrainer::Private
         if (folder.empty())
             return ModelStatus::failure("TAPT trains the encoder's Transformer, and no encoder "
                                         "folder was given");
-        EncoderOptions eo;
-        eo.threadCount = -1;
-        std::unique_ptr<SpeechEncoder> encoder;
-        if (auto st = SpeechEncoder::loadFolder(folder, eo, encoder); !st)
-            return st;
-        const auto *self = dynamic_cast<const SelfSupervisedEncoder *>(encoder.get());
-        if (!self)
-            return ModelStatus::failure(folder + ": this encoder has no Transformer to pre-train "
-                                                 "(TAPT needs wav2vec 2.0, HuBERT or WavLM)");
-        config = self->config();
-        std::ifstream in(std::filesystem::path(folder) / "config.json", std::ios::binary);
-        configText.assign(std::istreambuf_iterator<char>(in), {});
-        encoderTensors.clear();
-        for (const auto &[name, tensor] : self->transformerTensors())
-            encoderTensors[name] = tensor.to(torch::kCPU).clone();
-        return ModelStatus::success();
+        return readTransformer(folder, "to pre-train (TAPT needs wav2vec 2.0, HuBERT or WavLM)",
+                               &config, &configText, &encoderTensors);
     }
 
     // The targets: k-means of the target layer's cached frames (a seeded sample of them), then

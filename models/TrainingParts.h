@@ -4,9 +4,12 @@
 // records as exact text, and AdamW with its state in plain tensors. Internal to models/: only
 // .cpp files include it (it pulls in the whole Torch API).
 
+#include "EncoderConfig.h"
 #include "ModelStatus.h"
 #include "SafeTensors.h"
 #include "SafeTensorsWriter.h"
+#include "SelfSupervisedEncoder.h"
+#include "SpeechEncoder.h"
 
 #include <torch/torch.h>
 
@@ -16,6 +19,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -283,6 +290,31 @@ inline uint64_t epochSeed(uint64_t seed, int epoch)
     x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
     x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
     return x ^ (x >> 31);
+}
+
+// A wav2vec 2.0 / HuBERT / WavLM folder's Transformer, for training it (paper mode, TAPT): the
+// encoder's config, its config.json text and the Transformer's tensors by EncoderLayers' names
+// (CPU copies). `needs` ends the message for another kind of encoder, e.g. "(paper mode needs
+// wav2vec 2.0, HuBERT or WavLM)".
+inline ModelStatus readTransformer(const std::string &folder, const std::string &needs,
+                                   EncoderConfig *config, std::string *configText,
+                                   std::map<std::string, at::Tensor> *tensors)
+{
+    EncoderOptions options;
+    options.threadCount = -1;
+    std::unique_ptr<SpeechEncoder> encoder;
+    if (auto st = SpeechEncoder::loadFolder(folder, options, encoder); !st)
+        return st;
+    const auto *self = dynamic_cast<const SelfSupervisedEncoder *>(encoder.get());
+    if (!self)
+        return ModelStatus::failure(folder + ": this encoder has no Transformer layers " + needs);
+    *config = self->config();
+    std::ifstream in(std::filesystem::path(folder) / "config.json", std::ios::binary);
+    configText->assign(std::istreambuf_iterator<char>(in), {});
+    tensors->clear();
+    for (const auto &[name, tensor] : self->transformerTensors())
+        (*tensors)[name] = tensor.to(torch::kCPU).clone();
+    return ModelStatus::success();
 }
 
 } // namespace emolens::trainingparts

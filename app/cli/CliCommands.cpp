@@ -1260,6 +1260,23 @@ int modelsCommand(const QStringList &arguments)
     return 0;
 }
 
+namespace {
+
+// --model ID's posteriors, or the active model's (none loaded when there is none).
+Status loadPosteriors(const QCommandLineParser &parser, Database &db, ClipPosteriors *posteriors)
+{
+    const QString cache = FeatureCache::defaultRootFor(db.filePath());
+    if (!parser.isSet(QStringLiteral("model")))
+        return posteriors->loadActive(db, cache);
+    bool ok = false;
+    const qint64 model = parser.value(QStringLiteral("model")).toLongLong(&ok);
+    if (!ok)
+        return Status::failure(QStringLiteral("--model needs a model id"));
+    return posteriors->loadModel(db, cache, model);
+}
+
+} // namespace
+
 int predictCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
@@ -1297,17 +1314,8 @@ int predictCommand(const QStringList &arguments)
     if (ids.isEmpty() && files.isEmpty())
         return fail(QStringLiteral("predict needs --utterance ID or --in AUDIO (see --help)"));
     ClipPosteriors posteriors;
-    const QString cache = FeatureCache::defaultRootFor(db.filePath());
-    if (parser.isSet(QStringLiteral("model"))) {
-        bool ok = false;
-        const qint64 model = parser.value(QStringLiteral("model")).toLongLong(&ok);
-        if (!ok)
-            return fail(QStringLiteral("--model needs a model id"));
-        if (auto st = posteriors.loadModel(db, cache, model); !st)
-            return fail(st.error());
-    } else if (auto st = posteriors.loadActive(db, cache); !st) {
+    if (auto st = loadPosteriors(parser, db, &posteriors); !st)
         return fail(st.error());
-    }
     if (!posteriors.hasModel())
         return fail(QStringLiteral("%1: no model yet; train one first (emolens-cli train --db %1)")
                         .arg(db.filePath()));
@@ -1474,17 +1482,8 @@ int selectCommand(const QStringList &arguments)
 
     // The model, when one is there (the uncertainty strategies need it).
     ClipPosteriors posteriors;
-    const QString cache = FeatureCache::defaultRootFor(db.filePath());
-    if (parser.isSet(QStringLiteral("model"))) {
-        bool ok = false;
-        const qint64 model = parser.value(QStringLiteral("model")).toLongLong(&ok);
-        if (!ok)
-            return fail(QStringLiteral("--model needs a model id"));
-        if (auto st = posteriors.loadModel(db, cache, model); !st)
-            return fail(st.error());
-    } else if (auto st = posteriors.loadActive(db, cache); !st) {
+    if (auto st = loadPosteriors(parser, db, &posteriors); !st)
         return fail(st.error());
-    }
     const bool needsModel = selectionNeedsModel(options.strategy);
     if (needsModel && !posteriors.hasModel())
         return fail(QStringLiteral("%1 ranks by a model's posteriors, and %2 has no model yet: "

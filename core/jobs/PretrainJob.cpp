@@ -15,6 +15,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
+#include <functional>
 #include <optional>
 
 namespace emolens {
@@ -24,6 +25,45 @@ namespace {
 const QString kRecipe = QStringLiteral("adapter-tapt");
 // The recipe whose backbone and pre-training adapter TAPT runs (seed 000's).
 const QString kBackboneRecipe = QStringLiteral("adapter-local-attributes");
+
+// The interrupted pre-training run r->resumeRunId, with its own settings read back into *r.
+Status resumedRun(const ModelRepository &models, PretrainRequest *r,
+                  std::optional<TrainingRunRecord> *prior)
+{
+    TrainingRunRecord resumed;
+    if (auto st = TrainJob::resumableRun(models, r->databasePath, r->resumeRunId,
+                                         QStringLiteral("pretrain"),
+                                         QStringLiteral("; pre-train anew instead"), &resumed);
+        !st)
+        return st;
+    *prior = resumed;
+    const QJsonObject settings = QJsonDocument::fromJson(resumed.settings.toUtf8()).object();
+    r->seed = quint32(resumed.seed);
+    r->device = resumed.device;
+    r->encoder = settings.value(QStringLiteral("encoder")).toString();
+    r->epochs = settings.value(QStringLiteral("pretrain_epochs")).toInt();
+    r->acousticInputs = settings.value(QStringLiteral("acoustic_inputs")).toBool() ? 1 : 0;
+    return Status::success();
+}
+
+// The trained weights, written by `save` to a temporary file, stored as run runId's backbone
+// (whose other fields the caller filled). Fails naming the file or the workspace.
+Status storeWeights(ModelRepository &models, const QString &databasePath, qint64 runId,
+                    double seconds, const std::function<ModelStatus(const std::string &)> &save,
+                    BackboneRecord *backbone)
+{
+    QTemporaryDir dir;
+    const QString weightsPath = dir.filePath(QStringLiteral("weights.safetensors"));
+    if (auto st = save(QFile::encodeName(weightsPath).toStdString()); !st)
+        return Status::failure(QString::fromStdString(st.error()));
+    QFile weightsFile(weightsPath);
+    if (!weightsFile.open(QIODevice::ReadOnly))
+        return Status::failure(
+            QStringLiteral("%1: %2").arg(weightsPath, weightsFile.errorString()));
+    if (auto st = models.storeBackbone(runId, seconds, weightsFile.readAll(), backbone); !st)
+        return Status::failure(QStringLiteral("%1: %2").arg(databasePath, st.error()));
+    return Status::success();
+}
 
 } // namespace
 
@@ -92,21 +132,9 @@ JobResult PretrainJob::run(ProgressSink &progress)
     ModelRepository models(db);
 
     std::optional<TrainingRunRecord> prior;
-    if (r.resumeRunId > 0) {
-        TrainingRunRecord resumed;
-        if (auto st = TrainJob::resumableRun(models, r.databasePath, r.resumeRunId,
-                                             QStringLiteral("pretrain"),
-                                             QStringLiteral("; pre-train anew instead"), &resumed);
-            !st)
+    if (r.resumeRunId > 0)
+        if (auto st = resumedRun(models, &r, &prior); !st)
             return JobResult::failed(st.error());
-        prior = resumed;
-        const QJsonObject settings = QJsonDocument::fromJson(prior->settings.toUtf8()).object();
-        r.seed = quint32(prior->seed);
-        r.device = prior->device;
-        r.encoder = settings.value(QStringLiteral("encoder")).toString();
-        r.epochs = settings.value(QStringLiteral("pretrain_epochs")).toInt();
-        r.acousticInputs = settings.value(QStringLiteral("acoustic_inputs")).toBool() ? 1 : 0;
-    }
 
     progress.setProgress(0, QStringLiteral("Reading the feature cache..."));
     TrainingSet set;
@@ -238,14 +266,6 @@ JobResult PretrainJob::run(ProgressSink &progress)
     m_report.localAttributes = trainer.localAttributeCount();
 
     progress.setProgress(0.96, QStringLiteral("Run %1: storing the backbone...").arg(run.id));
-    QTemporaryDir dir;
-    const QString weightsPath = dir.filePath(QStringLiteral("backbone.safetensors"));
-    if (auto st = trainer.save(QFile::encodeName(weightsPath).toStdString()); !st)
-        return fail(QString::fromStdString(st.error()));
-    QFile weightsFile(weightsPath);
-    if (!weightsFile.open(QIODevice::ReadOnly))
-        return fail(QStringLiteral("%1: %2").arg(weightsPath, weightsFile.errorString()));
-    const QByteArray weights = weightsFile.readAll();
     m_report.backbone.encoderId = set.encoder.id;
     m_report.backbone.mode = r.mode;
     m_report.backbone.acousticInputs = set.acousticInputs;
@@ -254,8 +274,11 @@ JobResult PretrainJob::run(ProgressSink &progress)
     m_report.backbone.history = QString::fromUtf8(
         QJsonDocument(epochsJson(m_report.history)).toJson(QJsonDocument::Compact));
     m_report.seconds = clock.elapsed() / 1000.0;
-    if (auto st = models.storeBackbone(run.id, m_report.seconds, weights, &m_report.backbone); !st)
-        return fail(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    if (auto st = storeWeights(
+            models, r.databasePath, run.id, m_report.seconds,
+            [&trainer](const std::string &path) { return trainer.save(path); }, &m_report.backbone);
+        !st)
+        return fail(st.error());
     dropCheckpoint();
     const PretrainRecord last =
         m_report.history.empty() ? PretrainRecord() : m_report.history.back();
@@ -293,20 +316,9 @@ JobResult PretrainJob::runPaper(ProgressSink &progress)
     ModelRepository models(db);
 
     std::optional<TrainingRunRecord> prior;
-    if (r.resumeRunId > 0) {
-        TrainingRunRecord resumed;
-        if (auto st = TrainJob::resumableRun(models, r.databasePath, r.resumeRunId,
-                                             QStringLiteral("pretrain"),
-                                             QStringLiteral("; pre-train anew instead"), &resumed);
-            !st)
+    if (r.resumeRunId > 0)
+        if (auto st = resumedRun(models, &r, &prior); !st)
             return JobResult::failed(st.error());
-        prior = resumed;
-        const QJsonObject settings = QJsonDocument::fromJson(prior->settings.toUtf8()).object();
-        r.seed = quint32(prior->seed);
-        r.device = prior->device;
-        r.encoder = settings.value(QStringLiteral("encoder")).toString();
-        r.epochs = settings.value(QStringLiteral("pretrain_epochs")).toInt();
-    }
 
     progress.setProgress(0, QStringLiteral("Reading the feature cache..."));
     TrainingSet set;
@@ -441,14 +453,6 @@ JobResult PretrainJob::runPaper(ProgressSink &progress)
 
     progress.setProgress(0.96,
                          QStringLiteral("Run %1: storing the adapted encoder...").arg(run.id));
-    QTemporaryDir dir;
-    const QString weightsPath = dir.filePath(QStringLiteral("tapt.safetensors"));
-    if (auto st = tapt.save(QFile::encodeName(weightsPath).toStdString()); !st)
-        return fail(QString::fromStdString(st.error()));
-    QFile weightsFile(weightsPath);
-    if (!weightsFile.open(QIODevice::ReadOnly))
-        return fail(QStringLiteral("%1: %2").arg(weightsPath, weightsFile.errorString()));
-    const QByteArray weights = weightsFile.readAll();
     m_report.backbone.encoderId = set.encoder.id;
     m_report.backbone.mode = QStringLiteral("paper");
     m_report.backbone.acousticInputs = false;
@@ -457,8 +461,11 @@ JobResult PretrainJob::runPaper(ProgressSink &progress)
     m_report.backbone.history = QString::fromUtf8(
         QJsonDocument(epochsJson(m_report.taptHistory)).toJson(QJsonDocument::Compact));
     m_report.seconds = clock.elapsed() / 1000.0;
-    if (auto st = models.storeBackbone(run.id, m_report.seconds, weights, &m_report.backbone); !st)
-        return fail(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    if (auto st = storeWeights(
+            models, r.databasePath, run.id, m_report.seconds,
+            [&tapt](const std::string &path) { return tapt.save(path); }, &m_report.backbone);
+        !st)
+        return fail(st.error());
     dropCheckpoint();
     const EncoderPretrainRecord last =
         m_report.taptHistory.empty() ? EncoderPretrainRecord() : m_report.taptHistory.back();
