@@ -20,7 +20,7 @@ namespace emolens {
 class Database
 {
 public:
-    static constexpr int kCurrentSchemaVersion = 6;
+    static constexpr int kCurrentSchemaVersion = 7;
 
     explicit Database(QString filePath);
     ~Database();

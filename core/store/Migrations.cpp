@@ -229,6 +229,47 @@ QStringList version6()
     };
 }
 
+// Version 7: active learning. A selection round is one ranking of the unlabeled clips: the
+// model version whose posteriors ranked them (none for the cold start), the strategy and its
+// settings, the pool it ranked (a snapshot of the candidates' ids) and the ranked picks with
+// their scores and reasons - the queue the annotator works through. A simulation is one
+// `simulate` run's learning curve (its report as JSON), for the learning-curve plot.
+QStringList version7()
+{
+    return {
+        QStringLiteral(R"(CREATE TABLE selection_rounds(
+            id INTEGER PRIMARY KEY,
+            model_id INTEGER REFERENCES model_versions(id) ON DELETE SET NULL,
+            strategy TEXT NOT NULL,
+            settings TEXT NOT NULL,          -- JSON: count, seed, clusters, caps, encoder, layer
+            pool_size INTEGER NOT NULL,
+            labeled_count INTEGER NOT NULL,  -- clips a person had labeled (left out)
+            pool BLOB NOT NULL,              -- int64 little-endian utterance ids ranked over
+            seconds REAL NOT NULL,
+            created_at TEXT NOT NULL
+        ))"),
+        QStringLiteral(R"(CREATE TABLE selection_picks(
+            round_id INTEGER NOT NULL REFERENCES selection_rounds(id) ON DELETE CASCADE,
+            rank INTEGER NOT NULL,           -- 1 = first to label
+            utterance_id INTEGER NOT NULL REFERENCES utterances(id) ON DELETE CASCADE,
+            score REAL NOT NULL,
+            reason TEXT NOT NULL,
+            predicted TEXT NOT NULL DEFAULT '', -- the model's label, when it ranked
+            confidence REAL NOT NULL DEFAULT 0,
+            PRIMARY KEY(round_id, rank)
+        ) WITHOUT ROWID)"),
+        QStringLiteral(R"(CREATE TABLE simulations(
+            id INTEGER PRIMARY KEY,
+            strategy TEXT NOT NULL,
+            recipe TEXT NOT NULL,
+            encoder TEXT NOT NULL,
+            seed INTEGER NOT NULL,
+            report TEXT NOT NULL,            -- JSON: simulate --json's object
+            created_at TEXT NOT NULL
+        ))"),
+    };
+}
+
 } // namespace
 
 QStringList migrationStatements(int version)
@@ -246,6 +287,8 @@ QStringList migrationStatements(int version)
         return version5();
     case 6:
         return version6();
+    case 7:
+        return version7();
     default:
         return {};
     }

@@ -10,6 +10,7 @@
 #include "store/FeatureRepository.h"
 #include "store/LabelRepository.h"
 #include "store/ModelRepository.h"
+#include "store/SelectionRepository.h"
 
 #include <QFile>
 #include <QMutex>
@@ -161,6 +162,7 @@ private Q_SLOTS:
     void schema4WorkspaceKeepsEveryLabel();
     void trainingRunsModelsAndPredictions();
     void pretrainedBackbonesAreStoredWithTheirRun();
+    void selectionRoundsAndSimulationsAreStored();
     void schema5WorkspaceKeepsEveryLabelAndModel();
     void refusesAnotherProgramsDatabase();
     void twoConnectionsAddTheSameEncoderAtOnce();
@@ -882,6 +884,100 @@ void StoreTest::trainingRunsModelsAndPredictions()
     QVERIFY(models.predictions(model.id).isEmpty());
     QVERIFY(models.removeModel(model.id).ok());
     QVERIFY(!models.activeModel().has_value());
+}
+
+void StoreTest::selectionRoundsAndSimulationsAreStored()
+{
+    // Active learning's rounds: the pool snapshot and the ranked picks come back as stored,
+    // newest round first; deleting a clip drops its pick, deleting the round its picks.
+    QTemporaryDir root;
+    QList<ImportItem> items;
+    for (int i = 0; i < 4; ++i)
+        items << itemFor(writeClip(root.filePath(QStringLiteral("r%1.wav").arg(i)), i),
+                         QStringLiteral("r%1").arg(i), QStringLiteral("s%1").arg(i % 2),
+                         Gender::Female, QStringLiteral("angry"));
+    Database db(m_dir.filePath(QStringLiteral("rounds.emolens")));
+    QVERIFY(db.open());
+    CorpusRepository corpora(db);
+    ImportOutcome imported;
+    QVERIFY(corpora.applyImport(batchFor(root.path(), items), &imported));
+    QList<qint64> ids;
+    for (const UtteranceRow &row : corpora.utteranceRows())
+        ids << row.id;
+    QCOMPARE(ids.size(), 4);
+
+    SelectionRepository rounds(db);
+    QVERIFY(!rounds.latestRound().has_value());
+    SelectionRoundRecord cold;
+    cold.strategy = QStringLiteral("cold-start");
+    cold.settings = QStringLiteral(R"({"count":2})");
+    cold.poolSize = 4;
+    cold.pool = ids;
+    cold.seconds = 0.25;
+    QList<SelectionPickRecord> picks;
+    for (int rank = 1; rank <= 2; ++rank) {
+        SelectionPickRecord p;
+        p.rank = rank;
+        p.utteranceId = ids[rank];
+        p.score = 0.5 * rank;
+        p.reason = QStringLiteral("near the centre of cluster %1 of 2").arg(rank);
+        picks << p;
+    }
+    QVERIFY(rounds.addRound(&cold, picks).ok());
+    QVERIFY(cold.id > 0);
+    SelectionRoundRecord margin = cold;
+    margin.strategy = QStringLiteral("margin");
+    margin.labeledCount = 2;
+    margin.pool = {ids[0], ids[3]};
+    SelectionPickRecord p;
+    p.rank = 1;
+    p.utteranceId = ids[3];
+    p.score = 0.04;
+    p.reason = QStringLiteral("margin 0.04 between angry and neutral");
+    p.predicted = QStringLiteral("angry");
+    p.confidence = 0.48;
+    QVERIFY(rounds.addRound(&margin, {p}).ok());
+
+    const auto latest = rounds.latestRound();
+    QVERIFY(latest.has_value());
+    QCOMPARE(latest->id, margin.id);
+    QCOMPARE(latest->strategy, QStringLiteral("margin"));
+    QCOMPARE(latest->labeledCount, 2);
+    QCOMPARE(latest->pool, (QList<qint64>{ids[0], ids[3]}));
+    QCOMPARE(rounds.round(cold.id)->pool, ids);
+    QCOMPARE(rounds.round(cold.id)->settings, cold.settings);
+    QCOMPARE(rounds.round(cold.id)->seconds, 0.25);
+    QCOMPARE(rounds.rounds().size(), 2);
+    QCOMPARE(rounds.rounds().first().id, margin.id);
+    const QList<SelectionPickRecord> back = rounds.picks(margin.id);
+    QCOMPARE(back.size(), 1);
+    QCOMPARE(back[0].utteranceId, ids[3]);
+    QCOMPARE(back[0].reason, p.reason);
+    QCOMPARE(back[0].predicted, QStringLiteral("angry"));
+    QCOMPARE(back[0].confidence, 0.48);
+    QCOMPARE(rounds.picks(cold.id)[1].score, 1.0);
+
+    QSqlQuery q(db.connection());
+    QVERIFY(q.exec(QStringLiteral("DELETE FROM utterances WHERE id=%1").arg(ids[1])));
+    QCOMPARE(rounds.picks(cold.id).size(), 1);
+    QVERIFY(rounds.deleteRound(cold.id).ok());
+    QCOMPARE(rounds.rounds().size(), 1);
+    QCOMPARE(scalar(db, QStringLiteral("SELECT count(*) FROM selection_picks")).toInt(), 1);
+
+    SimulationRecord curve;
+    curve.strategy = QStringLiteral("margin");
+    curve.recipe = QStringLiteral("baseline");
+    curve.encoder = QStringLiteral("fbank");
+    curve.seed = 3;
+    curve.report = QStringLiteral(R"({"full_ua":0.8,"rounds":[]})");
+    QVERIFY(rounds.addSimulation(&curve).ok());
+    QVERIFY(curve.id > 0);
+    const QList<SimulationRecord> curves = rounds.simulations();
+    QCOMPARE(curves.size(), 1);
+    QCOMPARE(curves[0].seed, 3);
+    QCOMPARE(curves[0].report, curve.report);
+    QVERIFY(rounds.deleteSimulation(curve.id).ok());
+    QVERIFY(rounds.simulations().isEmpty());
 }
 
 void StoreTest::pretrainedBackbonesAreStoredWithTheirRun()
