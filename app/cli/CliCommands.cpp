@@ -14,6 +14,7 @@
 #include "jobs/ImportJob.h"
 #include "jobs/JobQueue.h"
 #include "jobs/PretrainJob.h"
+#include "jobs/SelectJob.h"
 #include "jobs/SimulateJob.h"
 #include "jobs/TrainJob.h"
 #include "store/CorpusRepository.h"
@@ -1447,6 +1448,9 @@ int selectCommand(const QStringList &arguments)
                       QStringLiteral("S"), QStringLiteral("0")});
     parser.addOption({QStringLiteral("include-labeled"),
                       QStringLiteral("Also rank clips a person has labeled already.")});
+    parser.addOption({QStringLiteral("no-store"),
+                      QStringLiteral("Print the ranking only; do not keep it as a round (the "
+                                     "queue the GUI shows).")});
     parser.addOption(kJsonOption);
     if (int code = parse(parser, arguments,
                          QStringLiteral("Rank the clips an annotator should label next (seed "
@@ -1474,143 +1478,76 @@ int selectCommand(const QStringList &arguments)
         options.maxSeconds < 0)
         return fail(QStringLiteral("--count and --clusters need positive whole numbers, --seed "
                                    "and --per-speaker whole numbers, the seconds numbers"));
+    SelectRequest request;
+    request.options = options;
+    request.encoder = parser.value(QStringLiteral("encoder"));
+    request.store = !parser.isSet(QStringLiteral("no-store"));
+    if (parser.isSet(QStringLiteral("model"))) {
+        bool ok = false;
+        request.modelId = parser.value(QStringLiteral("model")).toLongLong(&ok);
+        if (!ok || request.modelId < 1)
+            return fail(QStringLiteral("--model needs a model id"));
+    }
+    if (parser.isSet(QStringLiteral("layer"))) {
+        bool ok = false;
+        request.layer = parser.value(QStringLiteral("layer")).toInt(&ok);
+        if (!ok || request.layer < 0)
+            return fail(QStringLiteral("--layer needs a layer number (0 is the encoder's input)"));
+    }
     Database db(parser.value(kDbOption));
     if (auto st = openWorkspace(db, true); !st)
         return fail(st.error());
-    QElapsedTimer clock;
-    clock.start();
-
-    // The model, when one is there (the uncertainty strategies need it).
-    ClipPosteriors posteriors;
-    if (auto st = loadPosteriors(parser, db, &posteriors); !st)
+    SelectReport selected;
+    if (auto st = SelectJob::select(db, request, &selected); !st)
         return fail(st.error());
-    const bool needsModel = selectionNeedsModel(options.strategy);
-    if (needsModel && !posteriors.hasModel())
-        return fail(QStringLiteral("%1 ranks by a model's posteriors, and %2 has no model yet: "
-                                   "train one (emolens-cli train --db %2), or start with "
-                                   "--strategy cold-start")
-                        .arg(selectionStrategyName(options.strategy), db.filePath()));
+    const SelectionRoundRecord &round = selected.round;
+    const int withoutPosteriors = selected.withoutPosteriors;
 
-    // The embeddings' encoder: asked, else the model's, else fbank.
-    FeatureRepository features(db);
-    const QString wanted = parser.value(QStringLiteral("encoder"));
-    std::optional<EncoderRecord> encoder;
-    for (const EncoderRecord &e : features.encoders())
-        if (wanted.isEmpty() ? (posteriors.hasModel() ? e.id == posteriors.model().encoderId
-                                                      : e.name == QLatin1String("fbank"))
-                             : (e.name == wanted || e.source == wanted))
-            encoder = e;
-    if (!encoder)
-        return fail(
-            QStringLiteral("%1: no features of %2 yet: extract them first "
-                           "(emolens-cli extract --db %1%3)")
-                .arg(db.filePath(), wanted.isEmpty() ? QStringLiteral("fbank") : wanted,
-                     wanted.isEmpty() ? QString() : QStringLiteral(" --encoder ") + wanted));
-    int layer = encoder->layerCount - 1;
-    if (parser.isSet(QStringLiteral("layer"))) {
-        bool ok = false;
-        layer = parser.value(QStringLiteral("layer")).toInt(&ok);
-        if (!ok || layer < 0 || layer >= encoder->layerCount)
-            return fail(QStringLiteral("--layer is 0 to %1 for %2")
-                            .arg(encoder->layerCount - 1)
-                            .arg(encoder->name));
-    }
-    QList<qint64> ids;
-    std::vector<float> matrix;
-    if (auto st = features.layerMatrix(encoder->id, layer, &ids, &matrix); !st)
-        return fail(QStringLiteral("%1: %2").arg(db.filePath(), st.error()));
-
-    // The pool: every clip with an embedding; labeled when a person gave it a category.
-    CorpusRepository corpora(db);
-    LabelRepository labels(db);
-    const QHash<qint64, ShownLabel> shown = labels.shownLabels();
-    SelectionPool pool;
-    pool.dims = encoder->hiddenSize;
-    if (posteriors.hasModel())
-        pool.classes = posteriors.model().classes;
-    int withoutPosteriors = 0;
-    for (qsizetype i = 0; i < ids.size(); ++i) {
-        const auto u = corpora.utterance(ids[i]);
-        if (!u)
-            continue;
-        const bool labeled = shown.value(u->id).hasPersonCategory();
-        std::vector<float> clip(std::size_t(pool.classes.size()), 0.f);
-        if (needsModel && !labeled) {
-            FramePosteriors p;
-            if (!posteriors.predict(u->contentHash, &p) || p.clip.size() != clip.size()) {
-                ++withoutPosteriors; // no features for the model's encoder: left out
-                continue;
-            }
-            clip = p.clip;
-        }
-        pool.utteranceIds << u->id;
-        pool.embeddings.insert(pool.embeddings.end(),
-                               matrix.begin() + std::ptrdiff_t(i) * pool.dims,
-                               matrix.begin() + std::ptrdiff_t(i + 1) * pool.dims);
-        if (needsModel)
-            pool.probabilities.insert(pool.probabilities.end(), clip.begin(), clip.end());
-        pool.speakers << u->speakerId;
-        pool.seconds.push_back(u->durationSeconds);
-        pool.labeled.push_back(labeled);
-    }
-    if (!needsModel)
-        pool.classes.clear();
-    int labeledCount = 0;
-    for (bool l : pool.labeled)
-        labeledCount += l ? 1 : 0;
-    QList<SelectionPick> picks;
-    if (auto st = selectClips(pool, options, &picks); !st)
-        return fail(st.error());
-    const double seconds = clock.elapsed() / 1000.0;
-
-    const QStringList classes = posteriors.hasModel() ? posteriors.model().classes : QStringList();
     if (parser.isSet(kJsonOption)) {
         QJsonArray list;
         int rank = 0;
-        for (const SelectionPick &p : std::as_const(picks)) {
-            const auto u = corpora.utterance(p.utteranceId);
+        for (const SelectedClip &c : std::as_const(selected.picks)) {
             QJsonObject o{{QStringLiteral("rank"), ++rank},
-                          {QStringLiteral("utterance"), p.utteranceId},
-                          {QStringLiteral("key"), u ? u->key : QString()},
-                          {QStringLiteral("path"), u ? u->path : QString()},
-                          {QStringLiteral("score"), p.score},
-                          {QStringLiteral("reason"), p.reason}};
-            if (p.predicted >= 0) {
-                o.insert(QStringLiteral("label"), classes.value(p.predicted));
-                o.insert(QStringLiteral("confidence"), p.confidence);
+                          {QStringLiteral("utterance"), c.pick.utteranceId},
+                          {QStringLiteral("key"), c.key},
+                          {QStringLiteral("path"), c.path},
+                          {QStringLiteral("score"), c.pick.score},
+                          {QStringLiteral("reason"), c.pick.reason}};
+            if (c.pick.predicted >= 0) {
+                o.insert(QStringLiteral("label"), c.predicted);
+                o.insert(QStringLiteral("confidence"), c.pick.confidence);
             }
             list.append(o);
         }
-        printJson({{QStringLiteral("strategy"), selectionStrategyName(options.strategy)},
-                   {QStringLiteral("model"), posteriors.hasModel() ? posteriors.modelId() : 0},
-                   {QStringLiteral("encoder"), encoder->name},
-                   {QStringLiteral("layer"), layer},
-                   {QStringLiteral("pool"), pool.rows()},
-                   {QStringLiteral("labeled"), labeledCount},
+        printJson({{QStringLiteral("strategy"), round.strategy},
+                   {QStringLiteral("round"), round.id},
+                   {QStringLiteral("model"), round.modelId},
+                   {QStringLiteral("encoder"), selected.encoder},
+                   {QStringLiteral("layer"), selected.layer},
+                   {QStringLiteral("pool"), round.poolSize},
+                   {QStringLiteral("labeled"), round.labeledCount},
                    {QStringLiteral("without_posteriors"), withoutPosteriors},
                    {QStringLiteral("seed"), QString::number(options.seed)},
                    {QStringLiteral("picks"), list},
-                   {QStringLiteral("seconds"), seconds}});
+                   {QStringLiteral("seconds"), selected.seconds}});
         return 0;
     }
-    std::printf("%s: %d of %d clips (%d labeled by a person, left out) ranked by %s%s in %.2f "
-                "s\n",
-                qPrintable(db.filePath()), int(picks.size()), pool.rows(), labeledCount,
-                qPrintable(selectionStrategyName(options.strategy)),
-                posteriors.hasModel() && needsModel
-                    ? qPrintable(QStringLiteral(" (model %1)").arg(posteriors.modelId()))
-                    : "",
-                seconds);
+    std::printf(
+        "%s: %d of %d clips (%d labeled by a person, left out) ranked by %s%s in %.2f "
+        "s%s\n",
+        qPrintable(db.filePath()), int(selected.picks.size()), round.poolSize, round.labeledCount,
+        qPrintable(round.strategy),
+        round.modelId > 0 ? qPrintable(QStringLiteral(" (model %1)").arg(round.modelId)) : "",
+        selected.seconds,
+        round.id > 0 ? qPrintable(QStringLiteral("; stored as round %1").arg(round.id)) : "");
     int rank = 0;
-    for (const SelectionPick &p : std::as_const(picks)) {
-        const auto u = corpora.utterance(p.utteranceId);
-        std::printf("%3d  %-8lld %-28s %s%s\n", ++rank, static_cast<long long>(p.utteranceId),
-                    qPrintable(u ? u->key : QString()), qPrintable(p.reason),
-                    p.predicted >= 0 ? qPrintable(QStringLiteral(" (the model says %1, %2)")
-                                                      .arg(classes.value(p.predicted))
-                                                      .arg(p.confidence, 0, 'f', 2))
-                                     : "");
-    }
+    for (const SelectedClip &c : std::as_const(selected.picks))
+        std::printf("%3d  %-8lld %-28s %s%s\n", ++rank, static_cast<long long>(c.pick.utteranceId),
+                    qPrintable(c.key), qPrintable(c.pick.reason),
+                    c.pick.predicted >= 0 ? qPrintable(QStringLiteral(" (the model says %1, %2)")
+                                                           .arg(c.predicted)
+                                                           .arg(c.pick.confidence, 0, 'f', 2))
+                                          : "");
     if (withoutPosteriors > 0)
         std::printf("Note: %d clips have no features for the model's encoder and were not "
                     "ranked (emolens-cli extract)\n",
@@ -1655,6 +1592,9 @@ int simulateCommand(const QStringList &arguments)
     parser.addOption({QStringLiteral("clusters"), QStringLiteral("The cold start's k (default 3)."),
                       QStringLiteral("K"), QStringLiteral("3")});
     parser.addOption(kThreadsOption);
+    parser.addOption({QStringLiteral("no-store"),
+                      QStringLiteral("Do not keep the learning curve in the workspace (kept by "
+                                     "default, for the GUI's learning-curve plot).")});
     parser.addOption(kJsonOption);
     if (int code = parse(parser, arguments,
                          QStringLiteral("Simulate seed 002's active-learning loop with the "
@@ -1684,6 +1624,7 @@ int simulateCommand(const QStringList &arguments)
         request.threads < 0 || request.clusters < 1)
         return fail(QStringLiteral("--seed, --initial, --step, --rounds, --folds, --epochs, "
                                    "--clusters and --threads need whole numbers"));
+    request.store = !parser.isSet(QStringLiteral("no-store"));
     TerminalProgress progress;
     const auto job = std::make_shared<SimulateJob>(request);
     const JobResult result = JobQueue::runToEnd(job, progress);
@@ -1692,44 +1633,9 @@ int simulateCommand(const QStringList &arguments)
     if (result.outcome != JobOutcome::Succeeded)
         return fail(result.summary);
     const SimulationReport &report = job->report();
-    // The first round that reaches 95 % of the UA of every label (-1: none).
-    double fractionTo95 = -1;
-    for (const SimulationRound &round : report.rounds)
-        if (round.ua >= 0.95 * report.fullUa) {
-            fractionTo95 = round.labeledFraction;
-            break;
-        }
-    double roundSeconds = 0;
-    for (const SimulationRound &round : report.rounds)
-        roundSeconds += round.trainSeconds + round.selectSeconds;
+    const double fractionTo95 = report.fractionTo95();
     if (parser.isSet(kJsonOption)) {
-        QJsonArray rounds;
-        for (const SimulationRound &round : report.rounds)
-            rounds.append(QJsonObject{{QStringLiteral("round"), round.round},
-                                      {QStringLiteral("labeled"), round.labeled},
-                                      {QStringLiteral("labeled_fraction"), round.labeledFraction},
-                                      {QStringLiteral("ua"), round.ua},
-                                      {QStringLiteral("wa"), round.wa},
-                                      {QStringLiteral("f1"), round.f1},
-                                      {QStringLiteral("train_seconds"), round.trainSeconds},
-                                      {QStringLiteral("select_seconds"), round.selectSeconds}});
-        printJson(
-            {{QStringLiteral("strategy"), report.strategy},
-             {QStringLiteral("recipe"), report.recipe},
-             {QStringLiteral("encoder"), report.encoder},
-             {QStringLiteral("seed"), qint64(request.seed)},
-             {QStringLiteral("pool"), report.poolClips},
-             {QStringLiteral("test_clips"), report.testClips},
-             {QStringLiteral("test_speakers"), QJsonArray::fromStringList(report.testSpeakers)},
-             {QStringLiteral("full_ua"), report.fullUa},
-             {QStringLiteral("full_wa"), report.fullWa},
-             {QStringLiteral("full_f1"), report.fullF1},
-             {QStringLiteral("full_seconds"), report.fullSeconds},
-             {QStringLiteral("fraction_to_95"),
-              fractionTo95 >= 0 ? QJsonValue(fractionTo95) : QJsonValue()},
-             {QStringLiteral("rounds_seconds"), roundSeconds},
-             {QStringLiteral("rounds"), rounds},
-             {QStringLiteral("seconds"), report.seconds}});
+        printJson(simulationJson(report, request.seed));
         return 0;
     }
     std::printf("%s\n", qPrintable(result.summary));

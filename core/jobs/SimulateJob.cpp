@@ -2,6 +2,7 @@
 
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
+#include "store/SelectionRepository.h"
 #include "training/ClassificationMetrics.h"
 #include "training/Recipes.h"
 #include "training/SpeakerFolds.h"
@@ -9,10 +10,55 @@
 
 #include <QElapsedTimer>
 #include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <algorithm>
 #include <memory>
 
 namespace emolens {
+
+double SimulationReport::fractionTo95() const
+{
+    for (const SimulationRound &round : rounds)
+        if (round.ua >= 0.95 * fullUa)
+            return round.labeledFraction;
+    return -1;
+}
+
+QJsonObject simulationJson(const SimulationReport &report, quint32 seed)
+{
+    const double fractionTo95 = report.fractionTo95();
+    double roundSeconds = 0;
+    QJsonArray rounds;
+    for (const SimulationRound &round : report.rounds) {
+        roundSeconds += round.trainSeconds + round.selectSeconds;
+        rounds.append(QJsonObject{{QStringLiteral("round"), round.round},
+                                  {QStringLiteral("labeled"), round.labeled},
+                                  {QStringLiteral("labeled_fraction"), round.labeledFraction},
+                                  {QStringLiteral("ua"), round.ua},
+                                  {QStringLiteral("wa"), round.wa},
+                                  {QStringLiteral("f1"), round.f1},
+                                  {QStringLiteral("train_seconds"), round.trainSeconds},
+                                  {QStringLiteral("select_seconds"), round.selectSeconds}});
+    }
+    return {{QStringLiteral("strategy"), report.strategy},
+            {QStringLiteral("recipe"), report.recipe},
+            {QStringLiteral("encoder"), report.encoder},
+            {QStringLiteral("seed"), qint64(seed)},
+            {QStringLiteral("pool"), report.poolClips},
+            {QStringLiteral("test_clips"), report.testClips},
+            {QStringLiteral("test_speakers"), QJsonArray::fromStringList(report.testSpeakers)},
+            {QStringLiteral("full_ua"), report.fullUa},
+            {QStringLiteral("full_wa"), report.fullWa},
+            {QStringLiteral("full_f1"), report.fullF1},
+            {QStringLiteral("full_seconds"), report.fullSeconds},
+            {QStringLiteral("fraction_to_95"),
+             fractionTo95 >= 0 ? QJsonValue(fractionTo95) : QJsonValue()},
+            {QStringLiteral("rounds_seconds"), roundSeconds},
+            {QStringLiteral("rounds"), rounds},
+            {QStringLiteral("seconds"), report.seconds},
+            {QStringLiteral("simulation"), report.simulationId}};
+}
 
 QString SimulateJob::name() const
 {
@@ -255,6 +301,19 @@ JobResult SimulateJob::run(ProgressSink &progress)
     m_report.fullWa = full.wa;
     m_report.fullF1 = full.macroF1;
     m_report.seconds = clock.elapsed() / 1000.0;
+    if (r.store) {
+        SimulationRecord stored;
+        stored.strategy = m_report.strategy;
+        stored.recipe = m_report.recipe;
+        stored.encoder = m_report.encoder;
+        stored.seed = r.seed;
+        stored.report = QString::fromUtf8(
+            QJsonDocument(simulationJson(m_report, r.seed)).toJson(QJsonDocument::Compact));
+        if (auto st = SelectionRepository(db).addSimulation(&stored); !st)
+            return JobResult::failed(QStringLiteral("%1: cannot store the simulation: %2")
+                                         .arg(r.databasePath, st.error()));
+        m_report.simulationId = stored.id;
+    }
     const SimulationRound &last = m_report.rounds.last();
     return JobResult::succeeded(
         QStringLiteral("%1 on %2 (%3): from %4 to %5 labeled clips of %6, test UA %7 -> %8 "

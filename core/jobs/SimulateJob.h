@@ -1,7 +1,8 @@
 #pragma once
 // SimulateJob: seed 002's active-learning loop simulated with the corpus's own labels as the
-// oracle - the label-efficiency evidence (`emolens-cli simulate`). Nothing is stored in the
-// workspace; the report holds the learning curve.
+// oracle - the label-efficiency evidence (`emolens-cli simulate`). The workspace's labels and
+// models are left alone; the learning curve is stored as a simulation (SelectionRepository,
+// unless the request says not to), for the learning-curve plot.
 //
 // - Split: speaker-disjoint; the speakers of one of `folds` speaker folds (SpeakerFolds, by the
 //   seed) are the test set, every other labeled clip is the pool.
@@ -21,6 +22,7 @@
 #include "active/Selection.h"
 #include "jobs/Job.h"
 
+#include <QJsonObject>
 #include <QList>
 #include <QString>
 
@@ -41,6 +43,7 @@ struct SimulateRequest
     int epochs = 0;   // 0: the recipe's
     int clusters = 3; // the cold start's k
     int threads = 0;
+    bool store = true; // keep the learning curve in the workspace
 };
 
 struct SimulationRound
@@ -66,7 +69,15 @@ struct SimulationReport
     double fullSeconds = 0;
     QList<SimulationRound> rounds;
     double seconds = 0;
+    qint64 simulationId = 0; // 0: not stored
+
+    // The fraction of the pool labeled in the first round that reaches 95 % of fullUa (-1:
+    // none does).
+    double fractionTo95() const;
 };
+
+// The report as `simulate --json` prints it and the workspace stores it.
+QJsonObject simulationJson(const SimulationReport &report, quint32 seed);
 
 class SimulateJob final : public Job
 {

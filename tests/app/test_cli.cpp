@@ -8,6 +8,7 @@
 #include "store/Database.h"
 #include "store/LabelRepository.h"
 #include "store/ModelRepository.h"
+#include "store/SelectionRepository.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -887,6 +888,38 @@ private Q_SLOTS:
         QCOMPARE(again[QStringLiteral("labeled")].toInt(), 1);
         for (const QJsonValue &p : again[QStringLiteral("picks")].toArray())
             QVERIFY(p[QStringLiteral("utterance")].toInteger() != first);
+
+        // Each call is a round in the workspace (the GUI's queue), with its model, pool and
+        // picks; --no-store only prints. --count 0 is seed 002's code's 5 % of the pool.
+        const QJsonObject dry = json(
+            select({QStringLiteral("--count"), QStringLiteral("0"), QStringLiteral("--no-store")}));
+        QCOMPARE(dry[QStringLiteral("round")].toInteger(), 0);
+        QCOMPARE(dry[QStringLiteral("picks")].toArray().size(), 3); // ceil(0.05 x 47)
+        {
+            emolens::Database store(db);
+            QVERIFY(store.open());
+            emolens::SelectionRepository rounds(store);
+            const QList<emolens::SelectionRoundRecord> stored = rounds.rounds();
+            QCOMPARE(stored.size(), 3); // cold start, margin, margin again
+            QCOMPARE(stored.first().id, again[QStringLiteral("round")].toInteger());
+            QCOMPARE(stored.first().strategy, QStringLiteral("margin"));
+            QCOMPARE(stored.first().modelId, again[QStringLiteral("model")].toInteger());
+            QCOMPARE(stored.first().labeledCount, 1);
+            QCOMPARE(stored.last().modelId, 0); // the cold start needs no model
+            const auto latest = rounds.latestRound();
+            QVERIFY(latest.has_value());
+            QCOMPARE(latest->pool.size(), 47);
+            QVERIFY(!latest->pool.contains(first));
+            const QList<emolens::SelectionPickRecord> picks = rounds.picks(latest->id);
+            const QJsonArray printed = again[QStringLiteral("picks")].toArray();
+            QCOMPARE(picks.size(), printed.size());
+            for (qsizetype i = 0; i < picks.size(); ++i) {
+                QCOMPARE(picks[i].rank, int(i + 1));
+                QCOMPARE(picks[i].utteranceId, printed[i][QStringLiteral("utterance")].toInteger());
+                QCOMPARE(picks[i].reason, printed[i][QStringLiteral("reason")].toString());
+                QCOMPARE(picks[i].predicted, printed[i][QStringLiteral("label")].toString());
+            }
+        }
     }
 
     void simulateDrawsALearningCurve()
@@ -923,6 +956,19 @@ private Q_SLOTS:
                  qPrintable(
                      QStringLiteral("UA %1 -> %2, every label %3").arg(first).arg(last).arg(full)));
         QVERIFY(curve.contains(QStringLiteral("fraction_to_95")));
+        // The curve is kept in the workspace for the learning-curve plot, as printed.
+        {
+            emolens::Database store(db);
+            QVERIFY(store.open());
+            const QList<emolens::SimulationRecord> kept =
+                emolens::SelectionRepository(store).simulations();
+            QCOMPARE(kept.size(), 1);
+            QCOMPARE(kept[0].id, curve[QStringLiteral("simulation")].toInteger());
+            QCOMPARE(kept[0].strategy, QStringLiteral("margin"));
+            const QJsonObject stored = QJsonDocument::fromJson(kept[0].report.toUtf8()).object();
+            QCOMPARE(stored[QStringLiteral("rounds")].toArray(), rounds);
+            QCOMPARE(stored[QStringLiteral("full_ua")].toDouble(), full);
+        }
 
         // A strategy that needs a model starts all the same (the cold start needs none); an
         // unknown one is refused with the list.

@@ -1,0 +1,206 @@
+#include "jobs/SelectJob.h"
+
+#include "features/FeatureCache.h"
+#include "store/CorpusRepository.h"
+#include "store/Database.h"
+#include "store/FeatureRepository.h"
+#include "store/LabelRepository.h"
+#include "training/ClipPosteriors.h"
+
+#include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+namespace emolens {
+
+QString SelectJob::name() const
+{
+    return QStringLiteral("Rank the clips to label next (%1)")
+        .arg(selectionStrategyName(m_request.options.strategy));
+}
+
+JobResult SelectJob::run(ProgressSink &progress)
+{
+    m_report = SelectReport();
+    Database db(m_request.databasePath);
+    if (auto st = db.open(); !st)
+        return JobResult::failed(st.error());
+    progress.setProgress(0, QStringLiteral("Ranking the clips to label next..."));
+    bool stopped = false;
+    const Status st = select(db, m_request, &m_report, [&progress, &stopped] {
+        stopped = stopped || progress.isCancelled();
+        return stopped;
+    });
+    if (stopped)
+        return JobResult::cancelled(QStringLiteral("Ranking cancelled; the queue is as it was"));
+    if (!st)
+        return JobResult::failed(st.error());
+    progress.setProgress(1, QString());
+    return JobResult::succeeded(
+        QStringLiteral("%1 clips to label next, ranked by %2 from %3 unlabeled")
+            .arg(m_report.picks.size())
+            .arg(m_report.round.strategy)
+            .arg(m_report.round.poolSize - m_report.round.labeledCount));
+}
+
+Status SelectJob::select(Database &db, const SelectRequest &request, SelectReport *out,
+                         const std::function<bool()> &cancelled)
+{
+    QElapsedTimer clock;
+    clock.start();
+    *out = SelectReport();
+    const SelectionOptions &options = request.options;
+    const QString cache = request.cacheDirectory.isEmpty()
+                              ? FeatureCache::defaultRootFor(db.filePath())
+                              : request.cacheDirectory;
+
+    // The model, when one is there (the uncertainty strategies need it).
+    ClipPosteriors posteriors;
+    if (auto st = request.modelId > 0 ? posteriors.loadModel(db, cache, request.modelId)
+                                      : posteriors.loadActive(db, cache);
+        !st)
+        return st;
+    const bool needsModel = selectionNeedsModel(options.strategy);
+    if (needsModel && !posteriors.hasModel())
+        return Status::failure(
+            QStringLiteral("%1 ranks by a model's posteriors, and %2 has no model yet: train "
+                           "one (Model > Retrain, or emolens-cli train --db %2), or start with "
+                           "the cold-start strategy")
+                .arg(selectionStrategyName(options.strategy), db.filePath()));
+
+    // The embeddings' encoder: asked, else the model's, else fbank.
+    FeatureRepository features(db);
+    std::optional<EncoderRecord> encoder;
+    for (const EncoderRecord &e : features.encoders())
+        if (request.encoder.isEmpty()
+                ? (posteriors.hasModel() ? e.id == posteriors.model().encoderId
+                                         : e.name == QLatin1String("fbank"))
+                : (e.name == request.encoder || e.source == request.encoder))
+            encoder = e;
+    if (!encoder)
+        return Status::failure(
+            QStringLiteral("%1: no features of %2 yet: extract them first (Features > Extract "
+                           "Features, or emolens-cli extract --db %1%3)")
+                .arg(db.filePath(),
+                     request.encoder.isEmpty() ? QStringLiteral("fbank") : request.encoder,
+                     request.encoder.isEmpty() ? QString()
+                                               : QStringLiteral(" --encoder ") + request.encoder));
+    const int layer = request.layer < 0 ? encoder->layerCount - 1 : request.layer;
+    if (layer >= encoder->layerCount)
+        return Status::failure(QStringLiteral("the layer is 0 to %1 for %2")
+                                   .arg(encoder->layerCount - 1)
+                                   .arg(encoder->name));
+    QList<qint64> ids;
+    std::vector<float> matrix;
+    if (auto st = features.layerMatrix(encoder->id, layer, &ids, &matrix); !st)
+        return Status::failure(QStringLiteral("%1: %2").arg(db.filePath(), st.error()));
+
+    // The pool: every clip with an embedding; labeled when a person gave it a category.
+    CorpusRepository corpora(db);
+    LabelRepository labels(db);
+    const QHash<qint64, ShownLabel> shown = labels.shownLabels();
+    SelectionPool pool;
+    pool.dims = encoder->hiddenSize;
+    if (needsModel)
+        pool.classes = posteriors.model().classes;
+    QHash<qint64, std::pair<QString, QString>> keyAndPath;
+    for (qsizetype i = 0; i < ids.size(); ++i) {
+        if (cancelled && i % 64 == 0 && cancelled())
+            return Status::failure(QStringLiteral("cancelled"));
+        const auto u = corpora.utterance(ids[i]);
+        if (!u)
+            continue;
+        const bool labeled = shown.value(u->id).hasPersonCategory();
+        std::vector<float> clip(std::size_t(pool.classes.size()), 0.f);
+        if (needsModel && !labeled) {
+            FramePosteriors p;
+            if (!posteriors.predict(u->contentHash, &p) || p.clip.size() != clip.size()) {
+                ++out->withoutPosteriors; // no features for the model's encoder: left out
+                continue;
+            }
+            clip = p.clip;
+        }
+        keyAndPath.insert(u->id, {u->key, u->path});
+        pool.utteranceIds << u->id;
+        pool.embeddings.insert(pool.embeddings.end(),
+                               matrix.begin() + std::ptrdiff_t(i) * pool.dims,
+                               matrix.begin() + std::ptrdiff_t(i + 1) * pool.dims);
+        if (needsModel)
+            pool.probabilities.insert(pool.probabilities.end(), clip.begin(), clip.end());
+        pool.speakers << u->speakerId;
+        pool.seconds.push_back(u->durationSeconds);
+        pool.labeled.push_back(labeled);
+    }
+    if (cancelled && cancelled())
+        return Status::failure(QStringLiteral("cancelled"));
+    // Count 0: seed 002's code's round size, 5 % of the clips that can be picked.
+    SelectionOptions chosen = options;
+    if (chosen.count == 0) {
+        int candidates = 0;
+        for (bool l : pool.labeled)
+            candidates += !l || options.includeLabeled ? 1 : 0;
+        chosen.count = std::max(1, int(std::ceil(0.05 * candidates)));
+    }
+    QList<SelectionPick> picks;
+    if (auto st = selectClips(pool, chosen, &picks); !st)
+        return st;
+
+    SelectionRoundRecord &round = out->round;
+    round.modelId = needsModel ? posteriors.modelId() : 0;
+    round.strategy = selectionStrategyName(options.strategy);
+    round.poolSize = pool.rows();
+    for (bool l : pool.labeled)
+        round.labeledCount += l ? 1 : 0;
+    for (qsizetype i = 0; i < pool.utteranceIds.size(); ++i)
+        if (!pool.labeled[std::size_t(i)] || options.includeLabeled)
+            round.pool << pool.utteranceIds[i];
+    QJsonObject settings{{QStringLiteral("count"), chosen.count},
+                         {QStringLiteral("seed"), QString::number(options.seed)},
+                         {QStringLiteral("encoder"), encoder->name},
+                         {QStringLiteral("layer"), layer}};
+    if (options.count == 0)
+        settings.insert(QStringLiteral("count_rule"), QStringLiteral("5 % of the pool"));
+    if (options.strategy == SelectionStrategy::ColdStart)
+        settings.insert(QStringLiteral("clusters"), options.clusters);
+    if (options.perSpeaker > 0)
+        settings.insert(QStringLiteral("per_speaker"), options.perSpeaker);
+    if (options.minSeconds > 0)
+        settings.insert(QStringLiteral("min_seconds"), options.minSeconds);
+    if (options.maxSeconds > 0)
+        settings.insert(QStringLiteral("max_seconds"), options.maxSeconds);
+    if (options.includeLabeled)
+        settings.insert(QStringLiteral("include_labeled"), true);
+    round.settings = QString::fromUtf8(QJsonDocument(settings).toJson(QJsonDocument::Compact));
+    out->encoder = encoder->name;
+    out->layer = layer;
+    QList<SelectionPickRecord> stored;
+    const QStringList classes = posteriors.hasModel() ? posteriors.model().classes : QStringList();
+    for (const SelectionPick &p : std::as_const(picks)) {
+        SelectedClip c;
+        c.pick = p;
+        c.key = keyAndPath.value(p.utteranceId).first;
+        c.path = keyAndPath.value(p.utteranceId).second;
+        c.predicted = p.predicted >= 0 ? classes.value(p.predicted) : QString();
+        out->picks << c;
+        SelectionPickRecord r;
+        r.rank = int(stored.size()) + 1;
+        r.utteranceId = p.utteranceId;
+        r.score = p.score;
+        r.reason = p.reason;
+        r.predicted = c.predicted;
+        r.confidence = p.confidence;
+        stored << r;
+    }
+    round.seconds = clock.elapsed() / 1000.0;
+    if (request.store)
+        if (auto st = SelectionRepository(db).addRound(&round, stored); !st)
+            return Status::failure(
+                QStringLiteral("%1: cannot store the round: %2").arg(db.filePath(), st.error()));
+    out->seconds = clock.elapsed() / 1000.0;
+    return Status::success();
+}
+
+} // namespace emolens
