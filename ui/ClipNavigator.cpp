@@ -22,10 +22,12 @@ bool ClipNavigator::select(qint64 utteranceId)
     if (sourceRow < 0)
         return false;
     const QModelIndex proxy = m_shown->mapFromSource(m_rows->index(sourceRow, 0));
-    if (!proxy.isValid())
+    if (!proxy.isValid() && !(m_hasOrder && m_order.contains(utteranceId)))
         return false;
-    m_table->setCurrentIndex(proxy); // usually reports back through onCurrentRowChanged
-    m_table->scrollTo(proxy);
+    if (proxy.isValid()) {
+        m_table->setCurrentIndex(proxy); // usually reports back through onCurrentRowChanged
+        m_table->scrollTo(proxy);
+    }
     if (m_current != utteranceId) {
         m_current = utteranceId;
         Q_EMIT currentChanged(utteranceId);
@@ -40,6 +42,18 @@ void ClipNavigator::clear()
 
 qint64 ClipNavigator::at(int offset) const
 {
+    if (m_hasOrder) {
+        const qsizetype here = m_order.indexOf(m_current);
+        if (offset == 0)
+            return here >= 0 ? m_current : 0;
+        if (offset < 0)
+            return here + offset >= 0 ? m_order.value(here + offset) : 0;
+        int steps = offset;
+        for (qsizetype i = here + 1; i < m_order.size(); ++i)
+            if (m_order[i] != m_current && !(m_done && m_done(m_order[i])) && --steps == 0)
+                return m_order[i];
+        return 0;
+    }
     const int rows = m_shown->rowCount();
     if (rows == 0)
         return 0;
@@ -56,8 +70,24 @@ bool ClipNavigator::move(int offset)
     return id != 0 && select(id);
 }
 
+void ClipNavigator::setOrder(const QList<qint64> &order, std::function<bool(qint64)> done)
+{
+    m_hasOrder = true;
+    m_order = order;
+    m_done = std::move(done);
+}
+
+void ClipNavigator::clearOrder()
+{
+    m_hasOrder = false;
+    m_order.clear();
+    m_done = {};
+}
+
 bool ClipNavigator::isShown(qint64 utteranceId) const
 {
+    if (m_hasOrder && m_order.contains(utteranceId))
+        return true;
     const int row = m_rows->rowOf(utteranceId);
     return row >= 0 && m_shown->mapFromSource(m_rows->index(row, 0)).isValid();
 }

@@ -8,10 +8,17 @@
 //
 // The current clip stays current when a filter hides its row, until another is chosen.
 //
+// While an order is set (the labeling queue's, when the Queue tab is in front) move() and
+// at() follow it instead of the table: forward to the next clip of the order that is not done
+// yet (done() says; the queue's labeled clips), backward to the one before; a clip not in
+// the order moves forward to the first one not done. select() then also takes the order's
+// clips that the table hides, and isShown() counts them.
+//
 // Ownership and threads: GUI thread; the table and its models must outlive the navigator.
 
 #include <QList>
 #include <QObject>
+#include <functional>
 
 class QModelIndex;
 class QTableView;
@@ -43,6 +50,11 @@ public:
     // The clips the table shows, in its order.
     QList<qint64> shownIds() const;
 
+    // Follow `order` rather than the table (see above); `done` may be empty (nothing is).
+    void setOrder(const QList<qint64> &order, std::function<bool(qint64)> done = {});
+    void clearOrder();
+    bool hasOrder() const { return m_hasOrder; }
+
 Q_SIGNALS:
     // The clip to show now (not emitted by clear()).
     void currentChanged(qint64 utteranceId);
@@ -54,6 +66,9 @@ private:
     UtteranceTableModel *m_rows = nullptr;
     UtteranceFilterModel *m_shown = nullptr;
     qint64 m_current = 0;
+    bool m_hasOrder = false;
+    QList<qint64> m_order;
+    std::function<bool(qint64)> m_done;
 };
 
 } // namespace emolens

@@ -16,8 +16,11 @@
 #include "LabelingController.h"
 #include "LabelingDesk.h"
 #include "LabelingPanel.h"
+#include "LabelingQueue.h"
 #include "ModelsDialog.h"
 #include "PlayerBar.h"
+#include "QueueModel.h"
+#include "QueueView.h"
 #include "ShortcutsDialog.h"
 #include "TableFilterBar.h"
 #include "TrainingController.h"
@@ -66,6 +69,7 @@
 #include <QStackedWidget>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTimer>
 #include <QToolButton>
@@ -235,6 +239,20 @@ void MainWindow::createActions()
         updateActions();
     });
     m_stopTrainingAction = new QAction(tr("&Stop Training (Keep Best)"), this);
+    m_rankAction = new QAction(tr("Rank the &Labeling Queue"), this);
+    m_rankAction->setShortcut(QKeySequence(Qt::Key_F5));
+    m_rankAction->setToolTip(tr("Active learning: rank the unlabeled clips with the active model "
+                                "and show the clips most worth labeling next in the Queue tab"));
+    connect(m_rankAction, &QAction::triggered, this, [this] {
+        showQueue(true);
+        m_queue->rank();
+    });
+    m_queueAction = new QAction(tr("Labeling &Queue"), this);
+    m_queueAction->setCheckable(true);
+    m_queueAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Q));
+    m_queueAction->setToolTip(tr("Show the labeling queue (active learning) instead of the clip "
+                                 "table; Down and Up follow the one in front"));
+    connect(m_queueAction, &QAction::triggered, this, [this](bool on) { showQueue(on); });
     m_stopTrainingAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
     m_stopTrainingAction->setToolTip(
         tr("End the running training now and keep its best epoch so far as a model"));
@@ -367,9 +385,41 @@ void MainWindow::createCentralArea()
     clipLayout->addWidget(m_clipView, 1);
     clipLayout->addWidget(m_player);
 
+    // The clip table and, beside it, active learning's queue; next/previous follow the tab in
+    // front.
+    m_queue = new LabelingQueue(m_jobs, m_session, m_tableModel, m_navigator, this);
+    connect(m_queue, &LabelingQueue::message, statusBar(), &QStatusBar::showMessage);
+    m_queue->setRetrainer([this] {
+        if (!db())
+            return false;
+        const ExtractionChoice choice = FeatureExtractionController::activeChoiceFor(*db());
+        const bool started = m_training->retrain(m_session->path(), choice.encoder, choice.device);
+        updateActions();
+        return started;
+    });
+    connect(m_training, &TrainingController::finished, m_queue, &LabelingQueue::onTrainingFinished);
+    m_queueView = new QueueView(m_queue, m_navigator);
+    connect(m_navigator, &ClipNavigator::currentChanged, m_queueView, &QueueView::showCurrent);
+    connect(m_queue, &LabelingQueue::changed, this, [this] { updateActions(); });
+    m_centreTabs = new QTabWidget;
+    m_centreTabs->setObjectName(QStringLiteral("centreTabs"));
+    m_centreTabs->setDocumentMode(true);
+    m_centreTabs->addTab(tablePane, tr("Clips"));
+    m_centreTabs->addTab(m_queueView, tr("Queue"));
+    m_centreTabs->setTabToolTip(0, tr("Every clip of the workspace, filtered and sorted; Down "
+                                      "and Up follow the table"));
+    m_centreTabs->setTabToolTip(1, tr("Active learning: the clips most worth labeling next; "
+                                      "Down and Up follow the queue"));
+    connect(m_centreTabs, &QTabWidget::currentChanged, this, [this](int index) {
+        m_queue->setActive(index == 1);
+        m_queueAction->setChecked(index == 1);
+        QSettings().setValue(QStringLiteral("queue/shown"), index == 1);
+        updateActions();
+    });
+
     m_centreSplitter = new QSplitter(Qt::Vertical);
     m_centreSplitter->setObjectName(QStringLiteral("centreSplitter"));
-    m_centreSplitter->addWidget(tablePane);
+    m_centreSplitter->addWidget(m_centreTabs);
     m_centreSplitter->addWidget(clipPane);
     m_centreSplitter->setStretchFactor(0, 1);
     m_centreSplitter->setStretchFactor(1, 1);
@@ -634,6 +684,7 @@ void MainWindow::createMenus()
     trainingToggle->setToolTip(tr("The running (or last) training: loss and validation UA by "
                                   "epoch, progress, Stop and Cancel"));
     view->addAction(trainingToggle);
+    view->addAction(m_queueAction);
     view->addSeparator();
     view->addAction(m_resetLayoutAction);
 
@@ -665,6 +716,8 @@ void MainWindow::createMenus()
     model->addAction(m_stopTrainingAction);
     model->addAction(m_pretrainAction);
     model->addAction(m_taptAction);
+    model->addSeparator();
+    model->addAction(m_rankAction);
     // The recipe Retrain trains (remembered in the settings as "model/recipe").
     m_recipeMenu = model->addMenu(tr("Retrain &Recipe"));
     m_recipeMenu->setToolTipsVisible(true);
@@ -783,6 +836,7 @@ void MainWindow::restoreSettings()
     m_labelingPanel->setAutoAdvance(autoAdvance);
     m_labelingPanel->setAnnotatorName(m_labeling->annotatorName());
     m_filterBar->setAnnotator(m_labeling->annotatorName());
+    showQueue(settings.value(QStringLiteral("queue/shown"), false).toBool());
 }
 
 bool MainWindow::layoutFits() const
@@ -879,6 +933,8 @@ void MainWindow::onWorkspaceClosed()
     m_treeModel->clear();
     m_pathLabel->clear();
     m_filterBar->setLabels(m_session->labelSets(), m_tableModel->rows());
+    m_queue->clear();
+    m_queueView->setWorkspaceOpen(false);
     updateTitle();
     updatePage();
     updateCounts();
@@ -891,6 +947,8 @@ void MainWindow::onWorkspaceOpened(const QString &path)
     m_labeling->setWorkspace(m_session->database());
     rebuildRecentMenu();
     reloadFromStore();
+    m_queue->reload(); // the queue where it was left
+    m_queueView->setWorkspaceOpen(true);
     updateTitle();
     updatePage();
     m_pathLabel->setText(QDir::toNativeSeparators(path));
@@ -1342,6 +1400,12 @@ qint64 MainWindow::currentUtteranceId() const
     return m_navigator->current();
 }
 
+void MainWindow::showQueue(bool queue)
+{
+    m_centreTabs->setCurrentIndex(queue ? 1 : 0);
+    m_queueAction->setChecked(queue);
+}
+
 void MainWindow::showUtterance(qint64 utteranceId)
 {
     if (!db())
@@ -1398,8 +1462,10 @@ void MainWindow::updateActions()
         action->setVisible(i < schema.classes.size() || (schema.classes.isEmpty() && i < 4));
     }
     m_clearCategoryAction->setEnabled(haveClip);
-    m_previousAction->setEnabled(rowsShown);
-    m_nextAction->setEnabled(rowsShown);
+    const bool queueShown = m_queue->isActive() && m_queue->model()->rowCount() > 0;
+    m_previousAction->setEnabled(rowsShown || queueShown);
+    m_nextAction->setEnabled(rowsShown || queueShown);
+    m_rankAction->setEnabled(open && !m_queue->isRanking());
     m_zoomInAction->setEnabled(haveClip);
     m_zoomOutAction->setEnabled(haveClip);
     m_zoomFitAction->setEnabled(haveClip);

@@ -32,6 +32,7 @@ class QMenu;
 class QProgressBar;
 class QSplitter;
 class QStackedWidget;
+class QTabWidget;
 class QTableView;
 class QToolButton;
 class QTreeView;
@@ -58,6 +59,8 @@ class JobStatusArea;
 class WorkspaceSession;
 class LabelingController;
 class LabelingDesk;
+class LabelingQueue;
+class QueueView;
 class TableFilterBar;
 class TrainingController;
 class TrainingDashboard;
@@ -176,6 +179,15 @@ public:
     QComboBox *labelFilterCombo() const;
     QUndoStack *undoStack() const { return m_undoStack; }
     LabelingController *labeling() const { return m_labeling; }
+    // Active learning's queue: the Queue tab beside the clip table (View > Labeling Queue),
+    // ranked by Model > Rank the Labeling Queue.
+    LabelingQueue *labelingQueue() const { return m_queue; }
+    QueueView *queueView() const { return m_queueView; }
+    QTabWidget *centreTabs() const { return m_centreTabs; }
+    QAction *queueAction() const { return m_queueAction; }
+    QAction *rankAction() const { return m_rankAction; }
+    // Brings the Queue tab (true) or the clip table (false) to the front.
+    void showQueue(bool queue);
 
 Q_SIGNALS:
     void workspaceOpened(const QString &path);
@@ -259,6 +271,9 @@ private:
     // Labeling
     LabelingController *m_labeling = nullptr;
     LabelingDesk *m_desk = nullptr;
+    LabelingQueue *m_queue = nullptr;
+    QueueView *m_queueView = nullptr;
+    QTabWidget *m_centreTabs = nullptr;
     bool m_closeWhenSaved = false;
 
     // Import
@@ -312,6 +327,8 @@ private:
     QAction *m_retrainAction = nullptr;
     QAction *m_pretrainAction = nullptr;
     QAction *m_taptAction = nullptr;
+    QAction *m_queueAction = nullptr;
+    QAction *m_rankAction = nullptr;
     QAction *m_modelsAction = nullptr;
     QAction *m_stopTrainingAction = nullptr;
     QMenu *m_recipeMenu = nullptr;

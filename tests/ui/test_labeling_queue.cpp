@@ -1,0 +1,192 @@
+// The labeling queue of active learning in the window: ranked by Model > Rank, worked through
+// with the number keys while Down and Up follow the queue, retrained after N new labels and
+// ranked again without losing the annotator's place.
+
+#include "ClipNavigator.h"
+#include "LabelingPanel.h"
+#include "LabelingQueue.h"
+#include "MainWindow.h"
+#include "QueueModel.h"
+#include "QueueView.h"
+#include "TestPaths.h"
+#include "UtteranceTableModel.h"
+#include "WindowJobs.h"
+#include "jobs/Job.h"
+#include "store/Database.h"
+#include "store/SelectionRepository.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QComboBox>
+#include <QLabel>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace emolens;
+
+namespace {
+
+constexpr int kJobTimeoutMs = 300000;
+const QString kAnnotator = QStringLiteral("Queue Tester");
+
+// The queue's rows' clips, in its order.
+QList<qint64> queueIds(const MainWindow &window)
+{
+    return window.labelingQueue()->model()->ids();
+}
+
+bool extract(MainWindow &window)
+{
+    QSignalSpy finished(&window, &MainWindow::extractionFinished);
+    window.extractFeaturesAction()->trigger();
+    if (!window.isExtracting())
+        return false;
+    if (!finished.wait(kJobTimeoutMs) && finished.isEmpty())
+        return false;
+    return finished.first().first().value<Status>().ok();
+}
+
+} // namespace
+
+class TestLabelingQueue : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void queueKeepsTheAnnotatorsPlaceAcrossARerank();
+
+private:
+    QTemporaryDir m_scratch;
+};
+
+void TestLabelingQueue::initTestCase()
+{
+    QCoreApplication::setOrganizationName(QStringLiteral("EmoLensTests"));
+    QCoreApplication::setApplicationName(QStringLiteral("test_labeling_queue"));
+    QSettings settings;
+    settings.clear();
+    settings.setValue(QStringLiteral("annotator/name"), kAnnotator);
+    settings.setValue(QStringLiteral("labeling/autoAdvance"), true);
+    // Quick rounds: the baseline recipe, few epochs, six clips a round, retrain after two.
+    settings.setValue(QStringLiteral("model/recipe"), QStringLiteral("baseline"));
+    settings.setValue(QStringLiteral("model/epochs"), 5);
+    settings.setValue(QStringLiteral("queue/count"), 6);
+    settings.setValue(QStringLiteral("queue/retrainAfter"), 2);
+    QVERIFY(m_scratch.isValid());
+    QVERIFY2(QFileInfo(test::corpus(QStringLiteral("generic-csv"))).isDir(),
+             "EMOLENS_TEST_CORPORA is not set or has no generic-csv (run ctest)");
+}
+
+void TestLabelingQueue::queueKeepsTheAnnotatorsPlaceAcrossARerank()
+{
+    const QString path = m_scratch.filePath(QStringLiteral("queue.emolens"));
+    MainWindow window;
+    QVERIFY(test::labelingFromFirstClip(window, path, test::corpus(QStringLiteral("generic-csv"))));
+    QVERIFY(extract(window));
+    LabelingQueue *queue = window.labelingQueue();
+    QueueView *view = window.queueView();
+    QCOMPARE(window.rankAction()->shortcut(), QKeySequence(Qt::Key_F5));
+    QCOMPARE(queue->effectiveStrategy(), QStringLiteral("cold-start")); // no model yet
+    QVERIFY2(view->summaryLabel()->text().contains(QLatin1String("No queue yet")),
+             qPrintable(view->summaryLabel()->text()));
+
+    // Model > Rank: the Queue tab comes to the front and lists the cold start's picks.
+    QSignalSpy ranked(queue, &LabelingQueue::ranked);
+    window.rankAction()->trigger();
+    QCOMPARE(window.centreTabs()->currentWidget(), view);
+    QVERIFY(ranked.wait(kJobTimeoutMs) || !ranked.isEmpty());
+    QVERIFY2(ranked.first().first().value<JobResult>().ok(),
+             qPrintable(ranked.first().first().value<JobResult>().summary));
+    QueueModel *model = queue->model();
+    QCOMPARE(model->rowCount(), 6);
+    for (const QueueRow &r : model->rows()) {
+        QVERIFY2(r.reason.startsWith(QLatin1String("near the centre of cluster")),
+                 qPrintable(r.reason));
+        QVERIFY(r.label.isEmpty());
+    }
+    QVERIFY2(view->summaryLabel()->text().startsWith(QLatin1String("Round 1: cold-start")),
+             qPrintable(view->summaryLabel()->text()));
+    const QList<qint64> first = queueIds(window);
+
+    // A click opens the clip; Down and Up follow the queue, not the table.
+    QTableView *table = view->table();
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {},
+                      table->visualRect(model->index(0, QueueModel::KeyColumn)).center());
+    QCOMPARE(window.currentUtteranceId(), first[0]);
+    window.utteranceTable()->setFocus(); // the keys act wherever the focus is in the window
+    QTest::keyClick(&window, Qt::Key_Down);
+    QCOMPARE(window.currentUtteranceId(), first[1]);
+    QCOMPARE(table->currentIndex().row(), 1);
+    QTest::keyClick(&window, Qt::Key_Up);
+    QCOMPARE(window.currentUtteranceId(), first[0]);
+
+    // Number keys label and move on along the queue; the rows say what was given.
+    const QStringList classes = window.labelingPanel()->schema().classes;
+    QSignalSpy trained(&window, &MainWindow::trainingFinished);
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_1);
+    QCOMPARE(window.currentUtteranceId(), first[1]);
+    QTRY_COMPARE(model->rows()[0].label, classes[0]);
+    QCOMPARE(queue->labelsSinceRank(), 1);
+    QVERIFY(trained.isEmpty());
+    // The second label reaches "retrain after 2": the model retrains in the background while
+    // the annotator goes on with the third clip.
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_2);
+    const qint64 place = first[2];
+    QCOMPARE(window.currentUtteranceId(), place);
+    QTRY_VERIFY(queue->isWaitingForTraining());
+    QVERIFY(trained.wait(kJobTimeoutMs) || !trained.isEmpty());
+    QVERIFY2(trained.first().first().value<JobResult>().ok(),
+             qPrintable(trained.first().first().value<JobResult>().summary));
+
+    // The trained model ranks again (margin now); the clip being played stays current and
+    // first, the labeled ones are gone, the new ranking follows.
+    QTRY_COMPARE_WITH_TIMEOUT(ranked.size(), 2, kJobTimeoutMs);
+    QVERIFY2(ranked.last().first().value<JobResult>().ok(),
+             qPrintable(ranked.last().first().value<JobResult>().summary));
+    QCOMPARE(window.currentUtteranceId(), place);
+    const QList<qint64> second = queueIds(window);
+    QVERIFY(second.size() >= 6);
+    QCOMPARE(second.first(), place);
+    QVERIFY(model->rows().first().kept);
+    QVERIFY(!second.contains(first[0]) && !second.contains(first[1]));
+    QCOMPARE(table->currentIndex().row(), 0); // the place is kept in the table too
+    QVERIFY2(view->summaryLabel()->text().startsWith(QLatin1String("Round 2: margin by model")),
+             qPrintable(view->summaryLabel()->text()));
+    for (qsizetype i = 1; i < model->rows().size(); ++i) {
+        const QueueRow &r = model->rows()[i];
+        if (r.utteranceId == place)
+            continue;
+        QVERIFY2(r.reason.startsWith(QLatin1String("margin ")), qPrintable(r.reason));
+        QVERIFY(classes.contains(r.predicted));
+    }
+    QCOMPARE(queue->labelsSinceRank(), 0);
+    QTest::keyClick(&window, Qt::Key_Down);
+    QCOMPARE(window.currentUtteranceId(), second[1]);
+
+    // The rounds are in the workspace: reopening shows the newest where it was left.
+    {
+        Database db(path);
+        QVERIFY(db.open());
+        SelectionRepository rounds(db);
+        const QList<SelectionRoundRecord> stored = rounds.rounds();
+        QCOMPARE(stored.size(), 2);
+        QCOMPARE(stored[0].strategy, QStringLiteral("margin"));
+        QVERIFY(stored[0].modelId > 0);
+        QCOMPARE(stored[1].strategy, QStringLiteral("cold-start"));
+        QCOMPARE(stored[1].modelId, 0);
+        QCOMPARE(rounds.picks(stored[1].id).size(), 6);
+    }
+    window.showQueue(false);
+    QTest::keyClick(&window, Qt::Key_Down); // the table's order again
+    QVERIFY(!window.navigator()->hasOrder());
+}
+
+QTEST_MAIN(TestLabelingQueue)
+#include "test_labeling_queue.moc"
