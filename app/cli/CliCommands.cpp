@@ -1419,7 +1419,9 @@ int selectCommand(const QStringList &arguments)
                       QStringLiteral("How to rank: %1 (see docs/cli.md for what each scores).")
                           .arg(selectionStrategyNames().join(QStringLiteral(", "))),
                       QStringLiteral("NAME"), QStringLiteral("cold-start")});
-    parser.addOption({QStringLiteral("count"), QStringLiteral("How many clips (default 20)."),
+    parser.addOption({QStringLiteral("count"),
+                      QStringLiteral("How many clips (default 20; 0: 5 % of the clips that can "
+                                     "be picked, as seed 002's code)."),
                       QStringLiteral("N"), QStringLiteral("20")});
     parser.addOption({QStringLiteral("model"),
                       QStringLiteral("The model version whose posteriors rank the clips "
@@ -1473,11 +1475,12 @@ int selectCommand(const QStringList &arguments)
     options.minSeconds = parser.value(QStringLiteral("min-seconds")).toDouble(&okMin);
     options.maxSeconds = parser.value(QStringLiteral("max-seconds")).toDouble(&okMax);
     options.includeLabeled = parser.isSet(QStringLiteral("include-labeled"));
-    if (!okCount || !okSeed || !okClusters || !okCap || !okMin || !okMax || options.count < 1 ||
+    if (!okCount || !okSeed || !okClusters || !okCap || !okMin || !okMax || options.count < 0 ||
         options.clusters < 1 || options.perSpeaker < 0 || options.minSeconds < 0 ||
         options.maxSeconds < 0)
-        return fail(QStringLiteral("--count and --clusters need positive whole numbers, --seed "
-                                   "and --per-speaker whole numbers, the seconds numbers"));
+        return fail(QStringLiteral("--clusters needs a positive whole number, --count (0: 5 % "
+                                   "of the pool), --seed and --per-speaker whole numbers, the "
+                                   "seconds numbers"));
     SelectRequest request;
     request.options = options;
     request.encoder = parser.value(QStringLiteral("encoder"));
