@@ -5,8 +5,12 @@
 // per cluster ranked by margin; labeled clips are never picked; the same seed gives the same
 // picks; and what a strategy needs but lacks is refused with the reason.
 
+#include "active/LearningCurves.h"
 #include "active/Selection.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSet>
 #include <QTest>
 
@@ -250,6 +254,78 @@ private Q_SLOTS:
                 noEmbeddings.error().contains(QLatin1String("extract features first")));
         o.count = 0;
         QVERIFY(!selectClips(bare, o, &picks));
+    }
+
+    void learningCurvesAverageRunsPerStrategy()
+    {
+        // Two random runs and one margin run of the same setup, one of another setup and one
+        // unreadable: per strategy the rounds' UA is averaged with its range, and the fraction
+        // to 95 % of the full UA and the seconds until then come from the runs that reach it.
+        const auto record = [](qint64 id, const QString &strategy, qint64 seed, int pool,
+                               double fullUa, const QList<double> &ua) {
+            QJsonArray rounds;
+            for (qsizetype i = 0; i < ua.size(); ++i)
+                rounds.append(QJsonObject{{QStringLiteral("labeled"), int(10 * (i + 1))},
+                                          {QStringLiteral("labeled_fraction"), 0.1 * (i + 1)},
+                                          {QStringLiteral("ua"), ua[i]},
+                                          {QStringLiteral("train_seconds"), 2.0},
+                                          {QStringLiteral("select_seconds"), 0.5}});
+            SimulationRecord r;
+            r.id = id;
+            r.strategy = strategy;
+            r.recipe = QStringLiteral("baseline");
+            r.encoder = QStringLiteral("fbank");
+            r.seed = seed;
+            r.report =
+                QString::fromUtf8(QJsonDocument(QJsonObject{{QStringLiteral("pool"), pool},
+                                                            {QStringLiteral("test_clips"), 30},
+                                                            {QStringLiteral("full_ua"), fullUa},
+                                                            {QStringLiteral("full_seconds"), 20.0},
+                                                            {QStringLiteral("rounds"), rounds}})
+                                      .toJson());
+            return r;
+        };
+        SimulationRecord broken;
+        broken.id = 9;
+        broken.strategy = QStringLiteral("entropy");
+        broken.report = QStringLiteral("{not json");
+        QStringList problems;
+        const QList<LearningCurveSetup> setups =
+            learningCurves({record(1, QStringLiteral("margin"), 1, 100, 0.8, {0.5, 0.78, 0.8}),
+                            record(2, QStringLiteral("random"), 1, 100, 0.8, {0.4, 0.6, 0.77}),
+                            record(3, QStringLiteral("random"), 2, 100, 0.6, {0.5, 0.58, 0.6}),
+                            record(4, QStringLiteral("random"), 1, 200, 0.8, {0.5}), broken},
+                           &problems);
+        QCOMPARE(problems.size(), 1);
+        QVERIFY(problems[0].contains(QLatin1String("simulation 9")));
+        QCOMPARE(setups.size(), 2);
+        const LearningCurveSetup &setup = setups[0]; // "baseline|fbank|100|30" sorts first
+        QCOMPARE(setup.pool, 100);
+        QCOMPARE(setup.curves.size(), 2);
+        const LearningCurve &random = setup.curves[0]; // random first, the baseline
+        QCOMPARE(random.strategy, QStringLiteral("random"));
+        QCOMPARE(random.runs(), 2);
+        QCOMPARE(random.points.size(), 3);
+        QCOMPARE(random.points[1].labeled, 20);
+        QVERIFY(qAbs(random.points[1].meanUa - 0.59) < 1e-12);
+        QCOMPARE(random.points[1].minUa, 0.58);
+        QCOMPARE(random.points[1].maxUa, 0.6);
+        QVERIFY(qAbs(random.fullUa - 0.7) < 1e-12);
+        // Run 2 reaches 0.76 (95 % of 0.8) at 0.3; run 3 reaches 0.57 at 0.2.
+        QCOMPARE(random.reached, 2);
+        QVERIFY(qAbs(random.fractionTo95 - 0.25) < 1e-12);
+        QVERIFY(qAbs(random.fractionTo95Sd - std::sqrt(0.005)) < 1e-12);
+        QVERIFY(qAbs(random.secondsTo95 - 6.25) < 1e-12); // (7.5 + 5) / 2
+        QCOMPARE(random.fullSeconds, 20.0);
+        const LearningCurve &margin = setup.curves[1];
+        QCOMPARE(margin.strategy, QStringLiteral("margin"));
+        QVERIFY(qAbs(margin.fractionTo95 - 0.2) < 1e-12);
+        QCOMPARE(margin.fractionTo95Sd, 0.0);
+        QCOMPARE(margin.secondsTo95, 5.0);
+        QCOMPARE(setups[1].pool, 200);
+        QCOMPARE(setups[1].curves.size(), 1);
+        QCOMPARE(setups[1].curves[0].reached, 0);
+        QCOMPARE(setups[1].curves[0].fractionTo95, -1.0);
     }
 };
 
