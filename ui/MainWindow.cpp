@@ -27,6 +27,7 @@
 #include "UtteranceFilterModel.h"
 #include "UtteranceTableModel.h"
 #include "WorkspaceSession.h"
+#include "charts/LearningCurvesDialog.h"
 #include "charts/TrainingDashboard.h"
 #include "features/FeatureCache.h"
 #include "jobs/ExportJob.h"
@@ -247,6 +248,10 @@ void MainWindow::createActions()
         showQueue(true);
         m_queue->rank();
     });
+    m_curvesAction = new QAction(tr("Learning &Curves..."), this);
+    m_curvesAction->setToolTip(tr("Active learning's evidence: UA against the labels each "
+                                  "strategy needed, from the simulations of this workspace"));
+    connect(m_curvesAction, &QAction::triggered, this, [this] { showLearningCurves(); });
     m_queueAction = new QAction(tr("Labeling &Queue"), this);
     m_queueAction->setCheckable(true);
     m_queueAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Q));
@@ -718,6 +723,7 @@ void MainWindow::createMenus()
     model->addAction(m_taptAction);
     model->addSeparator();
     model->addAction(m_rankAction);
+    model->addAction(m_curvesAction);
     // The recipe Retrain trains (remembered in the settings as "model/recipe").
     m_recipeMenu = model->addMenu(tr("Retrain &Recipe"));
     m_recipeMenu->setToolTipsVisible(true);
@@ -917,6 +923,7 @@ Status MainWindow::closeWorkspace()
 void MainWindow::onWorkspaceClosing()
 {
     delete m_modelsDialog;   // it reads the workspace's connection
+    delete m_curvesDialog;   // it reads the workspace's connection
     delete m_encodersDialog; // it reads the workspace's connection
     m_undoStack->clear();    // the commands write to this workspace
     m_labeling->setWorkspace(nullptr);
@@ -1330,6 +1337,21 @@ ModelsDialog *MainWindow::showModelsDialog()
     return m_modelsDialog;
 }
 
+LearningCurvesDialog *MainWindow::showLearningCurves()
+{
+    if (!db())
+        return nullptr;
+    if (!m_curvesDialog) {
+        m_curvesDialog = new LearningCurvesDialog(db(), this);
+        m_curvesDialog->setAttribute(Qt::WA_DeleteOnClose);
+    } else {
+        m_curvesDialog->reload();
+    }
+    m_curvesDialog->show();
+    m_curvesDialog->raise();
+    return m_curvesDialog;
+}
+
 ModelsDialog *MainWindow::modelsDialog() const
 {
     return m_modelsDialog.data();
@@ -1442,6 +1464,7 @@ void MainWindow::updateActions()
     m_extractShownAction->setEnabled(open && !busy && rowsShown);
     m_encodersAction->setEnabled(open);
     m_modelsAction->setEnabled(open);
+    m_curvesAction->setEnabled(open);
     m_retrainAction->setEnabled(open && !m_training->isRunning() && m_tableModel->rowCount() > 0);
     m_pretrainAction->setEnabled(open && !m_training->isRunning() && m_tableModel->rowCount() > 0);
     m_taptAction->setEnabled(m_pretrainAction->isEnabled());

@@ -65,6 +65,7 @@ class TableFilterBar;
 class TrainingController;
 class TrainingDashboard;
 class ModelsDialog;
+class LearningCurvesDialog;
 class ClipPosteriors;
 struct JobResult;
 class LabelingPanel;
@@ -186,6 +187,11 @@ public:
     QTabWidget *centreTabs() const { return m_centreTabs; }
     QAction *queueAction() const { return m_queueAction; }
     QAction *rankAction() const { return m_rankAction; }
+    // Model > Learning Curves: the stored simulations' curves (opens or raises; null without a
+    // workspace).
+    LearningCurvesDialog *showLearningCurves();
+    LearningCurvesDialog *learningCurvesDialog() const { return m_curvesDialog.data(); }
+    QAction *learningCurvesAction() const { return m_curvesAction; }
     // Brings the Queue tab (true) or the clip table (false) to the front.
     void showQueue(bool queue);
 
@@ -285,6 +291,7 @@ private:
     TrainingController *m_training = nullptr;
     std::unique_ptr<ClipPosteriors> m_posteriors;
     QPointer<ModelsDialog> m_modelsDialog;
+    QPointer<LearningCurvesDialog> m_curvesDialog;
     QPointer<EncodersDialog> m_encodersDialog;
 
     // Models and views
@@ -329,6 +336,7 @@ private:
     QAction *m_taptAction = nullptr;
     QAction *m_queueAction = nullptr;
     QAction *m_rankAction = nullptr;
+    QAction *m_curvesAction = nullptr;
     QAction *m_modelsAction = nullptr;
     QAction *m_stopTrainingAction = nullptr;
     QMenu *m_recipeMenu = nullptr;

@@ -11,13 +11,19 @@
 #include "TestPaths.h"
 #include "UtteranceTableModel.h"
 #include "WindowJobs.h"
+#include "charts/LearningCurvesDialog.h"
 #include "jobs/Job.h"
 #include "store/Database.h"
 #include "store/SelectionRepository.h"
 
 #include <QAction>
 #include <QApplication>
+#include <QChart>
 #include <QComboBox>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QPushButton>
 #include <QSettings>
@@ -25,6 +31,7 @@
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -61,6 +68,7 @@ class TestLabelingQueue : public QObject
 private Q_SLOTS:
     void initTestCase();
     void queueKeepsTheAnnotatorsPlaceAcrossARerank();
+    void learningCurvesComeFromStoredSimulations();
 
 private:
     QTemporaryDir m_scratch;
@@ -186,6 +194,83 @@ void TestLabelingQueue::queueKeepsTheAnnotatorsPlaceAcrossARerank()
     window.showQueue(false);
     QTest::keyClick(&window, Qt::Key_Down); // the table's order again
     QVERIFY(!window.navigator()->hasOrder());
+}
+
+void TestLabelingQueue::learningCurvesComeFromStoredSimulations()
+{
+    // Model > Learning Curves draws what simulate stored: random dashed as the baseline, a
+    // line per strategy with its runs' range, the full UA and 95 % of it; the table gives the
+    // fraction of labels to 95 %; the plot saves as PNG and the table as CSV.
+    const QString path = m_scratch.filePath(QStringLiteral("curves.emolens"));
+    MainWindow window;
+    window.show();
+    QVERIFY(window.createWorkspace(path).ok());
+    QCOMPARE(window.showLearningCurves()->setups().size(), 0);
+    QVERIFY(window.learningCurvesDialog()->messageLabel()->text().contains(
+        QLatin1String("emolens-cli simulate")));
+    {
+        Database db(path);
+        QVERIFY(db.open());
+        SelectionRepository store(db);
+        const auto add = [&store](const QString &strategy, qint64 seed, const QList<double> &ua) {
+            QJsonArray rounds;
+            for (qsizetype i = 0; i < ua.size(); ++i)
+                rounds.append(QJsonObject{{QStringLiteral("labeled"), int(40 * (i + 1))},
+                                          {QStringLiteral("labeled_fraction"), 0.05 * (i + 1)},
+                                          {QStringLiteral("ua"), ua[i]},
+                                          {QStringLiteral("train_seconds"), 3.0},
+                                          {QStringLiteral("select_seconds"), 0.1}});
+            SimulationRecord r;
+            r.strategy = strategy;
+            r.recipe = QStringLiteral("baseline");
+            r.encoder = QStringLiteral("fbank");
+            r.seed = seed;
+            r.report =
+                QString::fromUtf8(QJsonDocument(QJsonObject{{QStringLiteral("pool"), 800},
+                                                            {QStringLiteral("test_clips"), 200},
+                                                            {QStringLiteral("full_ua"), 0.8},
+                                                            {QStringLiteral("full_seconds"), 40.0},
+                                                            {QStringLiteral("rounds"), rounds}})
+                                      .toJson());
+            return store.addSimulation(&r).ok();
+        };
+        QVERIFY(add(QStringLiteral("margin"), 1, {0.40, 0.62, 0.77, 0.79}));
+        QVERIFY(add(QStringLiteral("margin"), 2, {0.42, 0.70, 0.76, 0.80}));
+        QVERIFY(add(QStringLiteral("random"), 1, {0.40, 0.55, 0.65, 0.72}));
+    }
+    QAction *action = window.learningCurvesAction();
+    QVERIFY(action->isEnabled());
+    action->trigger();
+    LearningCurvesDialog *dialog = window.learningCurvesDialog();
+    QVERIFY(QTest::qWaitForWindowExposed(dialog));
+    QCOMPARE(dialog->setups().size(), 1);
+    // Two series per strategy (the mean, the runs' range) and the two reference lines.
+    QCOMPARE(dialog->chart()->series().size(), 6);
+    QTableWidget *table = dialog->table();
+    QCOMPARE(table->rowCount(), 2);
+    QCOMPARE(table->item(0, 0)->text(), QStringLiteral("random"));
+    QCOMPARE(table->item(0, 2)->text(), QStringLiteral("not reached"));
+    QCOMPARE(table->item(1, 0)->text(), QStringLiteral("margin"));
+    // Margin reaches 0.76 at 15 % in both runs; 3 rounds of 3.1 s until then.
+    QVERIFY2(table->item(1, 2)->text().startsWith(QStringLiteral("15.0 % ± 0.0 % (2 of 2 runs)")),
+             qPrintable(table->item(1, 2)->text()));
+    QVERIFY2(table->item(1, 4)->text().startsWith(QLatin1String("9.3 s (40.0 s)")),
+             qPrintable(table->item(1, 4)->text()));
+
+    const QString png = m_scratch.filePath(QStringLiteral("curves.png"));
+    const QString csv = m_scratch.filePath(QStringLiteral("curves.csv"));
+    QVERIFY(dialog->saveImage(png));
+    const QImage image(png);
+    QVERIFY(!image.isNull() && image.width() >= 520 && image.height() >= 300);
+    QVERIFY(dialog->saveTable(csv));
+    QFile file(csv);
+    QVERIFY(file.open(QIODevice::ReadOnly | QIODevice::Text));
+    const QStringList lines = QString::fromUtf8(file.readAll()).trimmed().split(QLatin1Char('\n'));
+    QCOMPARE(lines.size(), 3);
+    QVERIFY(lines[0].startsWith(QLatin1String("setup,strategy,runs,reached,fraction_to_95")));
+    QVERIFY2(lines[2].contains(QLatin1String(",margin,2,2,0.15,0,")), qPrintable(lines[2]));
+    QVERIFY(!dialog->saveImage(m_scratch.filePath(QStringLiteral("no-such-dir/c.png"))));
+    QVERIFY(dialog->messageLabel()->text().contains(QLatin1String("no-such-dir")));
 }
 
 QTEST_MAIN(TestLabelingQueue)
