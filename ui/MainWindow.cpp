@@ -1352,6 +1352,11 @@ LearningCurvesDialog *MainWindow::showLearningCurves()
     return m_curvesDialog;
 }
 
+LearningCurvesDialog *MainWindow::learningCurvesDialog() const
+{
+    return m_curvesDialog.data();
+}
+
 ModelsDialog *MainWindow::modelsDialog() const
 {
     return m_modelsDialog.data();

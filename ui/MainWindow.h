@@ -190,7 +190,7 @@ public:
     // Model > Learning Curves: the stored simulations' curves (opens or raises; null without a
     // workspace).
     LearningCurvesDialog *showLearningCurves();
-    LearningCurvesDialog *learningCurvesDialog() const { return m_curvesDialog.data(); }
+    LearningCurvesDialog *learningCurvesDialog() const;
     QAction *learningCurvesAction() const { return m_curvesAction; }
     // Brings the Queue tab (true) or the clip table (false) to the front.
     void showQueue(bool queue);
