@@ -2202,6 +2202,68 @@ ModelStatus AdapterTrainer::predict(const ClipFeatureSource &source,
     }
 }
 
+ModelStatus AdapterTrainer::sample(const ClipFeatureSource &source,
+                                   const std::vector<std::size_t> &which, int passes,
+                                   std::uint64_t seed, std::vector<ClipPrediction> *out,
+                                   const CancelCheck &cancelled)
+{
+    out->assign(which.size(), ClipPrediction());
+    if (!d->net)
+        return ModelStatus::failure("the adapter has not been trained or loaded");
+    if (passes < 0)
+        return ModelStatus::failure("the dropout passes cannot be negative");
+    try {
+        const TrainerOptions &o = d->options;
+        if (source.layerCount() != o.adapter.layerCount ||
+            source.hiddenSize() != o.adapter.hiddenSize ||
+            source.extraInputs() != o.adapter.extraInputs)
+            return ModelStatus::failure("these features come from another encoder than the one "
+                                        "the model was trained on");
+        torch::NoGradGuard noGrad;
+        useThreads(o.threads);
+        torch::manual_seed(seed);
+        std::map<std::size_t, std::size_t> slot;
+        for (std::size_t k = 0; k < which.size(); ++k)
+            slot[which[k]] = k;
+        const auto copyRow = [](const torch::Tensor &t, int64_t row, std::vector<float> *to) {
+            const auto r = t[row].contiguous();
+            to->insert(to->end(), r.data_ptr<float>(), r.data_ptr<float>() + r.numel());
+        };
+        for (const Batch &batch : makeBatches(source, which, o.batchFrames, o.maxBatchClips)) {
+            if (cancelled && cancelled())
+                return ModelStatus::failure("cancelled");
+            BatchTensors t;
+            if (auto st = loadBatch(source, batch, d->device, &t); !st)
+                return st;
+            d->net->eval();
+            const auto result = d->net->forward(t.hidden, t.mask, t.extra);
+            if (!result.logits.defined())
+                return ModelStatus::failure("the model has no emotion classes to sample");
+            const auto probabilities = torch::softmax(result.logits, 1).cpu();
+            const auto input = result.classifierInput.to(torch::kFloat).cpu();
+            for (std::size_t b = 0; b < batch.clips.size(); ++b) {
+                ClipPrediction &p = (*out)[slot.at(batch.clips[b])];
+                p.frames = source.clips()[batch.clips[b]].frames;
+                copyRow(probabilities, int64_t(b), &p.probabilities);
+                copyRow(input, int64_t(b), &p.classifierInput);
+            }
+            d->net->train(); // dropout on; the adapter has no batch statistics to disturb
+            for (int pass = 0; pass < passes; ++pass) {
+                const auto sampled =
+                    torch::softmax(d->net->forward(t.hidden, t.mask, t.extra).logits, 1).cpu();
+                for (std::size_t b = 0; b < batch.clips.size(); ++b)
+                    copyRow(sampled, int64_t(b),
+                            &(*out)[slot.at(batch.clips[b])].passProbabilities);
+            }
+            d->net->eval();
+        }
+        return ModelStatus::success();
+    } catch (...) {
+        d->net->eval();
+        return statusFromCurrentException("sampling the adapter with dropout");
+    }
+}
+
 std::string AdapterTrainer::backboneSettings(const AdapterOptions &a)
 {
     std::ostringstream out;

@@ -270,6 +270,10 @@ struct ClipPrediction
     // Seed 000's local-attribute id of each frame [frames], with the frames, when the model
     // was pre-trained (AdapterTrainer::localAttributeCount).
     std::vector<int32_t> localAttributes;
+    // sample(): the classifier's input [head width], and each dropout pass's class
+    // probabilities [passes * classes].
+    std::vector<float> classifierInput;
+    std::vector<float> passProbabilities;
 };
 
 class AdapterTrainer
@@ -328,6 +332,14 @@ public:
     ModelStatus predict(const ClipFeatureSource &source, const std::vector<std::size_t> &which,
                         bool withFrames, bool withPooled, std::vector<ClipPrediction> *out,
                         const CancelCheck &cancelled = {});
+
+    // Active learning's view of the clips `which` (seed 002's BALD and BADGE): their class
+    // probabilities and the classifier's input in inference mode, then `passes` forward passes
+    // with dropout on (MC dropout), seeded, each pass's probabilities. Costs passes + 1
+    // forward passes of the adapter. Categorical models only.
+    ModelStatus sample(const ClipFeatureSource &source, const std::vector<std::size_t> &which,
+                       int passes, std::uint64_t seed, std::vector<ClipPrediction> *out,
+                       const CancelCheck &cancelled = {});
 
     const std::vector<EpochRecord> &history() const;
     int bestEpoch() const; // from 1; 0 before training

@@ -325,6 +325,7 @@ AdapterOutput EmotionAdapterImpl::forward(const torch::Tensor &hidden, const tor
         head = m_dropout(torch::relu(m_emotionHidden(head)));
         frameInput = m_dropout(torch::relu(m_emotionHidden(frameInput)));
     }
+    out.classifierInput = head;
     if (m_classifier) {
         out.logits = m_classifier(head);
         out.frameLogits = m_classifier(frameInput) * maskF;

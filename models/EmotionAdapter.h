@@ -58,6 +58,9 @@ struct AdapterOutput
     torch::Tensor dimensions;      // [B, dims]
     torch::Tensor frameDimensions; // [B, T, dims], 0 at padded frames
     torch::Tensor pooled; // [B, width] (mean) or [B, 2 * width] (SAP): the utterance vector
+    // [B, head width]: what the classifier reads - pooled, or seed 003's hidden layer of it
+    // (BADGE's gradient embeddings are taken with respect to the classifier's weights).
+    torch::Tensor classifierInput;
     torch::Tensor frames; // [B, T, width]: the backbone's frame features pooling reads
     // Seed 003's auxiliary tasks (co-attention only; undefined for a task the model lacks).
     torch::Tensor genderLogits;    // [B, genderClasses]

@@ -38,6 +38,10 @@ QString strategyTitle(const QString &name)
         return QObject::tr("Cold start (no model needed)");
     if (name == QLatin1String("hybrid"))
         return QObject::tr("Hybrid (margin inside clusters)");
+    if (name == QLatin1String("bald"))
+        return QObject::tr("BALD (MC dropout disagreement)");
+    if (name == QLatin1String("badge"))
+        return QObject::tr("BADGE (gradient embeddings, k-means++)");
     return name;
 }
 

@@ -1450,6 +1450,9 @@ int selectCommand(const QStringList &arguments)
                       QStringLiteral("S"), QStringLiteral("0")});
     parser.addOption({QStringLiteral("include-labeled"),
                       QStringLiteral("Also rank clips a person has labeled already.")});
+    parser.addOption({QStringLiteral("passes"),
+                      QStringLiteral("bald's MC dropout passes (default 10, ours)."),
+                      QStringLiteral("T"), QStringLiteral("10")});
     parser.addOption({QStringLiteral("no-store"),
                       QStringLiteral("Print the ranking only; do not keep it as a round (the "
                                      "queue the GUI shows).")});
@@ -1474,6 +1477,10 @@ int selectCommand(const QStringList &arguments)
     options.perSpeaker = parser.value(QStringLiteral("per-speaker")).toInt(&okCap);
     options.minSeconds = parser.value(QStringLiteral("min-seconds")).toDouble(&okMin);
     options.maxSeconds = parser.value(QStringLiteral("max-seconds")).toDouble(&okMax);
+    bool okPasses = false;
+    options.passes = parser.value(QStringLiteral("passes")).toInt(&okPasses);
+    if (!okPasses || options.passes < 1)
+        return fail(QStringLiteral("--passes needs a positive whole number"));
     options.includeLabeled = parser.isSet(QStringLiteral("include-labeled"));
     if (!okCount || !okSeed || !okClusters || !okCap || !okMin || !okMax || options.count < 0 ||
         options.clusters < 1 || options.perSpeaker < 0 || options.minSeconds < 0 ||
@@ -1594,6 +1601,9 @@ int simulateCommand(const QStringList &arguments)
                       QStringLiteral("N"), QStringLiteral("0")});
     parser.addOption({QStringLiteral("clusters"), QStringLiteral("The cold start's k (default 3)."),
                       QStringLiteral("K"), QStringLiteral("3")});
+    parser.addOption({QStringLiteral("passes"),
+                      QStringLiteral("bald's MC dropout passes (default 10, ours)."),
+                      QStringLiteral("T"), QStringLiteral("10")});
     parser.addOption(kThreadsOption);
     parser.addOption({QStringLiteral("no-store"),
                       QStringLiteral("Do not keep the learning curve in the workspace (kept by "
@@ -1627,6 +1637,9 @@ int simulateCommand(const QStringList &arguments)
         request.threads < 0 || request.clusters < 1)
         return fail(QStringLiteral("--seed, --initial, --step, --rounds, --folds, --epochs, "
                                    "--clusters and --threads need whole numbers"));
+    request.passes = parser.value(QStringLiteral("passes")).toInt();
+    if (request.passes < 1)
+        return fail(QStringLiteral("--passes needs a positive whole number"));
     request.store = !parser.isSet(QStringLiteral("no-store"));
     TerminalProgress progress;
     const auto job = std::make_shared<SimulateJob>(request);

@@ -26,7 +26,9 @@ constexpr Named kNames[] = {{SelectionStrategy::Random, "random"},
                             {SelectionStrategy::Entropy, "entropy"},
                             {SelectionStrategy::CoreSet, "core-set"},
                             {SelectionStrategy::ColdStart, "cold-start"},
-                            {SelectionStrategy::Hybrid, "hybrid"}};
+                            {SelectionStrategy::Hybrid, "hybrid"},
+                            {SelectionStrategy::Bald, "bald"},
+                            {SelectionStrategy::Badge, "badge"}};
 
 // The two most probable classes of a row and their probabilities.
 struct TopTwo
@@ -284,6 +286,104 @@ Status coreSet(const SelectionPool &pool, const SelectionOptions &o,
     return Status::success();
 }
 
+// BADGE: k-means++ seeding over gradient embeddings g = a outer h, a = p - onehot(top) and h
+// the classifier's input. For two such embeddings |g_i - g_j|^2 = |a_i|^2 |h_i|^2 +
+// |a_j|^2 |h_j|^2 - 2 (a_i . a_j)(h_i . h_j), so each distance costs O(c + h).
+template <typename PickOf>
+Status badge(const SelectionPool &pool, const SelectionOptions &o, const std::vector<int> &eligible,
+             const PickOf &pickOf, QList<SelectionPick> *out)
+{
+    const int classes = int(pool.classes.size());
+    const int dims = pool.headDims;
+    const std::size_t n = eligible.size();
+    std::vector<float> a(n * std::size_t(classes));
+    std::vector<double> norm2(n); // |g|^2
+    for (std::size_t i = 0; i < n; ++i) {
+        const int row = eligible[i];
+        const float *p = pool.probabilities.data() + std::size_t(row) * classes;
+        const int top = topTwo(p, classes).first;
+        double aa = 0;
+        for (int c = 0; c < classes; ++c) {
+            const float v = p[c] - (c == top ? 1.f : 0.f);
+            a[i * classes + c] = v;
+            aa += double(v) * v;
+        }
+        const float *h = pool.classifierInputs.data() + std::size_t(row) * dims;
+        double hh = 0;
+        for (int k = 0; k < dims; ++k)
+            hh += double(h[k]) * h[k];
+        norm2[i] = aa * hh;
+    }
+    const auto input = [&](std::size_t i) {
+        return pool.classifierInputs.data() + std::size_t(eligible[i]) * dims;
+    };
+    std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
+    std::vector<bool> taken(n, false);
+    QHash<qint64, int> perSpeaker;
+    std::mt19937_64 random(o.seed);
+    const auto allowed = [&](std::size_t i) {
+        const qint64 speaker = pool.speakers.value(eligible[i], 0);
+        return !taken[i] &&
+               !(o.perSpeaker > 0 && speaker != 0 && perSpeaker.value(speaker) >= o.perSpeaker);
+    };
+    // The first pick: the largest gradient norm (BADGE's first centre).
+    std::size_t chosen = n;
+    for (std::size_t i = 0; i < n; ++i)
+        if (allowed(i) && (chosen == n || norm2[i] > norm2[chosen]))
+            chosen = i;
+    double chosenD2 = 0;
+    while (chosen < n && out->size() < o.count) {
+        taken[chosen] = true;
+        ++perSpeaker[pool.speakers.value(eligible[chosen], 0)];
+        out->append(pickOf(eligible[chosen], std::sqrt(norm2[chosen]),
+                           out->isEmpty()
+                               ? QStringLiteral("the largest gradient norm, %1: the model would "
+                                                "change most for its label")
+                                     .arg(std::sqrt(norm2[chosen]), 0, 'f', 3)
+                               : QStringLiteral("gradient norm %1, %2 from the picks before it")
+                                     .arg(std::sqrt(norm2[chosen]), 0, 'f', 3)
+                                     .arg(std::sqrt(chosenD2), 0, 'f', 3)));
+        // Distances to the new pick, then draw the next in proportion to D^2.
+        const float *hc = input(chosen);
+        const float *ac = a.data() + chosen * classes;
+        double total = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (taken[i])
+                continue;
+            double dotA = 0, dotH = 0;
+            const float *ai = a.data() + i * classes;
+            for (int c = 0; c < classes; ++c)
+                dotA += double(ai[c]) * ac[c];
+            const float *hi = input(i);
+            for (int k = 0; k < dims; ++k)
+                dotH += double(hi[k]) * hc[k];
+            const double d2 = std::max(0.0, norm2[i] + norm2[chosen] - 2 * dotA * dotH);
+            nearest[i] = std::min(nearest[i], d2);
+            if (allowed(i))
+                total += nearest[i];
+        }
+        chosen = n;
+        if (total <= 0) { // every clip left coincides with a pick: take them in order
+            for (std::size_t i = 0; i < n && chosen == n; ++i)
+                if (allowed(i))
+                    chosen = i;
+            chosenD2 = 0;
+            continue;
+        }
+        double target = std::uniform_real_distribution<double>(0, total)(random);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!allowed(i) || nearest[i] <= 0)
+                continue; // a clip that coincides with a pick is never drawn
+            chosen = i;
+            target -= nearest[i];
+            if (target <= 0)
+                break;
+        }
+        chosenD2 = chosen < n ? nearest[chosen] : 0;
+    }
+    return Status::success();
+}
+
 } // namespace
 
 QString selectionStrategyName(SelectionStrategy strategy)
@@ -316,7 +416,18 @@ bool selectionNeedsModel(SelectionStrategy strategy)
 {
     return strategy == SelectionStrategy::LeastConfidence ||
            strategy == SelectionStrategy::Margin || strategy == SelectionStrategy::Entropy ||
-           strategy == SelectionStrategy::Hybrid;
+           strategy == SelectionStrategy::Hybrid || strategy == SelectionStrategy::Bald ||
+           strategy == SelectionStrategy::Badge;
+}
+
+bool selectionNeedsPasses(SelectionStrategy strategy)
+{
+    return strategy == SelectionStrategy::Bald;
+}
+
+bool selectionNeedsClassifierInputs(SelectionStrategy strategy)
+{
+    return strategy == SelectionStrategy::Badge;
 }
 
 Status selectClips(const SelectionPool &pool, const SelectionOptions &o, QList<SelectionPick> *out)
@@ -341,6 +452,16 @@ Status selectClips(const SelectionPool &pool, const SelectionOptions &o, QList<S
             QStringLiteral("%1 compares the clips' embeddings, and the pool has none: extract "
                            "features first")
                 .arg(name));
+    if (o.strategy == SelectionStrategy::Bald &&
+        (pool.passes < 1 ||
+         pool.passProbabilities.size() != std::size_t(pool.rows()) * pool.passes * classes))
+        return Status::failure(QStringLiteral("bald needs the model's dropout passes of every "
+                                              "clip, and the pool has none"));
+    if (o.strategy == SelectionStrategy::Badge &&
+        (pool.headDims < 1 ||
+         pool.classifierInputs.size() != std::size_t(pool.rows()) * pool.headDims))
+        return Status::failure(QStringLiteral("badge needs the classifier's input of every clip, "
+                                              "and the pool has none"));
     const std::vector<int> eligible = eligibleRows(pool, o);
     if (eligible.empty())
         return Status::success();
@@ -429,6 +550,47 @@ Status selectClips(const SelectionPool &pool, const SelectionOptions &o, QList<S
     }
     case SelectionStrategy::CoreSet:
         return coreSet(pool, o, eligible, pickOf, out);
+    case SelectionStrategy::Bald: {
+        const auto entropy = [classes](const double *p) {
+            double h = 0;
+            for (int c = 0; c < classes; ++c)
+                if (p[c] > 0)
+                    h -= p[c] * std::log(p[c]);
+            return h;
+        };
+        QHash<int, std::pair<double, double>> parts; // row -> (mutual information, mean H)
+        std::vector<std::pair<double, int>> keyed;
+        std::vector<double> mean(static_cast<std::size_t>(classes));
+        std::vector<double> one(static_cast<std::size_t>(classes));
+        for (int row : eligible) {
+            std::fill(mean.begin(), mean.end(), 0.0);
+            double meanEntropy = 0;
+            const float *passes =
+                pool.passProbabilities.data() + std::size_t(row) * pool.passes * classes;
+            for (int t = 0; t < pool.passes; ++t) {
+                for (int c = 0; c < classes; ++c) {
+                    one[std::size_t(c)] = passes[t * classes + c];
+                    mean[std::size_t(c)] += one[std::size_t(c)] / pool.passes;
+                }
+                meanEntropy += entropy(one.data()) / pool.passes;
+            }
+            const double information = std::max(0.0, entropy(mean.data()) - meanEntropy);
+            parts.insert(row, {information, meanEntropy});
+            keyed.emplace_back(-information, row);
+        }
+        *out = ranked(keyed, [&](int row) {
+            const auto [information, meanEntropy] = parts.value(row);
+            return pickOf(row, information,
+                          QStringLiteral("the %1 dropout passes disagree: mutual information "
+                                         "%2 nats (each pass's entropy %3)")
+                              .arg(pool.passes)
+                              .arg(information, 0, 'f', 3)
+                              .arg(meanEntropy, 0, 'f', 2));
+        });
+        return Status::success();
+    }
+    case SelectionStrategy::Badge:
+        return badge(pool, o, eligible, pickOf, out);
     case SelectionStrategy::ColdStart:
     case SelectionStrategy::Hybrid: {
         const bool hybrid = o.strategy == SelectionStrategy::Hybrid;

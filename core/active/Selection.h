@@ -20,7 +20,19 @@
 // - hybrid (ours): k-means of the unlabeled pool into m clusters (diversity), then from each
 //   cluster its clip with the smallest margin (uncertainty); picks ranked by margin. O(n d m x
 //   iterations + n c).
-// The three uncertainty strategies and hybrid need the model's posteriors; the others do not.
+// - bald (the authors' set; Houlsby et al.'s BALD with Gal et al.'s MC dropout): the mutual
+//   information between the label and the model's weights, estimated from T forward passes
+//   with dropout on - the entropy of the mean prediction minus the mean entropy of the passes,
+//   highest first. The passes are SelectionPool::passes (T is ours: 10 by default, the
+//   authors' value is not in the seed). O(n T c), plus T + 1 adapter passes to get them.
+// - badge (the authors' set; Ash et al.'s BADGE): each clip's gradient embedding - the
+//   gradient of the cross-entropy at the model's own label with respect to the classifier's
+//   weights, (p - onehot(top class)) outer h, h the classifier's input - then k-means++ seeding
+//   over those embeddings: the first pick has the largest gradient norm, each next one is drawn
+//   with probability proportional to its squared distance from the picks so far (seeded). The
+//   outer-product form gives every distance in O(c + h) instead of O(c h). O(n (c + h) m).
+// The uncertainty strategies, hybrid, bald and badge need the model's posteriors; the others
+// do not.
 // Options every strategy honours: labeled clips are never picked (unless includeLabeled), a
 // cap of picks per speaker, and a duration range. Ties keep the pool's order.
 //
@@ -43,15 +55,21 @@ enum class SelectionStrategy {
     Entropy,
     CoreSet,
     ColdStart,
-    Hybrid
+    Hybrid,
+    Bald,
+    Badge
 };
 
-// "random", "least-confidence", "margin", "entropy", "core-set", "cold-start", "hybrid".
+// "random", "least-confidence", "margin", "entropy", "core-set", "cold-start", "hybrid",
+// "bald", "badge".
 QString selectionStrategyName(SelectionStrategy strategy);
 bool selectionStrategyFromName(const QString &name, SelectionStrategy *out);
 QStringList selectionStrategyNames();
 // Whether the strategy ranks by the model's posteriors.
 bool selectionNeedsModel(SelectionStrategy strategy);
+// Whether it needs SelectionPool::passProbabilities (bald) or classifierInputs (badge).
+bool selectionNeedsPasses(SelectionStrategy strategy);
+bool selectionNeedsClassifierInputs(SelectionStrategy strategy);
 
 // The pool, one row per clip.
 struct SelectionPool
@@ -60,10 +78,14 @@ struct SelectionPool
     int dims = 0;
     std::vector<float> embeddings; // [rows x dims]; core-set, cold-start and hybrid
     QStringList classes;
-    std::vector<float> probabilities; // [rows x classes]; empty rows (all 0) for labeled clips
-    QList<qint64> speakers;           // per row (0: unknown)
-    std::vector<double> seconds;      // per row
-    std::vector<bool> labeled;        // per row
+    std::vector<float> probabilities;     // [rows x classes]; empty rows (all 0) for labeled clips
+    QList<qint64> speakers;               // per row (0: unknown)
+    std::vector<double> seconds;          // per row
+    std::vector<bool> labeled;            // per row
+    int passes = 0;                       // bald: MC dropout passes per row
+    std::vector<float> passProbabilities; // [rows x passes x classes]
+    int headDims = 0;                     // badge: the classifier's input width
+    std::vector<float> classifierInputs;  // [rows x headDims]
 
     int rows() const { return int(utteranceIds.size()); }
 };
@@ -74,6 +96,7 @@ struct SelectionOptions
     int count = 0;
     std::uint64_t seed = 1;
     int clusters = 3;   // cold-start's k (the authors' 3); hybrid uses count clusters
+    int passes = 10;    // bald's MC dropout passes T (ours; for whoever fills the pool)
     int perSpeaker = 0; // at most this many picks per speaker; 0: no cap
     double minSeconds = 0;
     double maxSeconds = 0; // 0: no upper bound

@@ -107,32 +107,78 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
     if (needsModel)
         pool.classes = posteriors.model().classes;
     QHash<qint64, std::pair<QString, QString>> keyAndPath;
+    struct Candidate
+    {
+        qsizetype row; // in the embedding matrix
+        UtteranceRecord utterance;
+        bool labeled;
+    };
+    std::vector<Candidate> candidates;
+    QStringList unlabeledHashes;
     for (qsizetype i = 0; i < ids.size(); ++i) {
-        if (cancelled && i % 64 == 0 && cancelled())
+        if (cancelled && i % 256 == 0 && cancelled())
             return Status::failure(QStringLiteral("cancelled"));
         const auto u = corpora.utterance(ids[i]);
         if (!u)
             continue;
         const bool labeled = shown.value(u->id).hasPersonCategory();
-        std::vector<float> clip(std::size_t(pool.classes.size()), 0.f);
-        if (needsModel && !labeled) {
-            FramePosteriors p;
-            if (!posteriors.predict(u->contentHash, &p) || p.clip.size() != clip.size()) {
+        candidates.push_back({i, *u, labeled});
+        if (needsModel && !labeled)
+            unlabeledHashes << u->contentHash;
+    }
+    // The model's view of the unlabeled clips, in batches: posteriors, and for bald the dropout
+    // passes, for badge the classifier's input.
+    std::vector<ClipSample> samples;
+    if (needsModel) {
+        const int passes = selectionNeedsPasses(options.strategy) ? options.passes : 0;
+        if (auto st = posteriors.sample(unlabeledHashes, passes, options.seed, &samples, nullptr,
+                                        cancelled);
+            !st)
+            return Status::failure(QStringLiteral("%1: %2").arg(db.filePath(), st.error()));
+        pool.passes = passes;
+        for (const ClipSample &one : samples)
+            if (!one.classifierInput.empty()) {
+                pool.headDims = int(one.classifierInput.size());
+                break;
+            }
+    }
+    const std::size_t classCount = std::size_t(pool.classes.size());
+    std::size_t next = 0;
+    for (const Candidate &c : candidates) {
+        const ClipSample *sample = nullptr;
+        if (needsModel && !c.labeled) {
+            sample = &samples[next++];
+            if (sample->probabilities.size() != classCount) {
                 ++out->withoutPosteriors; // no features for the model's encoder: left out
                 continue;
             }
-            clip = p.clip;
         }
-        keyAndPath.insert(u->id, {u->key, u->path});
-        pool.utteranceIds << u->id;
+        keyAndPath.insert(c.utterance.id, {c.utterance.key, c.utterance.path});
+        pool.utteranceIds << c.utterance.id;
         pool.embeddings.insert(pool.embeddings.end(),
-                               matrix.begin() + std::ptrdiff_t(i) * pool.dims,
-                               matrix.begin() + std::ptrdiff_t(i + 1) * pool.dims);
-        if (needsModel)
-            pool.probabilities.insert(pool.probabilities.end(), clip.begin(), clip.end());
-        pool.speakers << u->speakerId;
-        pool.seconds.push_back(u->durationSeconds);
-        pool.labeled.push_back(labeled);
+                               matrix.begin() + std::ptrdiff_t(c.row) * pool.dims,
+                               matrix.begin() + std::ptrdiff_t(c.row + 1) * pool.dims);
+        if (needsModel) {
+            // A labeled clip is not ranked: zeros stand for its posteriors.
+            if (sample) {
+                pool.probabilities.insert(pool.probabilities.end(), sample->probabilities.begin(),
+                                          sample->probabilities.end());
+                pool.passProbabilities.insert(pool.passProbabilities.end(), sample->passes.begin(),
+                                              sample->passes.end());
+                pool.classifierInputs.insert(pool.classifierInputs.end(),
+                                             sample->classifierInput.begin(),
+                                             sample->classifierInput.end());
+            } else {
+                pool.probabilities.insert(pool.probabilities.end(), classCount, 0.f);
+                pool.passProbabilities.insert(pool.passProbabilities.end(),
+                                              classCount * std::size_t(pool.passes), 0.f);
+                pool.classifierInputs.insert(pool.classifierInputs.end(),
+                                             std::size_t(pool.headDims), 0.f);
+            }
+        }
+        pool.speakers << c.utterance.speakerId;
+        pool.seconds.push_back(c.utterance.durationSeconds);
+        pool.labeled.push_back(c.labeled);
     }
     if (cancelled && cancelled())
         return Status::failure(QStringLiteral("cancelled"));
@@ -165,6 +211,8 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
         settings.insert(QStringLiteral("count_rule"), QStringLiteral("5 % of the pool"));
     if (options.strategy == SelectionStrategy::ColdStart)
         settings.insert(QStringLiteral("clusters"), options.clusters);
+    if (selectionNeedsPasses(options.strategy))
+        settings.insert(QStringLiteral("passes"), options.passes);
     if (options.perSpeaker > 0)
         settings.insert(QStringLiteral("per_speaker"), options.perSpeaker);
     if (options.minSeconds > 0)

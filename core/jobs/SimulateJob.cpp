@@ -258,18 +258,43 @@ JobResult SimulateJob::run(ProgressSink &progress)
                     unlabeled.push_back(setIndex[std::size_t(row)]);
                     unlabeledRows.push_back(row);
                 }
+            // BALD's dropout passes and BADGE's classifier inputs come with sample(); the
+            // other strategies need the posteriors alone.
+            const bool passes = selectionNeedsPasses(strategy);
+            const bool inputs = selectionNeedsClassifierInputs(strategy);
             std::vector<ClipPrediction> predictions;
-            if (auto st = trainer->predict(*set.source, unlabeled, false, false, &predictions); !st)
+            const ModelStatus predicted =
+                passes || inputs
+                    ? trainer->sample(*set.source, unlabeled, passes ? r.passes : 0,
+                                      r.seed + quint32(round), &predictions)
+                    : trainer->predict(*set.source, unlabeled, false, false, &predictions);
+            if (!predicted)
                 return JobResult::failed(QStringLiteral("round %1: %2")
                                              .arg(round)
-                                             .arg(QString::fromStdString(st.error())));
+                                             .arg(QString::fromStdString(predicted.error())));
             const int classes = int(set.classes.size());
             pool.classes = set.classes;
             pool.probabilities.assign(std::size_t(pool.rows()) * std::size_t(classes), 0.f);
-            for (std::size_t k = 0; k < unlabeledRows.size(); ++k)
-                std::copy(predictions[k].probabilities.begin(), predictions[k].probabilities.end(),
-                          pool.probabilities.begin() +
-                              std::ptrdiff_t(unlabeledRows[k]) * std::ptrdiff_t(classes));
+            pool.passes = passes ? r.passes : 0;
+            pool.passProbabilities.assign(
+                std::size_t(pool.rows()) * std::size_t(pool.passes) * std::size_t(classes), 0.f);
+            pool.headDims =
+                inputs && !predictions.empty() ? int(predictions[0].classifierInput.size()) : 0;
+            pool.classifierInputs.assign(std::size_t(pool.rows()) * std::size_t(pool.headDims),
+                                         0.f);
+            for (std::size_t k = 0; k < unlabeledRows.size(); ++k) {
+                const std::ptrdiff_t row = unlabeledRows[k];
+                const ClipPrediction &p = predictions[k];
+                std::copy(p.probabilities.begin(), p.probabilities.end(),
+                          pool.probabilities.begin() + row * classes);
+                if (pool.passes > 0 &&
+                    p.passProbabilities.size() == std::size_t(pool.passes) * std::size_t(classes))
+                    std::copy(p.passProbabilities.begin(), p.passProbabilities.end(),
+                              pool.passProbabilities.begin() + row * pool.passes * classes);
+                if (pool.headDims > 0 && p.classifierInput.size() == std::size_t(pool.headDims))
+                    std::copy(p.classifierInput.begin(), p.classifierInput.end(),
+                              pool.classifierInputs.begin() + row * pool.headDims);
+            }
         }
         SelectionOptions next;
         next.strategy = strategy;

@@ -42,6 +42,7 @@ struct SimulateRequest
     int folds = 4;    // the test speakers are one fold of this many
     int epochs = 0;   // 0: the recipe's
     int clusters = 3; // the cold start's k
+    int passes = 10;  // bald's MC dropout passes (ours)
     int threads = 0;
     bool store = true; // keep the learning curve in the workspace
 };

@@ -85,3 +85,42 @@ Status ClipPosteriors::predict(const QString &contentHash, FramePosteriors *out)
 }
 
 } // namespace emolens
+
+namespace emolens {
+
+Status ClipPosteriors::sample(const QStringList &contentHashes, int passes, std::uint64_t seed,
+                              std::vector<ClipSample> *out, int *missing,
+                              const std::function<bool()> &cancelled) const
+{
+    out->assign(std::size_t(contentHashes.size()), ClipSample());
+    if (missing)
+        *missing = 0;
+    if (!m_trainer)
+        return Status::failure(QStringLiteral("no model to sample"));
+    CacheClipSource source(m_cacheRoot, m_encoderIdentity, m_layerCount, m_hiddenSize,
+                           m_model.acousticInputs);
+    std::vector<std::size_t> rows; // the position in contentHashes of each source clip
+    for (qsizetype i = 0; i < contentHashes.size(); ++i) {
+        if (!source.add(contentHashes[i], TrainerClip())) {
+            if (missing)
+                ++*missing;
+            continue;
+        }
+        rows.push_back(std::size_t(i));
+    }
+    std::vector<std::size_t> which(rows.size());
+    for (std::size_t k = 0; k < which.size(); ++k)
+        which[k] = k;
+    std::vector<ClipPrediction> predictions;
+    if (auto st = m_trainer->sample(source, which, passes, seed, &predictions, cancelled); !st)
+        return Status::failure(QString::fromStdString(st.error()));
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+        ClipSample &c = (*out)[rows[k]];
+        c.probabilities = std::move(predictions[k].probabilities);
+        c.classifierInput = std::move(predictions[k].classifierInput);
+        c.passes = std::move(predictions[k].passProbabilities);
+    }
+    return Status::success();
+}
+
+} // namespace emolens

@@ -12,6 +12,8 @@
 
 #include <QString>
 #include <QStringList>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -34,6 +36,14 @@ struct FramePosteriors
     std::vector<float> attributeClassFrames;
 };
 
+// Active learning's view of a clip (ClipPosteriors::sample).
+struct ClipSample
+{
+    std::vector<float> probabilities;   // [classes], inference mode
+    std::vector<float> classifierInput; // [head width]: what the classifier reads
+    std::vector<float> passes;          // [passes * classes]: MC dropout's probabilities
+};
+
 class ClipPosteriors
 {
 public:
@@ -52,6 +62,12 @@ public:
     // The clip's posteriors from its cached features; fails (naming what is missing) when the
     // clip has no features for the model's encoder.
     Status predict(const QString &contentHash, FramePosteriors *out) const;
+    // The clips' probabilities, the classifier's input and `passes` MC-dropout passes (seed
+    // 002's BALD and BADGE), in batches: out[i] is empty for a clip without features, and
+    // *missing counts them. Costs passes + 1 forward passes of the adapter per clip.
+    Status sample(const QStringList &contentHashes, int passes, std::uint64_t seed,
+                  std::vector<ClipSample> *out, int *missing = nullptr,
+                  const std::function<bool()> &cancelled = {}) const;
 
 private:
     ModelVersionRecord m_model;

@@ -873,6 +873,34 @@ private Q_SLOTS:
                  qPrintable(reason));
         QVERIFY(!marginPicks.first()[QStringLiteral("label")].toString().isEmpty());
 
+        // BALD (MC dropout passes) and BADGE (gradient embeddings) from the same model.
+        const CliResult bald =
+            select({QStringLiteral("--strategy"), QStringLiteral("bald"), QStringLiteral("--count"),
+                    QStringLiteral("4"), QStringLiteral("--passes"), QStringLiteral("6"),
+                    QStringLiteral("--no-store")});
+        QVERIFY2(bald.exitCode == 0, bald.err.constData());
+        const QJsonArray baldPicks = json(bald)[QStringLiteral("picks")].toArray();
+        QCOMPARE(baldPicks.size(), 4);
+        for (qsizetype i = 1; i < baldPicks.size(); ++i)
+            QVERIFY(baldPicks[i][QStringLiteral("score")].toDouble() <=
+                    baldPicks[i - 1][QStringLiteral("score")].toDouble());
+        QVERIFY2(baldPicks[0][QStringLiteral("reason")].toString().startsWith(
+                     u"the 6 dropout passes disagree"),
+                 qPrintable(baldPicks[0][QStringLiteral("reason")].toString()));
+        const CliResult badge =
+            select({QStringLiteral("--strategy"), QStringLiteral("badge"),
+                    QStringLiteral("--count"), QStringLiteral("4"), QStringLiteral("--no-store")});
+        QVERIFY2(badge.exitCode == 0, badge.err.constData());
+        const QJsonArray badgePicks = json(badge)[QStringLiteral("picks")].toArray();
+        QCOMPARE(badgePicks.size(), 4);
+        QSet<qint64> distinct;
+        for (const QJsonValue &p : badgePicks)
+            distinct.insert(p[QStringLiteral("utterance")].toInteger());
+        QCOMPARE(distinct.size(), 4);
+        QVERIFY2(badgePicks[0][QStringLiteral("reason")].toString().startsWith(
+                     u"the largest gradient norm"),
+                 qPrintable(badgePicks[0][QStringLiteral("reason")].toString()));
+
         // A person labels the first pick: it is not offered again.
         const qint64 first = marginPicks.first()[QStringLiteral("utterance")].toInteger();
         {

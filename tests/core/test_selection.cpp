@@ -13,6 +13,7 @@
 #include <QJsonObject>
 #include <QSet>
 #include <QTest>
+#include <cmath>
 
 using namespace emolens;
 
@@ -254,6 +255,83 @@ private Q_SLOTS:
                 noEmbeddings.error().contains(QLatin1String("extract features first")));
         o.count = 0;
         QVERIFY(!selectClips(bare, o, &picks));
+    }
+
+    void baldPicksWhereTheDropoutPassesDisagree()
+    {
+        // Three clips, two passes: clip 0's passes contradict each other (mutual information
+        // ln 2 - H(0.9, 0.1) = 0.368 nats), clip 1 is uncertain in both (0), clip 2 sure in
+        // both (0). BALD takes clip 0, then the ties in pool order.
+        SelectionPool pool;
+        pool.utteranceIds = {10, 11, 12};
+        pool.classes = {QStringLiteral("angry"), QStringLiteral("sad")};
+        pool.probabilities = {0.5f, 0.5f, 0.5f, 0.5f, 0.9f, 0.1f};
+        pool.passes = 2;
+        pool.passProbabilities = {0.9f, 0.1f, 0.1f, 0.9f, 0.5f, 0.5f,
+                                  0.5f, 0.5f, 0.9f, 0.1f, 0.9f, 0.1f};
+        pool.speakers = {1, 2, 3};
+        pool.seconds = {1, 1, 1};
+        pool.labeled = {false, false, false};
+        SelectionOptions o;
+        o.strategy = SelectionStrategy::Bald;
+        o.count = 3;
+        QList<SelectionPick> picks;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(picks.size(), 3);
+        QCOMPARE(picks[0].utteranceId, 10);
+        const double expected = std::log(2.0) + 0.9 * std::log(0.9) + 0.1 * std::log(0.1);
+        QVERIFY(qAbs(picks[0].score - expected) < 1e-6);
+        QVERIFY2(picks[0].reason.startsWith(QLatin1String("the 2 dropout passes disagree")),
+                 qPrintable(picks[0].reason));
+        QCOMPARE(picks[1].utteranceId, 11);
+        QVERIFY(qAbs(picks[1].score) < 1e-9);
+        QCOMPARE(picks[2].utteranceId, 12);
+        pool.passProbabilities.pop_back();
+        const Status missing = selectClips(pool, o, &picks);
+        QVERIFY(!missing && missing.error().contains(QLatin1String("dropout passes")));
+    }
+
+    void badgeStartsFromTheLargestGradientAndSpreads()
+    {
+        // Gradient embeddings (p - onehot(top)) outer h: clip 0 has the largest norm, clip 1
+        // is its copy (distance 0, never drawn), clip 2 differs: BADGE takes 0, then 2.
+        SelectionPool pool;
+        pool.utteranceIds = {20, 21, 22, 23};
+        pool.classes = {QStringLiteral("angry"), QStringLiteral("sad")};
+        pool.probabilities = {0.6f, 0.4f, 0.6f, 0.4f, 0.2f, 0.8f, 0.f, 0.f};
+        pool.headDims = 2;
+        pool.classifierInputs = {3.f, 0.f, 3.f, 0.f, 0.f, 1.f, 0.f, 0.f};
+        pool.speakers = {1, 1, 2, 3};
+        pool.seconds = {1, 1, 1, 1};
+        pool.labeled = {false, false, false, true};
+        SelectionOptions o;
+        o.strategy = SelectionStrategy::Badge;
+        o.count = 2;
+        for (std::uint64_t seed : {1, 2, 3}) {
+            o.seed = seed;
+            QList<SelectionPick> picks;
+            QVERIFY(selectClips(pool, o, &picks));
+            QCOMPARE(picks.size(), 2);
+            QCOMPARE(picks[0].utteranceId, 20);
+            // |a| = |(-0.4, 0.4)| = 0.566, |h| = 3: norm 1.697.
+            QVERIFY(qAbs(picks[0].score - std::sqrt(0.32) * 3) < 1e-6);
+            QVERIFY2(picks[0].reason.startsWith(QLatin1String("the largest gradient norm")),
+                     qPrintable(picks[0].reason));
+            QCOMPARE(picks[1].utteranceId, 22);
+            // Clip 2: a = (0.2, -0.2), h = (0, 1); a . a0 = -0.16, h . h0 = 0: distance^2 =
+            // 0.32 x 9 + 0.08 x 1.
+            QVERIFY2(picks[1].reason.contains(QString::number(std::sqrt(0.32 * 9 + 0.08), 'f', 3)),
+                     qPrintable(picks[1].reason));
+        }
+        // One clip per speaker: the copy (speaker 1 again) is not taken even when asked for 3.
+        o.count = 3;
+        o.perSpeaker = 1;
+        QList<SelectionPick> picks;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(picks.size(), 2);
+        pool.classifierInputs.clear();
+        const Status missing = selectClips(pool, o, &picks);
+        QVERIFY(!missing && missing.error().contains(QLatin1String("classifier's input")));
     }
 
     void learningCurvesAverageRunsPerStrategy()

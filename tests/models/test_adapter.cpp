@@ -278,6 +278,36 @@ MODEL_TEST(adapter_trainer_learns_keeps_the_best_epoch_and_round_trips)
             VERIFY(std::abs(again[k].probabilities[c] - predictions[k].probabilities[c]) < 1e-5);
     std::remove(path.c_str());
 
+    // Active learning's sample (BALD, BADGE): inference-mode probabilities as predict's, the
+    // classifier's input (the SAP vector here), and MC-dropout passes that are distributions,
+    // differ from each other, and repeat with the seed.
+    std::vector<ClipPrediction> sampled, sampledAgain;
+    REQUIRE_OK(loaded.sample(source, range(100, 120), 6, 7, &sampled));
+    REQUIRE_OK(loaded.sample(source, range(100, 120), 6, 7, &sampledAgain));
+    bool passesDiffer = false;
+    for (std::size_t k = 0; k < sampled.size(); ++k) {
+        const ClipPrediction &p = sampled[k];
+        for (std::size_t c = 0; c < 4; ++c)
+            VERIFY(std::abs(p.probabilities[c] - predictions[k].probabilities[c]) < 1e-5);
+        VERIFY(p.classifierInput.size() == predictions[k].pooled.size());
+        for (std::size_t i = 0; i < p.classifierInput.size(); ++i)
+            VERIFY(std::abs(p.classifierInput[i] - predictions[k].pooled[i]) < 1e-4);
+        REQUIRE(p.passProbabilities.size() == 6 * 4);
+        for (int t = 0; t < 6; ++t) {
+            double sum = 0;
+            for (int c = 0; c < 4; ++c)
+                sum += p.passProbabilities[std::size_t(t * 4 + c)];
+            VERIFY(std::abs(sum - 1) < 1e-5);
+            passesDiffer = passesDiffer || std::abs(p.passProbabilities[std::size_t(t * 4)] -
+                                                    p.passProbabilities[0]) > 1e-4;
+        }
+        VERIFY(p.passProbabilities == sampledAgain[k].passProbabilities);
+    }
+    VERIFY_MSG(passesDiffer, "dropout is on in the passes");
+    std::vector<ClipPrediction> noPasses;
+    REQUIRE_OK(loaded.sample(source, range(100, 102), 0, 7, &noPasses));
+    VERIFY(noPasses[0].passProbabilities.empty() && noPasses[0].probabilities.size() == 4);
+
     // Another encoder's features are refused by name of the shapes.
     const MemorySource other(8, 3, 13, 8);
     std::vector<ClipPrediction> refused;
