@@ -78,3 +78,15 @@ cp -r tests/models/fixtures/hubert-tiny-base "$work/models/"
 for name in main-window empty-state import-report labeling labeling-1024x700 labeling-model models shortcuts encoders export job-log; do
   echo "wrote $images/$name.png"
 done
+# Active learning: the labeling queue ranked by the model (two clips labeled from it), and the
+# learning curves of short simulations on the demo corpus (3 seeds of 4 strategies).
+"$shot" --scene queue "$work/model.emolens" "$images/queue.png" 1400x900
+cp "$work/demo.emolens" "$work/curves.emolens"
+"$cli" extract --db "$work/curves.emolens" >/dev/null
+for strategy in random margin bald badge; do
+  for seed in 1 2 3; do
+    "$cli" simulate --db "$work/curves.emolens" --strategy "$strategy" --seed "$seed" \
+      --initial 8 --step 8 --rounds 5 --folds 3 >/dev/null
+  done
+done
+"$shot" --scene learning-curves "$work/curves.emolens" "$images/learning-curves.png"

@@ -19,10 +19,17 @@
 //   emolens-screenshot --scene extracting [--model DIR] WORKSPACE OUT.png [WIDTHxHEIGHT]
 //       the main window while Extract Features runs (fbank, or DIR), with the status bar's
 //       progress; waits for the job to end before it exits
+//   emolens-screenshot --scene queue WORKSPACE OUT.png [WIDTHxHEIGHT]
+//       Model > Rank the Labeling Queue (F5) with the active model, then annotator "Ada"
+//       labels the first two clips of the queue with key 2 (auto-advance on)
+//   emolens-screenshot --scene learning-curves WORKSPACE OUT.png [WIDTHxHEIGHT]
+//       Model > Learning Curves on the simulations WORKSPACE holds
 //
-// The labeling, encoders and extracting scenes write into WORKSPACE: give them a scratch copy.
+// The labeling, encoders, extracting and queue scenes write into WORKSPACE: give them a
+// scratch copy.
 
 #include "BlasKernels.h"
+#include "ClipNavigator.h"
 #include "ClipView.h"
 #include "EncodersDialog.h"
 #include "ExportDialog.h"
@@ -31,10 +38,13 @@
 #include "JobLogView.h"
 #include "LabelingController.h"
 #include "LabelingPanel.h"
+#include "LabelingQueue.h"
 #include "MainWindow.h"
 #include "ModelsDialog.h"
+#include "QueueModel.h"
 #include "ShortcutsDialog.h"
 #include "WaveformView.h"
+#include "charts/LearningCurvesDialog.h"
 
 #include <QAction>
 #include <QApplication>
@@ -332,6 +342,51 @@ int sceneTraining(const QStringList &args)
     return save(&window, args[1]) ? 0 : 1;
 }
 
+// The labeling queue ranked by the active model, two of its clips labeled from the keyboard.
+int sceneQueue(const QStringList &args)
+{
+    QSettings().setValue(QStringLiteral("annotator/name"), QStringLiteral("Ada"));
+    QSettings().setValue(QStringLiteral("labeling/autoAdvance"), true);
+    QSettings().setValue(QStringLiteral("queue/count"), 24);
+    MainWindow window;
+    if (int code =
+            startWorkspaceScene(window, args, "queue: needs WORKSPACE OUT.png [WIDTHxHEIGHT]"))
+        return code;
+    bool ranked = false;
+    QObject::connect(window.labelingQueue(), &emolens::LabelingQueue::ranked, &window,
+                     [&ranked] { ranked = true; });
+    QTest::keyClick(&window, Qt::Key_F5);
+    if (!settle([&ranked] { return ranked; }, 5 * 60 * 1000) ||
+        window.labelingQueue()->model()->rowCount() == 0) {
+        err() << "queue: the queue was not ranked\n";
+        return 1;
+    }
+    window.navigator()->select(window.labelingQueue()->model()->ids().value(0));
+    waitForClip(window);
+    for (int i = 0; i < 2; ++i) {
+        QTest::keyClick(&window, Qt::Key_2);
+        waitForClip(window);
+    }
+    settle([] { return true; });
+    return save(&window, args[1]) ? 0 : 1;
+}
+
+int sceneLearningCurves(const QStringList &args)
+{
+    MainWindow window;
+    if (int code = startWorkspaceScene(window, args,
+                                       "learning-curves: needs WORKSPACE OUT.png [WIDTHxHEIGHT]"))
+        return code;
+    emolens::LearningCurvesDialog *dialog = window.showLearningCurves();
+    if (!dialog || dialog->setups().isEmpty()) {
+        err() << "learning-curves: no simulations in " << args[0] << "\n";
+        return 1;
+    }
+    dialog->resize(parseSize(args.value(2), QSize(900, 680)));
+    settle([] { return true; });
+    return save(dialog, args[1]) ? 0 : 1;
+}
+
 int sceneExport(const QStringList &args)
 {
     MainWindow window;
@@ -527,11 +582,15 @@ int main(int argc, char *argv[])
         rc = sceneModels(args);
     else if (scene == QLatin1String("training"))
         rc = sceneTraining(args);
+    else if (scene == QLatin1String("queue"))
+        rc = sceneQueue(args);
+    else if (scene == QLatin1String("learning-curves"))
+        rc = sceneLearningCurves(args);
     else
         err()
             << "unknown scene " << scene
             << " (main, empty, import-report, labeling, shortcuts, encoders, extracting, job-log, "
-               "export, models, training)\n";
+               "export, models, training, queue, learning-curves)\n";
     QSettings().clear();
     return rc;
 }

@@ -37,6 +37,8 @@ QColor strategyColour(const QString &strategy)
         {QStringLiteral("core-set"), QColor(0xd6, 0x27, 0x28)},
         {QStringLiteral("cold-start"), QColor(0x94, 0x67, 0xbd)},
         {QStringLiteral("hybrid"), QColor(0x8c, 0x56, 0x4b)},
+        {QStringLiteral("bald"), QColor(0xe3, 0x77, 0xc2)},
+        {QStringLiteral("badge"), QColor(0xbc, 0xbd, 0x22)},
     };
     for (const auto &c : colours)
         if (c.first == strategy)
