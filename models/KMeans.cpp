@@ -511,11 +511,20 @@ ModelStatus runKMeans(const RowSource &rows, const KMeansOptions &o, KMeansResul
         Pass last;
         last.sums = torch::zeros({o.clusters, dims}, doubleOptions);
         last.counts = torch::zeros({o.clusters}, doubleOptions);
+        if (o.keepLabels)
+            result->labels.resize(std::size_t(n));
         for (std::int64_t first = 0; first < n; first += o.chunkRows) {
-            const auto x = reader.range(first, std::min(o.chunkRows, n - first), &error);
+            const std::int64_t count = std::min(o.chunkRows, n - first);
+            const auto x = reader.range(first, count, &error);
             if (!x.defined())
                 return ModelStatus::failure(error);
-            accumulate(x, centres, cNorms, &last);
+            torch::Tensor nearest;
+            accumulate(x, centres, cNorms, &last, o.keepLabels ? &nearest : nullptr);
+            if (o.keepLabels) {
+                const auto l = nearest.to(torch::kCPU).to(torch::kInt).contiguous();
+                std::memcpy(result->labels.data() + first, l.data_ptr<std::int32_t>(),
+                            std::size_t(count) * 4);
+            }
         }
         result->clusters = o.clusters;
         result->dims = dims;

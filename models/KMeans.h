@@ -92,19 +92,23 @@ struct KMeansOptions
     // once and every pass reads them there (else each pass streams them from the host).
     std::int64_t deviceResidentBytes = std::int64_t(4) << 30;
     int threads = 0; // CPU intra-op threads; 0: one per core
+    // runKMeans: also keep each row's nearest returned centre (KMeansResult::labels), from the
+    // pass over every row that measures the result - saves an assignToCentres pass.
+    bool keepLabels = false;
 };
 
 struct KMeansResult
 {
     int clusters = 0;
     int dims = 0;
-    std::vector<float> centres;      // [clusters * dims]
-    std::vector<std::int64_t> sizes; // rows nearest each centre
-    double inertia = 0;              // of the returned centres, over every row
-    std::vector<double> history;     // inertia seen during each iteration (Lloyd: before the
-                                     // move; mini-batch: of its batch)
-    int iterations = 0;              // run: fewer than asked when Lloyd converged (no row
-                                     // changed its centre) or the callback stopped it
+    std::vector<float> centres;       // [clusters * dims]
+    std::vector<std::int64_t> sizes;  // rows nearest each centre
+    std::vector<std::int32_t> labels; // each row's nearest centre, with keepLabels
+    double inertia = 0;               // of the returned centres, over every row
+    std::vector<double> history;      // inertia seen during each iteration (Lloyd: before the
+                                      // move; mini-batch: of its batch)
+    int iterations = 0;               // run: fewer than asked when Lloyd converged (no row
+                                      // changed its centre) or the callback stopped it
     double seedSeconds = 0;
     double iterateSeconds = 0;
 };

@@ -84,6 +84,21 @@ float squaredDistanceFast(const float *a, const float *b, int dims)
     return sum;
 }
 
+// A dot product in float with eight independent sums (vector code): BADGE's inner loop.
+float dotFast(const float *a, const float *b, int dims)
+{
+    float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int k = 0;
+    for (; k + 8 <= dims; k += 8)
+        for (int j = 0; j < 8; ++j)
+            lanes[j] += a[k + j] * b[k + j];
+    float sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+                ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    for (; k < dims; ++k)
+        sum += a[k] * b[k];
+    return sum;
+}
+
 // The rows a strategy may pick: unlabeled (unless asked), within the duration range.
 std::vector<int> eligibleRows(const SelectionPool &pool, const SelectionOptions &o)
 {
@@ -145,11 +160,10 @@ Status kmeans(const std::vector<float> &rows, int count, int dims, int clusters,
         k.batchRows = std::min<std::int64_t>(count, 4096);
         k.iterations = 20;
     }
+    k.keepLabels = true; // the pass that measures the result labels the rows too
     if (auto st = runKMeans(matrix, k, result); !st)
         return Status::failure(QString::fromStdString(st.error()));
-    double inertia = 0;
-    if (auto st = assignToCentres(matrix, *result, k, labels, nullptr, &inertia); !st)
-        return Status::failure(QString::fromStdString(st.error()));
+    *labels = std::move(result->labels);
     return Status::success();
 }
 
@@ -318,7 +332,8 @@ Status badge(const SelectionPool &pool, const SelectionOptions &o, const std::ve
         return pool.classifierInputs.data() + std::size_t(eligible[i]) * dims;
     };
     std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
-    std::vector<bool> taken(n, false);
+    std::vector<char> taken(n, 0); // not vector<bool>: the threads read it
+    const int workers = std::max(1, std::min(8, int(std::thread::hardware_concurrency())));
     QHash<qint64, int> perSpeaker;
     std::mt19937_64 random(o.seed);
     const auto allowed = [&](std::size_t i) {
@@ -343,25 +358,46 @@ Status badge(const SelectionPool &pool, const SelectionOptions &o, const std::ve
                                : QStringLiteral("gradient norm %1, %2 from the picks before it")
                                      .arg(std::sqrt(norm2[chosen]), 0, 'f', 3)
                                      .arg(std::sqrt(chosenD2), 0, 'f', 3)));
-        // Distances to the new pick, then draw the next in proportion to D^2.
+        // Distances to the new pick, split over the cores. A row whose gradient norm differs
+        // from the pick's by at least its current distance cannot come nearer (|g_i - g_c| >=
+        // ||g_i| - |g_c||): it is skipped. Then the next pick is drawn in proportion to D^2.
         const float *hc = input(chosen);
         const float *ac = a.data() + chosen * classes;
-        double total = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            if (taken[i])
-                continue;
-            double dotA = 0, dotH = 0;
-            const float *ai = a.data() + i * classes;
-            for (int c = 0; c < classes; ++c)
-                dotA += double(ai[c]) * ac[c];
-            const float *hi = input(i);
-            for (int k = 0; k < dims; ++k)
-                dotH += double(hi[k]) * hc[k];
-            const double d2 = std::max(0.0, norm2[i] + norm2[chosen] - 2 * dotA * dotH);
-            nearest[i] = std::min(nearest[i], d2);
+        const double gc = std::sqrt(norm2[chosen]);
+        const double chosenNorm2 = norm2[chosen];
+        const auto update = [&](std::size_t from, std::size_t to) {
+            for (std::size_t i = from; i < to; ++i) {
+                if (taken[i])
+                    continue;
+                const double gap = std::sqrt(norm2[i]) - gc;
+                if (gap * gap >= nearest[i])
+                    continue;
+                double dotA = 0;
+                const float *ai = a.data() + i * classes;
+                for (int c = 0; c < classes; ++c)
+                    dotA += double(ai[c]) * ac[c];
+                const double dotH = dotFast(input(i), hc, dims);
+                nearest[i] =
+                    std::min(nearest[i], std::max(0.0, norm2[i] + chosenNorm2 - 2 * dotA * dotH));
+            }
+        };
+        if (workers == 1 || n < 4096) {
+            update(0, n);
+        } else {
+            std::vector<std::thread> threads;
+            for (int w = 1; w < workers; ++w)
+                threads.emplace_back([&, w] {
+                    update(n * std::size_t(w) / std::size_t(workers),
+                           n * std::size_t(w + 1) / std::size_t(workers));
+                });
+            update(0, n / std::size_t(workers));
+            for (std::thread &t : threads)
+                t.join();
+        }
+        double total = 0; // in row order, so the draw does not depend on the threads
+        for (std::size_t i = 0; i < n; ++i)
             if (allowed(i))
                 total += nearest[i];
-        }
         chosen = n;
         if (total <= 0) { // every clip left coincides with a pick: take them in order
             for (std::size_t i = 0; i < n && chosen == n; ++i)

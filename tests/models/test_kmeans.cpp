@@ -101,6 +101,14 @@ MODEL_TEST(kmeans_finds_separated_blobs)
     }
     for (std::int64_t size : result.sizes)
         VERIFY(size == 200);
+    VERIFY(result.labels.empty()); // not asked for
+    // keepLabels: the same labels from the run's own last pass, with nothing else changed.
+    KMeansOptions keep = o;
+    keep.keepLabels = true;
+    KMeansResult kept;
+    REQUIRE_OK(runKMeans(rows, keep, &kept));
+    VERIFY(kept.labels == labels);
+    VERIFY(kept.centres == result.centres && kept.inertia == result.inertia);
     // About dims x rows for unit noise: the sum of squared distances to the blob means.
     VERIFY_MSG(std::abs(result.inertia / double(b.rows() * b.dims) - 1) < 0.1, result.inertia);
 }
