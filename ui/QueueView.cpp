@@ -16,6 +16,7 @@
 #include <QSpinBox>
 #include <QStackedLayout>
 #include <QTableView>
+#include <QToolBar>
 #include <QVBoxLayout>
 
 namespace emolens {
@@ -51,12 +52,12 @@ QueueView::QueueView(LabelingQueue *queue, ClipNavigator *navigator, QWidget *pa
     : QWidget(parent), m_queue(queue), m_navigator(navigator)
 {
     m_strategy = new QComboBox;
-    m_strategy->addItem(tr("Automatic (margin; cold start without a model)"), QString());
+    m_strategy->addItem(tr("Automatic"), QString());
     for (const QString &name : selectionStrategyNames())
         m_strategy->addItem(strategyTitle(name), name);
     m_strategy->setToolTip(tr("How the queue is ranked (seed 002's strategies; core-set and "
-                              "hybrid are ours). See the user guide's active-learning "
-                              "chapter"));
+                              "hybrid are ours). Automatic: margin when the workspace has a "
+                              "model, the cold start when it has none"));
     const int stored = m_strategy->findData(m_queue->strategySetting());
     m_strategy->setCurrentIndex(stored >= 0 ? stored : 0);
     connect(m_strategy, &QComboBox::currentIndexChanged, this,
@@ -81,26 +82,30 @@ QueueView::QueueView(LabelingQueue *queue, ClipNavigator *navigator, QWidget *pa
 
     m_retrainAfter = new QSpinBox;
     m_retrainAfter->setRange(0, 10000);
-    m_retrainAfter->setSpecialValueText(tr("never"));
-    m_retrainAfter->setPrefix(tr("after "));
+    m_retrainAfter->setSpecialValueText(tr("never retrain"));
+    m_retrainAfter->setPrefix(tr("retrain after "));
     m_retrainAfter->setSuffix(tr(" labels"));
     m_retrainAfter->setToolTip(tr("Retrain and rank again by itself after this many new labels"));
     m_retrainAfter->setValue(m_queue->retrainAfter());
     connect(m_retrainAfter, &QSpinBox::valueChanged, m_queue, &LabelingQueue::setRetrainAfter);
 
-    auto *controls = new QHBoxLayout;
-    controls->setSpacing(6);
-    auto *strategyLabel = new QLabel(tr("&Strategy:"));
+    // A tool bar, so a narrow window keeps what fits and offers the rest under its » button.
+    auto *controls = new QToolBar;
+    controls->setObjectName(QStringLiteral("queueControls"));
+    controls->setMovable(false);
+    controls->setFloatable(false);
+    controls->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    controls->setStyleSheet(QStringLiteral("QToolBar { border: none; spacing: 6px; }"));
+    auto *strategyLabel = new QLabel(tr("&Strategy: "));
     strategyLabel->setBuddy(m_strategy);
+    m_strategy->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_strategy->setMinimumContentsLength(12);
     controls->addWidget(strategyLabel);
-    controls->addWidget(m_strategy, 1);
+    controls->addWidget(m_strategy);
     controls->addWidget(m_count);
     controls->addWidget(m_rank);
-    controls->addSpacing(8);
+    controls->addSeparator();
     controls->addWidget(m_retrainRank);
-    auto *autoLabel = new QLabel(tr("Auto-retrain:"));
-    autoLabel->setBuddy(m_retrainAfter);
-    controls->addWidget(autoLabel);
     controls->addWidget(m_retrainAfter);
 
     m_summary = new QLabel;
@@ -158,7 +163,7 @@ QueueView::QueueView(LabelingQueue *queue, ClipNavigator *navigator, QWidget *pa
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 0);
     layout->setSpacing(4);
-    layout->addLayout(controls);
+    layout->addWidget(controls);
     layout->addWidget(m_summary);
     layout->addWidget(stackHost, 1);
 
@@ -167,9 +172,9 @@ QueueView::QueueView(LabelingQueue *queue, ClipNavigator *navigator, QWidget *pa
             [this] { showCurrent(m_navigator->current()); });
     connect(m_queue->model(), &QAbstractItemModel::modelReset, this, [this, stack] {
         stack->setCurrentIndex(m_queue->model()->rowCount() > 0 ? 1 : 0);
-        // Keys are often paths: as wide as they need, up to 40 % of the view.
+        // Keys are often paths: as wide as they need, up to 30 % of the view.
         m_table->resizeColumnToContents(QueueModel::KeyColumn);
-        const int cap = std::max(200, width() * 2 / 5);
+        const int cap = std::max(180, width() * 3 / 10);
         if (m_table->columnWidth(QueueModel::KeyColumn) > cap)
             m_table->setColumnWidth(QueueModel::KeyColumn, cap);
     });
