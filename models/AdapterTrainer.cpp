@@ -2229,7 +2229,11 @@ ModelStatus AdapterTrainer::sample(const ClipFeatureSource &source,
             const auto r = t[row].contiguous();
             to->insert(to->end(), r.data_ptr<float>(), r.data_ptr<float>() + r.numel());
         };
-        for (const Batch &batch : makeBatches(source, which, o.batchFrames, o.maxBatchClips)) {
+        // The clips' frame means where they give the same output (as training read them, so
+        // the dropout passes sample the model that was trained).
+        const bool means = meansAreExact(o, source, which);
+        for (const Batch &batch :
+             withMeans(makeBatches(source, which, o.batchFrames, o.maxBatchClips), means)) {
             if (cancelled && cancelled())
                 return ModelStatus::failure("cancelled");
             BatchTensors t;
