@@ -4,6 +4,7 @@
 
 #include "MainWindow.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QSignalSpy>
 #include <QString>
@@ -23,6 +24,18 @@ inline bool importInto(MainWindow &window, const QString &folder)
     if (!window.isImporting())
         return false;
     if (!finished.wait(120000) && finished.isEmpty())
+        return false;
+    return finished.first().first().value<Status>().ok();
+}
+
+// Features > Extract Features through the window; true when the extraction ran and succeeded.
+inline bool runExtraction(MainWindow &window, int timeoutMs = 180000)
+{
+    QSignalSpy finished(&window, &MainWindow::extractionFinished);
+    window.extractFeaturesAction()->trigger();
+    if (!window.isExtracting())
+        return false;
+    if (!finished.wait(timeoutMs) && finished.isEmpty())
         return false;
     return finished.first().first().value<Status>().ok();
 }

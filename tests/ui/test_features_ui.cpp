@@ -91,17 +91,6 @@ QMessageBox *visibleMessageBox(QWidget *parent)
     return nullptr;
 }
 
-bool runExtraction(MainWindow &window)
-{
-    QSignalSpy finished(&window, &MainWindow::extractionFinished);
-    window.extractFeaturesAction()->trigger();
-    if (!window.isExtracting())
-        return false;
-    if (!finished.wait(kJobTimeoutMs) && finished.isEmpty())
-        return false;
-    return finished.first().first().value<Status>().ok();
-}
-
 // The Retrain Recipe menu's check for this setting key (its data), or null.
 QAction *settingCheck(MainWindow &window, const QString &key)
 {
@@ -279,7 +268,7 @@ void TestFeaturesUi::addModelFolderAndExtract()
             0);
 
     // Running it again finds everything done.
-    QVERIFY(runExtraction(window));
+    QVERIFY(test::runExtraction(window, kJobTimeoutMs));
     QVERIFY2(window.statusBar()->currentMessage().startsWith(QLatin1String("Nothing to extract")),
              qPrintable(window.statusBar()->currentMessage()));
 }
@@ -451,7 +440,7 @@ void TestFeaturesUi::cancelKeepsWhatIsDoneAndResumes()
                     QTest::mouseClick(window.jobCancelButton(), Qt::LeftButton);
                 }
             });
-    QVERIFY(runExtraction(window));
+    QVERIFY(test::runExtraction(window, kJobTimeoutMs));
     QVERIFY(clicked);
     QVERIFY(window.featureExtraction()->lastReport().cancelled);
     const int done = embeddingCount(m_workspace, QStringLiteral("fbank"));
@@ -465,7 +454,7 @@ void TestFeaturesUi::cancelKeepsWhatIsDoneAndResumes()
 
     // The second run does only the rest.
     clicked = true;
-    QVERIFY(runExtraction(window));
+    QVERIFY(test::runExtraction(window, kJobTimeoutMs));
     QCOMPARE(embeddingCount(m_workspace, QStringLiteral("fbank")), m_clips);
     const ExtractFeaturesReport &report = window.featureExtraction()->lastReport();
     QVERIFY(!report.cancelled);
@@ -508,7 +497,7 @@ void TestFeaturesUi::restartKeepsEncodersAndChoice()
     QCOMPARE(dialog->deviceCombo()->currentData().toString(), QStringLiteral("cpu"));
     QCOMPARE(dialog->batchSpinBox()->value(), 80);
     // The action runs what the dialog shows.
-    QVERIFY(runExtraction(window));
+    QVERIFY(test::runExtraction(window, kJobTimeoutMs));
     QCOMPARE(window.featureExtraction()->lastReport().encoderName,
              QStringLiteral("hubert-tiny-base"));
     QCOMPARE(window.featureExtraction()->lastReport().device, QStringLiteral("cpu"));
@@ -586,7 +575,8 @@ void TestFeaturesUi::clipsThatFailAreListed()
         QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
         file.write("no longer audio");
     }
-    QVERIFY(runExtraction(window)); // the run itself succeeds; the clip is reported
+    QVERIFY(test::runExtraction(window,
+                                kJobTimeoutMs)); // the run itself succeeds; the clip is reported
     const QString message = window.statusBar()->currentMessage();
     QVERIFY2(message.endsWith(QLatin1String("1 failed")), qPrintable(message));
     QCOMPARE(embeddingCount(workspace, QStringLiteral("fbank")), 3);
@@ -671,7 +661,7 @@ void TestFeaturesUi::countsWhatTheCacheHoldsWhenItsFolderIsGone()
                     QTest::mouseClick(window.jobCancelButton(), Qt::LeftButton);
                 }
             });
-    QVERIFY(runExtraction(window));
+    QVERIFY(test::runExtraction(window, kJobTimeoutMs));
     const auto plan = std::find_if(messages.cbegin(), messages.cend(), [](const QString &m) {
         return m.contains(QLatin1String("clips to do"));
     });

@@ -48,17 +48,6 @@ QList<qint64> queueIds(const MainWindow &window)
     return window.labelingQueue()->model()->ids();
 }
 
-bool extract(MainWindow &window)
-{
-    QSignalSpy finished(&window, &MainWindow::extractionFinished);
-    window.extractFeaturesAction()->trigger();
-    if (!window.isExtracting())
-        return false;
-    if (!finished.wait(kJobTimeoutMs) && finished.isEmpty())
-        return false;
-    return finished.first().first().value<Status>().ok();
-}
-
 } // namespace
 
 class TestLabelingQueue : public QObject
@@ -97,7 +86,7 @@ void TestLabelingQueue::queueKeepsTheAnnotatorsPlaceAcrossARerank()
     const QString path = m_scratch.filePath(QStringLiteral("queue.emolens"));
     MainWindow window;
     QVERIFY(test::labelingFromFirstClip(window, path, test::corpus(QStringLiteral("generic-csv"))));
-    QVERIFY(extract(window));
+    QVERIFY(test::runExtraction(window, kJobTimeoutMs));
     LabelingQueue *queue = window.labelingQueue();
     QueueView *view = window.queueView();
     QCOMPARE(window.rankAction()->shortcut(), QKeySequence(Qt::Key_F5));
