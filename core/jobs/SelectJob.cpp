@@ -114,7 +114,7 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
         bool labeled;
     };
     std::vector<Candidate> candidates;
-    QStringList unlabeledHashes;
+    QStringList rankedHashes; // the clips the model's view is needed for
     for (qsizetype i = 0; i < ids.size(); ++i) {
         if (cancelled && i % 256 == 0 && cancelled())
             return Status::failure(QStringLiteral("cancelled"));
@@ -123,16 +123,17 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
             continue;
         const bool labeled = shown.value(u->id).hasPersonCategory();
         candidates.push_back({i, *u, labeled});
-        if (needsModel && !labeled)
-            unlabeledHashes << u->contentHash;
+        if (needsModel && (!labeled || options.includeLabeled))
+            rankedHashes << u->contentHash;
     }
-    // The model's view of the unlabeled clips, in batches: posteriors, and for bald the dropout
-    // passes, for badge the classifier's input.
+    // The model's view of the clips that may be picked (unlabeled, or every one with
+    // includeLabeled), in batches: posteriors, and for bald the dropout passes, for badge the
+    // classifier's input.
     std::vector<ClipSample> samples;
     if (needsModel) {
         const int passes = selectionNeedsPasses(options.strategy) ? options.passes : 0;
-        if (auto st = posteriors.sample(unlabeledHashes, passes, options.seed, &samples, nullptr,
-                                        cancelled);
+        if (auto st =
+                posteriors.sample(rankedHashes, passes, options.seed, &samples, nullptr, cancelled);
             !st)
             return Status::failure(QStringLiteral("%1: %2").arg(db.filePath(), st.error()));
         pool.passes = passes;
@@ -146,7 +147,7 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
     std::size_t next = 0;
     for (const Candidate &c : candidates) {
         const ClipSample *sample = nullptr;
-        if (needsModel && !c.labeled) {
+        if (needsModel && (!c.labeled || options.includeLabeled)) {
             sample = &samples[next++];
             if (sample->probabilities.size() != classCount) {
                 ++out->withoutPosteriors; // no features for the model's encoder: left out
@@ -159,7 +160,7 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
                                matrix.begin() + std::ptrdiff_t(c.row) * pool.dims,
                                matrix.begin() + std::ptrdiff_t(c.row + 1) * pool.dims);
         if (needsModel) {
-            // A labeled clip is not ranked: zeros stand for its posteriors.
+            // A labeled clip that is not ranked: zeros stand for its posteriors.
             if (sample) {
                 pool.probabilities.insert(pool.probabilities.end(), sample->probabilities.begin(),
                                           sample->probabilities.end());

@@ -932,6 +932,20 @@ private Q_SLOTS:
         QCOMPARE(again[QStringLiteral("labeled")].toInt(), 1);
         for (const QJsonValue &p : again[QStringLiteral("picks")].toArray())
             QVERIFY(p[QStringLiteral("utterance")].toInteger() != first);
+        // Asked to, the labeled clip is ranked too, by the model's real posteriors.
+        const QJsonObject all =
+            json(select({QStringLiteral("--strategy"), QStringLiteral("margin"),
+                         QStringLiteral("--count"), QStringLiteral("48"),
+                         QStringLiteral("--include-labeled"), QStringLiteral("--no-store")}));
+        bool ranked = false;
+        for (const QJsonValue &p : all[QStringLiteral("picks")].toArray())
+            if (p[QStringLiteral("utterance")].toInteger() == first) {
+                ranked = true;
+                // Zeros stood for a labeled clip's posteriors: its top class had probability 0.
+                QVERIFY2(p[QStringLiteral("confidence")].toDouble() > 0,
+                         qPrintable(p[QStringLiteral("reason")].toString()));
+            }
+        QVERIFY(ranked);
 
         // Each call is a round in the workspace (the GUI's queue), with its model, pool and
         // picks; --no-store only prints. --count 0 is seed 002's code's 5 % of the pool.
