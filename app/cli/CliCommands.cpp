@@ -1507,9 +1507,14 @@ int selectCommand(const QStringList &arguments)
     Database db(parser.value(kDbOption));
     if (auto st = openWorkspace(db, true); !st)
         return fail(st.error());
-    SelectReport selected;
-    if (auto st = SelectJob::select(db, request, &selected); !st)
-        return fail(st.error());
+    // Through a job queue, as the GUI's queue runs it (Ctrl+C cancels between batches).
+    request.databasePath = db.filePath();
+    TerminalProgress progress;
+    const auto job = std::make_shared<SelectJob>(request);
+    const JobResult result = JobQueue::runToEnd(job, progress);
+    if (result.outcome != JobOutcome::Succeeded)
+        return fail(result.summary);
+    const SelectReport &selected = job->report();
     const SelectionRoundRecord &round = selected.round;
     const int withoutPosteriors = selected.withoutPosteriors;
 
