@@ -3,6 +3,7 @@
 #include "KMeans.h"
 
 #include <QHash>
+#include <QSet>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -100,14 +101,26 @@ float dotFast(const float *a, const float *b, int dims)
 }
 
 // The rows a strategy may pick: unlabeled (unless asked), within the duration range.
+bool flag(const std::vector<bool> &flags, int row)
+{
+    return row < int(flags.size()) && flags[std::size_t(row)];
+}
+
+bool withinDuration(const SelectionPool &pool, const SelectionOptions &o, int row)
+{
+    const double s = row < int(pool.seconds.size()) ? pool.seconds[std::size_t(row)] : 0;
+    return s >= o.minSeconds && (o.maxSeconds <= 0 || s <= o.maxSeconds);
+}
+
+// The rows a strategy may pick: unlabeled (unless asked; with second opinions, not labeled by
+// the round's annotator), within the duration range.
 std::vector<int> eligibleRows(const SelectionPool &pool, const SelectionOptions &o)
 {
     std::vector<int> rows;
     for (int r = 0; r < pool.rows(); ++r) {
-        if (!o.includeLabeled && r < int(pool.labeled.size()) && pool.labeled[std::size_t(r)])
+        if (!o.includeLabeled && (o.secondOpinions ? flag(pool.mine, r) : flag(pool.labeled, r)))
             continue;
-        const double s = r < int(pool.seconds.size()) ? pool.seconds[std::size_t(r)] : 0;
-        if (s < o.minSeconds || (o.maxSeconds > 0 && s > o.maxSeconds))
+        if (!withinDuration(pool, o, r))
             continue;
         rows.push_back(r);
     }
@@ -466,41 +479,17 @@ bool selectionNeedsClassifierInputs(SelectionStrategy strategy)
     return strategy == SelectionStrategy::Badge;
 }
 
-Status selectClips(const SelectionPool &pool, const SelectionOptions &o, QList<SelectionPick> *out)
+namespace {
+
+// The strategy's picks among `eligible` (at most o.count), best first. The pool has what the
+// strategy needs (selectClips checked).
+Status rankByStrategy(const SelectionPool &pool, const SelectionOptions &o,
+                      const std::vector<int> &eligible, QList<SelectionPick> *out)
 {
     out->clear();
-    const QString name = selectionStrategyName(o.strategy);
-    if (o.count < 1)
-        return Status::failure(QStringLiteral("select at least one clip"));
-    const int classes = int(pool.classes.size());
-    if (selectionNeedsModel(o.strategy) &&
-        (classes < 2 || pool.probabilities.size() != std::size_t(pool.rows()) * classes))
-        return Status::failure(
-            QStringLiteral("%1 ranks by the model's posteriors, and there are none: train a "
-                           "model first, or start with cold-start (no model needed)")
-                .arg(name));
-    const bool needsEmbeddings = o.strategy == SelectionStrategy::CoreSet ||
-                                 o.strategy == SelectionStrategy::ColdStart ||
-                                 o.strategy == SelectionStrategy::Hybrid;
-    if (needsEmbeddings &&
-        (pool.dims < 1 || pool.embeddings.size() != std::size_t(pool.rows()) * pool.dims))
-        return Status::failure(
-            QStringLiteral("%1 compares the clips' embeddings, and the pool has none: extract "
-                           "features first")
-                .arg(name));
-    if (o.strategy == SelectionStrategy::Bald &&
-        (pool.passes < 1 ||
-         pool.passProbabilities.size() != std::size_t(pool.rows()) * pool.passes * classes))
-        return Status::failure(QStringLiteral("bald needs the model's dropout passes of every "
-                                              "clip, and the pool has none"));
-    if (o.strategy == SelectionStrategy::Badge &&
-        (pool.headDims < 1 ||
-         pool.classifierInputs.size() != std::size_t(pool.rows()) * pool.headDims))
-        return Status::failure(QStringLiteral("badge needs the classifier's input of every clip, "
-                                              "and the pool has none"));
-    const std::vector<int> eligible = eligibleRows(pool, o);
-    if (eligible.empty())
+    if (eligible.empty() || o.count < 1)
         return Status::success();
+    const int classes = int(pool.classes.size());
     const auto probabilities = [&](int row) {
         return pool.probabilities.data() + std::size_t(row) * std::size_t(classes);
     };
@@ -725,6 +714,184 @@ Status selectClips(const SelectionPool &pool, const SelectionOptions &o, QList<S
     }
     }
     return Status::failure(QStringLiteral("unknown selection strategy"));
+}
+
+// favourRare (ours): the picks shared among the predicted classes in inverse proportion to
+// each class's labels + 1, the strategy ranking within each share, interleaved rarest first.
+Status favourRareClasses(const SelectionPool &pool, const SelectionOptions &o,
+                         const std::vector<int> &eligible, QList<SelectionPick> *out)
+{
+    out->clear();
+    const int classes = int(pool.classes.size());
+    std::vector<int> labels(std::size_t(classes), 0);
+    for (int r = 0; r < pool.rows(); ++r)
+        if (flag(pool.labeled, r) && r < int(pool.labelClasses.size()) &&
+            pool.labelClasses[std::size_t(r)] >= 0 && pool.labelClasses[std::size_t(r)] < classes)
+            ++labels[std::size_t(pool.labelClasses[std::size_t(r)])];
+    std::vector<std::vector<int>> byClass(static_cast<std::size_t>(classes));
+    for (int row : eligible)
+        byClass[std::size_t(
+                    topTwo(pool.probabilities.data() + std::size_t(row) * classes, classes).first)]
+            .push_back(row);
+    // Shares one pick at a time to the class whose share per weight would stay smallest
+    // ((share + 1) x (labels + 1)), as far as it has clips: proportional to the weights.
+    std::vector<int> share(std::size_t(classes), 0);
+    for (int given = 0; given < o.count; ++given) {
+        int best = -1;
+        for (int c = 0; c < classes; ++c) {
+            const auto cc = std::size_t(c);
+            if (share[cc] >= int(byClass[cc].size()))
+                continue;
+            if (best < 0 ||
+                double(share[cc] + 1) * (labels[cc] + 1) <
+                    double(share[std::size_t(best)] + 1) * (labels[std::size_t(best)] + 1))
+                best = c;
+        }
+        if (best < 0)
+            break;
+        ++share[std::size_t(best)];
+    }
+    std::vector<int> rarest(static_cast<std::size_t>(classes));
+    std::iota(rarest.begin(), rarest.end(), 0);
+    std::stable_sort(rarest.begin(), rarest.end(),
+                     [&](int a, int b) { return labels[std::size_t(a)] < labels[std::size_t(b)]; });
+    std::vector<QList<SelectionPick>> lists(static_cast<std::size_t>(classes));
+    for (int c : rarest) {
+        const auto cc = std::size_t(c);
+        if (share[cc] == 0)
+            continue;
+        SelectionOptions one = o;
+        one.count = share[cc];
+        if (auto st = rankByStrategy(pool, one, byClass[cc], &lists[cc]); !st)
+            return st;
+        for (SelectionPick &p : lists[cc])
+            p.reason += QStringLiteral("; for %1, a share of %2 picks (%3 labeled so far)")
+                            .arg(pool.classes[c])
+                            .arg(share[cc])
+                            .arg(labels[cc]);
+    }
+    QList<SelectionPick> merged;
+    for (int i = 0;; ++i) {
+        bool any = false;
+        for (int c : rarest)
+            if (i < lists[std::size_t(c)].size()) {
+                merged.append(lists[std::size_t(c)][i]);
+                any = true;
+            }
+        if (!any)
+            break;
+    }
+    *out = capped(pool, o, merged);
+    if (out->size() >= o.count || o.perSpeaker <= 0)
+        return Status::success();
+    // The speaker cap cut the list: top it up from the strategy's ranking of the rows left
+    // (not picked, of speakers under the cap).
+    QHash<qint64, int> perSpeaker;
+    QSet<int> picked;
+    for (const SelectionPick &p : std::as_const(*out)) {
+        ++perSpeaker[pool.speakers.value(p.row, 0)];
+        picked.insert(p.row);
+    }
+    std::vector<int> left;
+    for (int row : eligible) {
+        const qint64 speaker = pool.speakers.value(row, 0);
+        if (!picked.contains(row) && (speaker == 0 || perSpeaker.value(speaker) < o.perSpeaker))
+            left.push_back(row);
+    }
+    SelectionOptions more = o;
+    more.count = o.count - int(out->size());
+    QList<SelectionPick> extra;
+    if (auto st = rankByStrategy(pool, more, left, &extra); !st)
+        return st;
+    *out = capped(pool, o, *out + extra);
+    return Status::success();
+}
+
+} // namespace
+
+Status selectClips(const SelectionPool &pool, const SelectionOptions &o, QList<SelectionPick> *out)
+{
+    out->clear();
+    const QString name = selectionStrategyName(o.strategy);
+    if (o.count < 1)
+        return Status::failure(QStringLiteral("select at least one clip"));
+    const int classes = int(pool.classes.size());
+    if (selectionNeedsModel(o.strategy) &&
+        (classes < 2 || pool.probabilities.size() != std::size_t(pool.rows()) * classes))
+        return Status::failure(
+            QStringLiteral("%1 ranks by the model's posteriors, and there are none: train a "
+                           "model first, or start with cold-start (no model needed)")
+                .arg(name));
+    const bool needsEmbeddings = o.strategy == SelectionStrategy::CoreSet ||
+                                 o.strategy == SelectionStrategy::ColdStart ||
+                                 o.strategy == SelectionStrategy::Hybrid;
+    if (needsEmbeddings &&
+        (pool.dims < 1 || pool.embeddings.size() != std::size_t(pool.rows()) * pool.dims))
+        return Status::failure(
+            QStringLiteral("%1 compares the clips' embeddings, and the pool has none: extract "
+                           "features first")
+                .arg(name));
+    if (o.strategy == SelectionStrategy::Bald &&
+        (pool.passes < 1 ||
+         pool.passProbabilities.size() != std::size_t(pool.rows()) * pool.passes * classes))
+        return Status::failure(QStringLiteral("bald needs the model's dropout passes of every "
+                                              "clip, and the pool has none"));
+    if (o.strategy == SelectionStrategy::Badge &&
+        (pool.headDims < 1 ||
+         pool.classifierInputs.size() != std::size_t(pool.rows()) * pool.headDims))
+        return Status::failure(QStringLiteral("badge needs the classifier's input of every clip, "
+                                              "and the pool has none"));
+    if ((o.secondOpinions || o.disagreementsFirst) && !o.includeLabeled &&
+        pool.mine.size() != std::size_t(pool.rows()))
+        return Status::failure(QStringLiteral("second opinions and disagreements need to know "
+                                              "whose labels to skip: name the annotator"));
+    if (o.favourRare &&
+        (classes < 2 || pool.probabilities.size() != std::size_t(pool.rows()) * classes))
+        return Status::failure(
+            QStringLiteral("favouring rare classes needs the model's predictions, and there "
+                           "are none: train a model first"));
+    std::vector<int> eligible = eligibleRows(pool, o);
+    // Clips people disagree on, which the annotator has not labeled: first, fewest opinions
+    // first (breadth-first), ties in pool order.
+    QList<SelectionPick> first;
+    if (o.disagreementsFirst) {
+        std::vector<std::pair<int, int>> disputed; // (opinions, row)
+        for (int r = 0; r < pool.rows(); ++r)
+            if (!pool.disagreements.value(r).isEmpty() && !flag(pool.mine, r) &&
+                withinDuration(pool, o, r))
+                disputed.emplace_back(
+                    pool.opinions.size() > std::size_t(r) ? pool.opinions[std::size_t(r)] : 0, r);
+        std::stable_sort(disputed.begin(), disputed.end(),
+                         [](const auto &a, const auto &b) { return a.first < b.first; });
+        QList<SelectionPick> list;
+        for (const auto &[opinions, row] : disputed) {
+            SelectionPick p;
+            p.row = row;
+            p.utteranceId = pool.utteranceIds[row];
+            p.score = opinions;
+            p.reason = QStringLiteral("people disagree (%1): another opinion is needed")
+                           .arg(pool.disagreements[row]);
+            describePrediction(pool, row, &p);
+            list.append(p);
+        }
+        first = capped(pool, o, list);
+        QSet<int> taken;
+        for (const SelectionPick &p : std::as_const(first))
+            taken.insert(p.row);
+        eligible.erase(std::remove_if(eligible.begin(), eligible.end(),
+                                      [&](int row) { return taken.contains(row); }),
+                       eligible.end());
+    }
+    SelectionOptions rest = o;
+    rest.count = o.count - int(first.size());
+    QList<SelectionPick> ranked;
+    if (rest.count > 0 && !eligible.empty())
+        if (auto st = o.favourRare ? favourRareClasses(pool, rest, eligible, &ranked)
+                                   : rankByStrategy(pool, rest, eligible, &ranked);
+            !st)
+            return st;
+    *out = first.isEmpty() ? ranked : capped(pool, o, first + ranked);
+    return Status::success();
 }
 
 } // namespace emolens

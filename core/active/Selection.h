@@ -35,6 +35,18 @@
 // do not.
 // Options every strategy honours: labeled clips are never picked (unless includeLabeled), a
 // cap of picks per speaker, and a duration range. Ties keep the pool's order.
+// Options for SER corpora, ours (seed 002 and METHODS.md are silent on them), off by default:
+// - favourRare: the round's picks are shared among the model's predicted classes in inverse
+//   proportion to the labels each class has so far (labels + 1; a class with 9 labels gets ten
+//   times the share of one with 99), as far as clips are predicted as it; the strategy ranks
+//   within each class's share, and the shares are interleaved, rarest class first. Needs the
+//   model's posteriors whatever the strategy. The per-speaker cap is applied to the merged
+//   list, and a short list is topped up from the strategy's ranking of the rest.
+// - secondOpinions: clips other people labeled stay in the pool; only the clips the annotator
+//   the round is for labeled (SelectionPool::mine) are skipped.
+// - disagreementsFirst: clips on which people gave different categories, and which the
+//   annotator has not labeled, come first (fewest opinions first), for another opinion; the
+//   strategy fills the rest of the round.
 //
 // Threads: any; no state.
 
@@ -86,6 +98,14 @@ struct SelectionPool
     std::vector<float> passProbabilities; // [rows x passes x classes]
     int headDims = 0;                     // badge: the classifier's input width
     std::vector<float> classifierInputs;  // [rows x headDims]
+    // For the SER options: whether the annotator the round is for labeled the row (empty: the
+    // round is for nobody in particular), the class index of the row's label (-1: none, or not
+    // one of the classes; empty: none known), and, where people disagree, their categories in
+    // words ("angry (ana), neutral (ben)"; empty: they agree or there is one opinion).
+    std::vector<bool> mine;
+    std::vector<int> labelClasses;
+    QStringList disagreements;
+    std::vector<int> opinions; // per row: how many people gave a category (empty: not known)
 
     int rows() const { return int(utteranceIds.size()); }
 };
@@ -101,6 +121,9 @@ struct SelectionOptions
     double minSeconds = 0;
     double maxSeconds = 0; // 0: no upper bound
     bool includeLabeled = false;
+    bool favourRare = false;         // ours; see above
+    bool secondOpinions = false;     // ours; needs SelectionPool::mine
+    bool disagreementsFirst = false; // ours; needs SelectionPool::mine and disagreements
 };
 
 struct SelectionPick

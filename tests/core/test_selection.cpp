@@ -257,6 +257,98 @@ private Q_SLOTS:
         QVERIFY(!selectClips(bare, o, &picks));
     }
 
+    void rareClassesGetTheLargerShare()
+    {
+        // Three clips labeled neutral, none angry; eight unlabeled (203-210), three predicted
+        // angry (margins 0.8, 0.4, 0.1) and five neutral (margins 0.04, 0.2, 0.6, 0.9, 0.12).
+        SelectionPool pool;
+        pool.classes = {QStringLiteral("angry"), QStringLiteral("neutral")};
+        const float angry[] = {0.1f,  0.2f, 0.3f, 0.9f,  0.7f, 0.55f,
+                               0.48f, 0.4f, 0.2f, 0.05f, 0.44f};
+        for (int i = 0; i < 11; ++i) {
+            pool.utteranceIds << 200 + i;
+            pool.probabilities.push_back(angry[i]);
+            pool.probabilities.push_back(1.f - angry[i]);
+            pool.speakers << 1 + i;
+            pool.seconds.push_back(2);
+            pool.labeled.push_back(i < 3);
+            pool.labelClasses.push_back(i < 3 ? 1 : -1);
+        }
+        SelectionOptions o;
+        o.strategy = SelectionStrategy::Margin;
+        o.count = 4;
+        QList<SelectionPick> picks;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(idsOf(picks), (QList<qint64>{206, 205, 210, 207})); // smallest margins overall
+
+        // Weights 1/(0+1) for angry and 1/(3+1) for neutral: angry takes picks while
+        // (share + 1) x 1 < 1 x 4, so 3 (all it has), neutral 1; interleaved, angry first.
+        o.favourRare = true;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(idsOf(picks), (QList<qint64>{205, 206, 204, 203}));
+        QCOMPARE(picks[0].reason, QStringLiteral("margin 0.10 between angry and neutral; for "
+                                                 "angry, a share of 3 picks (0 labeled so far)"));
+        QVERIFY(picks[1].reason.endsWith(QLatin1String("for neutral, a share of 1 picks (3 "
+                                                       "labeled so far)")));
+        o.count = 2;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(idsOf(picks), (QList<qint64>{205, 204}));
+
+        // Any strategy, as long as the model's predictions are there: random within the shares.
+        o.strategy = SelectionStrategy::Random;
+        o.count = 4;
+        QVERIFY(selectClips(pool, o, &picks));
+        int predictedAngry = 0;
+        for (const SelectionPick &p : std::as_const(picks))
+            predictedAngry += p.predicted == 0 ? 1 : 0;
+        QCOMPARE(predictedAngry, 3);
+        SelectionPool noModel = clusteredPool();
+        o.strategy = SelectionStrategy::CoreSet;
+        const Status refused = selectClips(noModel, o, &picks);
+        QVERIFY(!refused && refused.error().contains(QLatin1String("model's predictions")));
+    }
+
+    void secondOpinionsAndDisagreementsComeFirst()
+    {
+        // 10, 11 and 12 are labeled: 10 by this annotator; on 11 two others disagree.
+        SelectionPool pool = posteriorPool();
+        pool.labeled = {true, true, true, false, false};
+        pool.mine = {true, false, false, false, false};
+        pool.disagreements = {QString(), QStringLiteral("angry (ana), happy (ben)"), QString(),
+                              QString(), QString()};
+        pool.opinions = {1, 2, 1, 0, 0};
+        SelectionOptions o;
+        o.strategy = SelectionStrategy::Margin;
+        o.count = 5;
+        QList<SelectionPick> picks;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(idsOf(picks), (QList<qint64>{14, 13})); // nobody's labeled clips
+
+        o.secondOpinions = true; // only this annotator's own are skipped
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(idsOf(picks), (QList<qint64>{12, 11, 14, 13}));
+
+        o.secondOpinions = false;
+        o.disagreementsFirst = true;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(idsOf(picks), (QList<qint64>{11, 14, 13}));
+        QCOMPARE(picks[0].reason, QStringLiteral("people disagree (angry (ana), happy (ben)): "
+                                                 "another opinion is needed"));
+        QCOMPARE(picks[0].score, 2.0);
+        o.count = 1; // the disputed clip fills the round
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(idsOf(picks), (QList<qint64>{11}));
+
+        pool.mine[1] = true; // this annotator gave one of the two opinions: not offered again
+        o.count = 5;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(idsOf(picks), (QList<qint64>{14, 13}));
+
+        pool.mine.clear(); // whose labels to skip is not known
+        const Status refused = selectClips(pool, o, &picks);
+        QVERIFY(!refused && refused.error().contains(QLatin1String("name the annotator")));
+    }
+
     void baldPicksWhereTheDropoutPassesDisagree()
     {
         // Three clips, two passes: clip 0's passes contradict each other (mutual information
