@@ -1453,6 +1453,21 @@ int selectCommand(const QStringList &arguments)
     parser.addOption({QStringLiteral("passes"),
                       QStringLiteral("bald's MC dropout passes (default 10, ours)."),
                       QStringLiteral("T"), QStringLiteral("10")});
+    parser.addOption({QStringLiteral("annotator"),
+                      QStringLiteral("Whom the round is for: with --second-opinions only their "
+                                     "own labels are skipped, and --disagreements-first offers "
+                                     "them the disputed clips they have not labeled."),
+                      QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("favour-rare"),
+                      QStringLiteral("Share the picks among the model's predicted classes in "
+                                     "inverse proportion to each class's labels so far (ours; "
+                                     "needs a model).")});
+    parser.addOption({QStringLiteral("second-opinions"),
+                      QStringLiteral("Clips other people labeled stay in the pool; only "
+                                     "--annotator's own are skipped (ours).")});
+    parser.addOption({QStringLiteral("disagreements-first"),
+                      QStringLiteral("Clips on which people gave different categories, and "
+                                     "--annotator has not labeled, come first (ours).")});
     parser.addOption({QStringLiteral("no-store"),
                       QStringLiteral("Print the ranking only; do not keep it as a round (the "
                                      "queue the GUI shows).")});
@@ -1482,6 +1497,13 @@ int selectCommand(const QStringList &arguments)
     if (!okPasses || options.passes < 1)
         return fail(QStringLiteral("--passes needs a positive whole number"));
     options.includeLabeled = parser.isSet(QStringLiteral("include-labeled"));
+    options.favourRare = parser.isSet(QStringLiteral("favour-rare"));
+    options.secondOpinions = parser.isSet(QStringLiteral("second-opinions"));
+    options.disagreementsFirst = parser.isSet(QStringLiteral("disagreements-first"));
+    if ((options.secondOpinions || options.disagreementsFirst) &&
+        parser.value(QStringLiteral("annotator")).trimmed().isEmpty())
+        return fail(QStringLiteral("--second-opinions and --disagreements-first need "
+                                   "--annotator NAME: whose own labels to skip"));
     if (!okCount || !okSeed || !okClusters || !okCap || !okMin || !okMax || options.count < 0 ||
         options.clusters < 1 || options.perSpeaker < 0 || options.minSeconds < 0 ||
         options.maxSeconds < 0)
@@ -1492,6 +1514,7 @@ int selectCommand(const QStringList &arguments)
     request.options = options;
     request.encoder = parser.value(QStringLiteral("encoder"));
     request.store = !parser.isSet(QStringLiteral("no-store"));
+    request.annotator = parser.value(QStringLiteral("annotator")).trimmed();
     if (parser.isSet(QStringLiteral("model"))) {
         bool ok = false;
         request.modelId = parser.value(QStringLiteral("model")).toLongLong(&ok);

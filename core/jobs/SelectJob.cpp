@@ -63,13 +63,20 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
                                       : posteriors.loadActive(db, cache);
         !st)
         return st;
-    const bool needsModel = selectionNeedsModel(options.strategy);
+    // Favouring rare classes needs the model's predictions whatever the strategy.
+    const bool needsModel = selectionNeedsModel(options.strategy) || options.favourRare;
     if (needsModel && !posteriors.hasModel())
         return Status::failure(
-            QStringLiteral("%1 ranks by a model's posteriors, and %2 has no model yet: train "
+            QStringLiteral("%1 needs a model's posteriors, and %2 has no model yet: train "
                            "one (Model > Retrain, or emolens-cli train --db %2), or start with "
                            "the cold-start strategy")
-                .arg(selectionStrategyName(options.strategy), db.filePath()));
+                .arg(selectionNeedsModel(options.strategy)
+                         ? selectionStrategyName(options.strategy)
+                         : QStringLiteral("Favouring rare classes"),
+                     db.filePath()));
+    if ((options.secondOpinions || options.disagreementsFirst) && request.annotator.isEmpty())
+        return Status::failure(QStringLiteral("second opinions and disagreements are offered to "
+                                              "someone: name the annotator"));
 
     // The embeddings' encoder: asked, else the model's, else fbank.
     FeatureRepository features(db);
@@ -112,6 +119,9 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
         qsizetype row; // in the embedding matrix
         UtteranceRecord utterance;
         bool labeled;
+        bool mine;        // the annotator the round is for labeled it
+        bool mayBePicked; // so the model's view of it is needed
+        ShownLabel shown;
     };
     std::vector<Candidate> candidates;
     QStringList rankedHashes; // the clips the model's view is needed for
@@ -121,9 +131,16 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
         const auto u = corpora.utterance(ids[i]);
         if (!u)
             continue;
-        const bool labeled = shown.value(u->id).hasPersonCategory();
-        candidates.push_back({i, *u, labeled});
-        if (needsModel && (!labeled || options.includeLabeled))
+        const ShownLabel label = shown.value(u->id);
+        const bool labeled = label.hasPersonCategory();
+        const bool mine =
+            !request.annotator.isEmpty() && label.peopleCategories.contains(request.annotator);
+        const bool mayBePicked =
+            options.includeLabeled || !labeled ||
+            ((options.secondOpinions || (options.disagreementsFirst && label.disagreement())) &&
+             !mine);
+        candidates.push_back({i, *u, labeled, mine, mayBePicked, label});
+        if (needsModel && mayBePicked)
             rankedHashes << u->contentHash;
     }
     // The model's view of the clips that may be picked (unlabeled, or every one with
@@ -147,7 +164,7 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
     std::size_t next = 0;
     for (const Candidate &c : candidates) {
         const ClipSample *sample = nullptr;
-        if (needsModel && (!c.labeled || options.includeLabeled)) {
+        if (needsModel && c.mayBePicked) {
             sample = &samples[next++];
             if (sample->probabilities.size() != classCount) {
                 ++out->withoutPosteriors; // no features for the model's encoder: left out
@@ -180,16 +197,26 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
         pool.speakers << c.utterance.speakerId;
         pool.seconds.push_back(c.utterance.durationSeconds);
         pool.labeled.push_back(c.labeled);
+        if (!request.annotator.isEmpty())
+            pool.mine.push_back(c.mine);
+        pool.labelClasses.push_back(c.labeled ? int(pool.classes.indexOf(c.shown.category)) : -1);
+        pool.opinions.push_back(int(c.shown.peopleCategories.size()));
+        QStringList opinions;
+        if (c.shown.disagreement())
+            for (auto it = c.shown.peopleCategories.cbegin(); it != c.shown.peopleCategories.cend();
+                 ++it)
+                opinions << QStringLiteral("%1 (%2)").arg(it.value(), it.key());
+        pool.disagreements << opinions.join(QStringLiteral(", "));
     }
     if (cancelled && cancelled())
         return Status::failure(QStringLiteral("cancelled"));
     // Count 0: seed 002's code's round size, 5 % of the clips that can be picked.
     SelectionOptions chosen = options;
     if (chosen.count == 0) {
-        int candidates = 0;
-        for (bool l : pool.labeled)
-            candidates += !l || options.includeLabeled ? 1 : 0;
-        chosen.count = std::max(1, int(std::ceil(0.05 * candidates)));
+        int pickable = 0;
+        for (const Candidate &c : candidates)
+            pickable += c.mayBePicked ? 1 : 0;
+        chosen.count = std::max(1, int(std::ceil(0.05 * pickable)));
     }
     QList<SelectionPick> picks;
     if (auto st = selectClips(pool, chosen, &picks); !st)
@@ -201,9 +228,9 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
     round.poolSize = pool.rows();
     for (bool l : pool.labeled)
         round.labeledCount += l ? 1 : 0;
-    for (qsizetype i = 0; i < pool.utteranceIds.size(); ++i)
-        if (!pool.labeled[std::size_t(i)] || options.includeLabeled)
-            round.pool << pool.utteranceIds[i];
+    for (const Candidate &c : candidates)
+        if (c.mayBePicked && keyAndPath.contains(c.utterance.id))
+            round.pool << c.utterance.id;
     QJsonObject settings{{QStringLiteral("count"), chosen.count},
                          {QStringLiteral("seed"), QString::number(options.seed)},
                          {QStringLiteral("encoder"), encoder->name},
@@ -222,6 +249,14 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
         settings.insert(QStringLiteral("max_seconds"), options.maxSeconds);
     if (options.includeLabeled)
         settings.insert(QStringLiteral("include_labeled"), true);
+    if (!request.annotator.isEmpty())
+        settings.insert(QStringLiteral("annotator"), request.annotator);
+    if (options.favourRare)
+        settings.insert(QStringLiteral("favour_rare"), true);
+    if (options.secondOpinions)
+        settings.insert(QStringLiteral("second_opinions"), true);
+    if (options.disagreementsFirst)
+        settings.insert(QStringLiteral("disagreements_first"), true);
     round.settings = QString::fromUtf8(QJsonDocument(settings).toJson(QJsonDocument::Compact));
     out->encoder = encoder->name;
     out->layer = layer;

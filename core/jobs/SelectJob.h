@@ -2,7 +2,8 @@
 // SelectJob: one round of seed 002's active learning on a workspace - which clips an annotator
 // should label next. It builds the pool (every clip with an utterance embedding of the chosen
 // encoder; labeled when a person gave it a category), asks the model version for the
-// posteriors of the unlabeled clips when the strategy ranks by them, ranks with selectClips()
+// posteriors of the clips that may be picked when the strategy ranks by them (or rare classes
+// are favoured), ranks with selectClips()
 // (core/active/Selection.h) and, unless told not to, stores the round (SelectionRepository):
 // the queue the GUI shows and `emolens-cli select` prints.
 //
@@ -32,6 +33,10 @@ struct SelectRequest
     QString encoder;          // the embeddings' encoder; empty: the model's, else fbank
     int layer = -1;           // -1: the encoder's last
     bool store = true;        // keep the round in the workspace
+    // Whom the round is for (their labels are skipped with second opinions, and the clips
+    // people disagree on are offered to them unless they gave one of the opinions); empty:
+    // nobody in particular.
+    QString annotator;
 };
 
 struct SelectedClip

@@ -947,6 +947,59 @@ private Q_SLOTS:
             }
         QVERIFY(ranked);
 
+        // Ben disagrees with Ada on it: with --disagreements-first it is offered first to a
+        // third person, and not to Ada again; --second-opinions keeps it in Cy's pool.
+        {
+            emolens::Database store(db);
+            QVERIFY(store.open());
+            emolens::CorpusRepository corpora(store);
+            emolens::LabelValue value;
+            value.category = QStringLiteral("neutral");
+            QVERIFY(emolens::LabelRepository(store).setLabel(
+                first, corpora.corpus(corpora.utterance(first)->corpusId)->labelSchemaId,
+                QStringLiteral("Ben"), value));
+        }
+        const QStringList disputed{QStringLiteral("--strategy"),
+                                   QStringLiteral("margin"),
+                                   QStringLiteral("--count"),
+                                   QStringLiteral("5"),
+                                   QStringLiteral("--disagreements-first"),
+                                   QStringLiteral("--no-store")};
+        const QJsonArray forCy =
+            json(select(disputed + QStringList{QStringLiteral("--annotator"),
+                                               QStringLiteral("Cy")}))[QStringLiteral("picks")]
+                .toArray();
+        QCOMPARE(forCy.size(), 5);
+        QCOMPARE(forCy[0][QStringLiteral("utterance")].toInteger(), first);
+        QCOMPARE(forCy[0][QStringLiteral("reason")].toString(),
+                 QStringLiteral("people disagree (angry (Ada), neutral (Ben)): another opinion "
+                                "is needed"));
+        for (const QJsonValue &p :
+             json(select(disputed + QStringList{QStringLiteral("--annotator"),
+                                                QStringLiteral("Ada")}))[QStringLiteral("picks")]
+                 .toArray())
+            QVERIFY(p[QStringLiteral("utterance")].toInteger() != first);
+        const CliResult nobody = select(disputed);
+        QCOMPARE(nobody.exitCode, 1);
+        QVERIFY2(nobody.err.contains("--annotator"), nobody.err.constData());
+        const QJsonObject secondOpinions = json(select(
+            {QStringLiteral("--strategy"), QStringLiteral("margin"), QStringLiteral("--count"),
+             QStringLiteral("48"), QStringLiteral("--second-opinions"),
+             QStringLiteral("--annotator"), QStringLiteral("Cy"), QStringLiteral("--no-store")}));
+        QCOMPARE(secondOpinions[QStringLiteral("picks")].toArray().size(), 48);
+
+        // --favour-rare shares the picks among the predicted classes, whatever the strategy.
+        const QJsonArray rare = json(select(
+            {QStringLiteral("--strategy"), QStringLiteral("random"), QStringLiteral("--count"),
+             QStringLiteral("6"), QStringLiteral("--favour-rare"),
+             QStringLiteral("--no-store")}))[QStringLiteral("picks")]
+                                    .toArray();
+        QCOMPARE(rare.size(), 6);
+        for (const QJsonValue &p : rare)
+            QVERIFY2(p[QStringLiteral("reason")].toString().contains(u"; for ") &&
+                         p[QStringLiteral("reason")].toString().contains(u"labeled so far"),
+                     qPrintable(p[QStringLiteral("reason")].toString()));
+
         // Each call is a round in the workspace (the GUI's queue), with its model, pool and
         // picks; --no-store only prints. --count 0 is seed 002's code's 5 % of the pool.
         const QJsonObject dry = json(
