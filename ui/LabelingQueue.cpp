@@ -10,6 +10,8 @@
 #include "store/Database.h"
 #include "store/ModelRepository.h"
 
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSettings>
 
 namespace emolens {
@@ -19,6 +21,19 @@ namespace {
 const QString kStrategyKey = QStringLiteral("queue/strategy");
 const QString kCountKey = QStringLiteral("queue/count");
 const QString kRetrainKey = QStringLiteral("queue/retrainAfter");
+
+QString optionKey(LabelingQueue::Option which)
+{
+    switch (which) {
+    case LabelingQueue::Option::FavourRare:
+        return QStringLiteral("queue/favourRare");
+    case LabelingQueue::Option::SecondOpinions:
+        return QStringLiteral("queue/secondOpinions");
+    case LabelingQueue::Option::DisagreementsFirst:
+        break;
+    }
+    return QStringLiteral("queue/disagreementsFirst");
+}
 constexpr int kDefaultRetrainAfter = 20;
 
 } // namespace
@@ -42,7 +57,24 @@ LabelingQueue::~LabelingQueue() = default;
 bool LabelingQueue::isLabeled(qint64 utteranceId) const
 {
     const int row = m_rows->rowOf(utteranceId);
-    return row >= 0 && !m_rows->rowAt(row).labeledByPeople.isEmpty();
+    return row >= 0 && isDone(m_rows->rowAt(row));
+}
+
+bool LabelingQueue::isDone(const UtteranceRow &row) const
+{
+    return m_roundAnnotator.isEmpty() ? !row.labeledByPeople.isEmpty()
+                                      : row.labeledByPeople.contains(m_roundAnnotator);
+}
+
+bool LabelingQueue::option(Option which) const
+{
+    return QSettings().value(optionKey(which), false).toBool();
+}
+
+void LabelingQueue::setOption(Option which, bool on)
+{
+    QSettings().setValue(optionKey(which), on);
+    Q_EMIT changed();
 }
 
 QString LabelingQueue::strategySetting() const
@@ -118,6 +150,13 @@ void LabelingQueue::reload()
     Database &db = *m_session->database();
     SelectionRepository rounds(db);
     m_round = rounds.latestRound();
+    m_roundAnnotator.clear();
+    if (m_round) {
+        const QJsonObject settings = QJsonDocument::fromJson(m_round->settings.toUtf8()).object();
+        if (settings.value(QStringLiteral("second_opinions")).toBool() ||
+            settings.value(QStringLiteral("disagreements_first")).toBool())
+            m_roundAnnotator = settings.value(QStringLiteral("annotator")).toString();
+    }
     QList<QueueRow> rows;
     QStringList classes;
     if (m_round) {
@@ -139,7 +178,7 @@ void LabelingQueue::reload()
             r.reason = p.reason;
             r.predicted = p.predicted;
             r.confidence = p.confidence;
-            r.label = u.labeledByPeople.isEmpty() ? QString() : u.label;
+            r.label = isDone(u) ? u.label : QString();
             if (p.utteranceId == keep && r.label.isEmpty()) {
                 r.kept = true;
                 rows.prepend(r);
@@ -187,6 +226,17 @@ bool LabelingQueue::rank()
         return false;
     request.options.count = countSetting();
     request.options.seed = quint64(QDateTime::currentMSecsSinceEpoch());
+    request.options.favourRare = option(Option::FavourRare);
+    request.options.secondOpinions = option(Option::SecondOpinions);
+    request.options.disagreementsFirst = option(Option::DisagreementsFirst);
+    request.annotator = m_annotator ? m_annotator() : QString();
+    if ((request.options.secondOpinions || request.options.disagreementsFirst) &&
+        request.annotator.isEmpty()) {
+        Q_EMIT message(tr("Second opinions and disputed clips are offered to someone: set your "
+                          "name first (Settings > Annotator Name...)"),
+                       8000);
+        return false;
+    }
     m_job = std::make_shared<SelectJob>(request);
     // The annotator's place: the clip being played, when it is one of the queue's.
     const qint64 current = m_navigator->current();
@@ -246,7 +296,7 @@ void LabelingQueue::onRowsChanged(int first, int last)
     for (int row = std::max(0, first); row <= last && row < m_rows->rowCount(); ++row) {
         const UtteranceRow &u = m_rows->rowAt(row);
         const bool labeled = !u.labeledByPeople.isEmpty();
-        m_model->setLabel(u.id, labeled ? u.label : QString());
+        m_model->setLabel(u.id, isDone(u) ? u.label : QString());
         if (labeled && !m_labeledAtRank.contains(u.id)) {
             if (!m_newlyLabeled.contains(u.id)) {
                 m_newlyLabeled.insert(u.id);

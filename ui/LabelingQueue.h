@@ -16,9 +16,13 @@
 // - While active (the Queue tab in front), the ClipNavigator follows the queue's order,
 //   skipping clips already labeled on the way forward.
 //
+// - Rounds for one annotator among several (second opinions, disputed clips first): a clip
+//   counts as done in the queue when that annotator has labeled it, not when anyone has.
+//
 // Settings (QSettings): "queue/strategy" (empty: margin with a model, cold-start without),
 // "queue/count" (0: 5 % of the unlabeled clips, seed 002's code), "queue/retrainAfter"
-// (default 20).
+// (default 20), and the SER options of core/active/Selection.h, off by default:
+// "queue/favourRare", "queue/secondOpinions", "queue/disagreementsFirst".
 //
 // Ownership and threads: GUI thread; everything given to the constructor must outlive it.
 
@@ -52,6 +56,11 @@ public:
     QueueModel *model() const { return m_model; }
     // How the window retrains (false: it could not start, e.g. one is running).
     void setRetrainer(std::function<bool()> retrain) { m_retrain = std::move(retrain); }
+    // Who is labeling (the rounds are ranked for them); empty: not known yet.
+    void setAnnotatorSource(std::function<QString()> annotator)
+    {
+        m_annotator = std::move(annotator);
+    }
 
     // Shows the newest stored round of the open workspace (or nothing).
     void reload();
@@ -65,6 +74,9 @@ public:
     bool isWaitingForTraining() const { return m_waitingForTraining; }
 
     const std::optional<SelectionRoundRecord> &round() const { return m_round; }
+    // The annotator the shown round was ranked for (second opinions, disputes); empty when it
+    // was for nobody in particular.
+    QString roundAnnotator() const { return m_roundAnnotator; }
     // Clips that gained a person's label since the queue was ranked.
     int labelsSinceRank() const { return int(m_newlyLabeled.size()); }
     bool isLabeled(qint64 utteranceId) const;
@@ -79,6 +91,10 @@ public:
     void setRetrainAfter(int labels);
     // The strategy rank() uses now: the setting, else margin with a model, cold-start without.
     QString effectiveStrategy() const;
+    // The SER options (SelectionOptions::favourRare, secondOpinions, disagreementsFirst).
+    enum class Option { FavourRare, SecondOpinions, DisagreementsFirst };
+    bool option(Option which) const;
+    void setOption(Option which, bool on);
 
     // The navigator follows the queue while active.
     void setActive(bool active);
@@ -99,6 +115,9 @@ private:
     void onJobFinished(int id, const JobResult &result);
     void applyOrder();
     void countLabels();
+    // Whether the queue counts the clip as labeled: by the round's annotator when the round
+    // was for one (second opinions, disputes), else by anyone.
+    bool isDone(const struct UtteranceRow &row) const;
 
     JobQueue *m_jobs = nullptr;
     WorkspaceSession *m_session = nullptr;
@@ -106,6 +125,8 @@ private:
     ClipNavigator *m_navigator = nullptr;
     QueueModel *m_model = nullptr;
     std::function<bool()> m_retrain;
+    std::function<QString()> m_annotator;
+    QString m_roundAnnotator; // whose labels count as done in the shown round (see isDone)
     std::optional<SelectionRoundRecord> m_round;
     QSet<qint64> m_labeledAtRank; // clips a person had labeled when the round was loaded
     QSet<qint64> m_newlyLabeled;

@@ -394,6 +394,7 @@ void MainWindow::createCentralArea()
     // front.
     m_queue = new LabelingQueue(m_jobs, m_session, m_tableModel, m_navigator, this);
     connect(m_queue, &LabelingQueue::message, statusBar(), &QStatusBar::showMessage);
+    m_queue->setAnnotatorSource([this] { return m_labeling->annotatorName(); });
     m_queue->setRetrainer([this] {
         if (!db())
             return false;

@@ -12,11 +12,13 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLocale>
+#include <QMenu>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QStackedLayout>
 #include <QTableView>
 #include <QToolBar>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace emolens {
@@ -89,6 +91,39 @@ QueueView::QueueView(LabelingQueue *queue, ClipNavigator *navigator, QWidget *pa
     m_retrainAfter->setValue(m_queue->retrainAfter());
     connect(m_retrainAfter, &QSpinBox::valueChanged, m_queue, &LabelingQueue::setRetrainAfter);
 
+    // The SER options (ours), in a menu: each a checkable action, remembered.
+    m_options = new QToolButton;
+    m_options->setText(tr("&Options"));
+    m_options->setToolTip(tr("Options for SER corpora (ours, off by default): favour rare "
+                             "classes, second opinions, disputed clips first"));
+    m_options->setPopupMode(QToolButton::InstantPopup);
+    auto *menu = new QMenu(m_options);
+    const auto addOption = [this, menu](LabelingQueue::Option which, const QString &text,
+                                        const QString &tip) {
+        QAction *action = menu->addAction(text);
+        action->setCheckable(true);
+        action->setChecked(m_queue->option(which));
+        action->setToolTip(tip);
+        connect(action, &QAction::toggled, m_queue,
+                [this, which](bool on) { m_queue->setOption(which, on); });
+        return action;
+    };
+    menu->setToolTipsVisible(true);
+    m_favourRare = addOption(
+        LabelingQueue::Option::FavourRare, tr("Favour &Rare Classes"),
+        tr("Share each round among the classes the model predicts, in inverse proportion to "
+           "the labels each class has so far, so rare emotions get labeled sooner (needs a "
+           "model)"));
+    m_secondOpinions =
+        addOption(LabelingQueue::Option::SecondOpinions, tr("&Second Opinions"),
+                  tr("Also offer clips other people have labeled; only the clips you labeled are "
+                     "skipped"));
+    m_disputedFirst = addOption(
+        LabelingQueue::Option::DisagreementsFirst, tr("&Disputed Clips First"),
+        tr("Clips on which people gave different categories, and you have not labeled, come "
+           "first"));
+    m_options->setMenu(menu);
+
     // A tool bar, so a narrow window keeps what fits and offers the rest under its » button.
     auto *controls = new QToolBar;
     controls->setObjectName(QStringLiteral("queueControls"));
@@ -103,6 +138,7 @@ QueueView::QueueView(LabelingQueue *queue, ClipNavigator *navigator, QWidget *pa
     controls->addWidget(strategyLabel);
     controls->addWidget(m_strategy);
     controls->addWidget(m_count);
+    controls->addWidget(m_options);
     controls->addWidget(m_rank);
     controls->addSeparator();
     controls->addWidget(m_retrainRank);
@@ -223,13 +259,18 @@ void QueueView::refresh()
         text = tr("Open a workspace to rank its clips.");
     } else if (round) {
         const QueueModel *model = m_queue->model();
-        text = tr("Round %1: %2%3, %4 clips from %5 unlabeled; %6 of them labeled. %7 new "
+        const QString annotator = m_queue->roundAnnotator();
+        text = tr("Round %1: %2%3, %4 clips from %5; %6 of them labeled. %7 new "
                   "labels since it was ranked%8.")
                    .arg(round->id)
                    .arg(round->strategy,
                         round->modelId > 0 ? tr(" by model %1").arg(round->modelId) : QString())
                    .arg(model->rowCount())
-                   .arg(locale.toString(round->poolSize - round->labeledCount))
+                   .arg(annotator.isEmpty()
+                            ? tr("%1 unlabeled")
+                                  .arg(locale.toString(round->poolSize - round->labeledCount))
+                            : tr("%1 not labeled by %2")
+                                  .arg(locale.toString(round->pool.size()), annotator))
                    .arg(model->labeledCount())
                    .arg(m_queue->labelsSinceRank())
                    .arg(m_queue->retrainAfter() > 0

@@ -1,19 +1,21 @@
 #pragma once
 // QueueView: the Queue tab beside the clip table - the labeling queue of active learning.
-// Above the table: the strategy, the round size, Rank, Retrain && Rank, and after how many new
-// labels the model retrains by itself; a line says which round is shown (strategy, model,
-// clips, labels since). The table lists the queue (QueueModel): a click opens the clip, and
-// the row of the clip being shown is kept selected as the annotator moves on.
+// Above the table: the strategy, the round size, the SER options (a menu), Rank, Retrain && Rank,
+// and after how many new labels the model retrains by itself; a line says which round is shown
+// (strategy, model, clips, labels since). The table lists the queue (QueueModel): a click opens the
+// clip, and the row of the clip being shown is kept selected as the annotator moves on.
 //
 // Ownership and threads: GUI thread; the queue and navigator must outlive the view.
 
 #include <QWidget>
 
+class QAction;
 class QComboBox;
 class QLabel;
 class QPushButton;
 class QSpinBox;
 class QTableView;
+class QToolButton;
 
 namespace emolens {
 
@@ -34,6 +36,10 @@ public:
     QPushButton *rankButton() const { return m_rank; }
     QPushButton *retrainButton() const { return m_retrainRank; }
     QLabel *summaryLabel() const { return m_summary; }
+    QToolButton *optionsButton() const { return m_options; }
+    QAction *favourRareAction() const { return m_favourRare; }
+    QAction *secondOpinionsAction() const { return m_secondOpinions; }
+    QAction *disputedFirstAction() const { return m_disputedFirst; }
 
     // Selects the clip's row (no signal back to the navigator); clears when not queued.
     void showCurrent(qint64 utteranceId);
@@ -52,6 +58,10 @@ private:
     QPushButton *m_rank = nullptr;
     QPushButton *m_retrainRank = nullptr;
     QLabel *m_summary = nullptr;
+    QToolButton *m_options = nullptr;
+    QAction *m_favourRare = nullptr;
+    QAction *m_secondOpinions = nullptr;
+    QAction *m_disputedFirst = nullptr;
     QLabel *m_empty = nullptr;
     QTableView *m_table = nullptr;
     bool m_workspaceOpen = false;

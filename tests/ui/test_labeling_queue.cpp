@@ -13,7 +13,9 @@
 #include "WindowJobs.h"
 #include "charts/LearningCurvesDialog.h"
 #include "jobs/Job.h"
+#include "store/CorpusRepository.h"
 #include "store/Database.h"
+#include "store/LabelRepository.h"
 #include "store/SelectionRepository.h"
 
 #include <QAction>
@@ -34,6 +36,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QToolButton>
 
 using namespace emolens;
 
@@ -57,6 +60,7 @@ class TestLabelingQueue : public QObject
 private Q_SLOTS:
     void initTestCase();
     void queueKeepsTheAnnotatorsPlaceAcrossARerank();
+    void disputedClipsGoToAnotherAnnotator();
     void learningCurvesComeFromStoredSimulations();
 
 private:
@@ -183,6 +187,84 @@ void TestLabelingQueue::queueKeepsTheAnnotatorsPlaceAcrossARerank()
     window.showQueue(false);
     QTest::keyClick(&window, Qt::Key_Down); // the table's order again
     QVERIFY(!window.navigator()->hasOrder());
+}
+
+void TestLabelingQueue::disputedClipsGoToAnotherAnnotator()
+{
+    // Options > Disputed Clips First and Second Opinions: a clip on which Ada and Ben disagree
+    // is first in this annotator's queue; a clip they labeled themselves is not offered, one
+    // only Ada labeled may be; the queue counts a clip as done when this annotator labels it.
+    const QString path = m_scratch.filePath(QStringLiteral("disputes.emolens"));
+    QList<qint64> clips;
+    QStringList classes;
+    {
+        MainWindow window;
+        QVERIFY(
+            test::labelingFromFirstClip(window, path, test::corpus(QStringLiteral("generic-csv"))));
+        QVERIFY(test::runExtraction(window, kJobTimeoutMs));
+        classes = window.labelingPanel()->schema().classes;
+        for (int row = 0; row < 3; ++row)
+            clips << window.utteranceModel()->rowAt(row).id;
+    }
+    {
+        Database db(path);
+        QVERIFY(db.open());
+        CorpusRepository corpora(db);
+        LabelRepository labels(db);
+        const qint64 schema = corpora.corpus(corpora.utterance(clips[0])->corpusId)->labelSchemaId;
+        const auto give = [&](qint64 clip, const QString &who, const QString &category) {
+            LabelValue value;
+            value.category = category;
+            return labels.setLabel(clip, schema, who, value).ok();
+        };
+        QVERIFY(give(clips[0], QStringLiteral("Ada"), classes[0]));
+        QVERIFY(give(clips[0], QStringLiteral("Ben"), classes[1])); // disputed
+        QVERIFY(give(clips[1], kAnnotator, classes[0]));            // this annotator's own
+        QVERIFY(give(clips[2], QStringLiteral("Ada"), classes[2])); // one opinion, not mine
+    }
+    MainWindow window;
+    window.show();
+    QVERIFY(window.openWorkspace(path).ok());
+    QueueView *view = window.queueView();
+    QVERIFY(view->optionsButton()->menu() != nullptr);
+    QVERIFY(!view->disputedFirstAction()->isChecked());
+    view->disputedFirstAction()->trigger();
+    view->secondOpinionsAction()->trigger();
+    QVERIFY(QSettings().value(QStringLiteral("queue/disagreementsFirst")).toBool());
+    LabelingQueue *queue = window.labelingQueue();
+    QSignalSpy ranked(queue, &LabelingQueue::ranked);
+    window.rankAction()->trigger();
+    QVERIFY(ranked.wait(kJobTimeoutMs) || !ranked.isEmpty());
+    QVERIFY2(ranked.first().first().value<JobResult>().ok(),
+             qPrintable(ranked.first().first().value<JobResult>().summary));
+    const QList<QueueRow> rows = queue->model()->rows();
+    QVERIFY(!rows.isEmpty());
+    QCOMPARE(rows.first().utteranceId, clips[0]);
+    QCOMPARE(rows.first().reason, QStringLiteral("people disagree (%1 (Ada), %2 (Ben)): another "
+                                                 "opinion is needed")
+                                      .arg(classes[0], classes[1]));
+    QVERIFY(rows.first().label.isEmpty()); // labeled by others, not yet by this annotator
+    QVERIFY(!queueIds(window).contains(clips[1]));
+    QCOMPARE(queue->roundAnnotator(), kAnnotator);
+    QVERIFY(queue->round()->pool.contains(clips[2]));
+    QVERIFY(!queue->round()->pool.contains(clips[1]));
+    QVERIFY2(view->summaryLabel()->text().contains(QLatin1String("not labeled by Queue Tester")),
+             qPrintable(view->summaryLabel()->text()));
+
+    // This annotator gives the third opinion: the row shows it, and moving on skips it.
+    QTableView *table = view->table();
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {},
+                      table->visualRect(queue->model()->index(0, QueueModel::KeyColumn)).center());
+    QCOMPARE(window.currentUtteranceId(), clips[0]);
+    window.utteranceTable()->setFocus();
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_1);
+    QTRY_VERIFY(!queue->model()->rows().first().label.isEmpty());
+    QVERIFY(queue->isLabeled(clips[0]));
+    QVERIFY(window.currentUtteranceId() != clips[0]);
+
+    view->disputedFirstAction()->trigger();
+    view->secondOpinionsAction()->trigger();
+    QVERIFY(!QSettings().value(QStringLiteral("queue/secondOpinions")).toBool());
 }
 
 void TestLabelingQueue::learningCurvesComeFromStoredSimulations()
