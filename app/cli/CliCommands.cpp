@@ -1632,6 +1632,10 @@ int simulateCommand(const QStringList &arguments)
     parser.addOption({QStringLiteral("passes"),
                       QStringLiteral("bald's MC dropout passes (default 10, ours)."),
                       QStringLiteral("T"), QStringLiteral("10")});
+    parser.addOption({QStringLiteral("favour-rare"),
+                      QStringLiteral("Each round favours clips predicted as rare classes, as "
+                                     "select --favour-rare (ours); the curve is named "
+                                     "STRATEGY+rare.")});
     parser.addOption(kThreadsOption);
     parser.addOption({QStringLiteral("no-store"),
                       QStringLiteral("Do not keep the learning curve in the workspace (kept by "
@@ -1669,6 +1673,7 @@ int simulateCommand(const QStringList &arguments)
     if (request.passes < 1)
         return fail(QStringLiteral("--passes needs a positive whole number"));
     request.store = !parser.isSet(QStringLiteral("no-store"));
+    request.favourRare = parser.isSet(QStringLiteral("favour-rare"));
     TerminalProgress progress;
     const auto job = std::make_shared<SimulateJob>(request);
     const JobResult result = JobQueue::runToEnd(job, progress);

@@ -42,6 +42,7 @@ QJsonObject simulationJson(const SimulationReport &report, quint32 seed)
                                   {QStringLiteral("select_seconds"), round.selectSeconds}});
     }
     return {{QStringLiteral("strategy"), report.strategy},
+            {QStringLiteral("favour_rare"), report.strategy.endsWith(QLatin1String("+rare"))},
             {QStringLiteral("recipe"), report.recipe},
             {QStringLiteral("encoder"), report.encoder},
             {QStringLiteral("seed"), qint64(seed)},
@@ -104,7 +105,9 @@ JobResult SimulateJob::run(ProgressSink &progress)
     if (auto st = set.fitAuxiliaryTasks(&options, {}, &notes); !st)
         return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
     options.patience = 0; // each round trains the recipe's epochs through
-    m_report.strategy = selectionStrategyName(strategy);
+    // Favouring rare classes is named in the curve's strategy: "margin+rare".
+    m_report.strategy =
+        selectionStrategyName(strategy) + (r.favourRare ? QStringLiteral("+rare") : QString());
     m_report.recipe = recipe;
     m_report.encoder = set.encoder.name;
     m_report.classes = set.classes;
@@ -149,6 +152,7 @@ JobResult SimulateJob::run(ProgressSink &progress)
             clip.speaker, speakerIds.value(clip.speaker, qint64(speakerIds.size()) + 1));
         pool.seconds.push_back(0); // no duration bound in a simulation
         pool.labeled.push_back(false);
+        pool.labelClasses.push_back(-1); // revealed with the label
         setIndex.push_back(i);
     }
     m_report.poolClips = pool.rows();
@@ -216,11 +220,15 @@ JobResult SimulateJob::run(ProgressSink &progress)
     if (auto st = selectClips(pool, start, &picks); !st)
         return JobResult::failed(st.error());
     std::vector<int> labeledRows;
-    for (const SelectionPick &p : std::as_const(picks)) {
-        pool.labeled[std::size_t(p.row)] = true;
-        labeledRows.push_back(p.row);
-    }
-    const bool needsModel = selectionNeedsModel(strategy);
+    const auto reveal = [&](int row) {
+        pool.labeled[std::size_t(row)] = true;
+        pool.labelClasses[std::size_t(row)] =
+            set.clips[qsizetype(setIndex[std::size_t(row)])].classIndex;
+        labeledRows.push_back(row);
+    };
+    for (const SelectionPick &p : std::as_const(picks))
+        reveal(p.row);
+    const bool needsModel = selectionNeedsModel(strategy) || r.favourRare;
     double selectSeconds = 0;
     for (int round = 0; round <= r.rounds; ++round) {
         SimulationRound result;
@@ -301,12 +309,11 @@ JobResult SimulateJob::run(ProgressSink &progress)
         next.count = r.step;
         next.seed = r.seed + quint32(round) + 1;
         next.clusters = r.clusters;
+        next.favourRare = r.favourRare;
         if (auto st = selectClips(pool, next, &picks); !st)
             return JobResult::failed(QStringLiteral("round %1: %2").arg(round).arg(st.error()));
-        for (const SelectionPick &p : std::as_const(picks)) {
-            pool.labeled[std::size_t(p.row)] = true;
-            labeledRows.push_back(p.row);
-        }
+        for (const SelectionPick &p : std::as_const(picks))
+            reveal(p.row);
         selectSeconds = selectClock.elapsed() / 1000.0;
         if (picks.isEmpty())
             break;

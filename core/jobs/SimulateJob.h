@@ -43,6 +43,9 @@ struct SimulateRequest
     int epochs = 0;   // 0: the recipe's
     int clusters = 3; // the cold start's k
     int passes = 10;  // bald's MC dropout passes (ours)
+    // Ours: each round favours clips predicted as rare classes (SelectionOptions::favourRare);
+    // the curve's strategy is then named "NAME+rare".
+    bool favourRare = false;
     int threads = 0;
     bool store = true; // keep the learning curve in the workspace
 };

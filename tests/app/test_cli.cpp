@@ -1081,6 +1081,27 @@ private Q_SLOTS:
             QCOMPARE(stored[QStringLiteral("full_ua")].toDouble(), full);
         }
 
+        // --favour-rare: the same loop, each round sharing its picks among the predicted
+        // classes; its curve is named margin+rare and kept beside margin's.
+        const CliResult rare = runCli(
+            {QStringLiteral("simulate"), QStringLiteral("--db"), db, QStringLiteral("--strategy"),
+             QStringLiteral("margin"), QStringLiteral("--favour-rare"), QStringLiteral("--initial"),
+             QStringLiteral("8"), QStringLiteral("--step"), QStringLiteral("8"),
+             QStringLiteral("--rounds"), QStringLiteral("2"), QStringLiteral("--folds"),
+             QStringLiteral("3"), QStringLiteral("--json")});
+        QVERIFY2(rare.exitCode == 0, rare.err.constData());
+        const QJsonObject rareCurve = json(rare);
+        QCOMPARE(rareCurve[QStringLiteral("strategy")].toString(), QStringLiteral("margin+rare"));
+        QVERIFY(rareCurve[QStringLiteral("favour_rare")].toBool());
+        QCOMPARE(
+            rareCurve[QStringLiteral("rounds")].toArray().last()[QStringLiteral("labeled")].toInt(),
+            24);
+        {
+            emolens::Database store(db);
+            QVERIFY(store.open());
+            QCOMPARE(emolens::SelectionRepository(store).simulations().size(), 2);
+        }
+
         // A strategy that needs a model starts all the same (the cold start needs none); an
         // unknown one is refused with the list.
         const CliResult unknown = runCli({QStringLiteral("simulate"), QStringLiteral("--db"), db,

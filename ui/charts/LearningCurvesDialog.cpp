@@ -43,6 +43,9 @@ QColor strategyColour(const QString &strategy)
     for (const auto &c : colours)
         if (c.first == strategy)
             return c.second;
+    // A variant ("margin+rare", favouring rare classes): its strategy's hue, darker.
+    if (const qsizetype plus = strategy.indexOf(QLatin1Char('+')); plus > 0)
+        return strategyColour(strategy.left(plus)).darker(150);
     return QColor(0x17, 0xbe, 0xcf);
 }
 
