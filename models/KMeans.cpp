@@ -176,14 +176,17 @@ torch::Tensor seedCentres(const torch::Tensor &x, int k, std::mt19937_64 &random
     for (int c = 1; c < k; ++c) {
         const auto cumulative = closest.cumsum(0).cpu();
         const double total = cumulative[n - 1].item<double>();
+        // Rows drawn with probability proportional to their squared distance, all the trials'
+        // in one search (one call each cost more than the distances at k = 500).
+        std::vector<double> targets(std::size_t(trials), 0.0);
+        for (double &target : targets)
+            target = unit(random) * total;
+        const auto at =
+            torch::searchsorted(cumulative, torch::tensor(targets, torch::kDouble)).contiguous();
+        const std::int64_t *found = at.data_ptr<std::int64_t>();
         std::vector<std::int64_t> candidates;
-        for (int t = 0; t < trials; ++t) {
-            // Rows drawn with probability proportional to their squared distance.
-            const double target = unit(random) * total;
-            const auto at =
-                torch::searchsorted(cumulative, torch::tensor({target}, torch::kDouble));
-            candidates.push_back(std::min<std::int64_t>(at.item<std::int64_t>(), n - 1));
-        }
+        for (int t = 0; t < trials; ++t)
+            candidates.push_back(std::min<std::int64_t>(found[t], n - 1));
         const auto index = torch::tensor(candidates, torch::kLong).to(x.device());
         const auto candidateRows = x.index_select(0, index);
         const auto distances =
@@ -408,6 +411,20 @@ private:
     bool m_started = false;
 };
 
+// Rows per chunk: the setting, but few enough that a chunk's distance block (rows x clusters
+// floats) and its rows when a source copies them (rows x dims) stay within 4 Mi floats (16 MB).
+// glibc gives larger blocks fresh mappings each time (above its 32 MB threshold) and frees
+// them at once, and their first-touch page faults cost more than the product itself: 65,536
+// rows x 1,000 centres (262 MB a chunk) spent 2.0 s of core-set's 3.2 s in them on this 2-core
+// machine, and 65,536 copied rows x 768 dims 1.2 s of the cold start's 2.0 s.
+std::int64_t chunkRowsFor(const KMeansOptions &o, const RowSource &rows, std::int64_t clusters)
+{
+    const std::int64_t widest = std::max<std::int64_t>(
+        {std::int64_t(1), clusters, rows.view(0, 1) ? std::int64_t(1) : std::int64_t(rows.dims())});
+    const std::int64_t fits = (std::int64_t(4) << 20) / widest;
+    return std::max<std::int64_t>(1, std::min(o.chunkRows, std::max<std::int64_t>(1024, fits)));
+}
+
 } // namespace
 
 ModelStatus runKMeans(const RowSource &rows, const KMeansOptions &o, KMeansResult *result,
@@ -486,8 +503,9 @@ ModelStatus runKMeans(const RowSource &rows, const KMeansOptions &o, KMeansResul
                 centres =
                     (c64 + (pass.sums - pass.counts.unsqueeze(1) * c64) / seen).to(torch::kFloat);
             } else {
-                for (std::int64_t first = 0; first < n; first += o.chunkRows) {
-                    const auto x = reader.range(first, std::min(o.chunkRows, n - first), &error);
+                const std::int64_t chunk = chunkRowsFor(o, rows, o.clusters);
+                for (std::int64_t first = 0; first < n; first += chunk) {
+                    const auto x = reader.range(first, std::min(chunk, n - first), &error);
                     if (!x.defined())
                         return ModelStatus::failure(error);
                     lloyd.visit(first, x, centres, cNorms);
@@ -513,8 +531,9 @@ ModelStatus runKMeans(const RowSource &rows, const KMeansOptions &o, KMeansResul
         last.counts = torch::zeros({o.clusters}, doubleOptions);
         if (o.keepLabels)
             result->labels.resize(std::size_t(n));
-        for (std::int64_t first = 0; first < n; first += o.chunkRows) {
-            const std::int64_t count = std::min(o.chunkRows, n - first);
+        const std::int64_t chunk = chunkRowsFor(o, rows, o.clusters);
+        for (std::int64_t first = 0; first < n; first += chunk) {
+            const std::int64_t count = std::min(chunk, n - first);
             const auto x = reader.range(first, count, &error);
             if (!x.defined())
                 return ModelStatus::failure(error);
@@ -565,8 +584,9 @@ ModelStatus assignToCentres(const RowSource &rows, const KMeansResult &centres,
             squaredDistancesOut->resize(std::size_t(n));
         double total = 0;
         std::string error;
-        for (std::int64_t first = 0; first < n; first += o.chunkRows) {
-            const std::int64_t count = std::min(o.chunkRows, n - first);
+        const std::int64_t chunk = chunkRowsFor(o, rows, centres.clusters);
+        for (std::int64_t first = 0; first < n; first += chunk) {
+            const std::int64_t count = std::min(chunk, n - first);
             const auto x = reader.range(first, count, &error);
             if (!x.defined())
                 return ModelStatus::failure(error);

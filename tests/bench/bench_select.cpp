@@ -1,4 +1,4 @@
-// bench_select [--clips N] [--dims D] [--count M]
+// bench_select [--clips N] [--dims D] [--count M] [--strategy NAME]
 // How long each active-learning strategy (core/active/Selection) takes to pick M clips from a
 // pool of N (default: 100,000 clips, 768-dimensional utterance embeddings, 4-class posteriors,
 // 200 speakers, 1 % already labeled, 500 picks - issue 12's size, whose target is under 2 s
@@ -36,6 +36,7 @@ std::string cpuModel()
 int main(int argc, char **argv)
 {
     int clips = 100000, dims = 768, count = 500;
+    std::string only; // one strategy (for profiling); empty: every one
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string arg = argv[i];
         if (arg == "--clips")
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
             dims = std::max(1, std::atoi(argv[i + 1]));
         else if (arg == "--count")
             count = std::max(1, std::atoi(argv[i + 1]));
+        else if (arg == "--strategy")
+            only = argv[i + 1];
     }
     std::printf("machine: %s, %u hardware threads\n", cpuModel().c_str(),
                 std::thread::hardware_concurrency());
@@ -97,6 +100,8 @@ int main(int argc, char **argv)
 
     std::printf("\n%-18s %10s  %s\n", "strategy", "seconds", "first pick's reason");
     for (const QString &name : selectionStrategyNames()) {
+        if (!only.empty() && name.toStdString() != only)
+            continue;
         SelectionOptions o;
         selectionStrategyFromName(name, &o.strategy);
         o.count = count;
