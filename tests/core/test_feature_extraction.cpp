@@ -14,6 +14,7 @@
 #include "features/FeatureCache.h"
 #include "features/Float16.h"
 #include "jobs/ExtractFeaturesJob.h"
+#include "jobs/SelectJob.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
@@ -206,6 +207,46 @@ private Q_SLOTS:
         QCOMPARE(second.extracted, 0);
         QCOMPARE(second.alreadyDone, 48);
         QCOMPARE(second.batches, 0);
+    }
+
+    void selectionStopsWhenCancelledAndStoresNothing()
+    {
+        // A ranking (SelectJob, on the fbank features just extracted) cancelled while it reads
+        // the pool stops there and keeps no round; one that is not stores its round.
+        SelectRequest request;
+        request.databasePath = m_database;
+        request.options.strategy = SelectionStrategy::ColdStart;
+        request.options.count = 4;
+        Database db(m_database);
+        QVERIFY(db.open());
+        int polls = 0;
+        SelectReport report;
+        const Status stopped =
+            SelectJob::select(db, request, &report, [&polls] { return ++polls > 1; });
+        QVERIFY(!stopped && stopped.error() == QLatin1String("cancelled"));
+        QCOMPARE(SelectionRepository(db).rounds().size(), 0);
+
+        class CancelledProgress final : public ProgressSink
+        {
+        public:
+            void setProgress(double, const QString &) override {}
+            bool isCancelled() const override { return true; }
+        };
+        CancelledProgress cancelled;
+        SelectJob job(request);
+        const JobResult result = job.run(cancelled);
+        QCOMPARE(result.outcome, JobOutcome::Cancelled);
+        QVERIFY2(result.summary.contains(QLatin1String("the queue is as it was")),
+                 qPrintable(result.summary));
+        QCOMPARE(SelectionRepository(db).rounds().size(), 0);
+
+        SilentProgress quiet;
+        SelectJob whole(request);
+        QVERIFY(whole.run(quiet).ok());
+        QCOMPARE(whole.report().picks.size(), 4);
+        QCOMPARE(SelectionRepository(db).rounds().size(), 1);
+        QVERIFY(
+            SelectionRepository(db).deleteRound(SelectionRepository(db).rounds().first().id).ok());
     }
 
     void speedPerturbedCopiesAreCachedOnceForTraining()
