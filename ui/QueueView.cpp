@@ -27,25 +27,8 @@ namespace {
 
 QString strategyTitle(const QString &name)
 {
-    if (name == QLatin1String("random"))
-        return QObject::tr("Random (the baseline)");
-    if (name == QLatin1String("least-confidence"))
-        return QObject::tr("Least confidence");
-    if (name == QLatin1String("margin"))
-        return QObject::tr("Margin (smallest top-2 gap)");
-    if (name == QLatin1String("entropy"))
-        return QObject::tr("Entropy");
-    if (name == QLatin1String("core-set"))
-        return QObject::tr("Core-set (far from the labeled)");
-    if (name == QLatin1String("cold-start"))
-        return QObject::tr("Cold start (no model needed)");
-    if (name == QLatin1String("hybrid"))
-        return QObject::tr("Hybrid (margin inside clusters)");
-    if (name == QLatin1String("bald"))
-        return QObject::tr("BALD (MC dropout disagreement)");
-    if (name == QLatin1String("badge"))
-        return QObject::tr("BADGE (gradient embeddings, k-means++)");
-    return name;
+    SelectionStrategy strategy;
+    return selectionStrategyFromName(name, &strategy) ? selectionStrategyTitle(strategy) : name;
 }
 
 } // namespace

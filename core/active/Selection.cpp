@@ -20,17 +20,19 @@ struct Named
 {
     SelectionStrategy strategy;
     const char *name;
+    const char *title;
 };
 
-constexpr Named kNames[] = {{SelectionStrategy::Random, "random"},
-                            {SelectionStrategy::LeastConfidence, "least-confidence"},
-                            {SelectionStrategy::Margin, "margin"},
-                            {SelectionStrategy::Entropy, "entropy"},
-                            {SelectionStrategy::CoreSet, "core-set"},
-                            {SelectionStrategy::ColdStart, "cold-start"},
-                            {SelectionStrategy::Hybrid, "hybrid"},
-                            {SelectionStrategy::Bald, "bald"},
-                            {SelectionStrategy::Badge, "badge"}};
+constexpr Named kNames[] = {
+    {SelectionStrategy::Random, "random", "Random (the baseline)"},
+    {SelectionStrategy::LeastConfidence, "least-confidence", "Least confidence"},
+    {SelectionStrategy::Margin, "margin", "Margin (smallest top-2 gap)"},
+    {SelectionStrategy::Entropy, "entropy", "Entropy"},
+    {SelectionStrategy::CoreSet, "core-set", "Core-set (far from the labeled)"},
+    {SelectionStrategy::ColdStart, "cold-start", "Cold start (no model needed)"},
+    {SelectionStrategy::Hybrid, "hybrid", "Hybrid (margin inside clusters)"},
+    {SelectionStrategy::Bald, "bald", "BALD (MC dropout disagreement)"},
+    {SelectionStrategy::Badge, "badge", "BADGE (gradient embeddings, k-means++)"}};
 
 // The two most probable classes of a row and their probabilities.
 struct TopTwo
@@ -473,6 +475,14 @@ QString selectionStrategyName(SelectionStrategy strategy)
     for (const Named &n : kNames)
         if (n.strategy == strategy)
             return QString::fromLatin1(n.name);
+    return QString();
+}
+
+QString selectionStrategyTitle(SelectionStrategy strategy)
+{
+    for (const Named &n : kNames)
+        if (n.strategy == strategy)
+            return QString::fromLatin1(n.title);
     return QString();
 }
 

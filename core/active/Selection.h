@@ -75,6 +75,8 @@ enum class SelectionStrategy {
 // "random", "least-confidence", "margin", "entropy", "core-set", "cold-start", "hybrid",
 // "bald", "badge".
 QString selectionStrategyName(SelectionStrategy strategy);
+// Its title for a menu, e.g. "Margin (smallest top-2 gap)".
+QString selectionStrategyTitle(SelectionStrategy strategy);
 bool selectionStrategyFromName(const QString &name, SelectionStrategy *out);
 QStringList selectionStrategyNames();
 // Whether the strategy ranks by the model's posteriors.

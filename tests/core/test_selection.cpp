@@ -76,7 +76,10 @@ private Q_SLOTS:
             SelectionStrategy s;
             QVERIFY(selectionStrategyFromName(name, &s));
             QCOMPARE(selectionStrategyName(s), name);
+            QVERIFY(!selectionStrategyTitle(s).isEmpty());
         }
+        QCOMPARE(selectionStrategyTitle(SelectionStrategy::Margin),
+                 QStringLiteral("Margin (smallest top-2 gap)"));
         SelectionStrategy s;
         QVERIFY(!selectionStrategyFromName(QStringLiteral("badge?"), &s));
     }
