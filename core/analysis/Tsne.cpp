@@ -224,10 +224,13 @@ public:
                 continue;
             }
             for (int child = 0; child < 4; ++child)
-                if (top < 256)
+                if (m_cells[std::size_t(c.firstChild + child)].count > 0 && top < 256)
                     stack[top++] = c.firstChild + child;
         }
     }
+
+    // The points in the tree's order: neighbours in the layout are near in it.
+    const std::vector<int> &order() const { return m_order; }
 
 private:
     struct Cell
@@ -362,8 +365,11 @@ Status runTsne(const float *rows, int n, int dims, const TsneOptions &o, std::ve
         const QuadTree tree(y, n);
         // Per row: the attractive force (exact, over its neighbours) and the repulsive one
         // (Barnes-Hut, unnormalised) with its part of Z, summed in row order afterwards.
+        // The points in the tree's order, so that consecutive ones walk the same cells.
+        const std::vector<int> &treeOrder = tree.order();
         split(n, threads, [&](int from, int to) {
-            for (int i = from; i < to; ++i) {
+            for (int at = from; at < to; ++at) {
+                const int i = treeOrder[std::size_t(at)];
                 const double xi = y[std::size_t(i) * 2], yi = y[std::size_t(i) * 2 + 1];
                 double ax = 0, ay = 0;
                 for (std::size_t e = p.start[std::size_t(i)]; e < p.start[std::size_t(i) + 1];
