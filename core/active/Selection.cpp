@@ -1,6 +1,7 @@
 #include "active/Selection.h"
 
 #include "KMeans.h"
+#include "common/Distances.h"
 
 #include <QHash>
 #include <QSet>
@@ -68,42 +69,6 @@ double squaredDistance(const float *a, const float *b, int dims)
     return sum;
 }
 
-// The same in float with eight independent sums, which the compiler turns into vector code:
-// core-set's inner loop.
-float squaredDistanceFast(const float *a, const float *b, int dims)
-{
-    float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int k = 0;
-    for (; k + 8 <= dims; k += 8)
-        for (int j = 0; j < 8; ++j) {
-            const float d = a[k + j] - b[k + j];
-            lanes[j] += d * d;
-        }
-    float sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
-                ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-    for (; k < dims; ++k) {
-        const float d = a[k] - b[k];
-        sum += d * d;
-    }
-    return sum;
-}
-
-// A dot product in float with eight independent sums (vector code): BADGE's inner loop.
-float dotFast(const float *a, const float *b, int dims)
-{
-    float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int k = 0;
-    for (; k + 8 <= dims; k += 8)
-        for (int j = 0; j < 8; ++j)
-            lanes[j] += a[k + j] * b[k + j];
-    float sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
-                ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-    for (; k < dims; ++k)
-        sum += a[k] * b[k];
-    return sum;
-}
-
-// The rows a strategy may pick: unlabeled (unless asked), within the duration range.
 bool flag(const std::vector<bool> &flags, int row)
 {
     return row < int(flags.size()) && flags[std::size_t(row)];
@@ -284,7 +249,7 @@ Status coreSet(const SelectionPool &pool, const SelectionOptions &o,
             if (c) {
                 const float r = nearest[std::size_t(e)];
                 if (toNew[std::size_t(nearestCentre[std::size_t(e)])] < 4 * r) {
-                    const float d = squaredDistanceFast(embedding(e), c, dims);
+                    const float d = squaredDistanceFloat(embedding(e), c, dims);
                     if (d < r) {
                         nearest[std::size_t(e)] = d;
                         nearestCentre[std::size_t(e)] = centre;
@@ -341,7 +306,7 @@ Status coreSet(const SelectionPool &pool, const SelectionOptions &o,
         toNew.resize(std::size_t(count));
         for (int j = 0; j < count; ++j)
             toNew[std::size_t(j)] =
-                squaredDistanceFast(c, centres.data() + std::size_t(j) * std::size_t(dims), dims);
+                squaredDistanceFloat(c, centres.data() + std::size_t(j) * std::size_t(dims), dims);
         centres.insert(centres.end(), c, c + dims);
         best = pass(c, count);
     }
@@ -424,7 +389,7 @@ Status badge(const SelectionPool &pool, const SelectionOptions &o, const std::ve
                 const float *ai = a.data() + i * classes;
                 for (int c = 0; c < classes; ++c)
                     dotA += double(ai[c]) * ac[c];
-                const double dotH = dotFast(input(i), hc, dims);
+                const double dotH = dotFloat(input(i), hc, dims);
                 nearest[i] =
                     std::min(nearest[i], std::max(0.0, norm2[i] + chosenNorm2 - 2 * dotA * dotH));
             }

@@ -1,5 +1,7 @@
 #include "analysis/Tsne.h"
 
+#include "common/Distances.h"
+
 #include <QString>
 #include <algorithm>
 #include <atomic>
@@ -37,25 +39,6 @@ template <typename Work> void split(int n, int threads, const Work &work)
         t.join();
 }
 
-float squaredDistance(const float *a, const float *b, int dims)
-{
-    float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int k = 0;
-    for (; k + 8 <= dims; k += 8)
-        for (int j = 0; j < 8; ++j) {
-            const float d = a[k + j] - b[k + j];
-            lanes[j] += d * d;
-        }
-    float sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
-                ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-    for (; k < dims; ++k) {
-        const float d = a[k] - b[k];
-        sum += d * d;
-    }
-    return sum;
-}
-
-// Each row's k nearest other rows (exact) and their squared distances, nearest first.
 // False when cancelled (polled by each thread every 64 rows).
 bool nearestNeighbours(const float *rows, int n, int dims, int k, int threads,
                        const std::function<bool()> &cancelled, std::vector<int> *index,
@@ -75,8 +58,9 @@ bool nearestNeighbours(const float *rows, int n, int dims, int k, int threads,
             std::size_t m = 0;
             for (int j = 0; j < n; ++j)
                 if (j != i)
-                    all[m++] = {squaredDistance(a, rows + std::size_t(j) * std::size_t(dims), dims),
-                                j};
+                    all[m++] = {
+                        squaredDistanceFloat(a, rows + std::size_t(j) * std::size_t(dims), dims),
+                        j};
             std::partial_sort(all.begin(), all.begin() + k, all.begin() + std::ptrdiff_t(m));
             for (int j = 0; j < k; ++j) {
                 (*index)[std::size_t(i) * std::size_t(k) + std::size_t(j)] =
@@ -433,10 +417,10 @@ double trustworthiness(const float *input, int inputDims, const float *layout, i
         // The input's ranking of every other point (1: nearest).
         for (int j = 0; j < n; ++j)
             order[std::size_t(j)] = {
-                j == i
-                    ? -1.f
-                    : squaredDistance(input + std::size_t(i) * std::size_t(inputDims),
-                                      input + std::size_t(j) * std::size_t(inputDims), inputDims),
+                j == i ? -1.f
+                       : squaredDistanceFloat(input + std::size_t(i) * std::size_t(inputDims),
+                                              input + std::size_t(j) * std::size_t(inputDims),
+                                              inputDims),
                 j};
         std::sort(order.begin(), order.end());
         for (int r = 0; r < n; ++r)
@@ -445,9 +429,9 @@ double trustworthiness(const float *input, int inputDims, const float *layout, i
         for (int j = 0; j < n; ++j)
             order[std::size_t(j)] = {
                 j == i ? -1.f
-                       : squaredDistance(layout + std::size_t(i) * std::size_t(layoutDims),
-                                         layout + std::size_t(j) * std::size_t(layoutDims),
-                                         layoutDims),
+                       : squaredDistanceFloat(layout + std::size_t(i) * std::size_t(layoutDims),
+                                              layout + std::size_t(j) * std::size_t(layoutDims),
+                                              layoutDims),
                 j};
         std::partial_sort(order.begin(), order.begin() + k + 1, order.end());
         for (int r = 1; r <= k; ++r) {

@@ -14,6 +14,7 @@
 // optimum from each start); prints every run's seconds, iterations and inertia, the means,
 // and the peak RSS of this process.
 
+#include "BenchMachine.h"
 #include "BlasKernels.h"
 #include "KMeans.h"
 #include "ReferencePython.h"
@@ -33,17 +34,6 @@
 
 using namespace emolens;
 namespace fs = std::filesystem;
-
-namespace {
-
-double peakRssMb()
-{
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return usage.ru_maxrss / 1024.0;
-}
-
-} // namespace
 
 int main(int argc, char **argv)
 {

@@ -7,6 +7,7 @@
 // after the pool is built; the figure is its wall time on this machine's threads, printed with the
 // pool's size and the machine.
 
+#include "BenchMachine.h"
 #include "active/Selection.h"
 
 #include <chrono>
@@ -18,20 +19,6 @@
 #include <thread>
 
 using namespace emolens;
-
-namespace {
-
-std::string cpuModel()
-{
-    std::ifstream cpuinfo("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(cpuinfo, line))
-        if (line.rfind("model name", 0) == 0)
-            return line.substr(line.find(':') + 2);
-    return "unknown CPU";
-}
-
-} // namespace
 
 int main(int argc, char **argv)
 {

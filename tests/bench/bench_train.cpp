@@ -31,6 +31,7 @@
 // clips.
 
 #include "AdapterTrainer.h"
+#include "BenchMachine.h"
 #include "BlasKernels.h"
 #include "EncoderPretrainer.h"
 #include "RandomModels.h"
@@ -57,23 +58,6 @@ constexpr int kLayers = 13;
 constexpr int kHidden = 768;
 constexpr double kFramesPerSecond = 50;
 constexpr int kPool = 32;
-
-std::string cpuModel()
-{
-    std::ifstream cpuinfo("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(cpuinfo, line))
-        if (line.rfind("model name", 0) == 0)
-            return line.substr(line.find(':') + 2);
-    return "unknown CPU";
-}
-
-double peakRssMb()
-{
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return usage.ru_maxrss / 1024.0;
-}
 
 // N clips of the same length, their features drawn from a pool of random float16 clips.
 class PoolSource final : public ClipFeatureSource

@@ -9,6 +9,7 @@
 // lower than scikit-learn's minus 0.01, at least 10x faster (20x the aim); and 100,000 points
 // (--points 100000 --reference off) in under 2 minutes.
 
+#include "BenchMachine.h"
 #include "BlasKernels.h"
 #include "Pca.h"
 #include "ReferencePython.h"
@@ -30,26 +31,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-double peakRssMb()
-{
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return usage.ru_maxrss / 1024.0;
-}
-
 double secondsSince(std::chrono::steady_clock::time_point start)
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-std::string cpuModel()
-{
-    std::ifstream cpuinfo("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(cpuinfo, line))
-        if (line.rfind("model name", 0) == 0)
-            return line.substr(line.find(':') + 2);
-    return "unknown CPU";
 }
 
 } // namespace
