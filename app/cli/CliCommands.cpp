@@ -17,6 +17,7 @@
 #include "jobs/SelectJob.h"
 #include "jobs/SimulateJob.h"
 #include "jobs/TrainJob.h"
+#include "jobs/TsneJob.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
@@ -33,6 +34,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSaveFile>
 #include <QTemporaryDir>
 #include <csignal>
 #include <cstdio>
@@ -1700,6 +1702,112 @@ int simulateCommand(const QStringList &arguments)
                     100 * fractionTo95);
     else
         std::printf("95 %% of the UA of every label not reached in these rounds\n");
+    return 0;
+}
+
+} // namespace emolens::cli
+
+namespace emolens::cli {
+
+namespace {
+
+// A CSV field, quoted when it holds a comma, a quote or a line break.
+QString csvField(const QString &value)
+{
+    if (!value.contains(QLatin1Char(',')) && !value.contains(QLatin1Char('"')) &&
+        !value.contains(QLatin1Char('\n')) && !value.contains(QLatin1Char('\r')))
+        return value;
+    QString quoted = value;
+    quoted.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+    return QLatin1Char('"') + quoted + QLatin1Char('"');
+}
+
+} // namespace
+
+int tsneCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addOption(kDbOption);
+    parser.addOption({QStringLiteral("source"),
+                      QStringLiteral("The embeddings: encoder:NAME:LAYER (an extracted encoder's "
+                                     "utterance embeddings; without LAYER its last), or "
+                                     "model:ID (the vectors that model's classifier reads). "
+                                     "Default: encoder:fbank."),
+                      QStringLiteral("SOURCE")});
+    parser.addOption({QStringLiteral("perplexity"),
+                      QStringLiteral("t-SNE's perplexity (default 30; needs more than 3 x P + 1 "
+                                     "clips)."),
+                      QStringLiteral("P"), QStringLiteral("30")});
+    parser.addOption({QStringLiteral("iterations"),
+                      QStringLiteral("Iterations (default 1000, the first 250 exaggerated)."),
+                      QStringLiteral("N"), QStringLiteral("1000")});
+    parser.addOption(kSeedOption);
+    parser.addOption({QStringLiteral("out"),
+                      QStringLiteral("The CSV to write: id, key, x, y, label, speaker, gender, "
+                                     "predicted."),
+                      QStringLiteral("FILE.csv")});
+    parser.addOption(kJsonOption);
+    if (int code = parse(parser, arguments,
+                         QStringLiteral("The t-SNE map of the workspace's clips: PCA to 50 "
+                                        "components, then our Barnes-Hut t-SNE; one row per "
+                                        "clip with its place on the map."));
+        code >= 0)
+        return code;
+    if (!parser.isSet(QStringLiteral("out")))
+        return fail(QStringLiteral("--out FILE.csv is needed: where to write the map"));
+    TsneRequest request;
+    request.source = parser.value(QStringLiteral("source"));
+    bool okP = false, okI = false, okS = false;
+    request.options.perplexity = parser.value(QStringLiteral("perplexity")).toDouble(&okP);
+    request.options.iterations = parser.value(QStringLiteral("iterations")).toInt(&okI);
+    request.options.seed = parser.value(QStringLiteral("seed")).toULongLong(&okS);
+    if (!okP || !okI || !okS || request.options.perplexity <= 0 || request.options.iterations < 1)
+        return fail(QStringLiteral("--perplexity needs a positive number, --iterations and "
+                                   "--seed whole numbers"));
+    request.options.exaggerationIterations =
+        std::min(request.options.exaggerationIterations, request.options.iterations);
+    Database db(parser.value(kDbOption));
+    if (auto st = openWorkspace(db, true); !st)
+        return fail(st.error());
+    request.databasePath = db.filePath();
+    TerminalProgress progress;
+    const auto job = std::make_shared<TsneJob>(request);
+    const JobResult result = JobQueue::runToEnd(job, progress);
+    if (result.outcome != JobOutcome::Succeeded)
+        return fail(result.summary);
+    const TsneReport &map = job->report();
+    const QString out = parser.value(QStringLiteral("out"));
+    QSaveFile file(out);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Text))
+        return fail(QStringLiteral("%1: cannot write: %2").arg(out, file.errorString()));
+    QByteArray text = "id,key,x,y,label,speaker,gender,predicted\n";
+    for (const TsnePoint &p : map.points)
+        text += QStringLiteral("%1,%2,%3,%4,%5,%6,%7,%8\n")
+                    .arg(p.utteranceId)
+                    .arg(csvField(p.key))
+                    .arg(double(p.x), 0, 'g', 7)
+                    .arg(double(p.y), 0, 'g', 7)
+                    .arg(csvField(p.label), csvField(p.speaker), p.gender, csvField(p.predicted))
+                    .toUtf8();
+    if (file.write(text) != text.size() || !file.commit())
+        return fail(QStringLiteral("%1: cannot write: %2").arg(out, file.errorString()));
+    if (parser.isSet(kJsonOption)) {
+        printJson({{QStringLiteral("source"), map.source},
+                   {QStringLiteral("points"), int(map.points.size())},
+                   {QStringLiteral("dims"), map.dims},
+                   {QStringLiteral("without_embeddings"), map.withoutEmbeddings},
+                   {QStringLiteral("pca_seconds"), map.pcaSeconds},
+                   {QStringLiteral("seconds"), map.seconds},
+                   {QStringLiteral("out"), QFileInfo(out).absoluteFilePath()}});
+        return 0;
+    }
+    std::printf("%s: a map of %d clips from %s (%d dims) in %.1f s, written to %s%s\n",
+                qPrintable(db.filePath()), int(map.points.size()), qPrintable(map.source), map.dims,
+                map.seconds, qPrintable(out),
+                map.withoutEmbeddings > 0
+                    ? qPrintable(QStringLiteral("; %1 clips without those embeddings left out")
+                                     .arg(map.withoutEmbeddings))
+                    : "");
     return 0;
 }
 

@@ -21,6 +21,7 @@ int modelsCommand(const QStringList &arguments);
 int predictCommand(const QStringList &arguments);
 int pretrainCommand(const QStringList &arguments);
 int selectCommand(const QStringList &arguments);
+int tsneCommand(const QStringList &arguments);
 int simulateCommand(const QStringList &arguments);
 
 // The options the encoder commands (extract, features) share: --encoder and --device.

@@ -31,6 +31,7 @@ const char *const kUsage =
     "  predict --db FILE         a model's clip and frame posteriors for utterances\n"
     "  select --db FILE          the clips an annotator should label next (active learning)\n"
     "  simulate --db FILE        an active-learning strategy's learning curve, labels as oracle\n"
+    "  tsne --db FILE --out CSV  the t-SNE map of the clips' embeddings\n"
     "\n"
     "Run 'emolens-cli <command> --help' for the options of a command.\n";
 
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
         {QStringLiteral("predict"), emolens::cli::predictCommand},
         {QStringLiteral("select"), emolens::cli::selectCommand},
         {QStringLiteral("simulate"), emolens::cli::simulateCommand},
+        {QStringLiteral("tsne"), emolens::cli::tsneCommand},
     };
     const QString name = args[1];
     const auto it = commands.find(name);

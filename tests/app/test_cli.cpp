@@ -13,6 +13,7 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -22,6 +23,7 @@
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
+#include <cmath>
 #include <cstring>
 
 namespace {
@@ -1031,6 +1033,60 @@ private Q_SLOTS:
                 QCOMPARE(picks[i].predicted, printed[i][QStringLiteral("label")].toString());
             }
         }
+    }
+
+    void tsneWritesTheMapAsCsv()
+    {
+        // The t-SNE map from the command line: one CSV row per clip with its place, label,
+        // speaker and gender; the same seed gives the same map; what cannot be done is refused
+        // with the reason.
+        const QString db = importedRavdess(m_dir, QStringLiteral("tsne.emolens"));
+        QCOMPARE(runCli({QStringLiteral("extract"), QStringLiteral("--db"), db}).exitCode, 0);
+        const QString csv = m_dir.filePath(QStringLiteral("map.csv"));
+        const QStringList args{
+            QStringLiteral("tsne"), QStringLiteral("--db"),  db, QStringLiteral("--perplexity"),
+            QStringLiteral("10"),   QStringLiteral("--out"), csv};
+        const CliResult made = runCli(args + QStringList{QStringLiteral("--json")});
+        QVERIFY2(made.exitCode == 0, made.err.constData());
+        const QJsonObject report = json(made);
+        QCOMPARE(report[QStringLiteral("points")].toInt(), 48);
+        QVERIFY(report[QStringLiteral("source")].toString().startsWith(u"encoder:fbank:"));
+        const auto readCsv = [](const QString &path) {
+            QFile file(path);
+            return file.open(QIODevice::ReadOnly | QIODevice::Text)
+                       ? QString::fromUtf8(file.readAll()).trimmed().split(QLatin1Char('\n'))
+                       : QStringList();
+        };
+        const QStringList lines = readCsv(csv);
+        QCOMPARE(lines.size(), 49);
+        QCOMPARE(lines[0], QStringLiteral("id,key,x,y,label,speaker,gender,predicted"));
+        for (qsizetype i = 1; i < lines.size(); ++i) {
+            const QStringList fields = lines[i].split(QLatin1Char(','));
+            QCOMPARE(fields.size(), 8);
+            bool okX = false, okY = false;
+            QVERIFY(std::isfinite(fields[2].toDouble(&okX)) && okX);
+            QVERIFY(std::isfinite(fields[3].toDouble(&okY)) && okY);
+            QVERIFY(!fields[1].isEmpty() && !fields[4].isEmpty() && !fields[5].isEmpty());
+        }
+        const QString again = m_dir.filePath(QStringLiteral("map-again.csv"));
+        QCOMPARE(runCli({QStringLiteral("tsne"), QStringLiteral("--db"), db,
+                         QStringLiteral("--perplexity"), QStringLiteral("10"),
+                         QStringLiteral("--out"), again})
+                     .exitCode,
+                 0);
+        QCOMPARE(readCsv(again), lines);
+
+        const CliResult tooFew = runCli(
+            {QStringLiteral("tsne"), QStringLiteral("--db"), db, QStringLiteral("--out"), csv});
+        QCOMPARE(tooFew.exitCode, 1);
+        QVERIFY2(tooFew.err.contains("lower the perplexity"), tooFew.err.constData());
+        const CliResult noEncoder =
+            runCli(args + QStringList{QStringLiteral("--source"), QStringLiteral("encoder:nope")});
+        QCOMPARE(noEncoder.exitCode, 1);
+        QVERIFY2(noEncoder.err.contains("no features of nope"), noEncoder.err.constData());
+        const CliResult noOut = runCli({QStringLiteral("tsne"), QStringLiteral("--db"), db});
+        QCOMPARE(noOut.exitCode, 1);
+        QVERIFY2(noOut.err.contains("--out"), noOut.err.constData());
     }
 
     void simulateDrawsALearningCurve()
