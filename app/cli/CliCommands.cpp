@@ -6,6 +6,7 @@
 #include "corpus/CorpusExporter.h"
 #include "corpus/CorpusFormat.h"
 #include "corpus/CorpusImporter.h"
+#include "corpus/DelimitedText.h"
 #include "corpus/DemoCorpus.h"
 #include "features/FeatureCache.h"
 #include "jobs/EvaluateJob.h"
@@ -1709,21 +1710,6 @@ int simulateCommand(const QStringList &arguments)
 
 namespace emolens::cli {
 
-namespace {
-
-// A CSV field, quoted when it holds a comma, a quote or a line break.
-QString csvField(const QString &value)
-{
-    if (!value.contains(QLatin1Char(',')) && !value.contains(QLatin1Char('"')) &&
-        !value.contains(QLatin1Char('\n')) && !value.contains(QLatin1Char('\r')))
-        return value;
-    QString quoted = value;
-    quoted.replace(QLatin1Char('"'), QStringLiteral("\"\""));
-    return QLatin1Char('"') + quoted + QLatin1Char('"');
-}
-
-} // namespace
-
 int tsneCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
@@ -1782,13 +1768,11 @@ int tsneCommand(const QStringList &arguments)
         return fail(QStringLiteral("%1: cannot write: %2").arg(out, file.errorString()));
     QByteArray text = "id,key,x,y,label,speaker,gender,predicted\n";
     for (const TsnePoint &p : map.points)
-        text += QStringLiteral("%1,%2,%3,%4,%5,%6,%7,%8\n")
-                    .arg(p.utteranceId)
-                    .arg(csvField(p.key))
-                    .arg(double(p.x), 0, 'g', 7)
-                    .arg(double(p.y), 0, 'g', 7)
-                    .arg(csvField(p.label), csvField(p.speaker), p.gender, csvField(p.predicted))
-                    .toUtf8();
+        text +=
+            delimitedLine(
+                {QString::number(p.utteranceId), p.key, QString::number(double(p.x), 'g', 7),
+                 QString::number(double(p.y), 'g', 7), p.label, p.speaker, p.gender, p.predicted})
+                .toUtf8();
     if (file.write(text) != text.size() || !file.commit())
         return fail(QStringLiteral("%1: cannot write: %2").arg(out, file.errorString()));
     if (parser.isSet(kJsonOption)) {
