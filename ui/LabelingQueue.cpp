@@ -21,6 +21,7 @@ namespace {
 const QString kStrategyKey = QStringLiteral("queue/strategy");
 const QString kCountKey = QStringLiteral("queue/count");
 const QString kRetrainKey = QStringLiteral("queue/retrainAfter");
+constexpr int kDefaultRetrainAfter = 20;
 
 QString optionKey(LabelingQueue::Option which)
 {
@@ -34,7 +35,6 @@ QString optionKey(LabelingQueue::Option which)
     }
     return QStringLiteral("queue/disagreementsFirst");
 }
-constexpr int kDefaultRetrainAfter = 20;
 
 } // namespace
 
