@@ -20,7 +20,7 @@ namespace emolens {
 class Database
 {
 public:
-    static constexpr int kCurrentSchemaVersion = 7;
+    static constexpr int kCurrentSchemaVersion = 8;
 
     explicit Database(QString filePath);
     ~Database();

@@ -270,6 +270,28 @@ QStringList version7()
     };
 }
 
+// Version 8: the analysis map's layouts. A layout is one t-SNE run's 2-D positions of the
+// clips of a source (an encoder layer's embeddings or a model version's pooled vectors) with
+// the settings it ran with, kept so that the map reopens instantly; `fingerprint` hashes the
+// inputs (source, settings, clip ids and their vectors), so an unchanged request reuses it.
+QStringList version8()
+{
+    return {
+        QStringLiteral(R"(CREATE TABLE map_layouts(
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,            -- encoder:NAME:LAYER | model:ID
+            settings TEXT NOT NULL,          -- JSON: perplexity, iterations, exaggeration,
+                                             -- learning rate, theta, seed, PCA components
+            fingerprint TEXT NOT NULL,       -- of source, settings and the input vectors
+            points BLOB NOT NULL,            -- per clip: int64 id, float32 x, float32 y (LE)
+            trustworthiness REAL,            -- at k = 10, where measured
+            seconds REAL NOT NULL,
+            created_at TEXT NOT NULL
+        ))"),
+        QStringLiteral("CREATE INDEX map_layouts_by_source ON map_layouts(source, id)"),
+    };
+}
+
 } // namespace
 
 QStringList migrationStatements(int version)
@@ -289,6 +311,8 @@ QStringList migrationStatements(int version)
         return version6();
     case 7:
         return version7();
+    case 8:
+        return version8();
     default:
         return {};
     }

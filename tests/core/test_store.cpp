@@ -5,6 +5,7 @@
 #include "audio/AudioFile.h"
 #include "corpus/CorpusExporter.h"
 #include "corpus/CorpusImporter.h"
+#include "store/AnalysisRepository.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
@@ -162,6 +163,7 @@ private Q_SLOTS:
     void schema4WorkspaceKeepsEveryLabel();
     void trainingRunsModelsAndPredictions();
     void pretrainedBackbonesAreStoredWithTheirRun();
+    void mapLayoutsAreStoredAndTheNewestKept();
     void selectionRoundsAndSimulationsAreStored();
     void schema5WorkspaceKeepsEveryLabelAndModel();
     void refusesAnotherProgramsDatabase();
@@ -1025,6 +1027,61 @@ void StoreTest::pretrainedBackbonesAreStoredWithTheirRun()
     QSqlQuery q(db.connection());
     QVERIFY(q.exec(QStringLiteral("DELETE FROM training_runs WHERE id=%1").arg(run.id)));
     QCOMPARE(models.backbones().size(), 1);
+}
+
+void StoreTest::mapLayoutsAreStoredAndTheNewestKept()
+{
+    // t-SNE layouts (schema 8): positions with their settings and fingerprint, read back
+    // exactly; a source keeps its newest five; lists leave the points out.
+    Database db(m_dir.filePath(QStringLiteral("layouts.emolens")));
+    QVERIFY(db.open().ok());
+    AnalysisRepository maps(db);
+    QVERIFY(!maps.latestLayout().has_value());
+    QList<qint64> ids;
+    for (int i = 0; i < 7; ++i) {
+        MapLayoutRecord layout;
+        layout.source = QStringLiteral("encoder:fbank:1");
+        layout.settings = QStringLiteral("{\"perplexity\":%1}").arg(i + 5);
+        layout.fingerprint = QStringLiteral("fp%1").arg(i);
+        layout.points = {{11, 0.5f, -1.25f}, {12, 3.0e6f, -0.0f}, {9000000000LL, -7.5f, 1e-7f}};
+        layout.trustworthiness = i == 0 ? -1 : 0.9 + i / 100.0;
+        layout.seconds = i;
+        QVERIFY(maps.addLayout(&layout).ok());
+        QVERIFY(layout.id > 0);
+        QVERIFY(layout.createdAt.isValid());
+        ids << layout.id;
+    }
+    MapLayoutRecord other;
+    other.source = QStringLiteral("model:3");
+    other.settings = QStringLiteral("{}");
+    other.fingerprint = QStringLiteral("fp-model");
+    other.points = {{11, 1, 2}};
+    QVERIFY(maps.addLayout(&other).ok());
+
+    const QList<MapLayoutRecord> listed = maps.layouts();
+    QCOMPARE(listed.size(), AnalysisRepository::kKeptPerSource + 1);
+    QCOMPARE(listed.first().id, other.id);
+    QVERIFY(listed.first().points.empty());
+    QCOMPARE(listed.first().pointCount, 1);
+    QVERIFY(!maps.layout(ids[0]).has_value()); // the oldest two were dropped
+    QVERIFY(!maps.layout(ids[1]).has_value());
+    const auto latest = maps.latestLayout(QStringLiteral("encoder:fbank:1"));
+    QVERIFY(latest.has_value());
+    QCOMPARE(latest->id, ids.last());
+    QCOMPARE(latest->settings, QStringLiteral("{\"perplexity\":11}"));
+    QCOMPARE(latest->trustworthiness, 0.96);
+    QCOMPARE(latest->points.size(), std::size_t(3));
+    QCOMPARE(latest->points[1].x, 3.0e6f);
+    QCOMPARE(latest->points[2].utteranceId, 9000000000LL);
+    QCOMPARE(latest->points[2].y, 1e-7f);
+    QCOMPARE(maps.latestLayout()->id, other.id);
+    const auto byPrint = maps.layoutWithFingerprint(QStringLiteral("fp3"));
+    QVERIFY(byPrint.has_value());
+    QCOMPARE(byPrint->id, ids[3]);
+    QCOMPARE(byPrint->points[0].x, 0.5f);
+    QVERIFY(!maps.layoutWithFingerprint(QStringLiteral("fp0")).has_value());
+    QVERIFY(maps.deleteLayout(other.id).ok());
+    QVERIFY(!maps.layout(other.id).has_value());
 }
 
 void StoreTest::schema5WorkspaceKeepsEveryLabelAndModel()
