@@ -1728,6 +1728,9 @@ int tsneCommand(const QStringList &arguments)
                       QStringLiteral("Iterations (default 1000, the first 250 exaggerated)."),
                       QStringLiteral("N"), QStringLiteral("1000")});
     parser.addOption(kSeedOption);
+    parser.addOption({QStringLiteral("fresh"),
+                      QStringLiteral("Run t-SNE even when the workspace keeps a layout of the "
+                                     "same inputs and settings (which is otherwise reused).")});
     parser.addOption({QStringLiteral("out"),
                       QStringLiteral("The CSV to write: id, key, x, y, label, speaker, gender, "
                                      "predicted."),
@@ -1752,6 +1755,7 @@ int tsneCommand(const QStringList &arguments)
                                    "--seed whole numbers"));
     request.options.exaggerationIterations =
         std::min(request.options.exaggerationIterations, request.options.iterations);
+    request.reuse = !parser.isSet(QStringLiteral("fresh"));
     Database db(parser.value(kDbOption));
     if (auto st = openWorkspace(db, true); !st)
         return fail(st.error());
@@ -1782,16 +1786,26 @@ int tsneCommand(const QStringList &arguments)
                    {QStringLiteral("without_embeddings"), map.withoutEmbeddings},
                    {QStringLiteral("pca_seconds"), map.pcaSeconds},
                    {QStringLiteral("seconds"), map.seconds},
+                   {QStringLiteral("layout"), map.layoutId},
+                   {QStringLiteral("reused"), map.reused},
+                   {QStringLiteral("trustworthiness"),
+                    map.trustworthiness < 0 ? QJsonValue() : QJsonValue(map.trustworthiness)},
                    {QStringLiteral("out"), QFileInfo(out).absoluteFilePath()}});
         return 0;
     }
-    std::printf("%s: a map of %d clips from %s (%d dims) in %.1f s, written to %s%s\n",
-                qPrintable(db.filePath()), int(map.points.size()), qPrintable(map.source), map.dims,
-                map.seconds, qPrintable(out),
-                map.withoutEmbeddings > 0
-                    ? qPrintable(QStringLiteral("; %1 clips without those embeddings left out")
-                                     .arg(map.withoutEmbeddings))
-                    : "");
+    std::printf(
+        "%s: a map of %d clips from %s (%d dims) %s, written to %s%s\n", qPrintable(db.filePath()),
+        int(map.points.size()), qPrintable(map.source), map.dims,
+        qPrintable(map.reused
+                       ? QStringLiteral("reused from the workspace (layout %1)").arg(map.layoutId)
+                       : QStringLiteral("in %1 s, kept as layout %2")
+                             .arg(map.seconds, 0, 'f', 1)
+                             .arg(map.layoutId)),
+        qPrintable(out),
+        map.withoutEmbeddings > 0
+            ? qPrintable(QStringLiteral("; %1 clips without those embeddings left out")
+                             .arg(map.withoutEmbeddings))
+            : "");
     return 0;
 }
 

@@ -3,13 +3,17 @@
 #include "Pca.h"
 #include "common/Progress.h"
 #include "features/FeatureCache.h"
+#include "store/AnalysisRepository.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
 #include "training/ClipPosteriors.h"
 
+#include <QCryptographicHash>
 #include <QElapsedTimer>
 #include <QHash>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <algorithm>
 #include <optional>
 
@@ -36,6 +40,21 @@ JobResult TsneJob::run(ProgressSink &progress)
                                     .arg(m_report.points.size())
                                     .arg(m_report.source)
                                     .arg(m_report.seconds, 0, 'f', 1));
+}
+
+QString TsneJob::settingsJson(const TsneRequest &request)
+{
+    const TsneOptions &o = request.options;
+    const QJsonObject settings{
+        {QStringLiteral("perplexity"), o.perplexity},
+        {QStringLiteral("iterations"), o.iterations},
+        {QStringLiteral("exaggeration"), o.exaggeration},
+        {QStringLiteral("exaggeration_iterations"), o.exaggerationIterations},
+        {QStringLiteral("learning_rate"), o.learningRate},
+        {QStringLiteral("theta"), o.theta},
+        {QStringLiteral("seed"), QString::number(o.seed)},
+        {QStringLiteral("pca"), request.pcaComponents}};
+    return QString::fromUtf8(QJsonDocument(settings).toJson(QJsonDocument::Compact));
 }
 
 Status TsneJob::map(Database &db, const TsneRequest &request, TsneReport *out,
@@ -131,41 +150,107 @@ Status TsneJob::map(Database &db, const TsneRequest &request, TsneReport *out,
     }
     out->dims = dims;
     const int n = int(ids.size());
-    if (progress)
-        progress->setProgress(0.02, QStringLiteral("Principal components of %1 clips...").arg(n));
-
-    // PCA to 50 (where there are more dimensions than that), then t-SNE.
-    std::vector<float> input = std::move(matrix);
-    int inputDims = dims;
-    if (request.pcaComponents > 0 && dims > request.pcaComponents && n >= 2) {
-        QElapsedTimer pcaClock;
-        pcaClock.start();
-        PcaResult pca;
-        std::vector<float> projected;
-        if (const ModelStatus st =
-                principalComponents(input.data(), n, dims, request.pcaComponents, &pca, &projected);
-            !st)
-            return Status::failure(QString::fromStdString(st.error()));
-        input = std::move(projected);
-        inputDims = request.pcaComponents;
-        out->pcaSeconds = pcaClock.elapsed() / 1000.0;
+    out->settings = settingsJson(request);
+    {
+        QCryptographicHash hash(QCryptographicHash::Sha1);
+        hash.addData(out->source.toUtf8());
+        hash.addData(QByteArrayView("\n"));
+        hash.addData(out->settings.toUtf8());
+        hash.addData(QByteArrayView(reinterpret_cast<const char *>(ids.constData()),
+                                    ids.size() * qsizetype(sizeof(qint64))));
+        hash.addData(QByteArrayView(reinterpret_cast<const char *>(matrix.data()),
+                                    qsizetype(matrix.size() * sizeof(float))));
+        out->fingerprint = QString::fromLatin1(hash.result().toHex());
     }
-    if (cancelled())
-        return Status::failure(QStringLiteral("cancelled"));
-    const int iterations = request.options.iterations;
+    AnalysisRepository maps(db);
     std::vector<float> layout;
-    const Status st = runTsne(
-        input.data(), n, inputDims, request.options, &layout,
-        [progress, iterations](int iteration, const std::vector<float> &) {
+    if (request.reuse) {
+        if (auto stored = maps.layoutWithFingerprint(out->fingerprint);
+            stored && stored->points.size() == std::size_t(n)) {
+            layout.resize(std::size_t(n) * 2);
+            bool same = true;
+            for (int i = 0; i < n && same; ++i) {
+                const MapPoint &p = stored->points[std::size_t(i)];
+                same = p.utteranceId == ids[i];
+                layout[std::size_t(i) * 2] = p.x;
+                layout[std::size_t(i) * 2 + 1] = p.y;
+            }
+            if (same) {
+                out->reused = true;
+                out->layoutId = stored->id;
+                out->trustworthiness = stored->trustworthiness;
+            } else {
+                layout.clear();
+            }
+        }
+    }
+    if (!out->reused) {
+        if (progress)
+            progress->setProgress(0.02,
+                                  QStringLiteral("Principal components of %1 clips...").arg(n));
+        // PCA to 50 (where there are more dimensions than that), then t-SNE.
+        std::vector<float> input = std::move(matrix);
+        int inputDims = dims;
+        if (request.pcaComponents > 0 && dims > request.pcaComponents && n >= 2) {
+            QElapsedTimer pcaClock;
+            pcaClock.start();
+            PcaResult pca;
+            std::vector<float> projected;
+            if (const ModelStatus st = principalComponents(input.data(), n, dims,
+                                                           request.pcaComponents, &pca, &projected);
+                !st)
+                return Status::failure(QString::fromStdString(st.error()));
+            input = std::move(projected);
+            inputDims = request.pcaComponents;
+            out->pcaSeconds = pcaClock.elapsed() / 1000.0;
+        }
+        if (cancelled())
+            return Status::failure(QStringLiteral("cancelled"));
+        const int iterations = request.options.iterations;
+        const Status st = runTsne(
+            input.data(), n, inputDims, request.options, &layout,
+            [progress, iterations, &ids](int iteration, const std::vector<float> &so_far) {
+                if (progress) {
+                    progress->setProgress(
+                        0.05 + 0.9 * iteration / std::max(1, iterations),
+                        QStringLiteral("t-SNE iteration %1 of %2").arg(iteration).arg(iterations));
+                    progress->publish(
+                        QVariantMap{{QStringLiteral("kind"), QStringLiteral("tsne-layout")},
+                                    {QStringLiteral("iteration"), iteration},
+                                    {QStringLiteral("iterations"), iterations},
+                                    {QStringLiteral("ids"), QVariant::fromValue(ids)},
+                                    {QStringLiteral("xy"),
+                                     QByteArray(reinterpret_cast<const char *>(so_far.data()),
+                                                qsizetype(so_far.size() * sizeof(float)))}});
+                }
+                return true;
+            },
+            cancelled);
+        if (!st)
+            return st;
+        if (n <= request.measureTrustUpTo && n > 22) {
             if (progress)
-                progress->setProgress(
-                    0.05 + 0.95 * iteration / std::max(1, iterations),
-                    QStringLiteral("t-SNE iteration %1 of %2").arg(iteration).arg(iterations));
-            return true;
-        },
-        cancelled);
-    if (!st)
-        return st;
+                progress->setProgress(0.96, QStringLiteral("Measuring trustworthiness..."));
+            out->trustworthiness =
+                trustworthiness(input.data(), inputDims, layout.data(), 2, n, 10);
+        }
+        if (request.store) {
+            MapLayoutRecord record;
+            record.source = out->source;
+            record.settings = out->settings;
+            record.fingerprint = out->fingerprint;
+            record.points.resize(std::size_t(n));
+            for (int i = 0; i < n; ++i)
+                record.points[std::size_t(i)] = {ids[i], layout[std::size_t(i) * 2],
+                                                 layout[std::size_t(i) * 2 + 1]};
+            record.trustworthiness = out->trustworthiness;
+            record.seconds = clock.elapsed() / 1000.0;
+            if (auto st = maps.addLayout(&record); !st)
+                return Status::failure(QStringLiteral("%1: the map could not be stored: %2")
+                                           .arg(db.filePath(), st.error()));
+            out->layoutId = record.id;
+        }
+    }
     for (int i = 0; i < n; ++i) {
         TsnePoint p;
         p.utteranceId = ids[i];

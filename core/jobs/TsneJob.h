@@ -8,13 +8,20 @@
 // reads, from its encoder's cached features), or empty (fbank's last layer). Clips without
 // the embeddings are left out and counted.
 //
-// Not stored yet: the layout is in report() (and `emolens-cli tsne` writes it as CSV).
+// Stored: the layout goes to the workspace (AnalysisRepository, schema 8) with its settings and
+// a fingerprint of the inputs (source, settings, clip ids and their vectors); a request whose
+// fingerprint is stored already reuses that layout instead of running t-SNE again (reuse =
+// false runs it anyway). As it converges, the job publishes the layout so far (kind
+// "tsne-layout": iteration, iterations, ids as QList<qint64>, xy as QByteArray of float32
+// pairs), so a map can animate. `emolens-cli tsne` writes report() as CSV.
 //
 // Threads: construct anywhere; run() on a worker thread (its own Database connection), or
 // map() directly on the thread that owns `db`.
 
 #include "analysis/Tsne.h"
 #include "jobs/Job.h"
+
+#include <QMetaType>
 
 #include <QList>
 #include <QString>
@@ -29,7 +36,10 @@ struct TsneRequest
     QString cacheDirectory; // empty: FeatureCache::defaultRootFor(databasePath)
     QString source;         // see above
     TsneOptions options;
-    int pcaComponents = 50; // 0: no PCA
+    int pcaComponents = 50;      // 0: no PCA
+    bool reuse = true;           // take a stored layout with the same fingerprint
+    bool store = true;           // keep the layout in the workspace
+    int measureTrustUpTo = 4000; // trustworthiness (k = 10) is measured up to this many clips
 };
 
 struct TsnePoint
@@ -49,6 +59,11 @@ struct TsneReport
     int dims = 0;   // of the embeddings, before PCA
     int withoutEmbeddings = 0;
     QList<TsnePoint> points;
+    QString settings;            // JSON, as stored
+    QString fingerprint;         // of the inputs
+    qint64 layoutId = 0;         // the stored layout (0: not stored)
+    bool reused = false;         // taken from the store, not computed
+    double trustworthiness = -1; // at k = 10; -1: not measured
     double pcaSeconds = 0;
     double seconds = 0;
 };
@@ -64,6 +79,8 @@ public:
     {
         return QStringLiteral("Stop the map; nothing is kept");
     }
+    // The settings as stored with a layout (JSON object, compact).
+    static QString settingsJson(const TsneRequest &request);
     const TsneReport &report() const { return m_report; }
 
     // The work, on an open workspace; progress may be null.

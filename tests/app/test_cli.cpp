@@ -1075,6 +1075,26 @@ private Q_SLOTS:
                      .exitCode,
                  0);
         QCOMPARE(readCsv(again), lines);
+        // The layout is kept in the workspace: the same request reuses it, --fresh computes it
+        // again (the same, with the same seed) and keeps that one too.
+        QVERIFY(report[QStringLiteral("layout")].toInt() > 0);
+        QVERIFY(!report[QStringLiteral("reused")].toBool());
+        const double trust = report[QStringLiteral("trustworthiness")].toDouble();
+        QVERIFY2(trust > 0.8 && trust <= 1.0, qPrintable(QString::number(trust)));
+        const QJsonObject reused = json(runCli(args + QStringList{QStringLiteral("--json")}));
+        QVERIFY(reused[QStringLiteral("reused")].toBool());
+        QCOMPARE(reused[QStringLiteral("layout")], report[QStringLiteral("layout")]);
+        QCOMPARE(readCsv(csv), lines);
+        const QJsonObject fresh =
+            json(runCli(args + QStringList{QStringLiteral("--json"), QStringLiteral("--fresh")}));
+        QVERIFY(!fresh[QStringLiteral("reused")].toBool());
+        QVERIFY(fresh[QStringLiteral("layout")].toInt() > report[QStringLiteral("layout")].toInt());
+        QCOMPARE(readCsv(csv), lines);
+        const QJsonObject otherSeed =
+            json(runCli(args + QStringList{QStringLiteral("--json"), QStringLiteral("--seed"),
+                                           QStringLiteral("7")}));
+        QVERIFY(!otherSeed[QStringLiteral("reused")].toBool());
+        QVERIFY(readCsv(csv) != lines);
 
         const CliResult tooFew = runCli(
             {QStringLiteral("tsne"), QStringLiteral("--db"), db, QStringLiteral("--out"), csv});
