@@ -3,6 +3,7 @@
 
 #include "BlasKernels.h"
 #include "TestPaths.h"
+#include "analysis/ModelConfusion.h"
 #include "jobs/TrainJob.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
@@ -1476,6 +1477,44 @@ private Q_SLOTS:
                  2);
         QCOMPARE(first[QStringLiteral("validation")][QStringLiteral("n")].toInt(), 32);
         QCOMPARE(first[QStringLiteral("train_clips")].toInt(), 64);
+        {
+            // The confusion view's matrix: the model's stored predictions on the held-out
+            // speakers give the matrix its run stored, cell by cell, with the clips in each.
+            emolens::Database store(db);
+            QVERIFY(store.open());
+            const qint64 modelId = first[QStringLiteral("model")].toInt();
+            emolens::ModelConfusion held;
+            QVERIFY(emolens::modelConfusion(store, modelId, emolens::ConfusionSplit::Validation,
+                                            &held));
+            const auto model = emolens::ModelRepository(store).model(modelId);
+            QVERIFY(model.has_value());
+            const QList<emolens::MetricsRow> stored =
+                emolens::ModelRepository(store).metrics(model->runId);
+            QCOMPARE(stored.size(), 1);
+            QCOMPARE(held.classes, stored[0].labels);
+            QCOMPARE(held.metrics.confusion, stored[0].confusion);
+            QCOMPARE(held.metrics.count, 32);
+            QCOMPARE(held.metrics.ua, stored[0].ua);
+            QCOMPARE(held.withoutPrediction, 0);
+            QSet<QString> heldSpeakers;
+            for (qsizetype t = 0; t < held.classes.size(); ++t)
+                for (qsizetype p = 0; p < held.classes.size(); ++p) {
+                    QCOMPARE(held.cells[t][p].size(), qsizetype(held.metrics.confusion[t][p]));
+                    for (qint64 id : held.cells[t][p]) {
+                        const emolens::ConfusionClip clip = held.clips.value(id);
+                        QCOMPARE(clip.truth, held.classes[t]);
+                        QCOMPARE(clip.predicted, held.classes[p]);
+                        heldSpeakers.insert(clip.speaker);
+                    }
+                }
+            QCOMPARE(heldSpeakers.size(), 2);
+            QVERIFY(held.validationSpeakers.contains(*heldSpeakers.cbegin()));
+            emolens::ModelConfusion all;
+            QVERIFY(
+                emolens::modelConfusion(store, modelId, emolens::ConfusionSplit::Labeled, &all));
+            QCOMPARE(all.metrics.count, 96);
+            QVERIFY(!emolens::modelConfusion(store, 999, emolens::ConfusionSplit::Labeled, &all));
+        }
         // A second model trained for one epoch only: compared with the active one on the same
         // speakers; it becomes active only if it scores at least as well, and says so.
         QStringList once = train;
