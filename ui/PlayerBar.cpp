@@ -138,8 +138,10 @@ void PlayerBar::ensurePlayer()
                         return;
                     }
                     setPlaying(false);
-                    if (m_player->mediaStatus() == QMediaPlayer::EndOfMedia)
+                    if (m_player->mediaStatus() == QMediaPlayer::EndOfMedia) {
                         moveCursor(m_durationSeconds);
+                        Q_EMIT reachedEnd();
+                    }
                 }
             });
 }

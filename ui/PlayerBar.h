@@ -60,6 +60,8 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void cursorMoved(double seconds);
+    // Playback ran to the clip's end (not looping): "play in turn" lists go on from here.
+    void reachedEnd();
     // Something the user should know once, e.g. that there is no sound device.
     void notice(const QString &text);
 

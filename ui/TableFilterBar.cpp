@@ -49,6 +49,13 @@ TableFilterBar::TableFilterBar(UtteranceFilterModel *filter, QWidget *parent)
         clearScope();
         Q_EMIT scopeCleared();
     });
+    m_chosen = new QToolButton;
+    m_chosen->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_chosen->setIcon(style()->standardIcon(QStyle::SP_DialogCloseButton));
+    m_chosen->setToolTip(tr("Only the clips chosen elsewhere are shown; click to show everything"));
+    m_chosen->setAutoRaise(true);
+    m_chosen->hide();
+    connect(m_chosen, &QToolButton::clicked, this, [this] { clearChosenClips(); });
     m_count = new QLabel;
     m_count->setForegroundRole(QPalette::PlaceholderText);
 
@@ -59,6 +66,7 @@ TableFilterBar::TableFilterBar(UtteranceFilterModel *filter, QWidget *parent)
     row->addWidget(new QLabel(tr("Label:")));
     row->addWidget(m_label);
     row->addWidget(m_scope);
+    row->addWidget(m_chosen);
     row->addWidget(m_count);
     setLabels({}, {});
 }
@@ -119,6 +127,21 @@ void TableFilterBar::clearScope()
 {
     m_filter->setScope(0);
     m_scope->hide();
+    Q_EMIT filterChanged();
+}
+
+void TableFilterBar::setChosenClips(const QList<qint64> &ids, const QString &where)
+{
+    m_filter->setIdFilter(ids);
+    m_chosen->setText(tr("%n clip(s) from %1", nullptr, int(ids.size())).arg(where));
+    m_chosen->setVisible(!ids.isEmpty());
+    Q_EMIT filterChanged();
+}
+
+void TableFilterBar::clearChosenClips()
+{
+    m_filter->setIdFilter({});
+    m_chosen->hide();
     Q_EMIT filterChanged();
 }
 

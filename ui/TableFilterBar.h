@@ -29,6 +29,7 @@ public:
 
     QLineEdit *textEdit() const { return m_text; }
     QComboBox *labelCombo() const { return m_label; }
+    QToolButton *chosenButton() const { return m_chosen; }
 
     // Offers the classes of these label sets and any other label the rows show; keeps the
     // chosen entry when it still exists.
@@ -40,6 +41,9 @@ public:
     // Shows only this corpus (or one of its speakers); the button names it and clears it.
     void setScope(qint64 corpusId, const QString &corpusName, const QString &speakerCode);
     void clearScope();
+    // Shows only these clips (chosen on the map); the button says how many and clears them.
+    void setChosenClips(const QList<qint64> &ids, const QString &where);
+    void clearChosenClips();
     void showCounts(int shown, int total);
 
 Q_SIGNALS:
@@ -55,6 +59,7 @@ private:
     QLineEdit *m_text = nullptr;
     QComboBox *m_label = nullptr;
     QToolButton *m_scope = nullptr;
+    QToolButton *m_chosen = nullptr;
     QLabel *m_count = nullptr;
 };
 

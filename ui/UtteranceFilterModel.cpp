@@ -52,12 +52,20 @@ void UtteranceFilterModel::setScope(qint64 corpusId, const QString &speakerCode)
     invalidateFilter();
 }
 
+void UtteranceFilterModel::setIdFilter(const QList<qint64> &ids)
+{
+    m_ids = QSet<qint64>(ids.cbegin(), ids.cend());
+    invalidateFilter();
+}
+
 bool UtteranceFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
 {
     const auto *table = qobject_cast<const UtteranceTableModel *>(sourceModel());
     if (!table || sourceParent.isValid())
         return true;
     const UtteranceRow &row = table->rowAt(sourceRow);
+    if (!m_ids.isEmpty() && !m_ids.contains(row.id))
+        return false;
     if (m_corpusId != 0 && row.corpusId != m_corpusId)
         return false;
     if (!m_speakerCode.isEmpty() && row.speakerCode != m_speakerCode)
