@@ -7,7 +7,7 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config git
   # Qt 6: Widgets, Multimedia, Charts, Sql (SQLite driver), Test
-  qt6-base-dev qt6-base-dev-tools qt6-multimedia-dev qt6-charts-dev
+  qt6-base-dev qt6-base-dev-tools qt6-multimedia-dev qt6-charts-dev qt6-svg-dev
   libqt6sql6-sqlite libqt6opengl6-dev libxkbcommon-dev libgl-dev
   qt6-qpa-plugins
   # playback backend for QMediaPlayer
