@@ -27,6 +27,7 @@
 #include "UtteranceFilterModel.h"
 #include "UtteranceTableModel.h"
 #include "WorkspaceSession.h"
+#include "charts/AnalysisDialog.h"
 #include "charts/LearningCurvesDialog.h"
 #include "charts/TrainingDashboard.h"
 #include "features/FeatureCache.h"
@@ -37,6 +38,7 @@
 #include "store/Database.h"
 #include "store/LabelRepository.h"
 #include "store/ModelRepository.h"
+#include "store/SelectionRepository.h"
 #include "training/ClipPosteriors.h"
 #include "training/Recipes.h"
 
@@ -54,6 +56,8 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QInputDialog>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
@@ -252,6 +256,23 @@ void MainWindow::createActions()
     m_curvesAction->setToolTip(tr("Active learning's evidence: UA against the labels each "
                                   "strategy needed, from the simulations of this workspace"));
     connect(m_curvesAction, &QAction::triggered, this, [this] { showLearningCurves(); });
+    m_mapAction = new QAction(tr("t-SNE &Map..."), this);
+    m_mapAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    m_mapAction->setToolTip(tr("The clips placed by their embeddings: hover to name them, click "
+                               "to hear them, select to queue them"));
+    connect(m_mapAction, &QAction::triggered, this,
+            [this] { showAnalysis(AnalysisDialog::MapPage); });
+    m_confusionAction = new QAction(tr("&Confusion Matrix..."), this);
+    m_confusionAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+    m_confusionAction->setToolTip(tr("Which classes a model confuses, with the clips of each "
+                                     "cell to listen to"));
+    connect(m_confusionAction, &QAction::triggered, this,
+            [this] { showAnalysis(AnalysisDialog::ConfusionPage); });
+    m_compareAction = new QAction(tr("Compare &Models..."), this);
+    m_compareAction->setToolTip(tr("Model versions side by side, their training curves and "
+                                   "per-class recall"));
+    connect(m_compareAction, &QAction::triggered, this,
+            [this] { showAnalysis(AnalysisDialog::ModelsPage); });
     m_queueAction = new QAction(tr("Labeling &Queue"), this);
     m_queueAction->setCheckable(true);
     m_queueAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Q));
@@ -465,6 +486,10 @@ void MainWindow::createDocks()
         new LabelingDesk(m_labelingPanel, m_labeling, m_navigator, m_tableModel, m_session, this);
     connect(m_desk, &LabelingDesk::message, statusBar(), &QStatusBar::showMessage);
     connect(m_desk, &LabelingDesk::labelsChanged, this, &MainWindow::updateCounts);
+    connect(m_desk, &LabelingDesk::labelsChanged, this, [this] {
+        if (m_analysisDialog && m_analysisDialog->isVisible())
+            m_analysisDialog->refreshLabels();
+    });
     connect(m_desk, &LabelingDesk::newLabelShown, this,
             [this](const QString &label) { m_filterBar->addLabel(label); });
     connect(m_labelingPanel, &LabelingPanel::previousRequested, this,
@@ -555,6 +580,8 @@ void MainWindow::createDocks()
             });
     connect(m_training, &TrainingController::finished, this, [this](const JobResult &result) {
         m_trainingDashboard->finish(result.summary, result.ok());
+        if (m_analysisDialog && result.ok())
+            m_analysisDialog->reload(); // the new model's matrix, curves and vectors
     });
     connect(m_training, &TrainingController::pretrained, this, [this](const JobResult &result) {
         m_trainingDashboard->finish(result.summary, result.ok());
@@ -792,6 +819,11 @@ void MainWindow::createMenus()
     model->addSeparator();
     model->addAction(m_modelsAction);
 
+    QMenu *analysis = menuBar()->addMenu(tr("&Analysis"));
+    analysis->addAction(m_mapAction);
+    analysis->addAction(m_confusionAction);
+    analysis->addAction(m_compareAction);
+
     QMenu *settings = menuBar()->addMenu(tr("&Settings"));
     settings->addAction(m_annotatorAction);
 
@@ -925,6 +957,7 @@ void MainWindow::onWorkspaceClosing()
 {
     delete m_modelsDialog;   // it reads the workspace's connection
     delete m_curvesDialog;   // it reads the workspace's connection
+    delete m_analysisDialog; // it reads the workspace's connection (and cancels its map)
     delete m_encodersDialog; // it reads the workspace's connection
     m_undoStack->clear();    // the commands write to this workspace
     m_labeling->setWorkspace(nullptr);
@@ -1353,6 +1386,89 @@ LearningCurvesDialog *MainWindow::showLearningCurves()
     return m_curvesDialog;
 }
 
+AnalysisDialog *MainWindow::showAnalysis(int page)
+{
+    if (!db())
+        return nullptr;
+    if (!m_analysisDialog) {
+        m_analysisDialog = new AnalysisDialog(m_session, m_jobs, m_tableModel, this);
+        m_analysisDialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(m_analysisDialog, &AnalysisDialog::message, statusBar(), &QStatusBar::showMessage);
+        connect(m_player, &PlayerBar::reachedEnd, m_analysisDialog,
+                &AnalysisDialog::playNextInTurn);
+        connect(m_analysisDialog, &AnalysisDialog::clipActivated, this,
+                [this](qint64 id, bool play) {
+                    if (!selectUtterance(id)) {
+                        // Hidden by the table's filters: show everything, then the clip.
+                        m_filterBar->clearChosenClips();
+                        m_filterBar->clearScope();
+                        m_filterBar->textEdit()->clear();
+                        m_filterBar->labelCombo()->setCurrentIndex(0);
+                        if (!selectUtterance(id)) {
+                            statusBar()->showMessage(tr("That clip is no longer in the workspace"),
+                                                     5000);
+                            return;
+                        }
+                    }
+                    if (play)
+                        m_player->play();
+                });
+        connect(m_analysisDialog, &AnalysisDialog::sendToQueue, this,
+                [this](const QList<qint64> &ids) { queueChosenClips(ids, tr("the t-SNE map")); });
+        connect(m_analysisDialog, &AnalysisDialog::showInTable, this,
+                [this](const QList<qint64> &ids) {
+                    showQueue(false);
+                    m_filterBar->setChosenClips(ids, tr("the map"));
+                    raise();
+                });
+    } else {
+        m_analysisDialog->reload();
+    }
+    m_analysisDialog->showPage(AnalysisDialog::Page(page));
+    m_analysisDialog->show();
+    m_analysisDialog->raise();
+    return m_analysisDialog;
+}
+
+AnalysisDialog *MainWindow::analysisDialog() const
+{
+    return m_analysisDialog.data();
+}
+
+bool MainWindow::queueChosenClips(const QList<qint64> &utteranceIds, const QString &where)
+{
+    if (!db() || utteranceIds.isEmpty())
+        return false;
+    SelectionRoundRecord round;
+    round.strategy = QStringLiteral("chosen");
+    round.settings = QString::fromUtf8(
+        QJsonDocument(QJsonObject{{QStringLiteral("chosen_on"), where},
+                                  {QStringLiteral("count"), int(utteranceIds.size())}})
+            .toJson(QJsonDocument::Compact));
+    round.poolSize = int(utteranceIds.size());
+    round.pool = utteranceIds;
+    QList<SelectionPickRecord> picks;
+    for (int i = 0; i < utteranceIds.size(); ++i) {
+        SelectionPickRecord pick;
+        pick.rank = i + 1;
+        pick.utteranceId = utteranceIds[i];
+        pick.reason = tr("chosen on %1").arg(where);
+        picks << pick;
+    }
+    if (auto st = SelectionRepository(*db()).addRound(&round, picks); !st) {
+        statusBar()->showMessage(tr("Could not queue the clips: %1").arg(st.error()), 10000);
+        return false;
+    }
+    m_queue->reload();
+    showQueue(true);
+    raise();
+    statusBar()->showMessage(
+        tr("%n clip(s) chosen on %1 are the queue now", nullptr, int(utteranceIds.size()))
+            .arg(where),
+        6000);
+    return true;
+}
+
 LearningCurvesDialog *MainWindow::learningCurvesDialog() const
 {
     return m_curvesDialog.data();
@@ -1366,6 +1482,8 @@ ModelsDialog *MainWindow::modelsDialog() const
 void MainWindow::onActiveModelChanged()
 {
     reloadPredictions();
+    if (m_analysisDialog)
+        m_analysisDialog->reload();
     if (db() && currentUtteranceId() != 0)
         if (const auto u = CorpusRepository(*db()).utterance(currentUtteranceId()))
             showEmotionCurves(u->contentHash);
@@ -1471,6 +1589,9 @@ void MainWindow::updateActions()
     m_encodersAction->setEnabled(open);
     m_modelsAction->setEnabled(open);
     m_curvesAction->setEnabled(open);
+    m_mapAction->setEnabled(open);
+    m_confusionAction->setEnabled(open);
+    m_compareAction->setEnabled(open);
     m_retrainAction->setEnabled(open && !m_training->isRunning() && m_tableModel->rowCount() > 0);
     m_pretrainAction->setEnabled(open && !m_training->isRunning() && m_tableModel->rowCount() > 0);
     m_taptAction->setEnabled(m_pretrainAction->isEnabled());

@@ -66,6 +66,7 @@ class TrainingController;
 class TrainingDashboard;
 class ModelsDialog;
 class LearningCurvesDialog;
+class AnalysisDialog;
 class ClipPosteriors;
 struct JobResult;
 class LabelingPanel;
@@ -185,6 +186,7 @@ public:
     LabelingQueue *labelingQueue() const { return m_queue; }
     QueueView *queueView() const { return m_queueView; }
     QTabWidget *centreTabs() const { return m_centreTabs; }
+    TableFilterBar *filterBar() const { return m_filterBar; }
     QAction *queueAction() const { return m_queueAction; }
     QAction *rankAction() const { return m_rankAction; }
     // Model > Learning Curves: the stored simulations' curves (opens or raises; null without a
@@ -192,6 +194,15 @@ public:
     LearningCurvesDialog *showLearningCurves();
     LearningCurvesDialog *learningCurvesDialog() const;
     QAction *learningCurvesAction() const { return m_curvesAction; }
+    // Analysis > t-SNE Map / Confusion Matrix / Compare Models: the dialog at that page
+    // (AnalysisDialog::Page).
+    AnalysisDialog *showAnalysis(int page);
+    AnalysisDialog *analysisDialog() const;
+    QAction *mapAction() const { return m_mapAction; }
+    QAction *confusionAction() const { return m_confusionAction; }
+    QAction *compareAction() const { return m_compareAction; }
+    // The clips as a queue round of their own (chosen on the map), shown in the Queue tab.
+    bool queueChosenClips(const QList<qint64> &utteranceIds, const QString &where);
     // Brings the Queue tab (true) or the clip table (false) to the front.
     void showQueue(bool queue);
 
@@ -292,6 +303,7 @@ private:
     std::unique_ptr<ClipPosteriors> m_posteriors;
     QPointer<ModelsDialog> m_modelsDialog;
     QPointer<LearningCurvesDialog> m_curvesDialog;
+    QPointer<AnalysisDialog> m_analysisDialog;
     QPointer<EncodersDialog> m_encodersDialog;
 
     // Models and views
@@ -337,6 +349,9 @@ private:
     QAction *m_queueAction = nullptr;
     QAction *m_rankAction = nullptr;
     QAction *m_curvesAction = nullptr;
+    QAction *m_mapAction = nullptr;
+    QAction *m_confusionAction = nullptr;
+    QAction *m_compareAction = nullptr;
     QAction *m_modelsAction = nullptr;
     QAction *m_stopTrainingAction = nullptr;
     QMenu *m_recipeMenu = nullptr;

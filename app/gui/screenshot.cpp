@@ -24,6 +24,13 @@
 //       labels the first two clips of the queue with key 2 (auto-advance on)
 //   emolens-screenshot --scene learning-curves WORKSPACE OUT.png [WIDTHxHEIGHT]
 //       Model > Learning Curves on the simulations WORKSPACE holds
+//   emolens-screenshot --scene map WORKSPACE OUT.png [WIDTHxHEIGHT]
+//       Analysis > t-SNE Map of the first source, computed when none is stored, coloured by
+//       label, with the clips of the upper right quarter selected
+//   emolens-screenshot --scene confusion WORKSPACE OUT.png [WIDTHxHEIGHT]
+//       Analysis > Confusion Matrix of the active model, its most confused cell opened
+//   emolens-screenshot --scene compare WORKSPACE OUT.png [WIDTHxHEIGHT]
+//       Analysis > Compare Models on the models WORKSPACE holds
 //
 // The labeling, encoders, extracting and queue scenes write into WORKSPACE: give them a
 // scratch copy.
@@ -44,7 +51,9 @@
 #include "QueueModel.h"
 #include "ShortcutsDialog.h"
 #include "WaveformView.h"
+#include "charts/AnalysisDialog.h"
 #include "charts/LearningCurvesDialog.h"
+#include "charts/TsneMapView.h"
 
 #include <QAction>
 #include <QApplication>
@@ -387,6 +396,57 @@ int sceneLearningCurves(const QStringList &args)
     return save(dialog, args[1]) ? 0 : 1;
 }
 
+int sceneAnalysis(const QStringList &args, const QString &scene)
+{
+    MainWindow window;
+    if (int code = startWorkspaceScene(
+            window, args,
+            qPrintable(scene + QStringLiteral(": needs WORKSPACE OUT.png [WIDTHxHEIGHT]"))))
+        return code;
+    const auto page = scene == QLatin1String("map")         ? emolens::AnalysisDialog::MapPage
+                      : scene == QLatin1String("confusion") ? emolens::AnalysisDialog::ConfusionPage
+                                                            : emolens::AnalysisDialog::ModelsPage;
+    emolens::AnalysisDialog *dialog = window.showAnalysis(page);
+    if (!dialog) {
+        err() << scene << ": the dialog did not open\n";
+        return 1;
+    }
+    dialog->resize(parseSize(args.value(2), QSize(1200, 800)));
+    settle([] { return true; });
+    if (page == emolens::AnalysisDialog::MapPage) {
+        dialog->setColourBy(emolens::AnalysisDialog::ByLabel);
+        if (dialog->mapView()->count() == 0) {
+            if (!dialog->computeMap()) {
+                err() << "map: no embeddings to map in " << args[0] << "\n";
+                return 1;
+            }
+            settle([dialog] { return !dialog->isComputing(); });
+        }
+        emolens::TsneMapView *map = dialog->mapView();
+        QList<qint64> chosen;
+        for (int i = 0; i < map->count(); ++i) {
+            const QPointF at = map->screenPosition(i);
+            if (at.x() > map->width() / 2.0 && at.y() < map->height() / 2.0)
+                chosen << map->ids()[i];
+        }
+        map->setSelection(chosen);
+    } else if (page == emolens::AnalysisDialog::ConfusionPage) {
+        const emolens::ModelConfusion &c = dialog->confusion();
+        int bestT = -1, bestP = -1, most = 0;
+        for (int t = 0; t < c.classes.size(); ++t)
+            for (int p = 0; p < c.classes.size(); ++p)
+                if (t != p && c.cells[t][p].size() > most) {
+                    most = int(c.cells[t][p].size());
+                    bestT = t;
+                    bestP = p;
+                }
+        if (bestT >= 0)
+            dialog->openCell(bestT, bestP);
+    }
+    settle([] { return true; });
+    return save(dialog, args[1]) ? 0 : 1;
+}
+
 int sceneExport(const QStringList &args)
 {
     MainWindow window;
@@ -539,8 +599,10 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     const QCommandLineOption sceneOption(
         QStringLiteral("scene"),
-        QStringLiteral("What to render: main, empty, import-report, labeling, shortcuts, encoders, "
-                       "extracting, job-log, export, models or training."),
+        QStringLiteral(
+            "What to render: main, empty, import-report, labeling, shortcuts, encoders, "
+            "extracting, job-log, export, models, training, queue, learning-curves, map, "
+            "confusion or compare."),
         QStringLiteral("NAME"), QStringLiteral("main"));
     const QCommandLineOption importOption(
         QStringLiteral("import"),
@@ -586,11 +648,14 @@ int main(int argc, char *argv[])
         rc = sceneQueue(args);
     else if (scene == QLatin1String("learning-curves"))
         rc = sceneLearningCurves(args);
+    else if (scene == QLatin1String("map") || scene == QLatin1String("confusion") ||
+             scene == QLatin1String("compare"))
+        rc = sceneAnalysis(args, scene);
     else
         err()
             << "unknown scene " << scene
             << " (main, empty, import-report, labeling, shortcuts, encoders, extracting, job-log, "
-               "export, models, training, queue, learning-curves)\n";
+               "export, models, training, queue, learning-curves, map, confusion, compare)\n";
     QSettings().clear();
     return rc;
 }

@@ -1,0 +1,416 @@
+// The analysis views driven as a researcher would: Analysis > t-SNE Map computes and keeps a
+// map of a real workspace (the generic-csv corpus, fbank features, a model trained from the
+// window), a click on a dot opens and plays the clip, a rubber band selects clips that go to
+// the queue or the table; the confusion matrix's cells list their clips; the models compare;
+// every plot and table exports to files that read back.
+
+#include "ClipNavigator.h"
+#include "LabelingQueue.h"
+#include "MainWindow.h"
+#include "QueueModel.h"
+#include "TableFilterBar.h"
+#include "TestPaths.h"
+#include "WindowJobs.h"
+#include "charts/AnalysisDialog.h"
+#include "charts/ConfusionMatrixView.h"
+#include "charts/PlotExport.h"
+#include "charts/TsneMapView.h"
+#include "jobs/JobQueue.h"
+#include "store/AnalysisRepository.h"
+#include "store/Database.h"
+#include "store/ModelRepository.h"
+#include "store/SelectionRepository.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QChart>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFile>
+#include <QImage>
+#include <QLabel>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QToolButton>
+#include <QXmlStreamReader>
+
+using namespace emolens;
+
+namespace {
+
+constexpr int kJobTimeoutMs = 300000;
+
+QStringList csvLines(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
+        return {};
+    return QString::fromUtf8(file.readAll()).trimmed().split(QLatin1Char('\n'));
+}
+
+// Counts the elements of an SVG file by name (after checking that it parses as XML).
+int svgElements(const QString &path, const QString &name, bool *valid)
+{
+    QFile file(path);
+    *valid = false;
+    if (!file.open(QIODevice::ReadOnly))
+        return 0;
+    QXmlStreamReader xml(&file);
+    int count = 0;
+    bool sawSvg = false;
+    while (!xml.atEnd()) {
+        if (xml.readNext() == QXmlStreamReader::StartElement) {
+            sawSvg = sawSvg || xml.name() == QLatin1String("svg");
+            if (xml.name() == name)
+                ++count;
+        }
+    }
+    *valid = !xml.hasError() && sawSvg;
+    return count;
+}
+
+} // namespace
+
+class TestAnalysis : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void mapComputesKeepsAndOpensItsClips();
+    void confusionCellsListTheirClipsAndModelsCompare();
+
+private:
+    QTemporaryDir m_scratch;
+    QString m_workspace;
+};
+
+void TestAnalysis::initTestCase()
+{
+    QCoreApplication::setOrganizationName(QStringLiteral("EmoLensTests"));
+    QCoreApplication::setApplicationName(QStringLiteral("test_analysis"));
+    QSettings settings;
+    settings.clear();
+    settings.setValue(QStringLiteral("model/recipe"), QStringLiteral("baseline"));
+    settings.setValue(QStringLiteral("model/epochs"), 8);
+    // 48 clips: a perplexity of 10 (t-SNE needs more than 3 x P + 1 clips).
+    settings.setValue(QStringLiteral("analysis/perplexity"), 10);
+    settings.setValue(QStringLiteral("analysis/iterations"), 500);
+    QVERIFY(m_scratch.isValid());
+    QVERIFY2(QFileInfo(test::corpus(QStringLiteral("generic-csv"))).isDir(),
+             "EMOLENS_TEST_CORPORA is not set or has no generic-csv (run ctest)");
+
+    // The workspace both tests use: imported, features extracted, two models trained.
+    m_workspace = m_scratch.filePath(QStringLiteral("analysis.emolens"));
+    MainWindow window;
+    QVERIFY(test::labelingFromFirstClip(window, m_workspace,
+                                        test::corpus(QStringLiteral("generic-csv"))));
+    QVERIFY(test::runExtraction(window, kJobTimeoutMs));
+    for (int epochs : {8, 3}) {
+        settings.setValue(QStringLiteral("model/epochs"), epochs);
+        QSignalSpy trained(&window, &MainWindow::trainingFinished);
+        window.retrainAction()->trigger();
+        QVERIFY(trained.wait(kJobTimeoutMs) || !trained.isEmpty());
+        QVERIFY2(trained.first().first().value<JobResult>().ok(),
+                 qPrintable(trained.first().first().value<JobResult>().summary));
+    }
+}
+
+void TestAnalysis::mapComputesKeepsAndOpensItsClips()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(window.openWorkspace(m_workspace).ok());
+    QCOMPARE(window.mapAction()->shortcut(), QKeySequence(QStringLiteral("Ctrl+Shift+A")));
+    window.mapAction()->trigger();
+    AnalysisDialog *dialog = window.analysisDialog();
+    QVERIFY(dialog && dialog->isVisible());
+    QCOMPARE(dialog->tabs()->currentIndex(), int(AnalysisDialog::MapPage));
+    QVERIFY(QTest::qWaitForWindowExposed(dialog));
+    // The sources: fbank's layer, and each model's pooled vectors; no map stored yet.
+    QCOMPARE(dialog->source(), QStringLiteral("encoder:fbank:0"));
+    QVERIFY(dialog->sourceCombo()->findData(QStringLiteral("model:1")) >= 0);
+    TsneMapView *map = dialog->mapView();
+    QCOMPARE(map->count(), 0);
+    QCOMPARE(dialog->perplexitySpin()->value(), 10); // remembered settings
+
+    // Compute Map: the map animates while the job runs (the dialog shows each published
+    // layout), then shows the stored layout.
+    QSignalSpy published(window.jobQueue(), &JobQueue::intermediate);
+    int animatedFrames = 0;
+    connect(window.jobQueue(), &JobQueue::intermediate, map,
+            [&animatedFrames, map] { animatedFrames += map->count() > 0 ? 1 : 0; });
+    QTest::mouseClick(dialog->computeButton(), Qt::LeftButton);
+    QVERIFY(dialog->isComputing());
+    QVERIFY(!dialog->computeButton()->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog->isComputing(), kJobTimeoutMs);
+    QVERIFY2(published.size() >= 500 / 25, qPrintable(QString::number(published.size())));
+    QVERIFY(animatedFrames >= published.size() - 1);
+    QCOMPARE(map->count(), 48);
+    QVERIFY2(dialog->mapStatus()->text().contains(QLatin1String("trustworthiness")),
+             qPrintable(dialog->mapStatus()->text()));
+    qint64 layoutId = 0;
+    {
+        Database db(m_workspace);
+        QVERIFY(db.open());
+        const auto stored = AnalysisRepository(db).latestLayout(QStringLiteral("encoder:fbank:0"));
+        QVERIFY(stored.has_value());
+        QCOMPARE(stored->points.size(), std::size_t(48));
+        QVERIFY(stored->settings.contains(QLatin1String("\"perplexity\":10")));
+        layoutId = stored->id;
+    }
+
+    // Coloured by label: the legend's groups are the label set's classes, every dot in one.
+    dialog->setColourBy(AnalysisDialog::ByLabel);
+    const QImage drawn = map->grab().toImage();
+    QSet<QRgb> colours;
+    for (int i = 0; i < map->count(); ++i)
+        colours.insert(drawn.pixel(map->screenPosition(i).toPoint()));
+    QVERIFY2(colours.size() >= 3, "the classes are drawn in their colours");
+
+    // Hover names the clip; a click opens it in the clip view.
+    const qint64 clicked = map->ids()[5];
+    const QString tooltip = dialog->tooltipText(clicked);
+    QVERIFY2(tooltip.contains(QLatin1String("label:")), qPrintable(tooltip));
+    QCOMPARE(map->pointAt(map->screenPosition(5)), 5);
+    QTest::mouseClick(map, Qt::LeftButton, {}, map->screenPosition(5).toPoint());
+    QCOMPARE(window.currentUtteranceId(), clicked);
+
+    // Zoom and pan keep the data under the pointer where it was.
+    const QPointF before = map->screenPosition(7);
+    map->zoomBy(2);
+    map->fitView();
+    QCOMPARE(map->screenPosition(7), before);
+
+    // A rubber band around the left half selects the clips drawn there.
+    QList<qint64> expected;
+    for (int i = 0; i < map->count(); ++i)
+        if (map->screenPosition(i).x() < map->width() / 2.0)
+            expected << map->ids()[i];
+    QVERIFY(!expected.isEmpty() && expected.size() < 48);
+    QTest::mousePress(map, Qt::LeftButton, {}, QPoint(1, 1));
+    QTest::mouseMove(map, QPoint(map->width() / 4, map->height() / 2));
+    QTest::mouseMove(map, QPoint(map->width() / 2 - 1, map->height() - 1));
+    QTest::mouseRelease(map, Qt::LeftButton, {}, QPoint(map->width() / 2 - 1, map->height() - 1));
+    QList<qint64> selected = map->selection();
+    std::sort(selected.begin(), selected.end());
+    std::sort(expected.begin(), expected.end());
+    QCOMPARE(selected, expected);
+    QVERIFY(dialog->sendToQueueButton()->isEnabled());
+
+    // Show in Table: the table shows those clips only, until its button clears them.
+    QTest::mouseClick(dialog->showInTableButton(), Qt::LeftButton);
+    QCOMPARE(window.utteranceTable()->model()->rowCount(), int(selected.size()));
+    QVERIFY(window.filterBar()->chosenButton()->isVisible());
+    QTest::mouseClick(window.filterBar()->chosenButton(), Qt::LeftButton);
+    QCOMPARE(window.utteranceTable()->model()->rowCount(), 48);
+
+    // Send to Queue: a round of its own, in the map's order, in front in the Queue tab.
+    QTest::mouseClick(dialog->sendToQueueButton(), Qt::LeftButton);
+    QCOMPARE(window.centreTabs()->currentIndex(), 1);
+    QCOMPARE(window.labelingQueue()->model()->rowCount(), int(selected.size()));
+    {
+        Database db(m_workspace);
+        QVERIFY(db.open());
+        SelectionRepository rounds(db);
+        const auto round = rounds.latestRound();
+        QVERIFY(round.has_value());
+        QCOMPARE(round->strategy, QStringLiteral("chosen"));
+        QCOMPARE(rounds.picks(round->id).size(), selected.size());
+        QVERIFY(rounds.picks(round->id).first().reason.contains(QLatin1String("t-SNE map")));
+    }
+
+    // Exports: PNG and SVG of the map, CSV of its points.
+    const QString png = m_scratch.filePath(QStringLiteral("map.png"));
+    QVERIFY(savePlot(map, png, QStringLiteral("map")));
+    QImage image(png);
+    QCOMPARE(image.size(), map->size() * map->devicePixelRatioF());
+    const QString svg = m_scratch.filePath(QStringLiteral("map.svg"));
+    QVERIFY(savePlot(map, svg, QStringLiteral("map")));
+    bool valid = false;
+    const int shapes = svgElements(svg, QStringLiteral("path"), &valid) +
+                       svgElements(svg, QStringLiteral("ellipse"), &valid) +
+                       svgElements(svg, QStringLiteral("circle"), &valid);
+    QVERIFY(valid);
+    QVERIFY2(shapes >= 48, qPrintable(QString::number(shapes))); // the dots as vectors
+    QVERIFY(!savePlot(map, m_scratch.filePath(QStringLiteral("map.bmp")), QString()));
+    const QString csv = m_scratch.filePath(QStringLiteral("map.csv"));
+    QVERIFY(dialog->saveMapCsv(csv));
+    const QStringList lines = csvLines(csv);
+    QCOMPARE(lines.size(), 49);
+    QCOMPARE(lines[0], QStringLiteral("id,key,x,y,label,speaker,gender,corpus,predicted"));
+
+    // Reopened, the map is back at once from the store (no job).
+    dialog->close();
+    QTRY_VERIFY(!window.analysisDialog());
+    window.mapAction()->trigger();
+    dialog = window.analysisDialog();
+    QVERIFY(dialog);
+    QCOMPARE(dialog->mapView()->count(), 48);
+    QVERIFY(!dialog->isComputing());
+    {
+        Database db(m_workspace);
+        QVERIFY(db.open());
+        QCOMPARE(AnalysisRepository(db).latestLayout()->id, layoutId);
+    }
+
+    // Cancel: a model's vectors, cancelled while it runs, keeps what was stored.
+    dialog->setSource(QStringLiteral("model:1"));
+    QCOMPARE(dialog->mapView()->count(), 0);
+    QVERIFY(dialog->computeMap());
+    window.jobQueue()->cancelAll();
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog->isComputing(), 20000);
+    {
+        Database db(m_workspace);
+        QVERIFY(db.open());
+        QVERIFY(!AnalysisRepository(db).latestLayout(QStringLiteral("model:1")).has_value());
+    }
+    QCOMPARE(dialog->mapView()->count(), 0);
+}
+
+void TestAnalysis::confusionCellsListTheirClipsAndModelsCompare()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(window.openWorkspace(m_workspace).ok());
+    window.confusionAction()->trigger();
+    AnalysisDialog *dialog = window.analysisDialog();
+    QVERIFY(dialog);
+    QCOMPARE(dialog->tabs()->currentIndex(), int(AnalysisDialog::ConfusionPage));
+    QVERIFY(QTest::qWaitForWindowExposed(dialog));
+
+    // The active model on its held-out speakers: the matrix is the one its run stored.
+    Database db(m_workspace);
+    QVERIFY(db.open());
+    ModelRepository models(db);
+    const auto active = models.activeModel();
+    QVERIFY(active.has_value());
+    QCOMPARE(dialog->confusionModelCombo()->currentData().toLongLong(), active->id);
+    const MetricsRow stored = models.metrics(active->runId).value(0);
+    const ModelConfusion &shown = dialog->confusion();
+    QCOMPARE(shown.metrics.confusion, stored.confusion);
+    QCOMPARE(dialog->matrixView()->classes(), stored.labels);
+    QVERIFY2(dialog->confusionSummary()->text().contains(
+                 QStringLiteral("UA %1").arg(stored.ua, 0, 'f', 3)),
+             qPrintable(dialog->confusionSummary()->text()));
+    // Per class: support, predictions, precision, recall and F1 from the matrix by hand.
+    QTableWidget *classes = dialog->classTable();
+    QCOMPARE(classes->rowCount(), stored.labels.size());
+    for (int c = 0; c < stored.labels.size(); ++c) {
+        int support = 0, predicted = 0;
+        for (int k = 0; k < stored.labels.size(); ++k) {
+            support += stored.confusion[c][k];
+            predicted += stored.confusion[k][c];
+        }
+        const int hits = stored.confusion[c][c];
+        const double precision = predicted > 0 ? double(hits) / predicted : 0;
+        const double recall = support > 0 ? double(hits) / support : 0;
+        const double f1 =
+            precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
+        QCOMPARE(classes->item(c, 0)->text(), stored.labels[c]);
+        QCOMPARE(classes->item(c, 1)->text().toInt(), support);
+        QCOMPARE(classes->item(c, 2)->text().toInt(), predicted);
+        QCOMPARE(classes->item(c, 3)->text(), QString::number(precision, 'f', 3));
+        QCOMPARE(classes->item(c, 4)->text(), QString::number(recall, 'f', 3));
+        QCOMPARE(classes->item(c, 5)->text(), QString::number(f1, 'f', 3));
+    }
+
+    // A click on the fullest cell lists its clips; a double click opens one.
+    ConfusionMatrixView *matrix = dialog->matrixView();
+    int bestT = 0, bestP = 0;
+    for (int t = 0; t < stored.labels.size(); ++t)
+        for (int p = 0; p < stored.labels.size(); ++p)
+            if (stored.confusion[t][p] > stored.confusion[bestT][bestP]) {
+                bestT = t;
+                bestP = p;
+            }
+    QTest::mouseClick(matrix, Qt::LeftButton, {}, matrix->cellRect(bestT, bestP).center());
+    QCOMPARE(matrix->currentCell(), qMakePair(bestT, bestP));
+    QTableWidget *clips = dialog->cellClipsTable();
+    QCOMPARE(clips->rowCount(), stored.confusion[bestT][bestP]);
+    for (int r = 0; r < clips->rowCount(); ++r) {
+        QCOMPARE(clips->item(r, 2)->text(), stored.labels[bestT]);
+        QCOMPARE(clips->item(r, 3)->text(), stored.labels[bestP]);
+    }
+    const qint64 firstClip = clips->item(0, 0)->data(Qt::UserRole + 1).toLongLong();
+    const QRect row = clips->visualItemRect(clips->item(0, 0));
+    QTest::mouseDClick(clips->viewport(), Qt::LeftButton, {}, row.center());
+    QCOMPARE(window.currentUtteranceId(), firstClip);
+    // Play in Turn: each clip in order, the next when the player reaches the end of one.
+    if (clips->rowCount() > 1) {
+        dialog->playCellInTurn();
+        QCOMPARE(window.currentUtteranceId(), firstClip);
+        dialog->playNextInTurn();
+        QCOMPARE(window.currentUtteranceId(),
+                 clips->item(1, 0)->data(Qt::UserRole + 1).toLongLong());
+    }
+
+    // Row-normalised shows shares; every labeled clip counts the training clips too.
+    QVERIFY(dialog->normaliseBox()->isChecked()); // the default
+    dialog->normaliseBox()->setChecked(false);
+    QVERIFY(!matrix->isNormalised());
+    dialog->splitCombo()->setCurrentIndex(1);
+    QCOMPARE(dialog->confusion().metrics.count, 48);
+
+    // Exports: the matrix as PNG and SVG, the per-class table as CSV.
+    const QString png = m_scratch.filePath(QStringLiteral("confusion.png"));
+    QVERIFY(savePlot(matrix, png, QStringLiteral("confusion")));
+    QVERIFY(!QImage(png).isNull());
+    const QString svg = m_scratch.filePath(QStringLiteral("confusion.svg"));
+    QVERIFY(savePlot(matrix, svg, QStringLiteral("confusion")));
+    bool valid = false;
+    svgElements(svg, QStringLiteral("text"), &valid);
+    QVERIFY(valid);
+    const QString csv = m_scratch.filePath(QStringLiteral("classes.csv"));
+    QVERIFY(saveTableCsv(classes->model(), csv));
+    const QStringList lines = csvLines(csv);
+    QCOMPARE(lines.size(), stored.labels.size() + 1);
+    QCOMPARE(lines[0], QStringLiteral("Class,Clips,Predicted,Precision,Recall,F1"));
+    QVERIFY(!saveTableCsv(classes->model(), m_scratch.filePath(QStringLiteral("no/such/dir.csv"))));
+
+    // Compare Models: both versions listed with their figures, their curves overlaid, and the
+    // per-class recall of the two with its difference.
+    window.compareAction()->trigger();
+    QCOMPARE(dialog->tabs()->currentIndex(), int(AnalysisDialog::ModelsPage));
+    QTableWidget *table = dialog->modelsTable();
+    const QList<ModelVersionRecord> versions = models.models();
+    QCOMPARE(versions.size(), 2);
+    QCOMPARE(table->rowCount(), 2);
+    for (int r = 0; r < 2; ++r) {
+        QCOMPARE(table->item(r, 5)->text(), QString::number(versions[r].validationUa, 'f', 3));
+        QCOMPARE(table->item(r, 3)->text().toInt(), 48); // labels used
+    }
+    QCOMPARE(dialog->curvesChart()->series().size(), 2);
+    table->item(1, 0)->setCheckState(Qt::Unchecked);
+    QCOMPARE(dialog->curvesChart()->series().size(), 1);
+    QTableWidget *recall = dialog->recallTable();
+    QCOMPARE(recall->rowCount(), stored.labels.size());
+    const ClassificationMetrics a =
+        ClassificationMetrics::fromConfusion(models.metrics(versions[1].runId)[0].labels,
+                                             models.metrics(versions[1].runId)[0].confusion);
+    const ClassificationMetrics b =
+        ClassificationMetrics::fromConfusion(models.metrics(versions[0].runId)[0].labels,
+                                             models.metrics(versions[0].runId)[0].confusion);
+    for (int c = 0; c < recall->rowCount(); ++c) {
+        QCOMPARE(recall->item(c, 1)->text(), QString::number(a.perClass[c].recall, 'f', 3));
+        QCOMPARE(recall->item(c, 2)->text(), QString::number(b.perClass[c].recall, 'f', 3));
+        QCOMPARE(recall->item(c, 3)->text().toDouble(),
+                 QString::number(b.perClass[c].recall - a.perClass[c].recall, 'f', 3).toDouble());
+    }
+    const QString curves = m_scratch.filePath(QStringLiteral("curves.svg"));
+    QVERIFY(savePlot(dialog->curvesPlot(), curves, QStringLiteral("curves")));
+    svgElements(curves, QStringLiteral("path"), &valid);
+    QVERIFY(valid);
+}
+
+QTEST_MAIN(TestAnalysis)
+#include "test_analysis.moc"
