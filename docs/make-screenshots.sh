@@ -75,7 +75,7 @@ cp -r tests/models/fixtures/hubert-tiny-base "$work/models/"
 "$cli" extract --db "$work/study/study.emolens" --encoder fbank >/dev/null
 "$shot" --scene encoders --model "$work/models/hubert-tiny-base" \
   "$work/study/study.emolens" "$images/encoders.png"
-for name in main-window empty-state import-report labeling labeling-1024x700 labeling-model models shortcuts encoders export job-log; do
+for name in main-window empty-state import-report labeling labeling-1024x700 labeling-model models shortcuts encoders export job-log queue learning-curves analysis-map analysis-confusion analysis-compare; do
   echo "wrote $images/$name.png"
 done
 # Active learning: the labeling queue ranked by the model (two clips labeled from it), and the
@@ -90,3 +90,13 @@ for strategy in random margin bald badge; do
   done
 done
 "$shot" --scene learning-curves "$work/curves.emolens" "$images/learning-curves.png"
+# Analysis: two models of the default recipe (the second stopped after 3 epochs), the t-SNE
+# map of the fbank embeddings (computed by the scene), the confusion matrix of the active
+# model with its most confused cell open, and the two models compared.
+cp "$work/demo.emolens" "$work/analysis.emolens"
+"$cli" extract --db "$work/analysis.emolens" >/dev/null
+"$cli" train --db "$work/analysis.emolens" >/dev/null
+"$cli" train --db "$work/analysis.emolens" --epochs 3 >/dev/null
+for scene in map confusion compare; do
+  "$shot" --scene "$scene" "$work/analysis.emolens" "$images/analysis-$scene.png" 1200x800
+done
