@@ -322,8 +322,18 @@ Status runTsne(const float *rows, int n, int dims, const TsneOptions &o, std::ve
 
     std::vector<int> index;
     std::vector<float> distance;
-    if (!nearestNeighbours(rows, n, dims, k, threads, cancelled, &index, &distance))
+    if (o.neighbours) {
+        if (Status st = o.neighbours(rows, n, dims, k, &index, &distance); !st)
+            return st;
+        if (index.size() != std::size_t(n) * std::size_t(k) || distance.size() != index.size())
+            return Status::failure(QStringLiteral("t-SNE: the neighbour search gave %1 "
+                                                  "neighbours for %2 rows of %3")
+                                       .arg(index.size())
+                                       .arg(n)
+                                       .arg(k));
+    } else if (!nearestNeighbours(rows, n, dims, k, threads, cancelled, &index, &distance)) {
         return Status::failure(QStringLiteral("cancelled"));
+    }
     std::vector<double> conditional;
     conditionalProbabilities(distance, n, k, o.perplexity, threads, &conditional);
     const SparseRows p = symmetrise(index, conditional, n, k);

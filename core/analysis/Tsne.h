@@ -16,7 +16,8 @@
 // Defaults (the usual ones, not a paper's): perplexity 30, 1,000 iterations of which 250
 // exaggerated by 12, learning rate n / 12 (at least 50, as scikit-learn's floor), theta 0.5.
 //
-// Cost: O(n^2 d) for the neighbours (split over the cores), then O(n log n) per iteration.
+// Cost: O(n^2 d) for the neighbours (split over the cores, or a faster search the caller
+// passes in TsneOptions::neighbours), then O(n log n) per iteration.
 // Deterministic with the seed, whatever the thread count: each thread writes its own rows, and
 // sums over rows are taken in row order.
 //
@@ -30,6 +31,12 @@
 
 namespace emolens {
 
+// Finds each row's k nearest other rows (squared Euclidean distances, ascending) into
+// index[i * k + j] and distance[i * k + j]; a failure "cancelled" is a cancel.
+using TsneNeighbourSearch =
+    std::function<Status(const float *rows, int n, int dims, int k, std::vector<int> *index,
+                         std::vector<float> *distance)>;
+
 struct TsneOptions
 {
     double perplexity = 30;
@@ -41,6 +48,9 @@ struct TsneOptions
     std::uint64_t seed = 1;
     int threads = 0;       // 0: one per core
     int publishEvery = 50; // iterations between calls of the callback
+    // The neighbour search; empty: the built-in exact one (a plain loop over the rows, split
+    // over the threads). TsneJob passes models/NearestNeighbours (BLAS), ~100x faster.
+    TsneNeighbourSearch neighbours;
 };
 
 // Called every publishEvery iterations and after the last with the layout so far ([n x 2]);

@@ -1,5 +1,6 @@
 #include "jobs/TsneJob.h"
 
+#include "NearestNeighbours.h"
 #include "Pca.h"
 #include "common/Progress.h"
 #include "features/FeatureCache.h"
@@ -207,8 +208,20 @@ Status TsneJob::map(Database &db, const TsneRequest &request, TsneReport *out,
         if (cancelled())
             return Status::failure(QStringLiteral("cancelled"));
         const int iterations = request.options.iterations;
+        TsneOptions options = request.options;
+        if (!options.neighbours)
+            options.neighbours = [&cancelled, progress, threads = options.threads](
+                                     const float *rows, int count, int dims, int k,
+                                     std::vector<int> *index, std::vector<float> *distance) {
+                if (progress)
+                    progress->setProgress(
+                        0.04, QStringLiteral("Nearest neighbours of %1 clips...").arg(count));
+                const ModelStatus st = exactNearestNeighbours(rows, count, dims, k, index, distance,
+                                                              cancelled, threads);
+                return st ? Status::success() : Status::failure(QString::fromStdString(st.error()));
+            };
         const Status st = runTsne(
-            input.data(), n, inputDims, request.options, &layout,
+            input.data(), n, inputDims, options, &layout,
             [progress, iterations, &ids](int iteration, const std::vector<float> &so_far) {
                 if (progress) {
                     progress->setProgress(
