@@ -832,6 +832,7 @@ int evaluateCommand(const QStringList &arguments)
     const CrossValidationReport &report = job->report();
     if (parser.isSet(kJsonOption)) {
         QJsonObject out = metricsJson(report.pooled);
+        out.insert(QStringLiteral("run"), job->runId());
         QJsonArray folds;
         for (const FoldResult &f : report.folds) {
             QJsonObject fold = metricsJson(f.metrics);

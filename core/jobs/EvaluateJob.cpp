@@ -4,6 +4,9 @@
 #include "training/PretrainedBackbones.h"
 
 #include "training/Recipes.h"
+#include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 
 namespace emolens {
@@ -84,12 +87,63 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     m_report = CrossValidationReport();
     m_report.recipe = recipe;
     m_report.notes = notes;
+    // The run is kept (kind "evaluate"): its folds' and the pooled confusion matrices, for the
+    // analysis views.
+    TrainingRunRecord run;
+    run.kind = QStringLiteral("evaluate");
+    run.recipe = recipe;
+    run.settings = QString::fromUtf8(
+        QJsonDocument(QJsonObject{{QStringLiteral("folds"), r.folds},
+                                  {QStringLiteral("fold_count"), plan.foldCount()},
+                                  {QStringLiteral("validation_fraction"), r.validationFraction},
+                                  {QStringLiteral("encoder"), set.encoder.name},
+                                  {QStringLiteral("adapter"),
+                                   QString::fromStdString(options.adapter.describe())},
+                                  {QStringLiteral("epochs"), options.epochs},
+                                  {QStringLiteral("learning_rate"), options.learningRate},
+                                  {QStringLiteral("acoustic_inputs"), set.acousticInputs},
+                                  {QStringLiteral("backbone_id"), backbone.id}})
+            .toJson(QJsonDocument::Compact));
+    run.seed = r.seed;
+    run.encoderId = set.encoder.id;
+    run.labelSnapshot = set.labelSnapshot();
+    run.device = r.device;
+    if (auto st = models.startRun(&run); !st)
+        return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
+    m_runId = run.id;
+    QElapsedTimer clock;
+    clock.start();
     if (auto st =
             CrossValidation::run(set, options, plan, r.validationFraction, progress, &m_report);
-        !st)
+        !st) {
+        models.finishRun(run.id, QStringLiteral("failed"), st.error(), clock.elapsed() / 1000.0);
         return JobResult::failed(st.error());
-    if (m_report.cancelled)
-        return JobResult::cancelled(QStringLiteral("Evaluation cancelled; nothing is kept"));
+    }
+    if (m_report.cancelled) {
+        models.finishRun(run.id, QStringLiteral("cancelled"), QString(), clock.elapsed() / 1000.0);
+        return JobResult::cancelled(
+            QStringLiteral("Evaluation cancelled; the run is kept as cancelled, without results"));
+    }
+    QList<MetricsRow> metrics;
+    const auto rowOf = [](const ClassificationMetrics &m, int fold) {
+        MetricsRow row;
+        row.fold = fold;
+        row.split = QStringLiteral("test");
+        row.n = m.count;
+        row.ua = m.ua;
+        row.wa = m.wa;
+        row.f1 = m.macroF1;
+        row.labels = m.labels;
+        row.confusion = m.confusion;
+        return row;
+    };
+    metrics << rowOf(m_report.pooled, 0);
+    for (const FoldResult &f : std::as_const(m_report.folds))
+        metrics << rowOf(f.metrics, f.fold); // 1-based
+    if (auto st = models.finishRun(run.id, QStringLiteral("succeeded"), QString(), m_report.seconds,
+                                   metrics);
+        !st)
+        return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
     const ClassificationMetrics &m = m_report.pooled;
     return JobResult::succeeded(
         QStringLiteral("%1 on %2 (%3 %4 folds, %5 clips): UA %6, WA %7, macro F1 %8 in %9 s")

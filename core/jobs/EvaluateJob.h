@@ -1,7 +1,10 @@
 #pragma once
 // EvaluateJob: speaker-independent cross-validation of a recipe on the workspace's current
-// labels and cached features - nothing is kept but the report (metrics per fold and pooled,
-// each fold's epochs). The CLI's `evaluate` runs it; so will the GUI's analysis views.
+// labels and cached features. The report has the metrics per fold and pooled and each fold's
+// epochs; the workspace keeps the run (training_runs, kind "evaluate") with its settings and
+// the pooled (fold 0) and per-fold (1..k) test metrics and confusion matrices, which the
+// analysis views show. No model and no per-clip predictions are kept. The CLI's `evaluate`
+// runs it.
 // A cancel ends it (Cancelled): a partial cross-validation is not a result.
 //
 // Threads: construct anywhere; run() on a worker thread (its own Database connection);
@@ -56,6 +59,7 @@ public:
 
     const EvaluateRequest &request() const { return m_request; }
     const CrossValidationReport &report() const { return m_report; }
+    qint64 runId() const { return m_runId; }
     const QStringList &classes() const { return m_classes; }
     // What the set held: clips scored and left out.
     int clipCount() const { return m_clipCount; }
@@ -68,6 +72,7 @@ public:
 private:
     EvaluateRequest m_request;
     CrossValidationReport m_report;
+    qint64 m_runId = 0;
     QStringList m_classes;
     int m_clipCount = 0;
     int m_missing = 0;

@@ -41,28 +41,6 @@ int argmax(const std::vector<float> &p)
     return p.empty() ? -1 : int(std::max_element(p.begin(), p.end()) - p.begin());
 }
 
-QString labelSnapshot(const TrainingSet &set)
-{
-    QJsonObject counts;
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    int labeled = 0;
-    for (const FoldClip &c : set.clips) {
-        if (c.classIndex < 0)
-            continue;
-        ++labeled;
-        const QString name = set.classes.value(c.classIndex);
-        counts.insert(name, counts.value(name).toInt() + 1);
-        hash.addData(QStringLiteral("%1:%2;").arg(c.utteranceId).arg(name).toUtf8());
-    }
-    return QString::fromUtf8(
-        QJsonDocument(
-            QJsonObject{{QStringLiteral("classes"), QJsonArray::fromStringList(set.classes)},
-                        {QStringLiteral("labeled_clips"), labeled},
-                        {QStringLiteral("counts"), counts},
-                        {QStringLiteral("hash"), QString::fromLatin1(hash.result().toHex())}})
-            .toJson(QJsonDocument::Compact));
-}
-
 } // namespace
 
 QString TrainJob::name() const
@@ -229,7 +207,7 @@ JobResult TrainJob::run(ProgressSink &progress)
                 .arg(r.databasePath));
     speakers.sort();
     if (prior) {
-        if (labelSnapshot(set) != prior->labelSnapshot)
+        if (set.labelSnapshot() != prior->labelSnapshot)
             return JobResult::failed(
                 QStringLiteral("the labels have changed since run %1 started: a resumed run "
                                "must train on the labels it began with; train a new model "
@@ -321,7 +299,7 @@ JobResult TrainJob::run(ProgressSink &progress)
         run.settings = QString::fromUtf8(QJsonDocument(settings).toJson(QJsonDocument::Compact));
         run.seed = r.seed;
         run.encoderId = set.encoder.id;
-        run.labelSnapshot = labelSnapshot(set);
+        run.labelSnapshot = set.labelSnapshot();
         run.device = r.device;
         if (auto st = models.startRun(&run); !st)
             return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));

@@ -6,7 +6,11 @@
 #include "store/LabelRepository.h"
 #include "training/Recipes.h"
 
+#include <QCryptographicHash>
 #include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 
 #include <algorithm>
 
@@ -230,6 +234,28 @@ Status TrainingSet::fitAuxiliaryTasks(TrainerOptions *options, const QStringList
                            "clips have none of the metadata they learn from (speakers' gender, "
                            "speakers, speaking style, transcripts)"));
     return Status::success();
+}
+
+QString TrainingSet::labelSnapshot() const
+{
+    QJsonObject counts;
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    int labeled = 0;
+    for (const FoldClip &c : clips) {
+        if (c.classIndex < 0)
+            continue;
+        ++labeled;
+        const QString name = classes.value(c.classIndex);
+        counts.insert(name, counts.value(name).toInt() + 1);
+        hash.addData(QStringLiteral("%1:%2;").arg(c.utteranceId).arg(name).toUtf8());
+    }
+    return QString::fromUtf8(
+        QJsonDocument(
+            QJsonObject{{QStringLiteral("classes"), QJsonArray::fromStringList(classes)},
+                        {QStringLiteral("labeled_clips"), labeled},
+                        {QStringLiteral("counts"), counts},
+                        {QStringLiteral("hash"), QString::fromLatin1(hash.result().toHex())}})
+            .toJson(QJsonDocument::Compact));
 }
 
 qint64 TrainingSet::labeledFrames() const

@@ -67,6 +67,9 @@ struct TrainingSet
                              QStringList *notes) const;
     // Encoder frames of the clips with a category (what the default recipe is chosen by).
     qint64 labeledFrames() const;
+    // What the labels were (JSON: classes, labeled_clips, counts per class, and a SHA-256 of
+    // each labeled clip with its class), kept with a run to tell whether they changed since.
+    QString labelSnapshot() const;
     // The recipe a run asked for, with "default" (or empty) resolved by the labeled frames.
     QString resolveRecipe(const QString &asked, const QString &device) const;
 };

@@ -1459,6 +1459,32 @@ private Q_SLOTS:
             QCOMPARE(fold[QStringLiteral("n")].toInt(), 32);
         }
         QCOMPARE(tested.size(), 6);
+        {
+            // The run is kept with its pooled and per-fold matrices (the analysis views' input).
+            emolens::Database store(db);
+            QVERIFY(store.open());
+            emolens::ModelRepository runs(store);
+            const auto run = runs.run(o[QStringLiteral("run")].toInt());
+            QVERIFY(run.has_value());
+            QCOMPARE(run->kind, QStringLiteral("evaluate"));
+            QCOMPARE(run->status, QStringLiteral("succeeded"));
+            QVERIFY(run->settings.contains(u"\"fold_count\":3"));
+            const QList<emolens::MetricsRow> rows = runs.metrics(run->id);
+            QCOMPARE(rows.size(), 4);
+            QCOMPARE(rows[0].fold, 0);
+            QCOMPARE(rows[0].split, QStringLiteral("test"));
+            QCOMPARE(rows[0].n, 96);
+            QCOMPARE(rows[0].ua, ua);
+            for (int t = 0; t < 4; ++t)
+                for (int p = 0; p < 4; ++p)
+                    QCOMPARE(rows[0].confusion[t][p],
+                             o[QStringLiteral("confusion")].toArray()[t].toArray()[p].toInt());
+            for (int f = 1; f <= 3; ++f) {
+                QCOMPARE(rows[f].fold, f);
+                QCOMPARE(rows[f].n, 32);
+                QCOMPARE(rows[f].ua, folds[f - 1][QStringLiteral("ua")].toDouble());
+            }
+        }
         // The same seed gives the same result.
         QCOMPARE(json(runCli(evaluate))[QStringLiteral("ua")].toDouble(), ua);
 
