@@ -15,6 +15,8 @@
 #include "charts/ConfusionMatrixView.h"
 #include "charts/PlotExport.h"
 #include "charts/TsneMapView.h"
+#include "common/Progress.h"
+#include "jobs/EvaluateJob.h"
 #include "jobs/JobQueue.h"
 #include "store/AnalysisRepository.h"
 #include "store/Database.h"
@@ -376,6 +378,33 @@ void TestAnalysis::confusionCellsListTheirClipsAndModelsCompare()
     QCOMPARE(lines.size(), stored.labels.size() + 1);
     QCOMPARE(lines[0], QStringLiteral("Class,Clips,Predicted,Precision,Recall,F1"));
     QVERIFY(!saveTableCsv(classes->model(), m_scratch.filePath(QStringLiteral("no/such/dir.csv"))));
+
+    // A cross-validation run (emolens-cli evaluate): its pooled and per-fold matrices, as
+    // stored; its cells list no clips, and say why.
+    EvaluateRequest request;
+    request.databasePath = m_workspace;
+    request.recipe = QStringLiteral("baseline");
+    request.k = 2;
+    request.epochs = 3;
+    auto evaluation = std::make_shared<EvaluateJob>(request);
+    SilentProgress quiet;
+    QVERIFY(JobQueue::runToEnd(evaluation, quiet).ok());
+    dialog->reload();
+    dialog->setConfusionRun(evaluation->runId());
+    QVERIFY(dialog->foldCombo()->isVisible() && !dialog->splitCombo()->isVisible());
+    const QList<MetricsRow> folds = models.metrics(evaluation->runId());
+    QCOMPARE(folds.size(), 3); // pooled, then folds 1 and 2
+    QCOMPARE(dialog->foldCombo()->count(), 3);
+    QCOMPARE(dialog->confusion().metrics.confusion, folds[0].confusion);
+    QCOMPARE(dialog->confusion().metrics.count, 48);
+    dialog->foldCombo()->setCurrentIndex(2);
+    QCOMPARE(dialog->confusion().metrics.confusion, folds[2].confusion);
+    QVERIFY2(dialog->confusionSummary()->text().contains(QLatin1String("fold 2")),
+             qPrintable(dialog->confusionSummary()->text()));
+    QTest::mouseClick(matrix, Qt::LeftButton, {}, matrix->cellRect(0, 0).center());
+    QCOMPARE(clips->rowCount(), 0);
+    dialog->setConfusionModel(active->id);
+    QVERIFY(!dialog->foldCombo()->isVisible() && dialog->splitCombo()->isVisible());
 
     // Compare Models: both versions listed with their figures, their curves overlaid, and the
     // per-class recall of the two with its difference.

@@ -659,6 +659,10 @@ QWidget *AnalysisDialog::createConfusionPage()
     m_split->setToolTip(tr("Held-out speakers give the figures the run reported; every "
                            "labeled clip includes the clips the model learned from, so it "
                            "flatters the model"));
+    m_fold = new QComboBox;
+    m_fold->setToolTip(tr("A cross-validation run's folds: pooled, each clip scored by the fold "
+                          "that held its speaker out, or one fold's test speakers"));
+    m_fold->setVisible(false);
     m_normalise = new QCheckBox(tr("&Row-normalised"));
     m_normalise->setToolTip(tr("Each row as shares of its true class: the diagonal is the "
                                "class's recall"));
@@ -669,6 +673,7 @@ QWidget *AnalysisDialog::createConfusionPage()
     controls->addWidget(m_confusionModel, 1);
     controls->addWidget(new QLabel(tr("Clips:")));
     controls->addWidget(m_split);
+    controls->addWidget(m_fold);
     controls->addWidget(m_normalise);
 
     m_matrix = new ConfusionMatrixView;
@@ -758,12 +763,22 @@ QWidget *AnalysisDialog::createConfusionPage()
         saveState();
         reloadConfusion();
     });
+    connect(m_fold, &QComboBox::currentIndexChanged, this, [this] {
+        if (!m_loading)
+            reloadConfusion();
+    });
     connect(m_normalise, &QCheckBox::toggled, this, [this](bool on) {
         m_matrix->setNormalised(on);
         saveState();
     });
     connect(m_matrix, &ConfusionMatrixView::cellActivated, this, &AnalysisDialog::openCell);
     return page;
+}
+
+void AnalysisDialog::setConfusionRun(qint64 runId)
+{
+    if (const int at = m_confusionModel->findData(-runId); at >= 0)
+        m_confusionModel->setCurrentIndex(at);
 }
 
 void AnalysisDialog::setConfusionModel(qint64 modelId)
@@ -787,15 +802,62 @@ void AnalysisDialog::reloadConfusion()
         m_confusionSummary->setText(QString());
         return;
     }
+    m_split->setVisible(modelId > 0);
+    m_fold->setVisible(modelId < 0);
+    if (modelId < 0) { // a cross-validation run: its stored matrices
+        const qint64 runId = -modelId;
+        const QList<MetricsRow> rows = ModelRepository(*db).metrics(runId);
+        if (m_foldRun != runId) {
+            m_loading = true;
+            m_fold->clear();
+            for (const MetricsRow &row : rows)
+                m_fold->addItem(row.fold == 0 ? tr("Every fold, pooled (%1 clips)").arg(row.n)
+                                              : tr("Fold %1 (%2 clips)").arg(row.fold).arg(row.n),
+                                row.fold);
+            m_foldRun = runId;
+            m_loading = false;
+        }
+        const int fold = m_fold->currentData().toInt();
+        m_confusion = ModelConfusion();
+        for (const MetricsRow &row : rows)
+            if (row.fold == fold) {
+                m_confusion.classes = row.labels;
+                m_confusion.metrics =
+                    ClassificationMetrics::fromConfusion(row.labels, row.confusion);
+            }
+        const int k = int(m_confusion.classes.size());
+        m_confusion.cells = QList<QList<QList<qint64>>>(k, QList<QList<qint64>>(k));
+        const ClassificationMetrics &m = m_confusion.metrics;
+        m_matrix->setMatrix(m.labels, m.confusion);
+        m_confusionSummary->setText(
+            tr("<b>UA %1</b> &middot; WA %2 &middot; macro F1 %3 on %4 clips, %5")
+                .arg(m.ua, 0, 'f', 3)
+                .arg(m.wa, 0, 'f', 3)
+                .arg(m.macroF1, 0, 'f', 3)
+                .arg(m.count)
+                .arg(fold == 0 ? tr("each scored by the fold that held its speaker out")
+                               : tr("the test speakers of fold %1").arg(fold)));
+        m_cellTitle->setText(tr("Cross-validation keeps no predictions per clip: to list a "
+                                "cell's clips, choose a model version."));
+    } else {
+        const auto split =
+            m_split->currentIndex() == 1 ? ConfusionSplit::Labeled : ConfusionSplit::Validation;
+        if (auto st = modelConfusion(*db, modelId, split, &m_confusion); !st) {
+            m_matrix->setMatrix({}, {});
+            m_matrix->setEmptyText(st.error());
+            m_classTable->setRowCount(0);
+            m_confusionSummary->setText(st.error());
+            return;
+        }
+        fillModelSummary();
+    }
+    fillClassTable();
+}
+
+void AnalysisDialog::fillModelSummary()
+{
     const auto split =
         m_split->currentIndex() == 1 ? ConfusionSplit::Labeled : ConfusionSplit::Validation;
-    if (auto st = modelConfusion(*db, modelId, split, &m_confusion); !st) {
-        m_matrix->setMatrix({}, {});
-        m_matrix->setEmptyText(st.error());
-        m_classTable->setRowCount(0);
-        m_confusionSummary->setText(st.error());
-        return;
-    }
     const ClassificationMetrics &m = m_confusion.metrics;
     m_matrix->setMatrix(m.labels, m.confusion);
     QString summary = tr("<b>UA %1</b> &middot; WA %2 &middot; macro F1 %3 on %4 clips")
@@ -814,6 +876,11 @@ void AnalysisDialog::reloadConfusion()
                       "or the model never saw them) and are left out")
                        .arg(m_confusion.withoutPrediction);
     m_confusionSummary->setText(summary);
+}
+
+void AnalysisDialog::fillClassTable()
+{
+    const ClassificationMetrics &m = m_confusion.metrics;
     m_classTable->setRowCount(int(m.perClass.size()));
     for (int r = 0; r < m.perClass.size(); ++r) {
         const ClassScores &c = m.perClass[r];
@@ -835,10 +902,15 @@ void AnalysisDialog::openCell(int truth, int predicted)
     m_matrix->setCurrentCell(truth, predicted);
     const QList<qint64> ids = m_confusion.cells.value(truth).value(predicted);
     const QString t = m_confusion.classes.value(truth), p = m_confusion.classes.value(predicted);
+    const int count = m_confusion.metrics.confusion.value(truth).value(predicted);
     m_cellTitle->setText(
-        truth == predicted
-            ? tr("<b>%1</b> recognised: %n clip(s)", nullptr, int(ids.size())).arg(t)
-            : tr("<b>%1</b> taken for <b>%2</b>: %n clip(s)", nullptr, int(ids.size())).arg(t, p));
+        (truth == predicted
+             ? tr("<b>%1</b> recognised: %n clip(s)", nullptr, count).arg(t)
+             : tr("<b>%1</b> taken for <b>%2</b>: %n clip(s)", nullptr, count).arg(t, p)) +
+        (m_confusion.modelId == 0 && count > 0
+             ? tr(" (cross-validation keeps no predictions per clip: choose a model version to "
+                  "list them)")
+             : QString()));
     m_cellClips->setRowCount(0);
     m_cellClips->setRowCount(int(ids.size()));
     for (int r = 0; r < ids.size(); ++r) {
@@ -1025,6 +1097,27 @@ void AnalysisDialog::reloadModels()
                               QLocale().toString(m.createdAt.toLocalTime(), QLocale::ShortFormat)));
     }
     m_models->resizeColumnsToContents();
+    // Cross-validation runs (emolens-cli evaluate), after the models: their stored matrices.
+    if (db) {
+        ModelRepository repository(*db);
+        FeatureRepository features(*db);
+        for (const TrainingRunRecord &run : repository.runs()) {
+            if (run.kind != QLatin1String("evaluate") || run.status != QLatin1String("succeeded"))
+                continue;
+            const QList<MetricsRow> rows = repository.metrics(run.id);
+            if (rows.isEmpty() || rows.first().fold != 0)
+                continue;
+            const auto encoder = features.encoder(run.encoderId);
+            m_confusionModel->addItem(
+                tr("Cross-validation %1 - %2 on %3, %4 folds, UA %5")
+                    .arg(run.id)
+                    .arg(run.recipe, encoder ? encoder->name : tr("(removed)"))
+                    .arg(rows.size() - 1)
+                    .arg(rows.first().ua, 0, 'f', 3),
+                -run.id);
+        }
+    }
+    m_foldRun = 0;
     const auto pick = [](QComboBox *box, qint64 id, int fallback) {
         const int at = box->findData(id);
         box->setCurrentIndex(at >= 0 ? at : std::min(fallback, box->count() - 1));

@@ -9,9 +9,10 @@
 //   speaker, gender, corpus or active-learning round; hover names the clip, a click plays it
 //   in the clip view, a rubber band selects clips to send to the labeling queue (as a round
 //   of its own) or to show alone in the table.
-// - Confusion: a model version's matrix on its held-out speakers (or every labeled clip),
-//   counts or row-normalised, with per-class precision, recall and F1 and UA/WA/F1; a click
-//   on a cell lists its clips, which play in turn.
+// - Confusion: a model version's matrix on its held-out speakers (or every labeled clip), or
+//   a cross-validation run's (`evaluate`) pooled or per-fold matrix; counts or row-normalised,
+//   with per-class precision, recall and F1 and UA/WA/F1; a click on a model's cell lists its
+//   clips, which play in turn (cross-validation keeps no per-clip predictions).
 // - Models: the versions side by side (recipe, encoder, labels used, UA/WA/F1, training
 //   time), the checked ones' validation UA per epoch overlaid, and the per-class recall of
 //   two versions with its difference.
@@ -87,6 +88,9 @@ public:
     ConfusionMatrixView *matrixView() const { return m_matrix; }
     QComboBox *confusionModelCombo() const { return m_confusionModel; }
     QComboBox *splitCombo() const { return m_split; }
+    QComboBox *foldCombo() const { return m_fold; }
+    // Chooses an evaluation (cross-validation) run instead of a model version.
+    void setConfusionRun(qint64 runId);
     QCheckBox *normaliseBox() const { return m_normalise; }
     QTableWidget *classTable() const { return m_classTable; }
     QTableWidget *cellClipsTable() const { return m_cellClips; }
@@ -130,6 +134,8 @@ private:
     void onJobIntermediate(int id, const QVariant &value);
     void onJobFinished(int id, const JobResult &result);
     void reloadConfusion();
+    void fillModelSummary();
+    void fillClassTable();
     void reloadModels();
     void redrawCurves();
     void updateRecall();
@@ -165,6 +171,8 @@ private:
     // Confusion.
     QComboBox *m_confusionModel = nullptr;
     QComboBox *m_split = nullptr;
+    QComboBox *m_fold = nullptr;
+    qint64 m_foldRun = 0; // the run m_fold lists the folds of
     QCheckBox *m_normalise = nullptr;
     ConfusionMatrixView *m_matrix = nullptr;
     QLabel *m_confusionSummary = nullptr;
