@@ -1413,6 +1413,8 @@ AnalysisDialog *MainWindow::showAnalysis(int page)
                     if (play)
                         m_player->play();
                 });
+        connect(m_navigator, &ClipNavigator::currentChanged, m_analysisDialog,
+                &AnalysisDialog::setCurrentClip);
         connect(m_analysisDialog, &AnalysisDialog::sendToQueue, this,
                 [this](const QList<qint64> &ids) { queueChosenClips(ids, tr("the t-SNE map")); });
         connect(m_analysisDialog, &AnalysisDialog::showInTable, this,
@@ -1424,6 +1426,7 @@ AnalysisDialog *MainWindow::showAnalysis(int page)
     } else {
         m_analysisDialog->reload();
     }
+    m_analysisDialog->setCurrentClip(currentUtteranceId());
     m_analysisDialog->showPage(AnalysisDialog::Page(page));
     m_analysisDialog->show();
     m_analysisDialog->raise();

@@ -185,6 +185,9 @@ void TestAnalysis::mapComputesKeepsAndOpensItsClips()
     QCOMPARE(map->pointAt(map->screenPosition(5)), 5);
     QTest::mouseClick(map, Qt::LeftButton, {}, map->screenPosition(5).toPoint());
     QCOMPARE(window.currentUtteranceId(), clicked);
+    QCOMPARE(map->current(), clicked); // ringed as the clip open in the window
+    window.navigator()->select(map->ids()[6]);
+    QCOMPARE(map->current(), map->ids()[6]);
 
     // Zoom and pan keep the data under the pointer where it was.
     const QPointF before = map->screenPosition(7);

@@ -317,6 +317,11 @@ QString AnalysisDialog::source() const
     return m_source->currentData().toString();
 }
 
+void AnalysisDialog::setCurrentClip(qint64 utteranceId)
+{
+    m_map->setCurrent(utteranceId);
+}
+
 void AnalysisDialog::setSource(const QString &source)
 {
     if (const int at = m_source->findData(source); at >= 0)

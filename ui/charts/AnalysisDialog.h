@@ -66,6 +66,9 @@ public:
     // Labels or predictions changed: recolour and recount without touching the layout.
     void refreshLabels();
 
+    // The clip open in the window: ringed on the map.
+    void setCurrentClip(qint64 utteranceId);
+
     // Map.
     bool computeMap();
     bool isComputing() const { return m_jobId != 0; }

@@ -130,6 +130,14 @@ void TsneMapView::clearSelection()
     setSelection({});
 }
 
+void TsneMapView::setCurrent(qint64 utteranceId)
+{
+    if (m_current == utteranceId)
+        return;
+    m_current = utteranceId;
+    update(); // drawn over the cached dots
+}
+
 void TsneMapView::fitView()
 {
     m_userMoved = false;
@@ -386,6 +394,12 @@ void TsneMapView::paintEvent(QPaintEvent *)
         if (m_dirty || m_cache.size() != size() * devicePixelRatioF())
             renderCache();
         p.drawImage(0, 0, m_cache);
+    }
+    if (const int current = indexOf(m_current); current >= 0) {
+        p.setRenderHint(QPainter::Antialiasing);
+        p.setPen(QPen(QColor(230, 120, 0), 2.5));
+        p.setBrush(Qt::NoBrush);
+        p.drawEllipse(screenPosition(current), dotRadius(count()) + 5, dotRadius(count()) + 5);
     }
     if (m_hover >= 0 && m_hover < int(m_ids.size())) {
         p.setRenderHint(QPainter::Antialiasing);

@@ -5,6 +5,7 @@
 //
 // - Wheel (or + / -) zooms around the pointer, 0 fits every point again; dragging with the
 //   right or middle button (or Ctrl + left) pans.
+// - The clip open in the window is ringed in orange.
 // - Hovering a dot shows its tooltip (the window's text: key, speaker, labels) and rings it;
 //   a click on a dot emits pointClicked.
 // - Dragging with the left button draws a rubber band: the dots inside become the selection
@@ -52,6 +53,9 @@ public:
     QList<qint64> selection() const;
     void setSelection(const QList<qint64> &ids);
     void clearSelection();
+    // The clip open in the window, ringed in orange (0: none).
+    void setCurrent(qint64 utteranceId);
+    qint64 current() const { return m_current; }
     // The point under a widget position (within a few pixels), or -1; its screen position.
     int pointAt(const QPointF &pos) const;
     QPointF screenPosition(int index) const;
@@ -110,6 +114,7 @@ private:
     QImage m_cache;
     bool m_dirty = true;
     int m_hover = -1;
+    qint64 m_current = 0;
     enum class Drag { None, Pan, Select } m_drag = Drag::None;
     QPoint m_pressAt;
     QPointF m_panCentre;
