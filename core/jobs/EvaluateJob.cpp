@@ -1,5 +1,6 @@
 #include "jobs/EvaluateJob.h"
 
+#include "jobs/TrainJob.h"
 #include "store/Database.h"
 #include "training/PretrainedBackbones.h"
 
@@ -125,21 +126,9 @@ JobResult EvaluateJob::run(ProgressSink &progress)
             QStringLiteral("Evaluation cancelled; the run is kept as cancelled, without results"));
     }
     QList<MetricsRow> metrics;
-    const auto rowOf = [](const ClassificationMetrics &m, int fold) {
-        MetricsRow row;
-        row.fold = fold;
-        row.split = QStringLiteral("test");
-        row.n = m.count;
-        row.ua = m.ua;
-        row.wa = m.wa;
-        row.f1 = m.macroF1;
-        row.labels = m.labels;
-        row.confusion = m.confusion;
-        return row;
-    };
-    metrics << rowOf(m_report.pooled, 0);
+    metrics << metricsRowOf(m_report.pooled, 0, QStringLiteral("test"));
     for (const FoldResult &f : std::as_const(m_report.folds))
-        metrics << rowOf(f.metrics, f.fold); // 1-based
+        metrics << metricsRowOf(f.metrics, f.fold, QStringLiteral("test")); // 1-based
     if (auto st = models.finishRun(run.id, QStringLiteral("succeeded"), QString(), m_report.seconds,
                                    metrics);
         !st)

@@ -22,7 +22,14 @@ namespace emolens {
 
 namespace {
 
-MetricsRow metricsRow(const ClassificationMetrics &m, int fold, const QString &split)
+int argmax(const std::vector<float> &p)
+{
+    return p.empty() ? -1 : int(std::max_element(p.begin(), p.end()) - p.begin());
+}
+
+} // namespace
+
+MetricsRow metricsRowOf(const ClassificationMetrics &m, int fold, const QString &split)
 {
     MetricsRow row;
     row.fold = fold;
@@ -35,13 +42,6 @@ MetricsRow metricsRow(const ClassificationMetrics &m, int fold, const QString &s
     row.confusion = m.confusion;
     return row;
 }
-
-int argmax(const std::vector<float> &p)
-{
-    return p.empty() ? -1 : int(std::max_element(p.begin(), p.end()) - p.begin());
-}
-
-} // namespace
 
 QString TrainJob::name() const
 {
@@ -460,7 +460,7 @@ JobResult TrainJob::run(ProgressSink &progress)
     }
     const ClassificationMetrics validationMetrics =
         ClassificationMetrics::compute(set.classes, truth, guess);
-    m_report.validation = metricsRow(validationMetrics, 0, QStringLiteral("validation"));
+    m_report.validation = metricsRowOf(validationMetrics, 0, QStringLiteral("validation"));
 
     // The active model, on the same validation clips, when it reads these features.
     bool makeActive = true;

@@ -18,6 +18,7 @@
 
 #include "jobs/Job.h"
 #include "store/ModelRepository.h"
+#include "training/ClassificationMetrics.h"
 
 #include <QString>
 #include <atomic>
@@ -80,6 +81,10 @@ struct TrainReport
     QStringList notes;
     qint64 backboneId = 0; // the adapter TAPT backbone it started from; 0 none
 };
+
+// A run's metrics as the workspace keeps them (run_metrics): train runs store their held-out
+// speakers' (fold 0, "validation"), evaluate runs the pooled and per-fold test figures.
+MetricsRow metricsRowOf(const ClassificationMetrics &m, int fold, const QString &split);
 
 class TrainJob final : public Job
 {

@@ -30,7 +30,6 @@
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QPushButton>
-#include <QSaveFile>
 #include <QSettings>
 #include <QSpinBox>
 #include <QSplitter>
@@ -560,12 +559,7 @@ Status AnalysisDialog::saveMapCsv(const QString &path) const
                                QString::number(double(y), 'g', 7), u.label, u.speakerCode,
                                genderName(u.gender), u.corpusName, predicted.value(u.id)});
     }
-    QSaveFile file(path);
-    const QByteArray bytes = text.toUtf8();
-    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit())
-        return Status::failure(
-            QStringLiteral("%1: cannot write: %2").arg(path, file.errorString()));
-    return Status::success();
+    return saveText(path, text);
 }
 
 void AnalysisDialog::updateMapButtons()

@@ -88,6 +88,11 @@ Status saveTableCsv(const QAbstractItemModel *model, const QString &path)
             fields << model->index(r, c).data().toString();
         text += delimitedLine(fields);
     }
+    return saveText(path, text);
+}
+
+Status saveText(const QString &path, const QString &text)
+{
     QSaveFile file(path);
     const QByteArray bytes = text.toUtf8();
     if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit())

@@ -18,6 +18,8 @@ namespace emolens {
 
 // Writes `plot` as PNG or SVG by the suffix of `path` (.png, .svg); `title` names the SVG.
 Status savePlot(QWidget *plot, const QString &path, const QString &title);
+// Writes text (UTF-8) to path, all or nothing.
+Status saveText(const QString &path, const QString &text);
 // Writes the model's header and rows (Qt::DisplayRole) as CSV.
 Status saveTableCsv(const QAbstractItemModel *model, const QString &path);
 // The save dialogs: an empty string when the user cancelled. `name` is the suggested base name.

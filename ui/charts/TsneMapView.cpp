@@ -293,9 +293,18 @@ void TsneMapView::renderCache()
     }
     const QImage none = dotSprite(kNoGroup, kDotRadius, false);
     const QImage noneSelected = dotSprite(kNoGroup, kDotRadius + 1.2, true);
-    const QRectF visible = QRectF(rect()).adjusted(-8, -8, 8, 8);
+    forEachDot(QRectF(rect()).adjusted(-8, -8, 8, 8), [&](const QPointF &s, int g, bool selected) {
+        const bool known = g >= 0 && g < sprites.size();
+        const QImage &sprite =
+            selected ? (known ? selectedSprites[g] : noneSelected) : (known ? sprites[g] : none);
+        p.drawImage(QPointF(s.x() - sprite.width() / 2.0, s.y() - sprite.height() / 2.0), sprite);
+    });
+}
+
+template <typename Draw> void TsneMapView::forEachDot(const QRectF &visible, Draw draw) const
+{
+    // Ungrouped dots first, then the groups; selected dots last, on top.
     const int n = int(m_ids.size());
-    // Ungrouped dots first, then the groups; selected dots last, on top, ringed.
     for (int pass = 0; pass < 3; ++pass)
         for (int i = 0; i < n; ++i) {
             const int g = m_group[std::size_t(i)];
@@ -303,13 +312,8 @@ void TsneMapView::renderCache()
             if ((pass == 0) != (g < 0 && !selected) || (pass == 2) != selected)
                 continue;
             const QPointF s = screenPosition(i);
-            if (!visible.contains(s))
-                continue;
-            const bool known = g >= 0 && g < sprites.size();
-            const QImage &sprite = selected ? (known ? selectedSprites[g] : noneSelected)
-                                            : (known ? sprites[g] : none);
-            p.drawImage(QPointF(s.x() - sprite.width() / 2.0, s.y() - sprite.height() / 2.0),
-                        sprite);
+            if (visible.contains(s))
+                draw(s, g, selected);
         }
 }
 
@@ -373,23 +377,13 @@ void TsneMapView::paintEvent(QPaintEvent *)
         p.fillRect(rect(), Qt::white);
         p.setRenderHint(QPainter::Antialiasing);
         const double kDotRadius = dotRadius(count());
-        const int n = int(m_ids.size());
-        for (int pass = 0; pass < 3; ++pass)
-            for (int i = 0; i < n; ++i) {
-                const int g = m_group[std::size_t(i)];
-                const bool selected = m_selected[std::size_t(i)];
-                if ((pass == 0) != (g < 0 && !selected) || (pass == 2) != selected)
-                    continue;
-                const QPointF s = screenPosition(i);
-                if (!rect().contains(s.toPoint()))
-                    continue;
-                const QColor fill =
-                    g >= 0 && g < m_groupColours.size() ? m_groupColours[g] : kNoGroup;
-                p.setPen(selected ? QPen(QColor(20, 20, 20), 1.3) : QPen(fill.darker(130), 0.6));
-                p.setBrush(fill);
-                const double r = selected ? kDotRadius + 1.2 : kDotRadius;
-                p.drawEllipse(s, r, r);
-            }
+        forEachDot(QRectF(rect()), [&](const QPointF &s, int g, bool selected) {
+            const QColor fill = g >= 0 && g < m_groupColours.size() ? m_groupColours[g] : kNoGroup;
+            p.setPen(selected ? QPen(QColor(20, 20, 20), 1.3) : QPen(fill.darker(130), 0.6));
+            p.setBrush(fill);
+            const double r = selected ? kDotRadius + 1.2 : kDotRadius;
+            p.drawEllipse(s, r, r);
+        });
     } else {
         if (m_dirty || m_cache.size() != size() * devicePixelRatioF())
             renderCache();

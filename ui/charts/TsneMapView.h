@@ -87,6 +87,9 @@ private:
     void invalidate();
     void renderCache();
     void drawLegend(QPainter &p) const;
+    // Calls draw(screen position, group, selected) for each dot inside `visible`, in drawing
+    // order.
+    template <typename Draw> void forEachDot(const QRectF &visible, Draw draw) const;
 
     QList<qint64> m_ids;
     QHash<qint64, int> m_indexOf;
