@@ -166,6 +166,7 @@ private Q_SLOTS:
     void mapLayoutsAreStoredAndTheNewestKept();
     void selectionRoundsAndSimulationsAreStored();
     void schema5WorkspaceKeepsEveryLabelAndModel();
+    void schema7WorkspaceKeepsEveryLabelModelAndRound();
     void refusesAnotherProgramsDatabase();
     void twoConnectionsAddTheSameEncoderAtOnce();
     void speakersComeInNaturalOrder();
@@ -1142,6 +1143,89 @@ void StoreTest::schema5WorkspaceKeepsEveryLabelAndModel()
     QCOMPARE(models.activeModel().value_or(ModelVersionRecord()).id, modelId);
     QCOMPARE(models.weights(modelId), QByteArray("weights"));
     QVERIFY(models.backbones().isEmpty());
+    QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
+}
+
+void StoreTest::schema7WorkspaceKeepsEveryLabelModelAndRound()
+{
+    // A workspace as the previous version (schema 7) wrote it: the committed schema-3 fixture
+    // migrated that far, with a person's label, a trained model and a queue round added at
+    // schema 7. Opened now, it gains map_layouts and loses nothing.
+    const QString path = m_dir.filePath(QStringLiteral("schema7.emolens"));
+    QVERIFY(QFile::copy(test::sourceRoot() + QStringLiteral("/tests/fixtures/workspace-v3.emolens"),
+                        path));
+    QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    QList<LabelRecord> before;
+    qint64 modelId = 0, roundId = 0;
+    {
+        Database v7(path);
+        QVERIFY(v7.open(7).ok());
+        QCOMPARE(v7.schemaVersion(), 7);
+        CorpusRepository corpora(v7);
+        LabelRepository labels(v7);
+        const UtteranceRow first = corpora.utteranceRows().first();
+        QVERIFY(labels
+                    .setLabel(first.id, corpora.corpus(first.corpusId)->labelSchemaId,
+                              QStringLiteral("v7 annotator"),
+                              LabelValue::ofCategory(QStringLiteral("sad")))
+                    .ok());
+        for (const UtteranceRow &r : corpora.utteranceRows())
+            before << labels.history(r.id);
+        ModelRepository models(v7);
+        TrainingRunRecord run;
+        run.recipe = QStringLiteral("baseline");
+        run.settings = QStringLiteral("{}");
+        run.labelSnapshot = QStringLiteral("{}");
+        run.device = QStringLiteral("cpu");
+        QVERIFY(models.startRun(&run).ok());
+        ModelVersionRecord model;
+        model.classes = {QStringLiteral("angry"), QStringLiteral("sad")};
+        QVERIFY(
+            models.storeTrainedModel(run.id, 3, {}, QByteArray("weights"), &model, {}, true).ok());
+        modelId = model.id;
+        SelectionRoundRecord round;
+        round.modelId = modelId;
+        round.strategy = QStringLiteral("margin");
+        round.settings = QStringLiteral("{}");
+        round.pool = {first.id};
+        round.poolSize = 1;
+        QVERIFY(SelectionRepository(v7)
+                    .addRound(&round, {{1, first.id, 0.1, QStringLiteral("margin 0.10"),
+                                        QStringLiteral("sad"), 0.6}})
+                    .ok());
+        roundId = round.id;
+    }
+    QVERIFY(before.size() > 20);
+
+    Database db(path);
+    QVERIFY(db.open().ok());
+    QCOMPARE(db.schemaVersion(), Database::kCurrentSchemaVersion);
+    CorpusRepository corpora(db);
+    LabelRepository labels(db);
+    QList<LabelRecord> after;
+    for (const UtteranceRow &r : corpora.utteranceRows())
+        after << labels.history(r.id);
+    QCOMPARE(after.size(), before.size());
+    for (qsizetype i = 0; i < after.size(); ++i) {
+        QCOMPARE(after[i].id, before[i].id);
+        QCOMPARE(after[i].annotatorName, before[i].annotatorName);
+        QVERIFY(after[i].value == before[i].value);
+    }
+    ModelRepository models(db);
+    QCOMPARE(models.activeModel().value_or(ModelVersionRecord()).id, modelId);
+    QCOMPARE(models.weights(modelId), QByteArray("weights"));
+    SelectionRepository rounds(db);
+    QCOMPARE(rounds.latestRound().value_or(SelectionRoundRecord()).id, roundId);
+    QCOMPARE(rounds.picks(roundId).size(), 1);
+    // The new table is there, empty, and takes a layout.
+    AnalysisRepository maps(db);
+    QVERIFY(maps.layouts().isEmpty());
+    MapLayoutRecord layout;
+    layout.source = QStringLiteral("encoder:fbank:0");
+    layout.settings = QStringLiteral("{}");
+    layout.fingerprint = QStringLiteral("fp");
+    layout.points = {{corpora.utteranceRows().first().id, 1, 2}};
+    QVERIFY(maps.addLayout(&layout).ok());
     QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
 }
 

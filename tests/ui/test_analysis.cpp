@@ -406,6 +406,13 @@ void TestAnalysis::confusionCellsListTheirClipsAndModelsCompare()
              qPrintable(dialog->confusionSummary()->text()));
     QTest::mouseClick(matrix, Qt::LeftButton, {}, matrix->cellRect(0, 0).center());
     QCOMPARE(clips->rowCount(), 0);
+    if (const QByteArray shots = qgetenv("EMOLENS_TEST_SCREENSHOTS"); !shots.isEmpty())
+        for (const QSize size : {QSize(860, 600), QSize(1200, 800)}) {
+            dialog->resize(size);
+            QTest::qWait(50);
+            dialog->grab().save(QString::fromLocal8Bit(shots) +
+                                QStringLiteral("/cross-validation-%1.png").arg(size.width()));
+        }
     dialog->setConfusionModel(active->id);
     QVERIFY(!dialog->foldCombo()->isVisible() && dialog->splitCombo()->isVisible());
 

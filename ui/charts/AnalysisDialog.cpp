@@ -100,7 +100,11 @@ AnalysisDialog::AnalysisDialog(WorkspaceSession *session, JobQueue *jobs,
     m_seed->setValue(settings.value(kPrefix + QStringLiteral("seed"), 1).toInt());
     m_normalise->setChecked(settings.value(kPrefix + QStringLiteral("normalised"), true).toBool());
     m_split->setCurrentIndex(settings.value(kPrefix + QStringLiteral("split"), 0).toInt());
-    connect(m_tabs, &QTabWidget::currentChanged, this, [this] { saveState(); });
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this](int page) {
+        saveState();
+        if (page == ConfusionPage && m_confusionStale)
+            reloadConfusion();
+    });
     reload();
 }
 
@@ -148,6 +152,7 @@ bool AnalysisDialog::report(const Status &st)
 
 void AnalysisDialog::reload()
 {
+    m_predicted.reset();
     m_loading = true;
     reloadSources();
     m_loading = false;
@@ -159,7 +164,11 @@ void AnalysisDialog::reload()
 void AnalysisDialog::refreshLabels()
 {
     recolour();
-    reloadConfusion();
+    // The matrix reads every clip and prediction: only when it is in view, else when it is
+    // next shown.
+    m_confusionStale = m_tabs->currentIndex() != ConfusionPage;
+    if (!m_confusionStale)
+        reloadConfusion();
 }
 
 // ---------------------------------------------------------------------------------- map
@@ -393,22 +402,27 @@ void AnalysisDialog::showLayout(const MapLayoutRecord &layout)
     m_mapStatus->setText(text);
 }
 
-QHash<qint64, QString> AnalysisDialog::predictedLabels() const
+const QHash<qint64, QString> &AnalysisDialog::predictedLabels() const
 {
-    QHash<qint64, QString> out;
+    // Read once per source (hover and colouring ask for every dot); reload() forgets it.
     const QString src = source();
+    if (m_predicted && m_predictedSource == src)
+        return *m_predicted;
+    QHash<qint64, QString> out;
     Database *db = m_session->database();
     if (src.startsWith(QLatin1String("model:")) && db) {
         const QHash<qint64, PredictionRow> rows =
             ModelRepository(*db).predictions(src.mid(6).toLongLong());
         for (auto it = rows.cbegin(); it != rows.cend(); ++it)
             out.insert(it.key(), it->category);
-        return out;
+    } else {
+        for (const UtteranceRow &row : m_rows->rows())
+            if (const PredictionRow *p = m_rows->prediction(row.id))
+                out.insert(row.id, p->category);
     }
-    for (const UtteranceRow &row : m_rows->rows())
-        if (const PredictionRow *p = m_rows->prediction(row.id))
-            out.insert(row.id, p->category);
-    return out;
+    m_predicted = std::move(out);
+    m_predictedSource = src;
+    return *m_predicted;
 }
 
 void AnalysisDialog::recolour()
@@ -445,8 +459,9 @@ void AnalysisDialog::recolour()
     if (by == ByLabel || by == ByPredicted) // legend in the label set's order
         for (const QString &c : std::as_const(classes))
             groupFor(c, classColour(classes, int(classes.indexOf(c))));
-    const QHash<qint64, QString> predicted =
-        by == ByPredicted || by == ByCorrect ? predictedLabels() : QHash<qint64, QString>();
+    static const QHash<qint64, QString> none;
+    const QHash<qint64, QString> &predicted =
+        by == ByPredicted || by == ByCorrect ? predictedLabels() : none;
     QHash<qint64, int> roundOf;
     if (by == ByRound && m_session->database()) {
         SelectionRepository selections(*m_session->database());
@@ -538,7 +553,7 @@ QString AnalysisDialog::tooltipText(qint64 utteranceId) const
 
 Status AnalysisDialog::saveMapCsv(const QString &path) const
 {
-    const QHash<qint64, QString> predicted = predictedLabels();
+    const QHash<qint64, QString> &predicted = predictedLabels();
     QString text = delimitedLine({QStringLiteral("id"), QStringLiteral("key"), QStringLiteral("x"),
                                   QStringLiteral("y"), QStringLiteral("label"),
                                   QStringLiteral("speaker"), QStringLiteral("gender"),
@@ -788,6 +803,7 @@ void AnalysisDialog::setConfusionModel(qint64 modelId)
 
 void AnalysisDialog::reloadConfusion()
 {
+    m_confusionStale = false;
     m_matrix->setNormalised(m_normalise->isChecked());
     m_cellClips->setRowCount(0);
     m_playInTurn->setEnabled(false);

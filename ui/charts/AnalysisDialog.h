@@ -143,7 +143,7 @@ private:
     void redrawCurves();
     void updateRecall();
     void saveState() const;
-    QHash<qint64, QString> predictedLabels() const;
+    const QHash<qint64, QString> &predictedLabels() const;
     bool report(const Status &st);
 
     WorkspaceSession *m_session;
@@ -165,7 +165,9 @@ private:
     QPushButton *m_saveMapCsv = nullptr;
     QLabel *m_mapStatus = nullptr;
     TsneMapView *m_map = nullptr;
-    std::optional<MapLayoutRecord> m_layout; // shown (points in m_map)
+    std::optional<MapLayoutRecord> m_layout;                   // shown (points in m_map)
+    mutable std::optional<QHash<qint64, QString>> m_predicted; // the model's labels, per clip
+    mutable QString m_predictedSource;                         // of this source
     int m_jobId = 0;
     std::shared_ptr<TsneJob> m_job;
     QString m_jobSource;
@@ -184,7 +186,8 @@ private:
     QTableWidget *m_cellClips = nullptr;
     QPushButton *m_playInTurn = nullptr;
     ModelConfusion m_confusion;
-    QList<qint64> m_turn; // clips left to play in turn
+    bool m_confusionStale = false; // labels changed while another tab was in front
+    QList<qint64> m_turn;          // clips left to play in turn
 
     // Models.
     QTableWidget *m_models = nullptr;
