@@ -8,6 +8,7 @@
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
+#include <torch/version.h>
 
 #if defined(__linux__)
 #include <dlfcn.h>
@@ -19,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <sstream>
 
 namespace emolens {
@@ -30,6 +32,8 @@ struct ConvLayer
     // The kernel as one GEMM operand: [kernel * inChannels, outChannels], row (tap, inChannel),
     // so a window of `kernel` channels-last frames times it gives one output frame.
     at::Tensor weight;
+    // The batched path's: the kernel as at::conv1d takes it, [outChannels, inChannels, kernel].
+    at::Tensor convWeight;
     at::Tensor bias; // undefined without conv_bias
     at::Tensor normWeight;
     at::Tensor normBias; // undefined when the layer has no norm
@@ -98,7 +102,9 @@ struct SelfSupervisedEncoder::Network
     std::vector<TransformerLayer> layers;
     at::Tensor relativeEmbedding; // WavLM: [buckets, heads]
 
-    void forEachTensor(const std::function<void(at::Tensor &)> &visit)
+    // Every tensor, or (firstConvLayer false) every one but the first CNN layer's, which stays
+    // float32 whatever the precision.
+    void forEachTensor(const std::function<void(at::Tensor &)> &visit, bool firstConvLayer = true)
     {
         const auto each = [&visit](std::initializer_list<at::Tensor *> tensors) {
             for (at::Tensor *tensor : tensors) {
@@ -106,8 +112,11 @@ struct SelfSupervisedEncoder::Network
                     visit(*tensor);
             }
         };
-        for (ConvLayer &layer : conv)
-            each({&layer.weight, &layer.bias, &layer.normWeight, &layer.normBias});
+        for (std::size_t i = firstConvLayer ? 0 : 1; i < conv.size(); ++i) {
+            ConvLayer &layer = conv[i];
+            each({&layer.weight, &layer.convWeight, &layer.bias, &layer.normWeight,
+                  &layer.normBias});
+        }
         each({&projectionNormWeight, &projectionNormBias, &projectionWeight, &projectionBias,
               &positionWeight, &positionBias, &encoderNormWeight, &encoderNormBias,
               &relativeEmbedding});
@@ -280,11 +289,27 @@ ModelStatus SelfSupervisedEncoder::load(const std::string &folder, const Encoder
     ContentHash hash;
     hash.add(configText);
     hash.add(weights->contentHash());
-    const std::string identity = c.modelTypeName + "-" + hash.hex();
+    // bfloat16 features differ from float32 ones: a cache key of their own.
+    const bool bf16 = options.precision == EncoderPrecision::BFloat16;
+    const std::string identity = c.modelTypeName + "-" + hash.hex() + (bf16 ? "-bf16" : "");
+    const bool batched = options.path == EncoderPath::Batched ||
+                         (options.path == EncoderPath::Automatic && !options.device.is_cpu());
+    if (batched) {
+        for (ConvLayer &layer : network->conv) {
+            const std::int64_t channels = layer.weight.size(1);
+            layer.convWeight = layer.weight.view({layer.kernel, -1, channels}).permute({2, 1, 0});
+        }
+        // The first layer's GEMM form stays: its group norm statistics need it.
+        for (std::size_t i = 1; i < network->conv.size(); ++i)
+            network->conv[i].weight = at::Tensor();
+    }
 
     try {
         network->forEachTensor(
             [&options](at::Tensor &tensor) { tensor = tensor.to(options.device).contiguous(); });
+        if (bf16)
+            network->forEachTensor([](at::Tensor &tensor) { tensor = tensor.to(at::kBFloat16); },
+                                   /*firstConvLayer=*/false);
     } catch (...) {
         return statusFromCurrentException(folder + ": cannot move the weights to " +
                                           options.device.str() + ": ");
@@ -292,6 +317,8 @@ ModelStatus SelfSupervisedEncoder::load(const std::string &folder, const Encoder
     auto *encoder =
         new SelfSupervisedEncoder(std::move(config), std::move(network), identity, options.device);
     encoder->m_keepProjection = options.keepProjection;
+    encoder->m_precision = options.precision;
+    encoder->m_batched = batched;
     out.reset(encoder);
     return ModelStatus::success();
 }
@@ -333,9 +360,19 @@ std::map<std::string, at::Tensor> SelfSupervisedEncoder::transformerTensors() co
 at::Tensor SelfSupervisedEncoder::relativePositionBuckets(std::int64_t frames, int bucketCount,
                                                           int maxDistance, c10::Device device)
 {
+    return relativePositionBuckets(0, frames, frames, bucketCount, maxDistance, device);
+}
+
+at::Tensor SelfSupervisedEncoder::relativePositionBuckets(std::int64_t firstQuery,
+                                                          std::int64_t queries, std::int64_t keys,
+                                                          int bucketCount, int maxDistance,
+                                                          c10::Device device)
+{
     const auto longOptions = at::TensorOptions().dtype(at::kLong).device(device);
-    const at::Tensor positions = at::arange(frames, longOptions);
-    const at::Tensor relative = positions.unsqueeze(0) - positions.unsqueeze(1); // key - query
+    const at::Tensor keyPositions = at::arange(keys, longOptions);
+    const at::Tensor queryPositions = at::arange(firstQuery, firstQuery + queries, longOptions);
+    const at::Tensor relative =
+        keyPositions.unsqueeze(0) - queryPositions.unsqueeze(1); // key - query
     const std::int64_t half = bucketCount / 2;
     const std::int64_t exact = half / 2;
     at::Tensor buckets = relative.gt(0).to(at::kLong) * half;
@@ -350,15 +387,17 @@ at::Tensor SelfSupervisedEncoder::relativePositionBuckets(std::int64_t frames, i
 
 namespace {
 
-// WavLM's relative position bias for `frames` frames: [heads, frames, frames], shared by every
-// layer (each gates it differently).
-at::Tensor relativePositionBias(const at::Tensor &embedding, std::int64_t frames, int bucketCount,
+// WavLM's relative position bias of query frames [firstQuery, firstQuery + queries) against
+// key frames [0, keys): [heads, queries, keys], shared by every layer (each gates it
+// differently).
+at::Tensor relativePositionBias(const at::Tensor &embedding, std::int64_t firstQuery,
+                                std::int64_t queries, std::int64_t keys, int bucketCount,
                                 int maxDistance)
 {
     const at::Tensor buckets = SelfSupervisedEncoder::relativePositionBuckets(
-        frames, bucketCount, maxDistance, embedding.device());
+        firstQuery, queries, keys, bucketCount, maxDistance, embedding.device());
     return embedding.index_select(0, buckets.reshape({-1}))
-        .reshape({frames, frames, embedding.size(1)})
+        .reshape({queries, keys, embedding.size(1)})
         .permute({2, 0, 1});
 }
 
@@ -573,11 +612,105 @@ void extractClip(const at::Tensor &samples, const std::vector<ConvLayer> &conv,
             if (layer.normWeight.defined() && !groupNorm)
                 x = at::layer_norm(x, {x.size(1)}, layer.normWeight, layer.normBias, 1e-5);
             activateInPlace(x, activation);
+            if (i == 0) // float32 up to here; from here on the encoder's precision
+                x = x.to(features.scalar_type());
             clock.mark("norm+activation", index);
         }
         features.narrow(0, begin[layerCount], end[layerCount] - begin[layerCount]).copy_(x);
     }
 }
+
+// The CNN feature extractor on a whole padded batch at once (the batched path): one
+// convolution per layer over [batch, channels, frames]. Padding samples are zeroed first, and
+// a clip's valid frames only ever read its valid samples (a layer's valid output frames read
+// only valid input frames), so each clip gets what it gets alone. The first layer's group norm
+// uses each clip's valid frames: its statistics come from the windows' mean and covariance in
+// double, as foldGroupNorm's do, and are applied as one scale and shift per clip and channel.
+// Returns [batch, frames, channels] in `compute`.
+at::Tensor extractBatch(const at::Tensor &samples, const std::vector<std::int64_t> &lengths,
+                        const std::vector<ConvLayer> &conv, EncoderConfig::FeatureNorm featureNorm,
+                        EncoderConfig::Activation activation, at::ScalarType compute,
+                        StageClock &clock)
+{
+    const std::int64_t batch = samples.size(0), width = samples.size(1);
+    const auto longOptions = at::TensorOptions().dtype(at::kLong).device(samples.device());
+    const at::Tensor sampleLengths = at::tensor(lengths, at::TensorOptions().dtype(at::kLong))
+                                         .to(samples.device())
+                                         .unsqueeze(1); // [batch, 1]
+    const at::Tensor input =
+        samples.masked_fill(at::arange(width, longOptions).unsqueeze(0).ge(sampleLengths), 0.0);
+    const ConvLayer &first = conv.front();
+    at::Tensor x =
+        at::conv1d(input.unsqueeze(1), first.convWeight,
+                   first.normWeight.defined() && featureNorm == EncoderConfig::FeatureNorm::Group
+                       ? at::Tensor()
+                       : first.bias,
+                   first.stride);
+    clock.mark("conv", 0, 2.0 * static_cast<double>(x.numel()) * first.weight.size(0));
+    const std::int64_t frames0 = x.size(2);
+    if (first.normWeight.defined() && featureNorm == EncoderConfig::FeatureNorm::Group) {
+        // Per clip: the windows' mean and covariance over its valid frames; the conv bias
+        // cancels in the normalisation.
+        const at::Tensor taps = input.to(at::kDouble)
+                                    .as_strided({batch, frames0, first.kernel},
+                                                {width, first.stride, 1}); // [batch, frames, taps]
+        std::vector<std::int64_t> validFrames;
+        for (const std::int64_t length : lengths)
+            validFrames.push_back(
+                length < first.kernel ? 0 : (length - first.kernel) / first.stride + 1);
+        const at::Tensor count = at::tensor(validFrames, at::TensorOptions().dtype(at::kDouble))
+                                     .to(samples.device())
+                                     .clamp_min(1.0)
+                                     .view({batch, 1, 1});
+        const at::Tensor valid =
+            at::arange(frames0, longOptions)
+                .unsqueeze(0)
+                .lt(at::tensor(validFrames, at::TensorOptions().dtype(at::kLong))
+                        .to(samples.device())
+                        .unsqueeze(1))
+                .unsqueeze(2)
+                .to(at::kDouble); // [batch, frames, 1]
+        const at::Tensor mean = (taps * valid).sum(1, /*keepdim=*/true) / count; // [b, 1, taps]
+        const at::Tensor centred = (taps - mean) * valid;
+        const at::Tensor covariance = at::bmm(centred.transpose(1, 2), centred) / count;
+        const at::Tensor kernel = first.weight.to(at::kDouble);            // [taps, channels]
+        const at::Tensor outputMean = at::matmul(mean, kernel).squeeze(1); // [b, ch]
+        const at::Tensor outputVariance = (at::matmul(covariance, kernel) * kernel).sum(1);
+        const at::Tensor scale = first.normWeight.to(at::kDouble) * (outputVariance + 1e-5).rsqrt();
+        const at::Tensor shift = first.normBias.to(at::kDouble) - outputMean * scale;
+        x.mul_(scale.to(at::kFloat).unsqueeze(2)).add_(shift.to(at::kFloat).unsqueeze(2));
+        clock.mark("norm statistics", 0);
+    }
+    for (std::size_t i = 0; i < conv.size(); ++i) {
+        const ConvLayer &layer = conv[i];
+        const int index = static_cast<int>(i);
+        if (i > 0) {
+            x = at::conv1d(x, layer.convWeight, layer.bias, layer.stride);
+            clock.mark("conv", index,
+                       2.0 * static_cast<double>(x.numel()) * layer.convWeight[0].numel());
+        }
+        if (layer.normWeight.defined() && featureNorm == EncoderConfig::FeatureNorm::Layer)
+            x = at::layer_norm(x.transpose(1, 2), {x.size(1)}, layer.normWeight, layer.normBias,
+                               1e-5)
+                    .transpose(1, 2);
+        activateInPlace(x, activation);
+        if (i == 0)
+            x = x.to(compute);
+        clock.mark("norm+activation", index);
+    }
+    return x.transpose(1, 2).contiguous();
+}
+
+// Scores and weights of one block of query rows at most this many elements each (16 MB in
+// float32): the per-clip path computes attention in blocks of query rows into two buffers
+// allocated once per encode(), so memory stays bounded for any clip length and no layer maps
+// fresh pages (a 30 s clip's whole score matrix is 108 MB per layer, and fresh memory costs a
+// page fault per 4 KB).
+constexpr std::int64_t kScoreBlockElements = std::int64_t(4) << 20;
+
+// WavLM's bias for the whole clip is kept when it is at most this many elements (64 MB in
+// float32, about 23 s of audio); longer clips compute it per block of query rows.
+constexpr std::int64_t kWholeBiasElements = std::int64_t(16) << 20;
 
 } // namespace
 
@@ -616,29 +749,53 @@ ModelStatus SelfSupervisedEncoder::run(const at::Tensor &waveforms,
         for (const std::int64_t length : lengths)
             out.frameLengths.push_back(c.frameCount(length));
         const auto floatOptions = at::TensorOptions().dtype(at::kFloat).device(m_device);
+        const at::ScalarType compute =
+            m_precision == EncoderPrecision::BFloat16 ? at::kBFloat16 : at::kFloat;
+        const auto computeOptions = floatOptions.dtype(compute);
         if (totalFrames == 0) {
             out.layers = at::zeros({layerCount(), batch, 0, c.hiddenSize}, floatOptions);
             return ModelStatus::success();
         }
         const bool padded = std::any_of(out.frameLengths.begin(), out.frameLengths.end(),
                                         [&](std::int64_t frames) { return frames != totalFrames; });
+        const std::int64_t longest =
+            *std::max_element(out.frameLengths.begin(), out.frameLengths.end());
+        // [batch, frames]: true on each clip's padded frames (undefined without padding).
+        at::Tensor framePadding;
+        if (padded)
+            framePadding =
+                at::arange(totalFrames, at::TensorOptions().dtype(at::kLong))
+                    .unsqueeze(0)
+                    .ge(at::tensor(out.frameLengths, at::TensorOptions().dtype(at::kLong))
+                            .unsqueeze(1))
+                    .to(m_device);
 
-        // The CNN runs clip by clip on each clip's valid samples only, so padding (whatever
-        // the caller left there, even NaN) never enters and a padded clip gets exactly the
-        // features it gets alone; its padded frames stay zero.
-        const at::Tensor samples = waveforms.to(floatOptions);
-        const std::int64_t convChannels = n.conv.back().weight.size(1);
-        const at::Tensor features =
-            padded ? at::zeros({batch, totalFrames, convChannels}, floatOptions)
-                   : at::empty({batch, totalFrames, convChannels}, floatOptions);
-        const std::int64_t chunkFrames = m_device.is_cpu() ? kCpuChunkFrames : totalFrames;
-        for (std::int64_t b = 0; b < batch; ++b) {
-            const std::int64_t frames = out.frameLengths[static_cast<std::size_t>(b)];
-            if (frames == 0)
-                continue;
-            extractClip(samples[b].narrow(0, 0, lengths[static_cast<std::size_t>(b)]).contiguous(),
-                        n.conv, c.featureNorm, c.featureActivation, chunkFrames,
-                        features[b].narrow(0, 0, frames), clock);
+        // Per clip (CPU): the CNN runs clip by clip on each clip's valid samples only, so
+        // padding (whatever the caller left there, even NaN) never enters; its padded frames
+        // stay zero. Batched (GPU): one convolution per layer over the zero-padded batch.
+        at::Tensor samples;
+        if (waveforms.device() != m_device && waveforms.is_cpu() && m_device.is_cuda())
+            samples = waveforms.to(at::kFloat).pin_memory().to(m_device, /*non_blocking=*/true);
+        else
+            samples = waveforms.to(floatOptions);
+        const std::int64_t convChannels = c.convDim.back();
+        at::Tensor features;
+        if (m_batched) {
+            features = extractBatch(samples, lengths, n.conv, c.featureNorm, c.featureActivation,
+                                    compute, clock);
+        } else {
+            features = padded ? at::zeros({batch, totalFrames, convChannels}, computeOptions)
+                              : at::empty({batch, totalFrames, convChannels}, computeOptions);
+            const std::int64_t chunkFrames = m_device.is_cpu() ? kCpuChunkFrames : totalFrames;
+            for (std::int64_t b = 0; b < batch; ++b) {
+                const std::int64_t frames = out.frameLengths[static_cast<std::size_t>(b)];
+                if (frames == 0)
+                    continue;
+                extractClip(
+                    samples[b].narrow(0, 0, lengths[static_cast<std::size_t>(b)]).contiguous(),
+                    n.conv, c.featureNorm, c.featureActivation, chunkFrames,
+                    features[b].narrow(0, 0, frames), clock);
+            }
         }
 
         // From here on the frames of all clips are rows of one [batch * frames, width] matrix.
@@ -649,16 +806,10 @@ ModelStatus SelfSupervisedEncoder::run(const at::Tensor &waveforms,
             x = at::layer_norm(x, {convChannels}, n.projectionNormWeight, n.projectionNormBias,
                                c.layerNormEps);
         x = at::linear(x, n.projectionWeight, n.projectionBias);
-        const auto zeroPadding = [&](const at::Tensor &matrix) {
-            for (std::int64_t b = 0; b < batch; ++b) {
-                const std::int64_t frames = out.frameLengths[static_cast<std::size_t>(b)];
-                matrix.narrow(0, b * totalFrames + frames, totalFrames - frames).zero_();
-            }
-        };
         if (padded)
-            zeroPadding(x);
+            x.view({batch, totalFrames, hidden}).masked_fill_(framePadding.unsqueeze(2), 0.0);
         if (m_keepProjection)
-            out.projection = x.view({batch, totalFrames, hidden}).clone();
+            out.projection = x.view({batch, totalFrames, hidden}).to(at::kFloat, false, true);
         clock.mark("projection", -1, 2.0 * static_cast<double>(rows) * convChannels * hidden);
 
         const std::int64_t kernel = c.positionConvKernel;
@@ -675,7 +826,7 @@ ModelStatus SelfSupervisedEncoder::run(const at::Tensor &waveforms,
                    2.0 * static_cast<double>(rows) * hidden * (hidden / c.positionConvGroups) *
                        kernel);
 
-        // Every layer's output goes straight into its slice of the result.
+        // Every layer's output goes straight into its slice of the result (float32).
         out.layers = at::empty({layerCount(), batch, totalFrames, hidden}, floatOptions);
         const auto keep = [&](int layer, const at::Tensor &state) {
             out.layers[layer].view({rows, hidden}).copy_(state);
@@ -685,10 +836,32 @@ ModelStatus SelfSupervisedEncoder::run(const at::Tensor &waveforms,
         const std::int64_t heads = c.headCount;
         const std::int64_t headSize = hidden / heads;
         const double scaling = 1.0 / std::sqrt(static_cast<double>(headSize));
-        at::Tensor positionBias;
-        if (n.relativeEmbedding.defined())
-            positionBias = relativePositionBias(n.relativeEmbedding, totalFrames,
-                                                c.relativeBucketCount, c.relativeMaxDistance);
+        const bool wavlm = n.relativeEmbedding.defined();
+        // WavLM's bias of query rows [first, first + count) against a clip's `frames` keys:
+        // from the whole-batch bias when it is small enough to keep, else computed.
+        at::Tensor wholeBias;
+        if (wavlm && (m_batched || heads * longest * longest <= kWholeBiasElements))
+            wholeBias = relativePositionBias(n.relativeEmbedding, 0, totalFrames, totalFrames,
+                                             c.relativeBucketCount, c.relativeMaxDistance);
+        const auto biasRows = [&](std::int64_t first, std::int64_t count, std::int64_t frames) {
+            if (wholeBias.defined())
+                return wholeBias.narrow(1, first, count).narrow(2, 0, frames);
+            return relativePositionBias(n.relativeEmbedding, first, count, frames,
+                                        c.relativeBucketCount, c.relativeMaxDistance);
+        };
+        // WavLM: each query frame scales the shared bias by a gate computed from its own
+        // per-head input. input: [..., frames, heads, headSize] -> [..., heads, frames, 1].
+        const auto gateOf = [&](const TransformerLayer &l, const at::Tensor &input) {
+            const at::Tensor gates = at::linear(input, l.gateWeight, l.gateBias);
+            at::IntArrayRef sizes = gates.sizes();
+            std::vector<std::int64_t> shape(sizes.begin(), sizes.end() - 1);
+            shape.push_back(2);
+            shape.push_back(4);
+            const at::Tensor pair = gates.view(shape).sum(-1).sigmoid().transpose(-3, -2);
+            const at::Tensor gateA = pair.narrow(-1, 0, 1);
+            const at::Tensor gateB = pair.narrow(-1, 1, 1);
+            return gateA * (gateB * l.gateConstant.view({heads, 1, 1}) - 1.0) + 2.0;
+        };
         double scoreFlops = 0.0;
         for (const std::int64_t frames : out.frameLengths)
             scoreFlops += 4.0 * static_cast<double>(frames) * frames * hidden;
@@ -696,11 +869,19 @@ ModelStatus SelfSupervisedEncoder::run(const at::Tensor &waveforms,
         const double feedForwardFlops =
             4.0 * static_cast<double>(rows) * hidden * c.intermediateSize;
 
-        // Attention clip by clip over its valid frames only: padded keys need no mask (they
-        // would get exactly zero weight), and padded query rows are zeroed at the end.
-        const auto attention = [&](const TransformerLayer &l, const at::Tensor &input) {
-            const at::Tensor context = padded ? at::zeros({rows, hidden}, floatOptions)
-                                              : at::empty({rows, hidden}, floatOptions);
+        // Per clip: attention over each clip's valid frames only (padded keys need no mask,
+        // padded query rows are zeroed at the end), in blocks of query rows whose scores and
+        // weights live in two buffers made once here.
+        const std::int64_t blockRows =
+            std::clamp<std::int64_t>(kScoreBlockElements / (heads * longest), 16, longest);
+        at::Tensor scoreBuffer, weightBuffer;
+        if (!m_batched) {
+            scoreBuffer = at::empty({heads * blockRows * longest}, computeOptions);
+            weightBuffer = at::empty({heads * blockRows * longest}, computeOptions);
+        }
+        const auto attentionPerClip = [&](const TransformerLayer &l, const at::Tensor &input) {
+            const at::Tensor context = padded ? at::zeros({rows, hidden}, computeOptions)
+                                              : at::empty({rows, hidden}, computeOptions);
             for (std::int64_t b = 0; b < batch; ++b) {
                 const std::int64_t frames = out.frameLengths[static_cast<std::size_t>(b)];
                 if (frames == 0)
@@ -711,50 +892,95 @@ ModelStatus SelfSupervisedEncoder::run(const at::Tensor &waveforms,
                                                         l.projectionWeight, l.projectionBias);
                 clock.mark("attention q/k/v", -1,
                            6.0 * static_cast<double>(frames) * hidden * hidden);
-                // [heads, frames, headSize] views of the clip's rows.
+                // [heads, count, headSize] views of `count` of the clip's rows from `firstRow`.
                 const auto split = [&](const at::Tensor &matrix, std::int64_t firstRow,
-                                       std::int64_t part) {
-                    return matrix.narrow(0, firstRow, frames)
+                                       std::int64_t count, std::int64_t part) {
+                    return matrix.narrow(0, firstRow, count)
                         .narrow(1, part * hidden, hidden)
-                        .view({frames, heads, headSize})
+                        .view({count, heads, headSize})
                         .transpose(0, 1);
                 };
-                const at::Tensor query = split(projected, 0, 0);
-                const at::Tensor key = split(projected, 0, 1);
-                const at::Tensor value = split(projected, 0, 2);
-                at::Tensor scores;
-                if (positionBias.defined()) {
-                    // Each query frame scales the shared bias by a gate computed from its own
-                    // per-head input.
-                    const at::Tensor gates =
-                        at::linear(split(input, b * totalFrames, 0), l.gateWeight, l.gateBias)
-                            .view({heads, frames, 2, 4})
-                            .sum(-1)
-                            .sigmoid();
-                    const at::Tensor gateA = gates.narrow(-1, 0, 1);
-                    const at::Tensor gateB = gates.narrow(-1, 1, 1);
-                    const at::Tensor gate =
-                        gateA * (gateB * l.gateConstant.view({heads, 1, 1}) - 1.0) + 2.0;
-                    scores =
-                        at::baddbmm(gate * positionBias.narrow(1, 0, frames).narrow(2, 0, frames),
-                                    query, key.transpose(1, 2), /*beta=*/1.0, /*alpha=*/scaling);
-                } else {
-                    scores = at::empty({heads, frames, frames}, floatOptions);
-                    scores.baddbmm_(query, key.transpose(1, 2), /*beta=*/0.0, /*alpha=*/scaling);
+                const at::Tensor query = split(projected, 0, frames, 0);
+                const at::Tensor keyT = split(projected, 0, frames, 1).transpose(1, 2);
+                const at::Tensor value = split(projected, 0, frames, 2);
+                at::Tensor gate; // [heads, frames, 1]
+                if (wavlm)
+                    gate = gateOf(
+                        l,
+                        input.narrow(0, b * totalFrames, frames).view({frames, heads, headSize}));
+                for (std::int64_t first = 0; first < frames; first += blockRows) {
+                    const std::int64_t count = std::min(blockRows, frames - first);
+                    const std::int64_t elements = heads * count * frames;
+                    at::Tensor scores =
+                        scoreBuffer.narrow(0, 0, elements).view({heads, count, frames});
+                    const at::Tensor queryRows = query.narrow(1, first, count);
+                    if (wavlm) {
+                        at::mul_out(scores, gate.narrow(1, first, count),
+                                    biasRows(first, count, frames));
+                        scores.baddbmm_(queryRows, keyT, /*beta=*/1.0, /*alpha=*/scaling);
+                    } else {
+                        scores.baddbmm_(queryRows, keyT, /*beta=*/0.0, /*alpha=*/scaling);
+                    }
+                    at::Tensor weights =
+                        weightBuffer.narrow(0, 0, elements).view({heads, count, frames});
+                    at::_softmax_out(weights, scores, -1, /*half_to_float=*/false);
+                    at::Tensor blockContext = split(context, b * totalFrames + first, count, 0);
+                    at::bmm_out(blockContext, weights, value);
                 }
-                const at::Tensor weights = at::softmax(scores, -1);
-                at::Tensor clipContext = split(context, b * totalFrames, 0);
-                at::bmm_out(clipContext, weights, value);
                 clock.mark("attention scores");
             }
             return at::linear(context, l.outWeight, l.outBias);
         };
-        // In blocks of rows, so the [rows, intermediate] activation stays a few MB (reused)
-        // for a batch too: fresh memory costs a page fault per 4 KB.
+
+        // Batched: masked attention over the whole padded batch.
+        at::Tensor keyValid; // [batch, 1, 1, frames], true on real frames
+        if (padded)
+            keyValid = framePadding.logical_not().view({batch, 1, 1, totalFrames});
+        const auto attentionBatched = [&](const TransformerLayer &l, const at::Tensor &input) {
+            // [batch, frames, 3, heads, headSize] -> three [batch, heads, frames, headSize].
+            const at::Tensor qkv = at::linear(input, l.projectionWeight, l.projectionBias)
+                                       .view({batch, totalFrames, 3, heads, headSize})
+                                       .permute({2, 0, 3, 1, 4});
+            const at::Tensor query = qkv[0], key = qkv[1], value = qkv[2];
+            clock.mark("attention q/k/v", -1, 6.0 * static_cast<double>(rows) * hidden * hidden);
+            at::Tensor mask; // bool (true: attend) or additive
+            if (wavlm) {
+                mask = gateOf(l, input.view({batch, totalFrames, heads, headSize})) *
+                       wholeBias.unsqueeze(0); // [batch, heads, frames, frames]
+                if (padded)
+                    mask.masked_fill_(keyValid.logical_not(),
+                                      -std::numeric_limits<double>::infinity());
+            } else if (padded) {
+                mask = keyValid;
+            }
+#if TORCH_VERSION_MAJOR >= 2
+            // Scale 1/sqrt(headSize), its default; no mask at all lets it take flash attention.
+            const at::Tensor context =
+                mask.defined() ? at::scaled_dot_product_attention(query, key, value, mask)
+                               : at::scaled_dot_product_attention(query, key, value);
+#else
+            at::Tensor scores = at::matmul(query, key.transpose(2, 3)).mul_(scaling);
+            if (mask.defined() && mask.scalar_type() == at::kBool)
+                scores.masked_fill_(mask.logical_not(), -std::numeric_limits<double>::infinity());
+            else if (mask.defined())
+                scores.add_(mask);
+            const at::Tensor context = at::matmul(at::softmax(scores, -1), value);
+#endif
+            clock.mark("attention scores");
+            return at::linear(context.transpose(1, 2).reshape({rows, hidden}), l.outWeight,
+                              l.outBias);
+        };
+        const auto attention = [&](const TransformerLayer &l, const at::Tensor &input) {
+            return m_batched ? attentionBatched(l, input) : attentionPerClip(l, input);
+        };
+
+        // Per clip: in blocks of rows, so the [rows, intermediate] activation stays a few MB
+        // (reused) for a batch too: fresh memory costs a page fault per 4 KB. Batched: at once.
+        const std::int64_t rowBlock = m_batched ? rows : kRowBlock;
         const auto feedForward = [&](const TransformerLayer &l, const at::Tensor &input) {
-            const at::Tensor output = at::empty({rows, hidden}, floatOptions);
-            for (std::int64_t first = 0; first < rows; first += kRowBlock) {
-                const std::int64_t count = std::min(kRowBlock, rows - first);
+            const at::Tensor output = at::empty({rows, hidden}, computeOptions);
+            for (std::int64_t first = 0; first < rows; first += rowBlock) {
+                const std::int64_t count = std::min(rowBlock, rows - first);
                 at::Tensor inner = at::linear(input.narrow(0, first, count), l.feedForwardInWeight,
                                               l.feedForwardInBias);
                 activateInPlace(inner, c.hiddenActivation);
@@ -787,15 +1013,8 @@ ModelStatus SelfSupervisedEncoder::run(const at::Tensor &waveforms,
                             ? norm(x, n.encoderNormWeight, n.encoderNormBias)
                             : x);
         }
-        if (padded) {
-            const at::Tensor validFrames =
-                at::arange(totalFrames, at::TensorOptions().dtype(at::kLong))
-                    .unsqueeze(0)
-                    .lt(at::tensor(out.frameLengths, at::TensorOptions().dtype(at::kLong))
-                            .unsqueeze(1)); // [batch, frames]
-            out.layers.masked_fill_(
-                validFrames.logical_not().to(m_device).view({1, batch, totalFrames, 1}), 0.0);
-        }
+        if (padded)
+            out.layers.masked_fill_(framePadding.view({1, batch, totalFrames, 1}), 0.0);
         clock.mark("layer outputs");
     } catch (...) {
         out = HiddenStates();

@@ -69,6 +69,15 @@ public:
 
     static at::Tensor relativePositionBuckets(std::int64_t frames, int bucketCount, int maxDistance,
                                               c10::Device device);
+    // The buckets of query frames [firstQuery, firstQuery + queries) against key frames
+    // [0, keys): [queries, keys], the rows of the square above.
+    static at::Tensor relativePositionBuckets(std::int64_t firstQuery, std::int64_t queries,
+                                              std::int64_t keys, int bucketCount, int maxDistance,
+                                              c10::Device device);
+
+    EncoderPrecision precision() const { return m_precision; }
+    // True when encode() takes the batched path (EncoderPath).
+    bool batched() const { return m_batched; }
 
 private:
     struct Network;
@@ -80,6 +89,8 @@ private:
 
     EncoderConfig m_config;
     bool m_keepProjection = false;
+    EncoderPrecision m_precision = EncoderPrecision::Float32;
+    bool m_batched = false;
     std::unique_ptr<Network> m_network;
     std::string m_identity;
     c10::Device m_device;

@@ -23,6 +23,24 @@ ModelStatus SpeechEncoder::createFbank(const EncoderOptions &options,
     return FbankEncoder::create(options, out);
 }
 
+const char *precisionName(EncoderPrecision precision)
+{
+    return precision == EncoderPrecision::BFloat16 ? "bf16" : "fp32";
+}
+
+bool parsePrecision(const std::string &name, EncoderPrecision &out)
+{
+    if (name == "fp32" || name == "float32") {
+        out = EncoderPrecision::Float32;
+        return true;
+    }
+    if (name == "bf16" || name == "bfloat16") {
+        out = EncoderPrecision::BFloat16;
+        return true;
+    }
+    return false;
+}
+
 void SpeechEncoder::applyThreadCount(const EncoderOptions &options)
 {
     if (options.threadCount > 0) {

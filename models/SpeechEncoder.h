@@ -41,6 +41,38 @@ struct HiddenStates
     at::Tensor projection;
 };
 
+// The arithmetic of a self-supervised encoder (fbank always computes in float32).
+// - Float32: the default; parity with the reference models is tested within 1e-4.
+// - BFloat16: weights and activations in bfloat16 from the second CNN layer on (the first
+//   layer and its group-norm statistics stay float32, as do layer-norm statistics and the
+//   returned HiddenStates). On CPUs with AVX-512 BF16 and on GPUs its matrix products run
+//   several times faster; the features deviate from float32 (tests/bench/bench_encoder
+//   reports by how much, layer by layer). The identity gets "-bf16", so the feature cache
+//   keeps the two apart.
+enum class EncoderPrecision {
+    Float32,
+    BFloat16,
+};
+
+// "fp32" / "bf16": the spelling settings, the CLI and identities use.
+const char *precisionName(EncoderPrecision precision);
+// Accepts "fp32", "float32", "bf16", "bfloat16"; false for anything else.
+bool parsePrecision(const std::string &name, EncoderPrecision &out);
+
+// How a self-supervised encoder lays out a batch.
+// - PerClip: the CNN in chunks and the attention clip by clip, on each clip's valid frames
+//   only, with buffers reused from layer to layer (the CPU path: bounded memory, no fresh
+//   pages per layer).
+// - Batched: the whole padded batch at once - one convolution per CNN layer, masked
+//   attention over the batch (scaled-dot-product attention on LibTorch 2.x) - so a GPU gets
+//   few, large kernels.
+// - Automatic: Batched on a GPU, PerClip on the CPU. Both give the same features (tested).
+enum class EncoderPath {
+    Automatic,
+    PerClip,
+    Batched,
+};
+
 struct EncoderOptions
 {
     c10::Device device = c10::Device(c10::kCPU);
@@ -49,6 +81,8 @@ struct EncoderOptions
     int threadCount = 0;
     // Self-supervised encoders also return HiddenStates::projection.
     bool keepProjection = false;
+    EncoderPrecision precision = EncoderPrecision::Float32;
+    EncoderPath path = EncoderPath::Automatic;
 };
 
 class SpeechEncoder

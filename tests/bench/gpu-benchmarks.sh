@@ -5,11 +5,13 @@
 #   1. the models/ tests (CPU) on that LibTorch, one process per suite (a backtrace if one
 #      crashes)
 #   2. bench_kmeans on CUDA at issue 11's size, scikit-learn on the machine's cores as reference
-#   3. bench_encoder cuda, torchaudio's hubert_base on the same GPU as reference
+#   3. bench_encoder cuda in fp32 and bf16 (the batched path checked against the CPU's), torchaudio's
+#      hubert_base on the same GPU in fp32 and bf16 as reference
 #   4. bench_train cuda at IEMOCAP's 4-class size, every recipe
 # Each step's output goes to OUTDIR/NAME.log (default ./gpu-results). Run from the repository
 # root; python3 must be the one with PyTorch (its CMake files are found through it).
-# EMOLENS_GPU_STEPS picks steps (default "tests kmeans encoder train").
+# EMOLENS_GPU_STEPS picks steps (default "tests kmeans encoder train"), EMOLENS_GPU_SUITES the
+# models/ test suites (default all) and EMOLENS_GPU_TARGETS the targets built (default all).
 set -u
 out=${1:-gpu-results}
 mkdir -p "$out"
@@ -52,7 +54,9 @@ if ! step configure 60 "${configure[@]}"; then
         -DCMAKE_CUDA_ARCHITECTURES=90
 fi
 # Keep going: a target that fails to compile does not keep the others from being built and run.
-step build 240 cmake --build "$build" -j "$jobs" -- "${keep[@]}"
+targets=()
+for target in ${EMOLENS_GPU_TARGETS:-}; do targets+=(--target "$target"); done
+step build 240 cmake --build "$build" -j "$jobs" "${targets[@]}" -- "${keep[@]}"
 
 bin=$build/tests/models
 # A crash: where, from cuda-gdb (the GPU image has no gdb; cuda-gdb debugs host code too).
@@ -64,7 +68,7 @@ backtrace() { # NAME COMMAND...
 }
 if wanted tests && [ -x "$bin/models_tests" ]; then
     # One process per suite, as ctest runs them, so a crash in one leaves the others' results.
-    for suite in json safetensors loader encoder wavlm fbank adapter pretrain gmp kmeans; do
+    for suite in ${EMOLENS_GPU_SUITES:-json safetensors loader encoder wavlm fbank adapter pretrain gmp kmeans}; do
         step "models_$suite" 120 "$bin/models_tests" "${suite}_"
         rc=$?
         cat "$out/models_$suite.log" >>"$out/models_tests.log"
@@ -76,7 +80,7 @@ fi
 wanted kmeans && [ -x "$bin/bench_kmeans" ] &&
     step kmeans 150 "$bin/bench_kmeans" --device cuda --threads "$jobs" --seeds 2
 if wanted encoder && [ -x "$bin/bench_encoder" ]; then
-    step encoder 60 "$bin/bench_encoder" cuda "$jobs" --runs 5
+    step encoder 240 "$bin/bench_encoder" cuda "$jobs" --runs 5
     [ $? -ge 128 ] && backtrace bt_encoder "$bin/bench_encoder" cuda "$jobs" --runs 1 --no-reference
 fi
 wanted train && [ -x "$bin/bench_train" ] && step train 150 "$bin/bench_train" cuda --threads "$jobs"

@@ -33,13 +33,26 @@ std::int64_t shortSamples()
     return std::stoll(file->metadata().at("short_samples"));
 }
 
-std::unique_ptr<SpeechEncoder> load(const std::string &folder)
+std::unique_ptr<SpeechEncoder> load(const std::string &folder,
+                                    EncoderPath path = EncoderPath::Automatic,
+                                    EncoderPrecision precision = EncoderPrecision::Float32)
 {
     std::unique_ptr<SpeechEncoder> encoder;
     EncoderOptions options;
     options.threadCount = 2;
+    options.path = path;
+    options.precision = precision;
     REQUIRE_OK(SpeechEncoder::loadFolder(folder, options, encoder));
     return encoder;
+}
+
+// Both ways of laying out a batch (on the CPU, as a GPU would take it): each test that loops
+// over them holds for both.
+const EncoderPath kPaths[] = {EncoderPath::PerClip, EncoderPath::Batched};
+
+const char *pathName(EncoderPath path)
+{
+    return path == EncoderPath::Batched ? "batched" : "per clip";
 }
 
 HiddenStates encode(const SpeechEncoder &encoder, const at::Tensor &waveforms,
@@ -71,27 +84,29 @@ at::Tensor paddedBatch(const at::Tensor &wave, std::int64_t shortLength)
 MODEL_TEST(encoder_matches_torchaudio_on_every_layer)
 {
     const at::Tensor wave = utterance();
-    for (const char *fixture : kFixtures) {
-        const std::string folder = fixtureDir(fixture);
-        const auto encoder = load(folder);
-        const at::Tensor reference = readTensor(folder + "/reference.safetensors",
-                                                "hidden_states"); // [3, 1, 49, 32]
-        VERIFY(encoder->layerCount() == 3);
-        VERIFY(encoder->hiddenSize() == 32);
-        VERIFY(encoder->framesPerSecond() == 50.0);
-        VERIFY(encoder->frameCount(wave.size(1)) == reference.size(2));
-        const HiddenStates states = encode(*encoder, wave);
-        REQUIRE(states.layers.sizes() == reference.sizes());
-        VERIFY(states.frameLengths == std::vector<std::int64_t>{reference.size(2)});
-        std::cout << "  " << fixture << " max abs diff per layer:";
-        for (std::int64_t layer = 0; layer < reference.size(0); ++layer) {
-            const double diff = maxAbsDiff(states.layers[layer], reference[layer]);
-            std::cout << " " << std::scientific << std::setprecision(2) << diff;
-            VERIFY_MSG(diff <= kParityTolerance, fixture << " layer " << layer << ": " << diff);
+    for (const EncoderPath path : kPaths)
+        for (const char *fixture : kFixtures) {
+            const std::string folder = fixtureDir(fixture);
+            const auto encoder = load(folder, path);
+            const at::Tensor reference = readTensor(folder + "/reference.safetensors",
+                                                    "hidden_states"); // [3, 1, 49, 32]
+            VERIFY(encoder->layerCount() == 3);
+            VERIFY(encoder->hiddenSize() == 32);
+            VERIFY(encoder->framesPerSecond() == 50.0);
+            VERIFY(encoder->frameCount(wave.size(1)) == reference.size(2));
+            const HiddenStates states = encode(*encoder, wave);
+            REQUIRE(states.layers.sizes() == reference.sizes());
+            VERIFY(states.frameLengths == std::vector<std::int64_t>{reference.size(2)});
+            std::cout << "  " << fixture << " (" << pathName(path) << ") max abs diff per layer:";
+            for (std::int64_t layer = 0; layer < reference.size(0); ++layer) {
+                const double diff = maxAbsDiff(states.layers[layer], reference[layer]);
+                std::cout << " " << std::scientific << std::setprecision(2) << diff;
+                VERIFY_MSG(diff <= kParityTolerance,
+                           fixture << " " << pathName(path) << " layer " << layer << ": " << diff);
+            }
+            std::cout << " (reference magnitude " << std::fixed << std::setprecision(2)
+                      << reference.abs().max().item<double>() << ")" << std::endl;
         }
-        std::cout << " (reference magnitude " << std::fixed << std::setprecision(2)
-                  << reference.abs().max().item<double>() << ")" << std::endl;
-    }
 }
 
 MODEL_TEST(encoder_gives_a_padded_clip_the_features_it_gets_alone)
@@ -99,32 +114,35 @@ MODEL_TEST(encoder_gives_a_padded_clip_the_features_it_gets_alone)
     const at::Tensor wave = utterance();
     const std::int64_t shortLength = shortSamples();
     const at::Tensor batch = paddedBatch(wave, shortLength);
-    for (const char *fixture : kFixtures) {
-        const std::string folder = fixtureDir(fixture);
-        const auto encoder = load(folder);
-        const HiddenStates padded = encode(*encoder, batch, {shortLength, wave.size(1)});
-        const HiddenStates alone = encode(*encoder, wave.narrow(1, 0, shortLength));
-        const HiddenStates full = encode(*encoder, wave);
-        VERIFY(padded.frameLengths ==
-               (std::vector<std::int64_t>{encoder->frameCount(shortLength), full.layers.size(2)}));
-        const double shortDiff = paddedRowDiff(padded, 0, alone);
-        const double fullDiff = paddedRowDiff(padded, 1, full);
-        VERIFY_MSG(shortDiff <= kPaddingTolerance, fixture << ": " << shortDiff);
-        VERIFY_MSG(fullDiff <= kPaddingTolerance, fixture << ": " << fullDiff);
-        // And against torchaudio's run of the short clip alone.
-        const at::Tensor reference =
-            readTensor(folder + "/reference.safetensors", "hidden_states_short");
-        const double referenceDiff = maxAbsDiff(
-            padded.layers.select(1, 0).narrow(1, 0, reference.size(2)), reference.select(1, 0));
-        VERIFY_MSG(referenceDiff <= kParityTolerance, fixture << ": " << referenceDiff);
-        // Padding frames are zero, not noise.
-        const at::Tensor tail = padded.layers.select(1, 0).narrow(
-            1, reference.size(2), padded.layers.size(2) - reference.size(2));
-        VERIFY(tail.abs().max().item<double>() == 0.0);
-        std::cout << "  " << fixture << " padded vs alone: " << std::scientific
-                  << std::setprecision(2) << std::max(shortDiff, fullDiff)
-                  << ", padded vs torchaudio: " << referenceDiff << std::endl;
-    }
+    for (const EncoderPath path : kPaths)
+        for (const char *fixture : kFixtures) {
+            const std::string folder = fixtureDir(fixture);
+            const auto encoder = load(folder, path);
+            const HiddenStates padded = encode(*encoder, batch, {shortLength, wave.size(1)});
+            const HiddenStates alone = encode(*encoder, wave.narrow(1, 0, shortLength));
+            const HiddenStates full = encode(*encoder, wave);
+            VERIFY(
+                padded.frameLengths ==
+                (std::vector<std::int64_t>{encoder->frameCount(shortLength), full.layers.size(2)}));
+            const double shortDiff = paddedRowDiff(padded, 0, alone);
+            const double fullDiff = paddedRowDiff(padded, 1, full);
+            VERIFY_MSG(shortDiff <= kPaddingTolerance, fixture << ": " << shortDiff);
+            VERIFY_MSG(fullDiff <= kPaddingTolerance, fixture << ": " << fullDiff);
+            // And against torchaudio's run of the short clip alone.
+            const at::Tensor reference =
+                readTensor(folder + "/reference.safetensors", "hidden_states_short");
+            const double referenceDiff = maxAbsDiff(
+                padded.layers.select(1, 0).narrow(1, 0, reference.size(2)), reference.select(1, 0));
+            VERIFY_MSG(referenceDiff <= kParityTolerance, fixture << ": " << referenceDiff);
+            // Padding frames are zero, not noise.
+            const at::Tensor tail = padded.layers.select(1, 0).narrow(
+                1, reference.size(2), padded.layers.size(2) - reference.size(2));
+            VERIFY(tail.abs().max().item<double>() == 0.0);
+            std::cout << "  " << fixture << " (" << pathName(path)
+                      << ") padded vs alone: " << std::scientific << std::setprecision(2)
+                      << std::max(shortDiff, fullDiff)
+                      << ", padded vs torchaudio: " << referenceDiff << std::endl;
+        }
 }
 
 MODEL_TEST(encoder_identity_follows_the_weights)
@@ -148,28 +166,30 @@ MODEL_TEST(encoder_identity_follows_the_weights)
 
 MODEL_TEST(encoder_handles_short_and_bad_input_without_crashing)
 {
-    const auto encoder = load(fixtureDir("hubert-tiny-base"));
-    // Shorter than the receptive field (400 samples): no frames, no error.
-    const HiddenStates tiny = encode(*encoder, at::zeros({2, 300}));
-    VERIFY(tiny.layers.sizes() == (std::vector<std::int64_t>{3, 2, 0, 32}));
-    // One clip empty inside a real batch.
-    const at::Tensor wave = utterance();
-    const HiddenStates mixed = encode(*encoder, wave.repeat({2, 1}), {0, wave.size(1)});
-    VERIFY(mixed.frameLengths[0] == 0);
-    VERIFY(mixed.layers.select(1, 0).abs().max().item<double>() == 0.0);
-    VERIFY(!at::isnan(mixed.layers).any().item<bool>());
-    // NaN in the padding stays out of the features.
-    at::Tensor poisoned = wave.repeat({2, 1});
-    poisoned[0].narrow(0, 8000, 8000).fill_(NAN);
-    const HiddenStates clean = encode(*encoder, poisoned, {8000, wave.size(1)});
-    VERIFY(!at::isnan(clean.layers).any().item<bool>());
+    for (const EncoderPath path : kPaths) {
+        const auto encoder = load(fixtureDir("hubert-tiny-base"), path);
+        // Shorter than the receptive field (400 samples): no frames, no error.
+        const HiddenStates tiny = encode(*encoder, at::zeros({2, 300}));
+        VERIFY(tiny.layers.sizes() == (std::vector<std::int64_t>{3, 2, 0, 32}));
+        // One clip empty inside a real batch.
+        const at::Tensor wave = utterance();
+        const HiddenStates mixed = encode(*encoder, wave.repeat({2, 1}), {0, wave.size(1)});
+        VERIFY(mixed.frameLengths[0] == 0);
+        VERIFY(mixed.layers.select(1, 0).abs().max().item<double>() == 0.0);
+        VERIFY(!at::isnan(mixed.layers).any().item<bool>());
+        // NaN in the padding stays out of the features.
+        at::Tensor poisoned = wave.repeat({2, 1});
+        poisoned[0].narrow(0, 8000, 8000).fill_(NAN);
+        const HiddenStates clean = encode(*encoder, poisoned, {8000, wave.size(1)});
+        VERIFY(!at::isnan(clean.layers).any().item<bool>());
 
-    HiddenStates out;
-    VERIFY(!encoder->encode(at::zeros({16000}), {}, out).ok());
-    VERIFY(!encoder->encode(at::zeros({2, 16000}), {16000}, out).ok());
-    VERIFY(!encoder->encode(at::zeros({1, 16000}), {16001}, out).ok());
-    VERIFY(!encoder->encode(at::zeros({1, 16000}, at::kLong), {}, out).ok());
-    VERIFY(!out.layers.defined());
+        HiddenStates out;
+        VERIFY(!encoder->encode(at::zeros({16000}), {}, out).ok());
+        VERIFY(!encoder->encode(at::zeros({2, 16000}), {16000}, out).ok());
+        VERIFY(!encoder->encode(at::zeros({1, 16000}), {16001}, out).ok());
+        VERIFY(!encoder->encode(at::zeros({1, 16000}, at::kLong), {}, out).ok());
+        VERIFY(!out.layers.defined());
+    }
 }
 
 MODEL_TEST(encoder_is_deterministic)
@@ -200,27 +220,101 @@ MODEL_TEST(wavlm_position_bias_changes_features_and_respects_padding)
 {
     const at::Tensor wave = utterance();
     const std::int64_t shortLength = shortSamples();
-    for (const char *fixture : {"wav2vec2-tiny-base", "wav2vec2-tiny-large"}) {
-        ScratchFolder scratch;
-        makeWavlm(fixture, scratch.path(), 1.0);
-        const auto encoder = load(scratch.path());
-        const HiddenStates full = encode(*encoder, wave);
-        VERIFY(full.layers.sizes() == (std::vector<std::int64_t>{3, 1, 49, 32}));
-        VERIFY(at::equal(full.layers, encode(*encoder, wave).layers));
-        const at::Tensor reference =
-            readTensor(fixtureDir(fixture) + "/reference.safetensors", "hidden_states");
-        // Layer 0 precedes attention, so only the Transformer layers move.
-        VERIFY(maxAbsDiff(full.layers[0], reference[0]) <= kParityTolerance);
-        VERIFY(maxAbsDiff(full.layers[2], reference[2]) > 1e-2);
+    for (const EncoderPath path : kPaths)
+        for (const char *fixture : {"wav2vec2-tiny-base", "wav2vec2-tiny-large"}) {
+            ScratchFolder scratch;
+            makeWavlm(fixture, scratch.path(), 1.0);
+            const auto encoder = load(scratch.path(), path);
+            const HiddenStates full = encode(*encoder, wave);
+            VERIFY(full.layers.sizes() == (std::vector<std::int64_t>{3, 1, 49, 32}));
+            VERIFY(at::equal(full.layers, encode(*encoder, wave).layers));
+            const at::Tensor reference =
+                readTensor(fixtureDir(fixture) + "/reference.safetensors", "hidden_states");
+            // Layer 0 precedes attention, so only the Transformer layers move.
+            VERIFY(maxAbsDiff(full.layers[0], reference[0]) <= kParityTolerance);
+            VERIFY(maxAbsDiff(full.layers[2], reference[2]) > 1e-2);
 
-        const HiddenStates padded =
-            encode(*encoder, paddedBatch(wave, shortLength), {shortLength, wave.size(1)});
-        const HiddenStates alone = encode(*encoder, wave.narrow(1, 0, shortLength));
-        const double shortDiff = paddedRowDiff(padded, 0, alone);
-        const double fullDiff = paddedRowDiff(padded, 1, full);
-        VERIFY_MSG(shortDiff <= kPaddingTolerance, fixture << ": " << shortDiff);
-        VERIFY_MSG(fullDiff <= kPaddingTolerance, fixture << ": " << fullDiff);
+            const HiddenStates padded =
+                encode(*encoder, paddedBatch(wave, shortLength), {shortLength, wave.size(1)});
+            const HiddenStates alone = encode(*encoder, wave.narrow(1, 0, shortLength));
+            const double shortDiff = paddedRowDiff(padded, 0, alone);
+            const double fullDiff = paddedRowDiff(padded, 1, full);
+            VERIFY_MSG(shortDiff <= kPaddingTolerance,
+                       fixture << " " << pathName(path) << ": " << shortDiff);
+            VERIFY_MSG(fullDiff <= kPaddingTolerance,
+                       fixture << " " << pathName(path) << ": " << fullDiff);
+        }
+}
+
+MODEL_TEST(encoder_long_clips_give_what_the_batched_path_gives)
+{
+    // A 75 s clip: the per-clip path computes attention in blocks of query rows (2 heads x
+    // 3,749 frames: 559 rows a block, 7 blocks), and WavLM's bias block by block too (2 x
+    // 3,749^2 elements is past what is kept whole); the batched path takes the whole score
+    // matrix at once. Same features, for HuBERT and for WavLM; a shorter clip padded beside it
+    // keeps its own.
+    const at::Tensor wave = utterance();
+    const at::Tensor longClip = wave.repeat({1, 75}) + at::randn({1, 75 * wave.size(1)}) * 0.01;
+    const std::int64_t shortLength = 20 * wave.size(1) + 123;
+    at::Tensor batch = longClip.repeat({2, 1});
+    batch[1].narrow(0, shortLength, batch.size(1) - shortLength).normal_();
+    ScratchFolder scratch;
+    makeWavlm("wav2vec2-tiny-base", scratch.path(), 1.0);
+    for (const std::string &folder : {fixtureDir("hubert-tiny-base"), scratch.path()}) {
+        const auto perClip = load(folder, EncoderPath::PerClip);
+        const auto batched = load(folder, EncoderPath::Batched);
+        const std::vector<std::int64_t> lengths = {longClip.size(1), shortLength};
+        const HiddenStates a = encode(*perClip, batch, lengths);
+        const HiddenStates b = encode(*batched, batch, lengths);
+        VERIFY(a.frameLengths == b.frameLengths);
+        VERIFY(a.layers.size(2) == 3749);
+        const double diff = maxAbsDiff(a.layers, b.layers);
+        VERIFY_MSG(diff <= kPaddingTolerance, folder << ": " << diff);
+        std::cout << "  " << perClip->identity().substr(0, 6)
+                  << " 75 s + 20 s, per clip in blocks vs batched: " << std::scientific
+                  << std::setprecision(2) << diff << std::endl;
     }
+}
+
+MODEL_TEST(encoder_bf16_stays_near_fp32_and_has_its_own_identity)
+{
+    // bfloat16 keeps 8 significant bits: each layer's features stay within a few percent of
+    // float32's (relative to the layer's magnitude), on both paths, padding still zero, and
+    // the identity - the feature cache key - differs.
+    const at::Tensor wave = utterance();
+    const std::int64_t shortLength = shortSamples();
+    for (const EncoderPath path : kPaths)
+        for (const char *fixture : kFixtures) {
+            const std::string folder = fixtureDir(fixture);
+            const auto fp32 = load(folder, path);
+            const auto bf16 = load(folder, path, EncoderPrecision::BFloat16);
+            VERIFY(bf16->identity() == fp32->identity() + "-bf16");
+            const HiddenStates exact = encode(*fp32, wave);
+            const HiddenStates rough =
+                encode(*bf16, paddedBatch(wave, shortLength), {shortLength, wave.size(1)});
+            VERIFY(rough.layers.scalar_type() == at::kFloat);
+            std::cout << "  " << fixture << " (" << pathName(path)
+                      << ") bf16 vs fp32, max abs diff "
+                      << "/ layer magnitude:";
+            for (std::int64_t layer = 0; layer < exact.layers.size(0); ++layer) {
+                const double magnitude = exact.layers[layer].abs().max().item<double>();
+                const double relative =
+                    maxAbsDiff(rough.layers[layer].select(0, 1), exact.layers[layer].select(0, 0)) /
+                    magnitude;
+                std::cout << " " << std::fixed << std::setprecision(4) << relative;
+                VERIFY_MSG(relative < 0.05, fixture << " layer " << layer << ": " << relative);
+            }
+            std::cout << std::endl;
+            const std::int64_t shortFrames = rough.frameLengths[0];
+            const at::Tensor tail = rough.layers.select(1, 0).narrow(
+                1, shortFrames, rough.layers.size(2) - shortFrames);
+            VERIFY(tail.abs().max().item<double>() == 0.0);
+        }
+    EncoderPrecision precision = EncoderPrecision::Float32;
+    VERIFY(parsePrecision("bf16", precision) && precision == EncoderPrecision::BFloat16);
+    VERIFY(parsePrecision("fp32", precision) && precision == EncoderPrecision::Float32);
+    VERIFY(!parsePrecision("fp16", precision));
+    VERIFY(std::string(precisionName(EncoderPrecision::BFloat16)) == "bf16");
 }
 
 MODEL_TEST(wavlm_buckets_follow_the_published_scheme)
