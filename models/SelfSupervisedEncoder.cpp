@@ -743,7 +743,9 @@ ModelStatus SelfSupervisedEncoder::run(const at::Tensor &waveforms,
     StageClock clock(stages);
     try {
         c10::InferenceMode inferenceMode;
-        const BlasOwnsTheCores threads(m_device.is_cpu());
+        // bf16 products run on oneDNN, on ATen's own threads: those keep the cores then.
+        const BlasOwnsTheCores threads(m_device.is_cpu() &&
+                                       m_precision == EncoderPrecision::Float32);
         const std::int64_t batch = waveforms.size(0);
         const std::int64_t totalFrames = c.frameCount(waveforms.size(1));
         for (const std::int64_t length : lengths)

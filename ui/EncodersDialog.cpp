@@ -27,6 +27,7 @@
 #include <QTableWidget>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <algorithm>
 
 namespace emolens {
 
@@ -144,6 +145,13 @@ EncodersDialog::EncodersDialog(Database &db, const QString &workspacePath,
     m_device->addItem(tr("Automatic"), QStringLiteral("auto"));
     for (const QString &device : EncoderCatalog::availableDevices())
         m_device->addItem(deviceText(device), device);
+    m_precision = new QComboBox;
+    m_precision->addItem(tr("fp32 (exact)"), QStringLiteral("fp32"));
+    m_precision->addItem(tr("bf16 (faster)"), QStringLiteral("bf16"));
+    m_precision->setToolTip(
+        tr("bf16 runs the model's matrix products in bfloat16: several times faster on GPUs and "
+           "on CPUs with AVX-512 BF16, with features within about 2% of fp32's. They are cached "
+           "as an encoder of their own, named \"(bf16)\". The built-in fbank is always fp32."));
     m_batch = new QSpinBox;
     m_batch->setRange(ExtractionChoice::kMinBatchSeconds, ExtractionChoice::kMaxBatchSeconds);
     m_batch->setSingleStep(10);
@@ -157,17 +165,24 @@ EncodersDialog::EncodersDialog(Database &db, const QString &workspacePath,
         deviceIndex = m_device->count() - 1;
     }
     m_device->setCurrentIndex(deviceIndex);
+    m_precision->setCurrentIndex(std::max(0, m_precision->findData(saved.precision)));
     m_batch->setValue(saved.batchSeconds);
     connect(m_device, &QComboBox::currentIndexChanged, this, &EncodersDialog::saveChoice);
+    connect(m_precision, &QComboBox::currentIndexChanged, this, &EncodersDialog::saveChoice);
     connect(m_batch, &QSpinBox::valueChanged, this, &EncodersDialog::saveChoice);
 
     auto *deviceLabel = new QLabel(tr("&Device:"));
     deviceLabel->setBuddy(m_device);
+    auto *precisionLabel = new QLabel(tr("&Precision:"));
+    precisionLabel->setBuddy(m_precision);
     auto *batchLabel = new QLabel(tr("&Batch:"));
     batchLabel->setBuddy(m_batch);
     auto *settingsRow = new QHBoxLayout;
     settingsRow->addWidget(deviceLabel);
     settingsRow->addWidget(m_device);
+    settingsRow->addSpacing(16);
+    settingsRow->addWidget(precisionLabel);
+    settingsRow->addWidget(m_precision);
     settingsRow->addSpacing(16);
     settingsRow->addWidget(batchLabel);
     settingsRow->addWidget(m_batch);
@@ -439,6 +454,7 @@ void EncodersDialog::saveChoice()
     ExtractionChoice choice = ExtractionChoice::load();
     choice.encoder = m_activeSource.isEmpty() ? kBuiltIn : m_activeSource;
     choice.device = m_device->currentData().toString();
+    choice.precision = m_precision->currentData().toString();
     choice.batchSeconds = m_batch->value();
     choice.save();
 }

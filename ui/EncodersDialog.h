@@ -75,6 +75,7 @@ public:
     int rowOf(const QString &source) const;
     QString activeEncoder() const { return m_activeSource; }
     QComboBox *deviceCombo() const { return m_device; }
+    QComboBox *precisionCombo() const { return m_precision; }
     QSpinBox *batchSpinBox() const { return m_batch; }
     QPushButton *addButton() const { return m_addButton; }
     QPushButton *removeButton() const { return m_removeButton; }
@@ -135,6 +136,7 @@ private:
     QProgressBar *m_busyBar = nullptr;
     QLabel *m_cacheLabel = nullptr;
     QComboBox *m_device = nullptr;
+    QComboBox *m_precision = nullptr;
     QSpinBox *m_batch = nullptr;
 };
 

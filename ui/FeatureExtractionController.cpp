@@ -17,6 +17,7 @@ namespace {
 const QString kEncoderKey = QStringLiteral("features/encoder");
 const QString kDeviceKey = QStringLiteral("features/device");
 const QString kBatchKey = QStringLiteral("features/batchSeconds");
+const QString kPrecisionKey = QStringLiteral("features/precision");
 
 QString encoderNameOf(const QString &source)
 {
@@ -32,6 +33,9 @@ ExtractionChoice ExtractionChoice::load()
     ExtractionChoice choice;
     choice.encoder = settings.value(kEncoderKey, choice.encoder).toString();
     choice.device = settings.value(kDeviceKey, choice.device).toString();
+    choice.precision = settings.value(kPrecisionKey, choice.precision).toString();
+    if (!EncoderCatalog::precisions().contains(choice.precision))
+        choice.precision = QStringLiteral("fp32");
     choice.batchSeconds = qBound(
         kMinBatchSeconds, settings.value(kBatchKey, choice.batchSeconds).toInt(), kMaxBatchSeconds);
     if (choice.encoder.isEmpty())
@@ -46,6 +50,7 @@ void ExtractionChoice::save() const
     QSettings settings;
     settings.setValue(kEncoderKey, encoder);
     settings.setValue(kDeviceKey, device);
+    settings.setValue(kPrecisionKey, precision);
     settings.setValue(kBatchKey, batchSeconds);
 }
 
@@ -106,6 +111,7 @@ bool FeatureExtractionController::start(const QString &workspacePath,
     request.databasePath = workspacePath;
     request.encoder = choice.encoder;
     request.device = choice.device;
+    request.precision = choice.precision;
     request.batchSeconds = choice.batchSeconds;
     request.utteranceIds = utteranceIds;
     auto outcome = std::make_shared<Outcome>();

@@ -34,9 +34,10 @@ struct ExtractionChoice
     static constexpr int kMaxBatchSeconds = 1000;
     static constexpr int kDefaultBatchSeconds = 160;
 
-    QString encoder = QStringLiteral("fbank"); // "fbank" or a model folder's absolute path
-    QString device = QStringLiteral("auto");   // auto, cpu, cuda:N
-    int batchSeconds = kDefaultBatchSeconds;   // padded audio per batch
+    QString encoder = QStringLiteral("fbank");  // "fbank" or a model folder's absolute path
+    QString device = QStringLiteral("auto");    // auto, cpu, cuda:N
+    QString precision = QStringLiteral("fp32"); // fp32 or bf16
+    int batchSeconds = kDefaultBatchSeconds;    // padded audio per batch
 
     static ExtractionChoice load();
     void save() const;

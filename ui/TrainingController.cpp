@@ -1,5 +1,6 @@
 #include "TrainingController.h"
 
+#include "FeatureExtractionController.h"
 #include "jobs/ExtractFeaturesJob.h"
 #include "training/Recipes.h"
 
@@ -84,6 +85,7 @@ void TrainingController::queueExtraction(const QString &workspacePath, const QSt
     extract.databasePath = workspacePath;
     extract.encoder = encoder;
     extract.device = device;
+    extract.precision = ExtractionChoice::load().precision; // as Features > Encoders sets it
     extract.speedRates = speedRates;
     extract.taptInputs = taptInputs;
     m_extractId = m_queue->submit(std::make_shared<ExtractFeaturesJob>(extract));

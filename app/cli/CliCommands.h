@@ -27,6 +27,7 @@ int simulateCommand(const QStringList &arguments);
 // The options the encoder commands (extract, features) share: --encoder and --device.
 QCommandLineOption encoderOption();
 QCommandLineOption deviceOption();
+QCommandLineOption precisionOption();
 
 // Shared by the commands: prints "emolens-cli: <message>" on stderr and returns 1.
 int fail(const QString &message);

@@ -25,6 +25,7 @@ int featuresCommand(const QStringList &arguments)
     parser.addOption({QStringLiteral("out"), QStringLiteral("The safetensors file to write."),
                       QStringLiteral("OUT.safetensors")});
     parser.addOption(deviceOption());
+    parser.addOption(precisionOption());
     if (int code = parse(parser, arguments,
                          QStringLiteral("Run a speech encoder over one audio file and write every "
                                         "hidden layer as the tensor hidden_states [layers, frames, "
@@ -47,7 +48,8 @@ int featuresCommand(const QStringList &arguments)
 
     std::unique_ptr<SpeechEncoder> encoder;
     if (auto st = EncoderCatalog::loadEncoder(parser.value(QStringLiteral("encoder")), device, 0,
-                                              &encoder, nullptr);
+                                              &encoder, nullptr, false,
+                                              parser.value(QStringLiteral("precision")));
         !st)
         return fail(st.error());
 

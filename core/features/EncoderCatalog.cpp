@@ -75,12 +75,16 @@ Status EncoderCatalog::resolveDevice(const QString &name, QString *resolved)
 
 Status EncoderCatalog::loadEncoder(const QString &spec, const QString &device, int threadCount,
                                    std::unique_ptr<SpeechEncoder> *encoder,
-                                   EncoderDescription *description, bool keepProjection)
+                                   EncoderDescription *description, bool keepProjection,
+                                   const QString &precision)
 {
     EncoderOptions options;
     options.device = deviceFrom(device);
     options.threadCount = threadCount;
     options.keepProjection = keepProjection;
+    if (!parsePrecision(precision.toStdString(), options.precision))
+        return Status::failure(
+            QStringLiteral("unknown precision \"%1\" (use fp32 or bf16)").arg(precision));
     std::unique_ptr<SpeechEncoder> loaded;
     const bool builtIn = spec.isEmpty() || spec == QLatin1String(kBuiltIn);
     QString source = QString::fromLatin1(kBuiltIn);
@@ -106,6 +110,8 @@ Status EncoderCatalog::loadEncoder(const QString &spec, const QString &device, i
         d.identity = QString::fromStdString(loaded->identity());
         d.source = source;
         d.name = builtIn ? source : QFileInfo(source).fileName();
+        if (!builtIn && options.precision == EncoderPrecision::BFloat16)
+            d.name += QStringLiteral(" (bf16)");
         d.modelType = builtIn ? source : modelTypeOf(loaded->identity());
         d.layerCount = loaded->layerCount();
         d.hiddenSize = loaded->hiddenSize();
@@ -114,6 +120,19 @@ Status EncoderCatalog::loadEncoder(const QString &spec, const QString &device, i
     }
     *encoder = std::move(loaded);
     return Status::success();
+}
+
+QStringList EncoderCatalog::precisions()
+{
+    return {QString::fromLatin1(precisionName(EncoderPrecision::Float32)),
+            QString::fromLatin1(precisionName(EncoderPrecision::BFloat16))};
+}
+
+QString EncoderCatalog::precisionOfIdentity(const QString &identity)
+{
+    return QString::fromLatin1(precisionName(identity.endsWith(QLatin1String("-bf16"))
+                                                 ? EncoderPrecision::BFloat16
+                                                 : EncoderPrecision::Float32));
 }
 
 Status EncoderCatalog::describeEncoder(const QString &spec, EncoderDescription *description)

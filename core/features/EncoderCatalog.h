@@ -47,9 +47,17 @@ public:
     // (already resolved). threadCount 0 uses one CPU thread per core.
     // keepProjection: a self-supervised encoder also returns the projected CNN features (the
     // input TAPT masks; HiddenStates::projection).
+    // precision: "fp32" (the default) or "bf16" (models/SpeechEncoder.h, EncoderPrecision): a
+    // bf16 encoder has an identity of its own ("...-bf16") and its name says "(bf16)"; fbank
+    // computes in fp32 whatever is asked.
     static Status loadEncoder(const QString &spec, const QString &device, int threadCount,
                               std::unique_ptr<SpeechEncoder> *encoder,
-                              EncoderDescription *description, bool keepProjection = false);
+                              EncoderDescription *description, bool keepProjection = false,
+                              const QString &precision = QStringLiteral("fp32"));
+    // "fp32", "bf16".
+    static QStringList precisions();
+    // The precision an encoder identity was computed in: "bf16" for "...-bf16", else "fp32".
+    static QString precisionOfIdentity(const QString &identity);
     // Loads on the CPU only to check the folder and describe it; nothing is kept.
     static Status describeEncoder(const QString &spec, EncoderDescription *description);
 };

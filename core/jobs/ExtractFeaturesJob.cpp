@@ -236,8 +236,9 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
         return Status::failure(QStringLiteral(
             "TAPT inputs are the projected CNN features of a wav2vec 2.0, HuBERT or WavLM "
             "encoder; fbank has none (TAPT proper adapts an encoder's Transformer)"));
-    if (auto st = EncoderCatalog::loadEncoder(request.encoder, device, request.threadCount,
-                                              &encoder, &described, request.taptInputs);
+    if (auto st =
+            EncoderCatalog::loadEncoder(request.encoder, device, request.threadCount, &encoder,
+                                        &described, request.taptInputs, request.precision);
         !st)
         return st;
     report->encoderName = described.name;
@@ -517,8 +518,10 @@ Status ExtractFeaturesJob::extractFile(const QString &audioPath, const QString &
     if (auto st = decodeMono(audioPath, &samples, SpeechEncoder::kSampleRate); !st)
         return Status::failure(QStringLiteral("%1: %2").arg(audioPath, st.error()));
     std::unique_ptr<SpeechEncoder> encoder;
-    if (auto st =
-            EncoderCatalog::loadEncoder(encoderSpec, QStringLiteral("cpu"), 0, &encoder, nullptr);
+    // In the precision the model's features were computed in.
+    if (auto st = EncoderCatalog::loadEncoder(
+            encoderSpec, QStringLiteral("cpu"), 0, &encoder, nullptr, false,
+            EncoderCatalog::precisionOfIdentity(expectedIdentity));
         !st)
         return st;
     if (QString::fromStdString(encoder->identity()) != expectedIdentity)

@@ -31,13 +31,14 @@ namespace emolens {
 struct ExtractFeaturesRequest
 {
     QString databasePath;
-    QString encoder = QStringLiteral("fbank"); // "fbank" or a Hugging Face model folder
-    QString device = QStringLiteral("auto");   // auto, cpu, cuda, cuda:N
-    double batchSeconds = 160;                 // padded audio per batch
-    QList<qint64> utteranceIds;                // empty: every utterance in the workspace
-    QString cacheDirectory;                    // empty: FeatureCache::defaultRootFor(database)
-    int threadCount = 0;                       // CPU threads; 0: one per core
-    bool acousticCurves = true;                // also store F0, voicing and energy per clip
+    QString encoder = QStringLiteral("fbank");  // "fbank" or a Hugging Face model folder
+    QString device = QStringLiteral("auto");    // auto, cpu, cuda, cuda:N
+    QString precision = QStringLiteral("fp32"); // fp32 or bf16 (EncoderCatalog::loadEncoder)
+    double batchSeconds = 160;                  // padded audio per batch
+    QList<qint64> utteranceIds;                 // empty: every utterance in the workspace
+    QString cacheDirectory;                     // empty: FeatureCache::defaultRootFor(database)
+    int threadCount = 0;                        // CPU threads; 0: one per core
+    bool acousticCurves = true;                 // also store F0, voicing and energy per clip
     // Seed 003's speed perturbation: also extract each clip's copy at these rates (e.g. 0.8
     // and 1.2) into the cache, under speedKey(hash, rate); for training only, so they get no
     // utterance embedding in the workspace. Copies already cached are not redone.
