@@ -526,6 +526,58 @@ private Q_SLOTS:
               budget / (1024 * 1024));
     }
 
+    void bf16FeaturesAreAnEncoderOfTheirOwn()
+    {
+        // The same clips in bf16: a second encoder row (identity "-bf16", name "(bf16)") and a
+        // cache folder of its own, features close to fp32's; fp32's row and files untouched.
+        Database db(m_database);
+        QVERIFY(db.open());
+        const QList<UtteranceRecord> clips = CorpusRepository(db).utterances();
+        QVERIFY(clips.size() >= 2);
+        const QList<qint64> ids = {clips.at(0).id, clips.at(1).id};
+        const QString root = m_dir.filePath(QStringLiteral("precision-cache"));
+        const auto run = [&](const QString &precision, ExtractFeaturesReport *report) {
+            ExtractFeaturesRequest request;
+            request.databasePath = m_database;
+            request.encoder = tinyHubert();
+            request.device = QStringLiteral("cpu");
+            request.precision = precision;
+            request.cacheDirectory = root;
+            request.utteranceIds = ids;
+            SilentProgress progress;
+            return ExtractFeaturesJob::extract(request, progress, report);
+        };
+        ExtractFeaturesReport fp32, bf16, wrong;
+        QVERIFY(run(QStringLiteral("fp32"), &fp32));
+        QVERIFY(run(QStringLiteral("bf16"), &bf16));
+        QCOMPARE(bf16.extracted, 2); // not taken for fp32's cached clips
+        QCOMPARE(bf16.encoderIdentity, fp32.encoderIdentity + QStringLiteral("-bf16"));
+        QCOMPARE(bf16.encoderName, QStringLiteral("hubert-tiny-base (bf16)"));
+        QVERIFY(bf16.encoderId != fp32.encoderId);
+        QCOMPARE(EncoderCatalog::precisionOfIdentity(bf16.encoderIdentity), QStringLiteral("bf16"));
+        QCOMPARE(EncoderCatalog::precisionOfIdentity(fp32.encoderIdentity), QStringLiteral("fp32"));
+
+        std::unique_ptr<CachedFeatures> exact, rough;
+        QVERIFY(FeatureCache(root).open(fp32.encoderIdentity, clips.at(0).contentHash, &exact));
+        QVERIFY(FeatureCache(root).open(bf16.encoderIdentity, clips.at(0).contentHash, &rough));
+        QCOMPARE(rough->frameCount(), exact->frameCount());
+        const int last = exact->layerCount() - 1;
+        const std::vector<float> x = exact->layer(last), y = rough->layer(last);
+        double error = 0, norm = 0;
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            error += (x[i] - y[i]) * (x[i] - y[i]);
+            norm += x[i] * x[i];
+        }
+        QVERIFY2(std::sqrt(error / norm) < 0.05, qPrintable(QString::number(error / norm)));
+        QVERIFY(std::sqrt(error / norm) > 0.0); // really computed in bf16
+
+        const Status st = run(QStringLiteral("fp16"), &wrong);
+        QVERIFY(!st);
+        QVERIFY2(st.error().contains(QStringLiteral("fp16")) &&
+                     st.error().contains(QStringLiteral("bf16")),
+                 qPrintable(st.error()));
+    }
+
     void badEncoderAndDeviceAreClearErrors()
     {
         ExtractFeaturesRequest request;
