@@ -1,5 +1,5 @@
-// bench_extract [MINUTES] [hubert-base|fbank] [BATCH_SECONDS]: the extraction job over a corpus
-// of MINUTES of speech (default 60), as `emolens-cli extract` runs it, on the CPU with one
+// bench_extract [MINUTES] [hubert-base|fbank] [BATCH_SECONDS] [fp32|bf16]: the extraction job over
+// a corpus of MINUTES of speech (default 60), as `emolens-cli extract` runs it, on the CPU with one
 // thread per core. Prints throughput, the real-time factor, the peak resident memory of the
 // process and the feature cache's size per audio second.
 //
@@ -20,6 +20,7 @@
 #include "common/Progress.h"
 #include "corpus/CorpusImporter.h"
 #include "corpus/DemoCorpus.h"
+#include "features/EncoderCatalog.h"
 #include "jobs/ExtractFeaturesJob.h"
 
 #include <QCoreApplication>
@@ -78,9 +79,11 @@ int main(int argc, char **argv)
     const double minutes = args.value(1, QStringLiteral("60")).toDouble();
     const QString encoderName = args.value(2, QStringLiteral("hubert-base"));
     const double batchSeconds = args.value(3, QStringLiteral("160")).toDouble();
-    if (minutes <= 0 || (encoderName != u"hubert-base" && encoderName != u"fbank")) {
-        std::fprintf(stderr,
-                     "usage: bench_extract [MINUTES] [hubert-base|fbank] [BATCH_SECONDS]\n");
+    const QString precision = args.value(4, QStringLiteral("fp32"));
+    if (minutes <= 0 || (encoderName != u"hubert-base" && encoderName != u"fbank") ||
+        !EncoderCatalog::precisions().contains(precision)) {
+        std::fprintf(stderr, "usage: bench_extract [MINUTES] [hubert-base|fbank] [BATCH_SECONDS] "
+                             "[fp32|bf16]\n");
         return 2;
     }
     const QDir work(QDir::temp().filePath(QStringLiteral("emolens-bench-extract")));
@@ -166,6 +169,7 @@ int main(int argc, char **argv)
     request.databasePath = workspace;
     request.encoder = encoder;
     request.device = QStringLiteral("cpu");
+    request.precision = precision;
     request.batchSeconds = batchSeconds;
     request.cacheDirectory = cache;
     PrintedProgress progress;
@@ -179,9 +183,9 @@ int main(int argc, char **argv)
     const double peakMb = residentMegabytes("VmHWM");
 
     const double audio = report.audioSeconds;
-    std::printf("bench_extract: %s on %s, %d CPU threads, batches of %.0f s padded audio\n",
-                qPrintable(encoderName), qPrintable(report.device), QThread::idealThreadCount(),
-                batchSeconds);
+    std::printf("bench_extract: %s (%s) on %s, %d CPU threads, batches of %.0f s padded audio\n",
+                qPrintable(encoderName), qPrintable(precision), qPrintable(report.device),
+                QThread::idealThreadCount(), batchSeconds);
     std::printf("  corpus:        %d clips, %.1f min of speech (%d failed)\n", report.extracted,
                 audio / 60, int(report.failed.size()));
     std::printf("  job:           %.1f s wall, %.1f s in the encoder, %d batches, %d memory "
