@@ -55,7 +55,7 @@ with torch.inference_mode():  # every hidden state, each computed once
     x = model.encoder.transformer._preprocess(x)
     states = [x]
     for layer in model.encoder.transformer.layers:
-        x, _ = layer(x)
+        x = layer(x)  # torchaudio 0.13: the layer returns its output alone
         states.append(x)
     hidden = torch.stack(states).squeeze(1).contiguous()
 blob = hidden.numpy().tobytes()
