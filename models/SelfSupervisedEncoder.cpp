@@ -874,8 +874,11 @@ ModelStatus SelfSupervisedEncoder::run(const at::Tensor &waveforms,
         // Per clip: attention over each clip's valid frames only (padded keys need no mask,
         // padded query rows are zeroed at the end), in blocks of query rows whose scores and
         // weights live in two buffers made once here.
-        const std::int64_t blockRows =
-            std::clamp<std::int64_t>(kScoreBlockElements / (heads * longest), 16, longest);
+        // At least 16 rows a block, at most the longest clip's frames (0 when every clip is
+        // too short for a frame).
+        const std::int64_t blockRows = std::min(
+            longest, std::max<std::int64_t>(16, kScoreBlockElements /
+                                                    (heads * std::max<std::int64_t>(1, longest))));
         at::Tensor scoreBuffer, weightBuffer;
         if (!m_batched) {
             scoreBuffer = at::empty({heads * blockRows * longest}, computeOptions);

@@ -173,6 +173,13 @@ MODEL_TEST(encoder_handles_short_and_bad_input_without_crashing)
         VERIFY(tiny.layers.sizes() == (std::vector<std::int64_t>{3, 2, 0, 32}));
         // One clip empty inside a real batch.
         const at::Tensor wave = utterance();
+        // Every clip too short for a frame in a wide batch, and a clip of a few frames.
+        const HiddenStates none = encode(*encoder, wave.repeat({2, 1}), {0, 399});
+        VERIFY(none.frameLengths == (std::vector<std::int64_t>{0, 0}));
+        VERIFY(none.layers.abs().max().item<double>() == 0.0);
+        const HiddenStates few = encode(*encoder, wave.narrow(1, 0, 2000));
+        VERIFY(few.frameLengths == std::vector<std::int64_t>{6});
+        VERIFY(!at::isnan(few.layers).any().item<bool>());
         const HiddenStates mixed = encode(*encoder, wave.repeat({2, 1}), {0, wave.size(1)});
         VERIFY(mixed.frameLengths[0] == 0);
         VERIFY(mixed.layers.select(1, 0).abs().max().item<double>() == 0.0);
