@@ -517,6 +517,39 @@ QString exportCsv(const QString &workspace, const QString &out)
     return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
 }
 
+// What an older workspace holds that its migration must keep, written at the schema `db` is
+// open at: a label by `annotator` on the first clip, every clip's label history (into
+// *history) and a model trained by a `recipe` run. *firstClip: that first clip's id.
+bool addLabelAndModel(Database &db, const QString &annotator, const QString &recipe,
+                      QList<LabelRecord> *history, qint64 *modelId, qint64 *firstClip)
+{
+    CorpusRepository corpora(db);
+    LabelRepository labels(db);
+    const UtteranceRow first = corpora.utteranceRows().first();
+    *firstClip = first.id;
+    if (!labels
+             .setLabel(first.id, corpora.corpus(first.corpusId)->labelSchemaId, annotator,
+                       LabelValue::ofCategory(QStringLiteral("sad")))
+             .ok())
+        return false;
+    for (const UtteranceRow &r : corpora.utteranceRows())
+        *history << labels.history(r.id);
+    ModelRepository models(db);
+    TrainingRunRecord run;
+    run.recipe = recipe;
+    run.settings = QStringLiteral("{}");
+    run.labelSnapshot = QStringLiteral("{}");
+    run.device = QStringLiteral("cpu");
+    if (!models.startRun(&run).ok())
+        return false;
+    ModelVersionRecord model;
+    model.classes = {QStringLiteral("angry"), QStringLiteral("sad")};
+    if (!models.storeTrainedModel(run.id, 3, {}, QByteArray("weights"), &model, {}, true).ok())
+        return false;
+    *modelId = model.id;
+    return true;
+}
+
 } // namespace
 
 void StoreTest::personsLabelSurvivesAnotherMapping()
@@ -1099,28 +1132,9 @@ void StoreTest::schema5WorkspaceKeepsEveryLabelAndModel()
         Database v5(path);
         QVERIFY(v5.open(5).ok());
         QCOMPARE(v5.schemaVersion(), 5);
-        CorpusRepository corpora(v5);
-        LabelRepository labels(v5);
-        const UtteranceRow first = corpora.utteranceRows().first();
-        QVERIFY(labels
-                    .setLabel(first.id, corpora.corpus(first.corpusId)->labelSchemaId,
-                              QStringLiteral("v5 annotator"),
-                              LabelValue::ofCategory(QStringLiteral("sad")))
-                    .ok());
-        for (const UtteranceRow &r : corpora.utteranceRows())
-            before << labels.history(r.id);
-        ModelRepository models(v5);
-        TrainingRunRecord run;
-        run.recipe = QStringLiteral("wap-sap");
-        run.settings = QStringLiteral("{}");
-        run.labelSnapshot = QStringLiteral("{}");
-        run.device = QStringLiteral("cpu");
-        QVERIFY(models.startRun(&run).ok());
-        ModelVersionRecord model;
-        model.classes = {QStringLiteral("angry"), QStringLiteral("sad")};
-        QVERIFY(
-            models.storeTrainedModel(run.id, 3, {}, QByteArray("weights"), &model, {}, true).ok());
-        modelId = model.id;
+        qint64 firstClip = 0;
+        QVERIFY(addLabelAndModel(v5, QStringLiteral("v5 annotator"), QStringLiteral("wap-sap"),
+                                 &before, &modelId, &firstClip));
     }
     QVERIFY(before.size() > 20);
 
@@ -1161,36 +1175,17 @@ void StoreTest::schema7WorkspaceKeepsEveryLabelModelAndRound()
         Database v7(path);
         QVERIFY(v7.open(7).ok());
         QCOMPARE(v7.schemaVersion(), 7);
-        CorpusRepository corpora(v7);
-        LabelRepository labels(v7);
-        const UtteranceRow first = corpora.utteranceRows().first();
-        QVERIFY(labels
-                    .setLabel(first.id, corpora.corpus(first.corpusId)->labelSchemaId,
-                              QStringLiteral("v7 annotator"),
-                              LabelValue::ofCategory(QStringLiteral("sad")))
-                    .ok());
-        for (const UtteranceRow &r : corpora.utteranceRows())
-            before << labels.history(r.id);
-        ModelRepository models(v7);
-        TrainingRunRecord run;
-        run.recipe = QStringLiteral("baseline");
-        run.settings = QStringLiteral("{}");
-        run.labelSnapshot = QStringLiteral("{}");
-        run.device = QStringLiteral("cpu");
-        QVERIFY(models.startRun(&run).ok());
-        ModelVersionRecord model;
-        model.classes = {QStringLiteral("angry"), QStringLiteral("sad")};
-        QVERIFY(
-            models.storeTrainedModel(run.id, 3, {}, QByteArray("weights"), &model, {}, true).ok());
-        modelId = model.id;
+        qint64 firstClip = 0;
+        QVERIFY(addLabelAndModel(v7, QStringLiteral("v7 annotator"), QStringLiteral("baseline"),
+                                 &before, &modelId, &firstClip));
         SelectionRoundRecord round;
         round.modelId = modelId;
         round.strategy = QStringLiteral("margin");
         round.settings = QStringLiteral("{}");
-        round.pool = {first.id};
+        round.pool = {firstClip};
         round.poolSize = 1;
         QVERIFY(SelectionRepository(v7)
-                    .addRound(&round, {{1, first.id, 0.1, QStringLiteral("margin 0.10"),
+                    .addRound(&round, {{1, firstClip, 0.1, QStringLiteral("margin 0.10"),
                                         QStringLiteral("sad"), 0.6}})
                     .ok());
         roundId = round.id;
