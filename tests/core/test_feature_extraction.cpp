@@ -104,6 +104,19 @@ private:
         return CorpusImporter::run(request, progress, &report);
     }
 
+    // A request on the CPU for `ids` of this workspace, into the cache folder `cache`.
+    ExtractFeaturesRequest requestFor(const QString &encoder, const QString &cache,
+                                      const QList<qint64> &ids) const
+    {
+        ExtractFeaturesRequest request;
+        request.databasePath = m_database;
+        request.encoder = encoder;
+        request.device = QStringLiteral("cpu");
+        request.cacheDirectory = cache;
+        request.utteranceIds = ids;
+        return request;
+    }
+
     ExtractFeaturesReport extract(const QString &encoder, ProgressSink &progress,
                                   double batchSeconds = 160, QList<qint64> ids = {})
     {
@@ -316,13 +329,8 @@ private Q_SLOTS:
         const QString batchedRoot = m_dir.filePath(QStringLiteral("batched-cache"));
         const QString aloneRoot = m_dir.filePath(QStringLiteral("alone-cache"));
         const auto run = [&](const QString &root, double batchSeconds, QList<qint64> ids) {
-            ExtractFeaturesRequest request;
-            request.databasePath = m_database;
-            request.encoder = tinyHubert();
-            request.device = QStringLiteral("cpu");
-            request.cacheDirectory = root;
+            ExtractFeaturesRequest request = requestFor(tinyHubert(), root, ids);
             request.batchSeconds = batchSeconds;
-            request.utteranceIds = ids;
             SilentProgress progress;
             ExtractFeaturesReport report;
             const Status st = ExtractFeaturesJob::extract(request, progress, &report);
@@ -537,13 +545,8 @@ private Q_SLOTS:
         const QList<qint64> ids = {clips.at(0).id, clips.at(1).id};
         const QString root = m_dir.filePath(QStringLiteral("precision-cache"));
         const auto run = [&](const QString &precision, ExtractFeaturesReport *report) {
-            ExtractFeaturesRequest request;
-            request.databasePath = m_database;
-            request.encoder = tinyHubert();
-            request.device = QStringLiteral("cpu");
+            ExtractFeaturesRequest request = requestFor(tinyHubert(), root, ids);
             request.precision = precision;
-            request.cacheDirectory = root;
-            request.utteranceIds = ids;
             SilentProgress progress;
             return ExtractFeaturesJob::extract(request, progress, report);
         };
