@@ -399,6 +399,28 @@ QList<LabelRecord> LabelRepository::history(qint64 utteranceId) const
     return out;
 }
 
+Status LabelRepository::currentJudgements(qint64 corpusId, QList<LabelRecord> *out) const
+{
+    out->clear();
+    QSqlQuery q(m_db.connection());
+    q.setForwardOnly(true);
+    if (auto st = sql::run(
+            q,
+            QStringLiteral("SELECT %1 FROM labels l JOIN annotators a ON a.id=l.annotator_id "
+                           "WHERE l.id IN (SELECT max(l2.id) FROM labels l2 "
+                           "JOIN utterances u2 ON u2.id=l2.utterance_id "
+                           "WHERE (?=0 OR u2.corpus_id=?) "
+                           "GROUP BY l2.utterance_id, l2.annotator_id) "
+                           "ORDER BY l.utterance_id, a.name")
+                .arg(kLabelColumns),
+            {corpusId, corpusId});
+        !st)
+        return Status::failure(QStringLiteral("cannot read the labels: %1").arg(st.error()));
+    while (q.next())
+        out->append(labelFrom(q));
+    return Status::success();
+}
+
 Status LabelRepository::judgements(qint64 utteranceId, const QString &annotator,
                                    ClipJudgements *out) const
 {

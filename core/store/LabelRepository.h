@@ -75,6 +75,10 @@ public:
     QHash<qint64, ShownLabel> shownLabels(qint64 corpusId = 0) const;
     // Every row for the utterance, oldest first.
     QList<LabelRecord> history(qint64 utteranceId) const;
+    // Every annotator's current judgement (their newest row, in whatever label set) of every
+    // utterance of a corpus (corpusId 0: all), people and corpora alike, by utterance id then
+    // annotator name: what agreement is measured on.
+    Status currentJudgements(qint64 corpusId, QList<LabelRecord> *out) const;
 
     // Everything the labeling panel shows for one clip, read together.
     struct ClipJudgements
