@@ -23,6 +23,7 @@ int pretrainCommand(const QStringList &arguments);
 int selectCommand(const QStringList &arguments);
 int tsneCommand(const QStringList &arguments);
 int simulateCommand(const QStringList &arguments);
+int agreementCommand(const QStringList &arguments);
 
 // The options the encoder commands (extract, features) share: --encoder and --device.
 QCommandLineOption encoderOption();

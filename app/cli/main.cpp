@@ -32,6 +32,7 @@ const char *const kUsage =
     "  select --db FILE          the clips an annotator should label next (active learning)\n"
     "  simulate --db FILE        an active-learning strategy's learning curve, labels as oracle\n"
     "  tsne --db FILE --out CSV  the t-SNE map of the clips' embeddings\n"
+    "  agreement --db FILE       how much the annotators agree, and the clips they disagree on\n"
     "\n"
     "Run 'emolens-cli <command> --help' for the options of a command.\n";
 
@@ -72,6 +73,7 @@ int main(int argc, char **argv)
         {QStringLiteral("select"), emolens::cli::selectCommand},
         {QStringLiteral("simulate"), emolens::cli::simulateCommand},
         {QStringLiteral("tsne"), emolens::cli::tsneCommand},
+        {QStringLiteral("agreement"), emolens::cli::agreementCommand},
     };
     const QString name = args[1];
     const auto it = commands.find(name);

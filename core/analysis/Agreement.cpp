@@ -286,34 +286,6 @@ OneWayIcc oneWayIcc(const std::vector<std::vector<double>> &groups)
     return out;
 }
 
-double concordanceCorrelation(const std::vector<double> &x, const std::vector<double> &y)
-{
-    const size_t n = std::min(x.size(), y.size());
-    double count = 0, mx = 0, my = 0;
-    for (size_t i = 0; i < n; ++i)
-        if (!std::isnan(x[i]) && !std::isnan(y[i])) {
-            mx += x[i];
-            my += y[i];
-            count += 1;
-        }
-    if (count < 2)
-        return kNaN;
-    mx /= count;
-    my /= count;
-    double vx = 0, vy = 0, cxy = 0;
-    for (size_t i = 0; i < n; ++i)
-        if (!std::isnan(x[i]) && !std::isnan(y[i])) {
-            vx += (x[i] - mx) * (x[i] - mx);
-            vy += (y[i] - my) * (y[i] - my);
-            cxy += (x[i] - mx) * (y[i] - my);
-        }
-    vx /= count;
-    vy /= count;
-    cxy /= count;
-    const double den = vx + vy + (mx - my) * (mx - my);
-    return den > 0 ? 2 * cxy / den : kNaN;
-}
-
 double cronbachAlpha(const std::vector<std::vector<double>> &items)
 {
     const size_t k = items.size();

@@ -13,8 +13,9 @@
 //   (1,k), (2,k), (3,k) on a complete clips x annotators table, and the one-way ICC(1) for
 //   clips rated by different numbers of annotators (Shrout and Fleiss's case 1 with the
 //   unbalanced k0 of the one-way ANOVA).
-// - Lin's concordance correlation coefficient (Lin 1989), with every moment over n (Lin's
-//   own estimator), so a trace's variance and covariance are consistent with each other.
+// - Lin's concordance correlation coefficient is training/ClassificationMetrics.h's
+//   concordanceCorrelation() (every moment over n, Lin's own estimator), shared with the
+//   training metrics.
 // - Cronbach's alpha (Cronbach 1951), annotators as items; equals ICC(3,k) on the same table.
 //
 // Missing values are NaN. A coefficient that is undefined for its input (no variation, too
@@ -94,9 +95,6 @@ struct OneWayIcc
 // One-way ICC over clips rated by any number of annotators: groups[i] holds clip i's ratings;
 // clips with fewer than 2 are left out.
 OneWayIcc oneWayIcc(const std::vector<std::vector<double>> &groups);
-
-// Lin's concordance correlation coefficient of two equally long series (NaN pairs skipped).
-double concordanceCorrelation(const std::vector<double> &x, const std::vector<double> &y);
 
 // Cronbach's alpha, items[item][case]; every item has every case (no NaN).
 double cronbachAlpha(const std::vector<std::vector<double>> &items);

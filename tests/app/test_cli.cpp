@@ -114,7 +114,7 @@ private Q_SLOTS:
     {
         for (const char *command :
              {"import", "export", "info", "demo", "features", "extract", "evaluate", "train",
-              "models", "pretrain", "select", "simulate"}) {
+              "models", "pretrain", "select", "simulate", "tsne", "agreement"}) {
             const CliResult r = runCli({QString::fromLatin1(command), QStringLiteral("--help")});
             QCOMPARE(r.exitCode, 0);
             QVERIFY2(r.out.contains("--help") && r.out.contains("Usage"), r.out.constData());
@@ -235,6 +235,69 @@ private Q_SLOTS:
                      .exitCode,
                  0);
         QCOMPARE(QDir(tg).entryList({QStringLiteral("*.TextGrid")}, QDir::Files).size(), lines - 1);
+    }
+
+    void agreementReportsTheTeamsFigures()
+    {
+        const QString db = importedRavdess(m_dir, QStringLiteral("agreement.emolens"));
+        // Three people label 15 clips as Wikipedia's Krippendorff example has it (value v:
+        // the label set's class v; 0: not labeled): nominal alpha 0.691.
+        const int given[3][15] = {{0, 0, 0, 0, 0, 3, 4, 1, 2, 1, 1, 3, 3, 0, 3},
+                                  {1, 0, 2, 1, 3, 3, 4, 3, 0, 0, 0, 0, 0, 0, 0},
+                                  {0, 0, 2, 1, 3, 4, 4, 0, 2, 1, 1, 3, 3, 0, 4}};
+        const QStringList people = {QStringLiteral("ann"), QStringLiteral("bob"),
+                                    QStringLiteral("cy")};
+        QStringList keys;
+        {
+            emolens::Database store(db);
+            QVERIFY(store.open());
+            QList<emolens::UtteranceRecord> clips = emolens::CorpusRepository(store).utterances();
+            QVERIFY(clips.size() >= 15);
+            emolens::LabelRepository labels(store);
+            const auto schema = labels.schemaForUtterance(clips.first().id);
+            QVERIFY(schema && schema->classes.size() >= 4);
+            for (int c = 0; c < 3; ++c)
+                for (int u = 0; u < 15; ++u)
+                    if (given[c][u] > 0)
+                        QVERIFY(labels.setLabel(
+                            clips[u].id, schema->id, people[c],
+                            emolens::LabelValue::ofCategory(schema->classes[given[c][u] - 1])));
+            for (int u = 0; u < 15; ++u)
+                keys << clips[u].key;
+        }
+        const CliResult r = runCli(
+            {QStringLiteral("agreement"), QStringLiteral("--db"), db, QStringLiteral("--json")});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const QJsonObject o = json(r);
+        QCOMPARE(o[QStringLiteral("annotators")].toArray(), QJsonArray::fromStringList(people));
+        const QJsonObject set = o[QStringLiteral("label_sets")].toArray()[0].toObject();
+        QCOMPARE(set[QStringLiteral("clips")].toInt(), 12);
+        QCOMPARE(qRound(set[QStringLiteral("krippendorff_alpha_nominal")].toDouble() * 1000), 691);
+        QCOMPARE(set[QStringLiteral("pairs")].toArray().size(), 3);
+        // Clips 5, 7 and 14 are where they disagree; 7 and 14 (no agreeing pair) come first.
+        const QJsonArray disagreed = set[QStringLiteral("disagreed_clips")].toArray();
+        QCOMPARE(disagreed.size(), 3);
+        QCOMPARE(disagreed[2].toObject()[QStringLiteral("key")].toString(), keys[5]);
+
+        // Text for people: the figures and the clips, by key.
+        const CliResult text = runCli({QStringLiteral("agreement"), QStringLiteral("--db"), db});
+        QVERIFY2(text.exitCode == 0, text.err.constData());
+        QVERIFY2(text.out.contains("Krippendorff's alpha (nominal) 0.691"), text.out.constData());
+        QVERIFY(text.out.contains(keys[14].toUtf8()));
+        // The corpus's own labels as a fourth annotator.
+        const CliResult withCorpus =
+            runCli({QStringLiteral("agreement"), QStringLiteral("--db"), db,
+                    QStringLiteral("--include-corpus"), QStringLiteral("--json")});
+        QCOMPARE(json(withCorpus)[QStringLiteral("annotators")].toArray().size(), 4);
+        // A missing workspace or corpus: one line saying which.
+        const CliResult missing = runCli({QStringLiteral("agreement"), QStringLiteral("--db"),
+                                          m_dir.filePath(QStringLiteral("nope.emolens"))});
+        QCOMPARE(missing.exitCode, 1);
+        QVERIFY(missing.err.contains("nope.emolens: no such workspace file"));
+        const CliResult noCorpus = runCli({QStringLiteral("agreement"), QStringLiteral("--db"), db,
+                                           QStringLiteral("--corpus"), QStringLiteral("nope")});
+        QCOMPARE(noCorpus.exitCode, 1);
+        QVERIFY(noCorpus.err.contains("no corpus named \"nope\""));
     }
 
     void featuresWritesEveryHiddenLayer()
