@@ -273,6 +273,11 @@ void MainWindow::createActions()
                                    "per-class recall"));
     connect(m_compareAction, &QAction::triggered, this,
             [this] { showAnalysis(AnalysisDialog::ModelsPage); });
+    m_agreementAction = new QAction(tr("Annotator &Agreement..."), this);
+    m_agreementAction->setToolTip(tr("How much the annotators agree: kappa and alpha per label "
+                                     "set, class and pair, and the clips they disagree on"));
+    connect(m_agreementAction, &QAction::triggered, this,
+            [this] { showAnalysis(AnalysisDialog::AgreementPage); });
     m_queueAction = new QAction(tr("Labeling &Queue"), this);
     m_queueAction->setCheckable(true);
     m_queueAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Q));
@@ -823,6 +828,7 @@ void MainWindow::createMenus()
     analysis->addAction(m_mapAction);
     analysis->addAction(m_confusionAction);
     analysis->addAction(m_compareAction);
+    analysis->addAction(m_agreementAction);
 
     QMenu *settings = menuBar()->addMenu(tr("&Settings"));
     settings->addAction(m_annotatorAction);
@@ -1595,6 +1601,7 @@ void MainWindow::updateActions()
     m_mapAction->setEnabled(open);
     m_confusionAction->setEnabled(open);
     m_compareAction->setEnabled(open);
+    m_agreementAction->setEnabled(open);
     m_retrainAction->setEnabled(open && !m_training->isRunning() && m_tableModel->rowCount() > 0);
     m_pretrainAction->setEnabled(open && !m_training->isRunning() && m_tableModel->rowCount() > 0);
     m_taptAction->setEnabled(m_pretrainAction->isEnabled());

@@ -201,6 +201,7 @@ public:
     QAction *mapAction() const { return m_mapAction; }
     QAction *confusionAction() const { return m_confusionAction; }
     QAction *compareAction() const { return m_compareAction; }
+    QAction *agreementAction() const { return m_agreementAction; }
     // The clips as a queue round of their own (chosen on the map), shown in the Queue tab.
     bool queueChosenClips(const QList<qint64> &utteranceIds, const QString &where);
     // Brings the Queue tab (true) or the clip table (false) to the front.
@@ -352,6 +353,7 @@ private:
     QAction *m_mapAction = nullptr;
     QAction *m_confusionAction = nullptr;
     QAction *m_compareAction = nullptr;
+    QAction *m_agreementAction = nullptr;
     QAction *m_modelsAction = nullptr;
     QAction *m_stopTrainingAction = nullptr;
     QMenu *m_recipeMenu = nullptr;

@@ -31,6 +31,9 @@
 //       Analysis > Confusion Matrix of the active model, its most confused cell opened
 //   emolens-screenshot --scene compare WORKSPACE OUT.png [WIDTHxHEIGHT]
 //       Analysis > Compare Models on the models WORKSPACE holds
+//   emolens-screenshot --scene agreement WORKSPACE OUT.png [WIDTHxHEIGHT]
+//       Analysis > Annotator Agreement on the labels WORKSPACE holds, its first
+//       disagreement selected
 //
 // The labeling, encoders, extracting and queue scenes write into WORKSPACE: give them a
 // scratch copy.
@@ -51,6 +54,7 @@
 #include "QueueModel.h"
 #include "ShortcutsDialog.h"
 #include "WaveformView.h"
+#include "charts/AgreementView.h"
 #include "charts/AnalysisDialog.h"
 #include "charts/LearningCurvesDialog.h"
 #include "charts/TsneMapView.h"
@@ -405,6 +409,7 @@ int sceneAnalysis(const QStringList &args, const QString &scene)
         return code;
     const auto page = scene == QLatin1String("map")         ? emolens::AnalysisDialog::MapPage
                       : scene == QLatin1String("confusion") ? emolens::AnalysisDialog::ConfusionPage
+                      : scene == QLatin1String("agreement") ? emolens::AnalysisDialog::AgreementPage
                                                             : emolens::AnalysisDialog::ModelsPage;
     emolens::AnalysisDialog *dialog = window.showAnalysis(page);
     if (!dialog) {
@@ -442,6 +447,10 @@ int sceneAnalysis(const QStringList &args, const QString &scene)
                 }
         if (bestT >= 0)
             dialog->openCell(bestT, bestP);
+    } else if (page == emolens::AnalysisDialog::AgreementPage) {
+        QTableWidget *clips = dialog->agreementView()->disagreementTable();
+        if (clips->rowCount() > 0)
+            clips->setCurrentCell(0, 0);
     }
     settle([] { return true; });
     return save(dialog, args[1]) ? 0 : 1;
@@ -649,7 +658,7 @@ int main(int argc, char *argv[])
     else if (scene == QLatin1String("learning-curves"))
         rc = sceneLearningCurves(args);
     else if (scene == QLatin1String("map") || scene == QLatin1String("confusion") ||
-             scene == QLatin1String("compare"))
+             scene == QLatin1String("compare") || scene == QLatin1String("agreement"))
         rc = sceneAnalysis(args, scene);
     else
         err()

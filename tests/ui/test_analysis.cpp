@@ -2,15 +2,18 @@
 // map of a real workspace (the generic-csv corpus, fbank features, a model trained from the
 // window), a click on a dot opens and plays the clip, a rubber band selects clips that go to
 // the queue or the table; the confusion matrix's cells list their clips; the models compare;
-// every plot and table exports to files that read back.
+// every plot and table exports to files that read back. Two annotators label the same clips
+// from the keyboard and Analysis > Annotator Agreement shows their figures, worked by hand.
 
 #include "ClipNavigator.h"
+#include "LabelingController.h"
 #include "LabelingQueue.h"
 #include "MainWindow.h"
 #include "QueueModel.h"
 #include "TableFilterBar.h"
 #include "TestPaths.h"
 #include "WindowJobs.h"
+#include "charts/AgreementView.h"
 #include "charts/AnalysisDialog.h"
 #include "charts/ConfusionMatrixView.h"
 #include "charts/PlotExport.h"
@@ -20,6 +23,7 @@
 #include "jobs/JobQueue.h"
 #include "store/AnalysisRepository.h"
 #include "store/Database.h"
+#include "store/LabelRepository.h"
 #include "store/ModelRepository.h"
 #include "store/SelectionRepository.h"
 
@@ -88,6 +92,7 @@ private Q_SLOTS:
     void initTestCase();
     void mapComputesKeepsAndOpensItsClips();
     void confusionCellsListTheirClipsAndModelsCompare();
+    void agreementComparesTheAnnotatorsAndPlaysTheirDisagreements();
 
 private:
     QTemporaryDir m_scratch;
@@ -452,4 +457,93 @@ void TestAnalysis::confusionCellsListTheirClipsAndModelsCompare()
 }
 
 QTEST_MAIN(TestAnalysis)
+void TestAnalysis::agreementComparesTheAnnotatorsAndPlaysTheirDisagreements()
+{
+    // A copy: people's labels change what clips show, which the other tests do not expect.
+    const QString workspace = m_scratch.filePath(QStringLiteral("agreement.emolens"));
+    QVERIFY(QFile::copy(m_workspace, workspace));
+    MainWindow window;
+    window.show();
+    QApplication::setActiveWindow(&window);
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    QVERIFY(window.openWorkspace(workspace).ok());
+    QTableView *table = window.utteranceTable();
+    QList<qint64> clips;
+    // ada and ben label the first six clips from the keyboard (key k: the label set's class
+    // k); they differ on the fourth only.
+    const int keys[2][6] = {{1, 1, 2, 2, 3, 4}, {1, 1, 2, 3, 3, 4}};
+    const QStringList people = {QStringLiteral("ada"), QStringLiteral("ben")};
+    for (int person = 0; person < 2; ++person) {
+        QSettings().setValue(QStringLiteral("annotator/name"), people[person]);
+        for (int row = 0; row < 6; ++row) {
+            table->setFocus();
+            table->setCurrentIndex(table->model()->index(row, 0));
+            if (person == 0)
+                clips << window.currentUtteranceId();
+            QCOMPARE(window.currentUtteranceId(), clips[row]);
+            QTest::keyClick(QApplication::focusWidget(), Qt::Key(Qt::Key_0 + keys[person][row]));
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(window.labeling()->unsavedCount(), 0, 10000);
+    }
+
+    window.agreementAction()->trigger();
+    AnalysisDialog *dialog = window.analysisDialog();
+    QVERIFY(dialog);
+    QCOMPARE(dialog->tabs()->currentIndex(), int(AnalysisDialog::AgreementPage));
+    AgreementView *view = dialog->agreementView();
+    if (view->includeCorpusBox()->isChecked())
+        view->includeCorpusBox()->setChecked(false);
+    // By hand: 6 clips, 5 agreeing. Cohen's kappa: observed 5/6, chance (2x2 + 2x1 + 1x2 +
+    // 1x1) / 36 = 1/4, so (5/6 - 1/4) / (3/4) = 0.778. Krippendorff's alpha: 12 values (4, 3,
+    // 3, 2 per class), one disagreeing pair counted both ways: 1 - (2/12) / (106/132) = 0.792.
+    QVERIFY2(view->summary()->text().contains(QStringLiteral("6 clips with categories")),
+             qPrintable(view->summary()->text()));
+    QVERIFY2(view->summary()->text().contains(QStringLiteral("alpha <b>0.792</b>")),
+             qPrintable(view->summary()->text()));
+    QTableWidget *pairs = view->pairTable();
+    QCOMPARE(pairs->rowCount(), 1);
+    QCOMPARE(pairs->item(0, 0)->text(), people[0]);
+    QCOMPARE(pairs->item(0, 1)->text(), people[1]);
+    QCOMPARE(pairs->item(0, 2)->text(), QStringLiteral("6"));
+    QCOMPARE(pairs->item(0, 3)->text(), QStringLiteral("0.778"));
+    // The pair's matrix: ada's class 2 against ben's class 3 once, the rest on the diagonal.
+    const QStringList classes = view->pairMatrix()->classes();
+    QVERIFY(classes.size() >= 4);
+    QVERIFY(view->pairTitle()->text().contains(QStringLiteral("ada (rows) against ben")));
+    const AnnotatorPairAgreement &pair = view->report().labelSets[view->labelSetIndex()].pairs[0];
+    QCOMPARE(pair.confusion[1][2], 1);
+    QCOMPARE(pair.confusion[0][0], 2);
+    // The one clip they disagree on; a double-click plays it in the window.
+    QTableWidget *disagreed = view->disagreementTable();
+    QCOMPARE(disagreed->rowCount(), 1);
+    QCOMPARE(disagreed->item(0, 2)->text(),
+             QStringLiteral("ada: %1, ben: %2").arg(classes[1], classes[2]));
+    table->setCurrentIndex(table->model()->index(10, 0));
+    QVERIFY(window.currentUtteranceId() != clips[3]);
+    QTest::mouseDClick(disagreed->viewport(), Qt::LeftButton, {},
+                       disagreed->visualItemRect(disagreed->item(0, 0)).center());
+    QCOMPARE(window.currentUtteranceId(), clips[3]);
+
+    // The corpus's own labels as a third annotator: three pairs.
+    view->includeCorpusBox()->setChecked(true);
+    QCOMPARE(pairs->rowCount(), 3);
+    QVERIFY(QSettings().value(QStringLiteral("analysis/agreementIncludeCorpus")).toBool());
+    view->includeCorpusBox()->setChecked(false);
+    QCOMPARE(pairs->rowCount(), 1);
+
+    // A third person labels the disagreed clip: the open view follows the label change.
+    QSettings().setValue(QStringLiteral("annotator/name"), QStringLiteral("cy"));
+    QApplication::setActiveWindow(&window);
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    table->setFocus();
+    table->setCurrentIndex(table->model()->index(0, 0)); // the panel reads cy's judgements
+    table->setCurrentIndex(table->model()->index(3, 0));
+    QCOMPARE(window.currentUtteranceId(), clips[3]);
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_3);
+    QCOMPARE(window.labeling()->myValue(clips[3]).category, classes[2]);
+    QTRY_COMPARE_WITH_TIMEOUT(window.labeling()->unsavedCount(), 0, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(pairs->rowCount(), 3, 5000);
+    dialog->close();
+}
+
 #include "test_analysis.moc"

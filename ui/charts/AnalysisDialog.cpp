@@ -3,6 +3,7 @@
 #include "ClassColours.h"
 #include "UtteranceTableModel.h"
 #include "WorkspaceSession.h"
+#include "charts/AgreementView.h"
 #include "charts/ConfusionMatrixView.h"
 #include "charts/PlotExport.h"
 #include "charts/TsneMapView.h"
@@ -86,6 +87,10 @@ AnalysisDialog::AnalysisDialog(WorkspaceSession *session, JobQueue *jobs,
     m_tabs->addTab(createMapPage(), tr("t-SNE &Map"));
     m_tabs->addTab(createConfusionPage(), tr("&Confusion Matrix"));
     m_tabs->addTab(createModelsPage(), tr("Compare &Models"));
+    m_agreement = new AgreementView(m_session);
+    m_tabs->addTab(m_agreement, tr("&Agreement"));
+    connect(m_agreement, &AgreementView::clipActivated, this, &AnalysisDialog::clipActivated);
+    connect(m_agreement, &AgreementView::message, this, &AnalysisDialog::message);
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(m_tabs);
     connect(m_jobs, &JobQueue::intermediate, this, &AnalysisDialog::onJobIntermediate);
@@ -104,6 +109,8 @@ AnalysisDialog::AnalysisDialog(WorkspaceSession *session, JobQueue *jobs,
         saveState();
         if (page == ConfusionPage && m_confusionStale)
             reloadConfusion();
+        if (page == AgreementPage && m_agreementStale)
+            reloadAgreement();
     });
     reload();
 }
@@ -159,6 +166,15 @@ void AnalysisDialog::reload()
     loadStoredLayout();
     reloadModels();
     reloadConfusion();
+    m_agreementStale = true;
+    if (m_tabs->currentIndex() == AgreementPage)
+        reloadAgreement();
+}
+
+void AnalysisDialog::reloadAgreement()
+{
+    m_agreementStale = false;
+    m_agreement->reload();
 }
 
 void AnalysisDialog::refreshLabels()
@@ -169,6 +185,9 @@ void AnalysisDialog::refreshLabels()
     m_confusionStale = m_tabs->currentIndex() != ConfusionPage;
     if (!m_confusionStale)
         reloadConfusion();
+    m_agreementStale = true;
+    if (m_tabs->currentIndex() == AgreementPage)
+        reloadAgreement();
 }
 
 // ---------------------------------------------------------------------------------- map

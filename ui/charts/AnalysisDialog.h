@@ -13,6 +13,7 @@
 //   a cross-validation run's (`evaluate`) pooled or per-fold matrix; counts or row-normalised,
 //   with per-class precision, recall and F1 and UA/WA/F1; a click on a model's cell lists its
 //   clips, which play in turn (cross-validation keeps no per-clip predictions).
+// - Agreement: how much the annotators agree (AgreementView).
 // - Models: the versions side by side (recipe, encoder, labels used, UA/WA/F1, training
 //   time), the checked ones' validation UA per epoch overlaid, and the per-class recall of
 //   two versions with its difference.
@@ -40,6 +41,7 @@ class QTableWidget;
 
 namespace emolens {
 
+class AgreementView;
 class ConfusionMatrixView;
 class JobQueue;
 class TsneJob;
@@ -53,7 +55,7 @@ class AnalysisDialog : public QDialog
     Q_OBJECT
 
 public:
-    enum Page { MapPage, ConfusionPage, ModelsPage };
+    enum Page { MapPage, ConfusionPage, ModelsPage, AgreementPage };
     enum ColourBy { ByLabel, ByPredicted, ByCorrect, BySpeaker, ByGender, ByCorpus, ByRound };
 
     AnalysisDialog(WorkspaceSession *session, JobQueue *jobs, const UtteranceTableModel *rows,
@@ -111,6 +113,9 @@ public:
     QComboBox *recallBCombo() const { return m_recallB; }
     QTableWidget *recallTable() const { return m_recall; }
 
+    // Agreement.
+    AgreementView *agreementView() const { return m_agreement; }
+
     QTabWidget *tabs() const { return m_tabs; }
     QWidget *confusionPlot() const;
     QWidget *curvesPlot() const;
@@ -137,6 +142,7 @@ private:
     void onJobIntermediate(int id, const QVariant &value);
     void onJobFinished(int id, const JobResult &result);
     void reloadConfusion();
+    void reloadAgreement();
     void fillModelSummary();
     void fillClassTable();
     void reloadModels();
@@ -187,7 +193,9 @@ private:
     QPushButton *m_playInTurn = nullptr;
     ModelConfusion m_confusion;
     bool m_confusionStale = false; // labels changed while another tab was in front
-    QList<qint64> m_turn;          // clips left to play in turn
+    AgreementView *m_agreement = nullptr;
+    bool m_agreementStale = true; // read when its tab is first shown, and after label changes
+    QList<qint64> m_turn;         // clips left to play in turn
 
     // Models.
     QTableWidget *m_models = nullptr;

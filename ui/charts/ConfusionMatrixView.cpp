@@ -49,6 +49,13 @@ void ConfusionMatrixView::setEmptyText(const QString &text)
     update();
 }
 
+void ConfusionMatrixView::setAxisTitles(const QString &rows, const QString &columns)
+{
+    m_rowTitle = rows;
+    m_columnTitle = columns;
+    update();
+}
+
 void ConfusionMatrixView::setCurrentCell(int truth, int predicted)
 {
     m_currentTruth = truth;
@@ -151,12 +158,12 @@ void ConfusionMatrixView::paintEvent(QPaintEvent *)
     p.setFont(bold);
     p.setPen(palette().color(QPalette::Text));
     p.drawText(QRect(g.grid.left(), 2, g.grid.width(), fm.height() + 4), Qt::AlignCenter,
-               tr("Predicted class"));
+               m_columnTitle.isEmpty() ? tr("Predicted class") : m_columnTitle);
     p.save();
     p.translate(fm.height() / 2.0 + 4, g.grid.center().y());
     p.rotate(-90);
     p.drawText(QRect(-g.grid.height() / 2, -fm.height() / 2 - 2, g.grid.height(), fm.height() + 4),
-               Qt::AlignCenter, tr("True class"));
+               Qt::AlignCenter, m_rowTitle.isEmpty() ? tr("True class") : m_rowTitle);
     p.restore();
     p.setFont(font());
     // Class names, in their colours.
@@ -222,7 +229,10 @@ void ConfusionMatrixView::paintEvent(QPaintEvent *)
     p.rotate(90);
     p.drawText(QRect(-g.legend.height() / 2 + 30, -fm.height() / 2, g.legend.height() - 60,
                      fm.height() + 2),
-               Qt::AlignCenter, m_normalised ? tr("share of the true class") : tr("clips"));
+               Qt::AlignCenter,
+               m_normalised
+                   ? (m_rowTitle.isEmpty() ? tr("share of the true class") : tr("share of the row"))
+                   : tr("clips"));
     p.restore();
 }
 

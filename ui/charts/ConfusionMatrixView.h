@@ -23,6 +23,9 @@ public:
     void setNormalised(bool rows);
     bool isNormalised() const { return m_normalised; }
     void setEmptyText(const QString &text);
+    // The titles along the rows and the columns ("True class", "Predicted class" unless set:
+    // the agreement view compares two annotators).
+    void setAxisTitles(const QString &rows, const QString &columns);
 
     const QStringList &classes() const { return m_classes; }
     // The cell's rectangle in widget coordinates (empty when there is no such cell).
@@ -60,6 +63,8 @@ private:
     QList<QList<int>> m_confusion;
     bool m_normalised = false;
     QString m_emptyText;
+    QString m_rowTitle;
+    QString m_columnTitle;
     int m_currentTruth = -1;
     int m_currentPredicted = -1;
 };
