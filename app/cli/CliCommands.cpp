@@ -715,6 +715,12 @@ void addRecipeStageOptions(QCommandLineParser &parser)
                                      "adapted by TAPT proper for a paper-mode run that trains "
                                      "every layer), none, or its id."),
                       QStringLiteral("newest|none|ID"), QStringLiteral("newest")});
+    parser.addOption({QStringLiteral("label-rule"),
+                      QStringLiteral("Which label a clip several people labeled trains on: "
+                                     "newest (the default, the label the views show), majority "
+                                     "(the category most people give it), or reviewer:NAME (that "
+                                     "reviewer's where they gave one, else the majority)."),
+                      QStringLiteral("RULE"), QStringLiteral("newest")});
 }
 
 // --mode and --encoder-layers; false (with *error) when they are not a mode and a count.
@@ -832,6 +838,9 @@ int evaluateCommand(const QStringList &arguments)
     if (!backboneArgument(parser, &request.backbone))
         return fail(QStringLiteral("--backbone is newest, none or a backbone's id, not \"%1\"")
                         .arg(parser.value(QStringLiteral("backbone"))));
+    if (auto st = LabelRule::parse(parser.value(QStringLiteral("label-rule")), &request.labelRule);
+        !st)
+        return fail(QStringLiteral("--label-rule: %1").arg(st.error()));
 
     TerminalProgress progress;
     const auto job = std::make_shared<EvaluateJob>(request);
@@ -1000,6 +1009,9 @@ int trainCommand(const QStringList &arguments)
     if (!backboneArgument(parser, &request.backbone))
         return fail(QStringLiteral("--backbone is newest, none or a backbone's id, not \"%1\"")
                         .arg(parser.value(QStringLiteral("backbone"))));
+    if (auto st = LabelRule::parse(parser.value(QStringLiteral("label-rule")), &request.labelRule);
+        !st)
+        return fail(QStringLiteral("--label-rule: %1").arg(st.error()));
     if (int code = resumeArgument(parser,
                                   {"recipe", "encoder", "epochs", "pretrain-epochs", "gmp-epochs",
                                    "auxiliary-epochs", "auxiliary-tasks", "freeze-ari", "backbone",

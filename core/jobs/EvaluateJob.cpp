@@ -27,6 +27,7 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     TrainingSetRequest setRequest =
         TrainingSetRequest::of(r.databasePath, r.cacheDirectory, r.encoder, r.acousticInputs);
     setRequest.corpusId = r.corpusId;
+    setRequest.labelRule = r.labelRule;
     if (r.speedPerturbation)
         setRequest.speedRates = speedPerturbationRates();
     progress.setProgress(0, QStringLiteral("Reading the labels and the feature cache..."));
@@ -52,6 +53,8 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     if (auto st = set.fitAuxiliaryTasks(&options, r.auxiliaryTasks, &notes); !st)
         return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
     if (const QString note = paperModeNote(options); !note.isEmpty())
+        notes << note;
+    if (const QString note = set.labelRuleNote(); !note.isEmpty())
         notes << note;
     // Adapter TAPT's backbone, when one fits: every fold starts from it.
     QTemporaryDir backboneFolder;
@@ -103,6 +106,7 @@ JobResult EvaluateJob::run(ProgressSink &progress)
                                   {QStringLiteral("epochs"), options.epochs},
                                   {QStringLiteral("learning_rate"), options.learningRate},
                                   {QStringLiteral("acoustic_inputs"), set.acousticInputs},
+                                  {QStringLiteral("label_rule"), set.labelRule.name()},
                                   {QStringLiteral("backbone_id"), backbone.id}})
             .toJson(QJsonDocument::Compact));
     run.seed = r.seed;

@@ -12,6 +12,7 @@
 
 #include "jobs/Job.h"
 #include "training/CrossValidation.h"
+#include "training/LabelRule.h"
 
 namespace emolens {
 
@@ -39,6 +40,8 @@ struct EvaluateRequest
     int threads = 0;
     double validationFraction = 0.2; // of each fold's training speakers
     int acousticInputs = -1;         // -1: the encoder's default (on for fbank)
+    // Which label a clip several people labeled trains on (newest, majority, reviewer:NAME).
+    LabelRule labelRule;
     qint64 corpusId = 0;
     // The adapter TAPT backbone every fold starts from (PretrainedBackbones): -1 the newest that
     // fits, 0 none, or an id.

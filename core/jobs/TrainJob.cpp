@@ -157,6 +157,11 @@ JobResult TrainJob::run(ProgressSink &progress)
             r.auxiliaryTasks << v.toString();
         r.acousticInputs = priorSettings.value(QStringLiteral("acoustic_inputs")).toBool() ? 1 : 0;
         r.backbone = priorSettings.value(QStringLiteral("backbone_id")).toInteger(0);
+        if (auto st = LabelRule::parse(priorSettings.value(QStringLiteral("label_rule")).toString(),
+                                       &r.labelRule);
+            !st)
+            return JobResult::failed(
+                QStringLiteral("run %1: %2").arg(r.resumeRunId).arg(st.error()));
     }
 
     progress.setProgress(0, QStringLiteral("Reading the labels and the feature cache..."));
@@ -165,6 +170,7 @@ JobResult TrainJob::run(ProgressSink &progress)
         TrainingSetRequest::of(r.databasePath, r.cacheDirectory, r.encoder, r.acousticInputs);
     if (r.speedPerturbation)
         setRequest.speedRates = speedPerturbationRates();
+    setRequest.labelRule = r.labelRule;
     if (auto st = TrainingSet::load(db, setRequest, &set); !st)
         return JobResult::failed(st.error());
 
@@ -180,6 +186,8 @@ JobResult TrainJob::run(ProgressSink &progress)
     if (auto st = set.fitAuxiliaryTasks(&options, r.auxiliaryTasks, &m_report.notes); !st)
         return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
     if (const QString note = paperModeNote(options); !note.isEmpty())
+        m_report.notes << note;
+    if (const QString note = set.labelRuleNote(); !note.isEmpty())
         m_report.notes << note;
     // Adapter TAPT's backbone, when one fits (it replaces the recipe's own pre-training).
     QTemporaryDir backboneFolder;
@@ -269,6 +277,7 @@ JobResult TrainJob::run(ProgressSink &progress)
             {QStringLiteral("batch_frames"), qint64(options.batchFrames)},
             {QStringLiteral("balance_classes"), options.balanceClasses},
             {QStringLiteral("acoustic_inputs"), set.acousticInputs},
+            {QStringLiteral("label_rule"), set.labelRule.name()},
             {QStringLiteral("backbone_id"), backbone.id},
             {QStringLiteral("validation_speakers"),
              QJsonArray::fromStringList(m_report.validationSpeakers)}};

@@ -19,6 +19,7 @@
 #include "jobs/Job.h"
 #include "store/ModelRepository.h"
 #include "training/ClassificationMetrics.h"
+#include "training/LabelRule.h"
 
 #include <QString>
 #include <atomic>
@@ -49,6 +50,8 @@ struct TrainRequest
     QString device = QStringLiteral("cpu");
     int threads = 0;
     int acousticInputs = -1; // -1: the encoder's default
+    // Which label a clip several people labeled trains on (newest, majority, reviewer:NAME).
+    LabelRule labelRule;
     double validationFraction = 0.2;
     // The adapter TAPT backbone to start from (PretrainedBackbones): -1 the newest that fits,
     // 0 none, or an id.

@@ -104,6 +104,11 @@ Status TrainingSet::load(Database &db, const TrainingSetRequest &request, Traini
     QHash<qint64, ShownLabel> shown;
     if (auto st = labels.shownLabels(request.corpusId, &shown); !st)
         return st;
+    out->labelRule = request.labelRule;
+    QHash<qint64, QString> ruled;
+    if (auto st = trainingCategories(db, request.labelRule, request.corpusId, out->classes, &ruled);
+        !st)
+        return st;
 
     out->source = std::make_unique<CacheClipSource>(request.cacheRoot, out->encoder.identity,
                                                     out->encoder.layerCount,
@@ -131,6 +136,12 @@ Status TrainingSet::load(Database &db, const TrainingSetRequest &request, Traini
         const ShownLabel label = shown.value(u.id);
         TrainerClip clip;
         clip.classIndex = label.inLabelSet ? int(out->classes.indexOf(label.category)) : -1;
+        bool byRule = false;
+        if (const auto it = ruled.constFind(u.id); it != ruled.constEnd()) {
+            const int ruledIndex = int(out->classes.indexOf(*it));
+            byRule = ruledIndex != clip.classIndex;
+            clip.classIndex = ruledIndex;
+        }
         // Seed 001's auxiliary task reads the speaker's gender where the corpus gives it.
         const Gender gender = speakerGender.value(u.speakerId, Gender::Unknown);
         clip.gender = gender == Gender::Female ? 0 : gender == Gender::Male ? 1 : -1;
@@ -153,6 +164,7 @@ Status TrainingSet::load(Database &db, const TrainingSetRequest &request, Traini
             speakerIndex.insert(speaker, clip.speaker);
         if (clip.classIndex < 0)
             ++out->withoutCategory;
+        out->ruledClips += byRule ? 1 : 0;
         out->withGender += clip.gender >= 0 ? 1 : 0;
         out->withStyle += clip.style >= 0 ? 1 : 0;
         out->withTranscript += clip.characters.empty() ? 0 : 1;
@@ -256,6 +268,15 @@ QString TrainingSet::labelSnapshot() const
                         {QStringLiteral("counts"), counts},
                         {QStringLiteral("hash"), QString::fromLatin1(hash.result().toHex())}})
             .toJson(QJsonDocument::Compact));
+}
+
+QString TrainingSet::labelRuleNote() const
+{
+    if (labelRule.kind == LabelRule::Newest)
+        return QString();
+    return QStringLiteral("label rule %1: %2 on another category than the one the views show")
+        .arg(labelRule.name(), ruledClips == 1 ? QStringLiteral("1 clip trains")
+                                               : QStringLiteral("%1 clips train").arg(ruledClips));
 }
 
 qint64 TrainingSet::labeledFrames() const

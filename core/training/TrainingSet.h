@@ -1,7 +1,8 @@
 #pragma once
 // TrainingSet: what a training or evaluation run learns from - the workspace's clips that have
 // cached features for one encoder, with the label each shows (LabelRepository's rule: the
-// newest person's category, else the corpus's), their speakers for the folds, and a
+// newest person's category, else the corpus's; or the majority's or a reviewer's, by the
+// request's LabelRule), their speakers for the folds, and a
 // CacheClipSource over their features. Classes are the corpora's label sets (their union, in
 // order of first appearance); a clip whose category is not among them, or that has none,
 // trains no categorical head (it still counts for nothing else here).
@@ -11,6 +12,7 @@
 #include "common/Status.h"
 #include "store/FeatureRepository.h"
 #include "training/CacheClipSource.h"
+#include "training/LabelRule.h"
 #include "training/SpeakerFolds.h"
 
 #include <QList>
@@ -30,6 +32,9 @@ struct TrainingSetRequest
     // Seed 003's speed perturbation: the clips' cached copies at these rates as the source's
     // variants (CacheClipSource::addSpeedVariants); empty: none.
     QList<double> speedRates;
+    // Which label a clip several people labeled trains on (LabelRule; default: the newest,
+    // the label the views show).
+    LabelRule labelRule;
 
     // A workspace's request: its cache (cacheDirectory, or beside the workspace when empty).
     static TrainingSetRequest of(const QString &databasePath, const QString &cacheDirectory,
@@ -46,6 +51,8 @@ struct TrainingSet
     QStringList contentHashes; // parallel to clips: the audio each clip's features are of
     int missingFeatures = 0;   // clips of the workspace without cached features (not in the set)
     int withoutCategory = 0;   // clips in the set without a usable category
+    LabelRule labelRule;       // the rule the categories were chosen by
+    int ruledClips = 0;        // clips whose category the rule took from another than the shown
     // Seed 003's auxiliary metadata, as the clips carry it (TrainerClip): speakers by index in
     // order of first appearance, and the transcripts' characters (lower-cased letters, digits,
     // apostrophes, single spaces; id = position in `characters` + 1, 0 is CTC's blank).
@@ -65,6 +72,9 @@ struct TrainingSet
     // when no task is left, or when tasks are asked of another adapter (which has none).
     Status fitAuxiliaryTasks(TrainerOptions *options, const QStringList &asked,
                              QStringList *notes) const;
+    // What the label rule did ("label rule majority: 3 clips train on another category than
+    // the one the views show"); empty for the newest label.
+    QString labelRuleNote() const;
     // Encoder frames of the clips with a category (what the default recipe is chosen by).
     qint64 labeledFrames() const;
     // What the labels were (JSON: classes, labeled_clips, counts per class, and a SHA-256 of

@@ -298,6 +298,34 @@ private Q_SLOTS:
                                            QStringLiteral("--corpus"), QStringLiteral("nope")});
         QCOMPARE(noCorpus.exitCode, 1);
         QVERIFY(noCorpus.err.contains("no corpus named \"nope\""));
+
+        // Training on the majority's label: clip 5 (ann 3, bob 3, cy 4) shows cy's newest 4
+        // but trains on 3; the ties (clips 7 and 14) keep their newest. The run records it.
+        const CliResult extracted = runCli({QStringLiteral("extract"), QStringLiteral("--db"), db});
+        QVERIFY2(extracted.exitCode == 0, extracted.err.constData());
+        const CliResult trained = runCli(
+            {QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+             QStringLiteral("baseline"), QStringLiteral("--epochs"), QStringLiteral("2"),
+             QStringLiteral("--label-rule"), QStringLiteral("majority"), QStringLiteral("--json")});
+        QVERIFY2(trained.exitCode == 0, trained.err.constData());
+        QVERIFY2(json(trained)[QStringLiteral("notes")].toArray().contains(QStringLiteral(
+                     "label rule majority: 1 clip trains on another category than the one the "
+                     "views show")),
+                 trained.out.constData());
+        {
+            emolens::Database store(db);
+            QVERIFY(store.open());
+            const auto runs = emolens::ModelRepository(store).runs();
+            QVERIFY(!runs.isEmpty());
+            const QJsonObject settings =
+                QJsonDocument::fromJson(runs.first().settings.toUtf8()).object();
+            QCOMPARE(settings[QStringLiteral("label_rule")].toString(), QStringLiteral("majority"));
+        }
+        const CliResult badRule =
+            runCli({QStringLiteral("train"), QStringLiteral("--db"), db,
+                    QStringLiteral("--label-rule"), QStringLiteral("loudest")});
+        QCOMPARE(badRule.exitCode, 1);
+        QVERIFY2(badRule.err.contains("unknown label rule \"loudest\""), badRule.err.constData());
     }
 
     void featuresWritesEveryHiddenLayer()

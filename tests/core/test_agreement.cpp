@@ -21,6 +21,7 @@
 #include "store/Database.h"
 #include "store/LabelRepository.h"
 #include "training/ClassificationMetrics.h"
+#include "training/LabelRule.h"
 
 #include "TestPaths.h"
 
@@ -317,6 +318,66 @@ private Q_SLOTS:
         QVERIFY(more.annotators.contains(
             LabelRepository::corpusAnnotatorName(CorpusRepository(db).corpora().first().name)));
         QVERIFY(more.labelSets.first().clips >= 12);
+    }
+
+    void labelRulesChooseWhatAClipTrainsOn()
+    {
+        LabelRule rule;
+        QVERIFY(LabelRule::parse(QStringLiteral("majority"), &rule));
+        QCOMPARE(rule.kind, LabelRule::Majority);
+        QVERIFY(LabelRule::parse(QStringLiteral("reviewer:dee"), &rule));
+        QCOMPARE(rule.kind, LabelRule::Reviewer);
+        QCOMPARE(rule.reviewer, QStringLiteral("dee"));
+        QCOMPARE(rule.name(), QStringLiteral("reviewer:dee"));
+        QVERIFY(LabelRule::parse(QString(), &rule));
+        QCOMPARE(rule.kind, LabelRule::Newest);
+        const Status bad = LabelRule::parse(QStringLiteral("reviewer:"), &rule);
+        QVERIFY(!bad);
+        QVERIFY2(bad.error().contains(QStringLiteral("newest, majority or reviewer:NAME")),
+                 qPrintable(bad.error()));
+
+        std::unique_ptr<Database> store;
+        QList<qint64> ids;
+        LabelSchema schema;
+        QVERIFY(workspace(QStringLiteral("rules.emolens"), &store, &ids, &schema));
+        LabelRepository labels(*store);
+        const QStringList &c = schema.classes;
+        const auto give = [&](int clip, const char *who, int cls) {
+            return bool(labels.setLabel(ids[clip], schema.id, QString::fromLatin1(who),
+                                        LabelValue::ofCategory(c[cls])));
+        };
+        // Clip 0: two for class 1, one (the newest) for class 2: the majority is class 1.
+        QVERIFY(give(0, "ann", 1) && give(0, "bob", 1) && give(0, "cy", 2));
+        // Clip 1: ann gives class 3, then bob class 0: a tie, which goes to the class given
+        // most recently (bob's).
+        QVERIFY(give(1, "ann", 3) && give(1, "bob", 0));
+        // Clip 2: the reviewer dee against two others.
+        QVERIFY(give(2, "ann", 2) && give(2, "bob", 2) && give(2, "dee", 0));
+        // Clip 3: a category outside the label set does not vote.
+        QVERIFY(labels.setLabel(ids[3], schema.id, QStringLiteral("ann"),
+                                LabelValue::ofCategory(QStringLiteral("bored"))));
+
+        QHash<qint64, QString> chosen;
+        LabelRule majority;
+        majority.kind = LabelRule::Majority;
+        QVERIFY(trainingCategories(*store, majority, 0, c, &chosen));
+        QCOMPARE(chosen.value(ids[0]), c[1]);
+        QCOMPARE(chosen.value(ids[1]), c[0]); // bob's is the newer of the tie
+        QCOMPARE(chosen.value(ids[2]), c[2]);
+        QVERIFY(!chosen.contains(ids[3])); // keeps the corpus's label
+        QVERIFY(!chosen.contains(ids[4])); // nobody labeled it
+        QVERIFY(give(1, "ann", 0));        // ann now agrees with bob
+        QVERIFY(give(1, "ann", 3));        // and back: her row is now the newest of the tie
+        QVERIFY(trainingCategories(*store, majority, 0, c, &chosen));
+        QCOMPARE(chosen.value(ids[1]), c[3]);
+
+        LabelRule reviewer;
+        QVERIFY(LabelRule::parse(QStringLiteral("reviewer:dee"), &reviewer));
+        QVERIFY(trainingCategories(*store, reviewer, 0, c, &chosen));
+        QCOMPARE(chosen.value(ids[2]), c[0]); // the reviewer's adjudication
+        QCOMPARE(chosen.value(ids[0]), c[1]); // no review: the majority
+        QVERIFY(trainingCategories(*store, LabelRule(), 0, c, &chosen));
+        QVERIFY(chosen.isEmpty()); // newest: every clip keeps the label it shows
     }
 
     void anEmptyWorkspaceHasNothingToCompare()

@@ -1,0 +1,45 @@
+#pragma once
+// LabelRule: which label a clip trains on when several people labeled it - the rule the
+// Agreement view and `--label-rule` choose, recorded with each run (settings "label_rule").
+//
+// - newest (the default, and what every view shows): the newest category among the people's
+//   current labels, else the corpus's own (LabelRepository's shown-label rule).
+// - majority: the category most people currently give it, of the label set's classes. A tie
+//   goes to the tied category given most recently (our default; majority voting papers leave
+//   ties open). A clip no person labeled keeps the corpus's label.
+// - reviewer:NAME: the reviewer's current category where they gave one (adjudication), else
+//   the majority.
+// Only people's labels vote; the corpus's own label is the fallback, never a vote.
+//
+// Threads: value type; trainingCategories() on the thread that owns the Database.
+
+#include "common/Status.h"
+
+#include <QHash>
+#include <QString>
+#include <QStringList>
+#include <optional>
+
+namespace emolens {
+
+class Database;
+
+struct LabelRule
+{
+    enum Kind { Newest, Majority, Reviewer };
+    Kind kind = Newest;
+    QString reviewer; // the adjudicating annotator, for Reviewer
+
+    QString name() const; // "newest", "majority", "reviewer:NAME"
+    // Parses name(); fails, saying what is accepted, for anything else.
+    static Status parse(const QString &text, LabelRule *out);
+    bool operator==(const LabelRule &o) const { return kind == o.kind && reviewer == o.reviewer; }
+};
+
+// The category each utterance (of a corpus; 0: all) trains on under a rule other than newest,
+// where the people's labels decide it: utterance id -> category, for the clips at least one
+// person labeled with a category of `classes`. Clips not in the result keep their shown label.
+Status trainingCategories(Database &db, const LabelRule &rule, qint64 corpusId,
+                          const QStringList &classes, QHash<qint64, QString> *out);
+
+} // namespace emolens
