@@ -126,6 +126,11 @@ bool TrainingController::retrain(const QString &workspacePath, const QString &en
     train.speedPerturbation =
         train.recipe == QLatin1String("ari-coattention") &&
         settings.value(QStringLiteral("model/speedPerturbation"), false).toBool();
+    // Which label a clip several people labeled trains on ("model/labelRule", chosen in
+    // Analysis > Annotator Agreement; newest when absent or not a rule).
+    if (!LabelRule::parse(settings.value(QStringLiteral("model/labelRule")).toString(),
+                          &train.labelRule))
+        train.labelRule = LabelRule();
     queueExtraction(workspacePath, encoder, device,
                     train.speedPerturbation ? speedPerturbationRates() : QList<double>());
     m_job = std::make_shared<TrainJob>(train);

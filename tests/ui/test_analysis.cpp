@@ -531,6 +531,20 @@ void TestAnalysis::agreementComparesTheAnnotatorsAndPlaysTheirDisagreements()
     view->includeCorpusBox()->setChecked(false);
     QCOMPARE(pairs->rowCount(), 1);
 
+    // Train on: the newest label by default; choosing ben as reviewer is what Retrain reads.
+    QComboBox *trainOn = view->trainOnCombo();
+    QCOMPARE(trainOn->currentData().toString(), QStringLiteral("newest"));
+    const int benReviews = trainOn->findData(QStringLiteral("reviewer:ben"));
+    QVERIFY(benReviews >= 0);
+    QVERIFY(trainOn->findData(QStringLiteral("majority")) >= 0);
+    trainOn->setCurrentIndex(benReviews);
+    Q_EMIT trainOn->activated(benReviews);
+    QCOMPARE(QSettings().value(QStringLiteral("model/labelRule")).toString(),
+             QStringLiteral("reviewer:ben"));
+    view->reload();
+    QCOMPARE(trainOn->currentData().toString(), QStringLiteral("reviewer:ben"));
+    QSettings().remove(QStringLiteral("model/labelRule"));
+
     // A third person labels the disagreed clip: the open view follows the label change.
     QSettings().setValue(QStringLiteral("annotator/name"), QStringLiteral("cy"));
     QApplication::setActiveWindow(&window);

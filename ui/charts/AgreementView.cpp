@@ -3,6 +3,8 @@
 #include "WorkspaceSession.h"
 #include "charts/ConfusionMatrixView.h"
 #include "charts/PlotExport.h"
+#include "store/LabelRepository.h"
+#include "training/LabelRule.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -27,6 +29,7 @@ namespace {
 constexpr int kIdRole = Qt::UserRole + 1;
 const QString kLabelSetKey = QStringLiteral("analysis/agreementLabelSet");
 const QString kCorpusKey = QStringLiteral("analysis/agreementIncludeCorpus");
+const QString kRuleKey = QStringLiteral("model/labelRule");
 
 QTableWidget *makeTable(const QStringList &headers)
 {
@@ -99,11 +102,15 @@ AgreementView::AgreementView(WorkspaceSession *session, QWidget *parent)
     m_labelSet = new QComboBox;
     m_labelSet->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     m_labelSet->setToolTip(tr("Categories are compared within the label set they were given in"));
-    m_includeCorpus = new QCheckBox(tr("Count the corpus's own labels as an &annotator"));
+    m_includeCorpus = new QCheckBox(tr("Corpus labels count as an &annotator"));
     m_includeCorpus->setToolTip(tr("Compare people with the labels the corpus came with, as one "
                                    "more annotator"));
     QSettings settings;
     m_includeCorpus->setChecked(settings.value(kCorpusKey, false).toBool());
+    m_trainOn = new QComboBox;
+    m_trainOn->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_trainOn->setToolTip(tr("Which label a clip several people labeled trains on when you "
+                             "retrain (Model > Retrain)"));
     auto *refresh = new QPushButton(tr("Re&fresh"));
     refresh->setToolTip(tr("Read the labels again"));
     auto *controls = new QHBoxLayout;
@@ -113,6 +120,10 @@ AgreementView::AgreementView(WorkspaceSession *session, QWidget *parent)
     controls->addWidget(m_labelSet);
     controls->addWidget(m_includeCorpus);
     controls->addStretch(1);
+    auto *trainOnLabel = new QLabel(tr("&Train on:"));
+    trainOnLabel->setBuddy(m_trainOn);
+    controls->addWidget(trainOnLabel);
+    controls->addWidget(m_trainOn);
     controls->addWidget(refresh);
 
     m_summary = new QLabel;
@@ -220,6 +231,10 @@ AgreementView::AgreementView(WorkspaceSession *session, QWidget *parent)
         QSettings().setValue(kLabelSetKey, m_labelSet->currentData());
         showLabelSet();
     });
+    connect(m_trainOn, &QComboBox::activated, this, [this] {
+        QSettings().setValue(kRuleKey, m_trainOn->currentData());
+        Q_EMIT message(tr("Retraining will train on %1").arg(m_trainOn->currentText()), 5000);
+    });
     connect(m_pairs, &QTableWidget::currentCellChanged, this, [this](int row) { showPair(row); });
     const auto clipAt = [this](int row) -> qint64 {
         const QTableWidgetItem *item = m_disagreements->item(row, 0);
@@ -255,8 +270,8 @@ void AgreementView::reload()
     int chosen = 0, most = -1;
     for (int i = 0; i < m_report.labelSets.size(); ++i) {
         const LabelSetAgreement &set = m_report.labelSets[i];
-        m_labelSet->addItem(tr("%1 (%n clips compared)", nullptr, set.clips).arg(set.name),
-                            set.schemaId);
+        m_labelSet->addItem(set.name, set.schemaId);
+        m_labelSet->setItemData(i, tr("%n clips compared", nullptr, set.clips), Qt::ToolTipRole);
         if (wanted.isValid() && wanted.toLongLong() == set.schemaId)
             chosen = i, most = INT_MAX;
         else if (set.clips > most)
@@ -268,6 +283,32 @@ void AgreementView::reload()
     m_loading = false;
     showLabelSet();
     fillDimensions();
+    fillTrainOn();
+}
+
+void AgreementView::fillTrainOn()
+{
+    LabelRule saved;
+    if (!LabelRule::parse(QSettings().value(kRuleKey).toString(), &saved))
+        saved = LabelRule();
+    m_trainOn->clear();
+    m_trainOn->addItem(tr("the newest label (as shown)"), QStringLiteral("newest"));
+    m_trainOn->addItem(tr("the majority's label"), QStringLiteral("majority"));
+    QStringList reviewers;
+    const QString corpusPrefix = LabelRepository::corpusAnnotatorName(QString());
+    for (const QString &name : m_report.annotators)
+        if (!name.startsWith(corpusPrefix))
+            reviewers << name;
+    // The saved reviewer stays a choice even before they labeled anything here.
+    if (saved.kind == LabelRule::Reviewer && !reviewers.contains(saved.reviewer))
+        reviewers << saved.reviewer;
+    for (const QString &name : std::as_const(reviewers)) {
+        LabelRule rule;
+        rule.kind = LabelRule::Reviewer;
+        rule.reviewer = name;
+        m_trainOn->addItem(tr("%1's label, as reviewer").arg(name), rule.name());
+    }
+    m_trainOn->setCurrentIndex(std::max(0, m_trainOn->findData(saved.name())));
 }
 
 int AgreementView::labelSetIndex() const

@@ -10,6 +10,9 @@
 // - The clips where annotators disagree, least agreement first: selecting one shows it in the
 //   clip view, a double-click or Enter plays it.
 // - The dimensions: Krippendorff's alpha (interval, ordinal) and the one-way ICC.
+// - Train on: which label a clip several people labeled trains on (core/training/LabelRule):
+//   the newest (as shown), the majority's, or a reviewer's; Model > Retrain uses it
+//   (QSettings "model/labelRule").
 // Tables save as CSV, the matrix as PNG or SVG. The label set and the corpus choice are
 // remembered (QSettings "analysis/agreement...").
 //
@@ -45,6 +48,7 @@ public:
     void showPair(int row);
 
     QComboBox *labelSetCombo() const { return m_labelSet; }
+    QComboBox *trainOnCombo() const { return m_trainOn; }
     QCheckBox *includeCorpusBox() const { return m_includeCorpus; }
     QLabel *summary() const { return m_summary; }
     QTableWidget *classTable() const { return m_classes; }
@@ -62,12 +66,14 @@ Q_SIGNALS:
 private:
     void showLabelSet();
     void fillDimensions();
+    void fillTrainOn();
     void saveTable(QTableWidget *table, const QString &name);
 
     WorkspaceSession *m_session;
     AgreementReport m_report;
     bool m_loading = false;
     QComboBox *m_labelSet = nullptr;
+    QComboBox *m_trainOn = nullptr;
     QCheckBox *m_includeCorpus = nullptr;
     QLabel *m_summary = nullptr;
     QTableWidget *m_classes = nullptr;
