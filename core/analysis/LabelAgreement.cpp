@@ -3,6 +3,7 @@
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/LabelRepository.h"
+#include "store/TraceRepository.h"
 
 #include <QHash>
 #include <QSet>
@@ -231,6 +232,69 @@ Status labelAgreement(Database &db, const AgreementOptions &options, AgreementRe
     }
     for (auto it = byDimension.cbegin(); it != byDimension.cend(); ++it)
         out->dimensions.append(dimensionAgreement(it.key(), it.value()));
+    return Status::success();
+}
+
+Status traceAgreement(Database &db, qint64 corpusId, const TraceFusionOptions &fusion,
+                      QList<TraceDimensionAgreement> *out)
+{
+    out->clear();
+    QList<TraceRecord> traces;
+    if (auto st = TraceRepository(db).allCurrentTraces(corpusId, &traces); !st)
+        return st;
+    QList<UtteranceRecord> utterances;
+    if (auto st = CorpusRepository(db).utterances(corpusId, &utterances); !st)
+        return st;
+    QHash<qint64, double> duration;
+    for (const UtteranceRecord &u : utterances)
+        duration.insert(u.id, u.durationSeconds);
+    // dimension -> clip -> its traces
+    QMap<QString, QMap<qint64, QList<TraceRecord>>> groups;
+    for (TraceRecord &t : traces)
+        groups[t.dimension][t.utteranceId].append(std::move(t));
+    for (auto d = groups.cbegin(); d != groups.cend(); ++d) {
+        TraceDimensionAgreement a;
+        a.dimension = d.key();
+        QSet<QString> people;
+        double pairSum = 0, fusedSum = 0, alphaSum = 0;
+        int pairN = 0, fusedN = 0, alphaN = 0;
+        for (auto c = d.value().cbegin(); c != d.value().cend(); ++c) {
+            if (c.value().size() < 2)
+                continue;
+            ++a.clips;
+            a.traces += int(c.value().size());
+            double length = duration.value(c.key());
+            for (const TraceRecord &t : c.value())
+                length = std::max(length, t.endSeconds());
+            const FusedTraces f = fuseTraces(c.value(), length, fusion);
+            for (const QString &name : f.annotators)
+                people.insert(name);
+            for (std::size_t i = 0; i < f.pairConcordance.size(); ++i) {
+                for (std::size_t j = i + 1; j < f.pairConcordance.size(); ++j)
+                    if (std::isfinite(f.pairConcordance[i][j])) {
+                        pairSum += f.pairConcordance[i][j];
+                        ++pairN;
+                    }
+                if (std::isfinite(f.concordanceWithEwe[i])) {
+                    fusedSum += f.concordanceWithEwe[i];
+                    ++fusedN;
+                }
+            }
+            if (std::isfinite(f.cronbachAlpha)) {
+                alphaSum += f.cronbachAlpha;
+                ++alphaN;
+            }
+        }
+        a.annotators = QStringList(people.cbegin(), people.cend());
+        std::sort(a.annotators.begin(), a.annotators.end());
+        if (pairN > 0)
+            a.pairConcordance = pairSum / pairN;
+        if (fusedN > 0)
+            a.fusedConcordance = fusedSum / fusedN;
+        if (alphaN > 0)
+            a.cronbachAlpha = alphaSum / alphaN;
+        out->append(a);
+    }
     return Status::success();
 }
 

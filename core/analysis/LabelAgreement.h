@@ -18,6 +18,7 @@
 // Threads: on the thread that owns the Database.
 
 #include "analysis/Agreement.h"
+#include "analysis/TraceFusion.h"
 #include "common/Status.h"
 
 #include <QList>
@@ -96,5 +97,22 @@ struct AgreementReport
 };
 
 Status labelAgreement(Database &db, const AgreementOptions &options, AgreementReport *out);
+
+// Agreement over time-continuous traces, per dimension: every clip that two or more people
+// traced is fused (TraceFusion, with `fusion`'s lag compensation) and its figures averaged
+// over the clips.
+struct TraceDimensionAgreement
+{
+    QString dimension;
+    QStringList annotators;
+    int clips = 0;  // clips traced by 2 or more annotators
+    int traces = 0; // their traces
+    double pairConcordance = std::numeric_limits<double>::quiet_NaN();  // mean pairwise CCC
+    double fusedConcordance = std::numeric_limits<double>::quiet_NaN(); // mean CCC with the EWE
+    double cronbachAlpha = std::numeric_limits<double>::quiet_NaN();    // mean over clips
+};
+
+Status traceAgreement(Database &db, qint64 corpusId, const TraceFusionOptions &fusion,
+                      QList<TraceDimensionAgreement> *out);
 
 } // namespace emolens

@@ -20,7 +20,7 @@ namespace emolens {
 class Database
 {
 public:
-    static constexpr int kCurrentSchemaVersion = 8;
+    static constexpr int kCurrentSchemaVersion = 9;
 
     explicit Database(QString filePath);
     ~Database();

@@ -292,6 +292,30 @@ QStringList version8()
     };
 }
 
+// Version 9: time-continuous traces. A trace is one annotator's arousal or valence (or any
+// dimension) over one clip, sampled on the media clock at a fixed rate; like labels it is
+// append-only, and an annotator's newest trace of a dimension is their current one.
+QStringList version9()
+{
+    return {
+        QStringLiteral(R"(CREATE TABLE traces(
+            id INTEGER PRIMARY KEY,
+            utterance_id INTEGER NOT NULL REFERENCES utterances(id) ON DELETE CASCADE,
+            annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+            dimension TEXT NOT NULL,         -- e.g. arousal, valence
+            rate_hz REAL NOT NULL,           -- samples per second of media time
+            start_seconds REAL NOT NULL DEFAULT 0, -- media time of the first sample
+            samples BLOB NOT NULL,           -- float32 little-endian, -1..1, NaN: not traced
+            input TEXT NOT NULL DEFAULT '',  -- mouse, wheel, keyboard or import
+            created_at TEXT NOT NULL
+        ))"),
+        QStringLiteral(
+            "CREATE INDEX traces_by_clip ON traces(utterance_id, dimension, annotator_id, id)"),
+        QStringLiteral(R"(CREATE TRIGGER traces_append_only BEFORE UPDATE ON traces
+            BEGIN SELECT RAISE(ABORT, 'traces are append-only'); END)"),
+    };
+}
+
 } // namespace
 
 QStringList migrationStatements(int version)
@@ -313,6 +337,8 @@ QStringList migrationStatements(int version)
         return version7();
     case 8:
         return version8();
+    case 9:
+        return version9();
     default:
         return {};
     }

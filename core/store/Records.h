@@ -7,6 +7,7 @@
 #include <QString>
 #include <QStringList>
 #include <cmath>
+#include <vector>
 
 namespace emolens {
 
@@ -120,6 +121,25 @@ struct LabelRecord
     LabelAction action = LabelAction::Unrecorded;
     QStringList changed; // the parts this row changed: "category", "confidence", "notes", or a
                          // dimension's name; empty for the first row or when nothing changed
+};
+
+// One time-continuous trace: an annotator's value of one dimension over a clip, from -1 to 1,
+// sampled every 1 / rateHz seconds of media time from startSeconds; NaN where nothing was
+// traced. Append-only like labels: an annotator's newest trace of a dimension is current.
+struct TraceRecord
+{
+    qint64 id = 0;
+    qint64 utteranceId = 0;
+    qint64 annotatorId = 0;
+    QString annotatorName;
+    QString dimension; // e.g. "arousal"
+    double rateHz = 25;
+    double startSeconds = 0;
+    std::vector<float> samples;
+    QString input;       // "mouse", "wheel", "keyboard", "import"
+    QDateTime createdAt; // UTC
+
+    double endSeconds() const { return startSeconds + double(samples.size()) / rateHz; }
 };
 
 // Where the label a clip shows comes from (see LabelRepository: "the label shown").
