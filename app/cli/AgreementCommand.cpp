@@ -1,9 +1,11 @@
 // emolens-cli agreement: how much the workspace's annotators agree (core/analysis/LabelAgreement),
-// as text for people or one JSON object for scripts.
+// as text for people or one JSON object for scripts; emolens-cli traces: time-continuous traces
+// to CSV and back (core/corpus/TraceCsv).
 
 #include "CliCommands.h"
 
 #include "analysis/LabelAgreement.h"
+#include "corpus/TraceCsv.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 
@@ -107,6 +109,31 @@ QJsonObject dimensionJson(const DimensionAgreement &d)
             {QStringLiteral("icc_k0"), number(d.icc.k0)}};
 }
 
+QJsonObject traceJson(const TraceDimensionAgreement &t)
+{
+    return {{QStringLiteral("dimension"), t.dimension},
+            {QStringLiteral("annotators"), QJsonArray::fromStringList(t.annotators)},
+            {QStringLiteral("clips"), t.clips},
+            {QStringLiteral("traces"), t.traces},
+            {QStringLiteral("pair_ccc"), number(t.pairConcordance)},
+            {QStringLiteral("fused_ccc"), number(t.fusedConcordance)},
+            {QStringLiteral("cronbach_alpha"), number(t.cronbachAlpha)}};
+}
+
+void printTraces(const QList<TraceDimensionAgreement> &traces)
+{
+    for (const TraceDimensionAgreement &t : traces) {
+        std::printf("\nTraces of %s: %d clips traced by 2 or more (%d traces, %d annotators)\n",
+                    qPrintable(t.dimension), t.clips, t.traces, int(t.annotators.size()));
+        if (t.clips > 0)
+            std::printf("  Lin's CCC per pair %s, with the fused (EWE) trace %s; Cronbach's "
+                        "alpha %s (means over the clips)\n",
+                        qPrintable(figure(t.pairConcordance)),
+                        qPrintable(figure(t.fusedConcordance)),
+                        qPrintable(figure(t.cronbachAlpha)));
+    }
+}
+
 void printText(const QString &workspace, const AgreementReport &report, int disagreements)
 {
     std::printf("%s: %d annotators compared (%s)\n", qPrintable(workspace),
@@ -175,14 +202,22 @@ int agreementCommand(const QStringList &arguments)
                       QStringLiteral("How many clips with disagreement to list per label set "
                                      "(default 20)."),
                       QStringLiteral("N"), QStringLiteral("20")});
+    parser.addOption({QStringLiteral("lag"),
+                      QStringLiteral("Traces: read every trace this many seconds later, for the "
+                                     "annotators' reaction time (default 0)."),
+                      QStringLiteral("SECONDS"), QStringLiteral("0")});
+    parser.addOption({QStringLiteral("estimate-lag"),
+                      QStringLiteral("Traces: estimate each annotator's reaction lag (0 to 3 s "
+                                     "more than --lag) from the others' traces.")});
     parser.addOption(
         {QStringLiteral("json"), QStringLiteral("Print one JSON object instead of text.")});
     if (int code = parse(parser, arguments,
                          QStringLiteral("How much the annotators agree: Krippendorff's alpha, "
                                         "Fleiss' and Cohen's kappa per label set, class and pair; "
                                         "alpha at every level and the ICC per dimension; the "
-                                        "clips they disagree on. Each annotator's current label "
-                                        "counts."));
+                                        "clips they disagree on; Lin's CCC and Cronbach's alpha "
+                                        "over time-continuous traces. Each annotator's current "
+                                        "label and trace counts."));
         code >= 0)
         return code;
     const QString path = parser.value(QStringLiteral("db"));
@@ -207,11 +242,22 @@ int agreementCommand(const QStringList &arguments)
         if (options.corpusId == 0)
             return fail(QStringLiteral("%1: no corpus named \"%2\"").arg(path, name));
     }
+    bool okLag = false;
+    TraceFusionOptions fusion;
+    fusion.fixedLagSeconds = parser.value(QStringLiteral("lag")).toDouble(&okLag);
+    fusion.estimateLag = parser.isSet(QStringLiteral("estimate-lag"));
+    if (!okLag || fusion.fixedLagSeconds < 0 || fusion.fixedLagSeconds > 10)
+        return fail(QStringLiteral("--lag needs seconds from 0 to 10"));
     AgreementReport report;
     if (auto st = labelAgreement(db, options, &report); !st)
         return fail(QStringLiteral("%1: %2").arg(path, st.error()));
+    QList<TraceDimensionAgreement> traces;
+    if (auto st = traceAgreement(db, options.corpusId, fusion, &traces); !st)
+        return fail(QStringLiteral("%1: %2").arg(path, st.error()));
     if (parser.isSet(QStringLiteral("json"))) {
-        QJsonArray sets, dimensions;
+        QJsonArray sets, dimensions, traceFigures;
+        for (const TraceDimensionAgreement &t : traces)
+            traceFigures.append(traceJson(t));
         for (const LabelSetAgreement &set : report.labelSets)
             sets.append(labelSetJson(set, disagreements));
         for (const DimensionAgreement &d : report.dimensions)
@@ -219,11 +265,101 @@ int agreementCommand(const QStringList &arguments)
         const QJsonObject o{
             {QStringLiteral("annotators"), QJsonArray::fromStringList(report.annotators)},
             {QStringLiteral("label_sets"), sets},
-            {QStringLiteral("dimensions"), dimensions}};
+            {QStringLiteral("dimensions"), dimensions},
+            {QStringLiteral("traces"), traceFigures}};
         std::fputs(QJsonDocument(o).toJson(QJsonDocument::Indented).constData(), stdout);
         return 0;
     }
     printText(path, report, disagreements);
+    printTraces(traces);
+    return 0;
+}
+
+int tracesCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addOption({QStringLiteral("db"), QStringLiteral("The workspace (SQLite file)."),
+                      QStringLiteral("FILE")});
+    parser.addOption({QStringLiteral("export"),
+                      QStringLiteral("Write every current trace as CSV: key, annotator, "
+                                     "dimension, time_seconds, value."),
+                      QStringLiteral("FILE.csv")});
+    parser.addOption({QStringLiteral("import"),
+                      QStringLiteral("Read traces from such a CSV (one trace per clip, annotator "
+                                     "and dimension; evenly spaced times, values -1 to 1)."),
+                      QStringLiteral("FILE.csv")});
+    parser.addOption({QStringLiteral("corpus"),
+                      QStringLiteral("Export only this corpus (default: all)."),
+                      QStringLiteral("NAME")});
+    parser.addOption(
+        {QStringLiteral("json"), QStringLiteral("Print one JSON object instead of text.")});
+    if (int code = parse(parser, arguments,
+                         QStringLiteral("Time-continuous traces (arousal, valence, ... over a "
+                                        "clip) to CSV and back. Bad rows are reported by line "
+                                        "and skipped; a trace the workspace already holds is "
+                                        "not stored twice."));
+        code >= 0)
+        return code;
+    const QString path = parser.value(QStringLiteral("db"));
+    const bool exporting = parser.isSet(QStringLiteral("export"));
+    const bool importing = parser.isSet(QStringLiteral("import"));
+    if (path.isEmpty())
+        return fail(QStringLiteral("--db FILE is required"));
+    if (exporting == importing)
+        return fail(QStringLiteral("traces needs --export FILE.csv or --import FILE.csv"));
+    if (!QFileInfo::exists(path))
+        return fail(QStringLiteral("%1: no such workspace file").arg(path));
+    Database db(path);
+    if (auto st = db.open(); !st)
+        return fail(st.error());
+    if (exporting) {
+        qint64 corpusId = 0;
+        if (parser.isSet(QStringLiteral("corpus"))) {
+            const QString name = parser.value(QStringLiteral("corpus"));
+            for (const CorpusRecord &c : CorpusRepository(db).corpora())
+                if (c.name == name)
+                    corpusId = c.id;
+            if (corpusId == 0)
+                return fail(QStringLiteral("%1: no corpus named \"%2\"").arg(path, name));
+        }
+        const QString out = parser.value(QStringLiteral("export"));
+        int written = 0;
+        if (auto st = exportTraceCsv(db, corpusId, out, &written); !st)
+            return fail(st.error());
+        if (parser.isSet(QStringLiteral("json")))
+            std::fputs(QJsonDocument(QJsonObject{{QStringLiteral("exported"), written},
+                                                 {QStringLiteral("out"), out}})
+                           .toJson(QJsonDocument::Indented)
+                           .constData(),
+                       stdout);
+        else
+            std::printf("Exported %d traces to %s\n", written, qPrintable(out));
+        return 0;
+    }
+    const QString in = parser.value(QStringLiteral("import"));
+    TraceImportReport report;
+    if (auto st = importTraceCsv(db, in, &report); !st)
+        return fail(st.error());
+    if (parser.isSet(QStringLiteral("json"))) {
+        QJsonArray problems;
+        for (const ImportProblem &p : std::as_const(report.problems))
+            problems.append(QJsonObject{{QStringLiteral("path"), p.path},
+                                        {QStringLiteral("line"), p.line},
+                                        {QStringLiteral("reason"), p.reason}});
+        std::fputs(QJsonDocument(QJsonObject{{QStringLiteral("added"), report.added},
+                                             {QStringLiteral("unchanged"), report.unchanged},
+                                             {QStringLiteral("skipped"), problems}})
+                       .toJson(QJsonDocument::Indented)
+                       .constData(),
+                   stdout);
+    } else {
+        std::printf("Imported %d traces from %s (%d already in the workspace)\n", report.added,
+                    qPrintable(in), report.unchanged);
+        if (!report.problems.isEmpty())
+            std::printf("Skipped %d:\n", int(report.problems.size()));
+        for (const ImportProblem &p : std::as_const(report.problems))
+            std::printf("  %s:%d: %s\n", qPrintable(p.path), p.line, qPrintable(p.reason));
+    }
     return 0;
 }
 

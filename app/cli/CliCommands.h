@@ -24,6 +24,7 @@ int selectCommand(const QStringList &arguments);
 int tsneCommand(const QStringList &arguments);
 int simulateCommand(const QStringList &arguments);
 int agreementCommand(const QStringList &arguments);
+int tracesCommand(const QStringList &arguments);
 
 // The options the encoder commands (extract, features) share: --encoder and --device.
 QCommandLineOption encoderOption();

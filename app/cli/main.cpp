@@ -33,6 +33,7 @@ const char *const kUsage =
     "  simulate --db FILE        an active-learning strategy's learning curve, labels as oracle\n"
     "  tsne --db FILE --out CSV  the t-SNE map of the clips' embeddings\n"
     "  agreement --db FILE       how much the annotators agree, and the clips they disagree on\n"
+    "  traces --db FILE          time-continuous traces to CSV (--export) and back (--import)\n"
     "\n"
     "Run 'emolens-cli <command> --help' for the options of a command.\n";
 
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
         {QStringLiteral("simulate"), emolens::cli::simulateCommand},
         {QStringLiteral("tsne"), emolens::cli::tsneCommand},
         {QStringLiteral("agreement"), emolens::cli::agreementCommand},
+        {QStringLiteral("traces"), emolens::cli::tracesCommand},
     };
     const QString name = args[1];
     const auto it = commands.find(name);

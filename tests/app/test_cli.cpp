@@ -10,6 +10,7 @@
 #include "store/LabelRepository.h"
 #include "store/ModelRepository.h"
 #include "store/SelectionRepository.h"
+#include "store/TraceRepository.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -114,7 +115,7 @@ private Q_SLOTS:
     {
         for (const char *command :
              {"import", "export", "info", "demo", "features", "extract", "evaluate", "train",
-              "models", "pretrain", "select", "simulate", "tsne", "agreement"}) {
+              "models", "pretrain", "select", "simulate", "tsne", "agreement", "traces"}) {
             const CliResult r = runCli({QString::fromLatin1(command), QStringLiteral("--help")});
             QCOMPARE(r.exitCode, 0);
             QVERIFY2(r.out.contains("--help") && r.out.contains("Usage"), r.out.constData());
@@ -326,6 +327,75 @@ private Q_SLOTS:
                     QStringLiteral("--label-rule"), QStringLiteral("loudest")});
         QCOMPARE(badRule.exitCode, 1);
         QVERIFY2(badRule.err.contains("unknown label rule \"loudest\""), badRule.err.constData());
+    }
+
+    void tracesGoOutAndBackAndAgree()
+    {
+        const QString db = importedRavdess(m_dir, QStringLiteral("traces.emolens"));
+        {
+            emolens::Database store(db);
+            QVERIFY(store.open());
+            const QList<emolens::UtteranceRecord> clips =
+                emolens::CorpusRepository(store).utterances();
+            emolens::TraceRepository traces(store);
+            // ann and ben trace two clips' arousal alike, ben a little lower.
+            for (int c = 0; c < 2; ++c)
+                for (int who = 0; who < 2; ++who) {
+                    emolens::TraceRecord t;
+                    t.utteranceId = clips[c].id;
+                    t.annotatorName = who == 0 ? QStringLiteral("ann") : QStringLiteral("ben");
+                    t.dimension = QStringLiteral("arousal");
+                    for (int i = 0; i < 50; ++i)
+                        t.samples.push_back(float(0.5 * std::sin(i / 8.0) - 0.1 * who));
+                    QVERIFY(traces.addTrace(&t));
+                }
+        }
+        const QString csv = m_dir.filePath(QStringLiteral("traces.csv"));
+        const CliResult exported =
+            runCli({QStringLiteral("traces"), QStringLiteral("--db"), db,
+                    QStringLiteral("--export"), csv, QStringLiteral("--json")});
+        QVERIFY2(exported.exitCode == 0, exported.err.constData());
+        QCOMPARE(json(exported)[QStringLiteral("exported")].toInt(), 4);
+
+        const QString other = importedRavdess(m_dir, QStringLiteral("traces-other.emolens"));
+        const CliResult imported =
+            runCli({QStringLiteral("traces"), QStringLiteral("--db"), other,
+                    QStringLiteral("--import"), csv, QStringLiteral("--json")});
+        QVERIFY2(imported.exitCode == 0, imported.err.constData());
+        QCOMPARE(json(imported)[QStringLiteral("added")].toInt(), 4);
+        QVERIFY(json(imported)[QStringLiteral("skipped")].toArray().isEmpty());
+        const CliResult again = runCli({QStringLiteral("traces"), QStringLiteral("--db"), other,
+                                        QStringLiteral("--import"), csv});
+        QVERIFY2(again.out.contains("Imported 0 traces") &&
+                     again.out.contains("(4 already in the workspace)"),
+                 again.out.constData());
+
+        // Agreement over the traces: a constant offset keeps the correlation but costs CCC.
+        const CliResult agreement = runCli(
+            {QStringLiteral("agreement"), QStringLiteral("--db"), other, QStringLiteral("--json")});
+        QVERIFY2(agreement.exitCode == 0, agreement.err.constData());
+        const QJsonArray traceFigures = json(agreement)[QStringLiteral("traces")].toArray();
+        QVERIFY2(traceFigures.size() == 1, agreement.out.constData());
+        const QJsonObject traces = traceFigures[0].toObject();
+        QCOMPARE(traces[QStringLiteral("dimension")].toString(), QStringLiteral("arousal"));
+        QCOMPARE(traces[QStringLiteral("clips")].toInt(), 2);
+        const double ccc = traces[QStringLiteral("pair_ccc")].toDouble();
+        QVERIFY2(ccc > 0.8 && ccc < 0.99, qPrintable(QString::number(ccc)));
+        QVERIFY(std::abs(traces[QStringLiteral("cronbach_alpha")].toDouble() - 1) < 1e-6);
+
+        // A bad line is reported with its line number; the command still succeeds.
+        QFile bad(m_dir.filePath(QStringLiteral("bad-traces.csv")));
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write("key,annotator,dimension,time_seconds,value\nnope,cy,valence,0,0.2\n");
+        bad.close();
+        const CliResult skipped = runCli({QStringLiteral("traces"), QStringLiteral("--db"), other,
+                                          QStringLiteral("--import"), bad.fileName()});
+        QCOMPARE(skipped.exitCode, 0);
+        QVERIFY2(skipped.out.contains("bad-traces.csv:2: cy's valence trace of nope: no clip"),
+                 skipped.out.constData());
+        const CliResult neither = runCli({QStringLiteral("traces"), QStringLiteral("--db"), other});
+        QCOMPARE(neither.exitCode, 1);
+        QVERIFY(neither.err.contains("--export FILE.csv or --import FILE.csv"));
     }
 
     void featuresWritesEveryHiddenLayer()
