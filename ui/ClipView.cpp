@@ -3,6 +3,7 @@
 #include "CurveView.h"
 #include "EmotionCurveView.h"
 #include "SpectrogramView.h"
+#include "TraceView.h"
 #include "WaveformView.h"
 #include "jobs/JobRunner.h"
 
@@ -68,11 +69,13 @@ ClipView::ClipView(QWidget *parent) : QWidget(parent)
     m_spectrogram = new SpectrogramView(this);
     m_curves = new CurveView(this);
     m_emotions = new EmotionCurveView(this);
+    m_traces = new TraceView(this);
     m_scrollBar = new QScrollBar(Qt::Horizontal, this);
     connectView(m_waveform);
     connectView(m_spectrogram);
     connectView(m_curves);
     connectView(m_emotions);
+    connectView(m_traces);
     connect(m_scrollBar, &QScrollBar::valueChanged, this, [this](int ms) {
         if (!m_updatingScrollBar)
             setView(ms / 1000.0, m_viewSpan);
@@ -86,6 +89,7 @@ ClipView::ClipView(QWidget *parent) : QWidget(parent)
     layout->addWidget(m_spectrogram, 4);
     layout->addWidget(m_curves); // fixed height: the waveform and spectrogram take the rest
     layout->addWidget(m_emotions);
+    layout->addWidget(m_traces); // no height until the clip has traces or one is recorded
     layout->addWidget(m_scrollBar);
     clearClip();
 }
@@ -231,6 +235,7 @@ void ClipView::showClip(std::shared_ptr<const ClipAudio> clip)
     m_spectrogram->setSpectrogram(m_clip ? m_clip->spectrogram : nullptr);
     m_curves->setClip(m_clip);
     m_emotions->setClip(m_clip);
+    m_traces->setClip(m_clip);
     m_curves->setCurves(m_clip ? m_clip->curves : nullptr);
     m_waveform->setPlaceholderText(QString());
     m_spectrogram->setPlaceholderText(QString());
@@ -282,6 +287,7 @@ void ClipView::setView(double startSeconds, double spanSeconds)
     m_spectrogram->setVisibleRange(startSeconds, startSeconds + spanSeconds);
     m_curves->setVisibleRange(startSeconds, startSeconds + spanSeconds);
     m_emotions->setVisibleRange(startSeconds, startSeconds + spanSeconds);
+    m_traces->setVisibleRange(startSeconds, startSeconds + spanSeconds);
     syncScrollBar();
     if (m_clip) {
         const double zoom = duration / spanSeconds;
@@ -314,6 +320,7 @@ void ClipView::setCursorSeconds(double seconds)
     m_spectrogram->setCursorSeconds(seconds);
     m_curves->setCursorSeconds(seconds);
     m_emotions->setCursorSeconds(seconds);
+    m_traces->setCursorSeconds(seconds);
     // Keep the cursor in view while playing a zoomed-in clip: page along with it.
     if (m_clip && m_viewSpan < durationSeconds() &&
         (seconds > m_viewStart + m_viewSpan || seconds < m_viewStart))
@@ -332,6 +339,7 @@ void ClipView::setSelection(double startSeconds, double endSeconds)
     m_spectrogram->setSelection(startSeconds, endSeconds);
     m_curves->setSelection(startSeconds, endSeconds);
     m_emotions->setSelection(startSeconds, endSeconds);
+    m_traces->setSelection(startSeconds, endSeconds);
     updateSelectionLabel();
     Q_EMIT selectionChanged(startSeconds, endSeconds);
 }

@@ -24,6 +24,7 @@ class EmotionCurveView;
 class JobRunner;
 class SpectrogramView;
 class TimeRangeView;
+class TraceView;
 class WaveformView;
 
 class ClipView : public QWidget
@@ -57,6 +58,8 @@ public:
     CurveView *curveView() const { return m_curves; }
     // The active model's per-frame emotion posteriors (the window fills it).
     EmotionCurveView *emotionView() const { return m_emotions; }
+    // The annotators' time-continuous traces, and the one being recorded (the window fills it).
+    TraceView *traceView() const { return m_traces; }
 
 public Q_SLOTS:
     void zoomIn();
@@ -88,6 +91,7 @@ private:
     WaveformView *m_waveform = nullptr;
     SpectrogramView *m_spectrogram = nullptr;
     CurveView *m_curves = nullptr;
+    TraceView *m_traces = nullptr;
     EmotionCurveView *m_emotions = nullptr;
     QScrollBar *m_scrollBar = nullptr;
     QLabel *m_title = nullptr;

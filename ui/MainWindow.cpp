@@ -23,6 +23,8 @@
 #include "QueueView.h"
 #include "ShortcutsDialog.h"
 #include "TableFilterBar.h"
+#include "TraceRecorder.h"
+#include "TraceView.h"
 #include "TrainingController.h"
 #include "UtteranceFilterModel.h"
 #include "UtteranceTableModel.h"
@@ -39,6 +41,7 @@
 #include "store/LabelRepository.h"
 #include "store/ModelRepository.h"
 #include "store/SelectionRepository.h"
+#include "store/TraceRepository.h"
 #include "training/ClipPosteriors.h"
 #include "training/Recipes.h"
 
@@ -81,6 +84,7 @@
 #include <QTreeView>
 #include <QUndoStack>
 #include <QVBoxLayout>
+#include <tuple>
 
 namespace emolens {
 
@@ -343,6 +347,27 @@ void MainWindow::createActions()
     m_autoAdvanceAction->setToolTip(
         tr("After a number key sets the category, go to the next clip"));
 
+    // Time-continuous traces: the same action again ends the recording, Esc cancels it.
+    for (const auto &[dimension, key, title] :
+         {std::tuple{QStringLiteral("arousal"), QKeySequence(Qt::CTRL | Qt::Key_T),
+                     tr("Trace &Arousal")},
+          std::tuple{QStringLiteral("valence"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_T),
+                     tr("Trace &Valence")}}) {
+        auto *action = new QAction(title, this);
+        action->setShortcut(key);
+        action->setToolTip(tr("Trace the clip's %1 while it plays, from -1 (bottom of the trace "
+                              "lane) to +1 (top): the pointer's height, the wheel or Up/Down; "
+                              "again to stop, Esc to cancel")
+                               .arg(dimension));
+        const QString d = dimension;
+        connect(action, &QAction::triggered, this, [this, d] { toggleTrace(d); });
+        m_traceActions.append(action);
+    }
+    m_cancelTraceAction = new QAction(tr("Cancel Tracing"), this);
+    m_cancelTraceAction->setShortcut(QKeySequence(Qt::Key_Escape));
+    m_cancelTraceAction->setEnabled(false);
+    addAction(m_cancelTraceAction);
+
     m_annotatorAction = new QAction(tr("&Annotator Name..."), this);
     m_annotatorAction->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_A));
     connect(m_annotatorAction, &QAction::triggered, m_labeling,
@@ -402,6 +427,21 @@ void MainWindow::createCentralArea()
     connect(m_clipView, &ClipView::seekRequested, m_player, &PlayerBar::seek);
     connect(m_clipView, &ClipView::selectionChanged, m_player, &PlayerBar::setSelection);
     connect(m_player, &PlayerBar::cursorMoved, m_clipView, &ClipView::setCursorSeconds);
+    m_traceRecorder = new TraceRecorder(m_player, m_clipView->traceView(), this);
+    connect(m_traceRecorder, &TraceRecorder::finished, this, &MainWindow::storeTrace);
+    connect(m_traceRecorder, &TraceRecorder::cancelled, this,
+            [this] { statusBar()->showMessage(tr("Tracing cancelled: nothing was kept"), 5000); });
+    connect(m_traceRecorder, &TraceRecorder::stateChanged, this, [this](int state) {
+        m_cancelTraceAction->setEnabled(state != TraceRecorder::Idle);
+        if (state == TraceRecorder::Recording)
+            statusBar()->showMessage(
+                tr("Tracing: move the pointer up and down over the trace "
+                   "lane (or the wheel, Up and Down); %1 again stops, Esc "
+                   "cancels")
+                    .arg(m_traceActions.value(0)->shortcut().toString(QKeySequence::NativeText)),
+                0);
+    });
+    connect(m_cancelTraceAction, &QAction::triggered, m_traceRecorder, &TraceRecorder::cancel);
     connect(m_player, &PlayerBar::notice, this,
             [this](const QString &text) { statusBar()->showMessage(text, 15000); });
     connect(m_clipView, &ClipView::loadFailed, this,
@@ -742,6 +782,9 @@ void MainWindow::createMenus()
     label->addAction(m_previousAction);
     label->addAction(m_nextAction);
     label->addAction(m_autoAdvanceAction);
+    label->addSeparator();
+    for (QAction *action : std::as_const(m_traceActions))
+        label->addAction(action);
 
     QMenu *features = menuBar()->addMenu(tr("Fea&tures"));
     features->addAction(m_extractAction);
@@ -1499,6 +1542,61 @@ void MainWindow::onActiveModelChanged()
     m_desk->refreshPanel();
 }
 
+void MainWindow::showTraces(qint64 utteranceId, double durationSeconds, const QString &dimension)
+{
+    QList<TraceRecord> traces;
+    if (db())
+        if (auto st = TraceRepository(*db()).currentTraces(utteranceId, &traces); !st)
+            statusBar()->showMessage(tr("Cannot read the clip's traces: %1").arg(st.error()), 8000);
+    m_clipView->traceView()->setTraces(traces, durationSeconds, dimension);
+}
+
+void MainWindow::toggleTrace(const QString &dimension)
+{
+    if (m_traceRecorder->state() != TraceRecorder::Idle) {
+        m_traceRecorder->finish();
+        return;
+    }
+    const qint64 clip = currentUtteranceId();
+    if (!db() || clip == 0)
+        return;
+    // Whose trace it is: asked now, not after the clip has played.
+    if (m_labeling->annotatorName().isEmpty() && m_labeling->askAnnotatorName().isEmpty()) {
+        statusBar()->showMessage(tr("A trace needs an annotator name (Settings > Annotator "
+                                    "Name)"),
+                                 6000);
+        return;
+    }
+    const auto u = CorpusRepository(*db()).utterance(clip);
+    const double duration = m_clipView->durationSeconds() > 0 ? m_clipView->durationSeconds()
+                            : u                               ? u->durationSeconds
+                                                              : 0;
+    if (!m_traceRecorder->start(clip, duration, dimension))
+        statusBar()->showMessage(tr("Cannot trace this clip: it has no length"), 6000);
+}
+
+void MainWindow::storeTrace(const TraceRecord &recorded)
+{
+    TraceRecord trace = recorded;
+    trace.annotatorName = m_labeling->annotatorName();
+    if (!db() || trace.annotatorName.isEmpty()) {
+        statusBar()->showMessage(tr("The trace was not stored: no workspace or annotator"), 8000);
+        return;
+    }
+    if (auto st = TraceRepository(*db()).addTrace(&trace); !st) {
+        statusBar()->showMessage(tr("The trace was not stored: %1").arg(st.error()), 10000);
+        return;
+    }
+    statusBar()->showMessage(tr("Stored %1's %2 trace (%3 s at %4 Hz)")
+                                 .arg(trace.annotatorName, trace.dimension)
+                                 .arg(double(trace.samples.size()) / trace.rateHz, 0, 'f', 1)
+                                 .arg(trace.rateHz),
+                             8000);
+    if (trace.utteranceId == currentUtteranceId())
+        showTraces(trace.utteranceId, m_clipView->durationSeconds(), trace.dimension);
+    Q_EMIT traceStored(trace.id);
+}
+
 void MainWindow::showEmotionCurves(const QString &contentHash)
 {
     EmotionCurveView *lane = m_clipView->emotionView();
@@ -1571,9 +1669,11 @@ void MainWindow::showUtterance(qint64 utteranceId)
         statusBar()->showMessage(tr("The utterance is no longer in the workspace"), 5000);
         return;
     }
+    m_traceRecorder->cancel(); // a trace belongs to the clip it was started on
     m_clipView->loadClip(utteranceId, utterance->path, utterance->key, utterance->durationSeconds);
     m_player->setClip(utterance->path, utterance->durationSeconds);
     showEmotionCurves(utterance->contentHash);
+    showTraces(utteranceId, utterance->durationSeconds);
     m_desk->refreshPanel();
     updateActions();
     Q_EMIT currentUtteranceChanged(utteranceId);
@@ -1622,6 +1722,8 @@ void MainWindow::updateActions()
         action->setVisible(i < schema.classes.size() || (schema.classes.isEmpty() && i < 4));
     }
     m_clearCategoryAction->setEnabled(haveClip);
+    for (QAction *action : std::as_const(m_traceActions))
+        action->setEnabled(haveClip);
     const bool queueShown = m_queue->isActive() && m_queue->model()->rowCount() > 0;
     m_previousAction->setEnabled(rowsShown || queueShown);
     m_nextAction->setEnabled(rowsShown || queueShown);

@@ -42,6 +42,8 @@ namespace emolens {
 
 class ClipNavigator;
 class ClipView;
+class TraceRecorder;
+struct TraceRecord;
 class CorpusTreeModel;
 class Database;
 class EmptyStatePanel;
@@ -202,6 +204,9 @@ public:
     QAction *confusionAction() const { return m_confusionAction; }
     QAction *compareAction() const { return m_compareAction; }
     QAction *agreementAction() const { return m_agreementAction; }
+    // Label > Trace Arousal (Ctrl+T), Trace Valence (Ctrl+Alt+T).
+    QAction *traceAction(int index) const { return m_traceActions.value(index); }
+    TraceRecorder *traceRecorder() const { return m_traceRecorder; }
     // The clips as a queue round of their own (chosen on the map), shown in the Queue tab.
     bool queueChosenClips(const QList<qint64> &utteranceIds, const QString &where);
     // Brings the Queue tab (true) or the clip table (false) to the front.
@@ -215,6 +220,8 @@ Q_SIGNALS:
     void trainingFinished(const emolens::JobResult &result);
     void pretrainingFinished(const emolens::JobResult &result);
     void currentUtteranceChanged(qint64 utteranceId);
+    // A recorded trace was stored (its row id).
+    void traceStored(qint64 traceId);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -257,6 +264,10 @@ private:
     void reloadPredictions();
     // The active model's frame posteriors of the shown clip, in the clip view's emotion lane.
     void showEmotionCurves(const QString &contentHash);
+    void showTraces(qint64 utteranceId, double durationSeconds,
+                    const QString &dimension = QString());
+    void toggleTrace(const QString &dimension);
+    void storeTrace(const TraceRecord &trace);
     // The table's predictions, the emotion lane and the panel follow the active model.
     void onActiveModelChanged();
     void onTreeSelection();
@@ -354,6 +365,9 @@ private:
     QAction *m_confusionAction = nullptr;
     QAction *m_compareAction = nullptr;
     QAction *m_agreementAction = nullptr;
+    QList<QAction *> m_traceActions; // arousal, valence
+    QAction *m_cancelTraceAction = nullptr;
+    TraceRecorder *m_traceRecorder = nullptr;
     QAction *m_modelsAction = nullptr;
     QAction *m_stopTrainingAction = nullptr;
     QMenu *m_recipeMenu = nullptr;

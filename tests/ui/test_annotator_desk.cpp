@@ -20,16 +20,20 @@
 #include "ModelsDialog.h"
 #include "PlayerBar.h"
 #include "TestPaths.h"
+#include "TraceRecorder.h"
+#include "TraceView.h"
 #include "TrainingController.h"
 #include "UtteranceTableModel.h"
 #include "WaveformView.h"
 #include "WindowJobs.h"
+#include "WorkspaceSession.h"
 #include "charts/TrainingDashboard.h"
 #include "jobs/JobLog.h"
 #include "jobs/JobQueue.h"
 #include "jobs/TrainJob.h"
 #include "store/Database.h"
 #include "store/ModelRepository.h"
+#include "store/TraceRepository.h"
 
 #include <QAction>
 #include <QApplication>
@@ -142,6 +146,7 @@ private Q_SLOTS:
     void seed000ModelShowsLocalAttributes();
     void adapterTaptFromTheModelMenuIsWhereRetrainStarts();
     void trainingDashboardStopsAndCancels();
+    void tracesRecordOnTheMediaClockAndFuse();
 
 private:
     QString workspace(const QString &name) const { return m_scratch.filePath(name); }
@@ -815,6 +820,95 @@ void TestAnnotatorDesk::trainingDashboardStopsAndCancels()
     QVERIFY(!window.utteranceTable()->horizontalHeader()->isSectionHidden(
         UtteranceTableModel::PredictedColumn));
     QSettings().remove(QStringLiteral("model"));
+}
+
+void TestAnnotatorDesk::tracesRecordOnTheMediaClockAndFuse()
+{
+    QSettings().setValue(QStringLiteral("traces/countdownSeconds"), 0);
+    MainWindow window;
+    QVERIFY(test::labelingFromFirstClip(window, workspace(QStringLiteral("traces.emolens")),
+                                        test::corpus(QStringLiteral("generic-csv"))));
+    const qint64 clip = window.currentUtteranceId();
+    TraceView *lane = window.clipView()->traceView();
+    TraceRecorder *recorder = window.traceRecorder();
+    PlayerBar *player = window.playerBar();
+    QCOMPARE(lane->height(), 0); // no trace yet: the lane takes no room
+    QCOMPARE(window.traceAction(0)->shortcut(), QKeySequence(QStringLiteral("Ctrl+T")));
+    const double duration = window.clipView()->durationSeconds();
+    QVERIFY(duration > 0.5);
+
+    // Ctrl+T: the clip plays from its start and the lane follows the pointer; the trace ends
+    // with the clip, sampled at 25 Hz on the player's clock.
+    QSignalSpy stored(&window, &MainWindow::traceStored);
+    window.traceAction(0)->trigger();
+    QCOMPARE(recorder->state(), TraceRecorder::Recording);
+    QTRY_COMPARE(lane->height(), TraceView::kLaneHeight);
+    const QPoint high(lane->width() / 2, int(lane->yAtValue(0.5)));
+    QSignalSpy pointer(lane, &TraceView::valueRequested);
+    QTest::mousePress(lane, Qt::LeftButton, {}, high); // a press at a height sets it too
+    QTest::mouseMove(lane, high);
+    QVERIFY(!pointer.isEmpty());
+    QCOMPARE(pointer.last().at(1).toString(), QStringLiteral("mouse"));
+    const double pointed = lane->valueAtY(high.y());
+    QVERIFY(std::abs(pointed - 0.5) < 0.05);
+    QTRY_VERIFY_WITH_TIMEOUT(!stored.isEmpty(), 20000);
+    QCOMPARE(recorder->state(), TraceRecorder::Idle);
+    TraceRepository traces(*window.session()->database());
+    QList<TraceRecord> current;
+    QVERIFY(traces.currentTraces(clip, &current));
+    QCOMPARE(current.size(), 1);
+    const TraceRecord &first = current.first();
+    QCOMPARE(first.annotatorName, kAnnotator);
+    QCOMPARE(first.dimension, QStringLiteral("arousal"));
+    QCOMPARE(first.rateHz, 25.0);
+    QVERIFY2(std::abs(double(first.samples.size()) - duration * 25) <= 1.5,
+             qPrintable(QString::number(first.samples.size())));
+    // Before the pointer moved the value was 0; from then on what it pointed at.
+    QVERIFY(std::abs(first.samples.back() - pointed) < 1e-6);
+    for (float v : first.samples)
+        QVERIFY(v == 0.f || std::abs(v - pointed) < 1e-6);
+    QCOMPARE(lane->traces().size(), 1);
+
+    // Another annotator, by the keyboard, on a clock moved by hand: each sample the cursor
+    // passes takes the value of that moment.
+    QSettings().setValue(QStringLiteral("annotator/name"), QStringLiteral("ben"));
+    window.traceAction(0)->trigger();
+    player->pause();
+    QCOMPARE(recorder->samples().size(), std::size_t(1)); // time 0, value 0
+    QTest::keyClick(lane, Qt::Key_Up);
+    QTest::keyClick(lane, Qt::Key_Up); // Up and Down set the value, they do not change clips
+    QCOMPARE(window.currentUtteranceId(), clip);
+    player->seek(0.2);
+    QTest::keyClick(lane, Qt::Key_Down);
+    player->seek(0.4);
+    player->seek(0.1);                // back: what is recorded stays
+    window.traceAction(0)->trigger(); // again: stop and keep
+    QTRY_COMPARE(stored.size(), 2);
+    QVERIFY(traces.currentTraces(clip, &current));
+    QCOMPARE(current.size(), 2);
+    const TraceRecord &ben =
+        current[0].annotatorName == QLatin1String("ben") ? current[0] : current[1];
+    QCOMPARE(ben.samples.size(), std::size_t(11));
+    QCOMPARE(ben.samples[0], 0.f);
+    for (int i = 1; i <= 5; ++i)
+        QVERIFY(std::abs(ben.samples[std::size_t(i)] - 0.2f) < 1e-6);
+    for (int i = 6; i <= 10; ++i)
+        QVERIFY(std::abs(ben.samples[std::size_t(i)] - 0.1f) < 1e-6);
+    QCOMPARE(ben.input, QStringLiteral("keyboard"));
+    // Two annotators: the lane draws the fused trace too.
+    QCOMPARE(lane->traces().size(), 2);
+    QVERIFY(!lane->fused().ewe.empty());
+
+    // Esc cancels: nothing is stored.
+    window.traceAction(1)->trigger();
+    QCOMPARE(recorder->state(), TraceRecorder::Recording);
+    QTest::keyClick(&window, Qt::Key_Escape);
+    QCOMPARE(recorder->state(), TraceRecorder::Idle);
+    QList<TraceRecord> history;
+    QVERIFY(traces.history(clip, &history));
+    QCOMPARE(history.size(), 2);
+    QSettings().setValue(QStringLiteral("annotator/name"), kAnnotator);
+    QSettings().remove(QStringLiteral("traces/countdownSeconds"));
 }
 
 QTEST_MAIN(TestAnnotatorDesk)
