@@ -192,8 +192,7 @@ void printText(const QString &workspace, const AgreementReport &report, int disa
 int agreementCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
-    parser.addOption({QStringLiteral("db"), QStringLiteral("The workspace (SQLite file)."),
-                      QStringLiteral("FILE")});
+    parser.addOption(workspaceOption());
     parser.addOption({QStringLiteral("corpus"), QStringLiteral("Only this corpus (default: all)."),
                       QStringLiteral("NAME")});
     parser.addOption({QStringLiteral("include-corpus"),
@@ -209,8 +208,7 @@ int agreementCommand(const QStringList &arguments)
     parser.addOption({QStringLiteral("estimate-lag"),
                       QStringLiteral("Traces: estimate each annotator's reaction lag (0 to 3 s "
                                      "more than --lag) from the others' traces.")});
-    parser.addOption(
-        {QStringLiteral("json"), QStringLiteral("Print one JSON object instead of text.")});
+    parser.addOption(jsonOption());
     if (int code = parse(parser, arguments,
                          QStringLiteral("How much the annotators agree: Krippendorff's alpha, "
                                         "Fleiss' and Cohen's kappa per label set, class and pair; "
@@ -234,14 +232,8 @@ int agreementCommand(const QStringList &arguments)
         return fail(st.error());
     AgreementOptions options;
     options.includeCorpusLabels = parser.isSet(QStringLiteral("include-corpus"));
-    if (parser.isSet(QStringLiteral("corpus"))) {
-        const QString name = parser.value(QStringLiteral("corpus"));
-        for (const CorpusRecord &c : CorpusRepository(db).corpora())
-            if (c.name == name)
-                options.corpusId = c.id;
-        if (options.corpusId == 0)
-            return fail(QStringLiteral("%1: no corpus named \"%2\"").arg(path, name));
-    }
+    if (int code = corpusArgument(parser, db, &options.corpusId); code != 0)
+        return code;
     bool okLag = false;
     TraceFusionOptions fusion;
     fusion.fixedLagSeconds = parser.value(QStringLiteral("lag")).toDouble(&okLag);
@@ -278,8 +270,7 @@ int agreementCommand(const QStringList &arguments)
 int tracesCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
-    parser.addOption({QStringLiteral("db"), QStringLiteral("The workspace (SQLite file)."),
-                      QStringLiteral("FILE")});
+    parser.addOption(workspaceOption());
     parser.addOption({QStringLiteral("export"),
                       QStringLiteral("Write every current trace as CSV: key, annotator, "
                                      "dimension, time_seconds, value."),
@@ -291,8 +282,7 @@ int tracesCommand(const QStringList &arguments)
     parser.addOption({QStringLiteral("corpus"),
                       QStringLiteral("Export only this corpus (default: all)."),
                       QStringLiteral("NAME")});
-    parser.addOption(
-        {QStringLiteral("json"), QStringLiteral("Print one JSON object instead of text.")});
+    parser.addOption(jsonOption());
     if (int code = parse(parser, arguments,
                          QStringLiteral("Time-continuous traces (arousal, valence, ... over a "
                                         "clip) to CSV and back. Bad rows are reported by line "
@@ -314,14 +304,8 @@ int tracesCommand(const QStringList &arguments)
         return fail(st.error());
     if (exporting) {
         qint64 corpusId = 0;
-        if (parser.isSet(QStringLiteral("corpus"))) {
-            const QString name = parser.value(QStringLiteral("corpus"));
-            for (const CorpusRecord &c : CorpusRepository(db).corpora())
-                if (c.name == name)
-                    corpusId = c.id;
-            if (corpusId == 0)
-                return fail(QStringLiteral("%1: no corpus named \"%2\"").arg(path, name));
-        }
+        if (int code = corpusArgument(parser, db, &corpusId); code != 0)
+            return code;
         const QString out = parser.value(QStringLiteral("export"));
         int written = 0;
         if (auto st = exportTraceCsv(db, corpusId, out, &written); !st)

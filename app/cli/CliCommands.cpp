@@ -179,6 +179,30 @@ std::shared_ptr<JobType> runCheckpointedJob(const Request &request, JobResult *r
 
 } // namespace
 
+QCommandLineOption workspaceOption()
+{
+    return kDbOption;
+}
+
+QCommandLineOption jsonOption()
+{
+    return kJsonOption;
+}
+
+int corpusArgument(const QCommandLineParser &parser, Database &db, qint64 *corpusId)
+{
+    *corpusId = 0;
+    if (!parser.isSet(QStringLiteral("corpus")))
+        return 0;
+    const QString name = parser.value(QStringLiteral("corpus"));
+    for (const CorpusRecord &c : CorpusRepository(db).corpora())
+        if (c.name == name)
+            *corpusId = c.id;
+    return *corpusId != 0
+               ? 0
+               : fail(QStringLiteral("%1: no corpus named \"%2\"").arg(db.filePath(), name));
+}
+
 QCommandLineOption encoderOption()
 {
     return {QStringLiteral("encoder"),
@@ -354,14 +378,8 @@ int exportCommand(const QStringList &arguments)
     request.outPath = parser.value(QStringLiteral("out"));
     if (request.format.isEmpty() || request.outPath.isEmpty())
         return fail(QStringLiteral("export needs --format and --out (see --help)"));
-    if (parser.isSet(QStringLiteral("corpus"))) {
-        const QString name = parser.value(QStringLiteral("corpus"));
-        for (const CorpusRecord &c : CorpusRepository(db).corpora())
-            if (c.name == name)
-                request.corpusId = c.id;
-        if (request.corpusId == 0)
-            return fail(QStringLiteral("%1: no corpus named \"%2\"").arg(db.filePath(), name));
-    }
+    if (int code = corpusArgument(parser, db, &request.corpusId); code != 0)
+        return code;
     // The same job File > Export Labels runs, through a queue of its own.
     TerminalProgress progress;
     const auto job = std::make_shared<ExportJob>(ExportJobRequest{db.filePath(), request});

@@ -7,6 +7,10 @@
 #include <QString>
 #include <QStringList>
 
+namespace emolens {
+class Database;
+}
+
 namespace emolens::cli {
 
 int importCommand(const QStringList &arguments);
@@ -30,6 +34,13 @@ int tracesCommand(const QStringList &arguments);
 QCommandLineOption encoderOption();
 QCommandLineOption deviceOption();
 QCommandLineOption precisionOption();
+
+// --db and --json, as every command that takes them words them.
+QCommandLineOption workspaceOption();
+QCommandLineOption jsonOption();
+// --corpus NAME as the corpus's id in *corpusId (0 when not given); returns 0, or the exit
+// code after saying that the workspace has no such corpus.
+int corpusArgument(const QCommandLineParser &parser, Database &db, qint64 *corpusId);
 
 // Shared by the commands: prints "emolens-cli: <message>" on stderr and returns 1.
 int fail(const QString &message);

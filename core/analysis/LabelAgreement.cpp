@@ -31,6 +31,25 @@ struct CategoryRatings
     }
 };
 
+// The clips (keys of `byClip`) that two or more annotators rated, and every annotator who
+// rated one of them, sorted.
+template <typename Value>
+QList<qint64> pairableClips(const QMap<qint64, QMap<QString, Value>> &byClip,
+                            QStringList *annotators)
+{
+    QList<qint64> clips;
+    QSet<QString> people;
+    for (auto it = byClip.cbegin(); it != byClip.cend(); ++it)
+        if (it.value().size() >= 2) {
+            clips.append(it.key());
+            for (auto r = it.value().cbegin(); r != it.value().cend(); ++r)
+                people.insert(r.key());
+        }
+    *annotators = QStringList(people.cbegin(), people.cend());
+    std::sort(annotators->begin(), annotators->end());
+    return clips;
+}
+
 LabelSetAgreement categoryAgreement(qint64 schemaId, const QString &name,
                                     const CategoryRatings &ratings,
                                     const QHash<qint64, QString> &keys)
@@ -42,16 +61,7 @@ LabelSetAgreement categoryAgreement(qint64 schemaId, const QString &name,
     const int C = int(ratings.classes.size());
 
     // The clips two or more annotators categorised, and who rated them.
-    QList<qint64> clips;
-    QSet<QString> people;
-    for (auto it = ratings.clips.cbegin(); it != ratings.clips.cend(); ++it)
-        if (it.value().size() >= 2) {
-            clips.append(it.key());
-            for (auto r = it.value().cbegin(); r != it.value().cend(); ++r)
-                people.insert(r.key());
-        }
-    out.annotators = QStringList(people.cbegin(), people.cend());
-    std::sort(out.annotators.begin(), out.annotators.end());
+    const QList<qint64> clips = pairableClips(ratings.clips, &out.annotators);
     out.clips = int(clips.size());
     if (clips.isEmpty())
         return out;
@@ -149,16 +159,7 @@ DimensionAgreement dimensionAgreement(const QString &name,
     DimensionAgreement out;
     out.name = name;
     out.alpha.fill(std::nan(""));
-    QSet<QString> people;
-    QList<qint64> clips;
-    for (auto it = values.cbegin(); it != values.cend(); ++it)
-        if (it.value().size() >= 2) {
-            clips.append(it.key());
-            for (auto r = it.value().cbegin(); r != it.value().cend(); ++r)
-                people.insert(r.key());
-        }
-    out.annotators = QStringList(people.cbegin(), people.cend());
-    std::sort(out.annotators.begin(), out.annotators.end());
+    const QList<qint64> clips = pairableClips(values, &out.annotators);
     out.clips = int(clips.size());
     if (clips.isEmpty())
         return out;
