@@ -1,6 +1,8 @@
 #include "TraceView.h"
 
+#include <QContextMenuEvent>
 #include <QKeyEvent>
+#include <QMenu>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
@@ -37,7 +39,7 @@ void TraceView::setTraces(const QList<TraceRecord> &traces, double durationSecon
 {
     m_traces = traces;
     m_durationSeconds = durationSeconds;
-    m_dimension = dimension;
+    m_dimension = dimension.isEmpty() ? m_chosen : dimension;
     QList<TraceRecord> shown;
     for (const TraceRecord &t : traces)
         if (t.dimension == m_dimension)
@@ -51,6 +53,37 @@ void TraceView::setTraces(const QList<TraceRecord> &traces, double durationSecon
     m_fused = shown.size() >= 2 ? fuseTraces(shown, durationSeconds) : FusedTraces();
     updateHeight();
     update();
+}
+
+QStringList TraceView::dimensions() const
+{
+    QStringList out;
+    for (const TraceRecord &t : m_traces)
+        if (!out.contains(t.dimension))
+            out << t.dimension;
+    out.sort();
+    return out;
+}
+
+void TraceView::chooseDimension(const QString &dimension)
+{
+    m_chosen = dimension;
+    setTraces(m_traces, m_durationSeconds, dimension);
+}
+
+void TraceView::contextMenuEvent(QContextMenuEvent *event)
+{
+    const QStringList shown = dimensions();
+    if (m_recording || shown.isEmpty())
+        return;
+    QMenu menu(this);
+    for (const QString &d : shown) {
+        QAction *action = menu.addAction(tr("Show %1").arg(d));
+        action->setCheckable(true);
+        action->setChecked(d == m_dimension);
+        connect(action, &QAction::triggered, this, [this, d] { chooseDimension(d); });
+    }
+    menu.exec(event->globalPos());
 }
 
 void TraceView::showRecording(const QString &dimension, const std::vector<float> &samples,

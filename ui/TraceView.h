@@ -6,6 +6,9 @@
 // while recording the trace so far in red with the value the pointer sets. Hidden (no height)
 // while the clip has no trace and nothing is recorded.
 //
+// The lane's context menu chooses which traced dimension it shows; the choice holds for the
+// next clips too.
+//
 // Recording input (TraceRecorder listens): while recording, the pointer's height over the
 // lane sets the value (top +1, bottom -1), the wheel moves it by 0.05 a notch, Up and Down by
 // 0.1; clicks do not seek. GUI thread only.
@@ -27,12 +30,16 @@ public:
 
     explicit TraceView(QWidget *parent = nullptr);
 
-    // The clip's current traces (every dimension); the lane shows `dimension`'s, or the first
-    // dimension's when it has none.
+    // The clip's current traces (every dimension); the lane shows `dimension`'s, else the one
+    // last chosen from its menu, else the first dimension's.
     void setTraces(const QList<TraceRecord> &traces, double durationSeconds,
                    const QString &dimension = QString());
     const QList<TraceRecord> &traces() const { return m_traces; }
     QString dimension() const { return m_dimension; }
+    // The dimensions the clip has traces of, sorted.
+    QStringList dimensions() const;
+    // What the context menu does.
+    void chooseDimension(const QString &dimension);
     // The shown dimension's traces fused (empty grid when fewer than 2 annotators).
     const FusedTraces &fused() const { return m_fused; }
 
@@ -62,6 +69,7 @@ protected:
     void mouseReleaseEvent(QMouseEvent *event) override;
     void wheelEvent(QWheelEvent *event) override;
     void keyPressEvent(QKeyEvent *event) override;
+    void contextMenuEvent(QContextMenuEvent *event) override;
     bool event(QEvent *event) override;
 
 private:
@@ -71,6 +79,7 @@ private:
 
     QList<TraceRecord> m_traces;
     QString m_dimension;
+    QString m_chosen; // from the menu
     double m_durationSeconds = 0;
     FusedTraces m_fused;
     bool m_recording = false;

@@ -26,6 +26,7 @@
 #include "store/LabelRepository.h"
 #include "store/ModelRepository.h"
 #include "store/SelectionRepository.h"
+#include "store/TraceRepository.h"
 
 #include <QAction>
 #include <QApplication>
@@ -46,6 +47,7 @@
 #include <QTest>
 #include <QToolButton>
 #include <QXmlStreamReader>
+#include <cmath>
 
 using namespace emolens;
 
@@ -530,6 +532,30 @@ void TestAnalysis::agreementComparesTheAnnotatorsAndPlaysTheirDisagreements()
     QVERIFY(QSettings().value(QStringLiteral("analysis/agreementIncludeCorpus")).toBool());
     view->includeCorpusBox()->setChecked(false);
     QCOMPARE(pairs->rowCount(), 1);
+
+    // No traces yet: the traces table is empty. Two people's identical valence traces of a
+    // clip: concordance and Cronbach's alpha 1.
+    QCOMPARE(view->traceTable()->rowCount(), 0);
+    {
+        Database db(workspace);
+        QVERIFY(db.open());
+        for (const QString &who : people) {
+            TraceRecord t;
+            t.utteranceId = clips[0];
+            t.annotatorName = who;
+            t.dimension = QStringLiteral("valence");
+            for (int i = 0; i < 40; ++i)
+                t.samples.push_back(float(0.8 * std::sin(i / 6.0)));
+            QVERIFY(TraceRepository(db).addTrace(&t));
+        }
+    }
+    view->reload();
+    QTableWidget *traced = view->traceTable();
+    QCOMPARE(traced->rowCount(), 1);
+    QCOMPARE(traced->item(0, 0)->text(), QStringLiteral("valence"));
+    QCOMPARE(traced->item(0, 1)->text(), QStringLiteral("1"));
+    QCOMPARE(traced->item(0, 3)->text(), QStringLiteral("1.000"));
+    QCOMPARE(traced->item(0, 5)->text(), QStringLiteral("1.000"));
 
     // Train on: the newest label by default; choosing ben as reviewer is what Retrain reads.
     QComboBox *trainOn = view->trainOnCombo();

@@ -900,6 +900,7 @@ void TestAnnotatorDesk::tracesRecordOnTheMediaClockAndFuse()
     QVERIFY(!lane->fused().ewe.empty());
 
     // Esc cancels: nothing is stored.
+    QCOMPARE(lane->dimensions(), QStringList{QStringLiteral("arousal")});
     window.traceAction(1)->trigger();
     QCOMPARE(recorder->state(), TraceRecorder::Recording);
     QTest::keyClick(&window, Qt::Key_Escape);

@@ -205,12 +205,25 @@ AgreementView::AgreementView(WorkspaceSession *session, QWidget *parent)
     top->setStretchFactor(2, 4);
     top->setSizes({360, 400, 440});
 
+    m_traceTable = makeTable({tr("Traced"), tr("Clips"), tr("Traces"), tr("CCC (pairs)"),
+                              tr("CCC (fused)"), tr("Cronbach's alpha")});
+    m_traceTable->horizontalHeader()->setStretchLastSection(false);
+    m_traceTable->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_traceTable->setToolTip(tr("Time-continuous traces: Lin's concordance per pair of "
+                                "annotators and with the fused trace, and Cronbach's alpha, "
+                                "averaged over the clips two or more people traced"));
     auto *dimensionBox = new QGroupBox(tr("Dimensions"));
     auto *dimensionLayout = new QVBoxLayout(dimensionBox);
     dimensionLayout->addWidget(m_dimensions);
+    auto *traceBox = new QGroupBox(tr("Traces"));
+    auto *traceLayout = new QVBoxLayout(traceBox);
+    traceLayout->addWidget(m_traceTable);
+    auto *bottom = new QSplitter(Qt::Horizontal);
+    bottom->addWidget(dimensionBox);
+    bottom->addWidget(traceBox);
     auto *body = new QSplitter(Qt::Vertical);
     body->addWidget(top);
-    body->addWidget(dimensionBox);
+    body->addWidget(bottom);
     body->setStretchFactor(0, 5);
     body->setStretchFactor(1, 1);
     body->setSizes({600, 110});
@@ -262,6 +275,12 @@ void AgreementView::reload()
         options.includeCorpusLabels = m_includeCorpus->isChecked();
         if (const Status st = labelAgreement(*m_session->database(), options, &m_report); !st)
             Q_EMIT message(tr("Cannot measure agreement: %1").arg(st.error()), 10000);
+        if (const Status st =
+                traceAgreement(*m_session->database(), 0, TraceFusionOptions(), &m_traceReport);
+            !st)
+            Q_EMIT message(tr("Cannot measure agreement over traces: %1").arg(st.error()), 10000);
+    } else {
+        m_traceReport.clear();
     }
     m_loading = true;
     const QVariant wanted = m_labelSet->currentIndex() >= 0 ? m_labelSet->currentData()
@@ -424,6 +443,18 @@ void AgreementView::fillDimensions()
         m_dimensions->setItem(row, 6, figureItem(d.icc.average));
     }
     m_dimensions->resizeColumnsToContents();
+    m_traceTable->setRowCount(0);
+    for (const TraceDimensionAgreement &t : std::as_const(m_traceReport)) {
+        const int row = m_traceTable->rowCount();
+        m_traceTable->insertRow(row);
+        m_traceTable->setItem(row, 0, new QTableWidgetItem(t.dimension));
+        m_traceTable->setItem(row, 1, countItem(t.clips));
+        m_traceTable->setItem(row, 2, countItem(t.traces));
+        m_traceTable->setItem(row, 3, figureItem(t.pairConcordance));
+        m_traceTable->setItem(row, 4, figureItem(t.fusedConcordance));
+        m_traceTable->setItem(row, 5, figureItem(t.cronbachAlpha));
+    }
+    m_traceTable->resizeColumnsToContents();
 }
 
 void AgreementView::saveTable(QTableWidget *table, const QString &name)

@@ -9,7 +9,8 @@
 //   annotator-by-annotator confusion matrix.
 // - The clips where annotators disagree, least agreement first: selecting one shows it in the
 //   clip view, a double-click or Enter plays it.
-// - The dimensions: Krippendorff's alpha (interval, ordinal) and the one-way ICC.
+// - The dimensions: Krippendorff's alpha (interval, ordinal) and the one-way ICC; the traced
+//   dimensions: Lin's CCC per pair and with the fused trace, Cronbach's alpha.
 // - Train on: which label a clip several people labeled trains on (core/training/LabelRule):
 //   the newest (as shown), the majority's, or a reviewer's; Model > Retrain uses it
 //   (QSettings "model/labelRule").
@@ -57,6 +58,8 @@ public:
     QLabel *pairTitle() const { return m_pairTitle; }
     QTableWidget *disagreementTable() const { return m_disagreements; }
     QTableWidget *dimensionTable() const { return m_dimensions; }
+    QTableWidget *traceTable() const { return m_traceTable; }
+    const QList<TraceDimensionAgreement> &traceReport() const { return m_traceReport; }
 
 Q_SIGNALS:
     // Show the clip in the clip view, and play it when `play`.
@@ -82,6 +85,8 @@ private:
     QLabel *m_pairTitle = nullptr;
     QTableWidget *m_disagreements = nullptr;
     QTableWidget *m_dimensions = nullptr;
+    QTableWidget *m_traceTable = nullptr;
+    QList<TraceDimensionAgreement> m_traceReport;
 };
 
 } // namespace emolens
