@@ -12,6 +12,7 @@
 #include "store/LabelRepository.h"
 #include "store/ModelRepository.h"
 #include "store/SelectionRepository.h"
+#include "store/TraceRepository.h"
 
 #include <QFile>
 #include <QMutex>
@@ -167,6 +168,7 @@ private Q_SLOTS:
     void selectionRoundsAndSimulationsAreStored();
     void schema5WorkspaceKeepsEveryLabelAndModel();
     void schema7WorkspaceKeepsEveryLabelModelAndRound();
+    void schema8WorkspaceKeepsEveryLabelModelAndMap();
     void refusesAnotherProgramsDatabase();
     void twoConnectionsAddTheSameEncoderAtOnce();
     void speakersComeInNaturalOrder();
@@ -1221,6 +1223,69 @@ void StoreTest::schema7WorkspaceKeepsEveryLabelModelAndRound()
     layout.fingerprint = QStringLiteral("fp");
     layout.points = {{corpora.utteranceRows().first().id, 1, 2}};
     QVERIFY(maps.addLayout(&layout).ok());
+    QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
+}
+
+void StoreTest::schema8WorkspaceKeepsEveryLabelModelAndMap()
+{
+    // A workspace as the previous version (schema 8) wrote it: the committed schema-3 fixture
+    // migrated that far, with a person's label, a trained model and a stored t-SNE layout added
+    // at schema 8. Opened now, it gains the traces table and loses nothing.
+    const QString path = m_dir.filePath(QStringLiteral("schema8.emolens"));
+    QVERIFY(QFile::copy(test::sourceRoot() + QStringLiteral("/tests/fixtures/workspace-v3.emolens"),
+                        path));
+    QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    QList<LabelRecord> before;
+    qint64 modelId = 0, layoutId = 0, firstClip = 0;
+    {
+        Database v8(path);
+        QVERIFY(v8.open(8).ok());
+        QCOMPARE(v8.schemaVersion(), 8);
+        QVERIFY(addLabelAndModel(v8, QStringLiteral("v8 annotator"), QStringLiteral("baseline"),
+                                 &before, &modelId, &firstClip));
+        MapLayoutRecord layout;
+        layout.source = QStringLiteral("encoder:fbank:0");
+        layout.settings = QStringLiteral("{}");
+        layout.fingerprint = QStringLiteral("fp");
+        layout.points = {{firstClip, 1, 2}};
+        QVERIFY(AnalysisRepository(v8).addLayout(&layout).ok());
+        layoutId = layout.id;
+    }
+    QVERIFY(before.size() > 20);
+
+    Database db(path);
+    QVERIFY(db.open().ok());
+    QCOMPARE(db.schemaVersion(), Database::kCurrentSchemaVersion);
+    CorpusRepository corpora(db);
+    LabelRepository labels(db);
+    QList<LabelRecord> after;
+    for (const UtteranceRow &r : corpora.utteranceRows())
+        after << labels.history(r.id);
+    QCOMPARE(after.size(), before.size());
+    for (qsizetype i = 0; i < after.size(); ++i) {
+        QCOMPARE(after[i].id, before[i].id);
+        QCOMPARE(after[i].annotatorName, before[i].annotatorName);
+        QVERIFY(after[i].value == before[i].value);
+    }
+    ModelRepository models(db);
+    QCOMPARE(models.activeModel().value_or(ModelVersionRecord()).id, modelId);
+    QCOMPARE(models.weights(modelId), QByteArray("weights"));
+    const auto layout = AnalysisRepository(db).layout(layoutId);
+    QVERIFY(layout.has_value());
+    QCOMPARE(layout->points.size(), std::size_t(1));
+    // The new table is there, empty, takes a trace and refuses to change it.
+    TraceRepository traces(db);
+    QList<TraceRecord> stored;
+    QVERIFY(traces.allCurrentTraces(0, &stored).ok());
+    QVERIFY(stored.isEmpty());
+    TraceRecord trace;
+    trace.utteranceId = firstClip;
+    trace.annotatorName = QStringLiteral("v8 annotator");
+    trace.dimension = QStringLiteral("arousal");
+    trace.samples = {0.1f, 0.2f};
+    QVERIFY(traces.addTrace(&trace).ok());
+    QSqlQuery q(db.connection());
+    QVERIFY(!q.exec(QStringLiteral("UPDATE traces SET dimension='valence'")));
     QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
 }
 
