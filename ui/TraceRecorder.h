@@ -62,8 +62,7 @@ private:
     double m_rateHz = 25;
     double m_value = 0;
     std::vector<float> m_samples;
-    QString m_input; // how the value was set most ("mouse", "wheel", "keyboard")
-    QMap<QString, int> m_inputs;
+    QMap<QString, int> m_inputs; // how often each input set the value while recording
     QMetaObject::Connection m_cursorConnection;
     QMetaObject::Connection m_endConnection;
 };

@@ -147,6 +147,16 @@ Status importTraceCsv(Database &db, const QString &path, TraceImportReport *repo
     for (const UtteranceRecord &u : corpora.utterances())
         ids.insert(u.key, u.id);
     TraceRepository traces(db);
+    // What the workspace holds already, read once: (clip, annotator, dimension) -> trace.
+    QList<TraceRecord> held;
+    if (auto st = traces.allCurrentTraces(0, &held); !st)
+        return st;
+    QHash<QString, TraceRecord> current;
+    const auto heldKey = [](qint64 clip, const QString &annotator, const QString &dimension) {
+        return QStringLiteral("%1").arg(clip) + QChar(0) + annotator + QChar(0) + dimension;
+    };
+    for (TraceRecord &h : held)
+        current.insert(heldKey(h.utteranceId, h.annotatorName, h.dimension), std::move(h));
     for (Group &g : groups) {
         const QString what =
             QStringLiteral("%1's %2 trace of %3").arg(g.annotator, g.dimension, g.key);
@@ -191,16 +201,10 @@ Status importTraceCsv(Database &db, const QString &path, TraceImportReport *repo
         t.startSeconds = g.times.front();
         t.samples = g.values;
         t.input = QStringLiteral("import");
-        QList<TraceRecord> current;
-        if (auto st = traces.currentTraces(utteranceId, &current); !st)
-            return st;
-        const auto same = std::find_if(current.begin(), current.end(), [&](const TraceRecord &c) {
-            return c.annotatorName == t.annotatorName && c.dimension == t.dimension &&
-                   std::abs(c.rateHz - t.rateHz) < 1e-6 * t.rateHz &&
-                   std::abs(c.startSeconds - t.startSeconds) < 1e-6 &&
-                   sameSamples(c.samples, t.samples);
-        });
-        if (same != current.end()) {
+        const auto c = current.constFind(heldKey(utteranceId, t.annotatorName, t.dimension));
+        if (c != current.constEnd() && std::abs(c->rateHz - t.rateHz) < 1e-6 * t.rateHz &&
+            std::abs(c->startSeconds - t.startSeconds) < 1e-6 &&
+            sameSamples(c->samples, t.samples)) {
             ++report->unchanged;
             continue;
         }

@@ -15,15 +15,13 @@
 
 #include "analysis/Agreement.h"
 #include "analysis/LabelAgreement.h"
-#include "common/Progress.h"
-#include "corpus/CorpusImporter.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/LabelRepository.h"
 #include "training/ClassificationMetrics.h"
 #include "training/LabelRule.h"
 
-#include "TestPaths.h"
+#include "ImportedWorkspace.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -78,22 +76,11 @@ private:
     bool workspace(const QString &name, std::unique_ptr<Database> *out, QList<qint64> *ids,
                    LabelSchema *schema)
     {
-        ImportRequest request;
-        request.rootPath = test::corpus(QStringLiteral("emodb"));
-        request.databasePath = m_dir.filePath(name);
-        SilentProgress progress;
-        ImportReport report;
-        if (!CorpusImporter::run(request, progress, &report))
-            return false;
-        *out = std::make_unique<Database>(request.databasePath);
-        Database *db = out->get();
-        if (!db->open())
-            return false;
         QList<UtteranceRecord> utterances;
-        if (!CorpusRepository(*db).utterances(0, &utterances) || utterances.size() < 27)
+        *out = test::importedWorkspace(QStringLiteral("emodb"), m_dir.filePath(name), &utterances);
+        if (!*out || utterances.size() < 27)
             return false;
-        std::sort(utterances.begin(), utterances.end(),
-                  [](const UtteranceRecord &a, const UtteranceRecord &b) { return a.key < b.key; });
+        Database *db = out->get();
         for (const UtteranceRecord &u : utterances)
             ids->append(u.id);
         const auto s = LabelRepository(*db).schemaForUtterance(ids->first());

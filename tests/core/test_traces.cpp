@@ -9,15 +9,13 @@
 
 #include "analysis/LabelAgreement.h"
 #include "analysis/TraceFusion.h"
-#include "common/Progress.h"
-#include "corpus/CorpusImporter.h"
 #include "corpus/TraceCsv.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/LabelRepository.h"
 #include "store/TraceRepository.h"
 
-#include "TestPaths.h"
+#include "ImportedWorkspace.h"
 
 #include <QFile>
 #include <QSqlError>
@@ -65,19 +63,7 @@ private:
 
     std::unique_ptr<Database> workspace(const QString &name, QList<UtteranceRecord> *clips)
     {
-        ImportRequest request;
-        request.rootPath = test::corpus(QStringLiteral("emodb"));
-        request.databasePath = m_dir.filePath(name);
-        SilentProgress progress;
-        ImportReport report;
-        if (!CorpusImporter::run(request, progress, &report))
-            return nullptr;
-        auto db = std::make_unique<Database>(request.databasePath);
-        if (!db->open() || !CorpusRepository(*db).utterances(0, clips))
-            return nullptr;
-        std::sort(clips->begin(), clips->end(),
-                  [](const UtteranceRecord &a, const UtteranceRecord &b) { return a.key < b.key; });
-        return db;
+        return test::importedWorkspace(QStringLiteral("emodb"), m_dir.filePath(name), clips);
     }
 
 private Q_SLOTS:
