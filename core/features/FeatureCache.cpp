@@ -1,5 +1,7 @@
 #include "features/FeatureCache.h"
 
+#include "common/WorkspaceLocation.h"
+
 #include "features/Float16.h"
 
 #include "SafeTensors.h"
@@ -98,8 +100,7 @@ QString taptInputKey(const QString &contentHash)
 
 QString FeatureCache::defaultRootFor(const QString &workspacePath)
 {
-    const QFileInfo info(workspacePath);
-    return info.absoluteDir().filePath(info.completeBaseName() + QStringLiteral(".features"));
+    return WorkspaceLocation::parse(workspacePath).companionPath(QStringLiteral(".features"));
 }
 
 QString FeatureCache::encoderDirectory(const QString &encoderIdentity) const

@@ -97,7 +97,8 @@ public:
     static constexpr const char *kFormat = "emolens-features-1";
 
     explicit FeatureCache(QString rootDirectory);
-    // "<folder>/<name>.features" beside the workspace file "<folder>/<name>.emolens".
+    // "<folder>/<name>.features" beside the workspace file "<folder>/<name>.emolens"; for a
+    // server workspace, this machine's cache folder (WorkspaceLocation::companionPath).
     static QString defaultRootFor(const QString &workspacePath);
 
     const QString &rootDirectory() const { return m_root; }

@@ -2,6 +2,7 @@
 
 #include "audio/AcousticCurves.h"
 #include "audio/AudioFile.h"
+#include "common/WorkspaceLocation.h"
 #include "features/EncoderCatalog.h"
 #include "features/FeatureCache.h"
 #include "store/CorpusRepository.h"
@@ -217,7 +218,7 @@ Status ExtractFeaturesJob::extract(const ExtractFeaturesRequest &request, Progre
     QElapsedTimer jobClock;
     jobClock.start();
 
-    if (!QFileInfo::exists(request.databasePath))
+    if (WorkspaceLocation::isMissingFile(request.databasePath))
         return Status::failure(
             QStringLiteral("%1: no such workspace file").arg(request.databasePath));
     Database db(request.databasePath);

@@ -1,5 +1,7 @@
 #include "jobs/TrainJob.h"
 
+#include "common/WorkspaceLocation.h"
+
 #include "store/Database.h"
 #include "training/ClassificationMetrics.h"
 #include "training/PretrainedBackbones.h"
@@ -107,10 +109,8 @@ void TrainJob::dropCheckpoint(const QString &databasePath, qint64 runId)
 
 QString TrainJob::checkpointPath(const QString &databasePath, qint64 runId)
 {
-    const QFileInfo info(databasePath);
-    return info.absoluteDir().filePath(QStringLiteral("%1.runs/run-%2.checkpoint.safetensors")
-                                           .arg(info.completeBaseName())
-                                           .arg(runId));
+    return QDir(WorkspaceLocation::parse(databasePath).companionPath(QStringLiteral(".runs")))
+        .filePath(QStringLiteral("run-%1.checkpoint.safetensors").arg(runId));
 }
 
 JobResult TrainJob::run(ProgressSink &progress)

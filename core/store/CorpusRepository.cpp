@@ -198,8 +198,9 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
         "UPDATE utterances SET speaker_id=?, key=?, path=?, duration_seconds=?, sample_rate=?, "
         "channels=?, frames=?, file_size_bytes=?, session_key=?, style=?, transcript=?, "
         "content_hash=?, original_label=? WHERE id=?"));
-    insertMetadata.prepare(QStringLiteral(
-        "INSERT OR REPLACE INTO utterance_metadata(utterance_id, name, value) VALUES(?,?,?)"));
+    insertMetadata.prepare(
+        QStringLiteral("INSERT INTO utterance_metadata(utterance_id, name, value) VALUES(?,?,?) "
+                       "ON CONFLICT(utterance_id, name) DO UPDATE SET value=excluded.value"));
     insertLabel.prepare(QStringLiteral(
         "INSERT INTO labels(utterance_id, schema_id, annotator_id, created_at, category, "
         "dimensions, confidence, notes, action) VALUES(?,?,?,?,?,?,?,?,'import')"));

@@ -1,16 +1,24 @@
 #pragma once
-// Database: one SQLite connection to a workspace file, for the calling thread.
+// Database: one connection to a workspace, for the calling thread. A workspace is an SQLite
+// file (the embedded default) or a PostgreSQL database (postgresql://USER@HOST/DATABASE, see
+// common/WorkspaceLocation.h); the same repositories and migrations serve both.
 //
 // Thread contract: a Database object belongs to the thread that created it; each thread that
-// touches the store opens its own Database on the same file (SQLite in WAL mode with a busy
-// timeout lets them share it). open() applies pragmas (WAL, foreign keys, busy timeout) and
-// brings the schema to the current version with migrations, each in its own transaction.
+// touches the store opens its own Database on the same workspace (SQLite in WAL mode with a
+// busy timeout lets them share a file). open() applies the connection's settings (SQLite: WAL,
+// foreign keys, busy timeout; PostgreSQL: lock timeout) and brings the schema to the current
+// version with migrations, each in its own transaction.
 //
-//   emolens::Database db(path);
+// Writers are serialized on both backends: a Transaction takes the workspace's write lock
+// first (SQLite's BEGIN IMMEDIATE; on PostgreSQL a transaction-scoped advisory lock), so a
+// read-then-write inside a transaction sees what it writes over, as it always has.
+//
+//   emolens::Database db(pathOrUrl);
 //   if (auto st = db.open(); !st) { report(st.error()); }
 //   emolens::CorpusRepository corpora(db);
 
 #include "common/Status.h"
+#include "common/WorkspaceLocation.h"
 
 #include <QSqlDatabase>
 #include <QString>
@@ -22,7 +30,8 @@ class Database
 public:
     static constexpr int kCurrentSchemaVersion = 9;
 
-    explicit Database(QString filePath);
+    // A file path or a postgresql:// URL.
+    explicit Database(QString location);
     ~Database();
     Database(const Database &) = delete;
     Database &operator=(const Database &) = delete;
@@ -33,7 +42,10 @@ public:
     void close();
 
     QSqlDatabase &connection() { return m_db; }
-    const QString &filePath() const { return m_filePath; }
+    // What errors name: the file path, or the server URL without its password.
+    const QString &filePath() const { return m_shownName; }
+    const WorkspaceLocation &location() const { return m_location; }
+    bool isServer() const { return m_location.isServer(); }
     int schemaVersion() const;
     // How long a statement waits for another connection's write lock before it fails
     // (10 s by default).
@@ -41,10 +53,18 @@ public:
     // True when another connection holds the write lock right now (asks without waiting).
     bool isWriteLocked();
 
-private:
-    Status migrate(int targetVersion);
+    // Takes the workspace's write lock inside the current transaction (used by Transaction).
+    Status lockForWriting();
 
-    QString m_filePath;
+private:
+    Status openFile();
+    Status openServer();
+    Status migrate(int targetVersion);
+    // Tables of the database that are not EmoLens's (0 for a new one), or -1 when unreadable.
+    int foreignTableCount();
+
+    WorkspaceLocation m_location;
+    QString m_shownName;
     QString m_connectionName;
     QSqlDatabase m_db;
 };

@@ -117,9 +117,12 @@ Status FeatureRepository::storeEmbeddings(qint64 encoderId,
     if (auto st = tx.begin(); !st)
         return st;
     QSqlQuery q(m_db.connection());
-    if (!q.prepare(QStringLiteral("INSERT OR REPLACE INTO utterance_embeddings(utterance_id, "
-                                  "encoder_id, content_hash, frame_count, embedding, created_at) "
-                                  "VALUES(?,?,?,?,?,?)")))
+    if (!q.prepare(QStringLiteral("INSERT INTO utterance_embeddings(utterance_id, encoder_id, "
+                                  "content_hash, frame_count, embedding, created_at) "
+                                  "VALUES(?,?,?,?,?,?) ON CONFLICT(utterance_id, encoder_id) "
+                                  "DO UPDATE SET content_hash=excluded.content_hash, "
+                                  "frame_count=excluded.frame_count, "
+                                  "embedding=excluded.embedding, created_at=excluded.created_at")))
         return Status::failure(q.lastError().text());
     const QString now = sql::nowUtc();
     for (const UtteranceEmbedding &e : embeddings) {

@@ -58,9 +58,13 @@ Status insertMetrics(QSqlQuery &q, qint64 runId, const QList<MetricsRow> &metric
 {
     for (const MetricsRow &m : metrics)
         if (auto st = sql::run(q,
-                               QStringLiteral("INSERT OR REPLACE INTO run_metrics(run_id, fold, "
-                                              "split, n, ua, wa, f1, labels, confusion) "
-                                              "VALUES(?,?,?,?,?,?,?,?,?)"),
+                               QStringLiteral("INSERT INTO run_metrics(run_id, fold, split, n, "
+                                              "ua, wa, f1, labels, confusion) "
+                                              "VALUES(?,?,?,?,?,?,?,?,?) "
+                                              "ON CONFLICT(run_id, fold, split) DO UPDATE SET "
+                                              "n=excluded.n, ua=excluded.ua, wa=excluded.wa, "
+                                              "f1=excluded.f1, labels=excluded.labels, "
+                                              "confusion=excluded.confusion"),
                                {runId, m.fold, m.split, m.n, m.ua, m.wa, m.f1,
                                 jsonText(QJsonArray::fromStringList(m.labels)),
                                 jsonText(confusionJson(m.confusion))});
@@ -152,9 +156,12 @@ Status ModelRepository::addEpoch(qint64 runId, const EpochRow &e)
     QSqlQuery q(m_db.connection());
     return sql::run(
         q,
-        QStringLiteral("INSERT OR REPLACE INTO training_epochs(run_id, fold, epoch, "
+        QStringLiteral("INSERT INTO training_epochs(run_id, fold, epoch, "
                        "train_loss, validation_loss, validation_ua, seconds) "
-                       "VALUES(?,?,?,?,?,?,?)"),
+                       "VALUES(?,?,?,?,?,?,?) ON CONFLICT(run_id, fold, epoch) DO UPDATE SET "
+                       "train_loss=excluded.train_loss, "
+                       "validation_loss=excluded.validation_loss, "
+                       "validation_ua=excluded.validation_ua, seconds=excluded.seconds"),
         {runId, e.fold, e.epoch, e.trainLoss, e.validationLoss, e.validationUa, e.seconds});
 }
 
