@@ -6,9 +6,9 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config git
-  # Qt 6: Widgets, Multimedia, Charts, Sql (SQLite driver), Test
+  # Qt 6: Widgets, Multimedia, Charts, Sql (SQLite and PostgreSQL drivers), Test
   qt6-base-dev qt6-base-dev-tools qt6-multimedia-dev qt6-charts-dev qt6-svg-dev
-  libqt6sql6-sqlite libqt6opengl6-dev libxkbcommon-dev libgl-dev
+  libqt6sql6-sqlite libqt6sql6-psql libqt6opengl6-dev libxkbcommon-dev libgl-dev
   qt6-qpa-plugins
   # playback backend for QMediaPlayer
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good
@@ -22,6 +22,8 @@ PACKAGES=(
   librsvg2-bin desktop-file-utils appstream dpkg-dev
   # fixtures for encoder parity
   python3 python3-numpy
+  # the test suite's own PostgreSQL server (tests/support/postgres-server.sh)
+  postgresql
 )
 
 missing=()

@@ -2,6 +2,7 @@
 // label history, and durability of committed labels across a kill.
 
 #include "TestPaths.h"
+#include "TestWorkspace.h"
 #include "audio/AudioFile.h"
 #include "corpus/CorpusExporter.h"
 #include "corpus/CorpusImporter.h"
@@ -110,6 +111,31 @@ QStringList twoAtOnceBehindTheLock(const QString &path, const std::function<Stat
 {
     const QString holderName = QStringLiteral("lock-holder");
     QStringList errors;
+    if (test::onPostgres()) {
+        // The holder is a writer like any other: its transaction holds the write lock.
+        Database holder(path);
+        Transaction tx(holder);
+        if (!holder.open() || !tx.begin())
+            return {QStringLiteral("cannot take the lock")};
+        QMutex lock;
+        QList<QThread *> threads;
+        for (int i = 0; i < 2; ++i) {
+            threads << QThread::create([&] {
+                const Status st = work();
+                QMutexLocker locker(&lock);
+                errors << (st ? QString() : st.error());
+            });
+            threads.last()->start();
+        }
+        QThread::msleep(400);
+        if (!tx.commit())
+            return {QStringLiteral("cannot let the lock go")};
+        for (QThread *t : threads) {
+            t->wait();
+            delete t;
+        }
+        return errors;
+    }
     {
         QSqlDatabase holder = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), holderName);
         holder.setDatabaseName(path);
@@ -175,17 +201,48 @@ private Q_SLOTS:
     void unreadableTablesAreErrorsNotEmptyResults();
 
 private:
+    // A new workspace on the backend this run is on (TestWorkspace.h).
+    QString workspace(const QString &name) const
+    {
+        return test::newWorkspace(QDir(m_dir.path()), name);
+    }
+
     QTemporaryDir m_dir;
 };
 
+// Tests of what only an SQLite file has (its pragmas, a committed schema-3 file, a text file
+// opened as a workspace) say so on the PostgreSQL run.
+#define SQLITE_ONLY(why)                                                                           \
+    if (test::onPostgres())                                                                        \
+        QSKIP("SQLite only: " why);
+
 void StoreTest::newWorkspaceHasCurrentSchemaWalAndForeignKeys()
 {
-    Database db(m_dir.filePath(QStringLiteral("new.emolens")));
+    Database db(workspace(QStringLiteral("new")));
     QVERIFY2(db.open(), "open failed");
     QCOMPARE(db.schemaVersion(), Database::kCurrentSchemaVersion);
-    QCOMPARE(scalar(db, QStringLiteral("PRAGMA journal_mode")).toString(), QStringLiteral("wal"));
-    QCOMPARE(scalar(db, QStringLiteral("PRAGMA foreign_keys")).toInt(), 1);
-    QVERIFY(scalar(db, QStringLiteral("PRAGMA busy_timeout")).toInt() >= 1000);
+    if (test::onPostgres()) {
+        QVERIFY(db.isServer());
+        QCOMPARE(scalar(db, QStringLiteral("SELECT version FROM emolens_schema")).toInt(),
+                 Database::kCurrentSchemaVersion);
+        QCOMPARE(scalar(db, QStringLiteral("SHOW lock_timeout")).toString(), QStringLiteral("10s"));
+        // Ids come from identity columns; reals are doubles, not PostgreSQL's 4-byte REAL.
+        QCOMPARE(scalar(db, QStringLiteral("SELECT data_type FROM information_schema.columns "
+                                           "WHERE table_name='utterances' AND "
+                                           "column_name='duration_seconds'"))
+                     .toString(),
+                 QStringLiteral("double precision"));
+        QCOMPARE(scalar(db, QStringLiteral("SELECT is_identity FROM information_schema.columns "
+                                           "WHERE table_name='labels' AND column_name='id'"))
+                     .toString(),
+                 QStringLiteral("YES"));
+    } else {
+        QVERIFY(!db.isServer());
+        QCOMPARE(scalar(db, QStringLiteral("PRAGMA journal_mode")).toString(),
+                 QStringLiteral("wal"));
+        QCOMPARE(scalar(db, QStringLiteral("PRAGMA foreign_keys")).toInt(), 1);
+        QVERIFY(scalar(db, QStringLiteral("PRAGMA busy_timeout")).toInt() >= 1000);
+    }
     // A label for an utterance that does not exist violates a foreign key.
     LabelRepository labels(db);
     QVERIFY(!labels.setLabel(12345, 1, QStringLiteral("ann"),
@@ -194,7 +251,7 @@ void StoreTest::newWorkspaceHasCurrentSchemaWalAndForeignKeys()
 
 void StoreTest::migratesVersion1WorkspaceKeepingData()
 {
-    const QString path = m_dir.filePath(QStringLiteral("old.emolens"));
+    const QString path = workspace(QStringLiteral("old"));
     {
         Database v1(path);
         QVERIFY(v1.open(/*targetVersion=*/1));
@@ -230,18 +287,21 @@ void StoreTest::migratesVersion1WorkspaceKeepingData()
 
 void StoreTest::refusesNewerSchemaAndNonDatabaseFiles()
 {
-    const QString newer = m_dir.filePath(QStringLiteral("newer.emolens"));
+    const QString newer = workspace(QStringLiteral("newer"));
     {
         Database db(newer);
         QVERIFY(db.open());
         QSqlQuery q(db.connection());
-        QVERIFY(q.exec(QStringLiteral("PRAGMA user_version=99")));
+        QVERIFY(q.exec(test::onPostgres() ? QStringLiteral("UPDATE emolens_schema SET version=99")
+                                          : QStringLiteral("PRAGMA user_version=99")));
     }
     Database db(newer);
     const Status st = db.open();
     QVERIFY(!st);
     QVERIFY2(st.error().contains(newer) && st.error().contains(QStringLiteral("newer")),
              qPrintable(st.error()));
+    if (test::onPostgres())
+        return; // the rest opens a text file
 
     const QString text = m_dir.filePath(QStringLiteral("notes.emolens"));
     QFile f(text);
@@ -267,7 +327,7 @@ void StoreTest::reimportIsIdempotent()
                          QStringLiteral("c%1").arg(i), QStringLiteral("s%1").arg(i % 3),
                          i % 3 == 0 ? Gender::Female : Gender::Male, label);
     }
-    Database db(m_dir.filePath(QStringLiteral("idem.emolens")));
+    Database db(workspace(QStringLiteral("idem")));
     QVERIFY(db.open());
     CorpusRepository corpora(db);
     ImportOutcome first, second;
@@ -295,7 +355,7 @@ void StoreTest::detectsChangedAndMovedFiles()
     QTemporaryDir root;
     const QString a = writeClip(root.filePath(QStringLiteral("a.wav")), 1);
     const QString b = writeClip(root.filePath(QStringLiteral("b.wav")), 2);
-    Database db(m_dir.filePath(QStringLiteral("moved.emolens")));
+    Database db(workspace(QStringLiteral("moved")));
     QVERIFY(db.open());
     CorpusRepository corpora(db);
     ImportOutcome outcome;
@@ -343,7 +403,7 @@ void StoreTest::detectsChangedAndMovedFiles()
 void StoreTest::labelHistoryIsAppendOnly()
 {
     QTemporaryDir root;
-    Database db(m_dir.filePath(QStringLiteral("history.emolens")));
+    Database db(workspace(QStringLiteral("history")));
     QVERIFY(db.open());
     CorpusRepository corpora(db);
     ImportOutcome outcome;
@@ -381,7 +441,7 @@ void StoreTest::labelHistoryIsAppendOnly()
 void StoreTest::shownLabelPrefersNewestAnnotatorAndFallsBackWhenCleared()
 {
     QTemporaryDir root;
-    Database db(m_dir.filePath(QStringLiteral("shown.emolens")));
+    Database db(workspace(QStringLiteral("shown")));
     QVERIFY(db.open());
     CorpusRepository corpora(db);
     ImportOutcome outcome;
@@ -407,7 +467,7 @@ void StoreTest::shownLabelPrefersNewestAnnotatorAndFallsBackWhenCleared()
 void StoreTest::committedLabelSurvivesKill()
 {
     QTemporaryDir root;
-    const QString path = m_dir.filePath(QStringLiteral("kill.emolens"));
+    const QString path = workspace(QStringLiteral("kill"));
     qint64 id = 0, schemaId = 0;
     {
         Database db(path);
@@ -440,14 +500,16 @@ void StoreTest::committedLabelSurvivesKill()
     const auto label = LabelRepository(db).currentLabel(id, QStringLiteral("ann"));
     QVERIFY(label.has_value());
     QCOMPARE(label->value.category, QStringLiteral("angry"));
-    QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
+    if (!test::onPostgres())
+        QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(),
+                 QStringLiteral("ok"));
 }
 
 void StoreTest::uncommittedWorkIsDiscardedOnKill()
 {
     // Its own workspace with one committed label, so the test never depends on another's file.
     QTemporaryDir root;
-    const QString path = m_dir.filePath(QStringLiteral("kill-uncommitted.emolens"));
+    const QString path = workspace(QStringLiteral("kill-uncommitted"));
     int before = 0;
     {
         Database db(path);
@@ -486,7 +548,9 @@ void StoreTest::uncommittedWorkIsDiscardedOnKill()
     Database db(path);
     QVERIFY(db.open());
     QCOMPARE(scalar(db, QStringLiteral("SELECT count(*) FROM labels")).toInt(), before);
-    QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
+    if (!test::onPostgres())
+        QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(),
+                 QStringLiteral("ok"));
 }
 
 namespace {
@@ -559,7 +623,7 @@ void StoreTest::personsLabelSurvivesAnotherMapping()
     // The reported case: label a clip under the 4-class mapping, re-import the same folder
     // with the original labels, and the person's label must still be what the clip shows,
     // counts and exports.
-    const QString path = m_dir.filePath(QStringLiteral("remap.emolens"));
+    const QString path = workspace(QStringLiteral("remap"));
     QVERIFY(importRavdess(path, QStringLiteral("4class")));
     Database db(path);
     QVERIFY(db.open());
@@ -624,7 +688,7 @@ void StoreTest::personsLabelSurvivesAnotherMapping()
 void StoreTest::dimensionsOnlyEditKeepsTheShownCategory()
 {
     QTemporaryDir root;
-    Database db(m_dir.filePath(QStringLiteral("dims.emolens")));
+    Database db(workspace(QStringLiteral("dims")));
     QVERIFY(db.open());
     CorpusRepository corpora(db);
     ImportBatch batch =
@@ -664,7 +728,7 @@ void StoreTest::dimensionsOnlyEditKeepsTheShownCategory()
 void StoreTest::historySaysWhatChangedAndMarksUndo()
 {
     QTemporaryDir root;
-    Database db(m_dir.filePath(QStringLiteral("changes.emolens")));
+    Database db(workspace(QStringLiteral("changes")));
     QVERIFY(db.open());
     CorpusRepository corpora(db);
     ImportOutcome outcome;
@@ -708,7 +772,7 @@ void StoreTest::historySaysWhatChangedAndMarksUndo()
 void StoreTest::personCannotSignInUnderACorpusName()
 {
     QTemporaryDir root;
-    Database db(m_dir.filePath(QStringLiteral("names.emolens")));
+    Database db(workspace(QStringLiteral("names")));
     QVERIFY(db.open());
     CorpusRepository corpora(db);
     ImportOutcome outcome;
@@ -730,6 +794,7 @@ void StoreTest::personCannotSignInUnderACorpusName()
 
 void StoreTest::migrationFromSchema3KeepsEveryLabel()
 {
+    SQLITE_ONLY("the schema-3 fixture is an SQLite file")
     // tests/fixtures/workspace-v3.emolens was written by the schema-3 emolens-cli (see
     // tests/fixtures/README.md): RAVDESS imported as 4class, a person's "sad" on a neutral
     // clip and a dimensions-only label, then re-imported with the original mapping - the
@@ -780,11 +845,14 @@ void StoreTest::migrationFromSchema3KeepsEveryLabel()
     QVERIFY(dimsOnly.has_value());
     QCOMPARE(labels.shownLabel(3).dimensions.value(QStringLiteral("arousal")), 4.0);
     QCOMPARE(labels.shownLabel(3).origin, LabelOrigin::Corpus); // its category is the corpus's
-    QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
+    if (!test::onPostgres())
+        QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(),
+                 QStringLiteral("ok"));
 }
 
 void StoreTest::schema4WorkspaceKeepsEveryLabel()
 {
+    SQLITE_ONLY("the schema-3 fixture is an SQLite file")
     // A workspace as the previous version (schema 4) wrote it: the committed schema-3 fixture
     // migrated only that far, and a label added at schema 4.
     const QString path = m_dir.filePath(QStringLiteral("schema4.emolens"));
@@ -835,11 +903,14 @@ void StoreTest::schema4WorkspaceKeepsEveryLabel()
     ModelRepository models(db);
     QVERIFY(models.runs().isEmpty());
     QVERIFY(!models.activeModel().has_value());
-    QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
+    if (!test::onPostgres())
+        QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(),
+                 QStringLiteral("ok"));
 }
 
 void StoreTest::twoProcessesMigratingAtOnceBothOpen()
 {
+    SQLITE_ONLY("the schema-3 fixture is an SQLite file")
     // Two openers read schema 3 while a third connection holds the write lock; when it frees,
     // both go on. The one that migrates second must see schema 4 and do nothing (before,
     // it re-ran the migration and failed on a duplicate column).
@@ -859,7 +930,7 @@ void StoreTest::twoProcessesMigratingAtOnceBothOpen()
 
 void StoreTest::trainingRunsModelsAndPredictions()
 {
-    Database db(m_dir.filePath(QStringLiteral("models.emolens")));
+    Database db(workspace(QStringLiteral("models")));
     QVERIFY(db.open());
     QTemporaryDir root;
     CorpusRepository corpora(db);
@@ -934,7 +1005,7 @@ void StoreTest::selectionRoundsAndSimulationsAreStored()
         items << itemFor(writeClip(root.filePath(QStringLiteral("r%1.wav").arg(i)), i),
                          QStringLiteral("r%1").arg(i), QStringLiteral("s%1").arg(i % 2),
                          Gender::Female, QStringLiteral("angry"));
-    Database db(m_dir.filePath(QStringLiteral("rounds.emolens")));
+    Database db(workspace(QStringLiteral("rounds")));
     QVERIFY(db.open());
     CorpusRepository corpora(db);
     ImportOutcome imported;
@@ -1020,7 +1091,7 @@ void StoreTest::selectionRoundsAndSimulationsAreStored()
 
 void StoreTest::pretrainedBackbonesAreStoredWithTheirRun()
 {
-    Database db(m_dir.filePath(QStringLiteral("backbones.emolens")));
+    Database db(workspace(QStringLiteral("backbones")));
     QVERIFY(db.open());
     ModelRepository models(db);
     TrainingRunRecord run;
@@ -1069,7 +1140,7 @@ void StoreTest::mapLayoutsAreStoredAndTheNewestKept()
 {
     // t-SNE layouts (schema 8): positions with their settings and fingerprint, read back
     // exactly; a source keeps its newest five; lists leave the points out.
-    Database db(m_dir.filePath(QStringLiteral("layouts.emolens")));
+    Database db(workspace(QStringLiteral("layouts")));
     QVERIFY(db.open().ok());
     AnalysisRepository maps(db);
     QVERIFY(!maps.latestLayout().has_value());
@@ -1122,6 +1193,7 @@ void StoreTest::mapLayoutsAreStoredAndTheNewestKept()
 
 void StoreTest::schema5WorkspaceKeepsEveryLabelAndModel()
 {
+    SQLITE_ONLY("the schema-3 fixture is an SQLite file")
     // A workspace as the previous version (schema 5) wrote it: the committed schema-3 fixture
     // migrated that far, a label and a trained model added at schema 5.
     const QString path = m_dir.filePath(QStringLiteral("schema5.emolens"));
@@ -1159,11 +1231,14 @@ void StoreTest::schema5WorkspaceKeepsEveryLabelAndModel()
     QCOMPARE(models.activeModel().value_or(ModelVersionRecord()).id, modelId);
     QCOMPARE(models.weights(modelId), QByteArray("weights"));
     QVERIFY(models.backbones().isEmpty());
-    QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
+    if (!test::onPostgres())
+        QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(),
+                 QStringLiteral("ok"));
 }
 
 void StoreTest::schema7WorkspaceKeepsEveryLabelModelAndRound()
 {
+    SQLITE_ONLY("the schema-3 fixture is an SQLite file")
     // A workspace as the previous version (schema 7) wrote it: the committed schema-3 fixture
     // migrated that far, with a person's label, a trained model and a queue round added at
     // schema 7. Opened now, it gains map_layouts and loses nothing.
@@ -1223,11 +1298,14 @@ void StoreTest::schema7WorkspaceKeepsEveryLabelModelAndRound()
     layout.fingerprint = QStringLiteral("fp");
     layout.points = {{corpora.utteranceRows().first().id, 1, 2}};
     QVERIFY(maps.addLayout(&layout).ok());
-    QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
+    if (!test::onPostgres())
+        QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(),
+                 QStringLiteral("ok"));
 }
 
 void StoreTest::schema8WorkspaceKeepsEveryLabelModelAndMap()
 {
+    SQLITE_ONLY("the schema-3 fixture is an SQLite file")
     // A workspace as the previous version (schema 8) wrote it: the committed schema-3 fixture
     // migrated that far, with a person's label, a trained model and a stored t-SNE layout added
     // at schema 8. Opened now, it gains the traces table and loses nothing.
@@ -1286,11 +1364,33 @@ void StoreTest::schema8WorkspaceKeepsEveryLabelModelAndMap()
     QVERIFY(traces.addTrace(&trace).ok());
     QSqlQuery q(db.connection());
     QVERIFY(!q.exec(QStringLiteral("UPDATE traces SET dimension='valence'")));
-    QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
+    if (!test::onPostgres())
+        QCOMPARE(scalar(db, QStringLiteral("PRAGMA integrity_check")).toString(),
+                 QStringLiteral("ok"));
 }
 
 void StoreTest::refusesAnotherProgramsDatabase()
 {
+    if (test::onPostgres()) {
+        const QString url = workspace(QStringLiteral("other_program"));
+        const QString database = test::databaseOf(url);
+        QCOMPARE(test::runOnServer(QStringLiteral("CREATE TABLE bookmarks(url TEXT)"), database),
+                 QString());
+        Database db(url);
+        const Status st = db.open();
+        QVERIFY(!st);
+        QVERIFY2(st.error().contains(QStringLiteral("not an EmoLens workspace")) &&
+                     st.error().contains(database),
+                 qPrintable(st.error()));
+        // Nothing was added to the other program's database.
+        QVariant tables;
+        QCOMPARE(test::runOnServer(QStringLiteral("SELECT count(*) FROM information_schema.tables "
+                                                  "WHERE table_schema='public'"),
+                                   database, &tables),
+                 QString());
+        QCOMPARE(tables.toInt(), 1);
+        return;
+    }
     const QString path = m_dir.filePath(QStringLiteral("other-program.sqlite"));
     const QString connection = QStringLiteral("other-program");
     {
@@ -1326,7 +1426,7 @@ void StoreTest::twoConnectionsAddTheSameEncoderAtOnce()
     // Both look the encoder up while a third connection holds the write lock, then both add
     // it: one row, the same id for both, and no error (before, the second insert failed on
     // the unique identity).
-    const QString path = m_dir.filePath(QStringLiteral("encoders.emolens"));
+    const QString path = workspace(QStringLiteral("encoders"));
     {
         Database db(path);
         QVERIFY(db.open());
@@ -1362,7 +1462,7 @@ void StoreTest::twoConnectionsAddTheSameEncoderAtOnce()
 void StoreTest::speakersComeInNaturalOrder()
 {
     QTemporaryDir root;
-    Database db(m_dir.filePath(QStringLiteral("speakers.emolens")));
+    Database db(workspace(QStringLiteral("speakers")));
     QVERIFY(db.open());
     CorpusRepository corpora(db);
     QList<ImportItem> items;
@@ -1388,7 +1488,7 @@ void StoreTest::speakersComeInNaturalOrder()
 void StoreTest::unreadableTablesAreErrorsNotEmptyResults()
 {
     QTemporaryDir root;
-    const QString path = m_dir.filePath(QStringLiteral("damaged.emolens"));
+    const QString path = workspace(QStringLiteral("damaged"));
     Database db(path);
     QVERIFY(db.open());
     CorpusRepository corpora(db);
