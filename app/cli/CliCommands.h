@@ -29,6 +29,7 @@ int tsneCommand(const QStringList &arguments);
 int simulateCommand(const QStringList &arguments);
 int agreementCommand(const QStringList &arguments);
 int tracesCommand(const QStringList &arguments);
+int teamCommand(const QStringList &arguments);
 
 // The options the encoder commands (extract, features) share: --encoder and --device.
 QCommandLineOption encoderOption();

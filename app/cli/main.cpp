@@ -34,6 +34,9 @@ const char *const kUsage =
     "  tsne --db FILE --out CSV  the t-SNE map of the clips' embeddings\n"
     "  agreement --db FILE       how much the annotators agree, and the clips they disagree on\n"
     "  traces --db FILE          time-continuous traces to CSV (--export) and back (--import)\n"
+    "  team --db URL             who may label a PostgreSQL workspace, enforced by the server\n"
+    "\n"
+    "--db takes an SQLite file or postgresql://USER@HOST/DATABASE (password from ~/.pgpass).\n"
     "\n"
     "Run 'emolens-cli <command> --help' for the options of a command.\n";
 
@@ -76,6 +79,7 @@ int main(int argc, char **argv)
         {QStringLiteral("tsne"), emolens::cli::tsneCommand},
         {QStringLiteral("agreement"), emolens::cli::agreementCommand},
         {QStringLiteral("traces"), emolens::cli::tracesCommand},
+        {QStringLiteral("team"), emolens::cli::teamCommand},
     };
     const QString name = args[1];
     const auto it = commands.find(name);

@@ -115,7 +115,7 @@ private Q_SLOTS:
     {
         for (const char *command :
              {"import", "export", "info", "demo", "features", "extract", "evaluate", "train",
-              "models", "pretrain", "select", "simulate", "tsne", "agreement", "traces"}) {
+              "models", "pretrain", "select", "simulate", "tsne", "agreement", "traces", "team"}) {
             const CliResult r = runCli({QString::fromLatin1(command), QStringLiteral("--help")});
             QCOMPARE(r.exitCode, 0);
             QVERIFY2(r.out.contains("--help") && r.out.contains("Usage"), r.out.constData());
