@@ -5,12 +5,12 @@
 #include "CliCommands.h"
 
 #include "analysis/LabelAgreement.h"
+#include "common/WorkspaceLocation.h"
 #include "corpus/TraceCsv.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 
 #include <QCommandLineParser>
-#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -221,7 +221,7 @@ int agreementCommand(const QStringList &arguments)
     const QString path = parser.value(QStringLiteral("db"));
     if (path.isEmpty())
         return fail(QStringLiteral("--db FILE is required"));
-    if (!QFileInfo::exists(path))
+    if (WorkspaceLocation::isMissingFile(path))
         return fail(QStringLiteral("%1: no such workspace file").arg(path));
     bool ok = false;
     const int disagreements = parser.value(QStringLiteral("disagreements")).toInt(&ok);
@@ -297,7 +297,7 @@ int tracesCommand(const QStringList &arguments)
         return fail(QStringLiteral("--db FILE is required"));
     if (exporting == importing)
         return fail(QStringLiteral("traces needs --export FILE.csv or --import FILE.csv"));
-    if (!QFileInfo::exists(path))
+    if (WorkspaceLocation::isMissingFile(path))
         return fail(QStringLiteral("%1: no such workspace file").arg(path));
     Database db(path);
     if (auto st = db.open(); !st)

@@ -3,6 +3,7 @@
 #include "active/Selection.h"
 #include "common/EtaEstimator.h"
 #include "common/Progress.h"
+#include "common/WorkspaceLocation.h"
 #include "corpus/CorpusExporter.h"
 #include "corpus/CorpusFormat.h"
 #include "corpus/CorpusImporter.h"
@@ -88,13 +89,15 @@ Status openWorkspace(Database &db, bool mustExist)
 {
     if (db.filePath().isEmpty())
         return Status::failure(QStringLiteral("--db FILE is required"));
-    if (mustExist && !QFileInfo::exists(db.filePath()))
+    if (mustExist && WorkspaceLocation::isMissingFile(db.filePath()))
         return Status::failure(QStringLiteral("%1: no such workspace file").arg(db.filePath()));
     return db.open();
 }
 
 const QCommandLineOption kDbOption(QStringList{QStringLiteral("db")},
-                                   QStringLiteral("The workspace (SQLite file)."),
+                                   QStringLiteral("The workspace: an SQLite file, or a "
+                                                  "PostgreSQL database "
+                                                  "(postgresql://USER@HOST/DATABASE)."),
                                    QStringLiteral("FILE"));
 const QCommandLineOption kJsonOption(QStringList{QStringLiteral("json")},
                                      QStringLiteral("Print one JSON object instead of text."));
@@ -648,7 +651,7 @@ int requireWorkspaceFile(const QString &path)
 {
     if (path.isEmpty())
         return fail(QStringLiteral("--db FILE is required"));
-    if (!QFileInfo::exists(path))
+    if (WorkspaceLocation::isMissingFile(path))
         return fail(QStringLiteral("%1: no such workspace file").arg(path));
     return 0;
 }
