@@ -2,12 +2,39 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QHash>
+#include <QMutex>
 #include <QRegularExpression>
 #include <QStandardPaths>
 #include <QUrl>
 #include <QUrlQuery>
 
 namespace emolens {
+
+namespace {
+
+QMutex &passwordsLock()
+{
+    static QMutex lock;
+    return lock;
+}
+
+QHash<QString, QString> &passwords()
+{
+    static QHash<QString, QString> remembered;
+    return remembered;
+}
+
+} // namespace
+
+void WorkspaceLocation::rememberPassword(const QString &shownUrl, const QString &password)
+{
+    QMutexLocker lock(&passwordsLock());
+    if (password.isEmpty())
+        passwords().remove(shownUrl);
+    else
+        passwords().insert(shownUrl, password);
+}
 
 bool WorkspaceLocation::isServerUrl(const QString &text)
 {
@@ -57,6 +84,10 @@ WorkspaceLocation WorkspaceLocation::parse(const QString &text)
                 .arg(shown);
     else if (loc.m_port <= 0 || loc.m_port > 65535)
         loc.m_error = QStringLiteral("%1: %2 is not a port").arg(shown).arg(loc.m_port);
+    if (loc.m_password.isEmpty()) {
+        QMutexLocker lock(&passwordsLock());
+        loc.m_password = passwords().value(loc.display());
+    }
     return loc;
 }
 

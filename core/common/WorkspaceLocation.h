@@ -57,6 +57,12 @@ public:
     // connecting to it).
     static bool isMissingFile(const QString &text);
 
+    // Passwords live in this process's memory only: a connection that succeeded with a
+    // password (typed into the URL or asked for) remembers it under the URL without it, so
+    // the program's other connections to that workspace (jobs, the label writer) sign in too.
+    // Never written to disk.
+    static void rememberPassword(const QString &shownUrl, const QString &password);
+
 private:
     Backend m_backend = Backend::SQLite;
     QString m_error;

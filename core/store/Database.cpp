@@ -136,6 +136,8 @@ Status Database::openServer()
         return Status::failure(
             QStringLiteral("%1: cannot connect to the workspace: %2").arg(m_shownName, why));
     }
+    if (!m_location.password().isEmpty())
+        WorkspaceLocation::rememberPassword(m_shownName, m_location.password());
     // lock_timeout plays SQLite's busy timeout: a writer waits this long for another's lock.
     for (const char *setting : {"SET lock_timeout = '10s'", "SET client_min_messages = warning"}) {
         if (auto st = exec(m_db, QString::fromLatin1(setting)); !st) {
@@ -149,6 +151,19 @@ Status Database::openServer()
 bool Database::isOpen() const
 {
     return m_db.isValid() && m_db.isOpen();
+}
+
+bool Database::isAlive()
+{
+    if (!isOpen())
+        return false;
+    QSqlQuery q(m_db);
+    return q.exec(QStringLiteral("SELECT 1")) && q.next();
+}
+
+Status Database::reconnect()
+{
+    return open();
 }
 
 void Database::close()

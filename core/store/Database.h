@@ -28,7 +28,7 @@ namespace emolens {
 class Database
 {
 public:
-    static constexpr int kCurrentSchemaVersion = 9;
+    static constexpr int kCurrentSchemaVersion = 10;
 
     // A file path or a postgresql:// URL.
     explicit Database(QString location);
@@ -40,6 +40,11 @@ public:
     Status open(int targetVersion = kCurrentSchemaVersion);
     bool isOpen() const;
     void close();
+    // True when the connection answers a trivial query: false once a server went away or
+    // restarted (QPSQL gives no notice of its own). Costs one round trip.
+    bool isAlive();
+    // Closes and opens the connection again (after isAlive() said it is gone).
+    Status reconnect();
 
     QSqlDatabase &connection() { return m_db; }
     // What errors name: the file path, or the server URL without its password.

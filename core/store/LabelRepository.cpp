@@ -219,7 +219,8 @@ std::optional<AnnotatorKind> LabelRepository::annotatorKind(const QString &name)
 }
 
 Status LabelRepository::setLabel(qint64 utteranceId, qint64 schemaId, const QString &annotator,
-                                 const LabelValue &value, qint64 *newRecordId, LabelAction action)
+                                 const LabelValue &value, qint64 *newRecordId, LabelAction action,
+                                 const QString &clientKey)
 {
     const QString name = annotator.trimmed();
     if (name.isEmpty())
@@ -229,6 +230,18 @@ Status LabelRepository::setLabel(qint64 utteranceId, qint64 schemaId, const QStr
     Transaction tx(m_db);
     if (auto st = tx.begin(); !st)
         return st;
+    if (!clientKey.isEmpty()) {
+        QSqlQuery known(m_db.connection());
+        if (auto st = sql::run(known, QStringLiteral("SELECT id FROM labels WHERE client_key=?"),
+                               {clientKey});
+            !st)
+            return Status::failure(QStringLiteral("cannot store the label: %1").arg(st.error()));
+        if (known.next()) {
+            if (newRecordId)
+                *newRecordId = known.value(0).toLongLong();
+            return Status::success(); // written before: once is enough
+        }
+    }
     QString why;
     const qint64 annotatorId = ensureAnnotator(name, AnnotatorKind::Person, &why);
     if (annotatorId == 0)
@@ -240,16 +253,33 @@ Status LabelRepository::setLabel(qint64 utteranceId, qint64 schemaId, const QStr
     QSqlQuery q(m_db.connection());
     const QVariant confidence =
         std::isnan(value.confidence) ? QVariant(QMetaType(QMetaType::Double)) : value.confidence;
-    if (auto st = sql::run(
-            q,
-            QStringLiteral("INSERT INTO labels(utterance_id, schema_id, annotator_id, created_at, "
-                           "category, dimensions, confidence, notes, action, changed) "
-                           "VALUES(?,?,?,?,?,?,?,?,?,?)"),
-            {utteranceId, schemaId, annotatorId, sql::nowUtc(), value.category,
-             sql::dimensionsToJson(value.dimensions), confidence, value.notes,
-             labelActionName(action), changed.join(QLatin1Char(','))});
-        !st)
-        return Status::failure(QStringLiteral("cannot store the label: %1").arg(st.error()));
+    // A write without a key leaves the column out: it is also how a workspace opened at an
+    // older schema (the migration tests) is written.
+    const bool keyed = !clientKey.isEmpty();
+    QVariantList values = {utteranceId,
+                           schemaId,
+                           annotatorId,
+                           sql::nowUtc(),
+                           value.category,
+                           sql::dimensionsToJson(value.dimensions),
+                           confidence,
+                           value.notes,
+                           labelActionName(action),
+                           changed.join(QLatin1Char(','))};
+    if (keyed)
+        values << clientKey;
+    if (!q.prepare(QStringLiteral("INSERT INTO labels(utterance_id, schema_id, annotator_id, "
+                                  "created_at, category, dimensions, confidence, notes, action, "
+                                  "changed%1) VALUES(?,?,?,?,?,?,?,?,?,?%2)")
+                       .arg(keyed ? QStringLiteral(", client_key") : QString(),
+                            keyed ? QStringLiteral(",?") : QString())))
+        return Status::failure(
+            QStringLiteral("cannot store the label: %1").arg(q.lastError().text()));
+    for (const QVariant &v : std::as_const(values))
+        q.addBindValue(sql::bindable(v));
+    if (!q.exec())
+        return Status::failure(
+            QStringLiteral("cannot store the label: %1").arg(q.lastError().text()));
     const qint64 id = q.lastInsertId().toLongLong();
     if (auto st = tx.commit(); !st)
         return st;

@@ -57,10 +57,13 @@ public:
 
     // Appends one history row for a person, in its own transaction: `value` is their whole
     // judgement after the change; what changed is worked out against their current one.
-    // newRecordId may be null.
+    // newRecordId may be null. clientKey (a UUID the writing program made, or empty): a row
+    // with this key is written once - a second write with the same key (a journal replayed
+    // after a dropped connection, whose first write may have committed unseen) stores
+    // nothing and gives the first row's id.
     Status setLabel(qint64 utteranceId, qint64 schemaId, const QString &annotator,
                     const LabelValue &value, qint64 *newRecordId = nullptr,
-                    LabelAction action = LabelAction::Edit);
+                    LabelAction action = LabelAction::Edit, const QString &clientKey = QString());
 
     // This annotator's current judgement: their newest row in any label set.
     std::optional<LabelRecord> currentLabel(qint64 utteranceId, const QString &annotator) const;

@@ -358,6 +358,38 @@ QStringList version9()
     };
 }
 
+// Version 10: a team at work on one workspace.
+// - labels.client_key: a key the writing program gives each label (a UUID); a label written
+//   again with the same key - a journal replayed after the connection dropped - is stored once.
+// - clip_claims: who is labeling which clip right now. A claim is one person's, for one clip,
+//   until expires_at (seconds since 1970, UTC); an expired claim is deleted by the next
+//   assignment, so the clip goes to someone else.
+// - workspace_settings: what the team shares (how many people label each clip, ...). Each
+//   row has a version; a write names the version it read and fails when another wrote since.
+QStringList version10()
+{
+    return {
+        QStringLiteral("ALTER TABLE labels ADD COLUMN client_key TEXT"),
+        QStringLiteral("CREATE UNIQUE INDEX labels_by_client_key ON labels(client_key)"),
+        QStringLiteral(R"(CREATE TABLE clip_claims(
+            utterance_id INTEGER NOT NULL REFERENCES utterances(id) ON DELETE CASCADE,
+            annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+            claimed_at REAL NOT NULL,        -- seconds since 1970, UTC
+            expires_at REAL NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY(utterance_id)        -- one person at a time per clip
+        ))"),
+        QStringLiteral("CREATE INDEX clip_claims_by_annotator ON clip_claims(annotator_id)"),
+        QStringLiteral(R"(CREATE TABLE workspace_settings(
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            changed_by TEXT NOT NULL DEFAULT '',
+            changed_at TEXT NOT NULL
+        ))"),
+    };
+}
+
 QStringList sqliteStatements(int version)
 {
     switch (version) {
@@ -379,6 +411,8 @@ QStringList sqliteStatements(int version)
         return version8();
     case 9:
         return version9();
+    case 10:
+        return version10();
     default:
         return {};
     }

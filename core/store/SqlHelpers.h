@@ -15,10 +15,11 @@
 namespace emolens::sql {
 
 // A null QString binds as SQL NULL, which the NOT NULL DEFAULT '' text columns reject:
-// bind it as the empty string it means.
+// bind it as the empty string it means. A null QVariant of type QString
+// (QVariant(QMetaType(QMetaType::QString))) stays SQL NULL, for the nullable text columns.
 inline QVariant bindable(const QVariant &v)
 {
-    if (v.typeId() == QMetaType::QString && v.toString().isNull())
+    if (v.typeId() == QMetaType::QString && !v.isNull() && v.toString().isNull())
         return QVariant(QStringLiteral(""));
     return v;
 }

@@ -199,6 +199,7 @@ private Q_SLOTS:
     void twoConnectionsAddTheSameEncoderAtOnce();
     void speakersComeInNaturalOrder();
     void unreadableTablesAreErrorsNotEmptyResults();
+    void aLabelWrittenTwiceWithItsKeyIsStoredOnce();
 
 private:
     // A new workspace on the backend this run is on (TestWorkspace.h).
@@ -1519,6 +1520,49 @@ void StoreTest::unreadableTablesAreErrorsNotEmptyResults()
     SilentProgress quiet;
     QVERIFY(!CorpusExporter::run(db, request, quiet));
     QVERIFY(!QFileInfo::exists(out));
+}
+
+void StoreTest::aLabelWrittenTwiceWithItsKeyIsStoredOnce()
+{
+    QTemporaryDir root;
+    Database db(workspace(QStringLiteral("keys")));
+    QVERIFY(db.open());
+    CorpusRepository corpora(db);
+    ImportOutcome outcome;
+    QVERIFY(corpora.applyImport(
+        batchFor(root.path(),
+                 {itemFor(writeClip(root.filePath(QStringLiteral("k.wav")), 31),
+                          QStringLiteral("k"), QStringLiteral("s"), Gender::Male, QString())}),
+        &outcome));
+    const qint64 id = corpora.utteranceRows().first().id;
+    const qint64 schemaId = corpora.corpus(outcome.corpusId)->labelSchemaId;
+    LabelRepository labels(db);
+    const QString key = QStringLiteral("6f1c1f5e-2d0b-4a7e-9f3a-0c6f1b2a9d11");
+    qint64 first = 0, again = 0, unkeyed = 0;
+    QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"),
+                            LabelValue::ofCategory(QStringLiteral("sad")), &first,
+                            LabelAction::Edit, key));
+    // The same edit again - a journal replayed after a write whose reply was lost.
+    QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"),
+                            LabelValue::ofCategory(QStringLiteral("sad")), &again,
+                            LabelAction::Edit, key));
+    QCOMPARE(again, first);
+    QCOMPARE(labels.history(id).size(), 1);
+    // Labels without a key (imports, older programs) are never taken for one another.
+    QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"),
+                            LabelValue::ofCategory(QStringLiteral("angry")), &unkeyed));
+    QVERIFY(labels.setLabel(id, schemaId, QStringLiteral("ann"),
+                            LabelValue::ofCategory(QStringLiteral("happy"))));
+    QCOMPARE(labels.history(id).size(), 3);
+    QVERIFY(unkeyed > first);
+    // The store itself refuses a second row with the key.
+    QSqlQuery q(db.connection());
+    QVERIFY(!q.exec(QStringLiteral("INSERT INTO labels(utterance_id, schema_id, annotator_id, "
+                                   "created_at, client_key) SELECT utterance_id, schema_id, "
+                                   "annotator_id, created_at, client_key FROM labels WHERE "
+                                   "id=%1")
+                        .arg(first)));
+    QCOMPARE(labels.history(id).size(), 3);
 }
 
 QTEST_GUILESS_MAIN(StoreTest)
