@@ -169,7 +169,8 @@ void LabelingController::write(qint64 utteranceId, qint64 schemaId, const QStrin
         m_unsavedTicket.clear();
         m_unsavedBy = annotator;
     }
-    const quint64 ticket = m_writer->enqueue({utteranceId, schemaId, annotator, value, action});
+    const quint64 ticket =
+        m_writer->enqueue({utteranceId, schemaId, annotator, value, action, QString()});
     m_unsaved.insert(utteranceId, value);
     m_unsavedTicket.insert(utteranceId, ticket);
     if (action != LabelAction::Edit)

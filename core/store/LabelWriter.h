@@ -9,6 +9,16 @@
 // The window shows an edit as soon as it is queued (LabelingController keeps the unsaved
 // value on top of what the store says) and refreshes from the store when written() arrives.
 //
+// On a server workspace (PostgreSQL) the connection can drop. The writer notices within
+// seconds - a write that fails, or a ping every few seconds while idle - says offline(true),
+// keeps queueing edits, tries to reconnect every second, and when it is back writes the queue
+// in order and says offline(false). Every edit carries a client key (a UUID): an edit whose
+// write committed just before the connection dropped is not stored twice. The queue is also
+// kept in a journal file (WorkspaceLocation::companionPath(".journal"), one file per running
+// writer, rewritten atomically on every change), so edits typed while offline survive a crash
+// or a kill: the next writer on that workspace adopts the journals of writers that are gone
+// and writes their edits first.
+//
 // Ownership and threads: create, use and delete on the GUI thread. The writer opens its own
 // Database connection on its worker thread. The destructor stops after the write in progress
 // and drops what is still queued, so an owner that closes waits for drained() first while
@@ -30,6 +40,7 @@ struct LabelWrite
     QString annotator;
     LabelValue value;
     LabelAction action = LabelAction::Edit;
+    QString clientKey; // made by enqueue() when empty
 };
 
 class LabelWriter : public QObject
@@ -46,6 +57,10 @@ public:
     int unsavedCount() const;
     // True while the writer waits for another connection's write lock.
     bool isWaitingForLock() const;
+    // True while a server workspace cannot be reached (edits wait in the journal).
+    bool isOffline() const;
+    // The journal file of this writer (empty for an SQLite workspace).
+    QString journalPath() const;
 
 Q_SIGNALS:
     // One per enqueued write, in order; status fails only for reasons other than the lock.
@@ -54,6 +69,10 @@ Q_SIGNALS:
     void waitingForLock(bool waiting);
     // Every queued edit is written.
     void drained();
+    // The server went away (true) or is back and the queue is being written (false).
+    void offline(bool isOffline);
+    // Edits left in the journals of writers that are gone were queued again, first.
+    void adopted(int edits);
 
 private:
     struct Shared;

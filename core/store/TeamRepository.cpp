@@ -121,6 +121,9 @@ Status TeamRepository::setUp()
     Transaction tx(m_db);
     if (auto st = tx.begin(); !st)
         return st;
+    // REVOKE of a role one does not hold, GRANT of one already granted: the server warns on
+    // stderr about what is anyway true.
+    statements.prepend(QStringLiteral("SET LOCAL client_min_messages = error"));
     for (const QString &statement : statements) {
         QSqlQuery q(m_db.connection());
         if (!q.exec(statement))
@@ -160,6 +163,9 @@ Status TeamRepository::addMember(const QString &name, TeamRole role, const QStri
     Transaction tx(m_db);
     if (auto st = tx.begin(); !st)
         return st;
+    // REVOKE of a role one does not hold, GRANT of one already granted: the server warns on
+    // stderr about what is anyway true.
+    statements.prepend(QStringLiteral("SET LOCAL client_min_messages = error"));
     for (const QString &statement : statements) {
         QSqlQuery q(m_db.connection());
         if (!q.exec(statement))
@@ -176,6 +182,11 @@ Status TeamRepository::removeMember(const QString &name)
         return st;
     QSqlDriver *driver = m_db.connection().driver();
     const QString ident = driver->escapeIdentifier(name.trimmed(), QSqlDriver::TableName);
+    Transaction tx(m_db);
+    if (auto st = tx.begin(); !st)
+        return st;
+    QSqlQuery quiet(m_db.connection());
+    quiet.exec(QStringLiteral("SET LOCAL client_min_messages = error"));
     for (TeamRole role : {TeamRole::Annotator, TeamRole::Reviewer}) {
         QSqlQuery q(m_db.connection());
         if (!q.exec(
@@ -184,7 +195,7 @@ Status TeamRepository::removeMember(const QString &name)
             return Status::failure(QStringLiteral("%1: cannot remove %2: %3")
                                        .arg(m_db.filePath(), name, q.lastError().databaseText()));
     }
-    return Status::success();
+    return tx.commit();
 }
 
 Status TeamRepository::members(QList<TeamMember> *out) const

@@ -7,10 +7,14 @@
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/LabelRepository.h"
+#include "store/LabelWriter.h"
 #include "store/TeamRepository.h"
 #include "store/TraceRepository.h"
 
 #include <QCoreApplication>
+#include <QFile>
+#include <QProcess>
+#include <QSignalSpy>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
@@ -30,6 +34,18 @@ QString signedInAs(const QString &workspace, const QString &user, const QString 
     return url.toString();
 }
 
+// Stops (pause) or starts again (resume) the test server, keeping its data.
+bool server(const char *action)
+{
+    QProcess script;
+    script.start(QStringLiteral("/bin/bash"),
+                 {test::sourceRoot() + QStringLiteral("/tests/support/postgres-server.sh"),
+                  QString::fromLatin1(action),
+                  QString::number(QUrl(test::postgresServer()).port())});
+    return script.waitForFinished(120000) && script.exitStatus() == QProcess::NormalExit &&
+           script.exitCode() == 0;
+}
+
 int count(Database &db, const QString &sql)
 {
     QSqlQuery q(db.connection());
@@ -47,6 +63,7 @@ class TeamTest : public QObject
 private Q_SLOTS:
     void aWorkspaceFileHasNoTeamRights();
     void theServerKeepsEachAnnotatorToTheirOwnName();
+    void labelsTypedWhileTheServerIsDownAreWrittenOnceWhenItIsBack();
 
 private:
     QTemporaryDir m_dir;
@@ -178,6 +195,102 @@ void TeamTest::theServerKeepsEachAnnotatorToTheirOwnName()
     QCOMPARE(count(*owner, QStringLiteral("SELECT count(*) FROM labels l JOIN annotators a ON "
                                           "a.id=l.annotator_id WHERE a.kind='person'")),
              3);
+}
+
+void TeamTest::labelsTypedWhileTheServerIsDownAreWrittenOnceWhenItIsBack()
+{
+    if (!test::onPostgres())
+        QSKIP("needs the PostgreSQL test server (core_test_team_postgresql)");
+    // The journals go to this test's folder, not the user's cache.
+    qputenv("XDG_CACHE_HOME", m_dir.path().toUtf8());
+    const QString url = test::newWorkspace(QDir(m_dir.path()), QStringLiteral("outage"));
+    QList<UtteranceRecord> clips;
+    auto owner = test::importedWorkspace(QStringLiteral("ravdess"), url, &clips);
+    QVERIFY(owner);
+    owner.reset(); // its connection would die with the server too
+    const QString who = QStringLiteral("ann");
+    const auto edit = [&](int i) {
+        LabelWrite w;
+        w.utteranceId = clips[i % clips.size()].id;
+        w.annotator = who;
+        w.value = LabelValue::ofCategory(i % 2 ? QStringLiteral("sad") : QStringLiteral("happy"));
+        Database probe(url);
+        if (probe.open())
+            w.schemaId = CorpusRepository(probe).corpus(clips[0].corpusId)->labelSchemaId;
+        return w;
+    };
+    QList<LabelWrite> edits;
+    for (int i = 0; i < 30; ++i)
+        edits << edit(i);
+
+    int typed = 0;
+    {
+        LabelWriter writer(url);
+        QSignalSpy offline(&writer, &LabelWriter::offline);
+        QSignalSpy drained(&writer, &LabelWriter::drained);
+        for (; typed < 5; ++typed)
+            writer.enqueue(edits[typed]);
+        QTRY_COMPARE_WITH_TIMEOUT(writer.unsavedCount(), 0, 20000);
+
+        // The server goes away while the annotator goes on labeling.
+        QVERIFY(server("pause"));
+        for (; typed < 15; ++typed)
+            writer.enqueue(edits[typed]);
+        QTRY_VERIFY_WITH_TIMEOUT(!offline.isEmpty(), 10000); // noticed within seconds
+        QVERIFY(writer.isOffline());
+        QCOMPARE(offline.first().first().toBool(), true);
+        QCOMPARE(writer.unsavedCount(), 10);
+        // Held in the journal, in order.
+        QFile journal(writer.journalPath());
+        QVERIFY(journal.open(QIODevice::ReadOnly));
+        QCOMPARE(journal.readAll().count('\n'), 10);
+        journal.close();
+
+        QVERIFY(server("resume"));
+        QTRY_COMPARE_WITH_TIMEOUT(writer.unsavedCount(), 0, 30000);
+        QVERIFY(!writer.isOffline());
+        QTRY_COMPARE(offline.size(), 2);
+        QCOMPARE(offline.last().first().toBool(), false);
+        QVERIFY(!drained.isEmpty());
+        QVERIFY(!QFile::exists(writer.journalPath())); // nothing left to write
+    }
+
+    // Offline again, and the program closes (or is killed) with edits unwritten: the next
+    // writer on the workspace adopts the journal and writes them, once.
+    QVERIFY(server("pause"));
+    {
+        LabelWriter writer(url);
+        for (; typed < 30; ++typed)
+            writer.enqueue(edits[typed]);
+        QTRY_VERIFY_WITH_TIMEOUT(writer.isOffline(), 10000);
+        QCOMPARE(writer.unsavedCount(), 15);
+    }
+    QVERIFY(server("resume"));
+    {
+        LabelWriter writer(url);
+        QSignalSpy adopted(&writer, &LabelWriter::adopted);
+        QTRY_COMPARE_WITH_TIMEOUT(adopted.size(), 1, 10000);
+        QCOMPARE(adopted.first().first().toInt(), 15);
+        QTRY_COMPARE_WITH_TIMEOUT(writer.unsavedCount(), 0, 30000);
+    }
+
+    Database check(url);
+    QVERIFY(check.open());
+    QCOMPARE(count(check, QStringLiteral("SELECT count(*) FROM labels l JOIN annotators a ON "
+                                         "a.id=l.annotator_id WHERE a.name='ann'")),
+             30);
+    QCOMPARE(count(check, QStringLiteral("SELECT count(DISTINCT client_key) FROM labels")), 30);
+    // In the order they were typed: the newest label of each clip is its last edit.
+    LabelRepository labels(check);
+    for (int c = 0; c < qMin(30, int(clips.size())); ++c) {
+        int last = -1;
+        for (int i = 0; i < 30; ++i)
+            if (edits[i].utteranceId == clips[c].id)
+                last = i;
+        if (last >= 0)
+            QCOMPARE(labels.currentLabel(clips[c].id, who)->value.category,
+                     edits[last].value.category);
+    }
 }
 
 QTEST_GUILESS_MAIN(TeamTest)

@@ -3,6 +3,8 @@
 #
 #   tests/support/postgres-server.sh start PORT   initdb + pg_ctl start; prints the folder
 #   tests/support/postgres-server.sh stop PORT    pg_ctl stop; removes the folder
+#   tests/support/postgres-server.sh pause PORT   stops the server, keeps its data (a restart
+#   tests/support/postgres-server.sh resume PORT  or an outage, for the tests that live through one)
 #
 # The folder is /tmp/emolens-test-postgres-PORT: data/ (the cluster), socket/, server.log and
 # pgpass (the superuser's password, for libpq's PGPASSFILE). The superuser is emolens_test;
@@ -12,8 +14,8 @@
 # fsync is off: the server is thrown away after the run, and the tests restart it cleanly.
 set -euo pipefail
 
-action=${1:?usage: postgres-server.sh start|stop PORT}
-port=${2:?usage: postgres-server.sh start|stop PORT}
+action=${1:?usage: postgres-server.sh start|stop|pause|resume PORT}
+port=${2:?usage: postgres-server.sh start|stop|pause|resume PORT}
 dir=/tmp/emolens-test-postgres-$port
 
 bindir=""
@@ -40,6 +42,13 @@ else
   owner=$(id -un)
 fi
 
+start_server() {
+  as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-p $port -k $dir/socket -c listen_addresses=127.0.0.1 -c fsync=off \
+        -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >/dev/null || { tail -20 "$dir/server.log" >&2; exit 1; }
+}
+
 stop_server() {
   if [ -f "$dir/data/postmaster.pid" ]; then
     as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
@@ -62,10 +71,7 @@ case "$action" in
     rm -f "$dir/pw"
     touch "$dir/server.log"
     if [ "$(id -u)" -eq 0 ]; then chown "$owner" "$dir/server.log"; fi
-    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir/socket -c listen_addresses=127.0.0.1 -c fsync=off \
-          -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-      start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    start_server
     umask 077
     printf '127.0.0.1:%s:*:emolens_test:%s\n' "$port" "$password" > "$dir/pgpass"
     echo "$dir"
@@ -74,8 +80,14 @@ case "$action" in
     stop_server
     rm -rf "$dir"
     ;;
+  pause)
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    ;;
+  resume)
+    start_server
+    ;;
   *)
-    echo "usage: postgres-server.sh start|stop PORT" >&2
+    echo "usage: postgres-server.sh start|stop|pause|resume PORT" >&2
     exit 2
     ;;
 esac
