@@ -79,6 +79,9 @@ Status TeamRepository::setUp()
         << QStringLiteral("GRANT SELECT ON ALL TABLES IN SCHEMA public TO %1").arg(annotator)
         << QStringLiteral("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO %1").arg(annotator)
         << QStringLiteral("GRANT INSERT ON labels, traces, annotators TO %1").arg(annotator)
+        // Claims coordinate the team; anyone hands out, renews and releases them (an expired
+        // one is released by whoever asks next).
+        << QStringLiteral("GRANT INSERT, UPDATE, DELETE ON clip_claims TO %1").arg(annotator)
         << QStringLiteral("GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
                           "TO %1")
                .arg(reviewer)

@@ -5,7 +5,8 @@
 // Two group roles per workspace database carry the rights:
 // - DB_annotator: reads everything; adds labels, traces and their own annotator row, only in
 //   their own name (row-level security on labels, traces and annotators); changes and deletes
-//   nothing (labels and traces are append-only for everyone, by trigger).
+//   nothing (labels and traces are append-only for everyone, by trigger) but clip claims,
+//   which only coordinate who labels what.
 // - DB_reviewer: an annotator who also imports corpora (their labels go in under the
 //   corpus's name), trains and evaluates models, ranks queues and keeps the workspace's
 //   settings. A reviewer's labels are what the "reviewer:NAME" training rule adjudicates by.
