@@ -81,9 +81,10 @@ Status AssignmentRepository::claimNext(const AssignmentRequest &request,
     const int overlapWanted = request.overlap > 0 ? request.overlap : overlap();
     const double seconds = request.claimSeconds > 0 ? request.claimSeconds : claimSeconds();
 
-    Transaction tx(m_db);
-    if (auto st = tx.begin(); !st)
-        return st;
+    // No workspace-wide write lock: the clip's primary key in clip_claims decides who gets a
+    // clip two people reach for at once, and the loser picks again. Each statement below is
+    // safe on its own against the others' (the deletes only remove what is over for
+    // everyone; a person's own claim is only theirs to renew).
     qint64 me = 0;
     if (auto st = annotatorId(m_db, name, &me); !st)
         return st;
@@ -114,36 +115,45 @@ Status AssignmentRepository::claimNext(const AssignmentRequest &request,
     if (q.next()) {
         claim.utteranceId = q.value(0).toLongLong();
         claim.claimedAt = q.value(1).toDouble();
-        claim.version = q.value(2).toLongLong() + 1;
+        const qint64 version = q.value(2).toLongLong();
+        claim.version = version + 1;
         claim.expiresAt = now + seconds;
         claim.resumed = true;
         if (auto st = sql::run(q,
                                QStringLiteral("UPDATE clip_claims SET expires_at=?, version=? "
-                                              "WHERE utterance_id=?"),
-                               {claim.expiresAt, claim.version, claim.utteranceId});
+                                              "WHERE utterance_id=? AND annotator_id=? AND "
+                                              "version=?"),
+                               {claim.expiresAt, claim.version, claim.utteranceId, me, version});
             !st)
             return Status::failure(QStringLiteral("cannot renew the claim: %1").arg(st.error()));
-    } else {
-        const QString pick = QStringLiteral(
-            "SELECT u.id, coalesce(n.people, 0) FROM utterances u "
-            "LEFT JOIN (SELECT l.utterance_id, count(DISTINCT l.annotator_id) AS people FROM "
-            "labels l JOIN annotators a ON a.id=l.annotator_id WHERE a.kind='person' GROUP BY "
-            "l.utterance_id) n ON n.utterance_id=u.id "
-            "LEFT JOIN (SELECT utterance_id, min(rank) AS rank FROM selection_picks WHERE "
-            "round_id=(SELECT max(id) FROM selection_rounds) GROUP BY utterance_id) p ON "
-            "p.utterance_id=u.id "
-            "WHERE (?=0 OR u.corpus_id=?) AND coalesce(n.people, 0) < ? "
-            "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.utterance_id=u.id AND "
-            "l.annotator_id=?) "
-            "AND NOT EXISTS (SELECT 1 FROM clip_claims c WHERE c.utterance_id=u.id) "
-            "ORDER BY CASE WHEN coalesce(n.people, 0) > 0 THEN 0 ELSE 1 END, "
-            "coalesce(n.people, 0) DESC, CASE WHEN p.rank IS NULL THEN 1 ELSE 0 END, p.rank, "
-            "u.id LIMIT 1");
+        if (q.numRowsAffected() == 1) {
+            *out = claim;
+            return Status::success();
+        }
+        // It expired and went to someone else between the two statements: a new one.
+    }
+    const QString pick = QStringLiteral(
+        "SELECT u.id, coalesce(n.people, 0) FROM utterances u "
+        "LEFT JOIN (SELECT l.utterance_id, count(DISTINCT l.annotator_id) AS people FROM "
+        "labels l JOIN annotators a ON a.id=l.annotator_id WHERE a.kind='person' GROUP BY "
+        "l.utterance_id) n ON n.utterance_id=u.id "
+        "LEFT JOIN (SELECT utterance_id, min(rank) AS rank FROM selection_picks WHERE "
+        "round_id=(SELECT max(id) FROM selection_rounds) GROUP BY utterance_id) p ON "
+        "p.utterance_id=u.id "
+        "WHERE (?=0 OR u.corpus_id=?) AND coalesce(n.people, 0) < ? "
+        "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.utterance_id=u.id AND "
+        "l.annotator_id=?) "
+        "AND NOT EXISTS (SELECT 1 FROM clip_claims c WHERE c.utterance_id=u.id) "
+        "ORDER BY CASE WHEN coalesce(n.people, 0) > 0 THEN 0 ELSE 1 END, "
+        "coalesce(n.people, 0) DESC, CASE WHEN p.rank IS NULL THEN 1 ELSE 0 END, p.rank, "
+        "u.id LIMIT 1");
+    // Reaching for the same clip as someone else loses at most a few times in a row.
+    for (int attempt = 0; attempt < 20; ++attempt) {
         if (auto st = sql::run(q, pick, {request.corpusId, request.corpusId, overlapWanted, me});
             !st)
             return Status::failure(QStringLiteral("cannot choose a clip: %1").arg(st.error()));
         if (!q.next())
-            return tx.commit(); // nothing left for this person
+            return Status::success(); // nothing left for this person
         claim.utteranceId = q.value(0).toLongLong();
         claim.labelsSoFar = q.value(1).toInt();
         claim.claimedAt = now;
@@ -152,15 +162,18 @@ Status AssignmentRepository::claimNext(const AssignmentRequest &request,
         if (auto st = sql::run(q,
                                QStringLiteral("INSERT INTO clip_claims(utterance_id, "
                                               "annotator_id, claimed_at, expires_at, version) "
-                                              "VALUES(?,?,?,?,1)"),
+                                              "VALUES(?,?,?,?,1) ON CONFLICT(utterance_id) DO "
+                                              "NOTHING"),
                                {claim.utteranceId, me, claim.claimedAt, claim.expiresAt});
             !st)
             return Status::failure(QStringLiteral("cannot claim the clip: %1").arg(st.error()));
+        if (q.numRowsAffected() == 1) {
+            *out = claim;
+            return Status::success();
+        }
     }
-    if (auto st = tx.commit(); !st)
-        return st;
-    *out = claim;
-    return Status::success();
+    return Status::failure(
+        QStringLiteral("cannot claim a clip: others took every one this program reached for"));
 }
 
 Status AssignmentRepository::renewClaim(qint64 utteranceId, const QString &annotator, double now,

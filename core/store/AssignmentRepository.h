@@ -17,8 +17,11 @@
 //   claimNext() of anyone, so the clip really goes to someone else.
 // - A person holds one claim at a time: claimNext() gives back their unfinished claim first.
 //   A claim ends when its holder labels the clip (the next claimNext() of anyone drops it).
-// Claims are written inside the workspace's write lock (Transaction), so two people asking at
-// once never get the same clip; the clip's primary key in clip_claims backs that up.
+// Two people asking at once never get the same clip: the clip's primary key in clip_claims
+// takes one claim per clip, and whoever loses the race picks again. claimNext() takes no
+// workspace-wide lock, so a team asking for clips does not queue behind one another's label
+// writes. A clip picked by two at the same moment may so get one label more than the overlap
+// asks for; never less, and never two people at once.
 //
 // Settings (workspace_settings) carry a version: write() names the version it read and fails
 // with a conflict - naming who changed it and to what - when someone wrote since. Nothing is
