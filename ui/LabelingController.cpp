@@ -40,10 +40,29 @@ void LabelingController::setWorkspace(Database *db)
     connect(m_writer, &LabelWriter::waitingForLock, this,
             [this](bool waiting) { Q_EMIT waitingForWorkspace(waiting, unsavedCount()); });
     connect(m_writer, &LabelWriter::drained, this, &LabelingController::allSaved);
+    connect(m_writer, &LabelWriter::offline, this,
+            [this](bool offline) { Q_EMIT workspaceOffline(offline, unsavedCount()); });
+    connect(m_writer, &LabelWriter::adopted, this, &LabelingController::journalAdopted);
+}
+
+bool LabelingController::isOffline() const
+{
+    return m_writer && m_writer->isOffline();
+}
+
+std::optional<LabelValue> LabelingController::unsavedValue(qint64 utteranceId) const
+{
+    const auto it = m_unsaved.constFind(utteranceId);
+    if (it == m_unsaved.constEnd())
+        return std::nullopt;
+    return *it;
 }
 
 QString LabelingController::annotatorName() const
 {
+    // On a team's workspace the server knows who you are, and keeps you to that name.
+    if (m_db && m_db->isServer() && !m_db->signedInUser().isEmpty())
+        return m_db->signedInUser();
     return QSettings().value(kAnnotatorKey).toString().trimmed();
 }
 
@@ -73,6 +92,14 @@ QString LabelingController::askAnnotatorName()
 
 void LabelingController::changeAnnotatorName()
 {
+    if (m_db && m_db->isServer()) {
+        QMessageBox::information(
+            m_dialogParent, tr("Annotator Name"),
+            tr("On a team's workspace your labels are recorded under the user you signed in "
+               "as, %1. To label under another name, open the workspace as that user.")
+                .arg(annotatorName()));
+        return;
+    }
     bool ok = false;
     const QString current = annotatorName();
     const QString name = QInputDialog::getText(m_dialogParent, tr("Annotator Name"),

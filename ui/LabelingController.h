@@ -18,6 +18,7 @@
 #include <QHash>
 #include <QObject>
 #include <QPointer>
+#include <optional>
 
 class QUndoStack;
 class QWidget;
@@ -60,6 +61,10 @@ public:
     // Edits queued but not yet in the store.
     int unsavedCount() const;
     bool isWaitingForWorkspace() const;
+    // A team's server cannot be reached: edits wait in the journal (LabelWriter).
+    bool isOffline() const;
+    // This annotator's edit of the clip that is not in the store yet, if any.
+    std::optional<LabelValue> unsavedValue(qint64 utteranceId) const;
 
 Q_SIGNALS:
     // What this clip shows changed: an edit (or undo/redo) was queued, written or failed.
@@ -71,6 +76,10 @@ Q_SIGNALS:
     void waitingForWorkspace(bool waiting, int unsaved);
     // Every edit is in the store.
     void allSaved();
+    // The server went away (true; edits wait in the journal) or is back (false).
+    void workspaceOffline(bool offline, int unsaved);
+    // Edits a program that closed or died left in its journal were queued, first.
+    void journalAdopted(int edits);
     void annotatorChanged(const QString &name);
 
 private:

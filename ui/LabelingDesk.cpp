@@ -6,6 +6,7 @@
 #include "UtteranceTableModel.h"
 #include "WorkspaceSession.h"
 #include "store/CorpusRepository.h"
+#include "store/Database.h"
 
 namespace emolens {
 
@@ -38,12 +39,32 @@ LabelingDesk::LabelingDesk(LabelingPanel *panel, LabelingController *labeling,
     });
 }
 
+std::optional<UtteranceRecord> LabelingDesk::tableRecord(qint64 utteranceId) const
+{
+    const int row = m_rows->rowOf(utteranceId);
+    if (row < 0)
+        return std::nullopt;
+    const UtteranceRow &r = m_rows->rowAt(row);
+    UtteranceRecord record;
+    record.id = r.id;
+    record.corpusId = r.corpusId;
+    record.key = r.key;
+    record.path = r.path;
+    record.durationSeconds = r.durationSeconds;
+    return record;
+}
+
 void LabelingDesk::refreshPanel()
 {
     Database *db = m_session->database();
     const qint64 current = m_navigator->current();
-    const auto utterance =
-        db && current != 0 ? CorpusRepository(*db).utterance(current) : std::nullopt;
+    auto utterance = db && current != 0 ? CorpusRepository(*db).utterance(current) : std::nullopt;
+    const bool offline =
+        !utterance && db && db->isServer() && (m_labeling->isOffline() || !db->isAlive());
+    // The team's server is away: what the table holds is enough to go on labeling (the edits
+    // wait in the journal); the history and the others' labels come back with it.
+    if (offline && current != 0)
+        utterance = tableRecord(current);
     if (!utterance) {
         m_panel->clearUtterance();
         return;
@@ -56,7 +77,8 @@ void LabelingDesk::refreshPanel()
         if (s.id == utterance->speakerId)
             shown.speakerText = speakerText(s.code, s.gender);
     LabelRepository::ClipJudgements judgements;
-    if (auto st = m_labeling->judgements(utterance->id, &judgements); !st)
+    if (auto st = m_labeling->judgements(utterance->id, &judgements);
+        !st && !offline) // offline, the status bar says so
         Q_EMIT message(st.error(), 10000);
     shown.corpusLabel = judgements.corpusLabel;
     shown.shownLabel = judgements.shown.category;
@@ -78,6 +100,23 @@ void LabelingDesk::refreshRow(qint64 utteranceId)
     if (!m_session->isOpen() || row < 0)
         return;
     UtteranceRow updated = m_rows->rowAt(row);
+    Database *db = m_session->database();
+    if (db && db->isServer() && (m_labeling->isOffline() || !db->isAlive())) {
+        // The team's server is away: the store cannot say what the clip shows. Keep the row,
+        // with this annotator's kept edit on top; the rest is read again once it is back.
+        if (const auto mine = m_labeling->unsavedValue(utteranceId)) {
+            const QString me = m_labeling->annotatorName();
+            if (!mine->category.isEmpty()) {
+                updated.label = mine->category;
+                updated.labeledBy = me;
+                updated.labelOrigin = LabelOrigin::Person;
+                if (!updated.labeledByPeople.contains(me))
+                    updated.labeledByPeople << me;
+            }
+            m_rows->updateRow(updated);
+        }
+        return;
+    }
     const ShownLabel shown = m_labeling->shownLabel(utteranceId);
     updated.label = shown.category;
     updated.labeledBy = shown.givenBy;

@@ -34,6 +34,9 @@ public:
 
     // Shows the current clip (or none) in the panel, as the store and the unsaved edits say.
     void refreshPanel();
+    // What the table holds of a clip, as a record (id, corpus, key, path, duration): enough to
+    // go on labeling while a team's server is away.
+    std::optional<UtteranceRecord> tableRecord(qint64 utteranceId) const;
     // The clip's table row, from the label it shows now.
     void refreshRow(qint64 utteranceId);
     // Number key `index` (0-based) on the current clip.

@@ -32,6 +32,7 @@
 #include "charts/AnalysisDialog.h"
 #include "charts/LearningCurvesDialog.h"
 #include "charts/TrainingDashboard.h"
+#include "common/WorkspaceLocation.h"
 #include "features/FeatureCache.h"
 #include "jobs/ExportJob.h"
 #include "jobs/JobLog.h"
@@ -119,6 +120,14 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_labeling, &LabelingController::allSaved, this, &MainWindow::onAllLabelsSaved);
     connect(m_labeling, &LabelingController::annotatorChanged, this,
             &MainWindow::onAnnotatorChanged);
+    connect(m_labeling, &LabelingController::workspaceOffline, this,
+            &MainWindow::onWorkspaceOffline);
+    connect(m_labeling, &LabelingController::journalAdopted, this, [this](int edits) {
+        statusBar()->showMessage(tr("%n label(s) that EmoLens could not write before it last "
+                                    "closed are being written now",
+                                    nullptr, edits),
+                                 15000);
+    });
     m_session = new WorkspaceSession(this);
     connect(m_session, &WorkspaceSession::aboutToClose, this, &MainWindow::onWorkspaceClosing);
     connect(m_session, &WorkspaceSession::closed, this, &MainWindow::onWorkspaceClosed);
@@ -190,6 +199,11 @@ void MainWindow::createActions()
     m_openAction->setShortcut(QKeySequence::Open);
     m_openAction->setToolTip(tr("Open an existing .emolens workspace"));
     connect(m_openAction, &QAction::triggered, this, &MainWindow::chooseWorkspace);
+    m_openServerAction = new QAction(tr("Open &Team Workspace..."), this);
+    m_openServerAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    m_openServerAction->setToolTip(
+        tr("Open a team's workspace on a PostgreSQL server (postgresql://you@server/database)"));
+    connect(m_openServerAction, &QAction::triggered, this, &MainWindow::chooseServerWorkspace);
     m_importAction = new QAction(tr("&Import Corpus..."), this);
     m_importAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
     m_importAction->setToolTip(tr("Import a corpus folder into this workspace"));
@@ -723,6 +737,7 @@ void MainWindow::createMenus()
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_newAction);
     file->addAction(m_openAction);
+    file->addAction(m_openServerAction);
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     file->addSeparator();
     file->addAction(m_importAction);
@@ -982,9 +997,109 @@ Status MainWindow::openWorkspace(const QString &path, IfMissing ifMissing)
 {
     if (const QString why = whyWorkspaceMustStay(); !why.isEmpty())
         return Status::failure(why);
-    return m_session->open(path, ifMissing == IfMissing::Create
-                                     ? WorkspaceSession::IfMissing::Create
-                                     : WorkspaceSession::IfMissing::Refuse);
+    if (!WorkspaceLocation::isServerUrl(path))
+        return m_session->open(path, ifMissing == IfMissing::Create
+                                         ? WorkspaceSession::IfMissing::Create
+                                         : WorkspaceSession::IfMissing::Refuse);
+    // A team's workspace: where ~/.pgpass has no password for it, ask (three tries). The
+    // password stays in this program's memory; it is never written to the settings.
+    Status st = m_session->open(path);
+    const WorkspaceLocation location = WorkspaceLocation::parse(path);
+    for (int attempt = 0; attempt < 3 && !st && isVisible(); ++attempt) {
+        const bool none = st.error().contains(QLatin1String("wants a password"));
+        const bool wrong = st.error().contains(QLatin1String("password authentication failed"));
+        if (!none && !wrong)
+            break;
+        bool ok = false;
+        const QString password = QInputDialog::getText(
+            this, tr("Sign In"),
+            (wrong ? tr("The server did not accept that password.\n\n") : QString()) +
+                tr("Password of %1 for %2:")
+                    .arg(location.user().isEmpty() ? tr("your user") : location.user(),
+                         location.display()),
+            QLineEdit::Password, QString(), &ok);
+        if (!ok)
+            break;
+        WorkspaceLocation::rememberPassword(location.display(), password);
+        st = m_session->open(path);
+        if (!st)
+            WorkspaceLocation::rememberPassword(location.display(), QString());
+    }
+    return st;
+}
+
+void MainWindow::chooseServerWorkspace()
+{
+    QSettings settings;
+    bool ok = false;
+    const QString url =
+        QInputDialog::getText(
+            this, tr("Open Team Workspace"),
+            tr("The team's workspace on a PostgreSQL server:\n"
+               "postgresql://you@server/database (the password comes from "
+               "~/.pgpass, or EmoLens asks for it)"),
+            QLineEdit::Normal,
+            settings
+                .value(
+                    QStringLiteral("workspace/lastServerUrl"),
+                    QStringLiteral("postgresql://%1@localhost/").arg(qEnvironmentVariable("USER")))
+                .toString(),
+            &ok)
+            .trimmed();
+    if (!ok || url.isEmpty())
+        return;
+    const WorkspaceLocation location = WorkspaceLocation::parse(url);
+    if (!location.isServer() || !location.isValid()) {
+        QMessageBox::warning(this, tr("Open Team Workspace"),
+                             location.isServer()
+                                 ? location.error()
+                                 : tr("%1 is not a postgresql:// URL; use File > Open Workspace "
+                                      "for a workspace file.")
+                                       .arg(url));
+        return;
+    }
+    settings.setValue(QStringLiteral("workspace/lastServerUrl"), location.display());
+    if (auto st = openWorkspace(url); !st)
+        QMessageBox::warning(this, tr("Open Team Workspace"), st.error());
+}
+
+void MainWindow::showWorkspacePath(bool offline)
+{
+    const QString path = m_session->path();
+    if (!db() || !db()->isServer()) {
+        m_pathLabel->setText(QDir::toNativeSeparators(path));
+        m_pathLabel->setToolTip(tr("The open workspace file"));
+        m_pathLabel->setStyleSheet(QString());
+        return;
+    }
+    const QString who = db()->signedInUser();
+    if (offline) {
+        m_pathLabel->setText(tr("Offline: %1").arg(path));
+        m_pathLabel->setToolTip(tr("The server cannot be reached. Your labels are kept on this "
+                                   "computer and written, in order and once, when it is back."));
+        m_pathLabel->setStyleSheet(QStringLiteral("color: #b3261e; font-weight: bold"));
+    } else {
+        m_pathLabel->setText(tr("%1 (signed in as %2)").arg(path, who));
+        m_pathLabel->setToolTip(
+            tr("The team's workspace on the server; your labels are recorded as %1").arg(who));
+        m_pathLabel->setStyleSheet(QString());
+    }
+}
+
+void MainWindow::onWorkspaceOffline(bool offline, int unsaved)
+{
+    showWorkspacePath(offline);
+    if (offline) {
+        statusBar()->showMessage(
+            tr("Server unreachable: %n label(s) kept here until it is back", nullptr, unsaved));
+        return;
+    }
+    // Back: this window's own connection died with the server too.
+    if (auto st = m_session->reconnect(); !st)
+        statusBar()->showMessage(tr("The server is back, but: %1").arg(st.error()), 15000);
+    else
+        statusBar()->showMessage(tr("The server is back: the kept labels are being written"),
+                                 10000);
 }
 
 Status MainWindow::createWorkspace(const QString &path)
@@ -1035,14 +1150,16 @@ void MainWindow::onWorkspaceOpened(const QString &path)
 {
     m_jobLog->setWorkspace(path);
     m_labeling->setWorkspace(m_session->database());
+    // A team's workspace records labels under the signed-in user; a file, under the setting.
+    m_labelingPanel->setAnnotatorName(m_labeling->annotatorName());
+    m_filterBar->setAnnotator(m_labeling->annotatorName());
     rebuildRecentMenu();
     reloadFromStore();
     m_queue->reload(); // the queue where it was left
     m_queueView->setWorkspaceOpen(true);
     updateTitle();
     updatePage();
-    m_pathLabel->setText(QDir::toNativeSeparators(path));
-    m_pathLabel->setToolTip(tr("The open workspace file"));
+    showWorkspacePath(false);
     // Land on the first clip so the window shows something to listen to straight away.
     if (m_filterModel->rowCount() > 0 && currentUtteranceId() == 0)
         m_table->setCurrentIndex(m_filterModel->index(0, 0));
@@ -1664,7 +1781,12 @@ void MainWindow::showUtterance(qint64 utteranceId)
     if (!db())
         return;
     CorpusRepository corpora(*db());
-    const auto utterance = corpora.utterance(utteranceId);
+    auto utterance = corpora.utterance(utteranceId);
+    // A team's server that is away: the clip plays and is labeled from what the table holds;
+    // the model's curves and the traces come back with the server.
+    const bool offline = !utterance && db()->isServer() && !db()->isAlive();
+    if (offline)
+        utterance = m_desk->tableRecord(utteranceId);
     if (!utterance) {
         statusBar()->showMessage(tr("The utterance is no longer in the workspace"), 5000);
         return;
@@ -1672,8 +1794,10 @@ void MainWindow::showUtterance(qint64 utteranceId)
     m_traceRecorder->cancel(); // a trace belongs to the clip it was started on
     m_clipView->loadClip(utteranceId, utterance->path, utterance->key, utterance->durationSeconds);
     m_player->setClip(utterance->path, utterance->durationSeconds);
-    showEmotionCurves(utterance->contentHash);
-    showTraces(utteranceId, utterance->durationSeconds);
+    if (!offline) {
+        showEmotionCurves(utterance->contentHash);
+        showTraces(utteranceId, utterance->durationSeconds);
+    }
     m_desk->refreshPanel();
     updateActions();
     Q_EMIT currentUtteranceChanged(utteranceId);
@@ -1690,6 +1814,7 @@ void MainWindow::updateActions()
     const bool rowsShown = m_filterModel->rowCount() > 0;
     m_newAction->setEnabled(!busy);
     m_openAction->setEnabled(!busy);
+    m_openServerAction->setEnabled(!busy);
     m_importAction->setEnabled(open && !busy);
     m_exportAction->setEnabled(open && !busy && m_tableModel->rowCount() > 0);
     m_closeAction->setEnabled(open && !busy);

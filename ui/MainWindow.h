@@ -171,6 +171,8 @@ public:
 
     // The parts, for tests and the screenshot tool.
     QTableView *utteranceTable() const { return m_table; }
+    // The status bar's workspace: file or server URL, who is signed in, offline.
+    QLabel *workspacePathLabel() const { return m_pathLabel; }
     QTreeView *corpusTree() const { return m_tree; }
     UtteranceTableModel *utteranceModel() const { return m_tableModel; }
     UtteranceFilterModel *filterModel() const { return m_filterModel; }
@@ -245,6 +247,11 @@ private:
 
     void newWorkspace();
     void chooseWorkspace();
+    void chooseServerWorkspace();
+    // The status bar's workspace: the file, or the server URL and who is signed in (offline:
+    // said so, in red).
+    void showWorkspacePath(bool offline);
+    void onWorkspaceOffline(bool offline, int unsaved);
     void showImportDialog(const QString &folder = QString());
     void onImportFinished(const JobResult &result);
     void onJobsIdle();
@@ -351,6 +358,7 @@ private:
     // Actions
     QAction *m_newAction = nullptr;
     QAction *m_openAction = nullptr;
+    QAction *m_openServerAction = nullptr;
     QAction *m_importAction = nullptr;
     QAction *m_closeAction = nullptr;
     QAction *m_exportAction = nullptr;

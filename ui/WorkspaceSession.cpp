@@ -1,5 +1,7 @@
 #include "WorkspaceSession.h"
 
+#include "common/WorkspaceLocation.h"
+
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/LabelRepository.h"
@@ -21,6 +23,8 @@ Status WorkspaceSession::open(const QString &path, IfMissing ifMissing)
 {
     if (path.trimmed().isEmpty())
         return Status::failure(tr("No workspace file given"));
+    if (WorkspaceLocation::isServerUrl(path))
+        return openServer(path);
     const QString absolute = QFileInfo(path).absoluteFilePath();
     const QString shown = QDir::toNativeSeparators(absolute);
     if (!QFileInfo(absolute).dir().exists())
@@ -46,6 +50,36 @@ Status WorkspaceSession::open(const QString &path, IfMissing ifMissing)
     rememberRecent(absolute);
     reload();
     Q_EMIT opened(absolute);
+    return Status::success();
+}
+
+Status WorkspaceSession::openServer(const QString &url)
+{
+    auto db = std::make_unique<Database>(url.trimmed());
+    const QString shown = db->filePath(); // the URL without any password
+    if (auto st = db->open(); !st) {
+        QString why = st.error();
+        if (why.startsWith(shown + QStringLiteral(": ")))
+            why = why.mid(shown.size() + 2);
+        return Status::failure(tr("Cannot open %1: %2").arg(shown, why));
+    }
+    close();
+    m_db = std::move(db);
+    m_path = shown;
+    ModelRepository(*m_db).markInterruptedRuns();
+    rememberRecent(shown);
+    reload();
+    Q_EMIT opened(shown);
+    return Status::success();
+}
+
+Status WorkspaceSession::reconnect()
+{
+    if (!m_db)
+        return Status::failure(tr("No workspace is open"));
+    if (auto st = m_db->reconnect(); !st)
+        return st;
+    reload();
     return Status::success();
 }
 
@@ -110,7 +144,7 @@ QStringList WorkspaceSession::recentWorkspaces()
 {
     QStringList out;
     for (const QString &path : QSettings().value(QStringLiteral("workspace/recent")).toStringList())
-        if (QFileInfo::exists(path))
+        if (!WorkspaceLocation::isMissingFile(path))
             out << path;
     return out;
 }

@@ -35,8 +35,12 @@ public:
     explicit WorkspaceSession(QObject *parent = nullptr);
     ~WorkspaceSession() override;
 
-    // Opens the workspace at path in place of the open one (which stays open on failure).
+    // Opens the workspace at path - a file, or a team's postgresql:// URL - in place of the
+    // open one (which stays open on failure). path() is then the file, or the URL without
+    // any password.
     Status open(const QString &path, IfMissing ifMissing = IfMissing::Refuse);
+    // Connects the open server workspace again (after the server was away) and re-reads it.
+    Status reconnect();
     // Replaces the file at path (with its -wal and -shm) by a new empty workspace and opens
     // it. Refused for the workspace that is open.
     Status create(const QString &path);
@@ -66,6 +70,7 @@ Q_SIGNALS:
     void reloaded();
 
 private:
+    Status openServer(const QString &url);
     static void rememberRecent(const QString &path);
 
     std::unique_ptr<Database> m_db;

@@ -5,6 +5,7 @@
 #include "FirstRunSetup.h"
 #include "MainWindow.h"
 #include "OutOfMemory.h"
+#include "common/WorkspaceLocation.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -47,14 +48,15 @@ int main(int argc, char *argv[])
     const bool fromCommandLine = !path.isEmpty();
     if (!fromCommandLine) {
         path = QSettings().value(QStringLiteral("workspace/last")).toString();
-        if (!QFileInfo::exists(path))
+        if (emolens::WorkspaceLocation::isMissingFile(path))
             path.clear();
     }
     if (!path.isEmpty()) {
         // A workspace named on the command line that does not exist is created only when the
         // user says so: a mistyped path must not leave an empty workspace behind.
         auto ifMissing = emolens::MainWindow::IfMissing::Refuse;
-        if (fromCommandLine && !QFileInfo::exists(path) && QFileInfo(path).dir().exists()) {
+        if (fromCommandLine && emolens::WorkspaceLocation::isMissingFile(path) &&
+            QFileInfo(path).dir().exists()) {
             window.show();
             const auto answer = QMessageBox::question(
                 &window, QStringLiteral("EmoLens"),
@@ -65,6 +67,9 @@ int main(int argc, char *argv[])
             else
                 path.clear();
         }
+        // A team's workspace may ask for a password: the window is there to ask from.
+        if (emolens::WorkspaceLocation::isServerUrl(path))
+            window.show();
         if (!path.isEmpty())
             if (auto st = window.openWorkspace(path, ifMissing); !st && fromCommandLine)
                 QMessageBox::warning(&window, QStringLiteral("EmoLens"), st.error());

@@ -138,6 +138,11 @@ Status Database::openServer()
     }
     if (!m_location.password().isEmpty())
         WorkspaceLocation::rememberPassword(m_shownName, m_location.password());
+    {
+        QSqlQuery q(m_db);
+        if (q.exec(QStringLiteral("SELECT current_user")) && q.next())
+            m_signedInUser = q.value(0).toString();
+    }
     // lock_timeout plays SQLite's busy timeout: a writer waits this long for another's lock.
     for (const char *setting : {"SET lock_timeout = '10s'", "SET client_min_messages = warning"}) {
         if (auto st = exec(m_db, QString::fromLatin1(setting)); !st) {

@@ -51,6 +51,9 @@ public:
     const QString &filePath() const { return m_shownName; }
     const WorkspaceLocation &location() const { return m_location; }
     bool isServer() const { return m_location.isServer(); }
+    // The database user this connection signed in as (a server workspace; "" for a file). On a
+    // team's workspace it is the name labels are recorded under.
+    const QString &signedInUser() const { return m_signedInUser; }
     int schemaVersion() const;
     // How long a statement waits for another connection's write lock before it fails
     // (10 s by default).
@@ -70,6 +73,7 @@ private:
 
     WorkspaceLocation m_location;
     QString m_shownName;
+    QString m_signedInUser;
     QString m_connectionName;
     QSqlDatabase m_db;
 };
