@@ -12,6 +12,7 @@
 # PostgreSQL refuses to run as root: as root the server runs as the `postgres` user Debian's
 # package creates (or `nobody`); otherwise as the calling user.
 # fsync is off: the server is thrown away after the run, and the tests restart it cleanly.
+# EMOLENS_TEST_POSTGRES_OPTIONS adds server settings ("-c log_lock_waits=on ...").
 set -euo pipefail
 
 action=${1:?usage: postgres-server.sh start|stop|pause|resume PORT}
@@ -45,7 +46,8 @@ fi
 start_server() {
   as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
     -o "-p $port -k $dir/socket -c listen_addresses=127.0.0.1 -c fsync=off \
-        -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
+        ${EMOLENS_TEST_POSTGRES_OPTIONS:-}" \
     start >/dev/null || { tail -20 "$dir/server.log" >&2; exit 1; }
 }
 
