@@ -37,6 +37,7 @@
 #include "jobs/ExportJob.h"
 #include "jobs/JobLog.h"
 #include "jobs/JobQueue.h"
+#include "store/AssignmentRepository.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/LabelRepository.h"
@@ -51,6 +52,7 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDateTime>
 #include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
@@ -355,6 +357,15 @@ void MainWindow::createActions()
     m_nextAction = new QAction(tr("&Next Clip"), this);
     m_nextAction->setShortcuts({QKeySequence(Qt::Key_Down), QKeySequence(Qt::Key_PageDown)});
     connect(m_nextAction, &QAction::triggered, this, [this] { m_navigator->move(+1); });
+    m_claimNextAction = new QAction(tr("Next Clip to Lab&el"), this);
+    m_claimNextAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_J));
+    m_claimNextAction->setToolTip(
+        tr("The next clip that still needs labels and nobody else is labeling, kept for you "
+           "while you label it (a team's workspace shares its clips out this way)"));
+    connect(m_claimNextAction, &QAction::triggered, this, &MainWindow::claimNextClip);
+    m_overlapAction = new QAction(tr("People per &Clip..."), this);
+    m_overlapAction->setToolTip(tr("How many different people label each clip"));
+    connect(m_overlapAction, &QAction::triggered, this, &MainWindow::chooseOverlap);
     m_autoAdvanceAction = new QAction(tr("&Advance After Number Key"), this);
     m_autoAdvanceAction->setCheckable(true);
     m_autoAdvanceAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
@@ -796,7 +807,9 @@ void MainWindow::createMenus()
     label->addSeparator();
     label->addAction(m_previousAction);
     label->addAction(m_nextAction);
+    label->addAction(m_claimNextAction);
     label->addAction(m_autoAdvanceAction);
+    label->addAction(m_overlapAction);
     label->addSeparator();
     for (QAction *action : std::as_const(m_traceActions))
         label->addAction(action);
@@ -1061,6 +1074,75 @@ void MainWindow::chooseServerWorkspace()
     settings.setValue(QStringLiteral("workspace/lastServerUrl"), location.display());
     if (auto st = openWorkspace(url); !st)
         QMessageBox::warning(this, tr("Open Team Workspace"), st.error());
+}
+
+void MainWindow::claimNextClip()
+{
+    if (!db())
+        return;
+    const QString me = m_labeling->askAnnotatorName();
+    if (me.isEmpty())
+        return;
+    AssignmentRepository assignment(*db());
+    std::optional<ClipClaim> claim;
+    AssignmentRequest request;
+    request.annotator = me;
+    if (auto st = assignment.claimNext(request, &claim); !st) {
+        statusBar()->showMessage(tr("No clip handed out: %1").arg(st.error()), 10000);
+        return;
+    }
+    if (!claim) {
+        statusBar()->showMessage(tr("Every clip has the labels it needs (%n per clip), or is "
+                                    "being labeled by someone else",
+                                    nullptr, assignment.overlap()),
+                                 10000);
+        return;
+    }
+    if (!selectUtterance(claim->utteranceId)) {
+        statusBar()->showMessage(tr("Your next clip is hidden by the filters; clear them to see "
+                                    "it"),
+                                 10000);
+        return;
+    }
+    const QString until = QDateTime::fromMSecsSinceEpoch(qint64(claim->expiresAt * 1000))
+                              .toString(QStringLiteral("HH:mm"));
+    statusBar()->showMessage(claim->labelsSoFar > 0
+                                 ? tr("This clip is yours until %1; %n other person(s) labeled it",
+                                      nullptr, claim->labelsSoFar)
+                                       .arg(until)
+                                 : tr("This clip is yours until %1").arg(until),
+                             10000);
+}
+
+void MainWindow::chooseOverlap()
+{
+    if (!db())
+        return;
+    AssignmentRepository assignment(*db());
+    WorkspaceSetting overlap;
+    if (auto st = assignment.setting(QStringLiteral("overlap"), QStringLiteral("1"), &overlap);
+        !st) {
+        QMessageBox::warning(this, tr("People per Clip"), st.error());
+        return;
+    }
+    bool ok = false;
+    const int people = QInputDialog::getInt(
+        this, tr("People per Clip"),
+        tr("How many different people label each clip (Label > Next Clip to Label hands a "
+           "clip out until it has that many):"),
+        std::max(1, overlap.value.toInt()), 1, 50, 1, &ok);
+    if (!ok || people == overlap.value.toInt())
+        return;
+    bool conflict = false;
+    const QString who = db()->isServer() ? db()->signedInUser() : m_labeling->annotatorName();
+    if (auto st = assignment.writeSetting(QStringLiteral("overlap"), QString::number(people),
+                                          overlap.version, who, &conflict);
+        !st)
+        QMessageBox::warning(this, tr("People per Clip"),
+                             conflict ? tr("Someone changed it while you chose: %1").arg(st.error())
+                                      : st.error());
+    else
+        statusBar()->showMessage(tr("Each clip now needs %n person(s)", nullptr, people), 8000);
 }
 
 void MainWindow::showWorkspacePath(bool offline)
@@ -1852,6 +1934,8 @@ void MainWindow::updateActions()
     const bool queueShown = m_queue->isActive() && m_queue->model()->rowCount() > 0;
     m_previousAction->setEnabled(rowsShown || queueShown);
     m_nextAction->setEnabled(rowsShown || queueShown);
+    m_claimNextAction->setEnabled(open && rowsShown);
+    m_overlapAction->setEnabled(open);
     m_rankAction->setEnabled(open && !m_queue->isRanking());
     m_zoomInAction->setEnabled(haveClip);
     m_zoomOutAction->setEnabled(haveClip);

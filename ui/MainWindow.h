@@ -173,6 +173,7 @@ public:
     QTableView *utteranceTable() const { return m_table; }
     // The status bar's workspace: file or server URL, who is signed in, offline.
     QLabel *workspacePathLabel() const { return m_pathLabel; }
+    QAction *claimNextAction() const { return m_claimNextAction; }
     QTreeView *corpusTree() const { return m_tree; }
     UtteranceTableModel *utteranceModel() const { return m_tableModel; }
     UtteranceFilterModel *filterModel() const { return m_filterModel; }
@@ -252,6 +253,10 @@ private:
     // said so, in red).
     void showWorkspacePath(bool offline);
     void onWorkspaceOffline(bool offline, int unsaved);
+    // Label > Next Clip to Label: the assignment's next clip for this annotator, claimed.
+    void claimNextClip();
+    // Label > People per Clip: the team's overlap, written with a version check.
+    void chooseOverlap();
     void showImportDialog(const QString &folder = QString());
     void onImportFinished(const JobResult &result);
     void onJobsIdle();
@@ -359,6 +364,8 @@ private:
     QAction *m_newAction = nullptr;
     QAction *m_openAction = nullptr;
     QAction *m_openServerAction = nullptr;
+    QAction *m_claimNextAction = nullptr;
+    QAction *m_overlapAction = nullptr;
     QAction *m_importAction = nullptr;
     QAction *m_closeAction = nullptr;
     QAction *m_exportAction = nullptr;

@@ -198,6 +198,22 @@ void TestTeamWindows::twoWindowsAndTheCliLabelOneServerWorkspace()
     labelFromRow(boWindow, 6, 2);
     QTRY_COMPARE_WITH_TIMEOUT(boWindow.labeling()->unsavedCount(), 0, 30000);
     QCOMPARE(labelsBy(url, bo), 8);
+    // Label > Next Clip to Label hands each a clip nobody has labeled (one person per clip by
+    // default) and that the other does not hold.
+    anaWindow.claimNextAction()->trigger();
+    boWindow.claimNextAction()->trigger();
+    const qint64 anaClip = anaWindow.currentUtteranceId();
+    const qint64 boClip = boWindow.currentUtteranceId();
+    QVERIFY(anaClip != 0 && boClip != 0);
+    QVERIFY(anaClip != boClip);
+    {
+        Database check(url);
+        QVERIFY(check.open());
+        LabelRepository labels(check);
+        for (const qint64 clip : {anaClip, boClip})
+            QVERIFY(!labels.currentLabel(clip, ana) && !labels.currentLabel(clip, bo));
+    }
+
     // Both windows say they are connected again.
     for (MainWindow *window : {&anaWindow, &boWindow})
         QTRY_VERIFY_WITH_TIMEOUT(
