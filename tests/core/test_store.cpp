@@ -200,6 +200,7 @@ private Q_SLOTS:
     void speakersComeInNaturalOrder();
     void unreadableTablesAreErrorsNotEmptyResults();
     void aLabelWrittenTwiceWithItsKeyIsStoredOnce();
+    void schema9WorkspaceKeepsEveryLabelModelAndTrace();
 
 private:
     // A new workspace on the backend this run is on (TestWorkspace.h).
@@ -1563,6 +1564,70 @@ void StoreTest::aLabelWrittenTwiceWithItsKeyIsStoredOnce()
                                    "id=%1")
                         .arg(first)));
     QCOMPARE(labels.history(id).size(), 3);
+}
+
+void StoreTest::schema9WorkspaceKeepsEveryLabelModelAndTrace()
+{
+    // A workspace as the previous version (schema 9) wrote it - on this run's backend: a
+    // corpus, a person's label, a trained model and a trace. Opened now, it gains client keys,
+    // clip claims and shared settings, and loses nothing.
+    QTemporaryDir root;
+    const QString location = workspace(QStringLiteral("schema9"));
+    QList<LabelRecord> before;
+    qint64 modelId = 0, firstClip = 0;
+    {
+        Database v9(location);
+        QVERIFY(v9.open(9).ok());
+        QCOMPARE(v9.schemaVersion(), 9);
+        QList<ImportItem> items;
+        for (int i = 0; i < 3; ++i)
+            items << itemFor(writeClip(root.filePath(QStringLiteral("m%1.wav").arg(i)), 40 + i),
+                             QStringLiteral("m%1").arg(i), QStringLiteral("s"), Gender::Female,
+                             QStringLiteral("sad"));
+        ImportOutcome outcome;
+        QVERIFY(CorpusRepository(v9).applyImport(batchFor(root.path(), items), &outcome));
+        QVERIFY(addLabelAndModel(v9, QStringLiteral("v9 annotator"), QStringLiteral("baseline"),
+                                 &before, &modelId, &firstClip));
+        TraceRecord trace;
+        trace.utteranceId = firstClip;
+        trace.annotatorName = QStringLiteral("v9 annotator");
+        trace.dimension = QStringLiteral("valence");
+        trace.samples = {0.5f, -0.25f};
+        QVERIFY(TraceRepository(v9).addTrace(&trace).ok());
+    }
+    QCOMPARE(before.size(), 4); // three corpus labels and the person's
+
+    Database db(location);
+    QVERIFY(db.open().ok());
+    QCOMPARE(db.schemaVersion(), Database::kCurrentSchemaVersion);
+    LabelRepository labels(db);
+    QList<LabelRecord> after;
+    for (const UtteranceRow &r : CorpusRepository(db).utteranceRows())
+        after << labels.history(r.id);
+    QCOMPARE(after.size(), before.size());
+    for (qsizetype i = 0; i < after.size(); ++i) {
+        QCOMPARE(after[i].id, before[i].id);
+        QCOMPARE(after[i].annotatorName, before[i].annotatorName);
+        QVERIFY(after[i].value == before[i].value);
+    }
+    QCOMPARE(
+        scalar(db, QStringLiteral("SELECT count(*) FROM labels WHERE client_key IS NULL")).toInt(),
+        4);
+    QCOMPARE(ModelRepository(db).activeModel().value_or(ModelVersionRecord()).id, modelId);
+    QList<TraceRecord> traces;
+    QVERIFY(TraceRepository(db).allCurrentTraces(0, &traces).ok());
+    QCOMPARE(traces.size(), 1);
+    QCOMPARE(traces.first().samples, (std::vector<float>{0.5f, -0.25f}));
+    // The new parts work: a keyed label, a claim, a shared setting.
+    QVERIFY(labels.setLabel(firstClip, CorpusRepository(db).corpora().first().labelSchemaId,
+                            QStringLiteral("v9 annotator"),
+                            LabelValue::ofCategory(QStringLiteral("happy")), nullptr,
+                            LabelAction::Edit, QStringLiteral("key-after-migration")));
+    QCOMPARE(scalar(db, QStringLiteral("SELECT count(*) FROM labels WHERE client_key IS NOT NULL"))
+                 .toInt(),
+             1);
+    QCOMPARE(scalar(db, QStringLiteral("SELECT count(*) FROM clip_claims")).toInt(), 0);
+    QCOMPARE(scalar(db, QStringLiteral("SELECT count(*) FROM workspace_settings")).toInt(), 0);
 }
 
 QTEST_GUILESS_MAIN(StoreTest)
