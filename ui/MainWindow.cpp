@@ -1083,6 +1083,16 @@ void MainWindow::claimNextClip()
     const QString me = m_labeling->askAnnotatorName();
     if (me.isEmpty())
         return;
+    // A server that restarted since this window last asked closed its connection (the label
+    // writer notices within seconds; this asks now).
+    if (db()->isServer() && !db()->isAlive()) {
+        if (auto st = m_session->reconnect(); !st) {
+            statusBar()->showMessage(
+                tr("No clip handed out: the server cannot be reached (%1)").arg(st.error()),
+                10000);
+            return;
+        }
+    }
     AssignmentRepository assignment(*db());
     std::optional<ClipClaim> claim;
     AssignmentRequest request;

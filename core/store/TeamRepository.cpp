@@ -22,6 +22,23 @@ QString teamRoleName(TeamRole role)
 
 TeamRepository::TeamRepository(Database &db) : m_db(db) {}
 
+Status TeamRepository::runInOneTransaction(QStringList statements, const QString &what)
+{
+    Transaction tx(m_db);
+    if (auto st = tx.begin(); !st)
+        return st;
+    // REVOKE of a role one does not hold, GRANT of one already granted: the server warns on
+    // stderr about what is anyway true.
+    statements.prepend(QStringLiteral("SET LOCAL client_min_messages = error"));
+    for (const QString &statement : std::as_const(statements)) {
+        QSqlQuery q(m_db.connection());
+        if (!q.exec(statement))
+            return Status::failure(QStringLiteral("%1: %2: %3")
+                                       .arg(m_db.filePath(), what, q.lastError().databaseText()));
+    }
+    return tx.commit();
+}
+
 Status TeamRepository::requireServer() const
 {
     if (!m_db.isServer())
@@ -121,19 +138,7 @@ Status TeamRepository::setUp()
             << QStringLiteral("CREATE POLICY emolens_own ON %1 FOR INSERT WITH CHECK (%2)")
                    .arg(table, check);
     }
-    Transaction tx(m_db);
-    if (auto st = tx.begin(); !st)
-        return st;
-    // REVOKE of a role one does not hold, GRANT of one already granted: the server warns on
-    // stderr about what is anyway true.
-    statements.prepend(QStringLiteral("SET LOCAL client_min_messages = error"));
-    for (const QString &statement : statements) {
-        QSqlQuery q(m_db.connection());
-        if (!q.exec(statement))
-            return Status::failure(QStringLiteral("%1: cannot set up the team's rights: %2")
-                                       .arg(m_db.filePath(), q.lastError().databaseText()));
-    }
-    return tx.commit();
+    return runInOneTransaction(statements, QStringLiteral("cannot set up the team's rights"));
 }
 
 Status TeamRepository::addMember(const QString &name, TeamRole role, const QString &password)
@@ -163,20 +168,8 @@ Status TeamRepository::addMember(const QString &name, TeamRole role, const QStri
                       .arg(driver->escapeIdentifier(groupRole(other), QSqlDriver::TableName), ident)
                << QStringLiteral("GRANT %1 TO %2")
                       .arg(driver->escapeIdentifier(groupRole(role), QSqlDriver::TableName), ident);
-    Transaction tx(m_db);
-    if (auto st = tx.begin(); !st)
-        return st;
-    // REVOKE of a role one does not hold, GRANT of one already granted: the server warns on
-    // stderr about what is anyway true.
-    statements.prepend(QStringLiteral("SET LOCAL client_min_messages = error"));
-    for (const QString &statement : statements) {
-        QSqlQuery q(m_db.connection());
-        if (!q.exec(statement))
-            return Status::failure(
-                QStringLiteral("%1: cannot add %2 as %3: %4")
-                    .arg(m_db.filePath(), who, teamRoleName(role), q.lastError().databaseText()));
-    }
-    return tx.commit();
+    return runInOneTransaction(statements,
+                               QStringLiteral("cannot add %1 as %2").arg(who, teamRoleName(role)));
 }
 
 Status TeamRepository::removeMember(const QString &name)
@@ -185,20 +178,12 @@ Status TeamRepository::removeMember(const QString &name)
         return st;
     QSqlDriver *driver = m_db.connection().driver();
     const QString ident = driver->escapeIdentifier(name.trimmed(), QSqlDriver::TableName);
-    Transaction tx(m_db);
-    if (auto st = tx.begin(); !st)
-        return st;
-    QSqlQuery quiet(m_db.connection());
-    quiet.exec(QStringLiteral("SET LOCAL client_min_messages = error"));
-    for (TeamRole role : {TeamRole::Annotator, TeamRole::Reviewer}) {
-        QSqlQuery q(m_db.connection());
-        if (!q.exec(
-                QStringLiteral("REVOKE %1 FROM %2")
-                    .arg(driver->escapeIdentifier(groupRole(role), QSqlDriver::TableName), ident)))
-            return Status::failure(QStringLiteral("%1: cannot remove %2: %3")
-                                       .arg(m_db.filePath(), name, q.lastError().databaseText()));
-    }
-    return tx.commit();
+    QStringList statements;
+    for (TeamRole role : {TeamRole::Annotator, TeamRole::Reviewer})
+        statements << QStringLiteral("REVOKE %1 FROM %2")
+                          .arg(driver->escapeIdentifier(groupRole(role), QSqlDriver::TableName),
+                               ident);
+    return runInOneTransaction(statements, QStringLiteral("cannot remove %1").arg(name));
 }
 
 Status TeamRepository::members(QList<TeamMember> *out) const

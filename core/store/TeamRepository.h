@@ -23,6 +23,7 @@
 
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 namespace emolens {
 
@@ -59,6 +60,8 @@ public:
 
 private:
     Status requireServer() const;
+    // Runs the statements in one transaction; a failure names `what` and the server's words.
+    Status runInOneTransaction(QStringList statements, const QString &what);
 
     Database &m_db;
 };

@@ -58,14 +58,6 @@ QJsonObject json(const CliResult &r)
     return QJsonDocument::fromJson(r.out).object();
 }
 
-QString signedInAs(const QString &workspace, const QString &user, const QString &password)
-{
-    QUrl url(workspace);
-    url.setUserName(user);
-    url.setPassword(password);
-    return url.toString();
-}
-
 } // namespace
 
 class ServerWorkspaceTest : public QObject
@@ -143,7 +135,7 @@ void ServerWorkspaceTest::theCommandsWorkOnAServerWorkspace()
     QList<QThread *> annotators;
     for (const QString &member : {ana, bo}) {
         annotators << QThread::create([&, member] {
-            Database mine(signedInAs(db, member, QStringLiteral("pw-") + member));
+            Database mine(test::signedInAs(db, member, QStringLiteral("pw-") + member));
             if (!mine.open()) {
                 ++failures;
                 return;
@@ -203,11 +195,11 @@ void ServerWorkspaceTest::theCommandsWorkOnAServerWorkspace()
 
     // What the user sees never holds a password.
     const CliResult withPassword = runCli({QStringLiteral("info"), QStringLiteral("--db"),
-                                           signedInAs(db, ana, QStringLiteral("pw-") + ana)});
+                                           test::signedInAs(db, ana, QStringLiteral("pw-") + ana)});
     QVERIFY2(withPassword.exitCode == 0, withPassword.err.constData());
     QVERIFY(!withPassword.out.contains("pw-") && !withPassword.err.contains("pw-"));
     const CliResult wrong = runCli({QStringLiteral("info"), QStringLiteral("--db"),
-                                    signedInAs(db, ana, QStringLiteral("not-the-password"))});
+                                    test::signedInAs(db, ana, QStringLiteral("not-the-password"))});
     QCOMPARE(wrong.exitCode, 1);
     QVERIFY2(wrong.err.contains("password authentication failed") &&
                  !wrong.err.contains("not-the-password"),

@@ -109,40 +109,9 @@ QVariant scalar(Database &db, const QString &sql)
 // none). The threads meet the lock together, as two programs would.
 QStringList twoAtOnceBehindTheLock(const QString &path, const std::function<Status()> &work)
 {
-    const QString holderName = QStringLiteral("lock-holder");
     QStringList errors;
-    if (test::onPostgres()) {
-        // The holder is a writer like any other: its transaction holds the write lock.
-        Database holder(path);
-        Transaction tx(holder);
-        if (!holder.open() || !tx.begin())
-            return {QStringLiteral("cannot take the lock")};
-        QMutex lock;
-        QList<QThread *> threads;
-        for (int i = 0; i < 2; ++i) {
-            threads << QThread::create([&] {
-                const Status st = work();
-                QMutexLocker locker(&lock);
-                errors << (st ? QString() : st.error());
-            });
-            threads.last()->start();
-        }
-        QThread::msleep(400);
-        if (!tx.commit())
-            return {QStringLiteral("cannot let the lock go")};
-        for (QThread *t : threads) {
-            t->wait();
-            delete t;
-        }
-        return errors;
-    }
-    {
-        QSqlDatabase holder = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), holderName);
-        holder.setDatabaseName(path);
-        QSqlQuery hold(holder);
-        if (!holder.open() || !hold.exec(QStringLiteral("PRAGMA journal_mode=WAL")) ||
-            !hold.exec(QStringLiteral("BEGIN IMMEDIATE")))
-            return {QStringLiteral("cannot take the lock")};
+    // Starts the two, gives them time to meet the lock, lets it go, waits for both.
+    const auto runBehind = [&](const std::function<bool()> &letGo) {
         QMutex lock;
         QList<QThread *> threads;
         for (int i = 0; i < 2; ++i) {
@@ -154,11 +123,32 @@ QStringList twoAtOnceBehindTheLock(const QString &path, const std::function<Stat
             threads.last()->start();
         }
         QThread::msleep(400); // both have read what they read and wait for the lock
-        hold.exec(QStringLiteral("COMMIT"));
+        const bool released = letGo();
         for (QThread *t : threads) {
             t->wait();
             delete t;
         }
+        if (!released)
+            errors << QStringLiteral("cannot let the lock go");
+    };
+    if (test::onPostgres()) {
+        // The holder is a writer like any other: its transaction holds the write lock.
+        Database holder(path);
+        Transaction tx(holder);
+        if (!holder.open() || !tx.begin())
+            return {QStringLiteral("cannot take the lock")};
+        runBehind([&] { return tx.commit().ok(); });
+        return errors;
+    }
+    const QString holderName = QStringLiteral("lock-holder");
+    {
+        QSqlDatabase holder = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), holderName);
+        holder.setDatabaseName(path);
+        QSqlQuery hold(holder);
+        if (!holder.open() || !hold.exec(QStringLiteral("PRAGMA journal_mode=WAL")) ||
+            !hold.exec(QStringLiteral("BEGIN IMMEDIATE")))
+            return {QStringLiteral("cannot take the lock")};
+        runBehind([&] { return hold.exec(QStringLiteral("COMMIT")); });
         holder.close();
     }
     QSqlDatabase::removeDatabase(holderName);

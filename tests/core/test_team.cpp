@@ -25,27 +25,6 @@ using namespace emolens;
 
 namespace {
 
-// The workspace's URL, signed in as `user` with `password`.
-QString signedInAs(const QString &workspace, const QString &user, const QString &password)
-{
-    QUrl url(workspace);
-    url.setUserName(user);
-    url.setPassword(password);
-    return url.toString();
-}
-
-// Stops (pause) or starts again (resume) the test server, keeping its data.
-bool server(const char *action)
-{
-    QProcess script;
-    script.start(QStringLiteral("/bin/bash"),
-                 {test::sourceRoot() + QStringLiteral("/tests/support/postgres-server.sh"),
-                  QString::fromLatin1(action),
-                  QString::number(QUrl(test::postgresServer()).port())});
-    return script.waitForFinished(120000) && script.exitStatus() == QProcess::NormalExit &&
-           script.exitCode() == 0;
-}
-
 int count(Database &db, const QString &sql)
 {
     QSqlQuery q(db.connection());
@@ -113,9 +92,9 @@ void TeamTest::theServerKeepsEachAnnotatorToTheirOwnName()
     for (const TeamMember &m : std::as_const(members))
         QCOMPARE(m.role, m.name == rev ? TeamRole::Reviewer : TeamRole::Annotator);
 
-    Database asAna(signedInAs(url, ana, QStringLiteral("pw-ana")));
-    Database asBo(signedInAs(url, bo, QStringLiteral("pw-bo")));
-    Database asRev(signedInAs(url, rev, QStringLiteral("pw-rev")));
+    Database asAna(test::signedInAs(url, ana, QStringLiteral("pw-ana")));
+    Database asBo(test::signedInAs(url, bo, QStringLiteral("pw-bo")));
+    Database asRev(test::signedInAs(url, rev, QStringLiteral("pw-rev")));
     QVERIFY(asAna.open());
     QVERIFY(asBo.open());
     QVERIFY(asRev.open());
@@ -187,7 +166,7 @@ void TeamTest::theServerKeepsEachAnnotatorToTheirOwnName()
     QCOMPARE(members.size(), 2);
     QVERIFY(!boLabels.setLabel(clips[1].id, schemaId, bo,
                                LabelValue::ofCategory(QStringLiteral("sad"))));
-    Database again(signedInAs(url, bo, QStringLiteral("pw-bo")));
+    Database again(test::signedInAs(url, bo, QStringLiteral("pw-bo")));
     const Status reopened = again.open();
     QVERIFY(!reopened);
     QVERIFY2(reopened.error().contains(QStringLiteral("permission denied")),
@@ -233,7 +212,7 @@ void TeamTest::labelsTypedWhileTheServerIsDownAreWrittenOnceWhenItIsBack()
         QTRY_COMPARE_WITH_TIMEOUT(writer.unsavedCount(), 0, 20000);
 
         // The server goes away while the annotator goes on labeling.
-        QVERIFY(server("pause"));
+        QVERIFY(test::controlServer("pause"));
         for (; typed < 15; ++typed)
             writer.enqueue(edits[typed]);
         QTRY_VERIFY_WITH_TIMEOUT(!offline.isEmpty(), 10000); // noticed within seconds
@@ -246,7 +225,7 @@ void TeamTest::labelsTypedWhileTheServerIsDownAreWrittenOnceWhenItIsBack()
         QCOMPARE(journal.readAll().count('\n'), 10);
         journal.close();
 
-        QVERIFY(server("resume"));
+        QVERIFY(test::controlServer("resume"));
         QTRY_COMPARE_WITH_TIMEOUT(writer.unsavedCount(), 0, 30000);
         QVERIFY(!writer.isOffline());
         QTRY_COMPARE(offline.size(), 2);
@@ -257,7 +236,7 @@ void TeamTest::labelsTypedWhileTheServerIsDownAreWrittenOnceWhenItIsBack()
 
     // Offline again, and the program closes (or is killed) with edits unwritten: the next
     // writer on the workspace adopts the journal and writes them, once.
-    QVERIFY(server("pause"));
+    QVERIFY(test::controlServer("pause"));
     {
         LabelWriter writer(url);
         for (; typed < 30; ++typed)
@@ -265,7 +244,7 @@ void TeamTest::labelsTypedWhileTheServerIsDownAreWrittenOnceWhenItIsBack()
         QTRY_VERIFY_WITH_TIMEOUT(writer.isOffline(), 10000);
         QCOMPARE(writer.unsavedCount(), 15);
     }
-    QVERIFY(server("resume"));
+    QVERIFY(test::controlServer("resume"));
     {
         LabelWriter writer(url);
         QSignalSpy adopted(&writer, &LabelWriter::adopted);

@@ -4,9 +4,12 @@
 // database (tests/support/postgres-server.sh, ctest's *_postgresql variants) - a new
 // database on that PostgreSQL server.
 
+#include "TestPaths.h"
+
 #include <QAtomicInteger>
 #include <QCoreApplication>
 #include <QDir>
+#include <QProcess>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -82,6 +85,27 @@ inline QString newWorkspace(const QDir &dir, const QString &name)
     QUrl url(postgresServer());
     url.setPath(QLatin1Char('/') + database);
     return url.toString();
+}
+
+// The workspace's URL, signed in as `user` with `password` (for the team tests' members).
+inline QString signedInAs(const QString &workspace, const QString &user, const QString &password)
+{
+    QUrl url(workspace);
+    url.setUserName(user);
+    url.setPassword(password);
+    return url.toString();
+}
+
+// Stops the test server keeping its data ("pause") or starts it again ("resume"): an outage,
+// for the tests that live through one. True when the script succeeded.
+inline bool controlServer(const char *action)
+{
+    QProcess script;
+    script.start(QStringLiteral("/bin/bash"),
+                 {sourceRoot() + QStringLiteral("/tests/support/postgres-server.sh"),
+                  QString::fromLatin1(action), QString::number(QUrl(postgresServer()).port())});
+    return script.waitForFinished(120000) && script.exitStatus() == QProcess::NormalExit &&
+           script.exitCode() == 0;
 }
 
 } // namespace emolens::test

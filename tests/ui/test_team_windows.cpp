@@ -39,25 +39,6 @@ int shownAsLabeledBy(MainWindow &window, const QString &who)
     return n;
 }
 
-QString signedInAs(const QString &workspace, const QString &user, const QString &password)
-{
-    QUrl url(workspace);
-    url.setUserName(user);
-    url.setPassword(password);
-    return url.toString();
-}
-
-bool server(const char *action)
-{
-    QProcess script;
-    script.start(QStringLiteral("/bin/bash"),
-                 {test::sourceRoot() + QStringLiteral("/tests/support/postgres-server.sh"),
-                  QString::fromLatin1(action),
-                  QString::number(QUrl(test::postgresServer()).port())});
-    return script.waitForFinished(120000) && script.exitStatus() == QProcess::NormalExit &&
-           script.exitCode() == 0;
-}
-
 int labelsBy(const QString &workspace, const QString &who)
 {
     Database db(workspace);
@@ -137,8 +118,8 @@ void TestTeamWindows::twoWindowsAndTheCliLabelOneServerWorkspace()
     boWindow.resize(1280, 800);
     anaWindow.show();
     boWindow.show();
-    QVERIFY(anaWindow.openWorkspace(signedInAs(url, ana, QStringLiteral("pw-ana"))));
-    QVERIFY(boWindow.openWorkspace(signedInAs(url, bo, QStringLiteral("pw-bo"))));
+    QVERIFY(anaWindow.openWorkspace(test::signedInAs(url, ana, QStringLiteral("pw-ana"))));
+    QVERIFY(boWindow.openWorkspace(test::signedInAs(url, bo, QStringLiteral("pw-bo"))));
     // Each labels as who they signed in as; no password shows anywhere.
     QCOMPARE(anaWindow.labeling()->annotatorName(), ana);
     QCOMPARE(boWindow.labeling()->annotatorName(), bo);
@@ -179,7 +160,7 @@ void TestTeamWindows::twoWindowsAndTheCliLabelOneServerWorkspace()
              cli.readAll().constData());
 
     // The server goes away under Ana's window; she goes on labeling.
-    QVERIFY(server("pause"));
+    QVERIFY(test::controlServer("pause"));
     labelFromRow(anaWindow, 6, 4); // clips she has not labeled
     QTRY_VERIFY_WITH_TIMEOUT(anaWindow.labeling()->isOffline(), 15000);
     QTRY_VERIFY_WITH_TIMEOUT(
@@ -187,7 +168,7 @@ void TestTeamWindows::twoWindowsAndTheCliLabelOneServerWorkspace()
     QVERIFY(anaWindow.labeling()->unsavedCount() > 0);
     // Her table keeps what she labeled before and shows what she labels now.
     QCOMPARE(shownAsLabeledBy(anaWindow, ana), 10);
-    QVERIFY(server("resume"));
+    QVERIFY(test::controlServer("resume"));
     QTRY_COMPARE_WITH_TIMEOUT(anaWindow.labeling()->unsavedCount(), 0, 30000);
     QTRY_VERIFY_WITH_TIMEOUT(
         !anaWindow.workspacePathLabel()->text().startsWith(QStringLiteral("Offline")), 5000);
