@@ -380,9 +380,6 @@ QStringList version10()
             PRIMARY KEY(utterance_id)        -- one person at a time per clip
         ))"),
         QStringLiteral("CREATE INDEX clip_claims_by_annotator ON clip_claims(annotator_id)"),
-        // The assignment looks up each clip's rank in the newest round.
-        QStringLiteral(
-            "CREATE INDEX selection_picks_by_clip ON selection_picks(round_id, utterance_id)"),
         QStringLiteral(R"(CREATE TABLE workspace_settings(
             name TEXT PRIMARY KEY,
             value TEXT NOT NULL,
