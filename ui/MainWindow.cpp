@@ -1088,8 +1088,7 @@ void MainWindow::claimNextClip()
     if (db()->isServer() && !db()->isAlive()) {
         if (auto st = m_session->reconnect(); !st) {
             statusBar()->showMessage(
-                tr("No clip handed out: the server cannot be reached (%1)").arg(st.error()),
-                10000);
+                tr("No clip handed out: the server cannot be reached (%1)").arg(st.error()), 10000);
             return;
         }
     }
@@ -1178,14 +1177,13 @@ void MainWindow::showWorkspacePath(bool offline)
     }
 }
 
-void MainWindow::onWorkspaceOffline(bool offline, int unsaved)
+void MainWindow::onWorkspaceOffline(bool offline, int /*unsaved*/)
 {
+    // The red workspace label says it (its tooltip explains); a message beside it would
+    // crowd the clip counts out of a small window.
     showWorkspacePath(offline);
-    if (offline) {
-        statusBar()->showMessage(
-            tr("Server unreachable: %n label(s) kept here until it is back", nullptr, unsaved));
+    if (offline)
         return;
-    }
     // Back: this window's own connection died with the server too.
     if (auto st = m_session->reconnect(); !st)
         statusBar()->showMessage(tr("The server is back, but: %1").arg(st.error()), 15000);
