@@ -2,6 +2,7 @@
 // --help on every subcommand, and one-line errors with a non-zero status on unusable input.
 
 #include "BlasKernels.h"
+#include "CliRun.h"
 #include "TestPaths.h"
 #include "analysis/ModelConfusion.h"
 #include "jobs/TrainJob.h"
@@ -30,40 +31,14 @@
 
 namespace {
 
-struct CliResult
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using emolens::test::CliResult;
+using emolens::test::json;
+using emolens::test::runCli;
 
 // The recipes' cross-validations (seeds 000, 001, 003) run as ctest entries of their own,
 // beside other heavy tests under ctest -j2 on 2 cores: one evaluate call took over 300 s
 // there. Their bound is ctest's limit for the entry (1,200 s), less the setup before it.
 constexpr int kRecipeRunMs = 1100000;
-
-CliResult runCli(const QStringList &args, int timeoutMs = 300000)
-{
-    QProcess p;
-    p.start(QStringLiteral(EMOLENS_CLI_PATH), args);
-    CliResult r;
-    if (!p.waitForFinished(timeoutMs)) {
-        r.err = QStringLiteral("emolens-cli %1 did not finish within %2 s (killed)")
-                    .arg(args.value(0))
-                    .arg(timeoutMs / 1000)
-                    .toUtf8();
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
-}
-
-QJsonObject json(const CliResult &r)
-{
-    return QJsonDocument::fromJson(r.out).object();
-}
 
 // Runs emolens-cli with these arguments and kills it (SIGKILL) as soon as a run of the
 // workspace db has written its first checkpoint. False when the process ended first.

@@ -3,6 +3,7 @@
 // labeling through the store at once while the CLI trains. Runs on the PostgreSQL test server
 // (app_test_server_workspace_postgresql); the SQLite run says so and skips.
 
+#include "CliRun.h"
 #include "TestPaths.h"
 #include "TestWorkspace.h"
 #include "common/WorkspaceLocation.h"
@@ -27,36 +28,9 @@ using namespace emolens;
 
 namespace {
 
-struct CliResult
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-CliResult runCli(const QStringList &args, const QByteArray &input = QByteArray())
-{
-    QProcess p;
-    p.start(QStringLiteral(EMOLENS_CLI_PATH), args);
-    if (!input.isEmpty()) {
-        p.write(input);
-        p.closeWriteChannel();
-    }
-    CliResult r;
-    if (!p.waitForFinished(300000)) {
-        r.err = "did not finish within 300 s";
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
-}
-
-QJsonObject json(const CliResult &r)
-{
-    return QJsonDocument::fromJson(r.out).object();
-}
+using emolens::test::CliResult;
+using emolens::test::json;
+using emolens::test::runCli;
 
 } // namespace
 
@@ -103,7 +77,7 @@ void ServerWorkspaceTest::theCommandsWorkOnAServerWorkspace()
         const CliResult added =
             runCli({QStringLiteral("team"), QStringLiteral("--db"), db, QStringLiteral("--add"),
                     member, QStringLiteral("--password-stdin")},
-                   QStringLiteral("pw-%1\n").arg(member).toUtf8());
+                   300000, QStringLiteral("pw-%1\n").arg(member).toUtf8());
         QVERIFY2(added.exitCode == 0, added.err.constData());
     }
     const CliResult team =

@@ -84,19 +84,12 @@ int child(const QString &location, const QString &name, double seconds, int inte
     Database db(location);
     for (int i = 0; i < 50 && !db.open(); ++i)
         QThread::msleep(200);
-    qint64 schemaId = 0;
-    {
-        QSqlQuery q(db.connection());
-        if (q.exec(QStringLiteral("SELECT label_schema_id FROM corpora LIMIT 1")) && q.next())
-            schemaId = q.value(0).toLongLong();
-    }
+    CorpusRepository corpora(db);
+    const QList<CorpusRecord> known = corpora.corpora();
+    const qint64 schemaId = known.isEmpty() ? 0 : known.first().labelSchemaId;
     QList<qint64> clips;
-    {
-        QSqlQuery q(db.connection());
-        if (q.exec(QStringLiteral("SELECT id FROM utterances ORDER BY id")))
-            while (q.next())
-                clips << q.value(0).toLongLong();
-    }
+    for (const UtteranceRow &row : corpora.utteranceRows())
+        clips << row.id;
     if (schemaId == 0 || clips.isEmpty()) {
         std::fprintf(stderr, "%s: the workspace has no clips\n", qPrintable(name));
         return 1;
