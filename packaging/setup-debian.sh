@@ -12,8 +12,9 @@ PACKAGES=(
   qt6-qpa-plugins
   # playback backend for QMediaPlayer
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  # LibTorch (CPU) with a fast BLAS
-  libtorch-dev libopenblas0-pthread
+  # LibTorch (CPU) with a fast BLAS; the programs switch to the OpenMP build, which shares
+  # LibTorch's threads (models/BlasKernels.h)
+  libtorch-dev libopenblas0-pthread libopenblas0-openmp
   # audio
   libsndfile1-dev libsoxr-dev libxxhash-dev
   # demo and test corpus generation

@@ -60,6 +60,11 @@ int main(int argc, char **argv)
     }
     if (args[1] == u"--version") {
         std::printf("emolens-cli %s\n", EMOLENS_VERSION);
+        // Which BLAS runs the arithmetic, for bug reports and benchmarks.
+        const std::string core = emolens::blasCoreName();
+        if (!core.empty())
+            std::printf("BLAS: OpenBLAS, %s kernels, %s threads\n", core.c_str(),
+                        emolens::blasThreading().c_str());
         return 0;
     }
     const std::map<QString, std::function<int(const QStringList &)>> commands = {
