@@ -443,13 +443,33 @@ struct AdapterTrainer::Private
         auto total = torch::zeros({}, torch::TensorOptions().device(device));
         bool any = false;
         if (options.adapter.classCount > 0) {
+            const int64_t classes = options.adapter.classCount;
             std::vector<int64_t> rows, targets;
-            for (std::size_t b = 0; b < batch.clips.size(); ++b)
-                if (clips[batch.clips[b]].classIndex >= 0) {
-                    rows.push_back(int64_t(b));
-                    targets.push_back(clips[batch.clips[b]].classIndex);
+            std::vector<float> shares; // [rows, classes], when a clip has soft targets
+            bool soft = false;
+            for (std::size_t b = 0; b < batch.clips.size(); ++b) {
+                const TrainerClip &clip = clips[batch.clips[b]];
+                if (clip.classIndex < 0)
+                    continue;
+                rows.push_back(int64_t(b));
+                targets.push_back(clip.classIndex);
+                soft = soft || int64_t(clip.classTargets.size()) == classes;
+            }
+            if (!rows.empty() && soft) {
+                for (std::size_t r = 0; r < rows.size(); ++r) {
+                    const TrainerClip &clip = clips[batch.clips[std::size_t(rows[r])]];
+                    for (int64_t c = 0; c < classes; ++c)
+                        shares.push_back(int64_t(clip.classTargets.size()) == classes
+                                             ? clip.classTargets[std::size_t(c)]
+                                             : (c == targets[r] ? 1.0f : 0.0f));
                 }
-            if (!rows.empty()) {
+                const auto index = torch::tensor(rows, torch::kLong).to(device);
+                const auto p =
+                    torch::tensor(shares).view({int64_t(rows.size()), classes}).to(device);
+                total = total +
+                        softClassificationLoss(out.logits.index_select(0, index), p, classWeights);
+                any = true;
+            } else if (!rows.empty()) {
                 const auto index = torch::tensor(rows, torch::kLong).to(device);
                 total = total + classificationLoss(out.logits.index_select(0, index),
                                                    torch::tensor(targets, torch::kLong).to(device),
@@ -1771,9 +1791,15 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
         const auto &clips = source.clips();
         if (o.balanceClasses && o.adapter.classCount > 0) {
             std::vector<double> counts(std::size_t(o.adapter.classCount), 0);
-            for (std::size_t i : train)
-                if (clips[i].classIndex >= 0 && clips[i].classIndex < o.adapter.classCount)
+            for (std::size_t i : train) {
+                if (clips[i].classIndex < 0 || clips[i].classIndex >= o.adapter.classCount)
+                    continue;
+                if (int(clips[i].classTargets.size()) == o.adapter.classCount)
+                    for (std::size_t c = 0; c < counts.size(); ++c)
+                        counts[c] += clips[i].classTargets[c]; // a soft clip's shares
+                else
                     counts[std::size_t(clips[i].classIndex)] += 1;
+            }
             const double total = std::accumulate(counts.begin(), counts.end(), 0.0);
             std::vector<float> weights;
             for (double c : counts)

@@ -33,7 +33,12 @@ struct TrainerClip
 {
     int64_t frames = 0;  // encoder frames
     int classIndex = -1; // -1: no category (not trained on for the categorical head)
-    int gender = -1;     // the speaker's: 0 female, 1 male, -1 unknown (seeds 001, 003)
+    // Soft targets (the "soft" label rule): the share of the people's votes per class, summing
+    // to 1, which the categorical loss then reads instead of classIndex (classIndex stays the
+    // majority, for validation, folds and class weights' counts use these shares). Empty: the
+    // hard classIndex.
+    std::vector<float> classTargets;
+    int gender = -1; // the speaker's: 0 female, 1 male, -1 unknown (seeds 001, 003)
     // Seed 003's other auxiliary tasks: the speaker's index (-1 unknown), the speaking style
     // (0 scripted, 1 improvised, -1 unknown), the transcript as character ids from 1 (0 is
     // CTC's blank; empty: none).

@@ -346,6 +346,20 @@ torch::Tensor classificationLoss(const torch::Tensor &logits, const torch::Tenso
     return torch::nn::functional::cross_entropy(logits, targets, options);
 }
 
+torch::Tensor softClassificationLoss(const torch::Tensor &logits, const torch::Tensor &shares,
+                                     const torch::Tensor &classWeights)
+{
+    TORCH_CHECK(logits.sizes() == shares.sizes(), "softClassificationLoss: logits ", logits.sizes(),
+                " and shares ", shares.sizes(), " differ");
+    auto weighted = shares.to(logits.options());
+    if (classWeights.defined())
+        weighted = weighted * classWeights.to(logits.options()).unsqueeze(0);
+    // -sum_i sum_c w_c p_ic log q_ic / sum_i sum_c w_c p_ic: with one-hot p, cross_entropy's
+    // weighted mean exactly.
+    const auto logq = torch::log_softmax(logits, 1);
+    return -(weighted * logq).sum() / weighted.sum().clamp_min(1e-12);
+}
+
 torch::Tensor characterLoss(const torch::Tensor &characterLogits, const torch::Tensor &mask,
                             const std::vector<std::vector<int32_t>> &transcripts)
 {

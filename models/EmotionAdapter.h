@@ -142,6 +142,11 @@ TORCH_MODULE(EmotionAdapter);
 // Cross-entropy over the categorical logits; classWeights [classes] or undefined.
 torch::Tensor classificationLoss(const torch::Tensor &logits, const torch::Tensor &targets,
                                  const torch::Tensor &classWeights = {});
+// Cross-entropy against soft targets: shares [N, classes] (each row sums to 1, e.g. the share
+// of annotators' votes), weighted per class like classificationLoss and normalised by the
+// weighted shares, so one-hot shares give classificationLoss's value.
+torch::Tensor softClassificationLoss(const torch::Tensor &logits, const torch::Tensor &shares,
+                                     const torch::Tensor &classWeights = {});
 // Seed 003's character CTC (blank 0): transcripts[b] is clip b's character ids (from 1; empty:
 // the clip is skipped) over its real frames (mask [B, T]); each clip's loss is divided by its
 // transcript's length and the clips are averaged (LibTorch's "mean"); a transcript too long

@@ -739,8 +739,10 @@ void addRecipeStageOptions(QCommandLineParser &parser)
     parser.addOption({QStringLiteral("label-rule"),
                       QStringLiteral("Which label a clip several people labeled trains on: "
                                      "newest (the default, the label the views show), majority "
-                                     "(the category most people give it), or reviewer:NAME (that "
-                                     "reviewer's where they gave one, else the majority)."),
+                                     "(the category most people give it), reviewer:NAME (that "
+                                     "reviewer's where they gave one, else the majority), or soft "
+                                     "(all labels as soft targets: the share of the votes per "
+                                     "category)."),
                       QStringLiteral("RULE"), QStringLiteral("newest")});
 }
 

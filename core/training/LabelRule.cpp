@@ -15,6 +15,8 @@ QString LabelRule::name() const
         return QStringLiteral("majority");
     case Reviewer:
         return QStringLiteral("reviewer:%1").arg(reviewer);
+    case Soft:
+        return QStringLiteral("soft");
     }
     return QString();
 }
@@ -27,12 +29,14 @@ Status LabelRule::parse(const QString &text, LabelRule *out)
         rule.kind = Newest;
     } else if (t == QLatin1String("majority")) {
         rule.kind = Majority;
+    } else if (t == QLatin1String("soft")) {
+        rule.kind = Soft;
     } else if (t.startsWith(QLatin1String("reviewer:")) && !t.mid(9).trimmed().isEmpty()) {
         rule.kind = Reviewer;
         rule.reviewer = t.mid(9).trimmed();
     } else {
-        return Status::failure(QStringLiteral("unknown label rule \"%1\": use newest, majority "
-                                              "or reviewer:NAME")
+        return Status::failure(QStringLiteral("unknown label rule \"%1\": use newest, majority, "
+                                              "reviewer:NAME or soft")
                                    .arg(text));
     }
     *out = rule;
@@ -40,9 +44,12 @@ Status LabelRule::parse(const QString &text, LabelRule *out)
 }
 
 Status trainingCategories(Database &db, const LabelRule &rule, qint64 corpusId,
-                          const QStringList &classes, QHash<qint64, QString> *out)
+                          const QStringList &classes, QHash<qint64, QString> *out,
+                          QHash<qint64, QList<float>> *shares)
 {
     out->clear();
+    if (shares != nullptr)
+        shares->clear();
     if (rule.kind == LabelRule::Newest)
         return Status::success();
     QList<LabelRecord> judgements;
@@ -79,6 +86,15 @@ Status trainingCategories(Database &db, const LabelRule &rule, qint64 corpusId,
                 bestVotes = *c;
             }
         out->insert(it.key(), best);
+        if (rule.kind == LabelRule::Soft && shares != nullptr && it->byCategory.size() > 1) {
+            int votes = 0;
+            for (const auto &v : it->byCategory)
+                votes += v.first;
+            QList<float> share(classes.size(), 0.0f);
+            for (auto c = it->byCategory.cbegin(); c != it->byCategory.cend(); ++c)
+                share[classes.indexOf(c.key())] = float(c->first) / float(votes);
+            shares->insert(it.key(), share);
+        }
     }
     return Status::success();
 }

@@ -106,7 +106,9 @@ Status TrainingSet::load(Database &db, const TrainingSetRequest &request, Traini
         return st;
     out->labelRule = request.labelRule;
     QHash<qint64, QString> ruled;
-    if (auto st = trainingCategories(db, request.labelRule, request.corpusId, out->classes, &ruled);
+    QHash<qint64, QList<float>> shares; // the soft rule's clips people disagree on
+    if (auto st = trainingCategories(db, request.labelRule, request.corpusId, out->classes, &ruled,
+                                     &shares);
         !st)
         return st;
 
@@ -141,6 +143,10 @@ Status TrainingSet::load(Database &db, const TrainingSetRequest &request, Traini
             const int ruledIndex = int(out->classes.indexOf(*it));
             byRule = ruledIndex != clip.classIndex;
             clip.classIndex = ruledIndex;
+        }
+        if (const auto it = shares.constFind(u.id); it != shares.constEnd()) {
+            clip.classTargets.assign(it->cbegin(), it->cend());
+            byRule = true;
         }
         // Seed 001's auxiliary task reads the speaker's gender where the corpus gives it.
         const Gender gender = speakerGender.value(u.speakerId, Gender::Unknown);
@@ -274,6 +280,13 @@ QString TrainingSet::labelRuleNote() const
 {
     if (labelRule.kind == LabelRule::Newest)
         return QString();
+    if (labelRule.kind == LabelRule::Soft)
+        return QStringLiteral("label rule soft: %1 on the share of their annotators' votes (the "
+                              "majority's category is what validation and the scores compare "
+                              "with)")
+            .arg(ruledClips == 1
+                     ? QStringLiteral("1 clip people disagree on trains")
+                     : QStringLiteral("%1 clips people disagree on train").arg(ruledClips));
     return QStringLiteral("label rule %1: %2 on another category than the one the views show")
         .arg(labelRule.name(), ruledClips == 1 ? QStringLiteral("1 clip trains")
                                                : QStringLiteral("%1 clips train").arg(ruledClips));

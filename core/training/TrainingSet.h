@@ -52,7 +52,8 @@ struct TrainingSet
     int missingFeatures = 0;   // clips of the workspace without cached features (not in the set)
     int withoutCategory = 0;   // clips in the set without a usable category
     LabelRule labelRule;       // the rule the categories were chosen by
-    int ruledClips = 0;        // clips whose category the rule took from another than the shown
+    int ruledClips = 0; // clips whose category the rule took from another than the shown (soft
+                        // rule: clips that train on shares of the votes)
     // Seed 003's auxiliary metadata, as the clips carry it (TrainerClip): speakers by index in
     // order of first appearance, and the transcripts' characters (lower-cased letters, digits,
     // apostrophes, single spaces; id = position in `characters` + 1, 0 is CTC's blank).

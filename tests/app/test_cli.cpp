@@ -297,6 +297,18 @@ private Q_SLOTS:
                 QJsonDocument::fromJson(runs.first().settings.toUtf8()).object();
             QCOMPARE(settings[QStringLiteral("label_rule")].toString(), QStringLiteral("majority"));
         }
+        // All labels as soft targets: the three clips people disagree on train on the shares
+        // of their votes.
+        const CliResult soft = runCli(
+            {QStringLiteral("train"), QStringLiteral("--db"), db, QStringLiteral("--recipe"),
+             QStringLiteral("baseline"), QStringLiteral("--epochs"), QStringLiteral("2"),
+             QStringLiteral("--label-rule"), QStringLiteral("soft"), QStringLiteral("--json")});
+        QVERIFY2(soft.exitCode == 0, soft.err.constData());
+        QVERIFY2(json(soft)[QStringLiteral("notes")].toArray().contains(QStringLiteral(
+                     "label rule soft: 3 clips people disagree on train on the share of their "
+                     "annotators' votes (the majority's category is what validation and the "
+                     "scores compare with)")),
+                 soft.out.constData());
         const CliResult badRule =
             runCli({QStringLiteral("train"), QStringLiteral("--db"), db,
                     QStringLiteral("--label-rule"), QStringLiteral("loudest")});

@@ -320,8 +320,11 @@ private Q_SLOTS:
         QCOMPARE(rule.kind, LabelRule::Newest);
         const Status bad = LabelRule::parse(QStringLiteral("reviewer:"), &rule);
         QVERIFY(!bad);
-        QVERIFY2(bad.error().contains(QStringLiteral("newest, majority or reviewer:NAME")),
+        QVERIFY2(bad.error().contains(QStringLiteral("newest, majority, reviewer:NAME or soft")),
                  qPrintable(bad.error()));
+        QVERIFY(LabelRule::parse(QStringLiteral("soft"), &rule));
+        QCOMPARE(rule.kind, LabelRule::Soft);
+        QCOMPARE(rule.name(), QStringLiteral("soft"));
 
         std::unique_ptr<Database> store;
         QList<qint64> ids;
@@ -365,6 +368,26 @@ private Q_SLOTS:
         QCOMPARE(chosen.value(ids[0]), c[1]); // no review: the majority
         QVERIFY(trainingCategories(*store, LabelRule(), 0, c, &chosen));
         QVERIFY(chosen.isEmpty()); // newest: every clip keeps the label it shows
+
+        // Soft targets: the share of the votes per class where people disagree, the majority
+        // as the clip's category; a clip everyone agrees on gets no shares (a hard label).
+        QVERIFY(give(5, "ann", 2) && give(5, "bob", 2));
+        LabelRule soft;
+        QVERIFY(LabelRule::parse(QStringLiteral("soft"), &soft));
+        QHash<qint64, QList<float>> shares;
+        QVERIFY(trainingCategories(*store, soft, 0, c, &chosen, &shares));
+        QCOMPARE(chosen.value(ids[0]), c[1]);
+        QList<float> expected(c.size(), 0.0f);
+        expected[1] = 2.0f / 3.0f; // ann and bob
+        expected[2] = 1.0f / 3.0f; // cy
+        QCOMPARE(shares.value(ids[0]), expected);
+        expected.fill(0.0f);
+        expected[0] = 1.0f / 3.0f; // dee
+        expected[2] = 2.0f / 3.0f; // ann and bob: the reviewer is one vote here
+        QCOMPARE(shares.value(ids[2]), expected);
+        QCOMPARE(chosen.value(ids[5]), c[2]);
+        QVERIFY(!shares.contains(ids[5])); // agreed: trained as a hard label
+        QVERIFY(!shares.contains(ids[3]) && !shares.contains(ids[4]));
     }
 
     void anEmptyWorkspaceHasNothingToCompare()

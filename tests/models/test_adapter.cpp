@@ -123,6 +123,19 @@ MODEL_TEST(adapter_losses_equal_hand_values)
     const float weighted =
         classificationLoss(logits, targets, torch::tensor({1.0f, 3.0f})).item<float>();
     VERIFY(std::abs(weighted - (-(3 * std::log(0.75f) + std::log(0.25f)) / 4)) < 1e-5);
+    // Soft targets: one-hot shares give the hard loss, weighted or not; the first clip's votes
+    // split 1:1 give -(ln 0.75 + ln 0.25) / 2 for it, so with the second (class 0, -ln 0.25)
+    // the mean is (-(ln 0.75 + ln 0.25) / 2 - ln 0.25) / 2.
+    const auto oneHot = torch::tensor({{0.0f, 1.0f}, {1.0f, 0.0f}});
+    VERIFY(std::abs(softClassificationLoss(logits, oneHot).item<float>() - ce) < 1e-5);
+    VERIFY(
+        std::abs(softClassificationLoss(logits, oneHot, torch::tensor({1.0f, 3.0f})).item<float>() -
+                 weighted) < 1e-5);
+    const auto split = torch::tensor({{0.5f, 0.5f}, {1.0f, 0.0f}});
+    const float soft = softClassificationLoss(logits, split).item<float>();
+    VERIFY_MSG(std::abs(soft - (-(std::log(0.75f) + std::log(0.25f)) / 2 - std::log(0.25f)) / 2) <
+                   1e-5,
+               soft);
 
     // CCC of (1,2,3,4) against itself shifted by one: 2.5 / 3.5; the second dimension has one
     // value only and is left out.
@@ -201,6 +214,11 @@ public:
     int hiddenSize() const override { return m_hidden; }
     int extraInputs() const override { return 2; }
     const std::vector<TrainerClip> &clips() const override { return m_clips; }
+    // Clip i's soft targets (the share of the votes per class).
+    void setClassTargets(std::size_t i, std::vector<float> shares)
+    {
+        m_clips[i].classTargets = std::move(shares);
+    }
     bool read(std::size_t i, float *hidden, float *extra, std::string *) const override
     {
         std::copy(m_hiddenValues[i].begin(), m_hiddenValues[i].end(), hidden);
@@ -339,6 +357,52 @@ MODEL_TEST(adapter_trainer_is_deterministic_and_stops_when_asked)
     const auto none = run(6, true, &cancelled);
     VERIFY(cancelled);
     VERIFY(none.empty());
+}
+
+MODEL_TEST(adapter_trainer_honours_soft_targets)
+{
+    // The "soft" label rule: clips carry the share of the votes per class. One-hot shares train
+    // exactly as the hard labels (the same losses, class weights included); shares split
+    // between two classes change the losses.
+    auto losses = [](const MemorySource &source) {
+        TrainerOptions options = trainerOptions();
+        options.epochs = 4;
+        AdapterTrainer trainer(options);
+        std::vector<double> out;
+        bool cancelled = false;
+        REQUIRE_OK(trainer.train(
+            source, range(0, 40), range(40, 60),
+            [&out](const EpochRecord &r, double) {
+                out.push_back(r.trainLoss);
+                out.push_back(r.validationLoss);
+                return true;
+            },
+            {}, &cancelled));
+        return out;
+    };
+    const MemorySource hard(60, 21);
+    MemorySource oneHot(60, 21), split(60, 21);
+    for (std::size_t i = 0; i < 60; ++i) {
+        std::vector<float> shares(4, 0.0f);
+        shares[std::size_t(i % 4)] = 1.0f;
+        oneHot.setClassTargets(i, shares);
+        if (i < 30) { // two of four people chose the next class
+            shares[std::size_t(i % 4)] = 0.5f;
+            shares[std::size_t((i + 1) % 4)] = 0.5f;
+        }
+        split.setClassTargets(i, shares);
+    }
+    const auto reference = losses(hard);
+    const auto same = losses(oneHot);
+    const auto changed = losses(split);
+    VERIFY(reference.size() == 8 && same.size() == 8 && changed.size() == 8);
+    double sameGap = 0, changedGap = 0;
+    for (std::size_t k = 0; k < reference.size(); ++k) {
+        sameGap = std::max(sameGap, std::abs(same[k] - reference[k]));
+        changedGap = std::max(changedGap, std::abs(changed[k] - reference[k]));
+    }
+    VERIFY_MSG(sameGap < 1e-4, sameGap);
+    VERIFY_MSG(changedGap > 1e-2, changedGap);
 }
 
 MODEL_TEST(adapter_trainer_cancel_is_honoured_within_one_batch)
@@ -655,6 +719,11 @@ public:
     int hiddenSize() const override { return 8; }
     int extraInputs() const override { return 2; }
     const std::vector<TrainerClip> &clips() const override { return m_clips; }
+    // Clip i's soft targets (the share of the votes per class).
+    void setClassTargets(std::size_t i, std::vector<float> shares)
+    {
+        m_clips[i].classTargets = std::move(shares);
+    }
     bool read(std::size_t i, float *hidden, float *extra, std::string *) const override
     {
         if (hidden)

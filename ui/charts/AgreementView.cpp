@@ -313,6 +313,7 @@ void AgreementView::fillTrainOn()
     m_trainOn->clear();
     m_trainOn->addItem(tr("the newest label (as shown)"), QStringLiteral("newest"));
     m_trainOn->addItem(tr("the majority's label"), QStringLiteral("majority"));
+    m_trainOn->addItem(tr("all labels, as soft targets"), QStringLiteral("soft"));
     QStringList reviewers;
     const QString corpusPrefix = LabelRepository::corpusAnnotatorName(QString());
     for (const QString &name : m_report.annotators)
