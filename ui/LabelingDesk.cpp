@@ -7,6 +7,9 @@
 #include "WorkspaceSession.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
+#include "store/LabelRepository.h"
+
+#include <QTimer>
 
 namespace emolens {
 
@@ -37,6 +40,59 @@ LabelingDesk::LabelingDesk(LabelingPanel *panel, LabelingController *labeling,
         m_panel->setAnnotatorName(name);
         refreshPanel();
     });
+    m_livePoll = new QTimer(this);
+    m_livePoll->setInterval(kLivePollMs);
+    connect(m_livePoll, &QTimer::timeout, this, &LabelingDesk::pollOthersLabels);
+    connect(m_session, &WorkspaceSession::opened, this, [this] {
+        m_seenUpTo = -1; // from what is there now on
+        m_seenRecently.clear();
+        pollOthersLabels();
+        m_livePoll->start();
+    });
+    connect(m_session, &WorkspaceSession::aboutToClose, m_livePoll, &QTimer::stop);
+}
+
+void LabelingDesk::pollOthersLabels()
+{
+    Database *db = m_session->database();
+    if (!db || m_labeling->isOffline())
+        return;
+    LabelRepository labels(*db);
+    if (m_seenUpTo < 0) {
+        if (!labels.newestLabelId(&m_seenUpTo))
+            m_seenUpTo = -1;
+        return;
+    }
+    // A row committed late on a server has an id below rows seen already: look again from
+    // this far below the highest.
+    constexpr qint64 kOverlap = 256;
+    constexpr int kRowByRowAtMost = 200;
+    QList<LabelRepository::StoredRow> rows;
+    if (!labels.labelsAfter(std::max<qint64>(0, m_seenUpTo - kOverlap), 5000, &rows))
+        return; // the writer notices a server that went away, and says so
+    const QString me = m_labeling->annotatorName();
+    QSet<qint64> clips;
+    for (const LabelRepository::StoredRow &r : std::as_const(rows)) {
+        if (m_seenRecently.contains(r.id) || r.id <= m_seenUpTo - kOverlap)
+            continue;
+        m_seenRecently.insert(r.id);
+        m_seenUpTo = std::max(m_seenUpTo, r.id);
+        if (r.annotator != me) // this window's own edits are shown already
+            clips.insert(r.utteranceId);
+    }
+    for (auto it = m_seenRecently.begin(); it != m_seenRecently.end();)
+        it = *it <= m_seenUpTo - kOverlap ? m_seenRecently.erase(it) : std::next(it);
+    if (clips.isEmpty())
+        return;
+    if (clips.size() > kRowByRowAtMost) {
+        Q_EMIT manyLabelsArrived();
+        return;
+    }
+    for (const qint64 clip : std::as_const(clips))
+        refreshRow(clip);
+    if (clips.contains(m_navigator->current()))
+        refreshPanel();
+    Q_EMIT labelsChanged();
 }
 
 std::optional<UtteranceRecord> LabelingDesk::tableRecord(qint64 utteranceId) const

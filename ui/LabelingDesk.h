@@ -9,12 +9,20 @@
 // The window owns the widgets and the status bar; the desk says what to tell the user
 // (message()) and when the counts may have changed (labelsChanged()).
 //
+// Others' labels: while a workspace is open the desk asks the store every kLivePollMs for rows
+// other people or programs stored since it last looked (LabelRepository::labelsAfter) and
+// refreshes those clips' rows, and the panel when one is the current clip: on a team's server
+// a window shows its colleagues' labels within seconds, without reading the workspace again.
+//
 // Ownership and threads: GUI thread only; everything given to the constructor must outlive
 // the desk.
 
 #include "store/Records.h"
 
 #include <QObject>
+#include <QSet>
+
+class QTimer;
 
 namespace emolens {
 
@@ -41,6 +49,10 @@ public:
     void refreshRow(qint64 utteranceId);
     // Number key `index` (0-based) on the current clip.
     void categoryKey(int index);
+    // Looks for labels others stored since the last look, now (the timer does it every
+    // kLivePollMs).
+    void pollOthersLabels();
+    static constexpr int kLivePollMs = 2000;
 
 Q_SIGNALS:
     void message(const QString &text, int timeoutMs);
@@ -48,6 +60,9 @@ Q_SIGNALS:
     void labelsChanged();
     // A clip now shows a label no filter entry names yet.
     void newLabelShown(const QString &label);
+    // So many labels arrived at once (an import, a script) that the window should read the
+    // whole workspace again rather than row by row.
+    void manyLabelsArrived();
 
 private:
     void onLabelEdited(qint64 utteranceId, const LabelValue &value);
@@ -59,6 +74,11 @@ private:
     UtteranceTableModel *m_rows = nullptr;
     WorkspaceSession *m_session = nullptr;
     bool m_lastEditQueued = false;
+    // Others' labels: the highest row id seen, and the ids seen a little below it (a server
+    // may commit a lower id later).
+    QTimer *m_livePoll = nullptr;
+    qint64 m_seenUpTo = -1;
+    QSet<qint64> m_seenRecently;
 };
 
 } // namespace emolens

@@ -61,6 +61,8 @@ public:
     qint64 utteranceId() const { return m_shown.utterance.id; }
     const LabelSchema &schema() const { return m_shown.schema; }
     const LabelValue &myValue() const { return m_shown.myValue; }
+    // What the panel shows now (the clip, its label, its history).
+    const Shown &shown() const { return m_shown; }
     bool autoAdvance() const;
     // The button of schema().classes[index] (null out of range), for tests and screenshots.
     QPushButton *categoryButton(int index) const { return m_categoryButtons.value(index); }

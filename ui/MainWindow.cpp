@@ -560,6 +560,7 @@ void MainWindow::createDocks()
         if (m_analysisDialog && m_analysisDialog->isVisible())
             m_analysisDialog->refreshLabels();
     });
+    connect(m_desk, &LabelingDesk::manyLabelsArrived, this, &MainWindow::reloadFromStore);
     connect(m_desk, &LabelingDesk::newLabelShown, this,
             [this](const QString &label) { m_filterBar->addLabel(label); });
     connect(m_labelingPanel, &LabelingPanel::previousRequested, this,

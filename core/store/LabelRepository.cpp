@@ -451,6 +451,34 @@ Status LabelRepository::currentJudgements(qint64 corpusId, QList<LabelRecord> *o
     return Status::success();
 }
 
+Status LabelRepository::labelsAfter(qint64 afterId, int limit, QList<StoredRow> *out) const
+{
+    out->clear();
+    QSqlQuery q(m_db.connection());
+    q.setForwardOnly(true);
+    if (auto st = sql::run(q,
+                           QStringLiteral("SELECT l.id, l.utterance_id, a.name FROM labels l "
+                                          "JOIN annotators a ON a.id=l.annotator_id "
+                                          "WHERE l.id > ? ORDER BY l.id LIMIT ?"),
+                           {afterId, limit});
+        !st)
+        return Status::failure(QStringLiteral("cannot read the labels: %1").arg(st.error()));
+    while (q.next())
+        out->append({q.value(0).toLongLong(), q.value(1).toLongLong(), q.value(2).toString()});
+    return Status::success();
+}
+
+Status LabelRepository::newestLabelId(qint64 *out) const
+{
+    *out = 0;
+    QSqlQuery q(m_db.connection());
+    if (auto st = sql::run(q, QStringLiteral("SELECT max(id) FROM labels"), {}); !st)
+        return Status::failure(QStringLiteral("cannot read the labels: %1").arg(st.error()));
+    if (q.next())
+        *out = q.value(0).toLongLong();
+    return Status::success();
+}
+
 Status LabelRepository::judgements(qint64 utteranceId, const QString &annotator,
                                    ClipJudgements *out) const
 {

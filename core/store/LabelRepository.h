@@ -83,6 +83,20 @@ public:
     // annotator name: what agreement is measured on.
     Status currentJudgements(qint64 corpusId, QList<LabelRecord> *out) const;
 
+    // Rows stored with an id above afterId (at most `limit`, oldest first): how an open window
+    // learns of labels other people or programs wrote. Ids grow with every row; on a server,
+    // a row may commit after one with a higher id, so a reader asks again from a little below
+    // the highest id it saw (LabelingDesk).
+    struct StoredRow
+    {
+        qint64 id = 0;
+        qint64 utteranceId = 0;
+        QString annotator;
+    };
+    Status labelsAfter(qint64 afterId, int limit, QList<StoredRow> *out) const;
+    // The highest row id stored (0: none).
+    Status newestLabelId(qint64 *out) const;
+
     // Everything the labeling panel shows for one clip, read together.
     struct ClipJudgements
     {

@@ -6,6 +6,7 @@
 
 #include "ImportedWorkspace.h"
 #include "LabelingController.h"
+#include "LabelingDesk.h"
 #include "MainWindow.h"
 #include "TestPaths.h"
 #include "TestWorkspace.h"
@@ -155,6 +156,10 @@ void TestTeamWindows::twoWindowsAndTheCliLabelOneServerWorkspace()
     QCOMPARE(labelsBy(url, bo), 6);
     QCOMPARE(shownAsLabeledBy(anaWindow, ana), 6);
     QCOMPARE(shownAsLabeledBy(boWindow, bo), 6);
+    // Ana's window shows Bo's labels, which he typed after hers, within seconds, without
+    // reading the workspace again.
+    QTRY_COMPARE_WITH_TIMEOUT(shownAsLabeledBy(anaWindow, bo), 6,
+                              3 * LabelingDesk::kLivePollMs + 2000);
     QVERIFY(cli.waitForFinished(300000));
     QVERIFY2(cli.exitStatus() == QProcess::NormalExit && cli.exitCode() == 0,
              cli.readAll().constData());
