@@ -18,6 +18,7 @@
 #include "LabelingPanel.h"
 #include "LabelingQueue.h"
 #include "ModelsDialog.h"
+#include "PathMapDialog.h"
 #include "PlayerBar.h"
 #include "QueueModel.h"
 #include "QueueView.h"
@@ -216,6 +217,11 @@ void MainWindow::createActions()
         tr("Write the clips with their labels as CSV, JSON Lines, Praat TextGrid, ELAN or "
            "Audacity labels"));
     connect(m_exportAction, &QAction::triggered, this, &MainWindow::showExportDialog);
+    m_pathMapAction = new QAction(tr("Audio &Folders on This Machine..."), this);
+    m_pathMapAction->setToolTip(
+        tr("Where this machine finds the workspace's audio, when it mounts the shared folders "
+           "at other paths than the machine that imported them"));
+    connect(m_pathMapAction, &QAction::triggered, this, [this] { showPathMapDialog(); });
     m_retrainAction = new QAction(tr("&Retrain"), this);
     m_retrainAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
     m_retrainAction->setToolTip(
@@ -754,6 +760,7 @@ void MainWindow::createMenus()
     file->addSeparator();
     file->addAction(m_importAction);
     file->addAction(m_exportAction);
+    file->addAction(m_pathMapAction);
     file->addSeparator();
     file->addAction(m_closeAction);
     file->addAction(m_quitAction);
@@ -1415,6 +1422,43 @@ void MainWindow::onImportFinished(const JobResult &result)
 // ---------------------------------------------------------------------------------------------
 // Export
 
+PathMapDialog *MainWindow::showPathMapDialog()
+{
+    if (!db())
+        return nullptr;
+    if (m_pathMapDialog) {
+        m_pathMapDialog->raise();
+        m_pathMapDialog->activateWindow();
+        return m_pathMapDialog;
+    }
+    // The dialog works on paths as the workspace stores them.
+    const PathMap current = m_session->pathMap();
+    const PathMap applied = db()->pathMap();
+    QStringList clips, roots;
+    for (const UtteranceRow &r : m_tableModel->rows())
+        clips << applied.toStored(r.path);
+    for (const CorpusRecord &c : m_session->corpora())
+        roots << applied.toStored(c.rootPath);
+    auto *dialog = new PathMapDialog(current, clips, roots, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    m_pathMapDialog = dialog;
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        if (!db() || isBusy())
+            return;
+        if (auto st = m_session->setPathMap(dialog->pathMap()); !st) {
+            QMessageBox::warning(this, tr("Audio Folders on This Machine"), st.error());
+            return;
+        }
+        reloadFromStore();
+        if (const qint64 current = currentUtteranceId(); current != 0)
+            showUtterance(current); // the clip again, from where it is now found
+        statusBar()->showMessage(tr("Audio folders saved for this workspace on this machine"),
+                                 5000);
+    });
+    dialog->show();
+    return dialog;
+}
+
 void MainWindow::showExportDialog()
 {
     if (!db())
@@ -1909,6 +1953,7 @@ void MainWindow::updateActions()
     m_importAction->setEnabled(open && !busy);
     m_exportAction->setEnabled(open && !busy && m_tableModel->rowCount() > 0);
     m_closeAction->setEnabled(open && !busy);
+    m_pathMapAction->setEnabled(open && !busy);
     m_extractAction->setEnabled(open && !busy);
     m_extractShownAction->setEnabled(open && !busy && rowsShown);
     m_encodersAction->setEnabled(open);

@@ -67,6 +67,7 @@ class TableFilterBar;
 class TrainingController;
 class TrainingDashboard;
 class ModelsDialog;
+class PathMapDialog;
 class LearningCurvesDialog;
 class AnalysisDialog;
 class ClipPosteriors;
@@ -136,6 +137,10 @@ public:
     bool isExporting() const { return m_exportJobId != 0; }
     ExportDialog *exportDialog() const;
     QAction *exportAction() const { return m_exportAction; }
+    // File > Audio Folders on This Machine: opens the dialog (non-modal); on OK the map is
+    // saved and applied and the table and clip re-read. Null without a workspace.
+    PathMapDialog *showPathMapDialog();
+    QAction *pathMapAction() const { return m_pathMapAction; }
     // Model > Retrain: extraction of what is missing, then training, through the job queue.
     QAction *retrainAction() const { return m_retrainAction; }
     QAction *pretrainAction() const { return m_pretrainAction; }
@@ -369,6 +374,8 @@ private:
     QAction *m_importAction = nullptr;
     QAction *m_closeAction = nullptr;
     QAction *m_exportAction = nullptr;
+    QAction *m_pathMapAction = nullptr;
+    QPointer<PathMapDialog> m_pathMapDialog;
     QAction *m_resetLayoutAction = nullptr;
     QAction *m_retrainAction = nullptr;
     QAction *m_pretrainAction = nullptr;

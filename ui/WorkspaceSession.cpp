@@ -33,6 +33,7 @@ Status WorkspaceSession::open(const QString &path, IfMissing ifMissing)
         return Status::failure(tr("%1 does not exist. Use File > New Workspace to create a "
                                   "workspace.")
                                    .arg(shown));
+    applySavedPathMap(absolute);
     auto db = std::make_unique<Database>(absolute);
     if (auto st = db->open(); !st) {
         // The store names the file first; say it once, then why.
@@ -55,6 +56,7 @@ Status WorkspaceSession::open(const QString &path, IfMissing ifMissing)
 
 Status WorkspaceSession::openServer(const QString &url)
 {
+    applySavedPathMap(url.trimmed());
     auto db = std::make_unique<Database>(url.trimmed());
     const QString shown = db->filePath(); // the URL without any password
     if (auto st = db->open(); !st) {
@@ -138,6 +140,48 @@ QList<CorpusRecord> WorkspaceSession::corpora() const
     std::sort(out.begin(), out.end(),
               [](const CorpusRecord &a, const CorpusRecord &b) { return a.name < b.name; });
     return out;
+}
+
+namespace {
+const QString kPathMapsKey = QStringLiteral("workspace/pathMaps");
+}
+
+PathMap WorkspaceSession::savedPathMap(const QString &workspaceKey)
+{
+    PathMap map;
+    const QVariantMap saved = QSettings().value(kPathMapsKey).toMap();
+    if (!PathMap::parse(saved.value(workspaceKey).toString(), &map))
+        return PathMap(); // an edited settings file: no map rather than half of one
+    return map;
+}
+
+void WorkspaceSession::applySavedPathMap(const QString &location)
+{
+    const QString key = WorkspaceLocation::parse(location).key();
+    PathMap::setForWorkspace(key, savedPathMap(key));
+}
+
+PathMap WorkspaceSession::pathMap() const
+{
+    return m_db ? savedPathMap(m_db->location().key()) : PathMap();
+}
+
+Status WorkspaceSession::setPathMap(const PathMap &map)
+{
+    if (!m_db)
+        return Status::failure(tr("No workspace is open"));
+    const QString key = m_db->location().key();
+    QSettings settings;
+    QVariantMap saved = settings.value(kPathMapsKey).toMap();
+    if (map.isEmpty())
+        saved.remove(key);
+    else
+        saved.insert(key, map.text());
+    settings.setValue(kPathMapsKey, saved);
+    PathMap::setForWorkspace(key, map);
+    m_db->setPathMap(PathMap::forWorkspace(key));
+    reload();
+    return Status::success();
 }
 
 QStringList WorkspaceSession::recentWorkspaces()

@@ -11,6 +11,7 @@
 //
 // Ownership and threads: GUI thread only. Jobs open their own connections from path().
 
+#include "common/PathMap.h"
 #include "common/Status.h"
 #include "store/Records.h"
 
@@ -59,6 +60,15 @@ public:
     QList<SpeakerRecord> speakers(qint64 corpusId) const { return m_speakers.value(corpusId); }
     const QHash<qint64, QList<SpeakerRecord>> &allSpeakers() const { return m_speakers; }
 
+    // Where this machine finds the open workspace's audio (File > Audio Folders on This
+    // Machine): kept in QSettings per workspace ("workspace/pathMaps"), applied to every
+    // connection this process opens to it (PathMap::forWorkspace), jobs' included.
+    PathMap pathMap() const;
+    // Saves and applies it, then re-reads the workspace (reloaded()).
+    Status setPathMap(const PathMap &map);
+    // The map saved for a workspace (its WorkspaceLocation::key()).
+    static PathMap savedPathMap(const QString &workspaceKey);
+
     // Workspaces opened before, newest first, those that still exist.
     static QStringList recentWorkspaces();
     static constexpr int kMaxRecent = 8;
@@ -72,6 +82,8 @@ Q_SIGNALS:
 private:
     Status openServer(const QString &url);
     static void rememberRecent(const QString &path);
+    // Registers the saved path map of the workspace at `location` before it opens.
+    static void applySavedPathMap(const QString &location);
 
     std::unique_ptr<Database> m_db;
     QString m_path;

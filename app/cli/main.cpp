@@ -3,6 +3,7 @@
 #include "BlasKernels.h"
 #include "CliCommands.h"
 #include "OutOfMemory.h"
+#include "common/PathMap.h"
 
 #include <QCoreApplication>
 #include <QTextStream>
@@ -52,6 +53,10 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationName(QStringLiteral("emolens-cli"));
     QCoreApplication::setOrganizationName(QStringLiteral("EmoLens"));
     QCoreApplication::setApplicationVersion(QStringLiteral(EMOLENS_VERSION));
+
+    // A malformed EMOLENS_PATH_MAP is left out of every workspace's path map: say so once.
+    if (const QString why = emolens::PathMap::environmentError(); !why.isEmpty())
+        std::fprintf(stderr, "Warning: %s; no path is mapped\n", qPrintable(why));
 
     QStringList args = QCoreApplication::arguments();
     if (args.size() < 2 || args[1] == u"--help" || args[1] == u"-h" || args[1] == u"help") {

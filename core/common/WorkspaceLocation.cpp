@@ -91,6 +91,11 @@ WorkspaceLocation WorkspaceLocation::parse(const QString &text)
     return loc;
 }
 
+QString WorkspaceLocation::key() const
+{
+    return isServer() ? display() : QFileInfo(m_filePath).absoluteFilePath();
+}
+
 QString WorkspaceLocation::display() const
 {
     if (!isServer())

@@ -46,6 +46,9 @@ public:
 
     // What the user sees and what settings keep: the file path, or the URL without password.
     QString display() const;
+    // What names the workspace in this process's registries (PathMap::forWorkspace): the
+    // file's absolute path, or display().
+    QString key() const;
     // A name safe for a folder: the file's base name, or host_port_database.
     QString folderName() const;
     // Where the workspace's local companions live (its feature cache ".features", its runs'

@@ -21,14 +21,14 @@ const QString kUtteranceColumns = QStringLiteral(
     "u.channels, u.frames, u.file_size_bytes, u.session_key, u.style, u.transcript, "
     "u.content_hash, u.original_label");
 
-UtteranceRecord utteranceFrom(const QSqlQuery &q)
+UtteranceRecord utteranceFrom(const QSqlQuery &q, const PathMap &paths)
 {
     UtteranceRecord u;
     u.id = q.value(0).toLongLong();
     u.corpusId = q.value(1).toLongLong();
     u.speakerId = q.value(2).toLongLong();
     u.key = q.value(3).toString();
-    u.path = q.value(4).toString();
+    u.path = paths.toLocal(q.value(4).toString());
     u.durationSeconds = q.value(5).toDouble();
     u.sampleRate = q.value(6).toInt();
     u.channels = q.value(7).toInt();
@@ -42,12 +42,12 @@ UtteranceRecord utteranceFrom(const QSqlQuery &q)
     return u;
 }
 
-CorpusRecord corpusFrom(const QSqlQuery &q)
+CorpusRecord corpusFrom(const QSqlQuery &q, const PathMap &paths)
 {
     CorpusRecord c;
     c.id = q.value(0).toLongLong();
     c.name = q.value(1).toString();
-    c.rootPath = q.value(2).toString();
+    c.rootPath = paths.toLocal(q.value(2).toString());
     c.format = q.value(3).toString();
     c.labelMapping = q.value(4).toString();
     c.labelSchemaId = q.value(5).toLongLong();
@@ -73,6 +73,8 @@ CorpusRepository::CorpusRepository(Database &db) : m_db(db) {}
 Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *outcome)
 {
     ImportOutcome result;
+    // Paths are stored as the team names them (the path map's stored folders).
+    const PathMap &paths = m_db.pathMap();
     Transaction tx(m_db);
     if (auto st = tx.begin(); !st)
         return st;
@@ -115,8 +117,8 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
                                QStringLiteral("UPDATE corpora SET root_path=?, format=?, "
                                               "label_mapping=?, label_schema_id=?, imported_at=? "
                                               "WHERE id=?"),
-                               {batch.rootPath, batch.format, batch.labelMapping, schemaId,
-                                sql::nowUtc(), corpusId});
+                               {paths.toStored(batch.rootPath), batch.format, batch.labelMapping,
+                                schemaId, sql::nowUtc(), corpusId});
             !st)
             return fail(QStringLiteral("updating the corpus"), st);
     } else {
@@ -124,8 +126,8 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
                                QStringLiteral("INSERT INTO corpora(name, root_path, format, "
                                               "label_mapping, label_schema_id, imported_at) "
                                               "VALUES(?,?,?,?,?,?)"),
-                               {batch.corpusName, batch.rootPath, batch.format, batch.labelMapping,
-                                schemaId, sql::nowUtc()});
+                               {batch.corpusName, paths.toStored(batch.rootPath), batch.format,
+                                batch.labelMapping, schemaId, sql::nowUtc()});
             !st)
             return fail(QStringLiteral("adding the corpus"), st);
         corpusId = q.lastInsertId().toLongLong();
@@ -154,7 +156,8 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
         return fail(QStringLiteral("reading utterances"), st);
     while (q.next()) {
         const QString key = q.value(1).toString();
-        byKey.insert(key, {q.value(0).toLongLong(), q.value(2).toString(), q.value(3).toString()});
+        byKey.insert(key, {q.value(0).toLongLong(), paths.toLocal(q.value(2).toString()),
+                           q.value(3).toString()});
         keysByHash.insert(q.value(3).toString(), key);
     }
 
@@ -252,7 +255,7 @@ Status CorpusRepository::applyImport(const ImportBatch &batch, ImportOutcome *ou
         }
         const QVariantList fields = {speakerId,
                                      u.key,
-                                     u.path,
+                                     paths.toStored(u.path),
                                      u.durationSeconds,
                                      u.sampleRate,
                                      u.channels,
@@ -325,7 +328,7 @@ Status CorpusRepository::corpora(QList<CorpusRecord> *out) const
         !st)
         return Status::failure(QStringLiteral("cannot read the corpora: %1").arg(st.error()));
     while (q.next())
-        out->append(corpusFrom(q));
+        out->append(corpusFrom(q, m_db.pathMap()));
     return Status::success();
 }
 
@@ -343,7 +346,7 @@ std::optional<CorpusRecord> CorpusRepository::corpus(qint64 corpusId) const
                   {corpusId}) ||
         !q.next())
         return std::nullopt;
-    return corpusFrom(q);
+    return corpusFrom(q, m_db.pathMap());
 }
 
 QList<SpeakerRecord> CorpusRepository::speakers(qint64 corpusId) const
@@ -372,7 +375,7 @@ std::optional<UtteranceRecord> CorpusRepository::utterance(qint64 utteranceId) c
                   {utteranceId}) ||
         !q.next())
         return std::nullopt;
-    UtteranceRecord u = utteranceFrom(q);
+    UtteranceRecord u = utteranceFrom(q, m_db.pathMap());
     if (sql::run(q,
                  QStringLiteral("SELECT name, value FROM utterance_metadata WHERE utterance_id=?"),
                  {utteranceId}))
@@ -395,7 +398,7 @@ Status CorpusRepository::utterances(qint64 corpusId, QList<UtteranceRecord> *out
         !st)
         return Status::failure(QStringLiteral("cannot read the utterances: %1").arg(st.error()));
     while (q.next()) {
-        out->append(utteranceFrom(q));
+        out->append(utteranceFrom(q, m_db.pathMap()));
         index.insert(out->last().id, out->size() - 1);
     }
     if (auto st = sql::run(q,
@@ -446,7 +449,7 @@ Status CorpusRepository::utteranceRows(qint64 corpusId, QList<UtteranceRow> *row
         r.corpusId = q.value(1).toLongLong();
         r.corpusName = q.value(2).toString();
         r.key = q.value(3).toString();
-        r.path = q.value(4).toString();
+        r.path = m_db.pathMap().toLocal(q.value(4).toString());
         r.speakerCode = q.value(5).toString();
         r.gender = genderFromName(q.value(6).toString());
         r.durationSeconds = q.value(7).toDouble();

@@ -61,6 +61,7 @@ Status Database::open(int targetVersion)
         return Status::failure(m_location.error());
     if (auto st = m_location.isServer() ? openServer() : openFile(); !st)
         return st;
+    m_pathMap = PathMap::forWorkspace(m_location.key());
     if (auto st = migrate(targetVersion); !st) {
         close();
         return Status::failure(QStringLiteral("%1: %2").arg(m_shownName, st.error()));

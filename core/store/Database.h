@@ -17,6 +17,7 @@
 //   if (auto st = db.open(); !st) { report(st.error()); }
 //   emolens::CorpusRepository corpora(db);
 
+#include "common/PathMap.h"
 #include "common/Status.h"
 #include "common/WorkspaceLocation.h"
 
@@ -54,6 +55,10 @@ public:
     // The database user this connection signed in as (a server workspace; "" for a file). On a
     // team's workspace it is the name labels are recorded under.
     const QString &signedInUser() const { return m_signedInUser; }
+    // Where this machine finds the audio the workspace names (PathMap::forWorkspace, taken when
+    // the workspace opens); the repositories read and write clip paths through it.
+    const PathMap &pathMap() const { return m_pathMap; }
+    void setPathMap(const PathMap &map) { m_pathMap = map; }
     int schemaVersion() const;
     // How long a statement waits for another connection's write lock before it fails
     // (10 s by default).
@@ -74,6 +79,7 @@ private:
     WorkspaceLocation m_location;
     QString m_shownName;
     QString m_signedInUser;
+    PathMap m_pathMap;
     QString m_connectionName;
     QSqlDatabase m_db;
 };

@@ -4,6 +4,7 @@
 #include "TestPaths.h"
 #include "TestWorkspace.h"
 #include "audio/AudioFile.h"
+#include "common/PathMap.h"
 #include "corpus/CorpusExporter.h"
 #include "corpus/CorpusImporter.h"
 #include "store/AnalysisRepository.h"
@@ -16,6 +17,7 @@
 #include "store/TraceRepository.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QMutex>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -191,6 +193,7 @@ private Q_SLOTS:
     void unreadableTablesAreErrorsNotEmptyResults();
     void aLabelWrittenTwiceWithItsKeyIsStoredOnce();
     void schema9WorkspaceKeepsEveryLabelModelAndTrace();
+    void pathMapsLetMachinesMountTheAudioElsewhere();
 
 private:
     // A new workspace on the backend this run is on (TestWorkspace.h).
@@ -1618,6 +1621,82 @@ void StoreTest::schema9WorkspaceKeepsEveryLabelModelAndTrace()
              1);
     QCOMPARE(scalar(db, QStringLiteral("SELECT count(*) FROM clip_claims")).toInt(), 0);
     QCOMPARE(scalar(db, QStringLiteral("SELECT count(*) FROM workspace_settings")).toInt(), 0);
+}
+
+void StoreTest::pathMapsLetMachinesMountTheAudioElsewhere()
+{
+    // Machine A imports the audio from its mount point; machine B mounts the same folder
+    // elsewhere and maps A's folder to its own.
+    QDir root(m_dir.path());
+    QVERIFY(root.mkpath(QStringLiteral("machineA/emodb/wav")));
+    const QDir source(test::corpus(QStringLiteral("emodb")) + QStringLiteral("/wav"));
+    for (const QString &name : source.entryList({QStringLiteral("*.wav")}, QDir::Files))
+        QVERIFY(QFile::copy(source.filePath(name),
+                            root.filePath(QStringLiteral("machineA/emodb/wav/") + name)));
+    const QString a = root.filePath(QStringLiteral("machineA"));
+    const QString b = root.filePath(QStringLiteral("machineB"));
+    const QString ws = workspace(QStringLiteral("mounted"));
+    const QString key = WorkspaceLocation::parse(ws).key();
+    const auto importFrom = [&ws](const QString &folder, ImportReport *report) {
+        ImportRequest request;
+        request.rootPath = folder + QStringLiteral("/emodb");
+        request.databasePath = ws;
+        request.format = QStringLiteral("emodb");
+        SilentProgress quiet;
+        return bool(CorpusImporter::run(request, quiet, report));
+    };
+    ImportReport first;
+    QVERIFY(importFrom(a, &first));
+    const int clips = first.outcome.added;
+    QVERIFY(clips > 0);
+    QVERIFY(root.rename(QStringLiteral("machineA"), QStringLiteral("machineB")));
+
+    const auto paths = [&ws](QStringList *utterances, QString *corpusRoot) {
+        Database db(ws);
+        if (!db.open())
+            return false;
+        CorpusRepository corpora(db);
+        utterances->clear();
+        for (const UtteranceRecord &u : corpora.utterances(0))
+            *utterances << u.path;
+        *corpusRoot = corpora.corpora().value(0).rootPath;
+        return true;
+    };
+    QStringList found;
+    QString corpusRoot;
+    // No map: the paths as A stored them, which B does not have.
+    QVERIFY(paths(&found, &corpusRoot));
+    QCOMPARE(found.size(), clips);
+    QVERIFY2(found.first().startsWith(a + u'/'), qPrintable(found.first()));
+    QVERIFY(!QFileInfo::exists(found.first()));
+
+    // B's map: every path read is B's, and the files are there.
+    PathMap map;
+    QVERIFY(PathMap::parse(a + u'=' + b + u'/', &map)); // a trailing slash is the same folder
+    PathMap::setForWorkspace(key, map);
+    QVERIFY(paths(&found, &corpusRoot));
+    QCOMPARE(corpusRoot, b + QStringLiteral("/emodb"));
+    for (const QString &path : std::as_const(found))
+        QVERIFY2(path.startsWith(b + u'/') && QFileInfo::exists(path), qPrintable(path));
+
+    // B imports again from its own folder: nothing moved, and the workspace still names A's
+    // folder, so A (without a map) finds every clip as before.
+    ImportReport again;
+    QVERIFY(importFrom(b, &again));
+    QCOMPARE(again.outcome.unchanged, clips);
+    QCOMPARE(again.outcome.moved, 0);
+    PathMap::setForWorkspace(key, PathMap());
+    QVERIFY(paths(&found, &corpusRoot));
+    QCOMPARE(corpusRoot, a + QStringLiteral("/emodb"));
+    for (const QString &path : std::as_const(found))
+        QVERIFY2(path.startsWith(a + u'/'), qPrintable(path));
+
+    // The same map from EMOLENS_PATH_MAP (the command line's way), for every workspace.
+    qputenv("EMOLENS_PATH_MAP", (QStringLiteral("/nowhere=/elsewhere;") + a + u'=' + b).toUtf8());
+    QVERIFY(paths(&found, &corpusRoot));
+    qunsetenv("EMOLENS_PATH_MAP");
+    QVERIFY2(found.first().startsWith(b + u'/') && QFileInfo::exists(found.first()),
+             qPrintable(found.first()));
 }
 
 QTEST_GUILESS_MAIN(StoreTest)

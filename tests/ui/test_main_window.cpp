@@ -11,8 +11,10 @@
 #include "EmptyStatePanel.h"
 #include "ImportReportDialog.h"
 #include "LabelingController.h"
+#include "LabelingDesk.h"
 #include "LabelingPanel.h"
 #include "MainWindow.h"
+#include "PathMapDialog.h"
 #include "ShortcutsDialog.h"
 #include "SpectrogramView.h"
 #include "TestPaths.h"
@@ -20,6 +22,7 @@
 #include "UtteranceTableModel.h"
 #include "WaveformView.h"
 #include "WindowJobs.h"
+#include "WorkspaceSession.h"
 #include "common/Progress.h"
 #include "jobs/JobQueue.h"
 #include "store/CorpusRepository.h"
@@ -134,6 +137,8 @@ private Q_SLOTS:
     void importReportListsBadFiles();
     void longClipDecodesOffTheGuiThread();
     void shortcutsAreListed();
+    void audioFoldersOnThisMachineFindMovedAudio();
+    void othersLabelsShowWithinSeconds();
 
 private:
     QTemporaryDir m_scratch;
@@ -851,6 +856,119 @@ void TestMainWindow::shortcutsAreListed()
     for (const char *expected :
          {"Next Clip=Down", "Undo=Ctrl+Z", "Play=Space", "Import Corpus=Ctrl+I"})
         QVERIFY2(all.contains(QLatin1String(expected)), qPrintable(all));
+}
+
+void TestMainWindow::audioFoldersOnThisMachineFindMovedAudio()
+{
+    // Another machine imported the corpus from its mount point; here the same folder is mounted
+    // elsewhere. File > Audio Folders on This Machine maps it, the clips play from here, and
+    // the map is kept for the workspace.
+    const QString folder = corpusFolder(QStringLiteral("generic-csv"), m_scratch);
+    QVERIFY(!folder.isEmpty());
+    QTemporaryDir dir;
+    const QString theirs = dir.filePath(QStringLiteral("their-mount/corpus"));
+    const QString ours = dir.filePath(QStringLiteral("our-mount/corpus"));
+    QVERIFY(QDir().mkpath(dir.filePath(QStringLiteral("their-mount"))));
+    QCOMPARE(QProcess::execute(QStringLiteral("cp"), {QStringLiteral("-r"), folder, theirs}), 0);
+    const QString workspace = dir.filePath(QStringLiteral("shared.emolens"));
+    QSettings().remove(QStringLiteral("workspace/pathMaps"));
+
+    MainWindow window;
+    window.resize(1200, 800);
+    window.show();
+    QVERIFY(window.createWorkspace(workspace).ok());
+    QVERIFY(test::importInto(window, theirs));
+    const int clips = window.utteranceModel()->rowCount();
+    QVERIFY(clips >= 8);
+    QVERIFY(window.closeWorkspace().ok());
+    QVERIFY(QDir().mkpath(dir.filePath(QStringLiteral("our-mount"))));
+    QVERIFY(QDir().rename(theirs, ours));
+
+    // Here, the stored paths lead nowhere: the clip cannot load.
+    QSignalSpy failed(window.clipView(), &ClipView::loadFailed);
+    QVERIFY(window.openWorkspace(workspace).ok()); // it lands on the first clip
+    QTableView *table = window.utteranceTable();
+    QTRY_VERIFY(!failed.isEmpty());
+    QVERIFY2(failed.first().first().toString().contains(theirs),
+             qPrintable(failed.first().first().toString()));
+    QVERIFY(window.clipView()->clip() == nullptr);
+
+    QVERIFY(window.pathMapAction()->isEnabled());
+    PathMapDialog *dialog = window.showPathMapDialog();
+    QVERIFY(dialog);
+    QVERIFY2(dialog->foundLabel()->text().contains(QStringLiteral("0 of the %1 clips").arg(clips)),
+             qPrintable(dialog->foundLabel()->text()));
+    QVERIFY2(dialog->foundLabel()->text().contains(theirs),
+             qPrintable(dialog->foundLabel()->text()));
+    // Add proposes the corpus folder that is missing here; this machine's folder goes beside it.
+    QTest::mouseClick(dialog->addButton(), Qt::LeftButton);
+    QCOMPARE(dialog->table()->rowCount(), 1);
+    QCOMPARE(dialog->table()->item(0, 0)->text(), theirs);
+    dialog->table()->item(0, 1)->setText(QStringLiteral("not/absolute"));
+    QVERIFY2(dialog->foundLabel()->text().contains(QStringLiteral("not an absolute path")),
+             qPrintable(dialog->foundLabel()->text()));
+    dialog->table()->item(0, 1)->setText(ours);
+    QVERIFY2(dialog->foundLabel()->text().contains(
+                 QStringLiteral("%1 of the %1 clips are found").arg(clips)),
+             qPrintable(dialog->foundLabel()->text()));
+    dialog->accept();
+
+    QTRY_VERIFY(window.clipView()->clip() != nullptr);
+    const qint64 id = window.currentUtteranceId();
+    Database db(workspace);
+    QVERIFY(db.open().ok());
+    // Every connection of this process to the workspace maps its paths (jobs' too) ...
+    QVERIFY(CorpusRepository(db).utterance(id)->path.startsWith(ours + u'/'));
+    // ... while the workspace keeps naming the audio as it was imported.
+    db.setPathMap(PathMap());
+    const auto stored = CorpusRepository(db).utterance(id);
+    QVERIFY(stored && stored->path.startsWith(theirs + u'/'));
+    QVERIFY(window.session()->database()->pathMap().toLocal(stored->path).startsWith(ours + u'/'));
+
+    // Kept for the workspace: opened again, its clips load from here at once.
+    QVERIFY(window.closeWorkspace().ok());
+    QVERIFY(window.openWorkspace(workspace).ok());
+    table->setCurrentIndex(table->model()->index(1, 0));
+    QTRY_VERIFY(window.clipView()->clip() != nullptr);
+    QSettings().remove(QStringLiteral("workspace/pathMaps"));
+}
+
+void TestMainWindow::othersLabelsShowWithinSeconds()
+{
+    // Another program (a colleague's EmoLens on the same file, a script) labels clips while the
+    // window is open: the rows, and the panel of the clip in view, show it within seconds.
+    const QString folder = corpusFolder(QStringLiteral("generic-csv"), m_scratch);
+    QTemporaryDir dir;
+    const QString workspace = dir.filePath(QStringLiteral("live.emolens"));
+    MainWindow window;
+    QVERIFY(test::labelingFromFirstClip(window, workspace, folder));
+    const qint64 current = window.currentUtteranceId();
+    const UtteranceRow other = window.utteranceModel()->rowAt(3);
+    QVERIFY(other.id != current);
+    {
+        Database db(workspace);
+        QVERIFY(db.open().ok());
+        LabelRepository labels(db);
+        const auto schema = labels.schemaForUtterance(current);
+        QVERIFY(schema && schema->classes.size() >= 2);
+        for (const qint64 id : {current, other.id})
+            QVERIFY(labels.setLabel(id, schema->id, QStringLiteral("dana"),
+                                    LabelValue::ofCategory(schema->classes.last())));
+    }
+    const auto shows = [&window](qint64 id) {
+        const int row = window.utteranceModel()->rowOf(id);
+        return row >= 0 &&
+               window.utteranceModel()->rowAt(row).labeledByPeople.contains(QStringLiteral("dana"));
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(shows(other.id) && shows(current),
+                             3 * LabelingDesk::kLivePollMs + 2000);
+    // The panel of the clip in view lists the new row in its history.
+    bool inHistory = false;
+    for (const LabelRecord &r : window.labelingPanel()->shown().history)
+        inHistory = inHistory || r.annotatorName == QLatin1String("dana");
+    QVERIFY(inHistory);
+    QCOMPARE(window.labelingPanel()->shown().shownLabel,
+             window.utteranceModel()->rowAt(window.utteranceModel()->rowOf(current)).label);
 }
 
 QTEST_MAIN(TestMainWindow)
