@@ -200,12 +200,31 @@ void LabelingDesk::categoryKey(int index)
     }
     // Pick the next clip before labeling: with a filter such as "Not labeled by me" the
     // labeled row leaves the table and "next" would otherwise come from a moved selection.
-    const qint64 next = m_panel->autoAdvance() ? m_navigator->at(+1) : 0;
+    const bool handOut = m_followHandOut && m_panel->autoAdvance();
+    const qint64 next = m_panel->autoAdvance() && !handOut ? m_navigator->at(+1) : 0;
     m_lastEditQueued = false;
     m_panel->chooseCategory(index);
-    if (next != 0 &&
-        (m_lastEditQueued || m_panel->myValue().category == m_panel->schema().classes.value(index)))
+    const bool labeled =
+        m_lastEditQueued || m_panel->myValue().category == m_panel->schema().classes.value(index);
+    if (handOut && labeled) {
+        // The next clip once this label is stored: until then the hand-out would count this
+        // clip as still unfinished and give it back.
+        m_handOutAfter = current;
+        if (!m_labeling->unsavedValue(current)) {
+            m_handOutAfter = 0;
+            Q_EMIT handOutRequested();
+        }
+        return;
+    }
+    if (next != 0 && labeled)
         m_navigator->select(next);
+}
+
+void LabelingDesk::setFollowingHandOut(bool on)
+{
+    m_followHandOut = on;
+    if (!on)
+        m_handOutAfter = 0;
 }
 
 void LabelingDesk::onLabelEdited(qint64 utteranceId, const LabelValue &value)
@@ -233,6 +252,11 @@ void LabelingDesk::onClipChanged(qint64 utteranceId)
     if (utteranceId == m_navigator->current())
         refreshPanel();
     Q_EMIT labelsChanged();
+    if (m_followHandOut && utteranceId == m_handOutAfter &&
+        !m_labeling->unsavedValue(utteranceId)) {
+        m_handOutAfter = 0;
+        Q_EMIT handOutRequested();
+    }
 }
 
 } // namespace emolens

@@ -49,6 +49,12 @@ public:
     void refreshRow(qint64 utteranceId);
     // Number key `index` (0-based) on the current clip.
     void categoryKey(int index);
+    // Following the team's hand-out (Label > Next Clip to Label): while on, a number key with
+    // auto-advance asks for the next clip handed out (claimRequested(), once the label is in
+    // the store, so the clip just labeled counts as done) instead of moving to the next row.
+    // The window turns it on when it hands out a clip and off when the user picks another.
+    void setFollowingHandOut(bool on);
+    bool isFollowingHandOut() const { return m_followHandOut; }
     // Looks for labels others stored since the last look, now (the timer does it every
     // kLivePollMs).
     void pollOthersLabels();
@@ -63,6 +69,8 @@ Q_SIGNALS:
     // So many labels arrived at once (an import, a script) that the window should read the
     // whole workspace again rather than row by row.
     void manyLabelsArrived();
+    // Following the hand-out: the clip was labeled and stored; hand out the next.
+    void handOutRequested();
 
 private:
     void onLabelEdited(qint64 utteranceId, const LabelValue &value);
@@ -74,6 +82,8 @@ private:
     UtteranceTableModel *m_rows = nullptr;
     WorkspaceSession *m_session = nullptr;
     bool m_lastEditQueued = false;
+    bool m_followHandOut = false;
+    qint64 m_handOutAfter = 0; // the handed-out clip whose label, once stored, asks for the next
     // Others' labels: the highest row id seen, and the ids seen a little below it (a server
     // may commit a lower id later).
     QTimer *m_livePoll = nullptr;

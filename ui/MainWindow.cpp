@@ -367,7 +367,8 @@ void MainWindow::createActions()
     m_claimNextAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_J));
     m_claimNextAction->setToolTip(
         tr("The next clip that still needs labels and nobody else is labeling, kept for you "
-           "while you label it (a team's workspace shares its clips out this way)"));
+           "while you label it (a team's workspace shares its clips out this way); with "
+           "auto-advance, each number key then brings the next one"));
     connect(m_claimNextAction, &QAction::triggered, this, &MainWindow::claimNextClip);
     m_overlapAction = new QAction(tr("People per &Clip..."), this);
     m_overlapAction->setToolTip(tr("How many different people label each clip"));
@@ -567,6 +568,12 @@ void MainWindow::createDocks()
             m_analysisDialog->refreshLabels();
     });
     connect(m_desk, &LabelingDesk::manyLabelsArrived, this, &MainWindow::reloadFromStore);
+    connect(m_desk, &LabelingDesk::handOutRequested, this, &MainWindow::claimNextClip);
+    // A clip picked by hand ends following the hand-out.
+    connect(m_navigator, &ClipNavigator::currentChanged, this, [this] {
+        if (!m_selectingHandOut)
+            m_desk->setFollowingHandOut(false);
+    });
     connect(m_desk, &LabelingDesk::newLabelShown, this,
             [this](const QString &label) { m_filterBar->addLabel(label); });
     connect(m_labelingPanel, &LabelingPanel::previousRequested, this,
@@ -1115,12 +1122,19 @@ void MainWindow::claimNextClip()
                                  10000);
         return;
     }
-    if (!selectUtterance(claim->utteranceId)) {
+    m_selectingHandOut = true;
+    const bool shown = selectUtterance(claim->utteranceId);
+    m_selectingHandOut = false;
+    if (!shown) {
+        m_desk->setFollowingHandOut(false);
         statusBar()->showMessage(tr("Your next clip is hidden by the filters; clear them to see "
                                     "it"),
                                  10000);
         return;
     }
+    // From now on a number key hands out the next clip (with auto-advance), until another
+    // clip is picked by hand.
+    m_desk->setFollowingHandOut(true);
     const QString until = QDateTime::fromMSecsSinceEpoch(qint64(claim->expiresAt * 1000))
                               .toString(QStringLiteral("HH:mm"));
     statusBar()->showMessage(claim->labelsSoFar > 0

@@ -375,6 +375,7 @@ private:
     QAction *m_closeAction = nullptr;
     QAction *m_exportAction = nullptr;
     QAction *m_pathMapAction = nullptr;
+    bool m_selectingHandOut = false; // a handed-out clip is being selected (not the user)
     QPointer<PathMapDialog> m_pathMapDialog;
     QAction *m_resetLayoutAction = nullptr;
     QAction *m_retrainAction = nullptr;

@@ -200,11 +200,46 @@ void TestTeamWindows::twoWindowsAndTheCliLabelOneServerWorkspace()
             QVERIFY(!labels.currentLabel(clip, ana) && !labels.currentLabel(clip, bo));
     }
 
+    // Following the hand-out: each number key labels the handed-out clip and, once the label
+    // is stored, brings the next one nobody has labeled.
+    {
+        QAction *one = nullptr;
+        for (QAction *action : anaWindow.findChildren<QAction *>())
+            if (action->shortcut() == QKeySequence(Qt::Key_1))
+                one = action;
+        QVERIFY(one);
+        QList<qint64> handedOut{anaClip};
+        for (int i = 0; i < 3; ++i) {
+            one->trigger();
+            QTRY_VERIFY_WITH_TIMEOUT(anaWindow.currentUtteranceId() != handedOut.last(), 10000);
+            QVERIFY(!handedOut.contains(anaWindow.currentUtteranceId()));
+            handedOut << anaWindow.currentUtteranceId();
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(anaWindow.labeling()->unsavedCount(), 0, 10000);
+        Database check(url);
+        QVERIFY(check.open());
+        LabelRepository labels(check);
+        for (int i = 0; i < 3; ++i) // labeled by her, by nobody before
+            QVERIFY(labels.currentLabel(handedOut[i], ana) &&
+                    !labels.currentLabel(handedOut[i], bo));
+        QVERIFY(handedOut.last() != boClip); // Bo holds his
+        // Picking a clip by hand ends it: the key moves to the next row again.
+        QTableView *table = anaWindow.utteranceTable();
+        table->setCurrentIndex(table->model()->index(0, 0));
+        const qint64 first = anaWindow.currentUtteranceId();
+        one->trigger();
+        QTRY_COMPARE(
+            anaWindow.currentUtteranceId(),
+            table->model()->index(1, 0).data(UtteranceTableModel::UtteranceIdRole).toLongLong());
+        QVERIFY(first != anaWindow.currentUtteranceId());
+        QTRY_COMPARE_WITH_TIMEOUT(anaWindow.labeling()->unsavedCount(), 0, 10000);
+    }
+
     // Both windows say they are connected again.
     for (MainWindow *window : {&anaWindow, &boWindow})
         QTRY_VERIFY_WITH_TIMEOUT(
             !window->workspacePathLabel()->text().startsWith(QStringLiteral("Offline")), 15000);
-    QCOMPARE(shownAsLabeledBy(anaWindow, ana), 10);
+    QCOMPARE(shownAsLabeledBy(anaWindow, ana), 13); // 10, then 3 handed out (row 0 again)
     QCOMPARE(shownAsLabeledBy(boWindow, bo), 8);
 
     anaWindow.close();
