@@ -3,7 +3,10 @@
 // its recipe, encoder, classes, validation UA/WA/F1 and clips, date and training time; the
 // active one is ticked and bold. Make Active chooses the model the table, the labeling panel
 // and the emotion lane use; Delete forgets a model and its predictions after asking (the run
-// and its metrics stay). GUI thread only; `db` is the window's connection.
+// and its metrics stay). Below, the pre-trained backbones (Model > Pre-train: adapter TAPT, and
+// TAPT proper's adapted encoders) that later runs start from, each with its kind, encoder,
+// clips, epochs, last epoch's losses and date; Delete Backbone forgets one after asking.
+// GUI thread only; `db` is the window's connection.
 
 #include <QDialog>
 
@@ -42,6 +45,12 @@ public:
     bool deleteSelected();
 
     QTableWidget *table() const { return m_table; }
+    // The backbones' table and its button.
+    QTableWidget *backboneTable() const { return m_backbones; }
+    QPushButton *deleteBackboneButton() const { return m_deleteBackboneButton; }
+    qint64 selectedBackbone() const;
+    // Asks first; true when the backbone was deleted.
+    bool deleteSelectedBackbone();
     QPushButton *activeButton() const { return m_activeButton; }
     QPushButton *deleteButton() const { return m_deleteButton; }
 
@@ -56,6 +65,9 @@ private:
     QTableWidget *m_table = nullptr;
     QPushButton *m_activeButton = nullptr;
     QPushButton *m_deleteButton = nullptr;
+    QTableWidget *m_backbones = nullptr;
+    QPushButton *m_deleteBackboneButton = nullptr;
+    void reloadBackbones();
 };
 
 } // namespace emolens

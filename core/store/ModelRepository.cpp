@@ -487,6 +487,12 @@ Status ModelRepository::setActive(qint64 modelId)
     return tx.commit();
 }
 
+Status ModelRepository::removeBackbone(qint64 backboneId)
+{
+    QSqlQuery q(m_db.connection());
+    return sql::run(q, QStringLiteral("DELETE FROM pretrained_backbones WHERE id=?"), {backboneId});
+}
+
 Status ModelRepository::removeModel(qint64 modelId)
 {
     QSqlQuery q(m_db.connection());

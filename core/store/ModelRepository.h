@@ -138,6 +138,9 @@ public:
     QList<BackboneRecord> backbones() const; // newest first
     std::optional<BackboneRecord> backbone(qint64 backboneId) const;
     QByteArray backboneWeights(qint64 backboneId) const;
+    // Forgets a backbone and its weights (its pretrain run stays, as a deleted model's does);
+    // later runs no longer start from it.
+    Status removeBackbone(qint64 backboneId);
     // Runs marked running whose process is gone (same host, no such process) become
     // interrupted, and so do this process's own: call it when a workspace is opened, which
     // never happens while one of its jobs runs. Returns how many.

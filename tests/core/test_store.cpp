@@ -1129,6 +1129,10 @@ void StoreTest::pretrainedBackbonesAreStoredWithTheirRun()
     QSqlQuery q(db.connection());
     QVERIFY(q.exec(QStringLiteral("DELETE FROM training_runs WHERE id=%1").arg(run.id)));
     QCOMPARE(models.backbones().size(), 1);
+    // Deleting a backbone keeps its run.
+    QVERIFY(models.removeBackbone(second.id));
+    QVERIFY(models.backbones().isEmpty());
+    QVERIFY(models.run(again.id).has_value());
 }
 
 void StoreTest::mapLayoutsAreStoredAndTheNewestKept()

@@ -656,6 +656,34 @@ void TestAnnotatorDesk::adapterTaptFromTheModelMenuIsWhereRetrainStarts()
     EmotionCurveView *lane = window.clipView()->emotionView();
     QTRY_VERIFY(lane->posteriors().frameCount > 0);
     QVERIFY(lane->posteriors().localAttributeCount > 1);
+
+    // Model > Models lists the backbone under the models; deleting it (after saying yes)
+    // leaves the model trained from it.
+    window.modelsAction()->trigger();
+    ModelsDialog *models = window.modelsDialog();
+    QVERIFY(models);
+    QTableWidget *backbones = models->backboneTable();
+    QCOMPARE(backbones->rowCount(), 1);
+    QCOMPARE(backbones->item(0, 0)->text(), QStringLiteral("Backbone %1").arg(report.backbone.id));
+    QCOMPARE(backbones->item(0, 1)->text(), QStringLiteral("adapter TAPT"));
+    QCOMPARE(backbones->item(0, 3)->text().toInt(), report.clips);
+    QCOMPARE(backbones->item(0, 4)->text(), QStringLiteral("2"));
+    QVERIFY2(backbones->item(0, 5)->text().startsWith(QLatin1String("mask loss")),
+             qPrintable(backbones->item(0, 5)->text()));
+    backbones->selectRow(0);
+    QVERIFY(models->deleteBackboneButton()->isEnabled());
+    QTimer::singleShot(0, models, [models] {
+        for (QMessageBox *box : models->findChildren<QMessageBox *>())
+            if (box->isVisible())
+                box->button(QMessageBox::Yes)->click();
+    });
+    QVERIFY(models->deleteSelectedBackbone());
+    QCOMPARE(backbones->rowCount(), 0);
+    QVERIFY(!models->deleteBackboneButton()->isEnabled());
+    QCOMPARE(models->table()->rowCount(), 1);
+    Database db(workspace(QStringLiteral("tapt.emolens")));
+    QVERIFY(db.open());
+    QVERIFY(ModelRepository(db).backbones().isEmpty());
 }
 
 void TestAnnotatorDesk::seed000ModelShowsLocalAttributes()
