@@ -47,6 +47,8 @@ cp "$work/demo.emolens" "$work/model.emolens"
 "$cli" extract --db "$work/model.emolens" >/dev/null
 "$cli" train --db "$work/model.emolens" >/dev/null
 "$shot" --scene labeling "$work/model.emolens" "$images/labeling-model.png" 1400x900 5
+# An adapter TAPT backbone (2 epochs) under the models.
+"$cli" pretrain --db "$work/model.emolens" --epochs 2 >/dev/null
 "$shot" --scene models "$work/model.emolens" "$images/models.png"
 # Seed 000 whole: the local-attribute band under the emotion curves.
 cp "$work/demo.emolens" "$work/attributes.emolens"
