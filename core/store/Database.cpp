@@ -120,6 +120,18 @@ Status Database::openServer()
     // A server that does not answer is an error within seconds, not a frozen window.
     if (!options.contains(QStringLiteral("connect_timeout")))
         options.insert(QStringLiteral("connect_timeout"), QStringLiteral("10"));
+    // A server whose machine vanished (a dropped network, a crash) leaves a statement waiting
+    // for an answer that never comes: the kernel gives up on unanswered data after 10 s, and
+    // keepalives find an idle connection gone within about 25 s, so no window waits longer
+    // (libpq ignores both on a local socket).
+    for (const auto &[name, value] :
+         {std::pair<const char *, const char *>{"tcp_user_timeout", "10000"},
+          {"keepalives", "1"},
+          {"keepalives_idle", "10"},
+          {"keepalives_interval", "5"},
+          {"keepalives_count", "3"}})
+        if (!options.contains(QLatin1String(name)))
+            options.insert(QLatin1String(name), QLatin1String(value));
     if (!options.contains(QStringLiteral("application_name")))
         options.insert(QStringLiteral("application_name"), QStringLiteral("EmoLens"));
     QStringList connectOptions;
