@@ -448,7 +448,9 @@ int sceneAnalysis(const QStringList &args, const QString &scene)
         if (bestT >= 0)
             dialog->openCell(bestT, bestP);
     } else if (page == emolens::AnalysisDialog::AgreementPage) {
-        QTableWidget *clips = dialog->agreementView()->disagreementTable();
+        emolens::AgreementView *view = dialog->agreementView();
+        settle([view] { return !view->isMeasuring(); }); // it measures in the background
+        QTableWidget *clips = view->disagreementTable();
         if (clips->rowCount() > 0)
             clips->setCurrentCell(0, 0);
     }

@@ -493,8 +493,13 @@ void TestAnalysis::agreementComparesTheAnnotatorsAndPlaysTheirDisagreements()
     QVERIFY(dialog);
     QCOMPARE(dialog->tabs()->currentIndex(), int(AnalysisDialog::AgreementPage));
     AgreementView *view = dialog->agreementView();
+    // It measures on a thread of its own; the figures come when it is done.
+    const auto measuredNow = [view] {
+        return QTest::qWaitFor([view] { return !view->isMeasuring(); }, 10000);
+    };
     if (view->includeCorpusBox()->isChecked())
         view->includeCorpusBox()->setChecked(false);
+    QVERIFY(measuredNow());
     // By hand: 6 clips, 5 agreeing. Cohen's kappa: observed 5/6, chance (2x2 + 2x1 + 1x2 +
     // 1x1) / 36 = 1/4, so (5/6 - 1/4) / (3/4) = 0.778. Krippendorff's alpha: 12 values (4, 3,
     // 3, 2 per class), one disagreeing pair counted both ways: 1 - (2/12) / (106/132) = 0.792.
@@ -528,9 +533,12 @@ void TestAnalysis::agreementComparesTheAnnotatorsAndPlaysTheirDisagreements()
 
     // The corpus's own labels as a third annotator: three pairs.
     view->includeCorpusBox()->setChecked(true);
+    QVERIFY(view->isMeasuring());
+    QVERIFY(measuredNow());
     QCOMPARE(pairs->rowCount(), 3);
     QVERIFY(QSettings().value(QStringLiteral("analysis/agreementIncludeCorpus")).toBool());
     view->includeCorpusBox()->setChecked(false);
+    QVERIFY(measuredNow());
     QCOMPARE(pairs->rowCount(), 1);
 
     // No traces yet: the traces table is empty. Two people's identical valence traces of a
@@ -550,6 +558,7 @@ void TestAnalysis::agreementComparesTheAnnotatorsAndPlaysTheirDisagreements()
         }
     }
     view->reload();
+    QVERIFY(measuredNow());
     QTableWidget *traced = view->traceTable();
     QCOMPARE(traced->rowCount(), 1);
     QCOMPARE(traced->item(0, 0)->text(), QStringLiteral("valence"));
@@ -568,6 +577,7 @@ void TestAnalysis::agreementComparesTheAnnotatorsAndPlaysTheirDisagreements()
     QCOMPARE(QSettings().value(QStringLiteral("model/labelRule")).toString(),
              QStringLiteral("reviewer:ben"));
     view->reload();
+    QVERIFY(measuredNow());
     QCOMPARE(trainOn->currentData().toString(), QStringLiteral("reviewer:ben"));
     QSettings().remove(QStringLiteral("model/labelRule"));
 

@@ -3,6 +3,7 @@
 #include "WorkspaceSession.h"
 #include "charts/ConfusionMatrixView.h"
 #include "charts/PlotExport.h"
+#include "store/Database.h"
 #include "store/LabelRepository.h"
 #include "training/LabelRule.h"
 
@@ -17,10 +18,12 @@
 #include <QSettings>
 #include <QSplitter>
 #include <QTableWidget>
+#include <QThread>
 #include <QVBoxLayout>
 #include <climits>
 #include <cmath>
 #include <functional>
+#include <memory>
 
 namespace emolens {
 
@@ -267,21 +270,80 @@ AgreementView::AgreementView(WorkspaceSession *session, QWidget *parent)
     });
 }
 
+AgreementView::~AgreementView()
+{
+    // The measurement reads on its own connection; it ends on its own, soon.
+    if (m_worker) {
+        m_worker->wait();
+        delete m_worker;
+    }
+}
+
 void AgreementView::reload()
 {
-    m_report = AgreementReport();
-    if (m_session && m_session->isOpen()) {
-        AgreementOptions options;
-        options.includeCorpusLabels = m_includeCorpus->isChecked();
-        if (const Status st = labelAgreement(*m_session->database(), options, &m_report); !st)
-            Q_EMIT message(tr("Cannot measure agreement: %1").arg(st.error()), 10000);
-        if (const Status st =
-                traceAgreement(*m_session->database(), 0, TraceFusionOptions(), &m_traceReport);
-            !st)
-            Q_EMIT message(tr("Cannot measure agreement over traces: %1").arg(st.error()), 10000);
-    } else {
+    if (!m_session || !m_session->isOpen()) {
+        ++m_generation; // a measurement still running is of a workspace no longer open
+        m_report = AgreementReport();
         m_traceReport.clear();
+        showReport();
+        return;
     }
+    if (m_worker) {
+        m_again = true; // the labels or the choice changed meanwhile: measure once more after
+        return;
+    }
+    // Off the window's thread, on a connection of its own: a large team's labels take a
+    // while, and they may arrive every few seconds (LabelingDesk's live labels).
+    struct Measured
+    {
+        AgreementReport report;
+        QList<TraceDimensionAgreement> traces;
+        QString labelError, traceError;
+    };
+    auto result = std::make_shared<Measured>();
+    AgreementOptions options;
+    options.includeCorpusLabels = m_includeCorpus->isChecked();
+    const QString location = m_session->path();
+    const int generation = ++m_generation;
+    m_worker = QThread::create([result, options, location] {
+        Database db(location);
+        if (const Status st = db.open(); !st) {
+            result->labelError = st.error();
+            return;
+        }
+        if (const Status st = labelAgreement(db, options, &result->report); !st)
+            result->labelError = st.error();
+        if (const Status st = traceAgreement(db, 0, TraceFusionOptions(), &result->traces); !st)
+            result->traceError = st.error();
+    });
+    m_worker->setObjectName(QStringLiteral("emolens-agreement"));
+    connect(m_worker, &QThread::finished, this, [this, result, generation] {
+        m_worker->deleteLater();
+        m_worker = nullptr;
+        if (generation == m_generation) {
+            if (!result->labelError.isEmpty())
+                Q_EMIT message(tr("Cannot measure agreement: %1").arg(result->labelError), 10000);
+            if (!result->traceError.isEmpty())
+                Q_EMIT message(
+                    tr("Cannot measure agreement over traces: %1").arg(result->traceError), 10000);
+            m_report = result->report;
+            m_traceReport = result->traces;
+            showReport();
+        }
+        if (m_again) {
+            m_again = false;
+            reload();
+            return;
+        }
+        Q_EMIT measured();
+    });
+    if (m_report.labelSets.isEmpty())
+        m_summary->setText(tr("Measuring how much the annotators agree..."));
+    m_worker->start();
+}
+
+void AgreementView::showReport()
+{
     m_loading = true;
     const QVariant wanted = m_labelSet->currentIndex() >= 0 ? m_labelSet->currentData()
                                                             : QSettings().value(kLabelSetKey);

@@ -17,8 +17,9 @@
 // Tables save as CSV, the matrix as PNG or SVG. The label set and the corpus choice are
 // remembered (QSettings "analysis/agreement...").
 //
-// Ownership and threads: GUI thread; the session outlives it. reload() reads the workspace on
-// the GUI thread (one query over the current labels).
+// Ownership and threads: GUI thread; the session outlives it. reload() measures on a thread of
+// its own, on its own connection to the workspace, and shows the figures when they are in
+// (measured()); a reload asked meanwhile runs once after it.
 
 #include "analysis/LabelAgreement.h"
 
@@ -28,6 +29,7 @@ class QCheckBox;
 class QComboBox;
 class QLabel;
 class QTableWidget;
+class QThread;
 
 namespace emolens {
 
@@ -41,8 +43,11 @@ class AgreementView : public QWidget
 public:
     explicit AgreementView(WorkspaceSession *session, QWidget *parent = nullptr);
 
-    // Reads the labels again (workspace opened or closed, labels changed).
+    ~AgreementView() override;
+    // Reads the labels again (workspace opened or closed, labels changed), in the background.
     void reload();
+    // A measurement is running (the figures shown are the previous ones).
+    bool isMeasuring() const { return m_worker != nullptr; }
     const AgreementReport &report() const { return m_report; }
     // The label set shown (an index into report().labelSets; -1 when there is none).
     int labelSetIndex() const;
@@ -65,8 +70,11 @@ Q_SIGNALS:
     // Show the clip in the clip view, and play it when `play`.
     void clipActivated(qint64 utteranceId, bool play);
     void message(const QString &text, int timeoutMs);
+    // The figures of the last reload() are shown.
+    void measured();
 
 private:
+    void showReport();
     void showLabelSet();
     void fillDimensions();
     void fillTrainOn();
@@ -75,6 +83,9 @@ private:
     WorkspaceSession *m_session;
     AgreementReport m_report;
     bool m_loading = false;
+    QThread *m_worker = nullptr;
+    int m_generation = 0;
+    bool m_again = false;
     QComboBox *m_labelSet = nullptr;
     QComboBox *m_trainOn = nullptr;
     QCheckBox *m_includeCorpus = nullptr;
