@@ -1,7 +1,8 @@
 // bench_kmeans [--rows N] [--dims D] [--clusters K] [--iterations I] [--threads T]
 //              [--device cpu|cuda] [--chunk ROWS] [--reference on|off] [--seeds S]:
 // k-means at the size issue 11 names (200,000 x 768, k = 100, 20 iterations) against
-// scikit-learn's KMeans on the same rows in the same run.
+// scikit-learn's KMeans and Debian's faiss (python3-faiss; bench_kmeans_faiss.py) on the same
+// rows in the same run.
 //
 // The rows: K Gaussian blobs in D dimensions (centres of spread 1, unit noise), float32,
 // written once to $TMPDIR/emolens-bench-kmeans for the reference to read. Ours: greedy
@@ -175,6 +176,44 @@ int main(int argc, char **argv)
         std::printf("scikit-learn reference: not run (needs %s with scikit-learn; "
                     "EMOLENS_REFERENCE_PYTHON names another)\n",
                     referencePython().c_str());
+    }
+    // Debian's faiss (python3-faiss), the library issue 11 names, on the same rows.
+    const std::string faissScript =
+        (fs::path(__FILE__).parent_path() / "bench_kmeans_faiss.py").string();
+    const std::string faissCommand = referencePython() + " " + faissScript + " " + file.string() +
+                                     " " + std::to_string(rows) + " " + std::to_string(dims) + " " +
+                                     std::to_string(clusters) + " " + std::to_string(iterations) +
+                                     " " + std::to_string(threads) + " " + std::to_string(seeds) +
+                                     " 2>&1";
+    FILE *faissPipe = reference ? popen(faissCommand.c_str(), "r") : nullptr;
+    double faissSeconds = 0, faissInertia = 0;
+    int faissRuns = 0;
+    if (faissPipe) {
+        char line[512];
+        while (std::fgets(line, sizeof line, faissPipe)) {
+            int seed = 0, n = 0;
+            double sec = 0, inertia = 0;
+            if (std::sscanf(line, "faiss %d %lf %lf %d", &seed, &sec, &inertia, &n) == 4) {
+                std::printf("%-28s %8.2f s (%d iterations)                inertia %.6e\n",
+                            ("faiss, seed " + std::to_string(seed)).c_str(), sec, n, inertia);
+                faissSeconds += sec;
+                faissInertia += inertia;
+                ++faissRuns;
+                continue;
+            }
+            std::printf("  %s", line);
+        }
+        pclose(faissPipe);
+    }
+    if (faissRuns > 0) {
+        faissSeconds /= faissRuns;
+        faissInertia /= faissRuns;
+        std::printf("mean of %d seeds: faiss %.2f s, inertia %.6e\n", faissRuns, faissSeconds,
+                    faissInertia);
+        std::printf("ours vs faiss: %.1fx faster; inertia ratio %.4f (below 1: lower)\n",
+                    faissSeconds / oursSeconds, oursInertia / faissInertia);
+    } else if (reference) {
+        std::printf("faiss: not run (needs %s with python3-faiss)\n", referencePython().c_str());
     }
     std::printf("peak RSS: %.0f MB (the rows are %.0f MB of it)\n", peakRssMb(),
                 double(rows) * dims * 4 / 1e6);
