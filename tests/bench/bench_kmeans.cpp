@@ -136,85 +136,55 @@ int main(int argc, char **argv)
     mini.iterations = 10 * iterations;
     run("ours, mini-batch 10,000", mini);
 
-    // The reference, same rows, same threads, the same number of seeds.
-    const std::string script =
-        (fs::path(__FILE__).parent_path() / "bench_kmeans_reference.py").string();
-    const std::string command = referencePython() + " " + script + " " + file.string() + " " +
-                                std::to_string(rows) + " " + std::to_string(dims) + " " +
-                                std::to_string(clusters) + " " + std::to_string(iterations) + " " +
-                                std::to_string(threads) + " " + std::to_string(seeds) + " 2>&1";
-    FILE *pipe = reference ? popen(command.c_str(), "r") : nullptr;
-    double refSeconds = 0, refInertia = 0;
-    int refRuns = 0;
-    if (pipe) {
-        char line[512];
-        while (std::fgets(line, sizeof line, pipe)) {
-            int seed = 0, n = 0;
-            double sec = 0, inertia = 0;
-            if (std::sscanf(line, "reference %d %lf %lf %d", &seed, &sec, &inertia, &n) == 4) {
-                std::printf("%-28s %8.2f s (%d iterations)                inertia %.6e\n",
-                            ("scikit-learn, seed " + std::to_string(seed)).c_str(), sec, n,
-                            inertia);
-                refSeconds += sec;
-                refInertia += inertia;
-                ++refRuns;
-                continue;
+    // The references, same rows, same threads, the same number of seeds: scikit-learn, and
+    // Debian's faiss (python3-faiss), the library issue 11 names. Each script prints
+    // "TAG SEED SECONDS INERTIA ITERATIONS" per seed; the rest of its output is passed on.
+    const auto runReference = [&](const char *scriptName, const char *tag, const char *name,
+                                  const char *needs) {
+        const std::string script = (fs::path(__FILE__).parent_path() / scriptName).string();
+        const std::string command = referencePython() + " " + script + " " + file.string() + " " +
+                                    std::to_string(rows) + " " + std::to_string(dims) + " " +
+                                    std::to_string(clusters) + " " + std::to_string(iterations) +
+                                    " " + std::to_string(threads) + " " + std::to_string(seeds) +
+                                    " 2>&1";
+        FILE *pipe = reference ? popen(command.c_str(), "r") : nullptr;
+        double meanSeconds = 0, meanInertia = 0;
+        int runs = 0;
+        const std::string pattern = std::string(tag) + " %d %lf %lf %d";
+        if (pipe) {
+            char line[512];
+            while (std::fgets(line, sizeof line, pipe)) {
+                int seed = 0, n = 0;
+                double sec = 0, inertia = 0;
+                if (std::sscanf(line, pattern.c_str(), &seed, &sec, &inertia, &n) == 4) {
+                    std::printf("%-28s %8.2f s (%d iterations)                inertia %.6e\n",
+                                (std::string(name) + ", seed " + std::to_string(seed)).c_str(), sec,
+                                n, inertia);
+                    meanSeconds += sec;
+                    meanInertia += inertia;
+                    ++runs;
+                    continue;
+                }
+                std::printf("  %s", line);
             }
-            std::printf("  %s", line);
+            pclose(pipe);
         }
-        pclose(pipe);
-    }
-    if (refRuns > 0) {
-        refSeconds /= refRuns;
-        refInertia /= refRuns;
-        std::printf("mean of %d seeds: ours %.2f s, inertia %.6e; scikit-learn %.2f s, inertia "
-                    "%.6e\n",
-                    seeds, oursSeconds, oursInertia, refSeconds, refInertia);
-        std::printf("ours vs scikit-learn: %.1fx faster; inertia ratio %.4f (below 1: lower)\n",
-                    refSeconds / oursSeconds, oursInertia / refInertia);
-    } else {
-        std::printf("scikit-learn reference: not run (needs %s with scikit-learn; "
-                    "EMOLENS_REFERENCE_PYTHON names another)\n",
-                    referencePython().c_str());
-    }
-    // Debian's faiss (python3-faiss), the library issue 11 names, on the same rows.
-    const std::string faissScript =
-        (fs::path(__FILE__).parent_path() / "bench_kmeans_faiss.py").string();
-    const std::string faissCommand = referencePython() + " " + faissScript + " " + file.string() +
-                                     " " + std::to_string(rows) + " " + std::to_string(dims) + " " +
-                                     std::to_string(clusters) + " " + std::to_string(iterations) +
-                                     " " + std::to_string(threads) + " " + std::to_string(seeds) +
-                                     " 2>&1";
-    FILE *faissPipe = reference ? popen(faissCommand.c_str(), "r") : nullptr;
-    double faissSeconds = 0, faissInertia = 0;
-    int faissRuns = 0;
-    if (faissPipe) {
-        char line[512];
-        while (std::fgets(line, sizeof line, faissPipe)) {
-            int seed = 0, n = 0;
-            double sec = 0, inertia = 0;
-            if (std::sscanf(line, "faiss %d %lf %lf %d", &seed, &sec, &inertia, &n) == 4) {
-                std::printf("%-28s %8.2f s (%d iterations)                inertia %.6e\n",
-                            ("faiss, seed " + std::to_string(seed)).c_str(), sec, n, inertia);
-                faissSeconds += sec;
-                faissInertia += inertia;
-                ++faissRuns;
-                continue;
-            }
-            std::printf("  %s", line);
+        if (runs == 0) {
+            if (reference)
+                std::printf("%s: not run (needs %s with %s; EMOLENS_REFERENCE_PYTHON names "
+                            "another)\n",
+                            name, referencePython().c_str(), needs);
+            return;
         }
-        pclose(faissPipe);
-    }
-    if (faissRuns > 0) {
-        faissSeconds /= faissRuns;
-        faissInertia /= faissRuns;
-        std::printf("mean of %d seeds: faiss %.2f s, inertia %.6e\n", faissRuns, faissSeconds,
-                    faissInertia);
-        std::printf("ours vs faiss: %.1fx faster; inertia ratio %.4f (below 1: lower)\n",
-                    faissSeconds / oursSeconds, oursInertia / faissInertia);
-    } else if (reference) {
-        std::printf("faiss: not run (needs %s with python3-faiss)\n", referencePython().c_str());
-    }
+        meanSeconds /= runs;
+        meanInertia /= runs;
+        std::printf("mean of %d seeds: ours %.2f s, inertia %.6e; %s %.2f s, inertia %.6e\n", runs,
+                    oursSeconds, oursInertia, name, meanSeconds, meanInertia);
+        std::printf("ours vs %s: %.1fx faster; inertia ratio %.4f (below 1: lower)\n", name,
+                    meanSeconds / oursSeconds, oursInertia / meanInertia);
+    };
+    runReference("bench_kmeans_reference.py", "reference", "scikit-learn", "scikit-learn");
+    runReference("bench_kmeans_faiss.py", "faiss", "faiss", "python3-faiss");
     std::printf("peak RSS: %.0f MB (the rows are %.0f MB of it)\n", peakRssMb(),
                 double(rows) * dims * 4 / 1e6);
     return 0;
