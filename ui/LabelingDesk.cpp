@@ -58,16 +58,25 @@ void LabelingDesk::pollOthersLabels()
     if (!db || m_labeling->isOffline())
         return;
     LabelRepository labels(*db);
-    if (m_seenUpTo < 0) {
-        if (!labels.newestLabelId(&m_seenUpTo))
-            m_seenUpTo = -1;
-        return;
-    }
     // A row committed late on a server has an id below rows seen already: look again from
     // this far below the highest.
     constexpr qint64 kOverlap = 256;
     constexpr int kRowByRowAtMost = 200;
     QList<LabelRepository::StoredRow> rows;
+    if (m_seenUpTo < 0) {
+        // What is there when the workspace opens is shown already: the newest row, and those
+        // just below it that a later look covers again.
+        qint64 newest = 0;
+        if (!labels.newestLabelId(&newest) ||
+            !labels.labelsAfter(std::max<qint64>(0, newest - kOverlap), 5000, &rows))
+            return;
+        m_seenUpTo = newest;
+        for (const LabelRepository::StoredRow &r : std::as_const(rows)) {
+            m_seenRecently.insert(r.id);
+            m_seenUpTo = std::max(m_seenUpTo, r.id);
+        }
+        return;
+    }
     if (!labels.labelsAfter(std::max<qint64>(0, m_seenUpTo - kOverlap), 5000, &rows))
         return; // the writer notices a server that went away, and says so
     const QString me = m_labeling->annotatorName();
