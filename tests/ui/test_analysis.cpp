@@ -36,7 +36,9 @@
 #include <QFile>
 #include <QImage>
 #include <QLabel>
+#include <QLineF>
 #include <QPushButton>
+#include <QSet>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -217,6 +219,76 @@ void TestAnalysis::mapComputesKeepsAndOpensItsClips()
     std::sort(expected.begin(), expected.end());
     QCOMPARE(selected, expected);
     QVERIFY(dialog->sendToQueueButton()->isEnabled());
+
+    // A lasso (the Lasso button): a diamond around the map's middle selects exactly the dots
+    // inside it, |dx| / a + |dy| / b < 1, and Shift adds the rubber band's clips back.
+    {
+        QVERIFY(!dialog->lassoButton()->isChecked());
+        QTest::mouseClick(dialog->lassoButton(), Qt::LeftButton);
+        QCOMPARE(map->selectShape(), TsneMapView::SelectShape::Lasso);
+        // Centred on the dot nearest the map's middle, so it holds some but not all.
+        const QPointF middle(map->width() / 2.0, map->height() / 2.0);
+        QPointF centre = map->screenPosition(0);
+        for (int i = 1; i < map->count(); ++i)
+            if (QLineF(map->screenPosition(i), middle).length() < QLineF(centre, middle).length())
+                centre = map->screenPosition(i);
+        centre += QPointF(0.5, 0.5); // not on the dot itself
+        const double a0 =
+            std::min({map->width() * 0.3, centre.x() - 2, map->width() - centre.x() - 2});
+        const double b0 =
+            std::min({map->height() * 0.3, centre.y() - 2, map->height() - centre.y() - 2});
+        // Shrunk until no dot lies so close to an edge that the lasso's pixels decide it.
+        double a = a0, b = b0;
+        QList<qint64> inDiamond;
+        for (double f = 1; f > 0.2; f *= 0.93) {
+            a = a0 * f;
+            b = b0 * f;
+            inDiamond.clear();
+            bool onEdge = false;
+            for (int i = 0; i < map->count(); ++i) {
+                const QPointF d = map->screenPosition(i) - centre;
+                const double r = std::abs(d.x()) / a + std::abs(d.y()) / b;
+                onEdge = onEdge || std::abs(r - 1) < 0.03;
+                if (r < 1)
+                    inDiamond << map->ids()[i];
+            }
+            if (!onEdge)
+                break;
+        }
+        QVERIFY(!inDiamond.isEmpty() && inDiamond.size() < map->count());
+        // The diamond's edges walked in 4-pixel steps, as a hand would draw it.
+        const QList<QPointF> corners = {centre + QPointF(0, -b), centre + QPointF(a, 0),
+                                        centre + QPointF(0, b), centre + QPointF(-a, 0)};
+        QTest::mousePress(map, Qt::LeftButton, {}, corners[0].toPoint());
+        for (int c = 0; c < 4; ++c) {
+            const QPointF from = corners[c], to = corners[(c + 1) % 4];
+            const int steps = int(std::ceil(QLineF(from, to).length() / 4));
+            for (int k = 1; k <= steps; ++k)
+                QTest::mouseMove(map, (from + (to - from) * (double(k) / steps)).toPoint());
+        }
+        QTest::mouseRelease(map, Qt::LeftButton, {}, corners[0].toPoint());
+        QList<qint64> lassoed = map->selection();
+        std::sort(lassoed.begin(), lassoed.end());
+        std::sort(inDiamond.begin(), inDiamond.end());
+        QCOMPARE(lassoed, inDiamond);
+
+        // Alt while dragging draws the other shape: here the rubber band, added with Shift.
+        QTest::mousePress(map, Qt::LeftButton, Qt::AltModifier | Qt::ShiftModifier, QPoint(1, 1));
+        QTest::mouseMove(map, QPoint(map->width() / 4, map->height() / 2));
+        QTest::mouseMove(map, QPoint(map->width() / 2 - 1, map->height() - 1));
+        QTest::mouseRelease(map, Qt::LeftButton, Qt::AltModifier | Qt::ShiftModifier,
+                            QPoint(map->width() / 2 - 1, map->height() - 1));
+        QSet<qint64> both(inDiamond.begin(), inDiamond.end());
+        both.unite(QSet<qint64>(expected.begin(), expected.end()));
+        QCOMPARE(map->selection().size(), both.size());
+        for (qint64 id : map->selection())
+            QVERIFY(both.contains(id));
+
+        // Back to the rubber band and its selection for what follows.
+        QTest::mouseClick(dialog->lassoButton(), Qt::LeftButton);
+        QCOMPARE(map->selectShape(), TsneMapView::SelectShape::Rectangle);
+        map->setSelection(selected);
+    }
 
     // Show in Table: the table shows those clips only, until its button clears them.
     QTest::mouseClick(dialog->showInTableButton(), Qt::LeftButton);

@@ -105,6 +105,7 @@ AnalysisDialog::AnalysisDialog(WorkspaceSession *session, JobQueue *jobs,
     m_seed->setValue(settings.value(kPrefix + QStringLiteral("seed"), 1).toInt());
     m_normalise->setChecked(settings.value(kPrefix + QStringLiteral("normalised"), true).toBool());
     m_split->setCurrentIndex(settings.value(kPrefix + QStringLiteral("split"), 0).toInt());
+    m_lasso->setChecked(settings.value(kPrefix + QStringLiteral("lasso"), false).toBool());
     connect(m_tabs, &QTabWidget::currentChanged, this, [this](int page) {
         saveState();
         if (page == ConfusionPage && m_confusionStale)
@@ -143,6 +144,7 @@ void AnalysisDialog::saveState() const
     settings.setValue(kPrefix + QStringLiteral("seed"), m_seed->value());
     settings.setValue(kPrefix + QStringLiteral("normalised"), m_normalise->isChecked());
     settings.setValue(kPrefix + QStringLiteral("split"), m_split->currentIndex());
+    settings.setValue(kPrefix + QStringLiteral("lasso"), m_lasso->isChecked());
     if (!m_loading && m_source->currentIndex() >= 0)
         settings.setValue(kPrefix + QStringLiteral("source"), source());
     if (!m_loading && m_confusionModel->currentIndex() >= 0)
@@ -218,6 +220,10 @@ QWidget *AnalysisDialog::createMapPage()
     connect(m_compute, &QPushButton::clicked, this, [this] { computeMap(); });
     m_fit = new QPushButton(tr("&Fit"));
     m_fit->setToolTip(tr("Show every point again (0)"));
+    m_lasso = new QPushButton(tr("&Lasso"));
+    m_lasso->setCheckable(true);
+    m_lasso->setToolTip(tr("Drag draws a freehand lasso instead of a rectangle (Alt while "
+                           "dragging uses the other one; Shift adds to the selection)"));
 
     auto *controls = new QHBoxLayout;
     auto *sourceLabel = new QLabel(tr("&Source:"));
@@ -247,6 +253,10 @@ QWidget *AnalysisDialog::createMapPage()
     m_map = new TsneMapView;
     m_map->setTooltipText([this](qint64 id) { return tooltipText(id); });
     connect(m_fit, &QPushButton::clicked, m_map, &TsneMapView::fitView);
+    connect(m_lasso, &QPushButton::toggled, this, [this](bool on) {
+        m_map->setSelectShape(on ? TsneMapView::SelectShape::Lasso
+                                 : TsneMapView::SelectShape::Rectangle);
+    });
     connect(m_map, &TsneMapView::pointClicked, this,
             [this](qint64 id) { Q_EMIT clipActivated(id, true); });
     connect(m_map, &TsneMapView::selectionChanged, this, [this] { updateMapButtons(); });
@@ -279,6 +289,7 @@ QWidget *AnalysisDialog::createMapPage()
     });
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(m_fit);
+    buttons->addWidget(m_lasso);
     buttons->addWidget(new QLabel(tr("Drag to select; right-drag to pan; wheel to zoom")));
     buttons->addStretch(1);
     buttons->addWidget(m_sendToQueue);

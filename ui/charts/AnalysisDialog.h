@@ -83,6 +83,7 @@ public:
     QPushButton *computeButton() const { return m_compute; }
     QPushButton *sendToQueueButton() const { return m_sendToQueue; }
     QPushButton *showInTableButton() const { return m_showInTable; }
+    QPushButton *lassoButton() const { return m_lasso; }
     QLabel *mapStatus() const { return m_mapStatus; }
     QSpinBox *perplexitySpin() const { return m_perplexity; }
     QString tooltipText(qint64 utteranceId) const;
@@ -165,6 +166,7 @@ private:
     QSpinBox *m_seed = nullptr;
     QPushButton *m_compute = nullptr;
     QPushButton *m_fit = nullptr;
+    QPushButton *m_lasso = nullptr;
     QPushButton *m_sendToQueue = nullptr;
     QPushButton *m_showInTable = nullptr;
     QPushButton *m_saveMapImage = nullptr;

@@ -401,6 +401,12 @@ void TsneMapView::paintEvent(QPaintEvent *)
         p.setBrush(Qt::NoBrush);
         p.drawEllipse(screenPosition(m_hover), dotRadius(count()) + 4, dotRadius(count()) + 4);
     }
+    if (m_lassoDrag && m_lasso.size() > 1) {
+        p.setRenderHint(QPainter::Antialiasing);
+        p.setPen(QPen(QColor(20, 20, 20), 1.2, Qt::DashLine));
+        p.setBrush(QColor(40, 110, 200, 40));
+        p.drawPolygon(m_lasso);
+    }
     drawLegend(p);
     p.setPen(palette().color(QPalette::PlaceholderText));
     p.setRenderHint(QPainter::Antialiasing, false);
@@ -429,6 +435,10 @@ void TsneMapView::mousePressEvent(QMouseEvent *event)
         setCursor(Qt::ClosedHandCursor);
     } else if (event->button() == Qt::LeftButton) {
         m_drag = Drag::Select;
+        const bool other = event->modifiers() & Qt::AltModifier;
+        m_lassoDrag = (m_shape == SelectShape::Lasso) != other;
+        m_lasso.clear();
+        m_lasso << event->position();
     }
 }
 
@@ -442,6 +452,15 @@ void TsneMapView::mouseMoveEvent(QMouseEvent *event)
         m_centre = m_panCentre - QPointF(delta.x() / m_scale, -delta.y() / m_scale);
         m_userMoved = true;
         invalidate();
+        return;
+    }
+    if (m_drag == Drag::Select && m_lassoDrag) {
+        // A vertex every few pixels keeps a long lasso small and its test fast.
+        const QPointF at = event->position();
+        if ((at - m_lasso.last()).manhattanLength() >= 3) {
+            m_lasso << at;
+            update();
+        }
         return;
     }
     if (m_drag == Drag::Select && m_moved) {
@@ -465,25 +484,48 @@ void TsneMapView::mouseReleaseEvent(QMouseEvent *event)
     const Drag drag = m_drag;
     m_drag = Drag::None;
     unsetCursor();
-    if (drag == Drag::Select && m_moved) {
+    const bool lasso = m_lassoDrag;
+    m_lassoDrag = false;
+    const bool add = event->modifiers() & Qt::ShiftModifier;
+    if (drag == Drag::Select && m_moved && lasso) {
+        m_lasso << event->position();
+        const QPolygonF polygon = m_lasso;
+        m_lasso.clear();
+        if (polygon.size() >= 3)
+            selectWhere(polygon.boundingRect(), add, [&](const QPointF &s) {
+                return polygon.containsPoint(s, Qt::OddEvenFill);
+            });
+        else
+            update();
+    } else if (drag == Drag::Select && m_moved) {
         m_band->hide();
         const QRectF band = QRectF(QRect(m_pressAt, event->position().toPoint()).normalized());
-        if (!(event->modifiers() & Qt::ShiftModifier)) {
-            std::fill(m_selected.begin(), m_selected.end(), 0);
-            m_selectedCount = 0;
-        }
-        for (int i = 0; i < int(m_ids.size()); ++i)
-            if (!m_selected[std::size_t(i)] && band.contains(screenPosition(i))) {
-                m_selected[std::size_t(i)] = 1;
-                ++m_selectedCount;
-            }
-        invalidate();
-        Q_EMIT selectionChanged(m_selectedCount);
+        selectWhere(band, add, [&](const QPointF &s) { return band.contains(s); });
     } else if (drag == Drag::Select && event->button() == Qt::LeftButton) {
         const int at = pointAt(event->position());
         if (at >= 0)
             Q_EMIT pointClicked(m_ids[at]);
     }
+}
+
+template <typename Inside>
+void TsneMapView::selectWhere(const QRectF &bounds, bool add, Inside inside)
+{
+    if (!add) {
+        std::fill(m_selected.begin(), m_selected.end(), 0);
+        m_selectedCount = 0;
+    }
+    for (int i = 0; i < int(m_ids.size()); ++i) {
+        if (m_selected[std::size_t(i)])
+            continue;
+        const QPointF s = screenPosition(i);
+        if (bounds.contains(s) && inside(s)) {
+            m_selected[std::size_t(i)] = 1;
+            ++m_selectedCount;
+        }
+    }
+    invalidate();
+    Q_EMIT selectionChanged(m_selectedCount);
 }
 
 void TsneMapView::wheelEvent(QWheelEvent *event)

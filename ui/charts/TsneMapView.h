@@ -8,8 +8,9 @@
 // - The clip open in the window is ringed in orange.
 // - Hovering a dot shows its tooltip (the window's text: key, speaker, labels) and rings it;
 //   a click on a dot emits pointClicked.
-// - Dragging with the left button draws a rubber band: the dots inside become the selection
-//   (with Shift, they are added to it); Escape clears it.
+// - Dragging with the left button selects the dots inside a rubber band, or inside a freehand
+//   lasso when the view's shape is Lasso (Alt while dragging uses the other shape); with
+//   Shift they are added to the selection; Escape clears it.
 //
 // Drawing: the dots are painted into a cached image, redrawn only when the points, groups,
 // selection, size or view change; hit tests go through a grid over the points, so 100,000
@@ -18,6 +19,7 @@
 #include <QColor>
 #include <QImage>
 #include <QList>
+#include <QPolygonF>
 #include <QSet>
 #include <QStringList>
 #include <QWidget>
@@ -60,6 +62,10 @@ public:
     int pointAt(const QPointF &pos) const;
     QPointF screenPosition(int index) const;
     int indexOf(qint64 id) const { return m_indexOf.value(id, -1); }
+    // How a left drag selects: a rectangle (the rubber band) or a freehand lasso.
+    enum class SelectShape { Rectangle, Lasso };
+    void setSelectShape(SelectShape shape) { m_shape = shape; }
+    SelectShape selectShape() const { return m_shape; }
 
 public Q_SLOTS:
     void fitView();
@@ -90,6 +96,8 @@ private:
     // Calls draw(screen position, group, selected) for each dot inside `visible`, in drawing
     // order.
     template <typename Draw> void forEachDot(const QRectF &visible, Draw draw) const;
+    // Selects the dots whose screen positions `inside` accepts, within `bounds` (screen).
+    template <typename Inside> void selectWhere(const QRectF &bounds, bool add, Inside inside);
 
     QList<qint64> m_ids;
     QHash<qint64, int> m_indexOf;
@@ -123,6 +131,9 @@ private:
     QPointF m_panCentre;
     bool m_moved = false;
     QRubberBand *m_band = nullptr;
+    SelectShape m_shape = SelectShape::Rectangle;
+    bool m_lassoDrag = false; // this drag draws a lasso
+    QPolygonF m_lasso;        // its points so far, in widget coordinates
 };
 
 } // namespace emolens
