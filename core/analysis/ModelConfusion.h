@@ -10,6 +10,9 @@
 //   validation_speakers) - the figures the run reported, when the labels have not changed since;
 // - Labeled: every labeled clip, training clips included (optimistic: the model saw most).
 //
+// A cross-validation run's matrix (runConfusion) is the one the run stored, pooled or of one
+// fold; its cells list the clips the folds predicted, where the run kept them (schema 11 on).
+//
 // Threads: on the thread that owns the Database.
 
 #include "common/Status.h"
@@ -38,7 +41,10 @@ struct ConfusionClip
 
 struct ModelConfusion
 {
-    qint64 modelId = 0;
+    qint64 modelId = 0;      // 0 for a cross-validation run
+    qint64 runId = 0;        // a cross-validation run's
+    int fold = 0;            // its fold (0: pooled)
+    bool clipsListed = true; // false: a run from before schema 11 kept no clips
     ConfusionSplit split = ConfusionSplit::Validation;
     QStringList classes; // the model's, in its order
     QStringList validationSpeakers;
@@ -49,5 +55,6 @@ struct ModelConfusion
 };
 
 Status modelConfusion(Database &db, qint64 modelId, ConfusionSplit split, ModelConfusion *out);
+Status runConfusion(Database &db, qint64 runId, int fold, ModelConfusion *out);
 
 } // namespace emolens

@@ -131,10 +131,15 @@ JobResult EvaluateJob::run(ProgressSink &progress)
     }
     QList<MetricsRow> metrics;
     metrics << metricsRowOf(m_report.pooled, 0, QStringLiteral("test"));
-    for (const FoldResult &f : std::as_const(m_report.folds))
+    QList<RunPredictionRow> clipPredictions; // so the confusion view lists each cell's clips
+    for (const FoldResult &f : std::as_const(m_report.folds)) {
         metrics << metricsRowOf(f.metrics, f.fold, QStringLiteral("test")); // 1-based
+        for (const FoldPrediction &p : f.predictions)
+            clipPredictions << RunPredictionRow{f.fold, p.utteranceId, set.classes.value(p.truth),
+                                                set.classes.value(p.predicted), p.confidence};
+    }
     if (auto st = models.finishRun(run.id, QStringLiteral("succeeded"), QString(), m_report.seconds,
-                                   metrics);
+                                   metrics, clipPredictions);
         !st)
         return JobResult::failed(QStringLiteral("%1: %2").arg(r.databasePath, st.error()));
     const ClassificationMetrics &m = m_report.pooled;

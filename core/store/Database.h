@@ -29,7 +29,7 @@ namespace emolens {
 class Database
 {
 public:
-    static constexpr int kCurrentSchemaVersion = 10;
+    static constexpr int kCurrentSchemaVersion = 11;
 
     // A file path or a postgresql:// URL.
     explicit Database(QString location);

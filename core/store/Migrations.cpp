@@ -390,6 +390,25 @@ QStringList version10()
     };
 }
 
+// Version 11: a cross-validation run's predictions per clip. Each fold's test clips with the
+// label they were scored against and the fold's prediction, so the confusion view lists a
+// cross-validation cell's clips as it does a model's. Rows of one run are written with its
+// metrics, in the transaction that ends the run.
+QStringList version11()
+{
+    return {
+        QStringLiteral(R"(CREATE TABLE run_predictions(
+            run_id INTEGER NOT NULL REFERENCES training_runs(id) ON DELETE CASCADE,
+            fold INTEGER NOT NULL,           -- 1-based: the fold that held the clip out
+            utterance_id INTEGER NOT NULL REFERENCES utterances(id) ON DELETE CASCADE,
+            truth TEXT NOT NULL,             -- the label the fold was scored against
+            predicted TEXT NOT NULL,
+            confidence REAL NOT NULL DEFAULT 0,
+            PRIMARY KEY(run_id, fold, utterance_id)
+        ) WITHOUT ROWID)"),
+    };
+}
+
 QStringList sqliteStatements(int version)
 {
     switch (version) {
@@ -413,6 +432,8 @@ QStringList sqliteStatements(int version)
         return version9();
     case 10:
         return version10();
+    case 11:
+        return version11();
     default:
         return {};
     }

@@ -190,7 +190,8 @@ Status ModelRepository::resumeRun(qint64 runId, const QList<EpochRow> &epochs)
 }
 
 Status ModelRepository::finishRun(qint64 runId, const QString &status, const QString &error,
-                                  double seconds, const QList<MetricsRow> &metrics)
+                                  double seconds, const QList<MetricsRow> &metrics,
+                                  const QList<RunPredictionRow> &clipPredictions)
 {
     Transaction tx(m_db);
     if (auto st = tx.begin(); !st)
@@ -198,6 +199,18 @@ Status ModelRepository::finishRun(qint64 runId, const QString &status, const QSt
     QSqlQuery q(m_db.connection());
     if (auto st = insertMetrics(q, runId, metrics); !st)
         return st;
+    if (!clipPredictions.isEmpty()) {
+        QSqlQuery insert(m_db.connection());
+        if (!insert.prepare(QStringLiteral("INSERT INTO run_predictions(run_id, fold, "
+                                           "utterance_id, truth, predicted, confidence) "
+                                           "VALUES(?,?,?,?,?,?)")))
+            return Status::failure(insert.lastError().text());
+        for (const RunPredictionRow &p : clipPredictions)
+            if (auto st = sql::rerun(
+                    insert, {runId, p.fold, p.utteranceId, p.truth, p.predicted, p.confidence});
+                !st)
+                return st;
+    }
     if (auto st = sql::run(q,
                            QStringLiteral("UPDATE training_runs SET status=?, error=?, "
                                           "finished_at=?, seconds=? WHERE id=?"),
@@ -434,6 +447,22 @@ QList<MetricsRow> ModelRepository::metrics(qint64 runId) const
             m.confusion = confusionFrom(q.value(7).toString());
             out << m;
         }
+    return out;
+}
+
+QList<RunPredictionRow> ModelRepository::runPredictions(qint64 runId, int fold) const
+{
+    QList<RunPredictionRow> out;
+    QSqlQuery q(m_db.connection());
+    const QString select = QStringLiteral("SELECT fold, utterance_id, truth, predicted, "
+                                          "confidence FROM run_predictions WHERE run_id=? %1 "
+                                          "ORDER BY fold, utterance_id");
+    if (fold > 0 ? sql::run(q, select.arg(QStringLiteral("AND fold=?")), {runId, fold})
+                 : sql::run(q, select.arg(QString()), {runId}))
+        while (q.next())
+            out << RunPredictionRow{q.value(0).toInt(), q.value(1).toLongLong(),
+                                    q.value(2).toString(), q.value(3).toString(),
+                                    q.value(4).toDouble()};
     return out;
 }
 

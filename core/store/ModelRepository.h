@@ -93,6 +93,17 @@ struct PredictionRow
     std::vector<float> probabilities;
 };
 
+// One test clip of a cross-validation fold: the label it was scored against and the fold's
+// prediction (Migrations' version 11).
+struct RunPredictionRow
+{
+    int fold = 0; // 1-based
+    qint64 utteranceId = 0;
+    QString truth;
+    QString predicted;
+    double confidence = 0;
+};
+
 // A pre-trained backbone (adapter TAPT): see Migrations' version 6.
 struct BackboneRecord
 {
@@ -121,9 +132,11 @@ public:
     // checkpoint (an epoch recorded after the checkpoint was written is replaced), in one
     // transaction.
     Status resumeRun(qint64 runId, const QList<EpochRow> &epochs);
-    // Ends a run without a model (failed, cancelled, evaluate's end), with its metrics.
+    // Ends a run without a model (failed, cancelled, evaluate's end), with its metrics and a
+    // cross-validation's predictions per clip.
     Status finishRun(qint64 runId, const QString &status, const QString &error, double seconds,
-                     const QList<MetricsRow> &metrics = {});
+                     const QList<MetricsRow> &metrics = {},
+                     const QList<RunPredictionRow> &clipPredictions = {});
     // Ends a train run in one transaction: metrics, the model version with its weights, the
     // predictions; makes the model active when asked. Fills model->id. status: succeeded, or
     // stopped (the user stopped it early and kept the best epoch).
@@ -150,6 +163,9 @@ public:
     std::optional<TrainingRunRecord> run(qint64 runId) const;
     QList<EpochRow> epochs(qint64 runId) const;
     QList<MetricsRow> metrics(qint64 runId) const;
+    // A cross-validation run's predictions per clip: one fold's (fold > 0) or every fold's
+    // (fold 0), by fold and clip. Empty for runs from before schema 11.
+    QList<RunPredictionRow> runPredictions(qint64 runId, int fold = 0) const;
     QList<ModelVersionRecord> models() const; // newest first
     std::optional<ModelVersionRecord> model(qint64 modelId) const;
     std::optional<ModelVersionRecord> activeModel() const;

@@ -150,9 +150,13 @@ Status CrossValidation::run(const TrainingSet &set, const TrainerOptions &option
         }
         QList<int> truth, predicted;
         for (std::size_t k = 0; k < test.size(); ++k) {
-            truth << set.clips[qsizetype(test[k])].classIndex;
+            const FoldClip &clip = set.clips[qsizetype(test[k])];
             const auto &p = predictions[k].probabilities;
-            predicted << int(std::max_element(p.begin(), p.end()) - p.begin());
+            const auto top = std::max_element(p.begin(), p.end());
+            truth << clip.classIndex;
+            predicted << int(top - p.begin());
+            result.predictions << FoldPrediction{clip.utteranceId, truth.last(), predicted.last(),
+                                                 top == p.end() ? 0.0 : double(*top)};
         }
         result.metrics = ClassificationMetrics::compute(set.classes, truth, predicted);
         result.bestEpoch = trainer.bestEpoch();

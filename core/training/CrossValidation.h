@@ -14,6 +14,15 @@
 
 namespace emolens {
 
+// One test clip of a fold: its class, the fold's predicted class and that class's probability.
+struct FoldPrediction
+{
+    qint64 utteranceId = 0;
+    int truth = -1;
+    int predicted = -1;
+    double confidence = 0;
+};
+
 struct FoldResult
 {
     int fold = 0;
@@ -27,6 +36,7 @@ struct FoldResult
     std::vector<GmpAtlRecord> gmpAtlHistory;     // seed 001's steps 1 and 3, when run
     std::vector<AriRecord> ariHistory;           // seed 003's stage 1, when run
     ClassificationMetrics metrics;
+    QList<FoldPrediction> predictions; // the test clips, in the fold's order
     double seconds = 0;
 };
 

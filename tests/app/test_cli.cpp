@@ -1650,6 +1650,37 @@ private Q_SLOTS:
                 QCOMPARE(rows[f].n, 32);
                 QCOMPARE(rows[f].ua, folds[f - 1][QStringLiteral("ua")].toDouble());
             }
+            // ... and with each fold's predictions per clip: every cell lists as many clips as
+            // the stored matrix counts, each fold's clips are its test speakers', and pooled
+            // every clip is listed once.
+            QSet<qint64> pooledClips;
+            for (int f = 0; f <= 3; ++f) {
+                emolens::ModelConfusion c;
+                QVERIFY(emolens::runConfusion(store, run->id, f, &c).ok());
+                QVERIFY(c.clipsListed);
+                const QJsonArray speakers =
+                    f > 0 ? folds[f - 1][QStringLiteral("test_speakers")].toArray() : QJsonArray();
+                int listed = 0;
+                for (int t = 0; t < 4; ++t)
+                    for (int p = 0; p < 4; ++p) {
+                        QCOMPARE(int(c.cells[t][p].size()), rows[f].confusion[t][p]);
+                        listed += int(c.cells[t][p].size());
+                        for (qint64 id : c.cells[t][p]) {
+                            const emolens::ConfusionClip clip = c.clips.value(id);
+                            QCOMPARE(clip.truth, rows[f].labels[t]);
+                            QCOMPARE(clip.predicted, rows[f].labels[p]);
+                            QVERIFY(clip.confidence > 0 && clip.confidence <= 1);
+                            if (f > 0)
+                                QVERIFY2(speakers.contains(clip.speaker), qPrintable(clip.speaker));
+                            else
+                                pooledClips.insert(id);
+                        }
+                    }
+                QCOMPARE(listed, rows[f].n);
+            }
+            QCOMPARE(pooledClips.size(), 96);
+            emolens::ModelConfusion missing;
+            QVERIFY(!emolens::runConfusion(store, run->id, 9, &missing).ok());
         }
         // The same seed gives the same result.
         QCOMPARE(json(runCli(evaluate))[QStringLiteral("ua")].toDouble(), ua);

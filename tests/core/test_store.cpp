@@ -3,6 +3,7 @@
 
 #include "TestPaths.h"
 #include "TestWorkspace.h"
+#include "analysis/ModelConfusion.h"
 #include "audio/AudioFile.h"
 #include "common/PathMap.h"
 #include "corpus/CorpusExporter.h"
@@ -193,6 +194,7 @@ private Q_SLOTS:
     void unreadableTablesAreErrorsNotEmptyResults();
     void aLabelWrittenTwiceWithItsKeyIsStoredOnce();
     void schema9WorkspaceKeepsEveryLabelModelAndTrace();
+    void schema10WorkspaceKeepsItsLabelsAndCrossValidations();
     void pathMapsLetMachinesMountTheAudioElsewhere();
 
 private:
@@ -1625,6 +1627,96 @@ void StoreTest::schema9WorkspaceKeepsEveryLabelModelAndTrace()
              1);
     QCOMPARE(scalar(db, QStringLiteral("SELECT count(*) FROM clip_claims")).toInt(), 0);
     QCOMPARE(scalar(db, QStringLiteral("SELECT count(*) FROM workspace_settings")).toInt(), 0);
+}
+
+void StoreTest::schema10WorkspaceKeepsItsLabelsAndCrossValidations()
+{
+    // A workspace as the previous version (schema 10) wrote it - on this run's backend: a
+    // corpus, a person's label, a model and a cross-validation run with its matrices but no
+    // clips. Opened now, it keeps them all; the old run says it lists no clips, and a new run
+    // keeps its clips.
+    QTemporaryDir root;
+    const QString location = workspace(QStringLiteral("schema10"));
+    QList<LabelRecord> before;
+    qint64 modelId = 0, firstClip = 0, oldRun = 0;
+    MetricsRow pooled;
+    pooled.fold = 0;
+    pooled.split = QStringLiteral("test");
+    pooled.n = 3;
+    pooled.labels = {QStringLiteral("angry"), QStringLiteral("sad")};
+    pooled.confusion = {{0, 1}, {0, 2}};
+    {
+        Database v10(location);
+        QVERIFY(v10.open(10).ok());
+        QCOMPARE(v10.schemaVersion(), 10);
+        QList<ImportItem> items;
+        for (int i = 0; i < 3; ++i)
+            items << itemFor(writeClip(root.filePath(QStringLiteral("c%1.wav").arg(i)), 50 + i),
+                             QStringLiteral("c%1").arg(i), QStringLiteral("s"), Gender::Male,
+                             QStringLiteral("sad"));
+        ImportOutcome outcome;
+        QVERIFY(CorpusRepository(v10).applyImport(batchFor(root.path(), items), &outcome));
+        QVERIFY(addLabelAndModel(v10, QStringLiteral("v10 annotator"), QStringLiteral("baseline"),
+                                 &before, &modelId, &firstClip));
+        ModelRepository models(v10);
+        TrainingRunRecord run;
+        run.kind = QStringLiteral("evaluate");
+        run.recipe = QStringLiteral("baseline");
+        run.settings = QStringLiteral("{}");
+        run.labelSnapshot = QStringLiteral("{}");
+        QVERIFY(models.startRun(&run).ok());
+        QVERIFY(models.finishRun(run.id, QStringLiteral("succeeded"), QString(), 2, {pooled}).ok());
+        oldRun = run.id;
+    }
+
+    Database db(location);
+    QVERIFY(db.open().ok());
+    QCOMPARE(db.schemaVersion(), Database::kCurrentSchemaVersion);
+    LabelRepository labels(db);
+    QList<LabelRecord> after;
+    for (const UtteranceRow &r : CorpusRepository(db).utteranceRows())
+        after << labels.history(r.id);
+    QCOMPARE(after.size(), before.size());
+    for (qsizetype i = 0; i < after.size(); ++i) {
+        QCOMPARE(after[i].id, before[i].id);
+        QCOMPARE(after[i].annotatorName, before[i].annotatorName);
+        QVERIFY(after[i].value == before[i].value);
+    }
+    ModelRepository models(db);
+    QCOMPARE(models.activeModel().value_or(ModelVersionRecord()).id, modelId);
+    ModelConfusion old;
+    QVERIFY(runConfusion(db, oldRun, 0, &old).ok());
+    QCOMPARE(old.metrics.confusion, pooled.confusion);
+    QVERIFY(!old.clipsListed);
+
+    // A run of this version keeps each fold's clips, and lists them by cell.
+    TrainingRunRecord run;
+    run.kind = QStringLiteral("evaluate");
+    run.recipe = QStringLiteral("baseline");
+    run.settings = QStringLiteral("{}");
+    run.labelSnapshot = QStringLiteral("{}");
+    QVERIFY(models.startRun(&run).ok());
+    const QList<UtteranceRow> rows = CorpusRepository(db).utteranceRows();
+    QCOMPARE(rows.size(), 3);
+    MetricsRow fold1 = pooled;
+    fold1.fold = 1;
+    const QList<RunPredictionRow> clips = {
+        {1, rows[0].id, QStringLiteral("angry"), QStringLiteral("sad"), 0.75},
+        {1, rows[1].id, QStringLiteral("sad"), QStringLiteral("sad"), 0.5},
+        {1, rows[2].id, QStringLiteral("sad"), QStringLiteral("sad"), 0.625}};
+    QVERIFY(
+        models.finishRun(run.id, QStringLiteral("succeeded"), QString(), 2, {pooled, fold1}, clips)
+            .ok());
+    QCOMPARE(models.runPredictions(run.id, 1).size(), 3);
+    QCOMPARE(models.runPredictions(run.id).size(), 3);
+    QCOMPARE(models.runPredictions(run.id, 2).size(), 0);
+    ModelConfusion kept;
+    QVERIFY(runConfusion(db, run.id, 1, &kept).ok());
+    QVERIFY(kept.clipsListed);
+    QCOMPARE(kept.cells[0][1], QList<qint64>{rows[0].id});
+    QCOMPARE(kept.cells[1][1].size(), 2);
+    QCOMPARE(kept.clips.value(rows[0].id).confidence, 0.75);
+    QCOMPARE(kept.clips.value(rows[0].id).key, rows[0].key);
 }
 
 void StoreTest::pathMapsLetMachinesMountTheAudioElsewhere()

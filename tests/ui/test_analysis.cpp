@@ -462,7 +462,7 @@ void TestAnalysis::confusionCellsListTheirClipsAndModelsCompare()
     QVERIFY(!saveTableCsv(classes->model(), m_scratch.filePath(QStringLiteral("no/such/dir.csv"))));
 
     // A cross-validation run (emolens-cli evaluate): its pooled and per-fold matrices, as
-    // stored; its cells list no clips, and say why.
+    // stored; a cell lists the clips its fold predicted so.
     EvaluateRequest request;
     request.databasePath = m_workspace;
     request.recipe = QStringLiteral("baseline");
@@ -483,8 +483,32 @@ void TestAnalysis::confusionCellsListTheirClipsAndModelsCompare()
     QCOMPARE(dialog->confusion().metrics.confusion, folds[2].confusion);
     QVERIFY2(dialog->confusionSummary()->text().contains(QLatin1String("fold 2")),
              qPrintable(dialog->confusionSummary()->text()));
-    QTest::mouseClick(matrix, Qt::LeftButton, {}, matrix->cellRect(0, 0).center());
-    QCOMPARE(clips->rowCount(), 0);
+    {
+        // The fold's fullest cell: its clips, each of fold 2's test speakers, open on a click.
+        int bestT = 0, bestP = 0;
+        for (int t = 0; t < folds[2].confusion.size(); ++t)
+            for (int p = 0; p < folds[2].confusion[t].size(); ++p)
+                if (folds[2].confusion[t][p] > folds[2].confusion[bestT][bestP]) {
+                    bestT = t;
+                    bestP = p;
+                }
+        QTest::mouseClick(matrix, Qt::LeftButton, {}, matrix->cellRect(bestT, bestP).center());
+        QCOMPARE(clips->rowCount(), folds[2].confusion[bestT][bestP]);
+        const QList<RunPredictionRow> fold2 = models.runPredictions(evaluation->runId(), 2);
+        QCOMPARE(fold2.size(), folds[2].n);
+        QSet<qint64> inFold2;
+        for (const RunPredictionRow &p : fold2)
+            inFold2.insert(p.utteranceId);
+        for (int r = 0; r < clips->rowCount(); ++r) {
+            QVERIFY(inFold2.contains(clips->item(r, 0)->data(Qt::UserRole + 1).toLongLong()));
+            QCOMPARE(clips->item(r, 2)->text(), folds[2].labels[bestT]);
+            QCOMPARE(clips->item(r, 3)->text(), folds[2].labels[bestP]);
+        }
+        QTest::mouseDClick(clips->viewport(), Qt::LeftButton, {},
+                           clips->visualItemRect(clips->item(0, 0)).center());
+        QCOMPARE(window.currentUtteranceId(),
+                 clips->item(0, 0)->data(Qt::UserRole + 1).toLongLong());
+    }
     if (const QByteArray shots = qgetenv("EMOLENS_TEST_SCREENSHOTS"); !shots.isEmpty())
         for (const QSize size : {QSize(860, 600), QSize(1200, 800)}) {
             dialog->resize(size);

@@ -863,15 +863,13 @@ void AnalysisDialog::reloadConfusion()
             m_loading = false;
         }
         const int fold = m_fold->currentData().toInt();
-        m_confusion = ModelConfusion();
-        for (const MetricsRow &row : rows)
-            if (row.fold == fold) {
-                m_confusion.classes = row.labels;
-                m_confusion.metrics =
-                    ClassificationMetrics::fromConfusion(row.labels, row.confusion);
-            }
-        const int k = int(m_confusion.classes.size());
-        m_confusion.cells = QList<QList<QList<qint64>>>(k, QList<QList<qint64>>(k));
+        if (auto st = runConfusion(*db, runId, fold, &m_confusion); !st) {
+            m_matrix->setMatrix({}, {});
+            m_matrix->setEmptyText(st.error());
+            m_classTable->setRowCount(0);
+            m_confusionSummary->setText(st.error());
+            return;
+        }
         const ClassificationMetrics &m = m_confusion.metrics;
         m_matrix->setMatrix(m.labels, m.confusion);
         m_confusionSummary->setText(
@@ -882,8 +880,10 @@ void AnalysisDialog::reloadConfusion()
                 .arg(m.count)
                 .arg(fold == 0 ? tr("each scored by the fold that held its speaker out")
                                : tr("the test speakers of fold %1").arg(fold)));
-        m_cellTitle->setText(tr("Cross-validation keeps no predictions per clip: to list a "
-                                "cell's clips, choose a model version."));
+        if (!m_confusion.clipsListed)
+            m_cellTitle->setText(tr("This cross-validation ran before EmoLens kept its "
+                                    "predictions per clip: run it again to list a cell's clips, "
+                                    "or choose a model version."));
     } else {
         const auto split =
             m_split->currentIndex() == 1 ? ConfusionSplit::Labeled : ConfusionSplit::Validation;
@@ -952,9 +952,9 @@ void AnalysisDialog::openCell(int truth, int predicted)
         (truth == predicted
              ? tr("<b>%1</b> recognised: %n clip(s)", nullptr, count).arg(t)
              : tr("<b>%1</b> taken for <b>%2</b>: %n clip(s)", nullptr, count).arg(t, p)) +
-        (m_confusion.modelId == 0 && count > 0
-             ? tr(" (cross-validation keeps no predictions per clip: choose a model version to "
-                  "list them)")
+        (!m_confusion.clipsListed && count > 0
+             ? tr(" (this cross-validation ran before EmoLens kept its predictions per clip: "
+                  "run it again to list them)")
              : QString()));
     m_cellClips->setRowCount(0);
     m_cellClips->setRowCount(int(ids.size()));
