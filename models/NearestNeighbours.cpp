@@ -59,20 +59,28 @@ ModelStatus exactNearestNeighbours(const float *rows, std::int64_t n, int dims, 
                         const std::int64_t self = start + r;
                         const float own = norms[self];
                         const float *row = block + r * stride;
+                        const float *columnNorms = norms + column;
+                        // The k-th nearest distance so far, held in a register: the scan is
+                        // one compare per candidate, and the heap is touched only by the few
+                        // that enter it.
+                        float worst = int(heap.size()) < k ? std::numeric_limits<float>::max()
+                                                           : heap.front().first;
                         for (std::int64_t c = 0; c < columnsHere; ++c) {
-                            const std::int64_t j = column + c;
                             // Rounding can make a tiny distance negative: clamp at 0.
-                            const float d = std::max(0.f, own + norms[j] - 2 * row[c]);
+                            const float d = std::max(0.f, own + columnNorms[c] - 2 * row[c]);
+                            if (!(d < worst) || column + c == self)
+                                continue;
                             if (int(heap.size()) < k) {
-                                if (j == self)
-                                    continue;
-                                heap.push_back({d, int(j)});
-                                if (int(heap.size()) == k)
+                                heap.push_back({d, int(column + c)});
+                                if (int(heap.size()) == k) {
                                     std::make_heap(heap.begin(), heap.end());
-                            } else if (d < heap.front().first && j != self) {
+                                    worst = heap.front().first;
+                                }
+                            } else {
                                 std::pop_heap(heap.begin(), heap.end());
-                                heap.back() = {d, int(j)};
+                                heap.back() = {d, int(column + c)};
                                 std::push_heap(heap.begin(), heap.end());
+                                worst = heap.front().first;
                             }
                         }
                     }

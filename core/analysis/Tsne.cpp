@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -22,10 +23,11 @@ int threadCount(int asked)
     return std::max(1, asked > 0 ? asked : std::min(cores, 16));
 }
 
-// Runs work(from, to) over [0, n) split into `threads` contiguous parts.
-template <typename Work> void split(int n, int threads, const Work &work)
+// Runs work(from, to) over [0, n) split into `threads` contiguous parts (one part when n is
+// below `smallest`).
+template <typename Work> void split(int n, int threads, const Work &work, int smallest = 256)
 {
-    if (threads <= 1 || n < 256) {
+    if (threads <= 1 || n < smallest) {
         work(0, n);
         return;
     }
@@ -110,6 +112,46 @@ void conditionalProbabilities(const std::vector<float> &distance, int n, int k, 
     });
 }
 
+// Renumbers the points in the order a breadth-first walk of the neighbour graph meets them
+// (from point 0, then from the lowest point not met yet): order[new] is the old number, and
+// index and distance are rewritten in the new numbering.
+void renumberByNeighbours(int n, int k, std::vector<int> *index, std::vector<float> *distance,
+                          std::vector<int> *order)
+{
+    order->clear();
+    order->reserve(std::size_t(n));
+    std::vector<int> rank(static_cast<std::size_t>(n), -1);
+    for (int seed = 0; seed < n; ++seed) {
+        if (rank[std::size_t(seed)] >= 0)
+            continue;
+        rank[std::size_t(seed)] = int(order->size());
+        order->push_back(seed);
+        for (std::size_t head = order->size() - 1; head < order->size(); ++head) {
+            const int i = (*order)[head];
+            for (int j = 0; j < k; ++j) {
+                const int other = (*index)[std::size_t(i) * std::size_t(k) + std::size_t(j)];
+                if (rank[std::size_t(other)] < 0) {
+                    rank[std::size_t(other)] = int(order->size());
+                    order->push_back(other);
+                }
+            }
+        }
+    }
+    std::vector<int> newIndex(index->size());
+    std::vector<float> newDistance(distance->size());
+    for (int r = 0; r < n; ++r) {
+        const std::size_t from = std::size_t((*order)[std::size_t(r)]) * std::size_t(k);
+        for (int j = 0; j < k; ++j) {
+            newIndex[std::size_t(r) * std::size_t(k) + std::size_t(j)] =
+                rank[std::size_t((*index)[from + std::size_t(j)])];
+            newDistance[std::size_t(r) * std::size_t(k) + std::size_t(j)] =
+                (*distance)[from + std::size_t(j)];
+        }
+    }
+    index->swap(newIndex);
+    distance->swap(newDistance);
+}
+
 // The symmetric joint probabilities, as rows of (column, value), columns ascending.
 struct SparseRows
 {
@@ -149,15 +191,114 @@ SparseRows symmetrise(const std::vector<int> &index, const std::vector<double> &
     return out;
 }
 
-// A quadtree over the layout: each cell's bounds, centre of mass and point count; a leaf holds
-// one point, or several that coincide (or lie deeper than maxDepth).
+// Lanes of the repulsion kernel: GCC's and Clang's vector extension, lowered to what the
+// target has (two SSE registers on plain x86-64, one AVX register where built for it).
+constexpr int kLanes = 8;
+typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
+
+// A group's interaction list, as arrays of x, y and mass.
+struct InteractionList
+{
+    std::vector<float> x, y, mass;
+    void clear()
+    {
+        x.clear();
+        y.clear();
+        mass.clear();
+    }
+    void add(float px, float py, float m)
+    {
+        x.push_back(px);
+        y.push_back(py);
+        mass.push_back(m);
+    }
+    // Massless entries up to a multiple of kLanes (they add nothing).
+    void pad()
+    {
+        while (x.size() % kLanes != 0)
+            add(0.f, 0.f, 0.f);
+    }
+};
+
+// The repulsion on a point at (px, py) from a list's entries: sums of m q^2 (p - e) and of
+// m q, q = 1 / (1 + |p - e|^2), lane by lane, then the lanes in order. Floats: the layout is
+// one already.
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void repulsionFrom(const InteractionList &list, float px, float py, double *fx, double *fy,
+                   double *z)
+{
+    Lanes ax = {}, ay = {}, az = {};
+    const Lanes x0 = px - Lanes{}, y0 = py - Lanes{};
+    for (std::size_t e = 0; e < list.x.size(); e += kLanes) {
+        Lanes ex, ey, m;
+        std::memcpy(&ex, list.x.data() + e, sizeof ex);
+        std::memcpy(&ey, list.y.data() + e, sizeof ey);
+        std::memcpy(&m, list.mass.data() + e, sizeof m);
+        const Lanes dx = x0 - ex, dy = y0 - ey;
+        const Lanes q = 1.f / (1.f + dx * dx + dy * dy);
+        const Lanes mq = m * q;
+        az += mq;
+        const Lanes mq2 = mq * q;
+        ax += mq2 * dx;
+        ay += mq2 * dy;
+    }
+    double sx = 0, sy = 0, sz = 0;
+    for (int l = 0; l < kLanes; ++l) {
+        sx += ax[l];
+        sy += ay[l];
+        sz += az[l];
+    }
+    *fx = sx;
+    *fy = sy;
+    *z = sz;
+}
+
+// The attraction on point i from its neighbours in P: sums of p_ij q_ij (y_i - y_j), in floats
+// (two sums each, even and odd entries, added at the end). Plain scalar code: gathering the
+// neighbours into vector lanes measured slower.
+void attractionOn(const SparseRows &p, const std::vector<float> &pf, const std::vector<float> &y,
+                  int i, float xi, float yi, double *fx, double *fy)
+{
+    const std::size_t from = p.start[std::size_t(i)], to = p.start[std::size_t(i) + 1];
+    const int *column = p.column.data();
+    const float *value = pf.data();
+    const float *at = y.data();
+    float x0 = 0, x1 = 0, y0 = 0, y1 = 0;
+    std::size_t e = from;
+    for (; e + 1 < to; e += 2) {
+        const std::size_t j = std::size_t(column[e]) * 2, k = std::size_t(column[e + 1]) * 2;
+        const float dxj = xi - at[j], dyj = yi - at[j + 1];
+        const float dxk = xi - at[k], dyk = yi - at[k + 1];
+        const float qj = value[e] / (1.f + dxj * dxj + dyj * dyj);
+        const float qk = value[e + 1] / (1.f + dxk * dxk + dyk * dyk);
+        x0 += qj * dxj;
+        y0 += qj * dyj;
+        x1 += qk * dxk;
+        y1 += qk * dyk;
+    }
+    if (e < to) {
+        const std::size_t j = std::size_t(column[e]) * 2;
+        const float dx = xi - at[j], dy = yi - at[j + 1];
+        const float q = value[e] / (1.f + dx * dx + dy * dy);
+        x0 += q * dx;
+        y0 += q * dy;
+    }
+    *fx = double(x0) + double(x1);
+    *fy = double(y0) + double(y1);
+}
+
+// A quadtree over the layout: each cell's width, centre of mass and point count. Built from
+// the points' Morton codes (their positions on a 65,536 x 65,536 grid over the layout, bits
+// interleaved) sorted by a stable radix sort, so a cell's points are a range of that order and
+// its four children split the range by the code's next two bits. A leaf holds at most
+// kLeafSize points (or more that share a grid square); its points always count one by one.
 class QuadTree
 {
 public:
     QuadTree(const std::vector<float> &layout, int n) : m_layout(layout)
     {
-        m_order.resize(std::size_t(n));
-        std::iota(m_order.begin(), m_order.end(), 0);
         float minX = std::numeric_limits<float>::max(), minY = minX;
         float maxX = std::numeric_limits<float>::lowest(), maxY = maxX;
         for (int i = 0; i < n; ++i) {
@@ -166,16 +307,82 @@ public:
             minY = std::min(minY, y(i));
             maxY = std::max(maxY, y(i));
         }
-        const float width = std::max({maxX - minX, maxY - minY, 1e-6f}) * 1.0001f;
-        m_cells.reserve(std::size_t(n) * 2);
-        build(0, n, minX, minY, width, 0);
+        const double width = std::max({double(maxX) - minX, double(maxY) - minY, 1e-6}) * 1.0001;
+        const double scale = double(kGridSide) / width;
+        std::vector<std::uint32_t> codes(static_cast<std::size_t>(n)),
+            sortedCodes(static_cast<std::size_t>(n));
+        std::vector<int> order(static_cast<std::size_t>(n));
+        for (int i = 0; i < n; ++i) {
+            const auto gx = std::uint32_t(std::min(double(kGridSide - 1), (x(i) - minX) * scale));
+            const auto gy = std::uint32_t(std::min(double(kGridSide - 1), (y(i) - minY) * scale));
+            codes[std::size_t(i)] = spread(gx) | (spread(gy) << 1);
+        }
+        // Radix sort by 16-bit digits, stable: equal codes keep their point order.
+        m_order.resize(std::size_t(n));
+        std::iota(m_order.begin(), m_order.end(), 0);
+        std::vector<int> counts(65537);
+        for (int shift : {0, 16}) {
+            std::fill(counts.begin(), counts.end(), 0);
+            for (int i : m_order)
+                ++counts[((codes[std::size_t(i)] >> shift) & 0xffff) + 1];
+            for (std::size_t d = 1; d < counts.size(); ++d)
+                counts[d] += counts[d - 1];
+            for (int i : m_order)
+                order[std::size_t(counts[(codes[std::size_t(i)] >> shift) & 0xffff]++)] = i;
+            m_order.swap(order);
+        }
+        for (int k = 0; k < n; ++k)
+            sortedCodes[std::size_t(k)] = codes[std::size_t(m_order[std::size_t(k)])];
+        m_cells.reserve(std::size_t(n) / 2 + 16);
+        m_cells.push_back(Cell());
+        build(0, 0, n, sortedCodes, width, 0);
     }
 
-    // The repulsive force on point i (unnormalised: sum of q^2 (y_i - y_j) with q = 1 / (1 +
-    // d^2)) and its part of Z (sum of q), by Barnes-Hut with theta.
-    void repulsion(int i, double theta, double *fx, double *fy, double *z) const
+    // The groups: the highest cells holding at most kGroupSize points (a leaf above that size
+    // holds points that share a grid square). Their points are contiguous in order(), and together
+    // they hold every point once.
+    std::vector<int> groups() const
     {
-        const double xi = x(i), yi = y(i);
+        std::vector<int> out;
+        std::vector<int> stack{0};
+        while (!stack.empty()) {
+            const int id = stack.back();
+            stack.pop_back();
+            const Cell &c = m_cells[std::size_t(id)];
+            if (c.count == 0)
+                continue;
+            if (c.count <= kGroupSize || c.firstChild < 0) {
+                out.push_back(id);
+                continue;
+            }
+            for (int child = 3; child >= 0; --child) // so that they come out in order
+                stack.push_back(c.firstChild + child);
+        }
+        return out;
+    }
+    int groupFrom(int group) const { return m_cells[std::size_t(group)].from; }
+    int groupTo(int group) const { return m_cells[std::size_t(group)].to; }
+
+    // The interaction list of a group, by Barnes-Hut with theta (Barnes 1990's grouping): a
+    // cell whose width over its distance from the group's bounding box is below theta counts
+    // as one point of its mass at its centre of mass, for every point of the group; the other
+    // cells are opened down to their points. Since the box is nearer than any of its points,
+    // each point's approximation is at least as accurate as its own walk's with theta. Entries
+    // go into `list` (x, y and mass, each padded with massless entries to a multiple of
+    // kLanes); the group's own points are in it, each of which a point must leave out.
+    void interactions(int group, double theta, InteractionList *list) const
+    {
+        list->clear();
+        const Cell &g = m_cells[std::size_t(group)];
+        double minX = std::numeric_limits<double>::max(), minY = minX;
+        double maxX = std::numeric_limits<double>::lowest(), maxY = maxX;
+        for (int k = g.from; k < g.to; ++k) {
+            const int i = m_order[std::size_t(k)];
+            minX = std::min(minX, double(x(i)));
+            maxX = std::max(maxX, double(x(i)));
+            minY = std::min(minY, double(y(i)));
+            maxY = std::max(maxY, double(y(i)));
+        }
         const double theta2 = theta * theta;
         int stack[256];
         int top = 0;
@@ -184,33 +391,24 @@ public:
             const Cell &c = m_cells[std::size_t(stack[--top])];
             if (c.count == 0)
                 continue;
-            const double dx = xi - c.comX, dy = yi - c.comY;
-            const double d2 = dx * dx + dy * dy;
-            if (c.firstChild < 0 || double(c.width) * c.width < theta2 * d2) {
-                if (c.firstChild < 0) {
-                    // A leaf: its points one by one (so the point itself is left out).
-                    for (int k = c.from; k < c.to; ++k) {
-                        const int j = m_order[std::size_t(k)];
-                        if (j == i)
-                            continue;
-                        const double ex = xi - x(j), ey = yi - y(j);
-                        const double q = 1.0 / (1.0 + ex * ex + ey * ey);
-                        *z += q;
-                        *fx += q * q * ex;
-                        *fy += q * q * ey;
-                    }
-                } else {
-                    const double q = 1.0 / (1.0 + d2);
-                    *z += c.count * q;
-                    *fx += c.count * q * q * dx;
-                    *fy += c.count * q * q * dy;
+            if (c.firstChild < 0) { // a leaf: its points one by one
+                for (int k = c.from; k < c.to; ++k) {
+                    const int j = m_order[std::size_t(k)];
+                    list->add(x(j), y(j), 1.f);
                 }
+                continue;
+            }
+            const double dx = std::max({0.0, minX - c.comX, c.comX - maxX});
+            const double dy = std::max({0.0, minY - c.comY, c.comY - maxY});
+            if (double(c.width) * c.width < theta2 * (dx * dx + dy * dy)) {
+                list->add(float(c.comX), float(c.comY), float(c.count));
                 continue;
             }
             for (int child = 0; child < 4; ++child)
                 if (m_cells[std::size_t(c.firstChild + child)].count > 0 && top < 256)
                     stack[top++] = c.firstChild + child;
         }
+        list->pad();
     }
 
     // The points in the tree's order: neighbours in the layout are near in it.
@@ -219,7 +417,7 @@ public:
 private:
     struct Cell
     {
-        float minX = 0, minY = 0, width = 0;
+        float width = 0;
         double comX = 0, comY = 0;
         int count = 0;
         int from = 0, to = 0; // m_order's range
@@ -229,67 +427,65 @@ private:
     float x(int i) const { return m_layout[std::size_t(i) * 2]; }
     float y(int i) const { return m_layout[std::size_t(i) * 2 + 1]; }
 
-    int build(int from, int to, float minX, float minY, float width, int depth)
+    // A 16-bit value's bits spread to the even bits of 32.
+    static std::uint32_t spread(std::uint32_t v)
     {
-        const int id = int(m_cells.size());
-        m_cells.push_back(Cell());
+        v &= 0xffff;
+        v = (v | (v << 8)) & 0x00ff00ff;
+        v = (v | (v << 4)) & 0x0f0f0f0f;
+        v = (v | (v << 2)) & 0x33333333;
+        v = (v | (v << 1)) & 0x55555555;
+        return v;
+    }
+
+    // Fills the cell at `slot` with the points [from, to) of the sorted order, `level` levels
+    // below the root (its width: the root's / 2^level).
+    void build(int slot, int from, int to, const std::vector<std::uint32_t> &codes, double width,
+               int level)
+    {
         Cell cell;
-        cell.minX = minX;
-        cell.minY = minY;
-        cell.width = width;
+        cell.width = float(width);
         cell.from = from;
         cell.to = to;
         cell.count = to - from;
-        for (int k = from; k < to; ++k) {
-            cell.comX += x(m_order[std::size_t(k)]);
-            cell.comY += y(m_order[std::size_t(k)]);
+        if (cell.count <= kLeafSize || level == kLevels) {
+            for (int k = from; k < to; ++k) {
+                cell.comX += x(m_order[std::size_t(k)]);
+                cell.comY += y(m_order[std::size_t(k)]);
+            }
+            if (cell.count > 0) {
+                cell.comX /= cell.count;
+                cell.comY /= cell.count;
+            }
+            m_cells[std::size_t(slot)] = cell;
+            return;
         }
-        if (cell.count > 0) {
-            cell.comX /= cell.count;
-            cell.comY /= cell.count;
+        // The children: the points whose code has 0, 1, 2 or 3 in the next two bits.
+        const int shift = 2 * (kLevels - 1 - level);
+        int bounds[5] = {from, 0, 0, 0, to};
+        for (std::uint32_t q = 1; q < 4; ++q)
+            bounds[q] =
+                int(std::partition_point(codes.begin() + bounds[q - 1], codes.begin() + to,
+                                         [&](std::uint32_t c) { return ((c >> shift) & 3u) < q; }) -
+                    codes.begin());
+        cell.firstChild = int(m_cells.size());
+        for (int q = 0; q < 4; ++q)
+            m_cells.push_back(Cell());
+        for (int q = 0; q < 4; ++q) {
+            build(cell.firstChild + q, bounds[q], bounds[q + 1], codes, width / 2, level + 1);
+            const Cell &child = m_cells[std::size_t(cell.firstChild + q)];
+            cell.comX += child.comX * child.count;
+            cell.comY += child.comY * child.count;
         }
-        bool coincide = true;
-        for (int k = from + 1; k < to && coincide; ++k)
-            coincide = x(m_order[std::size_t(k)]) == x(m_order[std::size_t(from)]) &&
-                       y(m_order[std::size_t(k)]) == y(m_order[std::size_t(from)]);
-        if (cell.count > 1 && !coincide && depth < kMaxDepth) {
-            const float half = width / 2, midX = minX + half, midY = minY + half;
-            // Quadrants in order: x low/y low, x high/y low, x low/y high, x high/y high.
-            const auto begin = m_order.begin();
-            const auto lowY =
-                std::partition(begin + from, begin + to, [&](int i) { return y(i) < midY; });
-            const auto lowYLowX =
-                std::partition(begin + from, lowY, [&](int i) { return x(i) < midX; });
-            const auto highYLowX =
-                std::partition(lowY, begin + to, [&](int i) { return x(i) < midX; });
-            const int a = from, b = int(lowYLowX - begin), c = int(lowY - begin),
-                      d = int(highYLowX - begin);
-            const int first = int(m_cells.size());
-            // Reserve the four children's slots first, so they are consecutive.
-            for (int q = 0; q < 4; ++q)
-                m_cells.push_back(Cell());
-            cell.firstChild = first;
-            m_cells[std::size_t(id)] = cell;
-            const int ranges[4][2] = {{a, b}, {b, c}, {c, d}, {d, to}};
-            const float corners[4][2] = {{minX, minY}, {midX, minY}, {minX, midY}, {midX, midY}};
-            for (int q = 0; q < 4; ++q)
-                fill(first + q, ranges[q][0], ranges[q][1], corners[q][0], corners[q][1], half,
-                     depth + 1);
-            return id;
-        }
-        m_cells[std::size_t(id)] = cell;
-        return id;
+        cell.comX /= cell.count;
+        cell.comY /= cell.count;
+        m_cells[std::size_t(slot)] = cell;
     }
 
-    // Builds the subtree of a slot reserved by its parent.
-    void fill(int slot, int from, int to, float minX, float minY, float width, int depth)
-    {
-        const int made = build(from, to, minX, minY, width, depth);
-        m_cells[std::size_t(slot)] = m_cells[std::size_t(made)];
-        m_cells[std::size_t(made)].count = 0; // the copy at `made` is never reached
-    }
-
-    static constexpr int kMaxDepth = 40;
+    static constexpr int kLevels = 16; // the grid's side is 2^16
+    static constexpr std::uint32_t kGridSide = 1u << kLevels;
+    static constexpr int kLeafSize = 8;
+    static constexpr int kGroupSize = 64;
     const std::vector<float> &m_layout;
     std::vector<int> m_order;
     std::vector<Cell> m_cells;
@@ -334,15 +530,37 @@ Status runTsne(const float *rows, int n, int dims, const TsneOptions &o, std::ve
     } else if (!nearestNeighbours(rows, n, dims, k, threads, cancelled, &index, &distance)) {
         return Status::failure(QStringLiteral("cancelled"));
     }
+    // The points renumbered in the order a breadth-first walk of the neighbour graph meets
+    // them, so that a point's neighbours sit near it in memory; the layouts given out are in
+    // the rows' order again.
+    std::vector<int> order;
+    renumberByNeighbours(n, k, &index, &distance, &order);
+    const auto inRowOrder = [&order, n](const std::vector<float> &walked) {
+        std::vector<float> out(walked.size());
+        for (int r = 0; r < n; ++r) {
+            out[std::size_t(order[std::size_t(r)]) * 2] = walked[std::size_t(r) * 2];
+            out[std::size_t(order[std::size_t(r)]) * 2 + 1] = walked[std::size_t(r) * 2 + 1];
+        }
+        return out;
+    };
     std::vector<double> conditional;
     conditionalProbabilities(distance, n, k, o.perplexity, threads, &conditional);
     const SparseRows p = symmetrise(index, conditional, n, k);
+    const std::vector<float> pf(p.value.begin(), p.value.end()); // the attraction's, in floats
 
+    // The start, drawn in the rows' order.
     std::vector<float> y(std::size_t(n) * 2);
-    std::mt19937_64 random(o.seed);
-    std::normal_distribution<double> start(0.0, 1e-4);
-    for (float &v : y)
-        v = float(start(random));
+    {
+        std::mt19937_64 random(o.seed);
+        std::normal_distribution<double> start(0.0, 1e-4);
+        std::vector<float> drawn(y.size());
+        for (float &v : drawn)
+            v = float(start(random));
+        for (int r = 0; r < n; ++r) {
+            y[std::size_t(r) * 2] = drawn[std::size_t(order[std::size_t(r)]) * 2];
+            y[std::size_t(r) * 2 + 1] = drawn[std::size_t(order[std::size_t(r)]) * 2 + 1];
+        }
+    }
     std::vector<double> update(y.size(), 0.0), gains(y.size(), 1.0);
     std::vector<double> attract(y.size(), 0.0), repulse(y.size(), 0.0);
     std::vector<double> zParts(std::size_t(n), 0.0);
@@ -350,7 +568,7 @@ Status runTsne(const float *rows, int n, int dims, const TsneOptions &o, std::ve
 
     for (int iteration = 1; iteration <= o.iterations; ++iteration) {
         if (cancelled && cancelled()) {
-            *layout = y;
+            *layout = inRowOrder(y);
             return Status::failure(QStringLiteral("cancelled"));
         }
         const bool early = iteration <= o.exaggerationIterations;
@@ -358,32 +576,33 @@ Status runTsne(const float *rows, int n, int dims, const TsneOptions &o, std::ve
         const double momentum = early ? 0.5 : 0.8;
         const QuadTree tree(y, n);
         // Per row: the attractive force (exact, over its neighbours) and the repulsive one
-        // (Barnes-Hut, unnormalised) with its part of Z, summed in row order afterwards.
-        // The points in the tree's order, so that consecutive ones walk the same cells.
+        // (Barnes-Hut over the group's interaction list, unnormalised) with its part of Z,
+        // summed in row order afterwards. Each thread takes whole groups.
+        const std::vector<int> groups = tree.groups();
         const std::vector<int> &treeOrder = tree.order();
-        split(n, threads, [&](int from, int to) {
-            for (int at = from; at < to; ++at) {
-                const int i = treeOrder[std::size_t(at)];
-                const double xi = y[std::size_t(i) * 2], yi = y[std::size_t(i) * 2 + 1];
-                double ax = 0, ay = 0;
-                for (std::size_t e = p.start[std::size_t(i)]; e < p.start[std::size_t(i) + 1];
-                     ++e) {
-                    const int j = p.column[e];
-                    const double dx = xi - y[std::size_t(j) * 2],
-                                 dy = yi - y[std::size_t(j) * 2 + 1];
-                    const double q = 1.0 / (1.0 + dx * dx + dy * dy);
-                    ax += p.value[e] * q * dx;
-                    ay += p.value[e] * q * dy;
+        split(
+            int(groups.size()), threads,
+            [&](int from, int to) {
+                InteractionList list;
+                for (int g = from; g < to; ++g) {
+                    const int group = groups[std::size_t(g)];
+                    tree.interactions(group, o.theta, &list);
+                    for (int at = tree.groupFrom(group); at < tree.groupTo(group); ++at) {
+                        const int i = treeOrder[std::size_t(at)];
+                        const float xf = y[std::size_t(i) * 2], yf = y[std::size_t(i) * 2 + 1];
+                        double ax = 0, ay = 0;
+                        attractionOn(p, pf, y, i, xf, yf, &ax, &ay);
+                        double rx = 0, ry = 0, z = 0;
+                        repulsionFrom(list, xf, yf, &rx, &ry, &z);
+                        attract[std::size_t(i) * 2] = ax;
+                        attract[std::size_t(i) * 2 + 1] = ay;
+                        repulse[std::size_t(i) * 2] = rx;
+                        repulse[std::size_t(i) * 2 + 1] = ry;
+                        zParts[std::size_t(i)] = z - 1.0; // itself, at distance 0, is in the list
+                    }
                 }
-                double rx = 0, ry = 0, z = 0;
-                tree.repulsion(i, o.theta, &rx, &ry, &z);
-                attract[std::size_t(i) * 2] = ax;
-                attract[std::size_t(i) * 2 + 1] = ay;
-                repulse[std::size_t(i) * 2] = rx;
-                repulse[std::size_t(i) * 2 + 1] = ry;
-                zParts[std::size_t(i)] = z;
-            }
-        });
+            },
+            8);
         double z = 0;
         for (double part : zParts)
             z += part;
@@ -406,12 +625,12 @@ Status runTsne(const float *rows, int n, int dims, const TsneOptions &o, std::ve
         }
         if (onProgress &&
             (iteration % std::max(1, o.publishEvery) == 0 || iteration == o.iterations) &&
-            !onProgress(iteration, y)) {
-            *layout = y;
+            !onProgress(iteration, inRowOrder(y))) {
+            *layout = inRowOrder(y);
             return Status::failure(QStringLiteral("cancelled"));
         }
     }
-    *layout = std::move(y);
+    *layout = inRowOrder(y);
     return Status::success();
 }
 

@@ -7,7 +7,14 @@
 //   distribution has the perplexity asked for, then symmetrised: p_ij = (p_j|i + p_i|j) / 2n.
 // - Gradient: the attractive part exactly over those neighbours, the repulsive part by
 //   Barnes-Hut over a quadtree of the layout (a cell whose width over its distance is below
-//   theta counts as one point at its centre of mass).
+//   theta counts as one point at its centre of mass). Our variant of the walk, for speed:
+//   points go in groups of at most 64 neighbours in the tree, each group walks the tree once,
+//   judging a cell by its distance from the group's bounding box (so every point of the
+//   group is approximated at least as finely as its own walk would), and the group's points
+//   then sum that one list in vector lanes (Barnes 1990's grouping). The tree is rebuilt
+//   each iteration from the points' Morton codes; its leaves hold up to 8 points, always
+//   summed one by one. The points are renumbered inside once, in the order a breadth-first
+//   walk of the neighbour graph meets them, so that neighbours sit near in memory.
 // - Optimisation as the usual implementations do it: early exaggeration of P for the first
 //   iterations with momentum 0.5, then momentum 0.8; per-coordinate gains (+0.2 when the
 //   gradient changes sign, x0.8 when it does not, at least 0.01); the layout recentred at zero

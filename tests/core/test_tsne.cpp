@@ -120,17 +120,20 @@ private Q_SLOTS:
     void sameSeedSameLayout()
     {
         std::vector<int> labels;
-        const std::vector<float> rows = blobs(3, 40, 6, &labels);
+        // Enough points for several Barnes-Hut groups per thread, and for the neighbour and
+        // bandwidth searches to split.
+        const std::vector<float> rows = blobs(6, 200, 6, &labels);
         TsneOptions o;
         o.perplexity = 10;
         o.iterations = 200;
+        o.threads = 3;
         std::vector<float> first, again, other;
-        QVERIFY(runTsne(rows.data(), 120, 6, o, &first));
+        QVERIFY(runTsne(rows.data(), 1200, 6, o, &first));
         o.threads = 1; // the thread count does not change the result
-        QVERIFY(runTsne(rows.data(), 120, 6, o, &again));
+        QVERIFY(runTsne(rows.data(), 1200, 6, o, &again));
         QCOMPARE(again, first);
         o.seed = 2;
-        QVERIFY(runTsne(rows.data(), 120, 6, o, &other));
+        QVERIFY(runTsne(rows.data(), 1200, 6, o, &other));
         QVERIFY(other != first);
     }
 
