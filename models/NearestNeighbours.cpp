@@ -30,11 +30,18 @@ ModelStatus exactNearestNeighbours(const float *rows, std::int64_t n, int dims, 
         const float *norms = normsTensor.data_ptr<float>();
         index->resize(std::size_t(n) * std::size_t(k));
         distance->resize(std::size_t(n) * std::size_t(k));
-        // Tiles of kRows x kColumns products stay in cache while they are scanned; each row
-        // keeps a max-heap of its k nearest so far, which most candidates fail to enter.
+        // Tiles of kRows x kColumns products stay in cache while they are scanned. Each row
+        // keeps the candidates under its current k-th distance in a buffer; when the buffer
+        // holds 4k, it is cut back to its k nearest (nth_element) and the k-th distance
+        // tightens. Most candidates fail the one compare with that distance.
         constexpr std::int64_t kRows = 256, kColumns = 4096;
-        using Heap = std::vector<std::pair<float, int>>;
-        std::vector<Heap> heaps(std::size_t(std::min<std::int64_t>(kRows, n)));
+        using Candidates = std::vector<std::pair<float, int>>;
+        const std::size_t keep = std::size_t(k), full = std::size_t(k) * 4;
+        const std::size_t rowsPerBlock = std::size_t(std::min<std::int64_t>(kRows, n));
+        std::vector<Candidates> candidates(rowsPerBlock);
+        std::vector<float> worst(rowsPerBlock);
+        for (Candidates &c : candidates)
+            c.reserve(full);
         torch::Tensor tile =
             torch::empty({std::min<std::int64_t>(kRows, n), std::min<std::int64_t>(kColumns, n)},
                          torch::kFloat32);
@@ -43,8 +50,8 @@ ModelStatus exactNearestNeighbours(const float *rows, std::int64_t n, int dims, 
                 return ModelStatus::failure("cancelled");
             const std::int64_t rowsHere = std::min(kRows, n - start);
             for (std::int64_t r = 0; r < rowsHere; ++r) {
-                heaps[std::size_t(r)].clear();
-                heaps[std::size_t(r)].reserve(std::size_t(k));
+                candidates[std::size_t(r)].clear();
+                worst[std::size_t(r)] = std::numeric_limits<float>::max();
             }
             const torch::Tensor q = x.narrow(0, start, rowsHere);
             for (std::int64_t column = 0; column < n; column += kColumns) {
@@ -55,44 +62,36 @@ ModelStatus exactNearestNeighbours(const float *rows, std::int64_t n, int dims, 
                 const std::int64_t stride = products.stride(0);
                 at::parallel_for(0, rowsHere, 8, [&](std::int64_t from, std::int64_t to) {
                     for (std::int64_t r = from; r < to; ++r) {
-                        Heap &heap = heaps[std::size_t(r)];
+                        Candidates &c = candidates[std::size_t(r)];
+                        float bound = worst[std::size_t(r)];
                         const std::int64_t self = start + r;
                         const float own = norms[self];
                         const float *row = block + r * stride;
                         const float *columnNorms = norms + column;
-                        // The k-th nearest distance so far, held in a register: the scan is
-                        // one compare per candidate, and the heap is touched only by the few
-                        // that enter it.
-                        float worst = int(heap.size()) < k ? std::numeric_limits<float>::max()
-                                                           : heap.front().first;
-                        for (std::int64_t c = 0; c < columnsHere; ++c) {
+                        for (std::int64_t at = 0; at < columnsHere; ++at) {
                             // Rounding can make a tiny distance negative: clamp at 0.
-                            const float d = std::max(0.f, own + columnNorms[c] - 2 * row[c]);
-                            if (!(d < worst) || column + c == self)
+                            const float d = std::max(0.f, own + columnNorms[at] - 2 * row[at]);
+                            if (!(d < bound) || column + at == self)
                                 continue;
-                            if (int(heap.size()) < k) {
-                                heap.push_back({d, int(column + c)});
-                                if (int(heap.size()) == k) {
-                                    std::make_heap(heap.begin(), heap.end());
-                                    worst = heap.front().first;
-                                }
-                            } else {
-                                std::pop_heap(heap.begin(), heap.end());
-                                heap.back() = {d, int(column + c)};
-                                std::push_heap(heap.begin(), heap.end());
-                                worst = heap.front().first;
+                            c.push_back({d, int(column + at)});
+                            if (c.size() == full) {
+                                std::nth_element(c.begin(), c.begin() + std::ptrdiff_t(keep - 1),
+                                                 c.end());
+                                c.resize(keep);
+                                bound = c.back().first;
                             }
                         }
+                        worst[std::size_t(r)] = bound;
                     }
                 });
             }
             for (std::int64_t r = 0; r < rowsHere; ++r) {
-                Heap &heap = heaps[std::size_t(r)];
-                std::sort(heap.begin(), heap.end());
-                const std::size_t at = std::size_t(start + r) * std::size_t(k);
-                for (int j = 0; j < k; ++j) {
-                    (*distance)[at + std::size_t(j)] = heap[std::size_t(j)].first;
-                    (*index)[at + std::size_t(j)] = heap[std::size_t(j)].second;
+                Candidates &c = candidates[std::size_t(r)];
+                std::partial_sort(c.begin(), c.begin() + std::ptrdiff_t(keep), c.end());
+                const std::size_t at = std::size_t(start + r) * keep;
+                for (std::size_t j = 0; j < keep; ++j) {
+                    (*distance)[at + j] = c[j].first;
+                    (*index)[at + j] = c[j].second;
                 }
             }
         }
