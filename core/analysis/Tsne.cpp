@@ -162,32 +162,47 @@ struct SparseRows
 
 SparseRows symmetrise(const std::vector<int> &index, const std::vector<double> &p, int n, int k)
 {
-    std::vector<std::pair<std::int64_t, double>> entries; // (i x n + j, p)
-    entries.reserve(std::size_t(n) * std::size_t(k) * 2);
+    // Each (i, j, p_j|i / 2n) goes to row i and, mirrored, to row j: rows filled by counts,
+    // then each row sorted by column and its repeats added (p_ij + p_ji).
+    std::vector<std::size_t> count(std::size_t(n) + 1, 0);
+    for (int i = 0; i < n; ++i)
+        for (int j = 0; j < k; ++j) {
+            ++count[std::size_t(i) + 1];
+            ++count[std::size_t(index[std::size_t(i) * std::size_t(k) + std::size_t(j)]) + 1];
+        }
+    for (int i = 0; i < n; ++i)
+        count[std::size_t(i) + 1] += count[std::size_t(i)];
+    std::vector<std::pair<int, double>> entries(count[std::size_t(n)]);
+    std::vector<std::size_t> fill(count.begin(), count.end() - 1);
     for (int i = 0; i < n; ++i)
         for (int j = 0; j < k; ++j) {
             const int other = index[std::size_t(i) * std::size_t(k) + std::size_t(j)];
             const double v = p[std::size_t(i) * std::size_t(k) + std::size_t(j)] / (2.0 * n);
-            entries.emplace_back(std::int64_t(i) * n + other, v);
-            entries.emplace_back(std::int64_t(other) * n + i, v);
+            entries[fill[std::size_t(i)]++] = {other, v};
+            entries[fill[std::size_t(other)]++] = {i, v};
         }
-    std::sort(entries.begin(), entries.end(),
-              [](const auto &a, const auto &b) { return a.first < b.first; });
     SparseRows out;
     out.start.assign(std::size_t(n) + 1, 0);
-    for (std::size_t e = 0; e < entries.size();) {
-        std::size_t f = e;
-        double sum = 0;
-        while (f < entries.size() && entries[f].first == entries[e].first)
-            sum += entries[f++].second;
-        const int row = int(entries[e].first / n);
-        out.column.push_back(int(entries[e].first % n));
-        out.value.push_back(sum);
-        ++out.start[std::size_t(row) + 1];
-        e = f;
+    out.column.reserve(entries.size());
+    out.value.reserve(entries.size());
+    for (int i = 0; i < n; ++i) {
+        const auto first = entries.begin() + std::ptrdiff_t(count[std::size_t(i)]);
+        const auto last = entries.begin() + std::ptrdiff_t(count[std::size_t(i) + 1]);
+        // By column; a repeated column's two values in the order they were filled, so the sum
+        // is the same for (i, j) and (j, i).
+        std::stable_sort(first, last,
+                         [](const auto &a, const auto &b) { return a.first < b.first; });
+        for (auto e = first; e != last;) {
+            auto f = e;
+            double sum = 0;
+            while (f != last && f->first == e->first)
+                sum += (f++)->second;
+            out.column.push_back(e->first);
+            out.value.push_back(sum);
+            e = f;
+        }
+        out.start[std::size_t(i) + 1] = out.column.size();
     }
-    for (int i = 0; i < n; ++i)
-        out.start[std::size_t(i) + 1] += out.start[std::size_t(i)];
     return out;
 }
 
@@ -255,39 +270,88 @@ void repulsionFrom(const InteractionList &list, float px, float py, double *fx, 
     *z = sz;
 }
 
-// The attraction on point i from its neighbours in P: sums of p_ij q_ij (y_i - y_j), in floats
-// (two sums each, even and odd entries, added at the end). Plain scalar code: gathering the
-// neighbours into vector lanes measured slower.
-void attractionOn(const SparseRows &p, const std::vector<float> &pf, const std::vector<float> &y,
-                  int i, float xi, float yi, double *fx, double *fy)
+// The attraction, each pair of neighbours once (P is symmetric): the pairs (i, j > i) go in
+// kBlocks fixed blocks of rows, of about equal numbers of pairs. A block adds p q (y_i - y_j)
+// to i and subtracts it from j in a buffer of its own; each row then adds its buffers in
+// block order. So the sums are the same whatever the thread count.
+class PairAttraction
 {
-    const std::size_t from = p.start[std::size_t(i)], to = p.start[std::size_t(i) + 1];
-    const int *column = p.column.data();
-    const float *value = pf.data();
-    const float *at = y.data();
-    float x0 = 0, x1 = 0, y0 = 0, y1 = 0;
-    std::size_t e = from;
-    for (; e + 1 < to; e += 2) {
-        const std::size_t j = std::size_t(column[e]) * 2, k = std::size_t(column[e + 1]) * 2;
-        const float dxj = xi - at[j], dyj = yi - at[j + 1];
-        const float dxk = xi - at[k], dyk = yi - at[k + 1];
-        const float qj = value[e] / (1.f + dxj * dxj + dyj * dyj);
-        const float qk = value[e + 1] / (1.f + dxk * dxk + dyk * dyk);
-        x0 += qj * dxj;
-        y0 += qj * dyj;
-        x1 += qk * dxk;
-        y1 += qk * dyk;
+public:
+    PairAttraction(const SparseRows &p, int n) : m_n(n)
+    {
+        m_start.assign(std::size_t(n) + 1, 0);
+        for (int i = 0; i < n; ++i) {
+            for (std::size_t e = p.start[std::size_t(i)]; e < p.start[std::size_t(i) + 1]; ++e)
+                if (p.column[e] > i) {
+                    m_column.push_back(p.column[e]);
+                    m_value.push_back(float(p.value[e]));
+                }
+            m_start[std::size_t(i) + 1] = m_column.size();
+        }
+        m_blockRow.assign(kBlocks + 1, n);
+        m_blockRow[0] = 0;
+        for (int b = 1, i = 0; b < kBlocks; ++b) {
+            const std::size_t wanted = m_column.size() * std::size_t(b) / kBlocks;
+            while (i < n && m_start[std::size_t(i)] < wanted)
+                ++i;
+            m_blockRow[std::size_t(b)] = i;
+        }
+        m_buffers.assign(kBlocks, std::vector<float>(std::size_t(n) * 2));
     }
-    if (e < to) {
-        const std::size_t j = std::size_t(column[e]) * 2;
-        const float dx = xi - at[j], dy = yi - at[j + 1];
-        const float q = value[e] / (1.f + dx * dx + dy * dy);
-        x0 += q * dx;
-        y0 += q * dy;
+
+    // attract[i * 2 + 0/1]: the sum over i's neighbours of p_ij q_ij (y_i - y_j).
+    template <typename Split>
+    void compute(const std::vector<float> &y, const Split &split, std::vector<double> *attract)
+    {
+        split(kBlocks, [&](int from, int to) {
+            for (int b = from; b < to; ++b)
+                block(b, y);
+        });
+        split(m_n, [&](int from, int to) {
+            for (int i = from; i < to; ++i) {
+                double ax = 0, ay = 0;
+                for (int b = 0; b < kBlocks && m_blockRow[std::size_t(b)] <= i; ++b) {
+                    ax += m_buffers[std::size_t(b)][std::size_t(i) * 2];
+                    ay += m_buffers[std::size_t(b)][std::size_t(i) * 2 + 1];
+                }
+                (*attract)[std::size_t(i) * 2] = ax;
+                (*attract)[std::size_t(i) * 2 + 1] = ay;
+            }
+        });
     }
-    *fx = double(x0) + double(x1);
-    *fy = double(y0) + double(y1);
-}
+
+private:
+    void block(int b, const std::vector<float> &y)
+    {
+        float *force = m_buffers[std::size_t(b)].data();
+        const int first = m_blockRow[std::size_t(b)], last = m_blockRow[std::size_t(b) + 1];
+        std::fill(force + std::size_t(first) * 2, force + std::size_t(m_n) * 2, 0.f);
+        const float *at = y.data();
+        for (int i = first; i < last; ++i) {
+            const float xi = at[std::size_t(i) * 2], yi = at[std::size_t(i) * 2 + 1];
+            float fx = 0, fy = 0;
+            for (std::size_t e = m_start[std::size_t(i)]; e < m_start[std::size_t(i) + 1]; ++e) {
+                const std::size_t j = std::size_t(m_column[e]) * 2;
+                const float dx = xi - at[j], dy = yi - at[j + 1];
+                const float q = m_value[e] / (1.f + dx * dx + dy * dy);
+                fx += q * dx;
+                fy += q * dy;
+                force[j] -= q * dx;
+                force[j + 1] -= q * dy;
+            }
+            force[std::size_t(i) * 2] += fx;
+            force[std::size_t(i) * 2 + 1] += fy;
+        }
+    }
+
+    static constexpr int kBlocks = 16;
+    int m_n = 0;
+    std::vector<std::size_t> m_start;
+    std::vector<int> m_column;
+    std::vector<float> m_value;
+    std::vector<int> m_blockRow;
+    std::vector<std::vector<float>> m_buffers;
+};
 
 // A quadtree over the layout: each cell's width, centre of mass and point count. Built from
 // the points' Morton codes (their positions on a 65,536 x 65,536 grid over the layout, bits
@@ -546,7 +610,7 @@ Status runTsne(const float *rows, int n, int dims, const TsneOptions &o, std::ve
     std::vector<double> conditional;
     conditionalProbabilities(distance, n, k, o.perplexity, threads, &conditional);
     const SparseRows p = symmetrise(index, conditional, n, k);
-    const std::vector<float> pf(p.value.begin(), p.value.end()); // the attraction's, in floats
+    PairAttraction attraction(p, n);
 
     // The start, drawn in the rows' order.
     std::vector<float> y(std::size_t(n) * 2);
@@ -574,10 +638,13 @@ Status runTsne(const float *rows, int n, int dims, const TsneOptions &o, std::ve
         const bool early = iteration <= o.exaggerationIterations;
         const double exaggeration = early ? o.exaggeration : 1.0;
         const double momentum = early ? 0.5 : 0.8;
-        const QuadTree tree(y, n);
-        // Per row: the attractive force (exact, over its neighbours) and the repulsive one
-        // (Barnes-Hut over the group's interaction list, unnormalised) with its part of Z,
+        // The attractive forces (exact, over the neighbours), then per row the repulsive one
+        // (Barnes-Hut over its group's interaction list, unnormalised) with its part of Z,
         // summed in row order afterwards. Each thread takes whole groups.
+        attraction.compute(
+            y, [threads](int count, const auto &work) { split(count, threads, work, 2); },
+            &attract);
+        const QuadTree tree(y, n);
         const std::vector<int> groups = tree.groups();
         const std::vector<int> &treeOrder = tree.order();
         split(
@@ -590,12 +657,8 @@ Status runTsne(const float *rows, int n, int dims, const TsneOptions &o, std::ve
                     for (int at = tree.groupFrom(group); at < tree.groupTo(group); ++at) {
                         const int i = treeOrder[std::size_t(at)];
                         const float xf = y[std::size_t(i) * 2], yf = y[std::size_t(i) * 2 + 1];
-                        double ax = 0, ay = 0;
-                        attractionOn(p, pf, y, i, xf, yf, &ax, &ay);
                         double rx = 0, ry = 0, z = 0;
                         repulsionFrom(list, xf, yf, &rx, &ry, &z);
-                        attract[std::size_t(i) * 2] = ax;
-                        attract[std::size_t(i) * 2 + 1] = ay;
                         repulse[std::size_t(i) * 2] = rx;
                         repulse[std::size_t(i) * 2 + 1] = ry;
                         zParts[std::size_t(i)] = z - 1.0; // itself, at distance 0, is in the list

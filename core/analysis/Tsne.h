@@ -14,7 +14,9 @@
 //   then sum that one list in vector lanes (Barnes 1990's grouping). The tree is rebuilt
 //   each iteration from the points' Morton codes; its leaves hold up to 8 points, always
 //   summed one by one. The points are renumbered inside once, in the order a breadth-first
-//   walk of the neighbour graph meets them, so that neighbours sit near in memory.
+//   walk of the neighbour graph meets them, so that neighbours sit near in memory. The
+//   attraction is summed once per pair (P is symmetric), in fixed blocks of rows with a force
+//   buffer each, added per row in block order.
 // - Optimisation as the usual implementations do it: early exaggeration of P for the first
 //   iterations with momentum 0.5, then momentum 0.8; per-coordinate gains (+0.2 when the
 //   gradient changes sign, x0.8 when it does not, at least 0.01); the layout recentred at zero
