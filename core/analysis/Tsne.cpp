@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <thread>
@@ -299,28 +300,9 @@ public:
         m_buffers.assign(kBlocks, std::vector<float>(std::size_t(n) * 2));
     }
 
-    // attract[i * 2 + 0/1]: the sum over i's neighbours of p_ij q_ij (y_i - y_j).
-    template <typename Split>
-    void compute(const std::vector<float> &y, const Split &split, std::vector<double> *attract)
-    {
-        split(kBlocks, [&](int from, int to) {
-            for (int b = from; b < to; ++b)
-                block(b, y);
-        });
-        split(m_n, [&](int from, int to) {
-            for (int i = from; i < to; ++i) {
-                double ax = 0, ay = 0;
-                for (int b = 0; b < kBlocks && m_blockRow[std::size_t(b)] <= i; ++b) {
-                    ax += m_buffers[std::size_t(b)][std::size_t(i) * 2];
-                    ay += m_buffers[std::size_t(b)][std::size_t(i) * 2 + 1];
-                }
-                (*attract)[std::size_t(i) * 2] = ax;
-                (*attract)[std::size_t(i) * 2 + 1] = ay;
-            }
-        });
-    }
+    static constexpr int blocks() { return kBlocks; }
 
-private:
+    // One block's pairs into its buffer (any thread; each block on one thread at a time).
     void block(int b, const std::vector<float> &y)
     {
         float *force = m_buffers[std::size_t(b)].data();
@@ -344,6 +326,20 @@ private:
         }
     }
 
+    // Once every block is done: the attraction on i, the sum over its neighbours of
+    // p_ij q_ij (y_i - y_j), its buffers added in block order.
+    void on(int i, double *fx, double *fy) const
+    {
+        double ax = 0, ay = 0;
+        for (int b = 0; b < kBlocks && m_blockRow[std::size_t(b)] <= i; ++b) {
+            ax += m_buffers[std::size_t(b)][std::size_t(i) * 2];
+            ay += m_buffers[std::size_t(b)][std::size_t(i) * 2 + 1];
+        }
+        *fx = ax;
+        *fy = ay;
+    }
+
+private:
     static constexpr int kBlocks = 16;
     int m_n = 0;
     std::vector<std::size_t> m_start;
@@ -638,23 +634,31 @@ Status runTsne(const float *rows, int n, int dims, const TsneOptions &o, std::ve
         const bool early = iteration <= o.exaggerationIterations;
         const double exaggeration = early ? o.exaggeration : 1.0;
         const double momentum = early ? 0.5 : 0.8;
-        // The attractive forces (exact, over the neighbours), then per row the repulsive one
-        // (Barnes-Hut over its group's interaction list, unnormalised) with its part of Z,
-        // summed in row order afterwards. Each thread takes whole groups.
-        attraction.compute(
-            y, [threads](int count, const auto &work) { split(count, threads, work, 2); },
-            &attract);
-        const QuadTree tree(y, n);
-        const std::vector<int> groups = tree.groups();
-        const std::vector<int> &treeOrder = tree.order();
+        // First the attraction's blocks (exact, over the neighbours), taken by the threads in
+        // turn while the first one builds the tree; then, per group of points, the repulsion
+        // (Barnes-Hut over the group's interaction list, unnormalised) with each point's part
+        // of Z, summed in row order afterwards, and each point's attraction added up.
+        std::unique_ptr<QuadTree> tree;
+        std::atomic<int> nextBlock{0};
+        split(
+            threads, threads,
+            [&](int from, int) {
+                if (from == 0)
+                    tree = std::make_unique<QuadTree>(y, n);
+                for (int b = nextBlock++; b < PairAttraction::blocks(); b = nextBlock++)
+                    attraction.block(b, y);
+            },
+            1);
+        const std::vector<int> groups = tree->groups();
+        const std::vector<int> &treeOrder = tree->order();
         split(
             int(groups.size()), threads,
             [&](int from, int to) {
                 InteractionList list;
                 for (int g = from; g < to; ++g) {
                     const int group = groups[std::size_t(g)];
-                    tree.interactions(group, o.theta, &list);
-                    for (int at = tree.groupFrom(group); at < tree.groupTo(group); ++at) {
+                    tree->interactions(group, o.theta, &list);
+                    for (int at = tree->groupFrom(group); at < tree->groupTo(group); ++at) {
                         const int i = treeOrder[std::size_t(at)];
                         const float xf = y[std::size_t(i) * 2], yf = y[std::size_t(i) * 2 + 1];
                         double rx = 0, ry = 0, z = 0;
@@ -662,6 +666,8 @@ Status runTsne(const float *rows, int n, int dims, const TsneOptions &o, std::ve
                         repulse[std::size_t(i) * 2] = rx;
                         repulse[std::size_t(i) * 2 + 1] = ry;
                         zParts[std::size_t(i)] = z - 1.0; // itself, at distance 0, is in the list
+                        attraction.on(i, &attract[std::size_t(i) * 2],
+                                      &attract[std::size_t(i) * 2 + 1]);
                     }
                 }
             },
