@@ -613,6 +613,38 @@ bool addLabelAndModel(Database &db, const QString &annotator, const QString &rec
     return true;
 }
 
+// An older workspace's content: three clips named PREFIX0..2 (tones from `seed` on), a
+// person's label and an active model (addLabelAndModel).
+bool fillOldWorkspace(Database &old, const QString &folder, const QString &prefix, int seed,
+                      Gender gender, const QString &annotator, QList<LabelRecord> *before,
+                      qint64 *modelId, qint64 *firstClip)
+{
+    QList<ImportItem> items;
+    for (int i = 0; i < 3; ++i)
+        items << itemFor(
+            writeClip(QDir(folder).filePath(prefix + QString::number(i) + QStringLiteral(".wav")),
+                      seed + i),
+            prefix + QString::number(i), QStringLiteral("s"), gender, QStringLiteral("sad"));
+    ImportOutcome outcome;
+    return CorpusRepository(old).applyImport(batchFor(folder, items), &outcome).ok() &&
+           addLabelAndModel(old, annotator, QStringLiteral("baseline"), before, modelId, firstClip);
+}
+
+// Every label row of `before` is still there, the same, after a migration.
+void expectLabelsKept(Database &db, const QList<LabelRecord> &before)
+{
+    LabelRepository labels(db);
+    QList<LabelRecord> after;
+    for (const UtteranceRow &r : CorpusRepository(db).utteranceRows())
+        after << labels.history(r.id);
+    QCOMPARE(after.size(), before.size());
+    for (qsizetype i = 0; i < after.size(); ++i) {
+        QCOMPARE(after[i].id, before[i].id);
+        QCOMPARE(after[i].annotatorName, before[i].annotatorName);
+        QVERIFY(after[i].value == before[i].value);
+    }
+}
+
 } // namespace
 
 void StoreTest::personsLabelSurvivesAnotherMapping()
@@ -1578,15 +1610,8 @@ void StoreTest::schema9WorkspaceKeepsEveryLabelModelAndTrace()
         Database v9(location);
         QVERIFY(v9.open(9).ok());
         QCOMPARE(v9.schemaVersion(), 9);
-        QList<ImportItem> items;
-        for (int i = 0; i < 3; ++i)
-            items << itemFor(writeClip(root.filePath(QStringLiteral("m%1.wav").arg(i)), 40 + i),
-                             QStringLiteral("m%1").arg(i), QStringLiteral("s"), Gender::Female,
-                             QStringLiteral("sad"));
-        ImportOutcome outcome;
-        QVERIFY(CorpusRepository(v9).applyImport(batchFor(root.path(), items), &outcome));
-        QVERIFY(addLabelAndModel(v9, QStringLiteral("v9 annotator"), QStringLiteral("baseline"),
-                                 &before, &modelId, &firstClip));
+        QVERIFY(fillOldWorkspace(v9, root.path(), QStringLiteral("m"), 40, Gender::Female,
+                                 QStringLiteral("v9 annotator"), &before, &modelId, &firstClip));
         TraceRecord trace;
         trace.utteranceId = firstClip;
         trace.annotatorName = QStringLiteral("v9 annotator");
@@ -1599,16 +1624,8 @@ void StoreTest::schema9WorkspaceKeepsEveryLabelModelAndTrace()
     Database db(location);
     QVERIFY(db.open().ok());
     QCOMPARE(db.schemaVersion(), Database::kCurrentSchemaVersion);
+    expectLabelsKept(db, before);
     LabelRepository labels(db);
-    QList<LabelRecord> after;
-    for (const UtteranceRow &r : CorpusRepository(db).utteranceRows())
-        after << labels.history(r.id);
-    QCOMPARE(after.size(), before.size());
-    for (qsizetype i = 0; i < after.size(); ++i) {
-        QCOMPARE(after[i].id, before[i].id);
-        QCOMPARE(after[i].annotatorName, before[i].annotatorName);
-        QVERIFY(after[i].value == before[i].value);
-    }
     QCOMPARE(
         scalar(db, QStringLiteral("SELECT count(*) FROM labels WHERE client_key IS NULL")).toInt(),
         4);
@@ -1649,15 +1666,8 @@ void StoreTest::schema10WorkspaceKeepsItsLabelsAndCrossValidations()
         Database v10(location);
         QVERIFY(v10.open(10).ok());
         QCOMPARE(v10.schemaVersion(), 10);
-        QList<ImportItem> items;
-        for (int i = 0; i < 3; ++i)
-            items << itemFor(writeClip(root.filePath(QStringLiteral("c%1.wav").arg(i)), 50 + i),
-                             QStringLiteral("c%1").arg(i), QStringLiteral("s"), Gender::Male,
-                             QStringLiteral("sad"));
-        ImportOutcome outcome;
-        QVERIFY(CorpusRepository(v10).applyImport(batchFor(root.path(), items), &outcome));
-        QVERIFY(addLabelAndModel(v10, QStringLiteral("v10 annotator"), QStringLiteral("baseline"),
-                                 &before, &modelId, &firstClip));
+        QVERIFY(fillOldWorkspace(v10, root.path(), QStringLiteral("c"), 50, Gender::Male,
+                                 QStringLiteral("v10 annotator"), &before, &modelId, &firstClip));
         ModelRepository models(v10);
         TrainingRunRecord run;
         run.kind = QStringLiteral("evaluate");
@@ -1672,16 +1682,7 @@ void StoreTest::schema10WorkspaceKeepsItsLabelsAndCrossValidations()
     Database db(location);
     QVERIFY(db.open().ok());
     QCOMPARE(db.schemaVersion(), Database::kCurrentSchemaVersion);
-    LabelRepository labels(db);
-    QList<LabelRecord> after;
-    for (const UtteranceRow &r : CorpusRepository(db).utteranceRows())
-        after << labels.history(r.id);
-    QCOMPARE(after.size(), before.size());
-    for (qsizetype i = 0; i < after.size(); ++i) {
-        QCOMPARE(after[i].id, before[i].id);
-        QCOMPARE(after[i].annotatorName, before[i].annotatorName);
-        QVERIFY(after[i].value == before[i].value);
-    }
+    expectLabelsKept(db, before);
     ModelRepository models(db);
     QCOMPARE(models.activeModel().value_or(ModelVersionRecord()).id, modelId);
     ModelConfusion old;
