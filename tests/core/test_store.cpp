@@ -630,6 +630,17 @@ bool fillOldWorkspace(Database &old, const QString &folder, const QString &prefi
            addLabelAndModel(old, annotator, QStringLiteral("baseline"), before, modelId, firstClip);
 }
 
+// A cross-validation run's record for the baseline recipe, as startRun takes it.
+TrainingRunRecord evaluateRun()
+{
+    TrainingRunRecord run;
+    run.kind = QStringLiteral("evaluate");
+    run.recipe = QStringLiteral("baseline");
+    run.settings = QStringLiteral("{}");
+    run.labelSnapshot = QStringLiteral("{}");
+    return run;
+}
+
 // Every label row of `before` is still there, the same, after a migration.
 void expectLabelsKept(Database &db, const QList<LabelRecord> &before)
 {
@@ -1669,11 +1680,7 @@ void StoreTest::schema10WorkspaceKeepsItsLabelsAndCrossValidations()
         QVERIFY(fillOldWorkspace(v10, root.path(), QStringLiteral("c"), 50, Gender::Male,
                                  QStringLiteral("v10 annotator"), &before, &modelId, &firstClip));
         ModelRepository models(v10);
-        TrainingRunRecord run;
-        run.kind = QStringLiteral("evaluate");
-        run.recipe = QStringLiteral("baseline");
-        run.settings = QStringLiteral("{}");
-        run.labelSnapshot = QStringLiteral("{}");
+        TrainingRunRecord run = evaluateRun();
         QVERIFY(models.startRun(&run).ok());
         QVERIFY(models.finishRun(run.id, QStringLiteral("succeeded"), QString(), 2, {pooled}).ok());
         oldRun = run.id;
@@ -1691,11 +1698,7 @@ void StoreTest::schema10WorkspaceKeepsItsLabelsAndCrossValidations()
     QVERIFY(!old.clipsListed);
 
     // A run of this version keeps each fold's clips, and lists them by cell.
-    TrainingRunRecord run;
-    run.kind = QStringLiteral("evaluate");
-    run.recipe = QStringLiteral("baseline");
-    run.settings = QStringLiteral("{}");
-    run.labelSnapshot = QStringLiteral("{}");
+    TrainingRunRecord run = evaluateRun();
     QVERIFY(models.startRun(&run).ok());
     const QList<UtteranceRow> rows = CorpusRepository(db).utteranceRows();
     QCOMPARE(rows.size(), 3);
