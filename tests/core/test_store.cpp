@@ -924,15 +924,7 @@ void StoreTest::schema4WorkspaceKeepsEveryLabel()
     QCOMPARE(db.schemaVersion(), Database::kCurrentSchemaVersion);
     CorpusRepository corpora(db);
     LabelRepository labels(db);
-    QList<LabelRecord> after;
-    for (const UtteranceRow &r : corpora.utteranceRows())
-        after << labels.history(r.id);
-    QCOMPARE(after.size(), before.size());
-    for (qsizetype i = 0; i < after.size(); ++i) {
-        QCOMPARE(after[i].id, before[i].id);
-        QCOMPARE(after[i].annotatorName, before[i].annotatorName);
-        QVERIFY(after[i].value == before[i].value);
-    }
+    expectLabelsKept(db, before);
     const QHash<qint64, ShownLabel> shownAfter = labels.shownLabels();
     QCOMPARE(shownAfter.size(), shownBefore.size());
     for (auto it = shownBefore.cbegin(); it != shownBefore.cend(); ++it) {
