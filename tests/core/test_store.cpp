@@ -1253,15 +1253,7 @@ void StoreTest::schema5WorkspaceKeepsEveryLabelAndModel()
     QCOMPARE(db.schemaVersion(), Database::kCurrentSchemaVersion);
     CorpusRepository corpora(db);
     LabelRepository labels(db);
-    QList<LabelRecord> after;
-    for (const UtteranceRow &r : corpora.utteranceRows())
-        after << labels.history(r.id);
-    QCOMPARE(after.size(), before.size());
-    for (qsizetype i = 0; i < after.size(); ++i) {
-        QCOMPARE(after[i].id, before[i].id);
-        QCOMPARE(after[i].annotatorName, before[i].annotatorName);
-        QVERIFY(after[i].value == before[i].value);
-    }
+    expectLabelsKept(db, before);
     // The model and its run are kept; the new table is there and empty.
     ModelRepository models(db);
     QCOMPARE(models.activeModel().value_or(ModelVersionRecord()).id, modelId);
@@ -1310,15 +1302,7 @@ void StoreTest::schema7WorkspaceKeepsEveryLabelModelAndRound()
     QCOMPARE(db.schemaVersion(), Database::kCurrentSchemaVersion);
     CorpusRepository corpora(db);
     LabelRepository labels(db);
-    QList<LabelRecord> after;
-    for (const UtteranceRow &r : corpora.utteranceRows())
-        after << labels.history(r.id);
-    QCOMPARE(after.size(), before.size());
-    for (qsizetype i = 0; i < after.size(); ++i) {
-        QCOMPARE(after[i].id, before[i].id);
-        QCOMPARE(after[i].annotatorName, before[i].annotatorName);
-        QVERIFY(after[i].value == before[i].value);
-    }
+    expectLabelsKept(db, before);
     ModelRepository models(db);
     QCOMPARE(models.activeModel().value_or(ModelVersionRecord()).id, modelId);
     QCOMPARE(models.weights(modelId), QByteArray("weights"));
@@ -1372,15 +1356,7 @@ void StoreTest::schema8WorkspaceKeepsEveryLabelModelAndMap()
     QCOMPARE(db.schemaVersion(), Database::kCurrentSchemaVersion);
     CorpusRepository corpora(db);
     LabelRepository labels(db);
-    QList<LabelRecord> after;
-    for (const UtteranceRow &r : corpora.utteranceRows())
-        after << labels.history(r.id);
-    QCOMPARE(after.size(), before.size());
-    for (qsizetype i = 0; i < after.size(); ++i) {
-        QCOMPARE(after[i].id, before[i].id);
-        QCOMPARE(after[i].annotatorName, before[i].annotatorName);
-        QVERIFY(after[i].value == before[i].value);
-    }
+    expectLabelsKept(db, before);
     ModelRepository models(db);
     QCOMPARE(models.activeModel().value_or(ModelVersionRecord()).id, modelId);
     QCOMPARE(models.weights(modelId), QByteArray("weights"));
