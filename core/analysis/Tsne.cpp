@@ -208,7 +208,8 @@ SparseRows symmetrise(const std::vector<int> &index, const std::vector<double> &
 }
 
 // Lanes of the repulsion kernel: GCC's and Clang's vector extension, lowered to what the
-// target has (two SSE registers on plain x86-64, one AVX register where built for it).
+// target has (two SSE registers on plain x86-64; repulsionFrom has an AVX2 clone too, one
+// register, which x86-64 machines that have AVX2 run).
 constexpr int kLanes = 8;
 typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
 
