@@ -849,27 +849,31 @@ void AnalysisDialog::reloadConfusion()
     }
     m_split->setVisible(modelId > 0);
     m_fold->setVisible(modelId < 0);
-    if (modelId < 0) { // a cross-validation run: its stored matrices
-        const qint64 runId = -modelId;
-        const QList<MetricsRow> rows = ModelRepository(*db).metrics(runId);
-        if (m_foldRun != runId) {
-            m_loading = true;
-            m_fold->clear();
-            for (const MetricsRow &row : rows)
-                m_fold->addItem(row.fold == 0 ? tr("Every fold, pooled (%1 clips)").arg(row.n)
-                                              : tr("Fold %1 (%2 clips)").arg(row.fold).arg(row.n),
-                                row.fold);
-            m_foldRun = runId;
-            m_loading = false;
-        }
-        const int fold = m_fold->currentData().toInt();
-        if (auto st = runConfusion(*db, runId, fold, &m_confusion); !st) {
-            m_matrix->setMatrix({}, {});
-            m_matrix->setEmptyText(st.error());
-            m_classTable->setRowCount(0);
-            m_confusionSummary->setText(st.error());
-            return;
-        }
+    if (modelId < 0 && m_foldRun != -modelId) { // another cross-validation run: its folds
+        m_loading = true;
+        m_fold->clear();
+        for (const MetricsRow &row : ModelRepository(*db).metrics(-modelId))
+            m_fold->addItem(row.fold == 0 ? tr("Every fold, pooled (%1 clips)").arg(row.n)
+                                          : tr("Fold %1 (%2 clips)").arg(row.fold).arg(row.n),
+                            row.fold);
+        m_foldRun = -modelId;
+        m_loading = false;
+    }
+    const int fold = m_fold->currentData().toInt();
+    const Status st =
+        modelId < 0 ? runConfusion(*db, -modelId, fold, &m_confusion)
+                    : modelConfusion(*db, modelId,
+                                     m_split->currentIndex() == 1 ? ConfusionSplit::Labeled
+                                                                  : ConfusionSplit::Validation,
+                                     &m_confusion);
+    if (!st) {
+        m_matrix->setMatrix({}, {});
+        m_matrix->setEmptyText(st.error());
+        m_classTable->setRowCount(0);
+        m_confusionSummary->setText(st.error());
+        return;
+    }
+    if (modelId < 0) {
         const ClassificationMetrics &m = m_confusion.metrics;
         m_matrix->setMatrix(m.labels, m.confusion);
         m_confusionSummary->setText(
@@ -885,15 +889,6 @@ void AnalysisDialog::reloadConfusion()
                                     "predictions per clip: run it again to list a cell's clips, "
                                     "or choose a model version."));
     } else {
-        const auto split =
-            m_split->currentIndex() == 1 ? ConfusionSplit::Labeled : ConfusionSplit::Validation;
-        if (auto st = modelConfusion(*db, modelId, split, &m_confusion); !st) {
-            m_matrix->setMatrix({}, {});
-            m_matrix->setEmptyText(st.error());
-            m_classTable->setRowCount(0);
-            m_confusionSummary->setText(st.error());
-            return;
-        }
         fillModelSummary();
     }
     fillClassTable();
