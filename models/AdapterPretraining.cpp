@@ -43,6 +43,43 @@ at::Tensor spanMask(const std::vector<int64_t> &lengths, int64_t frames, int spa
     return mask;
 }
 
+at::Tensor alternatingSpans(const std::vector<int64_t> &lengths, int64_t frames, int spanFrames,
+                            int passes, int pass)
+{
+    TORCH_CHECK(spanFrames > 0 && passes > 0 && pass >= 0 && pass < passes,
+                "alternating spans: the span must be at least one frame and the pass one of the "
+                "passes");
+    auto mask = torch::zeros({int64_t(lengths.size()), frames}, torch::kBool);
+    auto *out = mask.data_ptr<bool>();
+    for (std::size_t b = 0; b < lengths.size(); ++b) {
+        const int64_t length = std::min(lengths[b], frames);
+        for (int64_t f = 0; f < length; ++f)
+            out[int64_t(b) * frames + f] = (f / spanFrames) % passes == pass;
+    }
+    return mask;
+}
+
+std::vector<float> bucketMeans(const float *values, int64_t frames, int buckets)
+{
+    std::vector<float> out;
+    if (frames <= 0 || buckets <= 0)
+        return out;
+    out.reserve(std::size_t(buckets));
+    for (int b = 0; b < buckets; ++b) {
+        const int64_t first = int64_t(b) * frames / buckets;
+        const int64_t end = int64_t(b + 1) * frames / buckets;
+        if (end <= first) {
+            out.push_back(values[std::min(first, frames - 1)]);
+            continue;
+        }
+        double sum = 0;
+        for (int64_t f = first; f < end; ++f)
+            sum += values[f];
+        out.push_back(float(sum / double(end - first)));
+    }
+    return out;
+}
+
 double emaDecay(int64_t step, int64_t totalSteps, double start, double end)
 {
     if (totalSteps <= 1 || step >= totalSteps)

@@ -34,6 +34,18 @@ void emaUpdate(torch::nn::Module &teacher, const torch::nn::Module &student, dou
 // mean 0, variance 1 (population), 0 at padded frames.
 at::Tensor instanceNormalise(const at::Tensor &x, const at::Tensor &mask);
 
+// ALPS's masks (seed 002's set; see AdapterTrainer::surprisal), pass `pass` of `passes`: frame f
+// of each clip is masked when (f / spanFrames) % passes == pass, so the passes mask every frame
+// once, in spans of the pre-training's length. [clips, frames] bool; false beyond each clip's
+// length.
+at::Tensor alternatingSpans(const std::vector<int64_t> &lengths, int64_t frames, int spanFrames,
+                            int passes, int pass);
+
+// The mean of values[0, frames) over each of `buckets` equal parts of the clip: part b holds
+// frames floor(b f / B) to floor((b + 1) f / B) - 1; a part with no frame (a clip shorter than
+// B frames) takes the frame at floor(b f / B). Empty for a clip of no frames.
+std::vector<float> bucketMeans(const float *values, int64_t frames, int buckets);
+
 // What pre-training adds to the adapter and drops afterwards: the learned mask vector, the
 // local-attribute (cluster id) head and the self-distillation head.
 class PretrainHeadsImpl : public torch::nn::Module

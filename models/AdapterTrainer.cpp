@@ -588,6 +588,11 @@ struct AdapterTrainer::Private
     // [K, classes] (of the clips pre-training and fine-tuning read with a category).
     EmotionAdapter laTeacher{nullptr};
     torch::Tensor laCentres, laClassFrames;
+    // The pre-training's masked-prediction heads, kept with a backbone that adapter TAPT made
+    // (for ALPS's surprisal), with the span length and mask fraction they were trained with.
+    PretrainHeads laHeads{nullptr};
+    int laSpanFrames = 8;
+    double laMaskFraction = 0.5;
 
     // The local-attribute id of every frame of a batch [B, T] (padding gets some id too).
     torch::Tensor localAttributeIds(const BatchTensors &t)
@@ -618,6 +623,7 @@ struct AdapterTrainer::Private
             if (cancelled && cancelled()) {
                 *stopped = true;
                 laTeacher = nullptr; // no attributes without their counts
+                laHeads = nullptr;
                 laCentres = torch::Tensor();
                 return ModelStatus::success();
             }
@@ -648,6 +654,44 @@ struct AdapterTrainer::Private
         if (auto st = writer->add("local_attributes/class_frames", laClassFrames); !st)
             return st;
         writer->setMetadata("local_attributes", std::to_string(laCentres.size(0)));
+        if (laHeads) {
+            if (auto st = writeModule(writer, "local_attributes/heads/", *laHeads); !st)
+                return st;
+            writer->setMetadata("surprisal_span", std::to_string(laSpanFrames));
+            char fraction[64];
+            std::snprintf(fraction, sizeof fraction, "%.17g", laMaskFraction);
+            writer->setMetadata("surprisal_mask", fraction);
+        }
+        return ModelStatus::success();
+    }
+
+    // The masked-prediction heads writeLocalAttributes wrote (a file without them, or without
+    // local attributes, leaves none).
+    ModelStatus readSurprisalHeads(const SafeTensorsFile &file)
+    {
+        laHeads = nullptr;
+        const auto span = file.metadata().find("surprisal_span");
+        if (!laTeacher || span == file.metadata().end())
+            return ModelStatus::success();
+        const auto mask = file.metadata().find("surprisal_mask");
+        const SafeTensorInfo *head = file.find("local_attributes/heads/cluster_head.weight");
+        try {
+            laSpanFrames = std::stoi(span->second);
+            laMaskFraction = mask == file.metadata().end() ? -1 : std::stod(mask->second);
+        } catch (...) {
+            laSpanFrames = 0;
+        }
+        if (laSpanFrames < 1 || !(laMaskFraction > 0 && laMaskFraction < 1) || !head ||
+            head->shape.size() != 2 || head->shape[0] < 2 ||
+            head->shape[1] != options.adapter.width)
+            return ModelStatus::failure(file.path() +
+                                        ": the masked-prediction heads' settings are damaged");
+        PretrainHeads heads(options.adapter.width, int(head->shape[0]));
+        heads->to(device);
+        if (auto st = readModule(file, "local_attributes/heads/", *heads); !st)
+            return st;
+        heads->eval();
+        laHeads = heads;
         return ModelStatus::success();
     }
 
@@ -657,6 +701,7 @@ struct AdapterTrainer::Private
     ModelStatus readLocalAttributes(const SafeTensorsFile &file, bool backboneOnly = false)
     {
         laTeacher = nullptr;
+        laHeads = nullptr;
         laCentres = laClassFrames = torch::Tensor();
         const auto it = file.metadata().find("local_attributes");
         if (it == file.metadata().end())
@@ -948,6 +993,10 @@ struct AdapterTrainer::Private
         }
         laTeacher = teacher;
         laCentres = centres;
+        heads->eval();
+        laHeads = heads;
+        laSpanFrames = p.spanFrames;
+        laMaskFraction = p.maskFraction;
         return ModelStatus::success();
     }
 
@@ -1811,6 +1860,7 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
 
         d->pretrainHistory.clear();
         d->laTeacher = nullptr;
+        d->laHeads = nullptr;
         d->laCentres = d->laClassFrames = torch::Tensor();
         if (fromBackbone && !resuming) {
             if (auto st = d->loadBackbone(o.initialBackbone); !st)
@@ -1844,6 +1894,8 @@ ModelStatus AdapterTrainer::train(const ClipFeatureSource &input,
                     *wasCancelled = true;
                 return ModelStatus::success();
             }
+            // Fine-tuning changes the backbone the masked-prediction heads were trained with.
+            d->laHeads = nullptr;
             std::vector<std::size_t> seen = train;
             seen.insert(seen.end(), validation.begin(), validation.end());
             if (auto st = d->countLocalAttributes(source, seen, cancelled, &stopped); !st)
@@ -2294,6 +2346,73 @@ ModelStatus AdapterTrainer::sample(const ClipFeatureSource &source,
     }
 }
 
+bool AdapterTrainer::hasSurprisalHeads() const
+{
+    return d->net && d->laTeacher && d->laHeads;
+}
+
+ModelStatus AdapterTrainer::surprisal(const ClipFeatureSource &source,
+                                      const std::vector<std::size_t> &which, int buckets,
+                                      std::vector<std::vector<float>> *out,
+                                      const CancelCheck &cancelled)
+{
+    out->assign(which.size(), {});
+    if (!hasSurprisalHeads())
+        return ModelStatus::failure(
+            "this adapter file has no masked-prediction heads: ALPS needs a backbone that "
+            "adapter TAPT stored with them (emolens-cli pretrain)");
+    if (buckets < 1)
+        return ModelStatus::failure("the surprisal needs at least one bucket per clip");
+    try {
+        const TrainerOptions &o = d->options;
+        if (auto st = featuresFit(source, o.adapter); !st)
+            return st;
+        torch::NoGradGuard noGrad;
+        useThreads(o.threads);
+        d->net->eval();
+        const int passes = std::max(2, int(std::lround(1.0 / d->laMaskFraction)));
+        std::map<std::size_t, std::size_t> slot;
+        for (std::size_t k = 0; k < which.size(); ++k)
+            slot[which[k]] = k;
+        const auto &info = source.clips();
+        for (const Batch &batch : makeBatches(source, which, o.batchFrames, o.maxBatchClips)) {
+            if (cancelled && cancelled())
+                return ModelStatus::failure("cancelled");
+            BatchTensors t;
+            if (auto st = loadBatch(source, batch, d->device, &t); !st)
+                return st;
+            const auto ids = d->localAttributeIds(t); // [B, T]
+            std::vector<int64_t> lengths;
+            for (std::size_t i : batch.clips)
+                lengths.push_back(std::max<int64_t>(1, info[i].frames));
+            auto loss = torch::zeros(ids.sizes(), torch::kFloat).to(d->device);
+            for (int pass = 0; pass < passes; ++pass) {
+                const auto spans =
+                    alternatingSpans(lengths, batch.frames, d->laSpanFrames, passes, pass)
+                        .to(d->device)
+                        .logical_and(t.mask);
+                const auto student =
+                    d->net->frames(t.hidden, t.mask, t.extra, spans, d->laHeads->maskVector);
+                const auto logits = d->laHeads->clusterHead(student); // [B, T, K]
+                const auto each =
+                    torch::nn::functional::cross_entropy(
+                        logits.flatten(0, 1).to(torch::kFloat), ids.flatten(),
+                        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))
+                        .view(ids.sizes());
+                loss = torch::where(spans, each, loss);
+            }
+            const auto values = loss.cpu().contiguous();
+            for (std::size_t b = 0; b < batch.clips.size(); ++b)
+                (*out)[slot.at(batch.clips[b])] =
+                    bucketMeans(values[int64_t(b)].data_ptr<float>(),
+                                std::min<int64_t>(lengths[b], batch.frames), buckets);
+        }
+        return ModelStatus::success();
+    } catch (...) {
+        return statusFromCurrentException("computing the clips' surprisal");
+    }
+}
+
 std::string AdapterTrainer::backboneSettings(const AdapterOptions &a)
 {
     std::ostringstream out;
@@ -2330,6 +2449,7 @@ ModelStatus AdapterTrainer::pretrainBackbone(const ClipFeatureSource &source,
         d->start();
         d->usedClipMeans = false;
         d->laTeacher = nullptr;
+        d->laHeads = nullptr;
         d->laCentres = d->laClassFrames = torch::Tensor();
         const bool resuming = o.resume && !o.checkpointPath.empty() &&
                               std::ifstream(o.checkpointPath, std::ios::binary).good();
@@ -2340,6 +2460,7 @@ ModelStatus AdapterTrainer::pretrainBackbone(const ClipFeatureSource &source,
             if (wasCancelled)
                 *wasCancelled = true;
             d->laTeacher = nullptr;
+            d->laHeads = nullptr;
             return ModelStatus::success();
         };
         // A resumed run's normalisation comes with the student from the checkpoint.
@@ -2474,7 +2595,9 @@ ModelStatus AdapterTrainer::load(const std::string &path)
         d->device = torch::Device(d->options.device);
         d->net->to(d->device);
         d->net->eval();
-        return d->readLocalAttributes(*file);
+        if (auto st = d->readLocalAttributes(*file); !st)
+            return st;
+        return d->readSurprisalHeads(*file);
     } catch (const std::invalid_argument &) {
         return ModelStatus::failure(path + ": the adapter settings in the file are damaged");
     } catch (...) {

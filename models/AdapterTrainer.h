@@ -346,6 +346,24 @@ public:
                        int passes, std::uint64_t seed, std::vector<ClipPrediction> *out,
                        const CancelCheck &cancelled = {});
 
+    // ALPS (seed 002's set; Yuan et al. 2020): each clip's surprisal embedding, [buckets] per
+    // clip, from a backbone file that adapter TAPT saved with its masked-prediction heads
+    // (hasSurprisalHeads). ALPS takes a masked language model's loss at some tokens; ours takes
+    // the pre-training's own task - the cross-entropy (nats) of the local-attribute id the
+    // teacher gives each frame, predicted by the student's cluster head where that frame is
+    // masked - averaged over each of `buckets` equal parts of the clip (bucketMeans). Every
+    // frame is masked once: round(1 / maskFraction) passes (at least 2) of alternating spans of
+    // the pre-training's span length (alternatingSpans), so no draw is involved and the result
+    // does not depend on the batches. Costs one teacher pass and that many student passes of
+    // the adapter. cancelled() is polled between batches: it ends the call with "cancelled".
+    ModelStatus surprisal(const ClipFeatureSource &source, const std::vector<std::size_t> &which,
+                          int buckets, std::vector<std::vector<float>> *out,
+                          const CancelCheck &cancelled = {});
+    // Whether the loaded file has the masked-prediction heads surprisal() needs: a backbone
+    // that pretrainBackbone() made and save() wrote (fine-tuning changes the backbone the heads
+    // were trained with, so a trained model keeps none).
+    bool hasSurprisalHeads() const;
+
     const std::vector<EpochRecord> &history() const;
     int bestEpoch() const; // from 1; 0 before training
     // The last train() read the clips' frame means (see TrainerOptions::clipMeansWhenExact).
@@ -360,8 +378,9 @@ public:
     // Adapter TAPT: seed 000's teacher-student pre-training (TrainerOptions::pretrain, epochs >
     // 0) on these clips, labeled or not, with the input normalisation from them, and no
     // fine-tuning. The student's backbone and the local attributes are kept (their counts per
-    // class from the clips with a category): save() writes them, with the untrained pooling and
-    // heads, for a later run's TrainerOptions::initialBackbone. Checkpoints and resume as the
+    // class from the clips with a category), and the masked-prediction heads (surprisal()):
+    // save() writes them, with the untrained pooling and heads, for a later run's
+    // TrainerOptions::initialBackbone. Checkpoints and resume as the
     // pre-training in train() (checkpointPath, resume). cancelled() is polled between batches.
     ModelStatus pretrainBackbone(const ClipFeatureSource &source,
                                  const std::vector<std::size_t> &clips,

@@ -13,8 +13,10 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <numeric>
 #include <random>
 #include <unistd.h>
 
@@ -634,6 +636,41 @@ MODEL_TEST(pretrain_span_mask_covers_the_fraction_in_whole_spans)
     VERIFY(spanMask(lengths, 200, 8, 0.5, a).equal(spanMask(lengths, 200, 8, 0.5, b)));
 }
 
+// ALPS's masks and buckets (AdapterTrainer::surprisal) against hand values.
+MODEL_TEST(surprisal_masks_every_frame_once_and_buckets_average_by_hand)
+{
+    const std::vector<int64_t> lengths{10, 3};
+    const auto first = alternatingSpans(lengths, 12, 2, 2, 0);
+    const auto second = alternatingSpans(lengths, 12, 2, 2, 1);
+    // Spans of 2 frames, alternately: frames 0-1, 4-5, 8-9 in the first pass, 2-3, 6-7 in the
+    // second; nothing past a clip's end.
+    const std::vector<int> a{1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0};
+    const std::vector<int> b{0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0};
+    const std::vector<int> c{1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    const std::vector<int> e{0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (int f = 0; f < 12; ++f) {
+        VERIFY_MSG(first[0][f].item<bool>() == bool(a[std::size_t(f)]), f);
+        VERIFY_MSG(second[0][f].item<bool>() == bool(b[std::size_t(f)]), f);
+        VERIFY_MSG(first[1][f].item<bool>() == bool(c[std::size_t(f)]), f);
+        VERIFY_MSG(second[1][f].item<bool>() == bool(e[std::size_t(f)]), f);
+    }
+    // Three passes of spans of 3 over 9 frames: each frame in exactly one.
+    const std::vector<int64_t> nine{9};
+    auto sum = torch::zeros({1, 9}, torch::kInt);
+    for (int pass = 0; pass < 3; ++pass)
+        sum += alternatingSpans(nine, 9, 3, 3, pass).to(torch::kInt);
+    VERIFY(sum.eq(1).all().item<bool>());
+
+    // Buckets: 6 frames into 3 parts of 2; 7 frames into 2 parts of 3 and 4 (floor(7/2) = 3);
+    // 2 frames into 4 parts, the empty ones taking the frame at their start.
+    const std::vector<float> v{1, 3, 5, 7, 9, 11, 20};
+    VERIFY((bucketMeans(v.data(), 6, 3) == std::vector<float>{2, 6, 10}));
+    VERIFY((bucketMeans(v.data(), 7, 2) == std::vector<float>{3, 11.75f}));
+    VERIFY((bucketMeans(v.data(), 2, 4) == std::vector<float>{1, 1, 3, 3}));
+    VERIFY(bucketMeans(v.data(), 7, 1) == std::vector<float>{8});
+    VERIFY(bucketMeans(v.data(), 0, 3).empty());
+}
+
 MODEL_TEST(pretrain_ema_update_and_decay_equal_hand_values)
 {
     torch::nn::Linear teacher(2, 1), student(2, 1);
@@ -1100,6 +1137,59 @@ MODEL_TEST(pretrain_backbone_alone_is_where_a_later_run_starts)
     const std::string path = "/tmp/emolens-tapt-" + std::to_string(::getpid()) + ".safetensors";
     REQUIRE_OK(tapt.save(path));
 
+    // ALPS's surprisal: the backbone keeps its masked-prediction heads, in the file too.
+    VERIFY(tapt.hasSurprisalHeads());
+    std::vector<std::vector<float>> surprisal, reloadedSurprisal, two, perFrame, whole;
+    REQUIRE_OK(tapt.surprisal(source, range(0, 80), 4, &surprisal));
+    VERIFY(surprisal.size() == 80);
+    double frameWeighted = 0, frameCount = 0;
+    for (std::size_t i = 0; i < 80; ++i) {
+        VERIFY(surprisal[i].size() == 4);
+        for (float v : surprisal[i]) {
+            VERIFY_MSG(std::isfinite(v) && v >= 0, v);
+            frameWeighted += double(v) * double(source.clips()[i].frames) / 4;
+        }
+        frameCount += double(source.clips()[i].frames);
+    }
+    // It is the pre-training's own loss: about its last epoch's mask loss (that one with random
+    // spans, dropout and a student that moved during the epoch).
+    const double meanSurprisal = frameWeighted / frameCount;
+    VERIFY_MSG(std::abs(meanSurprisal - h[7].maskLoss) < 0.5 * h[7].maskLoss,
+               meanSurprisal << " " << h[7].maskLoss);
+    {
+        AdapterTrainer reloaded(TrainerOptions{});
+        REQUIRE_OK(reloaded.load(path));
+        VERIFY(reloaded.hasSurprisalHeads());
+        REQUIRE_OK(reloaded.surprisal(source, range(0, 80), 4, &reloadedSurprisal));
+        for (std::size_t i = 0; i < 80; ++i)
+            for (std::size_t b = 0; b < 4; ++b)
+                VERIFY_MSG(std::abs(reloadedSurprisal[i][b] - surprisal[i][b]) < 1e-5, i);
+    }
+    // A clip's surprisal does not depend on the clips batched with it; one bucket per frame
+    // averages to the clip's one bucket.
+    REQUIRE_OK(tapt.surprisal(source, {17, 3}, 4, &two));
+    for (std::size_t b = 0; b < 4; ++b)
+        VERIFY_MSG(std::abs(two[0][b] - surprisal[17][b]) < 1e-4 &&
+                       std::abs(two[1][b] - surprisal[3][b]) < 1e-4,
+                   b);
+    const int frames17 = int(source.clips()[17].frames);
+    REQUIRE_OK(tapt.surprisal(source, {17}, frames17, &perFrame));
+    REQUIRE_OK(tapt.surprisal(source, {17}, 1, &whole));
+    VERIFY(int(perFrame[0].size()) == frames17);
+    const double mean = std::accumulate(perFrame[0].begin(), perFrame[0].end(), 0.0) / frames17;
+    VERIFY_MSG(std::abs(mean - whole[0][0]) < 1e-4, mean << " " << whole[0][0]);
+    // Clips unlike the corpus (other phones) surprise it more.
+    {
+        const PhoneSource strange(20, 99);
+        std::vector<std::vector<float>> other;
+        REQUIRE_OK(tapt.surprisal(strange, range(0, 20), 1, &other));
+        double strangeMean = 0;
+        for (const auto &row : other)
+            strangeMean += row[0] / 20.0;
+        VERIFY_MSG(strangeMean > 1.2 * meanSurprisal, strangeMean << " " << meanSurprisal);
+    }
+    VERIFY(!tapt.surprisal(source, range(0, 4), 0, &two));
+
     // A run from the file, with another seed and no epochs: the backbone is the file's, the
     // pooling and the heads are its own.
     TrainerOptions from = options;
@@ -1117,8 +1207,15 @@ MODEL_TEST(pretrain_backbone_alone_is_where_a_later_run_starts)
         REQUIRE_OK(SafeTensorsFile::open(path, a));
         REQUIRE_OK(SafeTensorsFile::open(startPath, b));
         int backbone = 0;
+        int heads = 0;
         for (const SafeTensorInfo &t : a->tensors()) {
             const SafeTensorInfo *u = b->find(t.name);
+            if (t.name.rfind("local_attributes/heads/", 0) == 0) {
+                // The masked-prediction heads stay with the backbone alone.
+                VERIFY_MSG(!u, t.name);
+                ++heads;
+                continue;
+            }
             VERIFY_MSG(u && u->byteCount == t.byteCount, t.name);
             const bool same = std::memcmp(t.data, u->data, t.byteCount) == 0;
             const bool isBackbone =
@@ -1134,9 +1231,17 @@ MODEL_TEST(pretrain_backbone_alone_is_where_a_later_run_starts)
                 VERIFY_MSG(!same, t.name);
         }
         VERIFY_MSG(backbone > 10, backbone);
+        VERIFY_MSG(heads == 5, heads); // mask vector, cluster and distillation heads
         VERIFY(a->metadata().at("backbone") == AdapterTrainer::backboneSettings(options.adapter));
     }
     std::remove(startPath.c_str());
+    // Fine-tuning moves the backbone away from the heads: a trained model has none.
+    VERIFY(!start.hasSurprisalHeads());
+    {
+        const ModelStatus none = start.surprisal(source, range(0, 4), 4, &two);
+        VERIFY_MSG(!none && none.error().find("masked-prediction heads") != std::string::npos,
+                   none.error());
+    }
     // The local attributes come along, counted on this run's labeled clips (0-59).
     VERIFY(start.localAttributeCount() == 8);
     VERIFY(localAttributes(start, source, range(60, 80)) ==
