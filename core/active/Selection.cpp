@@ -33,7 +33,8 @@ constexpr Named kNames[] = {
     {SelectionStrategy::ColdStart, "cold-start", "Cold start (no model needed)"},
     {SelectionStrategy::Hybrid, "hybrid", "Hybrid (margin inside clusters)"},
     {SelectionStrategy::Bald, "bald", "BALD (MC dropout disagreement)"},
-    {SelectionStrategy::Badge, "badge", "BADGE (gradient embeddings, k-means++)"}};
+    {SelectionStrategy::Badge, "badge", "BADGE (gradient embeddings, k-means++)"},
+    {SelectionStrategy::Alps, "alps", "ALPS (surprisal clusters; needs adapter TAPT)"}};
 
 // The two most probable classes of a row and their probabilities.
 struct TopTwo
@@ -433,6 +434,84 @@ Status badge(const SelectionPool &pool, const SelectionOptions &o, const std::ve
     return Status::success();
 }
 
+// ALPS: the eligible rows' surprisal embeddings scaled to unit length, k-means with k = count,
+// each cluster's clip nearest its centre, the clusters largest first. When the per-speaker cap
+// turns a clip away, its cluster's next nearest takes its place (after every cluster's
+// nearest).
+template <typename PickOf>
+Status alps(const SelectionPool &pool, const SelectionOptions &o, const std::vector<int> &eligible,
+            const PickOf &pickOf, QList<SelectionPick> *out)
+{
+    const std::size_t dims = std::size_t(pool.surprisalDims);
+    std::vector<float> unit(eligible.size() * dims);
+    std::vector<double> meanNats(eligible.size());
+    for (std::size_t i = 0; i < eligible.size(); ++i) {
+        const float *from = pool.surprisal.data() + std::size_t(eligible[i]) * dims;
+        float *to = unit.data() + i * dims;
+        double squares = 0, sum = 0;
+        for (std::size_t k = 0; k < dims; ++k) {
+            squares += double(from[k]) * double(from[k]);
+            sum += double(from[k]);
+        }
+        meanNats[i] = sum / double(dims);
+        const double scale = squares > 0 ? 1.0 / std::sqrt(squares) : 0.0;
+        for (std::size_t k = 0; k < dims; ++k)
+            to[k] = float(double(from[k]) * scale);
+    }
+    const int k = std::min<int>(int(eligible.size()), o.count);
+    KMeansResult centres;
+    std::vector<std::int32_t> labels;
+    if (auto st = kmeans(MatrixRows(unit.data(), std::int64_t(eligible.size()), int(dims)), k,
+                         o.seed, &centres, &labels);
+        !st)
+        return st;
+    std::vector<std::vector<std::pair<double, std::size_t>>> members(static_cast<std::size_t>(k));
+    for (std::size_t i = 0; i < eligible.size(); ++i)
+        members[std::size_t(labels[i])].emplace_back(
+            squaredDistance(unit.data() + i * dims,
+                            centres.centres.data() + std::size_t(labels[i]) * dims, int(dims)),
+            i);
+    std::vector<int> order;
+    for (int c = 0; c < k; ++c) {
+        auto &m = members[std::size_t(c)];
+        std::stable_sort(m.begin(), m.end(),
+                         [](const auto &a, const auto &b) { return a.first < b.first; });
+        if (!m.empty())
+            order.push_back(c);
+    }
+    std::stable_sort(order.begin(), order.end(), [&members](int a, int b) {
+        return members[std::size_t(a)].size() > members[std::size_t(b)].size();
+    });
+    QHash<qint64, int> perSpeaker;
+    for (std::size_t level = 0; out->size() < o.count; ++level) {
+        bool any = false;
+        for (std::size_t n = 0; n < order.size() && out->size() < o.count; ++n) {
+            const auto &m = members[std::size_t(order[n])];
+            if (level >= m.size())
+                continue;
+            any = true;
+            const std::size_t i = m[level].second;
+            const int row = eligible[i];
+            const qint64 speaker = pool.speakers.value(row, 0);
+            if (o.perSpeaker > 0 && speaker != 0 && perSpeaker.value(speaker) >= o.perSpeaker)
+                continue;
+            ++perSpeaker[speaker];
+            out->append(
+                pickOf(row, double(m.size()),
+                       QStringLiteral("%1 the centre of surprisal cluster %2 of %3 (%4 "
+                                      "clips); %5 nats a frame")
+                           .arg(level == 0 ? QStringLiteral("nearest") : QStringLiteral("near"))
+                           .arg(n + 1)
+                           .arg(k)
+                           .arg(m.size())
+                           .arg(meanNats[i], 0, 'f', 2)));
+        }
+        if (!any)
+            break;
+    }
+    return Status::success();
+}
+
 } // namespace
 
 QString selectionStrategyName(SelectionStrategy strategy)
@@ -485,6 +564,11 @@ bool selectionNeedsPasses(SelectionStrategy strategy)
 bool selectionNeedsClassifierInputs(SelectionStrategy strategy)
 {
     return strategy == SelectionStrategy::Badge;
+}
+
+bool selectionNeedsSurprisal(SelectionStrategy strategy)
+{
+    return strategy == SelectionStrategy::Alps;
 }
 
 namespace {
@@ -624,6 +708,8 @@ Status rankByStrategy(const SelectionPool &pool, const SelectionOptions &o,
     }
     case SelectionStrategy::Badge:
         return badge(pool, o, eligible, pickOf, out);
+    case SelectionStrategy::Alps:
+        return alps(pool, o, eligible, pickOf, out);
     case SelectionStrategy::ColdStart:
     case SelectionStrategy::Hybrid: {
         const bool hybrid = o.strategy == SelectionStrategy::Hybrid;
@@ -860,6 +946,12 @@ Status selectClips(const SelectionPool &pool, const SelectionOptions &o, QList<S
          pool.passProbabilities.size() != std::size_t(pool.rows()) * pool.passes * classes))
         return Status::failure(QStringLiteral("bald needs the model's dropout passes of every "
                                               "clip, and the pool has none"));
+    if (selectionNeedsSurprisal(o.strategy) &&
+        (pool.surprisalDims < 1 ||
+         pool.surprisal.size() != std::size_t(pool.rows()) * std::size_t(pool.surprisalDims)))
+        return Status::failure(QStringLiteral(
+            "alps clusters the clips' surprisal under a pre-trained backbone, and the pool has "
+            "none: pre-train one first (Model > Adapter TAPT, or emolens-cli pretrain)"));
     if (o.strategy == SelectionStrategy::Badge &&
         (pool.headDims < 1 ||
          pool.classifierInputs.size() != std::size_t(pool.rows()) * pool.headDims))

@@ -31,6 +31,13 @@
 //   over those embeddings: the first pick has the largest gradient norm, each next one is drawn
 //   with probability proportional to its squared distance from the picks so far (seeded). The
 //   outer-product form gives every distance in O(c + h) instead of O(c h). O(n (c + h) m).
+// - alps (the authors' set; Yuan et al. 2020's ALPS, a cold start that needs no classifier):
+//   each clip's surprisal embedding - here the pre-training's masked-prediction loss per frame
+//   bucket under an adapter-TAPT backbone (SelectionPool::surprisal, from
+//   AdapterTrainer::surprisal) - scaled to unit length, k-means with k = the round's size, and
+//   from each cluster its clip nearest the centre; the clusters largest first (the score is the
+//   cluster's size). O(n b k x iterations) for b buckets, plus the adapter's passes over the
+//   pool to get the embeddings (reported by the caller).
 // The uncertainty strategies, hybrid, bald and badge need the model's posteriors; the others
 // do not.
 // Options every strategy honours: labeled clips are never picked (unless includeLabeled), a
@@ -69,11 +76,12 @@ enum class SelectionStrategy {
     ColdStart,
     Hybrid,
     Bald,
-    Badge
+    Badge,
+    Alps
 };
 
 // "random", "least-confidence", "margin", "entropy", "core-set", "cold-start", "hybrid",
-// "bald", "badge".
+// "bald", "badge", "alps".
 QString selectionStrategyName(SelectionStrategy strategy);
 // Its title for a menu, e.g. "Margin (smallest top-2 gap)".
 QString selectionStrategyTitle(SelectionStrategy strategy);
@@ -84,6 +92,8 @@ bool selectionNeedsModel(SelectionStrategy strategy);
 // Whether it needs SelectionPool::passProbabilities (bald) or classifierInputs (badge).
 bool selectionNeedsPasses(SelectionStrategy strategy);
 bool selectionNeedsClassifierInputs(SelectionStrategy strategy);
+// Whether it needs SelectionPool::surprisal (alps).
+bool selectionNeedsSurprisal(SelectionStrategy strategy);
 
 // The pool, one row per clip.
 struct SelectionPool
@@ -100,6 +110,8 @@ struct SelectionPool
     std::vector<float> passProbabilities; // [rows x passes x classes]
     int headDims = 0;                     // badge: the classifier's input width
     std::vector<float> classifierInputs;  // [rows x headDims]
+    int surprisalDims = 0;                // alps: buckets per clip
+    std::vector<float> surprisal;         // [rows x surprisalDims], nats
     // For the SER options: whether the annotator the round is for labeled the row (empty: the
     // round is for nobody in particular), the class index of the row's label (-1: none, or not
     // one of the classes; empty: none known), and, where people disagree, their categories in

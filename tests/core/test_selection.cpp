@@ -2,8 +2,9 @@
 // answers can be checked by hand: margin picks the smallest top-2 gap, least confidence the
 // lowest top probability, entropy the flattest posterior, k-center the farthest point, the
 // cold start one clip per cluster (nearest its centre, balanced over speakers), hybrid one
-// per cluster ranked by margin; labeled clips are never picked; the same seed gives the same
-// picks; and what a strategy needs but lacks is refused with the reason.
+// per cluster ranked by margin, ALPS each surprisal cluster's central clip; labeled clips are never
+// picked; the same seed gives the same picks; and what a strategy needs but lacks is refused with
+// the reason.
 
 #include "active/LearningCurves.h"
 #include "active/Selection.h"
@@ -384,6 +385,64 @@ private Q_SLOTS:
         pool.passProbabilities.pop_back();
         const Status missing = selectClips(pool, o, &picks);
         QVERIFY(!missing && missing.error().contains(QLatin1String("dropout passes")));
+    }
+
+    void alpsTakesEachSurprisalClustersCentralClip()
+    {
+        // Surprisal over 3 buckets, three directions: A (5 clips) round (1, .1, .1), B (3)
+        // round (.1, 1, .1), C (2) along (.1, .1, 1). Within A and B the rows are symmetric
+        // about the direction's axis, and the first row lies on it: after scaling to unit
+        // length the centroid is on the axis too, so that row is nearest it. C's two rows are
+        // one direction at two scales: the same once scaled (the tie keeps pool order).
+        SelectionPool pool;
+        pool.surprisalDims = 3;
+        pool.surprisal = {2.0f, 0.2f,  0.2f,  1.0f, 0.2f,  0.0f,  1.0f, 0.0f, 0.2f, // A: 0-2
+                          1.0f, 0.15f, 0.05f, 1.0f, 0.05f, 0.15f,                   // A: 3-4
+                          0.1f, 1.0f,  0.1f,  0.2f, 1.0f,  0.0f,  0.0f, 1.0f, 0.2f, // B: 5-7
+                          0.1f, 0.1f,  1.0f,  0.3f, 0.3f,  3.0f};                   // C: 8-9
+        for (int i = 0; i < 10; ++i) {
+            pool.utteranceIds << 300 + i;
+            pool.speakers << 1 + i;
+            pool.seconds.push_back(2);
+            pool.labeled.push_back(false);
+        }
+        SelectionOptions o;
+        o.strategy = SelectionStrategy::Alps;
+        o.count = 3;
+        QList<SelectionPick> picks;
+        for (std::uint64_t seed : {1, 2, 3}) {
+            o.seed = seed;
+            QVERIFY(selectClips(pool, o, &picks));
+            // One per cluster, the largest cluster first; the score is the cluster's size.
+            QCOMPARE(idsOf(picks), (QList<qint64>{300, 305, 308}));
+            QCOMPARE(picks[0].score, 5.0);
+            QCOMPARE(picks[2].score, 2.0);
+            // Clip 300: mean surprisal (2 + .2 + .2) / 3 = 0.80 nats a frame.
+            QVERIFY2(picks[0].reason ==
+                         QLatin1String("nearest the centre of surprisal cluster 1 of 3 (5 clips); "
+                                       "0.80 nats a frame"),
+                     qPrintable(picks[0].reason));
+        }
+        // Clip 300 labeled: A's nearest of the rest is 303 (nearer the axis than 301 and 302;
+        // tied with 304, first in the pool).
+        pool.labeled[0] = true;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(idsOf(picks), (QList<qint64>{303, 305, 308}));
+        QCOMPARE(picks[0].score, 4.0);
+        // One clip per speaker, and 305 spoken by 303's speaker: B's nearest is turned away,
+        // and after C's the place goes to A's next nearest (304).
+        pool.speakers[5] = pool.speakers[3];
+        o.perSpeaker = 1;
+        QVERIFY(selectClips(pool, o, &picks));
+        QCOMPARE(idsOf(picks), (QList<qint64>{303, 308, 304}));
+        QVERIFY2(
+            picks[2].reason.startsWith(QLatin1String("near the centre of surprisal cluster 1")),
+            qPrintable(picks[2].reason));
+        // Without surprisal it is refused, saying what to do.
+        pool.surprisal.pop_back();
+        const Status missing = selectClips(pool, o, &picks);
+        QVERIFY2(!missing && missing.error().contains(QLatin1String("pre-train")),
+                 qPrintable(missing.error()));
     }
 
     void badgeStartsFromTheLargestGradientAndSpreads()
