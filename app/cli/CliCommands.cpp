@@ -1503,6 +1503,14 @@ int selectCommand(const QStringList &arguments)
     parser.addOption({QStringLiteral("passes"),
                       QStringLiteral("bald's MC dropout passes (default 10, ours)."),
                       QStringLiteral("T"), QStringLiteral("10")});
+    parser.addOption({QStringLiteral("backbone"),
+                      QStringLiteral("alps: the adapter-TAPT backbone whose masked-prediction "
+                                     "loss is the surprisal (default: the newest of the "
+                                     "encoder; emolens-cli models lists them)."),
+                      QStringLiteral("ID")});
+    parser.addOption({QStringLiteral("buckets"),
+                      QStringLiteral("alps: surprisal buckets per clip (default 16, ours)."),
+                      QStringLiteral("B"), QStringLiteral("16")});
     parser.addOption({QStringLiteral("annotator"),
                       QStringLiteral("Whom the round is for: with --second-opinions only their "
                                      "own labels are skipped, and --disagreements-first offers "
@@ -1546,6 +1554,10 @@ int selectCommand(const QStringList &arguments)
     options.passes = parser.value(QStringLiteral("passes")).toInt(&okPasses);
     if (!okPasses || options.passes < 1)
         return fail(QStringLiteral("--passes needs a positive whole number"));
+    bool okBuckets = false;
+    options.buckets = parser.value(QStringLiteral("buckets")).toInt(&okBuckets);
+    if (!okBuckets || options.buckets < 1)
+        return fail(QStringLiteral("--buckets needs a positive whole number"));
     options.includeLabeled = parser.isSet(QStringLiteral("include-labeled"));
     options.favourRare = parser.isSet(QStringLiteral("favour-rare"));
     options.secondOpinions = parser.isSet(QStringLiteral("second-opinions"));
@@ -1570,6 +1582,12 @@ int selectCommand(const QStringList &arguments)
         request.modelId = parser.value(QStringLiteral("model")).toLongLong(&ok);
         if (!ok || request.modelId < 1)
             return fail(QStringLiteral("--model needs a model id"));
+    }
+    if (parser.isSet(QStringLiteral("backbone"))) {
+        bool ok = false;
+        request.backboneId = parser.value(QStringLiteral("backbone")).toLongLong(&ok);
+        if (!ok || request.backboneId < 1)
+            return fail(QStringLiteral("--backbone needs a backbone id"));
     }
     if (parser.isSet(QStringLiteral("layer"))) {
         bool ok = false;
@@ -1607,27 +1625,38 @@ int selectCommand(const QStringList &arguments)
             }
             list.append(o);
         }
-        printJson({{QStringLiteral("strategy"), round.strategy},
-                   {QStringLiteral("round"), round.id},
-                   {QStringLiteral("model"), round.modelId},
-                   {QStringLiteral("encoder"), selected.encoder},
-                   {QStringLiteral("layer"), selected.layer},
-                   {QStringLiteral("pool"), round.poolSize},
-                   {QStringLiteral("labeled"), round.labeledCount},
-                   {QStringLiteral("without_posteriors"), withoutPosteriors},
-                   {QStringLiteral("seed"), QString::number(options.seed)},
-                   {QStringLiteral("picks"), list},
-                   {QStringLiteral("seconds"), selected.seconds}});
+        QJsonObject out{{QStringLiteral("strategy"), round.strategy},
+                        {QStringLiteral("round"), round.id},
+                        {QStringLiteral("model"), round.modelId},
+                        {QStringLiteral("encoder"), selected.encoder},
+                        {QStringLiteral("layer"), selected.layer},
+                        {QStringLiteral("pool"), round.poolSize},
+                        {QStringLiteral("labeled"), round.labeledCount},
+                        {QStringLiteral("without_posteriors"), withoutPosteriors},
+                        {QStringLiteral("seed"), QString::number(options.seed)},
+                        {QStringLiteral("picks"), list},
+                        {QStringLiteral("seconds"), selected.seconds}};
+        if (selected.backboneId > 0) {
+            out.insert(QStringLiteral("backbone"), selected.backboneId);
+            out.insert(QStringLiteral("without_surprisal"), selected.withoutSurprisal);
+            out.insert(QStringLiteral("surprisal_seconds"), selected.surprisalSeconds);
+        }
+        printJson(out);
         return 0;
     }
-    std::printf(
-        "%s: %d of %d clips (%d labeled by a person, left out) ranked by %s%s in %.2f "
-        "s%s\n",
-        qPrintable(db.filePath()), int(selected.picks.size()), round.poolSize, round.labeledCount,
-        qPrintable(round.strategy),
-        round.modelId > 0 ? qPrintable(QStringLiteral(" (model %1)").arg(round.modelId)) : "",
-        selected.seconds,
-        round.id > 0 ? qPrintable(QStringLiteral("; stored as round %1").arg(round.id)) : "");
+    std::printf("%s: %d of %d clips (%d labeled by a person, left out) ranked by %s%s in %.2f "
+                "s%s\n",
+                qPrintable(db.filePath()), int(selected.picks.size()), round.poolSize,
+                round.labeledCount, qPrintable(round.strategy),
+                round.modelId > 0 ? qPrintable(QStringLiteral(" (model %1)").arg(round.modelId))
+                : selected.backboneId > 0
+                    ? qPrintable(QStringLiteral(" (the surprisal of backbone %1: %2 s)")
+                                     .arg(selected.backboneId)
+                                     .arg(selected.surprisalSeconds, 0, 'f', 2))
+                    : "",
+                selected.seconds,
+                round.id > 0 ? qPrintable(QStringLiteral("; stored as round %1").arg(round.id))
+                             : "");
     int rank = 0;
     for (const SelectedClip &c : std::as_const(selected.picks))
         std::printf("%3d  %-8lld %-28s %s%s\n", ++rank, static_cast<long long>(c.pick.utteranceId),
@@ -1640,6 +1669,10 @@ int selectCommand(const QStringList &arguments)
         std::printf("Note: %d clips have no features for the model's encoder and were not "
                     "ranked (emolens-cli extract)\n",
                     withoutPosteriors);
+    if (selected.withoutSurprisal > 0)
+        std::printf("Note: %d clips have no features for the backbone's encoder and were not "
+                    "ranked (emolens-cli extract)\n",
+                    selected.withoutSurprisal);
     return 0;
 }
 
@@ -1682,6 +1715,14 @@ int simulateCommand(const QStringList &arguments)
     parser.addOption({QStringLiteral("passes"),
                       QStringLiteral("bald's MC dropout passes (default 10, ours)."),
                       QStringLiteral("T"), QStringLiteral("10")});
+    parser.addOption({QStringLiteral("backbone"),
+                      QStringLiteral("alps: the adapter-TAPT backbone whose masked-prediction "
+                                     "loss is the surprisal (default: the newest of the "
+                                     "encoder)."),
+                      QStringLiteral("ID"), QStringLiteral("0")});
+    parser.addOption({QStringLiteral("buckets"),
+                      QStringLiteral("alps: surprisal buckets per clip (default 16, ours)."),
+                      QStringLiteral("B"), QStringLiteral("16")});
     parser.addOption({QStringLiteral("favour-rare"),
                       QStringLiteral("Each round favours clips predicted as rare classes, as "
                                      "select --favour-rare (ours); the curve is named "
@@ -1722,6 +1763,12 @@ int simulateCommand(const QStringList &arguments)
     request.passes = parser.value(QStringLiteral("passes")).toInt();
     if (request.passes < 1)
         return fail(QStringLiteral("--passes needs a positive whole number"));
+    bool okBackbone = false, okBuckets = false;
+    request.backboneId = parser.value(QStringLiteral("backbone")).toLongLong(&okBackbone);
+    request.buckets = parser.value(QStringLiteral("buckets")).toInt(&okBuckets);
+    if (!okBackbone || request.backboneId < 0 || !okBuckets || request.buckets < 1)
+        return fail(QStringLiteral("--backbone needs a backbone id, --buckets a positive whole "
+                                   "number"));
     request.store = !parser.isSet(QStringLiteral("no-store"));
     request.favourRare = parser.isSet(QStringLiteral("favour-rare"));
     TerminalProgress progress;

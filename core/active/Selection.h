@@ -131,6 +131,8 @@ struct SelectionOptions
     std::uint64_t seed = 1;
     int clusters = 3;   // cold-start's k (the authors' 3); hybrid uses count clusters
     int passes = 10;    // bald's MC dropout passes T (ours; for whoever fills the pool)
+    int buckets = 16;   // alps's surprisal buckets per clip (ours, ALPS has one per token; for
+                        // whoever fills the pool)
     int perSpeaker = 0; // at most this many picks per speaker; 0: no cap
     double minSeconds = 0;
     double maxSeconds = 0; // 0: no upper bound

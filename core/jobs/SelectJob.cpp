@@ -6,6 +6,7 @@
 #include "store/FeatureRepository.h"
 #include "store/LabelRepository.h"
 #include "training/ClipPosteriors.h"
+#include "training/ClipSurprisal.h"
 
 #include <QElapsedTimer>
 #include <QJsonDocument>
@@ -78,12 +79,23 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
         return Status::failure(QStringLiteral("second opinions and disagreements are offered to "
                                               "someone: name the annotator"));
 
-    // The embeddings' encoder: asked, else the model's, else fbank.
+    // The embeddings' encoder: asked, else the model's, else the asked backbone's, else fbank.
     FeatureRepository features(db);
+    const bool needsSurprisal = selectionNeedsSurprisal(options.strategy);
+    std::optional<BackboneRecord> askedBackbone;
+    if (needsSurprisal && request.backboneId > 0) {
+        askedBackbone = ModelRepository(db).backbone(request.backboneId);
+        if (!askedBackbone)
+            return Status::failure(
+                QStringLiteral("%1: no pre-trained backbone %2 in this workspace")
+                    .arg(db.filePath())
+                    .arg(request.backboneId));
+    }
     std::optional<EncoderRecord> encoder;
     for (const EncoderRecord &e : features.encoders())
         if (request.encoder.isEmpty()
                 ? (posteriors.hasModel() ? e.id == posteriors.model().encoderId
+                   : askedBackbone       ? e.id == askedBackbone->encoderId
                                          : e.name == QLatin1String("fbank"))
                 : (e.name == request.encoder || e.source == request.encoder))
             encoder = e;
@@ -100,6 +112,19 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
         return Status::failure(QStringLiteral("the layer is 0 to %1 for %2")
                                    .arg(encoder->layerCount - 1)
                                    .arg(encoder->name));
+    // ALPS: the backbone (asked, else the newest of the encoder) and its heads.
+    ClipSurprisal surprisal;
+    if (needsSurprisal) {
+        if (askedBackbone && askedBackbone->encoderId != encoder->id)
+            return Status::failure(
+                QStringLiteral("backbone %1 was pre-trained on other features than %2's: rank "
+                               "with that encoder's embeddings (--encoder)")
+                    .arg(askedBackbone->id)
+                    .arg(encoder->name));
+        if (auto st = surprisal.load(db, cache, encoder->id, request.backboneId); !st)
+            return st;
+        out->backboneId = surprisal.backbone().id;
+    }
     QList<qint64> ids;
     std::vector<float> matrix;
     if (auto st = features.layerMatrix(encoder->id, layer, &ids, &matrix); !st)
@@ -124,7 +149,8 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
         ShownLabel shown;
     };
     std::vector<Candidate> candidates;
-    QStringList rankedHashes; // the clips the model's view is needed for
+    QStringList rankedHashes;    // the clips the model's view is needed for
+    QStringList surprisalHashes; // alps: the clips that may be picked
     // Every utterance in one query (one per clip took seconds at 100,000 clips).
     QList<UtteranceRecord> all;
     if (auto st = corpora.utterances(0, &all); !st)
@@ -151,6 +177,8 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
         candidates.push_back({i, *u, labeled, mine, mayBePicked, label});
         if (needsModel && mayBePicked)
             rankedHashes << u->contentHash;
+        if (needsSurprisal && mayBePicked)
+            surprisalHashes << u->contentHash;
     }
     // The model's view of the clips that may be picked (unlabeled, or every one with
     // includeLabeled), in batches: posteriors, and for bald the dropout passes, for badge the
@@ -169,16 +197,42 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
                 break;
             }
     }
+    // ALPS's view of them: their surprisal under the backbone (costs its adapter passes).
+    std::vector<std::vector<float>> surprisals;
+    if (needsSurprisal) {
+        QElapsedTimer surprisalClock;
+        surprisalClock.start();
+        if (auto st =
+                surprisal.embed(surprisalHashes, options.buckets, &surprisals, nullptr, cancelled);
+            !st)
+            return Status::failure(QStringLiteral("%1: %2").arg(db.filePath(), st.error()));
+        pool.surprisalDims = options.buckets;
+        out->surprisalSeconds = surprisalClock.elapsed() / 1000.0;
+    }
     const std::size_t classCount = std::size_t(pool.classes.size());
-    std::size_t next = 0;
+    std::size_t next = 0, nextSurprisal = 0;
     for (const Candidate &c : candidates) {
         const ClipSample *sample = nullptr;
         if (needsModel && c.mayBePicked) {
             sample = &samples[next++];
             if (sample->probabilities.size() != classCount) {
                 ++out->withoutPosteriors; // no features for the model's encoder: left out
+                if (needsSurprisal)
+                    ++nextSurprisal;
                 continue;
             }
+        }
+        if (needsSurprisal) {
+            // A clip that is not ranked: zeros stand for its surprisal.
+            const std::vector<float> *row = c.mayBePicked ? &surprisals[nextSurprisal++] : nullptr;
+            if (row && row->size() != std::size_t(options.buckets)) {
+                ++out->withoutSurprisal; // no features for the backbone's encoder: left out
+                continue;
+            }
+            if (row)
+                pool.surprisal.insert(pool.surprisal.end(), row->begin(), row->end());
+            else
+                pool.surprisal.insert(pool.surprisal.end(), std::size_t(options.buckets), 0.f);
         }
         keyAndPath.insert(c.utterance.id, {c.utterance.key, c.utterance.path});
         pool.utteranceIds << c.utterance.id;
@@ -250,6 +304,10 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
         settings.insert(QStringLiteral("clusters"), options.clusters);
     if (selectionNeedsPasses(options.strategy))
         settings.insert(QStringLiteral("passes"), options.passes);
+    if (needsSurprisal) {
+        settings.insert(QStringLiteral("backbone"), out->backboneId);
+        settings.insert(QStringLiteral("buckets"), options.buckets);
+    }
     if (options.perSpeaker > 0)
         settings.insert(QStringLiteral("per_speaker"), options.perSpeaker);
     if (options.minSeconds > 0)

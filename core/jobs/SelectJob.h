@@ -3,12 +3,14 @@
 // should label next. It builds the pool (every clip with an utterance embedding of the chosen
 // encoder; labeled when a person gave it a category), asks the model version for the
 // posteriors of the clips that may be picked when the strategy ranks by them (or rare classes
-// are favoured), ranks with selectClips()
+// are favoured) - for alps, their surprisal under an adapter-TAPT backbone (ClipSurprisal) -
+// ranks with selectClips()
 // (core/active/Selection.h) and, unless told not to, stores the round (SelectionRepository):
 // the queue the GUI shows and `emolens-cli select` prints.
 //
-// The embeddings' encoder: the one asked for (name or source), else the model's, else fbank;
-// their layer: the one asked for, else the encoder's last.
+// The embeddings' encoder: the one asked for (name or source), else the model's, else the
+// backbone's asked for (alps), else fbank; their layer: the one asked for, else the encoder's
+// last.
 //
 // Threads: construct anywhere; run() on a worker thread (its own Database connection), or
 // select() directly on the thread that owns `db`.
@@ -30,6 +32,7 @@ struct SelectRequest
     QString cacheDirectory;   // empty: FeatureCache::defaultRootFor(databasePath)
     SelectionOptions options; // count 0: 5 % of the clips that can be picked (seed 002's code)
     qint64 modelId = 0;       // 0: the active model version, if any
+    qint64 backboneId = 0;    // alps: 0, the newest adapter-TAPT backbone of the encoder
     QString encoder;          // the embeddings' encoder; empty: the model's, else fbank
     int layer = -1;           // -1: the encoder's last
     bool store = true;        // keep the round in the workspace
@@ -52,7 +55,10 @@ struct SelectReport
     SelectionRoundRecord round; // id 0 when not stored
     QString encoder;
     int layer = 0;
-    int withoutPosteriors = 0; // unlabeled clips without features for the model's encoder
+    int withoutPosteriors = 0;   // unlabeled clips without features for the model's encoder
+    int withoutSurprisal = 0;    // alps: unlabeled clips without features for the backbone's
+    qint64 backboneId = 0;       // alps: the backbone whose surprisal ranked the clips
+    double surprisalSeconds = 0; // alps: computing the surprisal (the adapter's passes)
     QList<SelectedClip> picks;
     double seconds = 0;
 };

@@ -1,9 +1,11 @@
 #include "jobs/SimulateJob.h"
 
+#include "features/FeatureCache.h"
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
 #include "store/SelectionRepository.h"
 #include "training/ClassificationMetrics.h"
+#include "training/ClipSurprisal.h"
 #include "training/Recipes.h"
 #include "training/SpeakerFolds.h"
 #include "training/TrainingSet.h"
@@ -41,24 +43,28 @@ QJsonObject simulationJson(const SimulationReport &report, quint32 seed)
                                   {QStringLiteral("train_seconds"), round.trainSeconds},
                                   {QStringLiteral("select_seconds"), round.selectSeconds}});
     }
-    return {{QStringLiteral("strategy"), report.strategy},
-            {QStringLiteral("favour_rare"), report.strategy.endsWith(QLatin1String("+rare"))},
-            {QStringLiteral("recipe"), report.recipe},
-            {QStringLiteral("encoder"), report.encoder},
-            {QStringLiteral("seed"), qint64(seed)},
-            {QStringLiteral("pool"), report.poolClips},
-            {QStringLiteral("test_clips"), report.testClips},
-            {QStringLiteral("test_speakers"), QJsonArray::fromStringList(report.testSpeakers)},
-            {QStringLiteral("full_ua"), report.fullUa},
-            {QStringLiteral("full_wa"), report.fullWa},
-            {QStringLiteral("full_f1"), report.fullF1},
-            {QStringLiteral("full_seconds"), report.fullSeconds},
-            {QStringLiteral("fraction_to_95"),
-             fractionTo95 >= 0 ? QJsonValue(fractionTo95) : QJsonValue()},
-            {QStringLiteral("rounds_seconds"), roundSeconds},
-            {QStringLiteral("rounds"), rounds},
-            {QStringLiteral("seconds"), report.seconds},
-            {QStringLiteral("simulation"), report.simulationId}};
+    QJsonObject out{
+        {QStringLiteral("strategy"), report.strategy},
+        {QStringLiteral("favour_rare"), report.strategy.endsWith(QLatin1String("+rare"))},
+        {QStringLiteral("recipe"), report.recipe},
+        {QStringLiteral("encoder"), report.encoder},
+        {QStringLiteral("seed"), qint64(seed)},
+        {QStringLiteral("pool"), report.poolClips},
+        {QStringLiteral("test_clips"), report.testClips},
+        {QStringLiteral("test_speakers"), QJsonArray::fromStringList(report.testSpeakers)},
+        {QStringLiteral("full_ua"), report.fullUa},
+        {QStringLiteral("full_wa"), report.fullWa},
+        {QStringLiteral("full_f1"), report.fullF1},
+        {QStringLiteral("full_seconds"), report.fullSeconds},
+        {QStringLiteral("fraction_to_95"),
+         fractionTo95 >= 0 ? QJsonValue(fractionTo95) : QJsonValue()},
+        {QStringLiteral("rounds_seconds"), roundSeconds},
+        {QStringLiteral("rounds"), rounds},
+        {QStringLiteral("seconds"), report.seconds},
+        {QStringLiteral("simulation"), report.simulationId}};
+    if (report.backboneId > 0)
+        out.insert(QStringLiteral("backbone"), report.backboneId);
+    return out;
 }
 
 QString SimulateJob::name() const
@@ -303,6 +309,28 @@ JobResult SimulateJob::run(ProgressSink &progress)
                     std::copy(p.classifierInput.begin(), p.classifierInput.end(),
                               pool.classifierInputs.begin() + row * pool.headDims);
             }
+        }
+        if (selectionNeedsSurprisal(strategy) && pool.surprisalDims == 0) {
+            ClipSurprisal surprisal;
+            if (auto st = surprisal.load(db,
+                                         r.cacheDirectory.isEmpty()
+                                             ? FeatureCache::defaultRootFor(r.databasePath)
+                                             : r.cacheDirectory,
+                                         set.encoder.id, r.backboneId);
+                !st)
+                return JobResult::failed(st.error());
+            std::vector<std::vector<float>> rows;
+            if (auto st = surprisal.embed(*set.source, setIndex, r.buckets, &rows,
+                                          [&progress] { return progress.isCancelled(); });
+                !st) {
+                if (progress.isCancelled())
+                    return cancelledResult();
+                return JobResult::failed(st.error());
+            }
+            pool.surprisalDims = r.buckets;
+            m_report.backboneId = surprisal.backbone().id;
+            for (const auto &row : rows)
+                pool.surprisal.insert(pool.surprisal.end(), row.begin(), row.end());
         }
         SelectionOptions next;
         next.strategy = strategy;

@@ -43,6 +43,11 @@ struct SimulateRequest
     int epochs = 0;   // 0: the recipe's
     int clusters = 3; // the cold start's k
     int passes = 10;  // bald's MC dropout passes (ours)
+    // alps: the adapter-TAPT backbone (0: the newest of the encoder) and its buckets per clip.
+    // The surprisal is the pre-trained backbone's, so it is computed once, at the first
+    // selection (its seconds are that round's), and holds for every round.
+    qint64 backboneId = 0;
+    int buckets = 16;
     // Ours: each round favours clips predicted as rare classes (SelectionOptions::favourRare);
     // the curve's strategy is then named "NAME+rare".
     bool favourRare = false;
@@ -72,6 +77,7 @@ struct SimulationReport
     double fullUa = 0, fullWa = 0, fullF1 = 0;
     double fullSeconds = 0;
     QList<SimulationRound> rounds;
+    qint64 backboneId = 0; // alps: whose surprisal
     double seconds = 0;
     qint64 simulationId = 0; // 0: not stored
 

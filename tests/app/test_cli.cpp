@@ -1456,6 +1456,14 @@ private Q_SLOTS:
         QCOMPARE(runCli({QStringLiteral("import"), demo, QStringLiteral("--db"), db}).exitCode, 0);
         QCOMPARE(runCli({QStringLiteral("extract"), QStringLiteral("--db"), db}).exitCode, 0);
 
+        // ALPS before any backbone: it says what to do.
+        const CliResult noBackbone = runCli({QStringLiteral("select"), QStringLiteral("--db"), db,
+                                             QStringLiteral("--strategy"), QStringLiteral("alps")});
+        QCOMPARE(noBackbone.exitCode, 1);
+        QVERIFY2(noBackbone.err.contains("pre-train one") &&
+                     noBackbone.err.contains("emolens-cli pretrain --db"),
+                 noBackbone.err.constData());
+
         // TAPT proper adapts an encoder's Transformer, and fbank has none: said so.
         const CliResult paper = runCli({QStringLiteral("pretrain"), QStringLiteral("--db"), db,
                                         QStringLiteral("--mode"), QStringLiteral("paper")});
@@ -1504,6 +1512,68 @@ private Q_SLOTS:
             for (const char *key : {"mask_loss", "distill_loss"})
                 QCOMPARE(w[QStringLiteral("epochs")][e].toObject()[QLatin1String(key)].toDouble(),
                          epochs[e].toObject()[QLatin1String(key)].toDouble());
+
+        // ALPS ranks by the surprisal of the newest backbone (2): one clip per surprisal
+        // cluster, no model needed; the same seed gives the same picks.
+        const auto alps = [&db](const QStringList &more) {
+            return runCli(QStringList{QStringLiteral("select"), QStringLiteral("--db"), db,
+                                      QStringLiteral("--strategy"), QStringLiteral("alps"),
+                                      QStringLiteral("--count"), QStringLiteral("6"),
+                                      QStringLiteral("--json")} +
+                          more);
+        };
+        const CliResult ranked = alps({});
+        QVERIFY2(ranked.exitCode == 0, ranked.err.constData());
+        const QJsonObject a = json(ranked);
+        QCOMPARE(a[QStringLiteral("strategy")].toString(), QStringLiteral("alps"));
+        QCOMPARE(a[QStringLiteral("backbone")].toInt(), 2);
+        QCOMPARE(a[QStringLiteral("model")].toInt(), 0);
+        QCOMPARE(a[QStringLiteral("without_surprisal")].toInt(), 0);
+        QVERIFY(a[QStringLiteral("surprisal_seconds")].toDouble() > 0);
+        const QJsonArray picked = a[QStringLiteral("picks")].toArray();
+        QCOMPARE(picked.size(), 6);
+        QSet<QString> clusters;
+        QSet<int> utterances;
+        double previousSize = 1e9;
+        for (const QJsonValue &p : picked) {
+            const QString reason = p[QStringLiteral("reason")].toString();
+            QVERIFY2(reason.startsWith(QLatin1String("nearest the centre of surprisal cluster")) &&
+                         reason.contains(QLatin1String(" of 6 (")),
+                     qPrintable(reason));
+            clusters.insert(reason.section(QLatin1Char(' '), 6, 6));
+            utterances.insert(p[QStringLiteral("utterance")].toInt());
+            // Largest clusters first; the score is the cluster's size.
+            QVERIFY(p[QStringLiteral("score")].toDouble() <= previousSize);
+            previousSize = p[QStringLiteral("score")].toDouble();
+        }
+        QCOMPARE(clusters.size(), 6);
+        QCOMPARE(utterances.size(), 6);
+        const CliResult again = alps({QStringLiteral("--no-store")});
+        QCOMPARE(json(again)[QStringLiteral("picks")].toArray(), picked);
+        // Asked for backbone 1, it says so; a backbone that is not there is named.
+        QCOMPARE(json(alps({QStringLiteral("--backbone"), QStringLiteral("1"),
+                            QStringLiteral("--no-store")}))[QStringLiteral("backbone")]
+                     .toInt(),
+                 1);
+        const CliResult missingBackbone = alps({QStringLiteral("--backbone"), QStringLiteral("9")});
+        QCOMPARE(missingBackbone.exitCode, 1);
+        QVERIFY2(missingBackbone.err.contains("no pre-trained backbone 9"),
+                 missingBackbone.err.constData());
+        // The loop simulated with ALPS: round 0 is the shared cold start, then ALPS's picks.
+        const CliResult simulated =
+            runCli({QStringLiteral("simulate"), QStringLiteral("--db"), db,
+                    QStringLiteral("--strategy"), QStringLiteral("alps"),
+                    QStringLiteral("--initial"), QStringLiteral("8"), QStringLiteral("--step"),
+                    QStringLiteral("8"), QStringLiteral("--rounds"), QStringLiteral("2"),
+                    QStringLiteral("--epochs"), QStringLiteral("2"), QStringLiteral("--folds"),
+                    QStringLiteral("3"), QStringLiteral("--no-store"), QStringLiteral("--json")});
+        QVERIFY2(simulated.exitCode == 0, simulated.err.constData());
+        const QJsonObject curve = json(simulated);
+        QCOMPARE(curve[QStringLiteral("strategy")].toString(), QStringLiteral("alps"));
+        QCOMPARE(curve[QStringLiteral("backbone")].toInt(), 2);
+        QCOMPARE(
+            curve[QStringLiteral("rounds")].toArray().last()[QStringLiteral("labeled")].toInt(),
+            24);
 
         // adapter-local-attributes starts from the newest backbone, in place of its own
         // pre-training, and keeps the backbone's local attributes.
