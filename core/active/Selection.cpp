@@ -951,7 +951,8 @@ Status selectClips(const SelectionPool &pool, const SelectionOptions &o, QList<S
          pool.surprisal.size() != std::size_t(pool.rows()) * std::size_t(pool.surprisalDims)))
         return Status::failure(QStringLiteral(
             "alps clusters the clips' surprisal under a pre-trained backbone, and the pool has "
-            "none: pre-train one first (Model > Adapter TAPT, or emolens-cli pretrain)"));
+            "none: pre-train one first (Model > Pre-train on Every Clip, or emolens-cli "
+            "pretrain)"));
     if (o.strategy == SelectionStrategy::Badge &&
         (pool.headDims < 1 ||
          pool.classifierInputs.size() != std::size_t(pool.rows()) * pool.headDims))

@@ -36,8 +36,8 @@ Status ClipSurprisal::load(Database &db, const QString &cacheRoot, qint64 encode
         if (!chosen)
             return Status::failure(
                 QStringLiteral("ALPS needs a backbone pre-trained by adapter TAPT on these "
-                               "features, and %1 has none yet: pre-train one (Model > Adapter "
-                               "TAPT, or emolens-cli pretrain --db %1)")
+                               "features, and %1 has none yet: pre-train one (Model > Pre-train "
+                               "on Every Clip, or emolens-cli pretrain --db %1)")
                     .arg(db.filePath()));
     }
     if (chosen->mode != QLatin1String("adapter"))
@@ -65,7 +65,7 @@ Status ClipSurprisal::load(Database &db, const QString &cacheRoot, qint64 encode
         return Status::failure(
             QStringLiteral("backbone %1 was stored without its masked-prediction heads (by an "
                            "older EmoLens), and ALPS needs them: pre-train again (Model > "
-                           "Adapter TAPT, or emolens-cli pretrain --db %2)")
+                           "Pre-train on Every Clip, or emolens-cli pretrain --db %2)")
                 .arg(chosen->id)
                 .arg(db.filePath()));
     m_backbone = *chosen;
