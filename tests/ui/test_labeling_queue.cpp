@@ -28,6 +28,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QPushButton>
+#include <QSet>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -62,6 +63,7 @@ private Q_SLOTS:
     void queueKeepsTheAnnotatorsPlaceAcrossARerank();
     void disputedClipsGoToAnotherAnnotator();
     void learningCurvesComeFromStoredSimulations();
+    void alpsRanksBySurprisalOnceABackboneIsPretrained();
 
 private:
     QTemporaryDir m_scratch;
@@ -342,6 +344,58 @@ void TestLabelingQueue::learningCurvesComeFromStoredSimulations()
     QVERIFY2(lines[2].contains(QLatin1String(",margin,2,2,0.15,0,")), qPrintable(lines[2]));
     QVERIFY(!dialog->saveImage(m_scratch.filePath(QStringLiteral("no-such-dir/c.png"))));
     QVERIFY(dialog->messageLabel()->text().contains(QLatin1String("no-such-dir")));
+}
+
+void TestLabelingQueue::alpsRanksBySurprisalOnceABackboneIsPretrained()
+{
+    // ALPS chosen in the Queue tab: refused, saying what to do, until Model > Pre-train on
+    // Every Clip has stored a backbone; then one clip per surprisal cluster, with no model.
+    QSettings().setValue(QStringLiteral("model/pretrainEpochs"), 2);
+    const QString path = m_scratch.filePath(QStringLiteral("alps.emolens"));
+    MainWindow window;
+    QVERIFY(test::labelingFromFirstClip(window, path, test::corpus(QStringLiteral("generic-csv"))));
+    QVERIFY(test::runExtraction(window, kJobTimeoutMs));
+    LabelingQueue *queue = window.labelingQueue();
+    QComboBox *strategy = window.queueView()->strategyCombo();
+    const int alps = strategy->findData(QStringLiteral("alps"));
+    QVERIFY(alps > 0);
+    QVERIFY2(strategy->itemText(alps).startsWith(QLatin1String("ALPS")),
+             qPrintable(strategy->itemText(alps)));
+    strategy->setCurrentIndex(alps);
+    QCOMPARE(queue->effectiveStrategy(), QStringLiteral("alps"));
+
+    QSignalSpy ranked(queue, &LabelingQueue::ranked);
+    window.rankAction()->trigger();
+    QVERIFY(ranked.wait(kJobTimeoutMs) || !ranked.isEmpty());
+    const JobResult refused = ranked.takeFirst().first().value<JobResult>();
+    QVERIFY(!refused.ok());
+    QVERIFY2(refused.summary.contains(QLatin1String("Pre-train on Every Clip")),
+             qPrintable(refused.summary));
+    QCOMPARE(queue->model()->rowCount(), 0);
+
+    QSignalSpy pretrained(&window, &MainWindow::pretrainingFinished);
+    window.pretrainAction()->trigger();
+    QVERIFY(pretrained.wait(kJobTimeoutMs) || !pretrained.isEmpty());
+    QVERIFY2(pretrained.first().first().value<JobResult>().ok(),
+             qPrintable(pretrained.first().first().value<JobResult>().summary));
+
+    window.rankAction()->trigger();
+    QVERIFY(ranked.wait(kJobTimeoutMs) || !ranked.isEmpty());
+    QVERIFY2(ranked.first().first().value<JobResult>().ok(),
+             qPrintable(ranked.first().first().value<JobResult>().summary));
+    QueueModel *model = queue->model();
+    QCOMPARE(model->rowCount(), 6);
+    QSet<QString> clusters;
+    for (const QueueRow &r : model->rows()) {
+        QVERIFY2(r.reason.startsWith(QLatin1String("nearest the centre of surprisal cluster")),
+                 qPrintable(r.reason));
+        clusters.insert(r.reason.section(QLatin1Char(' '), 6, 6));
+        QVERIFY(r.predicted.isEmpty()); // no model ranked them
+    }
+    QCOMPARE(clusters.size(), 6);
+    QVERIFY2(window.queueView()->summaryLabel()->text().startsWith(QLatin1String("Round 1: alps")),
+             qPrintable(window.queueView()->summaryLabel()->text()));
+    strategy->setCurrentIndex(0); // Automatic again, for whatever runs next
 }
 
 QTEST_MAIN(TestLabelingQueue)
