@@ -4,6 +4,7 @@
 
 #include <QBrush>
 #include <QFont>
+#include <cmath>
 
 namespace emolens {
 
@@ -87,7 +88,12 @@ QVariant QueueModel::data(const QModelIndex &index, int role) const
         case SpeakerColumn:
             return r.speaker;
         case ScoreColumn:
-            return r.rank > 0 ? QString::number(r.score, 'f', 3) : QString();
+            if (r.rank <= 0)
+                return QString();
+            // Counts (ALPS's cluster sizes) as whole numbers, the other scores to 3 places.
+            if (std::abs(r.score) >= 1 && r.score == std::round(r.score))
+                return QString::number(qint64(std::llround(r.score)));
+            return QString::number(r.score, 'f', 3);
         case ReasonColumn:
             return r.reason;
         case PredictedColumn:
@@ -160,7 +166,8 @@ QVariant QueueModel::headerData(int section, Qt::Orientation orientation, int ro
         case RankColumn:
             return tr("The clip's rank in this round (1: label it first)");
         case ScoreColumn:
-            return tr("The strategy's own score (for margin, smaller is picked first)");
+            return tr("The strategy's own score (for margin, smaller is picked first; for ALPS, "
+                      "how many clips the pick's surprisal cluster holds)");
         case ReasonColumn:
             return tr("Why the strategy picked the clip");
         case PredictedColumn:

@@ -355,9 +355,12 @@ int sceneTraining(const QStringList &args)
     return save(&window, args[1]) ? 0 : 1;
 }
 
-// The labeling queue ranked by the active model, two of its clips labeled from the keyboard.
-int sceneQueue(const QStringList &args)
+// The labeling queue ranked by the active model (or the strategy given), two of its clips
+// labeled from the keyboard.
+int sceneQueue(const QStringList &args, const QString &strategy)
 {
+    if (!strategy.isEmpty())
+        QSettings().setValue(QStringLiteral("queue/strategy"), strategy);
     QSettings().setValue(QStringLiteral("annotator/name"), QStringLiteral("Ada"));
     QSettings().setValue(QStringLiteral("labeling/autoAdvance"), true);
     QSettings().setValue(QStringLiteral("queue/count"), 24);
@@ -623,9 +626,14 @@ int main(int argc, char *argv[])
         QStringLiteral("model"),
         QStringLiteral("encoders, extracting: a model folder to add and make active."),
         QStringLiteral("DIR"));
+    const QCommandLineOption strategyOption(
+        QStringLiteral("strategy"),
+        QStringLiteral("queue: the strategy to rank with (default: Automatic)."),
+        QStringLiteral("NAME"));
     parser.addOption(sceneOption);
     parser.addOption(importOption);
     parser.addOption(modelOption);
+    parser.addOption(strategyOption);
     parser.addPositionalArgument(QStringLiteral("ARGS"),
                                  QStringLiteral("[WORKSPACE] OUT.png [WIDTHxHEIGHT] [ROW]"));
     parser.process(app);
@@ -656,7 +664,7 @@ int main(int argc, char *argv[])
     else if (scene == QLatin1String("training"))
         rc = sceneTraining(args);
     else if (scene == QLatin1String("queue"))
-        rc = sceneQueue(args);
+        rc = sceneQueue(args, parser.value(strategyOption));
     else if (scene == QLatin1String("learning-curves"))
         rc = sceneLearningCurves(args);
     else if (scene == QLatin1String("map") || scene == QLatin1String("confusion") ||
