@@ -1640,6 +1640,7 @@ int selectCommand(const QStringList &arguments)
             out.insert(QStringLiteral("backbone"), selected.backboneId);
             out.insert(QStringLiteral("without_surprisal"), selected.withoutSurprisal);
             out.insert(QStringLiteral("surprisal_seconds"), selected.surprisalSeconds);
+            out.insert(QStringLiteral("surprisal_cached"), selected.surprisalCached);
         }
         printJson(out);
         return 0;

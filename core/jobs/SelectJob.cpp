@@ -202,8 +202,8 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
     if (needsSurprisal) {
         QElapsedTimer surprisalClock;
         surprisalClock.start();
-        if (auto st =
-                surprisal.embed(surprisalHashes, options.buckets, &surprisals, nullptr, cancelled);
+        if (auto st = surprisal.embed(surprisalHashes, options.buckets, &surprisals, nullptr,
+                                      cancelled, &out->surprisalCached);
             !st)
             return Status::failure(QStringLiteral("%1: %2").arg(db.filePath(), st.error()));
         pool.surprisalDims = options.buckets;

@@ -59,6 +59,7 @@ struct SelectReport
     int withoutSurprisal = 0;    // alps: unlabeled clips without features for the backbone's
     qint64 backboneId = 0;       // alps: the backbone whose surprisal ranked the clips
     double surprisalSeconds = 0; // alps: computing the surprisal (the adapter's passes)
+    int surprisalCached = 0;     // alps: clips whose surprisal was kept from an earlier round
     QList<SelectedClip> picks;
     double seconds = 0;
 };

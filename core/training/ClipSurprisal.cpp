@@ -4,7 +4,12 @@
 #include "store/FeatureRepository.h"
 #include "training/CacheClipSource.h"
 
+#include <QDataStream>
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
+#include <QHash>
+#include <QSaveFile>
 #include <QTemporaryDir>
 
 namespace emolens {
@@ -76,19 +81,94 @@ Status ClipSurprisal::load(Database &db, const QString &cacheRoot, qint64 encode
     return Status::success();
 }
 
+namespace {
+
+constexpr quint32 kCacheMagic = 0x454c5355; // "ELSU"
+constexpr quint32 kCacheVersion = 1;
+
+// The kept surprisal of a backbone: content hash -> [buckets]. Empty when the file is missing
+// or damaged.
+QHash<QString, std::vector<float>> readKept(const QString &path, int buckets)
+{
+    QHash<QString, std::vector<float>> kept;
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return kept;
+    QDataStream in(&file);
+    in.setFloatingPointPrecision(QDataStream::SinglePrecision);
+    quint32 magic = 0, version = 0, count = 0;
+    qint32 width = 0;
+    in >> magic >> version >> width >> count;
+    if (in.status() != QDataStream::Ok || magic != kCacheMagic || version != kCacheVersion ||
+        width != buckets || qint64(count) * buckets * 4 > file.size())
+        return kept;
+    kept.reserve(qsizetype(count));
+    for (quint32 i = 0; i < count; ++i) {
+        QString hash;
+        std::vector<float> row(static_cast<std::size_t>(buckets));
+        in >> hash;
+        for (float &v : row)
+            in >> v;
+        if (in.status() != QDataStream::Ok)
+            return {};
+        kept.insert(hash, std::move(row));
+    }
+    return kept;
+}
+
+void writeKept(const QString &path, int buckets, const QHash<QString, std::vector<float>> &kept)
+{
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return; // a cache: the next rank computes again
+    QDataStream out(&file);
+    out.setFloatingPointPrecision(QDataStream::SinglePrecision);
+    out << kCacheMagic << kCacheVersion << qint32(buckets) << quint32(kept.size());
+    for (auto it = kept.cbegin(); it != kept.cend(); ++it) {
+        out << it.key();
+        for (float v : it.value())
+            out << v;
+    }
+    file.commit();
+}
+
+} // namespace
+
+QString ClipSurprisal::cachePath(int buckets) const
+{
+    return QDir(m_cacheRoot)
+        .filePath(QStringLiteral("surprisal/%1-b%2.f32")
+                      .arg(m_backbone.weightsHash.left(32))
+                      .arg(buckets));
+}
+
 Status ClipSurprisal::embed(const QStringList &contentHashes, int buckets,
                             std::vector<std::vector<float>> *out, int *missing,
-                            const std::function<bool()> &cancelled) const
+                            const std::function<bool()> &cancelled, int *cached) const
 {
     out->assign(std::size_t(contentHashes.size()), {});
     if (missing)
         *missing = 0;
+    if (cached)
+        *cached = 0;
     if (!m_trainer)
         return Status::failure(QStringLiteral("no pre-trained backbone loaded"));
+    const bool keep = !m_backbone.weightsHash.isEmpty() && !m_cacheRoot.isEmpty();
+    QHash<QString, std::vector<float>> kept;
+    if (keep)
+        kept = readKept(cachePath(buckets), buckets);
     CacheClipSource source(m_cacheRoot, m_encoderIdentity, m_layerCount, m_hiddenSize,
                            m_backbone.acousticInputs);
     std::vector<std::size_t> rows; // the position in contentHashes of each source clip
     for (qsizetype i = 0; i < contentHashes.size(); ++i) {
+        const auto known = kept.constFind(contentHashes[i]);
+        if (known != kept.cend()) {
+            (*out)[std::size_t(i)] = *known;
+            if (cached)
+                ++*cached;
+            continue;
+        }
         if (!source.add(contentHashes[i], TrainerClip())) {
             if (missing)
                 ++*missing;
@@ -99,11 +179,18 @@ Status ClipSurprisal::embed(const QStringList &contentHashes, int buckets,
     std::vector<std::size_t> which(rows.size());
     for (std::size_t k = 0; k < which.size(); ++k)
         which[k] = k;
+    if (which.empty())
+        return Status::success();
     std::vector<std::vector<float>> embedded;
     if (auto st = embed(source, which, buckets, &embedded, cancelled); !st)
         return st;
-    for (std::size_t k = 0; k < rows.size(); ++k)
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+        if (keep)
+            kept.insert(contentHashes[qsizetype(rows[k])], embedded[k]);
         (*out)[rows[k]] = std::move(embedded[k]);
+    }
+    if (keep)
+        writeKept(cachePath(buckets), buckets, kept);
     return Status::success();
 }
 

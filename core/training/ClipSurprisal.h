@@ -37,9 +37,15 @@ public:
     // The clips' embeddings, [buckets] each, read from the feature cache: out[i] is empty for a
     // clip without features of the backbone's encoder, and *missing counts them. cancelled is
     // polled between batches (the error is then "cancelled").
+    // A backbone's surprisal never changes, so it is kept beside the feature cache
+    // (surprisal/<weights hash>-b<buckets>.f32, keyed by the clips' content hashes): a re-rank
+    // computes only the clips it has not seen (*cached counts the others). A damaged file is
+    // read as empty and written again.
     Status embed(const QStringList &contentHashes, int buckets,
                  std::vector<std::vector<float>> *out, int *missing = nullptr,
-                 const std::function<bool()> &cancelled = {}) const;
+                 const std::function<bool()> &cancelled = {}, int *cached = nullptr) const;
+    // Where embed() keeps this backbone's surprisal for `buckets`.
+    QString cachePath(int buckets) const;
     // The clips `which` of a source of the backbone's encoder features.
     Status embed(const ClipFeatureSource &source, const std::vector<std::size_t> &which,
                  int buckets, std::vector<std::vector<float>> *out,

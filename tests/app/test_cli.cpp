@@ -1548,8 +1548,27 @@ private Q_SLOTS:
         }
         QCOMPARE(clusters.size(), 6);
         QCOMPARE(utterances.size(), 6);
+        QCOMPARE(a[QStringLiteral("surprisal_cached")].toInt(), 0);
         const CliResult again = alps({QStringLiteral("--no-store")});
         QCOMPARE(json(again)[QStringLiteral("picks")].toArray(), picked);
+        // The second round read every clip's surprisal from where the first kept it; a damaged
+        // file is computed again, to the same picks.
+        QCOMPARE(json(again)[QStringLiteral("surprisal_cached")].toInt(), 96);
+        const QFileInfoList kept =
+            QDir(m_dir.filePath(QStringLiteral("seed002.features/surprisal")))
+                .entryInfoList({QStringLiteral("*.f32")}, QDir::Files);
+        QCOMPARE(kept.size(), 1);
+        {
+            QFile damaged(kept.first().filePath());
+            QVERIFY(damaged.open(QIODevice::ReadWrite));
+            damaged.resize(damaged.size() / 2);
+        }
+        const QJsonObject recomputed = json(alps({QStringLiteral("--no-store")}));
+        QCOMPARE(recomputed[QStringLiteral("surprisal_cached")].toInt(), 0);
+        QCOMPARE(recomputed[QStringLiteral("picks")].toArray(), picked);
+        QCOMPARE(
+            json(alps({QStringLiteral("--no-store")}))[QStringLiteral("surprisal_cached")].toInt(),
+            96);
         // Asked for backbone 1, it says so; a backbone that is not there is named.
         QCOMPARE(json(alps({QStringLiteral("--backbone"), QStringLiteral("1"),
                             QStringLiteral("--no-store")}))[QStringLiteral("backbone")]
