@@ -135,6 +135,23 @@ bool CacheClipSource::read(std::size_t i, float *hidden, float *extra, std::stri
     return true;
 }
 
+std::vector<std::size_t> CacheClipSource::addEach(const QStringList &contentHashes, int *missing,
+                                                  const std::function<bool(qsizetype)> &skip)
+{
+    std::vector<std::size_t> added;
+    for (qsizetype i = 0; i < contentHashes.size(); ++i) {
+        if (skip && skip(i))
+            continue;
+        if (!add(contentHashes[i], TrainerClip())) {
+            if (missing)
+                ++*missing;
+            continue;
+        }
+        added.push_back(std::size_t(i));
+    }
+    return added;
+}
+
 Status CacheClipSource::addSpeedVariants(const QList<double> &rates)
 {
     m_variants.clear();

@@ -16,6 +16,8 @@
 
 #include <QList>
 #include <QString>
+#include <QStringList>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -32,6 +34,11 @@ public:
     // Adds a clip (its audio's content hash), checking that its cache file is there and fits
     // the encoder's shape. Fails, naming the file, otherwise (the clip is not added).
     Status add(const QString &contentHash, TrainerClip clip);
+    // Adds every clip of contentHashes (each with an empty TrainerClip) but those `skip` names
+    // by position; returns the position in contentHashes of each clip added, in the source's
+    // order, and counts in *missing (when given) the clips without a fitting cache file.
+    std::vector<std::size_t> addEach(const QStringList &contentHashes, int *missing,
+                                     const std::function<bool(qsizetype)> &skip = {});
 
     int layerCount() const override { return m_layerCount; }
     int hiddenSize() const override { return m_hiddenSize; }

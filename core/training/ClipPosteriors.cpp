@@ -99,15 +99,8 @@ Status ClipPosteriors::sample(const QStringList &contentHashes, int passes, std:
         return Status::failure(QStringLiteral("no model to sample"));
     CacheClipSource source(m_cacheRoot, m_encoderIdentity, m_layerCount, m_hiddenSize,
                            m_model.acousticInputs);
-    std::vector<std::size_t> rows; // the position in contentHashes of each source clip
-    for (qsizetype i = 0; i < contentHashes.size(); ++i) {
-        if (!source.add(contentHashes[i], TrainerClip())) {
-            if (missing)
-                ++*missing;
-            continue;
-        }
-        rows.push_back(std::size_t(i));
-    }
+    // The position in contentHashes of each source clip.
+    const std::vector<std::size_t> rows = source.addEach(contentHashes, missing);
     std::vector<std::size_t> which(rows.size());
     for (std::size_t k = 0; k < which.size(); ++k)
         which[k] = k;

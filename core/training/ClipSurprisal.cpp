@@ -160,22 +160,16 @@ Status ClipSurprisal::embed(const QStringList &contentHashes, int buckets,
         kept = readKept(cachePath(buckets), buckets);
     CacheClipSource source(m_cacheRoot, m_encoderIdentity, m_layerCount, m_hiddenSize,
                            m_backbone.acousticInputs);
-    std::vector<std::size_t> rows; // the position in contentHashes of each source clip
-    for (qsizetype i = 0; i < contentHashes.size(); ++i) {
+    // The position in contentHashes of each clip to compute (those kept are filled in).
+    const std::vector<std::size_t> rows = source.addEach(contentHashes, missing, [&](qsizetype i) {
         const auto known = kept.constFind(contentHashes[i]);
-        if (known != kept.cend()) {
-            (*out)[std::size_t(i)] = *known;
-            if (cached)
-                ++*cached;
-            continue;
-        }
-        if (!source.add(contentHashes[i], TrainerClip())) {
-            if (missing)
-                ++*missing;
-            continue;
-        }
-        rows.push_back(std::size_t(i));
-    }
+        if (known == kept.cend())
+            return false;
+        (*out)[std::size_t(i)] = *known;
+        if (cached)
+            ++*cached;
+        return true;
+    });
     std::vector<std::size_t> which(rows.size());
     for (std::size_t k = 0; k < which.size(); ++k)
         which[k] = k;
