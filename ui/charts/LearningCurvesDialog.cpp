@@ -39,6 +39,7 @@ QColor strategyColour(const QString &strategy)
         {QStringLiteral("hybrid"), QColor(0x8c, 0x56, 0x4b)},
         {QStringLiteral("bald"), QColor(0xe3, 0x77, 0xc2)},
         {QStringLiteral("badge"), QColor(0xbc, 0xbd, 0x22)},
+        {QStringLiteral("alps"), QColor(0x17, 0xbe, 0xcf)},
     };
     for (const auto &c : colours)
         if (c.first == strategy)
@@ -46,7 +47,7 @@ QColor strategyColour(const QString &strategy)
     // A variant ("margin+rare", favouring rare classes): its strategy's hue, darker.
     if (const qsizetype plus = strategy.indexOf(QLatin1Char('+')); plus > 0)
         return strategyColour(strategy.left(plus)).darker(150);
-    return QColor(0x17, 0xbe, 0xcf);
+    return QColor(0x39, 0x3b, 0x79);
 }
 
 QString percent(double fraction)
