@@ -2351,10 +2351,11 @@ bool AdapterTrainer::hasSurprisalHeads() const
     return d->net && d->laTeacher && d->laHeads;
 }
 
-ModelStatus AdapterTrainer::surprisal(const ClipFeatureSource &source,
-                                      const std::vector<std::size_t> &which, int buckets,
-                                      std::vector<std::vector<float>> *out,
-                                      const CancelCheck &cancelled)
+ModelStatus
+AdapterTrainer::surprisal(const ClipFeatureSource &source, const std::vector<std::size_t> &which,
+                          int buckets, std::vector<std::vector<float>> *out,
+                          const CancelCheck &cancelled,
+                          const std::function<void(std::size_t done, std::size_t total)> &onBatch)
 {
     out->assign(which.size(), {});
     if (!hasSurprisalHeads())
@@ -2375,6 +2376,7 @@ ModelStatus AdapterTrainer::surprisal(const ClipFeatureSource &source,
         for (std::size_t k = 0; k < which.size(); ++k)
             slot[which[k]] = k;
         const auto &info = source.clips();
+        std::size_t done = 0;
         for (const Batch &batch : makeBatches(source, which, o.batchFrames, o.maxBatchClips)) {
             if (cancelled && cancelled())
                 return ModelStatus::failure("cancelled");
@@ -2406,6 +2408,9 @@ ModelStatus AdapterTrainer::surprisal(const ClipFeatureSource &source,
                 (*out)[slot.at(batch.clips[b])] =
                     bucketMeans(values[int64_t(b)].data_ptr<float>(),
                                 std::min<int64_t>(lengths[b], batch.frames), buckets);
+            done += batch.clips.size();
+            if (onBatch)
+                onBatch(done, which.size());
         }
         return ModelStatus::success();
     } catch (...) {

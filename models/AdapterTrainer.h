@@ -355,10 +355,12 @@ public:
     // frame is masked once: round(1 / maskFraction) passes (at least 2) of alternating spans of
     // the pre-training's span length (alternatingSpans), so no draw is involved and the result
     // does not depend on the batches. Costs one teacher pass and that many student passes of
-    // the adapter. cancelled() is polled between batches: it ends the call with "cancelled".
-    ModelStatus surprisal(const ClipFeatureSource &source, const std::vector<std::size_t> &which,
-                          int buckets, std::vector<std::vector<float>> *out,
-                          const CancelCheck &cancelled = {});
+    // the adapter. cancelled() is polled between batches: it ends the call with "cancelled";
+    // onBatch(done, total), when given, is called after each batch with the clips done so far.
+    ModelStatus
+    surprisal(const ClipFeatureSource &source, const std::vector<std::size_t> &which, int buckets,
+              std::vector<std::vector<float>> *out, const CancelCheck &cancelled = {},
+              const std::function<void(std::size_t done, std::size_t total)> &onBatch = {});
     // Whether the loaded file has the masked-prediction heads surprisal() needs: a backbone
     // that pretrainBackbone() made and save() wrote (fine-tuning changes the backbone the heads
     // were trained with, so a trained model keeps none).

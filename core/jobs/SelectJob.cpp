@@ -31,10 +31,15 @@ JobResult SelectJob::run(ProgressSink &progress)
         return JobResult::failed(st.error());
     progress.setProgress(0, QStringLiteral("Ranking the clips to label next..."));
     bool stopped = false;
-    const Status st = select(db, m_request, &m_report, [&progress, &stopped] {
-        stopped = stopped || progress.isCancelled();
-        return stopped;
-    });
+    const Status st = select(
+        db, m_request, &m_report,
+        [&progress, &stopped] {
+            stopped = stopped || progress.isCancelled();
+            return stopped;
+        },
+        [&progress](double fraction, const QString &message) {
+            progress.setProgress(fraction, message);
+        });
     if (stopped)
         return JobResult::cancelled(QStringLiteral("Ranking cancelled; the queue is as it was"));
     if (!st)
@@ -48,7 +53,8 @@ JobResult SelectJob::run(ProgressSink &progress)
 }
 
 Status SelectJob::select(Database &db, const SelectRequest &request, SelectReport *out,
-                         const std::function<bool()> &cancelled)
+                         const std::function<bool()> &cancelled,
+                         const std::function<void(double, const QString &)> &progress)
 {
     QElapsedTimer clock;
     clock.start();
@@ -202,8 +208,17 @@ Status SelectJob::select(Database &db, const SelectRequest &request, SelectRepor
     if (needsSurprisal) {
         QElapsedTimer surprisalClock;
         surprisalClock.start();
+        const qint64 backboneId = out->backboneId;
+        const auto computed = [&progress, backboneId](int done, int total) {
+            if (progress)
+                progress(0.95 * done / std::max(1, total),
+                         QStringLiteral("ALPS: the surprisal of %1 of %2 clips under backbone %3")
+                             .arg(done)
+                             .arg(total)
+                             .arg(backboneId));
+        };
         if (auto st = surprisal.embed(surprisalHashes, options.buckets, &surprisals, nullptr,
-                                      cancelled, &out->surprisalCached);
+                                      cancelled, &out->surprisalCached, computed);
             !st)
             return Status::failure(QStringLiteral("%1: %2").arg(db.filePath(), st.error()));
         pool.surprisalDims = options.buckets;

@@ -77,9 +77,11 @@ public:
     }
     const SelectReport &report() const { return m_report; }
 
-    // The work, on an open workspace; `cancelled` (may be null) is polled between clips.
+    // The work, on an open workspace; `cancelled` (may be null) is polled between clips;
+    // `progress` (may be null) hears of the long part, ALPS's surprisal of the pool.
     static Status select(Database &db, const SelectRequest &request, SelectReport *out,
-                         const std::function<bool()> &cancelled = {});
+                         const std::function<bool()> &cancelled = {},
+                         const std::function<void(double, const QString &)> &progress = {});
 
 private:
     SelectRequest m_request;

@@ -320,8 +320,19 @@ JobResult SimulateJob::run(ProgressSink &progress)
                 !st)
                 return JobResult::failed(st.error());
             std::vector<std::vector<float>> rows;
-            if (auto st = surprisal.embed(*set.source, setIndex, r.buckets, &rows,
-                                          [&progress] { return progress.isCancelled(); });
+            const double at = double(trained) / trainings;
+            const qint64 backboneId = surprisal.backbone().id;
+            if (auto st = surprisal.embed(
+                    *set.source, setIndex, r.buckets, &rows,
+                    [&progress] { return progress.isCancelled(); },
+                    [&progress, at, backboneId](int done, int total) {
+                        progress.setProgress(
+                            at, QStringLiteral("ALPS: the surprisal of %1 of %2 pool clips under "
+                                               "backbone %3")
+                                    .arg(done)
+                                    .arg(total)
+                                    .arg(backboneId));
+                    });
                 !st) {
                 if (progress.isCancelled())
                     return cancelledResult();

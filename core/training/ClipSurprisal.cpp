@@ -145,7 +145,8 @@ QString ClipSurprisal::cachePath(int buckets) const
 
 Status ClipSurprisal::embed(const QStringList &contentHashes, int buckets,
                             std::vector<std::vector<float>> *out, int *missing,
-                            const std::function<bool()> &cancelled, int *cached) const
+                            const std::function<bool()> &cancelled, int *cached,
+                            const Progress &progress) const
 {
     out->assign(std::size_t(contentHashes.size()), {});
     if (missing)
@@ -176,7 +177,7 @@ Status ClipSurprisal::embed(const QStringList &contentHashes, int buckets,
     if (which.empty())
         return Status::success();
     std::vector<std::vector<float>> embedded;
-    if (auto st = embed(source, which, buckets, &embedded, cancelled); !st)
+    if (auto st = embed(source, which, buckets, &embedded, cancelled, progress); !st)
         return st;
     for (std::size_t k = 0; k < rows.size(); ++k) {
         if (keep)
@@ -190,11 +191,15 @@ Status ClipSurprisal::embed(const QStringList &contentHashes, int buckets,
 
 Status ClipSurprisal::embed(const ClipFeatureSource &source, const std::vector<std::size_t> &which,
                             int buckets, std::vector<std::vector<float>> *out,
-                            const std::function<bool()> &cancelled) const
+                            const std::function<bool()> &cancelled, const Progress &progress) const
 {
     if (!m_trainer)
         return Status::failure(QStringLiteral("no pre-trained backbone loaded"));
-    if (auto st = m_trainer->surprisal(source, which, buckets, out, cancelled); !st)
+    const auto onBatch = [&progress](std::size_t done, std::size_t total) {
+        if (progress)
+            progress(int(done), int(total));
+    };
+    if (auto st = m_trainer->surprisal(source, which, buckets, out, cancelled, onBatch); !st)
         return Status::failure(QStringLiteral("backbone %1: %2")
                                    .arg(m_backbone.id)
                                    .arg(QString::fromStdString(st.error())));

@@ -41,15 +41,18 @@ public:
     // (surprisal/<weights hash>-b<buckets>.f32, keyed by the clips' content hashes): a re-rank
     // computes only the clips it has not seen (*cached counts the others). A damaged file is
     // read as empty and written again.
+    // progress(done, total), when given, follows the clips computed (not those kept).
+    using Progress = std::function<void(int done, int total)>;
     Status embed(const QStringList &contentHashes, int buckets,
                  std::vector<std::vector<float>> *out, int *missing = nullptr,
-                 const std::function<bool()> &cancelled = {}, int *cached = nullptr) const;
+                 const std::function<bool()> &cancelled = {}, int *cached = nullptr,
+                 const Progress &progress = {}) const;
     // Where embed() keeps this backbone's surprisal for `buckets`.
     QString cachePath(int buckets) const;
     // The clips `which` of a source of the backbone's encoder features.
     Status embed(const ClipFeatureSource &source, const std::vector<std::size_t> &which,
                  int buckets, std::vector<std::vector<float>> *out,
-                 const std::function<bool()> &cancelled = {}) const;
+                 const std::function<bool()> &cancelled = {}, const Progress &progress = {}) const;
 
 private:
     BackboneRecord m_backbone;

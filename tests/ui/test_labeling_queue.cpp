@@ -13,6 +13,7 @@
 #include "WindowJobs.h"
 #include "charts/LearningCurvesDialog.h"
 #include "jobs/Job.h"
+#include "jobs/JobQueue.h"
 #include "store/CorpusRepository.h"
 #include "store/Database.h"
 #include "store/LabelRepository.h"
@@ -28,6 +29,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSet>
 #include <QSettings>
 #include <QSignalSpy>
@@ -379,10 +381,24 @@ void TestLabelingQueue::alpsRanksBySurprisalOnceABackboneIsPretrained()
     QVERIFY2(pretrained.first().first().value<JobResult>().ok(),
              qPrintable(pretrained.first().first().value<JobResult>().summary));
 
+    // The pool's surprisal is the long part: the job says how far it is.
+    QStringList said;
+    connect(window.jobQueue(), &JobQueue::progress, &window,
+            [&said](int, double, const QString &message) { said << message; });
     window.rankAction()->trigger();
     QVERIFY(ranked.wait(kJobTimeoutMs) || !ranked.isEmpty());
     QVERIFY2(ranked.first().first().value<JobResult>().ok(),
              qPrintable(ranked.first().first().value<JobResult>().summary));
+    const QStringList surprisalSteps = said.filter(QStringLiteral("ALPS: the surprisal of"));
+    QVERIFY2(!surprisalSteps.isEmpty(), qPrintable(said.join(QLatin1Char('\n'))));
+    // The last step: every clip of the pool done.
+    const QRegularExpressionMatch last =
+        QRegularExpression(
+            QStringLiteral("the surprisal of (\\d+) of (\\d+) clips under backbone 1$"))
+            .match(surprisalSteps.last());
+    QVERIFY2(last.hasMatch() && last.captured(1) == last.captured(2) &&
+                 last.captured(1).toInt() > 6,
+             qPrintable(surprisalSteps.last()));
     QueueModel *model = queue->model();
     QCOMPARE(model->rowCount(), 6);
     QSet<QString> clusters;
