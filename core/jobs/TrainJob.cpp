@@ -6,6 +6,7 @@
 #include "training/ClassificationMetrics.h"
 #include "training/PretrainedBackbones.h"
 #include "training/Recipes.h"
+#include "training/StoredAdapter.h"
 #include "training/TrainingSet.h"
 
 #include <QCryptographicHash>
@@ -475,15 +476,10 @@ JobResult TrainJob::run(ProgressSink &progress)
     bool makeActive = true;
     if (const auto active = models.activeModel()) {
         m_report.previousActiveId = active->id;
-        QTemporaryDir dir;
-        const QString path = dir.filePath(QStringLiteral("active.safetensors"));
-        QFile file(path);
         AdapterTrainer previous(TrainerOptions{});
         if (active->encoderId == set.encoder.id && active->classes == set.classes &&
             active->acousticInputs == set.acousticInputs && !validation.empty() &&
-            file.open(QIODevice::WriteOnly) && file.write(models.weights(active->id)) > 0 &&
-            file.flush() && previous.load(path.toStdString())) {
-            file.close();
+            loadStoredAdapter(models.weights(active->id), QString(), &previous)) {
             std::vector<ClipPrediction> old;
             if (previous.predict(*set.source, validation, false, false, &old, isCancelled)) {
                 QList<int> oldGuess;

@@ -3,9 +3,7 @@
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
 #include "training/CacheClipSource.h"
-
-#include <QFile>
-#include <QTemporaryDir>
+#include "training/StoredAdapter.h"
 
 namespace emolens {
 
@@ -34,16 +32,11 @@ Status ClipPosteriors::loadModel(Database &db, const QString &cacheRoot, qint64 
     if (!encoder)
         return Status::failure(
             QStringLiteral("model %1: its encoder is no longer in this workspace").arg(model->id));
-    QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("model.safetensors"));
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(models.weights(model->id)) <= 0)
-        return Status::failure(QStringLiteral("%1: %2").arg(path, file.errorString()));
-    file.close();
     auto trainer = std::make_unique<AdapterTrainer>(TrainerOptions{});
-    if (auto st = trainer->load(path.toStdString()); !st)
-        return Status::failure(
-            QStringLiteral("model %1: %2").arg(model->id).arg(QString::fromStdString(st.error())));
+    if (auto st = loadStoredAdapter(models.weights(model->id),
+                                    QStringLiteral("model %1").arg(model->id), trainer.get());
+        !st)
+        return st;
     m_model = *model;
     m_encoderIdentity = encoder->identity;
     m_encoderName = encoder->name;

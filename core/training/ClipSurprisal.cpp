@@ -3,6 +3,7 @@
 #include "store/Database.h"
 #include "store/FeatureRepository.h"
 #include "training/CacheClipSource.h"
+#include "training/StoredAdapter.h"
 
 #include <QDataStream>
 #include <QDir>
@@ -10,7 +11,6 @@
 #include <QFileInfo>
 #include <QHash>
 #include <QSaveFile>
-#include <QTemporaryDir>
 
 namespace emolens {
 
@@ -55,17 +55,11 @@ Status ClipSurprisal::load(Database &db, const QString &cacheRoot, qint64 encode
         return Status::failure(
             QStringLiteral("backbone %1: its encoder is no longer in this workspace")
                 .arg(chosen->id));
-    QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("backbone.safetensors"));
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(models.backboneWeights(chosen->id)) <= 0)
-        return Status::failure(QStringLiteral("%1: %2").arg(path, file.errorString()));
-    file.close();
     auto trainer = std::make_unique<AdapterTrainer>(TrainerOptions{});
-    if (auto st = trainer->load(path.toStdString()); !st)
-        return Status::failure(QStringLiteral("backbone %1: %2")
-                                   .arg(chosen->id)
-                                   .arg(QString::fromStdString(st.error())));
+    if (auto st = loadStoredAdapter(models.backboneWeights(chosen->id),
+                                    QStringLiteral("backbone %1").arg(chosen->id), trainer.get());
+        !st)
+        return st;
     if (!trainer->hasSurprisalHeads())
         return Status::failure(
             QStringLiteral("backbone %1 was stored without its masked-prediction heads (by an "
